@@ -1,0 +1,5 @@
+"""Lecture and paper figures, one module each; importing this package registers them all."""
+
+from reproductions.registry import REGISTRY, Check, Reproduction, ReproductionResult, get, names, register
+
+__all__ = ["REGISTRY", "Check", "Reproduction", "ReproductionResult", "get", "names", "register"]

@@ -1,0 +1,35 @@
+"""Numerical core: Gaussian quadrature, stable tail functions, fixed points, bracketed roots."""
+
+from statlearn.numerics.fixedpoint import ConvergenceWarning, FixedPointResult, continuation, fixed_point
+from statlearn.numerics.gaussian import (
+    DEFAULT_ORDER,
+    bivariate_gaussian_expectation,
+    gaussian_expectation,
+    half_hermite_rule,
+    hermite_rule,
+)
+from statlearn.numerics.roots import RootResult, bracket_root
+from statlearn.numerics.special import H, gaussian_hazard, gaussian_pdf, log2cosh, log_gaussian_pdf, log_H
+from statlearn.numerics.validation import as_count, as_real_array
+
+__all__ = [
+    "DEFAULT_ORDER",
+    "ConvergenceWarning",
+    "FixedPointResult",
+    "H",
+    "RootResult",
+    "as_count",
+    "as_real_array",
+    "bivariate_gaussian_expectation",
+    "bracket_root",
+    "continuation",
+    "fixed_point",
+    "gaussian_expectation",
+    "gaussian_hazard",
+    "gaussian_pdf",
+    "half_hermite_rule",
+    "hermite_rule",
+    "log2cosh",
+    "log_H",
+    "log_gaussian_pdf",
+]

@@ -1,0 +1,262 @@
+r"""Gaussian expectations by quadrature, vectorised over arrays of parameters.
+
+Every replica formula of the field is a handful of Gaussian averages
+:math:`\mathbb{E}_z f(z) = \int Dz\, f(z)` whose integrand depends on order parameters. The
+functions here evaluate such averages for a whole array of parameters in one call: the
+quadrature nodes are laid along a new leading axis and the integrand is called once.
+
+Two rules are provided.
+
+* **Gauss-Hermite** (probabilists' weight :math:`e^{-z^2/2}`): exponentially convergent for
+  integrands analytic in a strip, e.g. polynomials, ``cos``, ``tanh(a z)`` with moderate ``a``.
+  With the default order 121 it is exact to ~1e-14 on such integrands.
+* **Kink-resolving rule** (``kink=t0, width=w``): for integrands that change on a small scale
+  ``w`` around a point ``t0`` and are smooth elsewhere, such as
+  :math:`\ln H\big((\kappa+\sqrt q t)/\sqrt{1-q}\big)` when :math:`q\to1` (a kink at
+  :math:`t_0=-\kappa/\sqrt q` of width :math:`\sqrt{(1-q)/q}`) or :math:`\ln 2\cosh(\sqrt{\hat q} z)`
+  for large :math:`\hat q`. It substitutes :math:`z = c + w \sinh s` with
+  :math:`c = \mathrm{clip}(t_0, -6, 6)` and applies the trapezoidal rule in ``s``, which converges
+  exponentially for integrands analytic in a strip around the real ``s`` axis (the sinh map
+  resolves scale ``w`` near the kink and scale ``|z - c|`` away from it). A kink placed beyond
+  ``|t0| = 6`` carries Gaussian weight below :math:`10^{-9}` and is not resolved separately.
+* **Half-line rule** (``lower=a``): :math:`\int_a^\infty Dz\, f(z)` for ``f`` smooth on
+  :math:`[a, \infty)` (e.g. :math:`(z - a)^2`, the Gardner capacity integrand). The part
+  :math:`[\max(a,0), \infty)` uses the Gauss rule of the half-range Hermite weight
+  :math:`e^{-s^2/2}` on :math:`[0, \infty)` (nodes from its recurrence coefficients, obtained by
+  Chebyshev's algorithm from the exact moments in 200-digit arithmetic, then Golub-Welsch),
+  shifted to ``a`` with the factor :math:`e^{-a s - a^2/2}`; for ``a < 0`` the part
+  :math:`[\max(a, -13), 0]` is added with Gauss-Legendre (below -13 the Gaussian weight is
+  under :math:`10^{-37}`). Relative accuracy ~1e-14 for ``a <= 10``; beyond, where the
+  integral is below :math:`10^{-23}`, the factor :math:`e^{-as}` is resolved less well.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.linalg import eigh_tridiagonal
+
+__all__ = [
+    "DEFAULT_ORDER",
+    "hermite_rule",
+    "half_hermite_rule",
+    "gaussian_expectation",
+    "bivariate_gaussian_expectation",
+]
+
+DEFAULT_ORDER = 121
+"""Default number of Gauss-Hermite nodes (accuracy ~1e-14 on entire integrands of moderate growth)."""
+
+_KINK_CENTRE_CLIP = 6.0
+_KINK_STEP = 0.05  # trapezoid step in s; error ~ exp(-2 pi d / h) for strip half-width d
+_KINK_REACH = 40.0  # |z - c| covered by the sinh map; phi(z) beyond is below 1e-300
+_HALF_ORDER = 64  # nodes of the half-range Hermite rule and of the Legendre panel
+_LEGENDRE_FLOOR = -13.0  # the half-line rule ignores z < -13 (Gaussian weight < 1e-37)
+
+
+@lru_cache(maxsize=32)
+def hermite_rule(order: int = DEFAULT_ORDER) -> tuple[np.ndarray, np.ndarray]:
+    r"""Nodes and weights of the ``order``-point rule for :math:`\int Dz\, f(z)`.
+
+    Probabilists' Gauss-Hermite rule (weight :math:`e^{-z^2/2}`) normalised so that the weights
+    sum to one. Exact for polynomials of degree ``2*order - 1``.
+    """
+    if not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"order must be a positive integer, got {order!r}")
+    nodes, weights = np.polynomial.hermite_e.hermegauss(int(order))
+    weights = weights / weights.sum()
+    nodes.setflags(write=False)
+    weights.setflags(write=False)
+    return nodes, weights
+
+
+@lru_cache(maxsize=32)
+def _sinh_steps(n_half: int) -> np.ndarray:
+    s = _KINK_STEP * np.arange(-n_half, n_half + 1, dtype=float)
+    s.setflags(write=False)
+    return s
+
+
+def _broadcast(params: tuple[ArrayLike, ...]) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
+    arrays = tuple(np.asarray(p, dtype=float) for p in params)
+    shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+    return arrays, shape
+
+
+def _kink_rule(t0: np.ndarray, scale: np.ndarray, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the sinh-mapped trapezoidal rule around ``t0`` with width ``scale``."""
+    if not np.all(np.isfinite(t0)):
+        raise ValueError("kink must be finite")
+    if not np.all((scale > 0) & np.isfinite(scale)):
+        raise ValueError("width must be positive and finite")
+    centre = np.clip(t0, -_KINK_CENTRE_CLIP, _KINK_CENTRE_CLIP)
+    n_half = int(np.ceil(np.arcsinh(_KINK_REACH / np.min(scale)) / _KINK_STEP))
+    s = _sinh_steps(n_half).reshape((-1,) + (1,) * ndim)
+    z = centre + scale * np.sinh(s)
+    return z, _KINK_STEP * scale * np.cosh(s) * _gaussian_density(z)
+
+
+@lru_cache(maxsize=8)
+def half_hermite_rule(order: int = _HALF_ORDER) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gauss rule for :math:`\int_0^\infty \frac{e^{-s^2/2}}{\sqrt{2\pi}} g(s)\, ds` (weights sum to 1/2).
+
+    Recurrence coefficients by Chebyshev's algorithm from the moments
+    :math:`\int_0^\infty s^k e^{-s^2/2} ds = 2^{(k-1)/2}\Gamma((k+1)/2)` in high precision
+    (the map from moments to coefficients is ill-conditioned, hence ``3*order + 30`` digits),
+    then the Golub-Welsch eigenvalue problem in double precision.
+    """
+    import mpmath
+
+    n = int(order)
+    if n < 1:
+        raise ValueError(f"order must be a positive integer, got {order!r}")
+    with mpmath.workdps(3 * n + 30):
+        moments = [mpmath.power(2, mpmath.mpf(k - 1) / 2) * mpmath.gamma(mpmath.mpf(k + 1) / 2) for k in range(2 * n)]
+        alpha = [moments[1] / moments[0]]
+        beta = [moments[0]]
+        sigma_prev = [mpmath.mpf(0)] * (2 * n)
+        sigma = list(moments)
+        for k in range(1, n):
+            sigma_next = [mpmath.mpf(0)] * (2 * n)
+            for l in range(k, 2 * n - k):
+                sigma_next[l] = sigma[l + 1] - alpha[k - 1] * sigma[l] - beta[k - 1] * sigma_prev[l]
+            alpha.append(sigma_next[k + 1] / sigma_next[k] - sigma[k] / sigma[k - 1])
+            beta.append(sigma_next[k] / sigma[k - 1])
+            sigma_prev, sigma = sigma, sigma_next
+        diag = np.array([float(x) for x in alpha])
+        off = np.array([float(mpmath.sqrt(x)) for x in beta[1:]])
+        mass = float(moments[0])
+    nodes, vectors = eigh_tridiagonal(diag, off)
+    weights = mass * vectors[0] ** 2 / np.sqrt(2.0 * np.pi)
+    nodes.setflags(write=False)
+    weights.setflags(write=False)
+    return nodes, weights
+
+
+@lru_cache(maxsize=8)
+def _legendre_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(order)
+
+
+def _half_line_rule(a: np.ndarray, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for the half line ``[a, inf)`` (see the module docstring)."""
+    if not np.all(np.isfinite(a)):
+        raise ValueError("lower must be finite")
+    s, ws = half_hermite_rule(_HALF_ORDER)
+    s = s.reshape((-1,) + (1,) * ndim)
+    ws = ws.reshape(s.shape)
+    start = np.maximum(a, 0.0)
+    z_tail = start + s
+    if np.any(start > 0):
+        w_tail = ws * np.exp(-start * s - 0.5 * start * start)
+    else:  # the common case a <= 0: the half-range rule applies unshifted
+        w_tail = np.broadcast_to(ws, z_tail.shape)
+    x, wx = _legendre_rule(_HALF_ORDER)
+    x = x.reshape(s.shape)
+    wx = wx.reshape(s.shape)
+    left = np.clip(a, _LEGENDRE_FLOOR, 0.0)  # the panel [left, 0] is empty when a >= 0
+    half = -0.5 * left
+    z_mid = half * (x - 1.0)
+    w_mid = half * wx * _gaussian_density(z_mid)
+    return np.concatenate([z_mid, z_tail]), np.concatenate([w_mid, w_tail])
+
+
+def _gaussian_density(z: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+
+
+def gaussian_expectation(
+    f: Callable[..., ArrayLike],
+    *params: ArrayLike,
+    order: int = DEFAULT_ORDER,
+    kink: ArrayLike | None = None,
+    width: ArrayLike | None = None,
+    lower: ArrayLike | None = None,
+) -> np.ndarray | float:
+    r"""Evaluate :math:`\mathbb{E}_{z\sim N(0,1)}\, f(z, \theta)` for an array of parameters ``theta``.
+
+    Parameters
+    ----------
+    f
+        Integrand ``f(z, *params)``, vectorised. ``z`` has the quadrature nodes on axis 0 and
+        every ``params[i]`` is passed with a leading axis of length one, so ordinary
+        broadcasting gives an array of shape ``(n_nodes, *broadcast_shape)``.
+    *params
+        Arrays broadcast against each other; the result has their broadcast shape.
+    order
+        Number of Gauss-Hermite nodes (used only by the default rule).
+    kink, width
+        Location ``t0`` and width ``w > 0`` of a sharp crossover of ``f`` (arrays broadcast with
+        ``params``); switches to the sinh-mapped trapezoidal rule described in the module
+        docstring. Use it when ``w`` is below ~0.3 or ``f`` has complex singularities near the
+        real axis (``tanh(a z)``, ``ln H``).
+    lower
+        Integrate over :math:`[a, \infty)` only: returns :math:`\int_a^\infty Dz\, f(z)`
+        (not normalised by :math:`H(a)`), for ``f`` smooth on the half line.
+
+    Returns
+    -------
+    float or ndarray
+        The expectation, with the broadcast shape of ``params`` (and of the rule's arrays).
+    """
+    arrays, shape = _broadcast(params)
+    if (kink is None) != (width is None):
+        raise ValueError("kink and width must be given together")
+    if kink is not None and lower is not None:
+        raise ValueError("give either kink/width or lower, not both")
+    if kink is not None:
+        t0, scale = np.asarray(kink, dtype=float), np.asarray(width, dtype=float)
+        shape = np.broadcast_shapes(shape, t0.shape, scale.shape)
+        z, w = _kink_rule(t0, scale, len(shape))
+    elif lower is not None:
+        a = np.asarray(lower, dtype=float)
+        shape = np.broadcast_shapes(shape, a.shape)
+        z, w = _half_line_rule(a, len(shape))
+    else:
+        z, w = hermite_rule(order)
+        z = z.reshape((-1,) + (1,) * len(shape))
+        w = w.reshape(z.shape)
+    z = np.broadcast_to(z, (z.shape[0],) + shape)
+    values = np.asarray(f(z, *(p[np.newaxis, ...] for p in arrays)), dtype=float)
+    return np.sum(w * values, axis=0)[()]
+
+
+def bivariate_gaussian_expectation(
+    f: Callable[..., ArrayLike],
+    var_u: ArrayLike,
+    cov_uv: ArrayLike,
+    var_v: ArrayLike,
+    *params: ArrayLike,
+    order: int = 64,
+) -> np.ndarray | float:
+    r"""Evaluate :math:`\mathbb{E}\, f(u, v, \theta)` for a centred Gaussian pair.
+
+    The pair has covariance :math:`\begin{pmatrix} C_{uu} & C_{uv}\\ C_{uv} & C_{vv}\end{pmatrix}`
+    (arrays, broadcast with ``params``; the matrix must be positive semi-definite). It is written
+    as :math:`u = \sqrt{C_{uu}} z_1`,
+    :math:`v = (C_{uv}/\sqrt{C_{uu}}) z_1 + \sqrt{C_{vv} - C_{uv}^2/C_{uu}}\, z_2` and evaluated with
+    a tensor-product Gauss-Hermite rule of ``order**2`` nodes. ``f(u, v, *params)`` receives
+    arrays with two leading node axes.
+    """
+    cuu, cuv, cvv = (np.asarray(c, dtype=float) for c in (var_u, cov_uv, var_v))
+    arrays, shape = _broadcast(params)
+    shape = np.broadcast_shapes(shape, cuu.shape, cuv.shape, cvv.shape)
+    if np.any(cuu < 0) or np.any(cvv < 0):
+        raise ValueError("var_u and var_v must be non-negative")
+    schur = cvv - np.divide(cuv * cuv, cuu, out=np.zeros(np.broadcast_shapes(cuv.shape, cuu.shape)), where=cuu > 0)
+    if np.any(schur < -1e-12 * np.maximum(cvv, 1.0)):
+        raise ValueError("the covariance [[var_u, cov_uv], [cov_uv, var_v]] is not positive semi-definite")
+    z, w = hermite_rule(order)
+    extra = (1,) * len(shape)
+    z1 = z.reshape((-1, 1) + extra)
+    z2 = z.reshape((1, -1) + extra)
+    ww = (w[:, None] * w[None, :]).reshape((len(w), len(w)) + extra)
+    sqrt_uu = np.sqrt(cuu)
+    slope = np.divide(cuv, sqrt_uu, out=np.zeros(np.broadcast_shapes(cuv.shape, cuu.shape)), where=cuu > 0)
+    u = sqrt_uu * z1
+    v = slope * z1 + np.sqrt(np.maximum(schur, 0.0)) * z2
+    values = np.asarray(f(u, v, *(a[np.newaxis, np.newaxis, ...] for a in arrays)), dtype=float)
+    return np.sum(ww * values, axis=(0, 1))[()]

@@ -1,0 +1,31 @@
+"""Replica saddle-point theories."""
+
+from statlearn.replica.capacity import (
+    BinaryPerceptronState,
+    GardnerState,
+    ReplicaSymmetryWarning,
+    binary_annealed_capacity,
+    binary_capacity,
+    binary_entropy,
+    binary_overlap,
+    binary_rs_divergence,
+    cover_probability,
+    gardner_capacity,
+    gardner_free_entropy,
+    gardner_overlap,
+)
+
+__all__ = [
+    "BinaryPerceptronState",
+    "GardnerState",
+    "ReplicaSymmetryWarning",
+    "binary_annealed_capacity",
+    "binary_capacity",
+    "binary_entropy",
+    "binary_overlap",
+    "binary_rs_divergence",
+    "cover_probability",
+    "gardner_capacity",
+    "gardner_free_entropy",
+    "gardner_overlap",
+]
