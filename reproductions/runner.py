@@ -1,0 +1,286 @@
+"""Run registered reproductions and write their ``checks.json`` files and one ``report.md``.
+
+Each reproduction runs in its own folder ``out/<name>/``; a reproduction that raises is recorded
+as crashed, with its traceback, and the others still run. ``report.md`` in ``out`` lays out every
+figure and every check (theory, simulation, standard error, tolerance, discrepancy, pass).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+from tqdm import tqdm
+
+import statlearn
+from reproductions.registry import Check, Reproduction, ReproductionResult, get, names as registered_names
+
+__all__ = ["Outcome", "run_reproductions"]
+
+MODES = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running one reproduction gave: its checks and files, or the traceback of a crash."""
+
+    name: str
+    title: str
+    mode: str
+    elapsed: float
+    checks: tuple[Check, ...] = ()
+    figures: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()
+    summary: str = ""
+    error: str | None = None
+
+    @property
+    def crashed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def n_passed(self) -> int:
+        return sum(check.passed for check in self.checks)
+
+    @property
+    def passed(self) -> bool:
+        """True if the reproduction ran to the end and every check passed."""
+        return not self.crashed and self.n_passed == len(self.checks)
+
+    @property
+    def status(self) -> str:
+        """``"PASS"``, ``"FAIL"`` (a check failed) or ``"CRASH"`` (the reproduction raised)."""
+        if self.crashed:
+            return "CRASH"
+        return "PASS" if self.passed else "FAIL"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of ``checks.json``."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "mode": self.mode,
+            "elapsed_seconds": self.elapsed,
+            "passed": self.passed,
+            "error": self.error,
+            "summary": self.summary,
+            "figures": list(self.figures),
+            "data": list(self.data),
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+
+def run_reproductions(
+    names: Sequence[str] | None = None,
+    mode: str = "quick",
+    out: str | os.PathLike[str] = Path("reproduce-out"),
+    jobs: int = 1,
+) -> list[Outcome]:
+    """Run reproductions, write ``out/<name>/checks.json`` for each and ``out/report.md``.
+
+    Parameters
+    ----------
+    names
+        Names of the reproductions to run, in order; None or empty runs every registered one.
+    mode
+        ``"quick"`` (minutes, for CI) or ``"full"`` (the published figure's statistics).
+    out
+        Output folder; each reproduction writes into ``out/<name>/``. Existing files are
+        overwritten, others are left alone.
+    jobs
+        Number of reproductions run at the same time in separate processes; 1 runs them one
+        after the other in this process.
+
+    Returns
+    -------
+    list of Outcome
+        One per reproduction, in the order of ``names``.
+
+    Raises
+    ------
+    ValueError
+        If a name is not registered (the message lists the known names), ``mode`` is not
+        ``"quick"`` or ``"full"``, or ``jobs < 1``.
+    TypeError
+        If ``names`` is a single string or ``jobs`` is not an int.
+    """
+    if isinstance(names, str):
+        raise TypeError(f"names must be a sequence of names, not the string {names!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
+    if not isinstance(jobs, int) or isinstance(jobs, bool):
+        raise TypeError(f"jobs must be an int, got {type(jobs).__name__}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    selected = [get(name) for name in dict.fromkeys(names or registered_names())]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now().astimezone()
+    clock = time.perf_counter()
+    outcomes: dict[str, Outcome] = {}
+    with tqdm(total=len(selected), desc="reproduce", unit="repro") as bar:
+
+        def finish(outcome: Outcome) -> None:
+            outcomes[outcome.name] = outcome
+            text = json.dumps(outcome.to_dict(), indent=2)
+            (out / outcome.name / "checks.json").write_text(text + "\n")
+            bar.set_postfix_str(f"{outcome.name}: {outcome.status}")
+            bar.update()
+
+        for repro in selected:
+            (out / repro.name).mkdir(parents=True, exist_ok=True)
+        if jobs == 1 or len(selected) == 1:
+            for repro in selected:
+                bar.set_postfix_str(repro.name)
+                finish(_run_one(repro, mode, out / repro.name))
+        elif selected:
+            _run_parallel(selected, mode, out, jobs, finish)
+    ordered = [outcomes[repro.name] for repro in selected]
+    wall = time.perf_counter() - clock
+    _write_report(ordered, out / "report.md", mode=mode, started=started, wall=wall, jobs=jobs)
+    return ordered
+
+
+def _write_report(
+    outcomes: list[Outcome], path: Path, *, mode: str, started: datetime, wall: float, jobs: int
+) -> None:
+    """Write the markdown report; figure and data links are relative to ``path``'s folder."""
+    n_checks = sum(len(o.checks) for o in outcomes)
+    n_passed = sum(o.n_passed for o in outcomes)
+    lines = [
+        "# Reproduction report",
+        "",
+        f"- **Mode:** {mode}",
+        f"- **Date:** {started.isoformat(timespec='seconds')}",
+        f"- **Machine:** {_machine()}",
+        f"- **Wall time:** {wall:.1f} s with {jobs} job(s)",
+        f"- **Result:** {sum(o.passed for o in outcomes)} of {len(outcomes)} reproductions passed, "
+        f"{n_passed} of {n_checks} checks passed, {sum(o.crashed for o in outcomes)} crashed",
+        "",
+        "## Summary",
+        "",
+        "| Reproduction | Title | Checks passed | Time (s) | Status |",
+        "|---|---|--:|--:|---|",
+    ]
+    lines += [
+        f"| `{o.name}` | {_cell(o.title)} | {o.n_passed}/{len(o.checks)} | {o.elapsed:.1f} | {_marked(o)} |"
+        for o in outcomes
+    ]
+    for outcome in outcomes:
+        lines += _section(outcome, path.parent)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _section(o: Outcome, root: Path) -> list[str]:
+    """The report section of one reproduction: status, summary, figures, data, checks table."""
+    lines = [
+        "",
+        f"## `{o.name}`: {o.title}",
+        "",
+        f"{_marked(o)}: {o.n_passed}/{len(o.checks)} checks passed in {o.elapsed:.1f} s.",
+        "",
+    ]
+    if o.summary:
+        lines += [o.summary, ""]
+    if o.error is not None:
+        lines += ["The reproduction crashed:", "", "```text", o.error.rstrip(), "```", ""]
+    for figure in o.figures:
+        if (root / o.name / figure).exists():
+            lines += [f"![{o.name}: {figure}]({_link(o.name, figure)})", ""]
+        else:
+            lines += [f"*Missing figure: {figure}*", ""]
+    if o.data:
+        lines += ["Data: " + ", ".join(f"[{name}]({_link(o.name, name)})" for name in o.data), ""]
+    if o.checks:
+        lines += [
+            "| Quantity | Theory | Simulation | Stderr | Tolerance | Discrepancy | Pass | Note |",
+            "|---|--:|--:|--:|--:|--:|:-:|---|",
+        ]
+        lines += [
+            f"| {_cell(c.quantity)} | {c.theory:.6g} | {c.simulation:.6g} | {c.stderr:.3g} "
+            f"| {c.tolerance:.3g} | {c.discrepancy:.3g} | {'pass' if c.passed else '**FAIL**'} | {_cell(c.note)} |"
+            for c in o.checks
+        ]
+    return lines
+
+
+def _run_parallel(
+    selected: list[Reproduction], mode: str, out: Path, jobs: int, finish: Callable[[Outcome], None]
+) -> None:
+    """Run the reproductions on a process pool, passing each outcome to ``finish`` as it comes."""
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(selected)))
+    try:
+        futures = {pool.submit(_run_one, repro, mode, out / repro.name): repro for repro in selected}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception:  # the worker died, or the reproduction could not be pickled
+                repro = futures[future]
+                outcome = Outcome(repro.name, repro.title, mode, 0.0, error=traceback.format_exc())
+            finish(outcome)
+    finally:  # on Ctrl-C too: drop the queued reproductions, wait for the running ones
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_one(repro: Reproduction, mode: str, folder: Path) -> Outcome:
+    """Run one reproduction, turning any exception into a crashed outcome (runs in the worker)."""
+    start = time.perf_counter()
+    try:
+        result = repro.run(repro.settings(mode), folder)
+        if not isinstance(result, ReproductionResult):
+            raise TypeError(f"{repro.name} returned {type(result).__name__}, not a ReproductionResult")
+        return Outcome(
+            repro.name,
+            repro.title,
+            mode,
+            time.perf_counter() - start,
+            checks=tuple(_numeric(check) for check in result.checks),
+            figures=tuple(str(figure) for figure in result.figures),
+            data=tuple(str(name) for name in result.data),
+            summary=str(result.summary),
+        )
+    except Exception:
+        elapsed = time.perf_counter() - start
+        return Outcome(repro.name, repro.title, mode, elapsed, error=traceback.format_exc())
+
+
+def _numeric(check: Check) -> Check:
+    """The check with plain float numbers (numpy scalars do not all serialise to JSON)."""
+    if not isinstance(check, Check):
+        raise TypeError(f"checks must be Check instances, got {type(check).__name__}")
+    numbers = ("theory", "simulation", "stderr", "tolerance")
+    return dataclasses.replace(check, **{name: float(getattr(check, name)) for name in numbers})
+
+
+def _marked(outcome: Outcome) -> str:
+    """The status in markdown, bold unless it is a pass."""
+    return outcome.status if outcome.passed else f"**{outcome.status}**"
+
+
+def _link(name: str, file: str) -> str:
+    """Relative, URL-quoted link from the report to a file of reproduction ``name``."""
+    return quote(f"{name}/{Path(file).as_posix()}")
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _machine() -> str:
+    return (
+        f"{platform.node()}, {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, numpy {np.__version__}, statlearn {statlearn.__version__}"
+    )

@@ -1,0 +1,466 @@
+"""Run a function over a parameter grid on any executor, with a progress bar and a checkpoint.
+
+:func:`sweep` evaluates ``func(**point)`` for every point of a grid and returns a table: a dict
+mapping each parameter and each result name to a numpy array, one entry per point in grid order,
+which :func:`write_csv` writes unchanged. The points run on any
+:class:`concurrent.futures.Executor` (local processes by default, a dask cluster through
+:func:`dask_executor`). With a checkpoint file every finished point is saved at once, so a sweep
+that was interrupted resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import itertools
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import numpy as np
+from tqdm import tqdm
+
+__all__ = ["Grid", "Table", "dask_executor", "grid_points", "sweep", "write_csv"]
+
+Grid = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
+Table = dict[str, np.ndarray]
+
+
+def sweep(
+    func: Callable[..., Any],
+    grid: Grid,
+    executor: Executor | int | Literal["serial"] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    *,
+    progress: bool = True,
+    desc: str | None = None,
+) -> Table:
+    """Evaluate ``func(**point)`` at every point of ``grid`` and return the results as a table.
+
+    Parameters
+    ----------
+    func
+        Called once per point with the point's parameters as keyword arguments. It returns a dict
+        of results (or a dataclass instance, read as the dict of its fields, or a single value,
+        stored under the name ``"result"``) that must be JSON-serialisable: numbers, strings,
+        booleans, None, lists and dicts of those. Numpy scalars and arrays are converted to
+        numbers and lists. The keys must be the same at every point. To run on worker
+        processes ``func`` must be picklable: a function defined at the top level of a module.
+    grid
+        Either a mapping ``name -> sequence of values``, whose cartesian product is swept with
+        the last name varying fastest, or a sequence of dicts, the explicit points. Values must
+        be JSON-serialisable (they identify the point in the checkpoint).
+    executor
+        ``None`` (default): a pool of ``os.cpu_count()`` local processes, created and shut down
+        here. An int: a pool of that many processes. ``"serial"`` or ``1``: run in this process,
+        which is the way to debug ``func``. Any other :class:`concurrent.futures.Executor`
+        (e.g. from :func:`dask_executor`) is used as it is and left open.
+    checkpoint
+        Path of a JSON-lines file. Every finished point is appended at once as
+        ``{"point": ..., "result": ...}`` and flushed to disk; points already in the file are
+        not recomputed, so rerunning an interrupted sweep with the same arguments finishes it. A
+        torn last line (a crash while writing) is dropped and its point recomputed. Points in
+        the file that are not in ``grid`` are ignored with a warning, so a grid may be extended.
+        The file records the name of ``func`` and refuses to serve another function; it does not
+        see changes to the code or to arguments bound with :func:`functools.partial`, so put
+        fixed arguments in the grid as one-value axes or use a new path after changing them.
+    progress
+        Show a tqdm progress bar on stderr.
+    desc
+        Label of the progress bar.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One column per parameter, then one per result name, each with one entry per point in
+        grid order. A result that is a list becomes an array with one more axis (an object
+        array if the lengths differ).
+
+    Raises
+    ------
+    TypeError
+        If ``grid`` or ``executor`` has the wrong type, or a result is not JSON-serialisable
+        (the message names the point).
+    ValueError
+        If ``grid`` is empty, has a duplicate point or points with different names, results have
+        different names at different points, a result repeats a parameter with another value,
+        or ``checkpoint`` belongs to another function or is corrupt before its last line.
+    RuntimeError
+        If ``func`` raises at a point (the original exception is the cause). Points finished
+        before, or running at the same time, are still saved to the checkpoint.
+    """
+    if not callable(func):
+        raise TypeError(f"func must be callable, got {type(func).__name__}")
+    points = grid_points(grid)
+    workers = _workers(executor)
+    keys = [_key(point) for point in points]
+    rows: dict[str, dict[str, Any]] = {}
+    log = None
+    if checkpoint is not None:
+        log = _Checkpoint(Path(checkpoint), _function_name(func))
+        saved = log.load()
+        unknown = saved.keys() - set(keys)
+        if unknown:
+            warnings.warn(
+                f"checkpoint {log.path} holds {len(unknown)} point(s) not in this grid, e.g. "
+                f"{min(unknown)}; they are ignored",
+                stacklevel=2,
+            )
+        rows = {key: _row(point, saved[key]) for point, key in zip(points, keys) if key in saved}
+    todo = [point for point, key in zip(points, keys) if key not in rows]
+
+    with tqdm(total=len(points), initial=len(rows), desc=desc, disable=not progress) as bar:
+
+        def record(point: dict[str, Any], result: Any) -> None:
+            result = _plain(_as_data(result), f"the result at point {point}")
+            rows[_key(point)] = _row(point, result)
+            if log is not None:
+                log.append(point, result)
+            bar.update()
+
+        _compute(workers, func, todo, record)
+    return _table(points, [rows[key] for key in keys])
+
+
+def grid_points(grid: Grid) -> list[dict[str, Any]]:
+    """Expand ``grid`` into its list of points, in the order :func:`sweep` evaluates them.
+
+    Parameters
+    ----------
+    grid
+        A mapping ``name -> sequence of values`` (cartesian product, last name fastest) or a
+        sequence of dicts (explicit points), as for :func:`sweep`.
+
+    Returns
+    -------
+    list of dict
+        The points, with numpy scalars converted to Python numbers.
+
+    Raises
+    ------
+    TypeError
+        If ``grid`` is neither a mapping nor a sequence of mappings, a name is not a string, an
+        axis is not a sequence, or a value is not JSON-serialisable.
+    ValueError
+        If ``grid`` has no points, an axis is empty or not one-dimensional, points have
+        different names, or a point occurs twice.
+    """
+    if isinstance(grid, Mapping):
+        points = _product(grid)
+    elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)):
+        if not grid:
+            raise ValueError("grid has no points")
+        points = []
+        for i, point in enumerate(grid):
+            if not isinstance(point, Mapping):
+                raise TypeError(f"grid[{i}] must be a dict of parameters, got {type(point).__name__}")
+            points.append(_plain(dict(point), f"grid[{i}]"))
+    else:
+        raise TypeError(
+            "grid must be a mapping name -> sequence of values or a sequence of dicts, "
+            f"got {type(grid).__name__}"
+        )
+    names = set(points[0])
+    seen: set[str] = set()
+    for point in points:
+        if set(point) != names:
+            raise ValueError(
+                f"grid points must all have the same parameter names: {point} differs from {points[0]}"
+            )
+        key = _key(point)
+        if key in seen:
+            raise ValueError(f"grid has the point {point} more than once")
+        seen.add(key)
+    return points
+
+
+def write_csv(table: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write a table (a dict of equally long one-dimensional columns) to a CSV file.
+
+    Parameters
+    ----------
+    table
+        Column name -> one-dimensional sequence, e.g. the return value of :func:`sweep`.
+    path
+        Destination file; its parent folder is created if needed.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is empty, a column is not one-dimensional, or the columns differ in length.
+    """
+    if not table:
+        raise ValueError("table has no columns")
+    columns = {name: np.asarray(values) for name, values in table.items()}
+    lengths = set()
+    for name, column in columns.items():
+        if column.ndim != 1:
+            raise ValueError(f"table column {name!r} must be one-dimensional, got shape {column.shape}")
+        lengths.add(len(column))
+    if len(lengths) != 1:
+        raise ValueError(f"table columns must have the same length, got lengths {sorted(lengths)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows(zip(*(column.tolist() for column in columns.values())))
+    return path
+
+
+def dask_executor(address: str) -> Executor:
+    """Return a :class:`concurrent.futures.Executor` running on the dask cluster at ``address``.
+
+    Parameters
+    ----------
+    address
+        Address of a running dask scheduler, e.g. ``"tcp://10.0.0.1:8786"``.
+
+    Returns
+    -------
+    concurrent.futures.Executor
+        ``distributed.Client(address).get_executor()``; the client stays connected until the
+        process ends.
+
+    Raises
+    ------
+    ImportError
+        If ``dask.distributed`` is not installed (``pip install 'statlearn[dask]'``).
+    """
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ImportError(
+            "dask_executor needs dask.distributed, which is not installed; "
+            "install the 'dask' extra: pip install 'statlearn[dask]'"
+        ) from exc
+    return Client(address).get_executor()
+
+
+def _product(grid: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if not grid:
+        raise ValueError("grid has no parameters")
+    axes = []
+    for name, values in grid.items():
+        if not isinstance(name, str):
+            raise TypeError(f"grid parameter names must be strings, got {name!r}")
+        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"grid[{name!r}] must be a sequence of values, got {type(values).__name__}; "
+                "wrap a single value in a list"
+            )
+        if isinstance(values, np.ndarray) and values.ndim != 1:
+            raise ValueError(f"grid[{name!r}] must be one-dimensional, got shape {values.shape}")
+        if len(values) == 0:
+            raise ValueError(f"grid[{name!r}] is empty")
+        axes.append([_plain(value, f"grid[{name!r}]") for value in values])
+    return [dict(zip(grid, values)) for values in itertools.product(*axes)]
+
+
+def _workers(executor: Executor | int | str | None) -> Executor | int:
+    """Return a given executor unchanged, or the number of local processes (1: in-process)."""
+    if executor is None:
+        return os.cpu_count() or 1
+    if isinstance(executor, Executor):
+        return executor
+    if isinstance(executor, str):
+        if executor != "serial":
+            raise ValueError(f"executor must be 'serial', a number of processes or an Executor, got {executor!r}")
+        return 1
+    if isinstance(executor, int) and not isinstance(executor, bool):
+        if executor < 1:
+            raise ValueError(f"executor as a number of processes must be >= 1, got {executor}")
+        return executor
+    raise TypeError(
+        "executor must be None, 'serial', a number of processes or an Executor, "
+        f"got {type(executor).__name__}"
+    )
+
+
+def _compute(
+    workers: Executor | int,
+    func: Callable[..., Any],
+    points: list[dict[str, Any]],
+    record: Callable[[dict[str, Any], Any], None],
+) -> None:
+    """Evaluate ``points`` on the given executor, in this process (1), or on a new process pool."""
+    if isinstance(workers, Executor):
+        _run_on(workers, func, points, record)
+    elif workers == 1 or not points:
+        for point in points:
+            record(point, _evaluate(func, point))
+    else:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(points)))
+        try:
+            _run_on(pool, func, points, record)
+        finally:  # on Ctrl-C too: drop the queued points, wait for the running ones
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _evaluate(func: Callable[..., Any], point: dict[str, Any]) -> Any:
+    """Call ``func(**point)``, naming the point if it raises (runs in the worker)."""
+    try:
+        return func(**point)
+    except Exception as exc:
+        raise RuntimeError(f"func failed at grid point {point}: {exc!r}") from exc
+
+
+def _run_on(
+    executor: Executor,
+    func: Callable[..., Any],
+    points: list[dict[str, Any]],
+    record: Callable[[dict[str, Any], Any], None],
+) -> None:
+    """Run every point on ``executor``; after a failure cancel what has not started, save what
+    still finishes, then raise the first failure."""
+    futures = {executor.submit(_evaluate, func, point): point for point in points}
+    failure: Exception | None = None
+    try:
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            try:
+                record(futures[future], future.result())
+            except Exception as exc:
+                if failure is None:
+                    failure = exc
+                    _cancel(futures)
+    finally:  # after Ctrl-C, do not leave queued points running on a shared executor
+        _cancel(futures)
+    if failure is not None:
+        raise failure
+
+
+def _cancel(futures: Iterable[Future[Any]]) -> None:
+    for future in futures:
+        future.cancel()
+
+
+def _as_data(result: Any) -> Any:
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.asdict(result)
+    return result
+
+
+def _plain(value: Any, where: str) -> Any:
+    """Convert ``value`` to plain JSON types (numpy scalars/arrays included) or raise TypeError."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, where) for item in value]
+    if isinstance(value, Mapping):
+        out = {}
+        for name, item in value.items():
+            if not isinstance(name, str):
+                raise TypeError(f"{where} is not JSON-serialisable: dict key {name!r} is not a string")
+            out[name] = _plain(item, where)
+        return out
+    raise TypeError(
+        f"{where} is not JSON-serialisable: {type(value).__name__} {value!r}; "
+        "use numbers, strings, booleans, None, lists and dicts"
+    )
+
+
+def _key(point: Mapping[str, Any]) -> str:
+    """Canonical JSON of a point: the identity of the point in a checkpoint."""
+    return json.dumps(point, sort_keys=True, separators=(",", ":"))
+
+
+def _row(point: dict[str, Any], result: Any) -> dict[str, Any]:
+    columns = result if isinstance(result, dict) else {"result": result}
+    for name in columns.keys() & point.keys():
+        if columns[name] != point[name]:
+            raise ValueError(
+                f"the result at point {point} has {name!r} = {columns[name]!r}, "
+                f"which contradicts the parameter {name} = {point[name]!r}"
+            )
+    return {**point, **columns}
+
+
+def _table(points: list[dict[str, Any]], rows: list[dict[str, Any]]) -> Table:
+    names = list(rows[0])
+    for point, row in zip(points, rows):
+        if set(row) != set(names):
+            raise ValueError(
+                f"the result at point {point} has the names {sorted(row)}, the one at "
+                f"{points[0]} has {sorted(names)}; func must return the same names everywhere"
+            )
+    return {name: _column([row[name] for row in rows]) for name in names}
+
+
+def _column(values: list[Any]) -> np.ndarray:
+    try:
+        return np.asarray(values)
+    except ValueError:  # lists of different lengths
+        column = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):
+            column[i] = value
+        return column
+
+
+def _function_name(func: Callable[..., Any]) -> str:
+    while isinstance(func, functools.partial):
+        func = func.func
+    qualname = getattr(func, "__qualname__", type(func).__qualname__)
+    return f"{getattr(func, '__module__', None)}.{qualname}"
+
+
+class _Checkpoint:
+    """The JSON-lines checkpoint: a header ``{"function": name}``, then one line per point."""
+
+    def __init__(self, path: Path, function: str) -> None:
+        self.path = path
+        self.function = function
+
+    def load(self) -> dict[str, Any]:
+        """Return the saved results by point key, dropping a torn last line from the file."""
+        if not self.path.exists():
+            return {}
+        data = self.path.read_bytes()
+        complete = data.rfind(b"\n") + 1  # everything after the last newline is a torn write
+        lines = data[:complete].decode().splitlines()
+        results: dict[str, Any] = {}
+        for number, line in enumerate(lines, start=1):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"checkpoint {self.path} line {number} is not valid JSON: {exc}") from None
+            if number == 1:
+                if not isinstance(entry, dict) or "function" not in entry:
+                    raise ValueError(f"{self.path} is not a sweep checkpoint (no header line)")
+                if entry["function"] != self.function:
+                    raise ValueError(
+                        f"checkpoint {self.path} was written for {entry['function']}, not for "
+                        f"{self.function}; use another path or delete the file"
+                    )
+            elif not isinstance(entry, dict) or entry.keys() != {"point", "result"}:
+                raise ValueError(f"checkpoint {self.path} line {number} is not a {{point, result}} record")
+            else:
+                results[_key(entry["point"])] = entry["result"]
+        if complete < len(data):
+            with self.path.open("r+b") as f:
+                f.truncate(complete)
+        return results
+
+    def append(self, point: dict[str, Any], result: Any) -> None:
+        """Append one finished point (after the header if the file is new) and force it to disk."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as f:
+            header = json.dumps({"function": self.function}) + "\n" if f.tell() == 0 else ""
+            f.write(header + json.dumps({"point": point, "result": result}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())

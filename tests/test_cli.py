@@ -1,0 +1,158 @@
+"""Tests for the ``statlearn`` command, run in-process through ``main`` except one subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from scipy.stats import norm
+
+from reproductions.registry import REGISTRY, Check, ReproductionResult, register
+from statlearn.cli import main
+
+
+def passing_run(settings, out_dir):
+    return ReproductionResult((), (), (Check("q", 0.5, 0.5 + settings["shift"], 0.01, 0.03),))
+
+
+def crashing_run(settings, out_dir):
+    raise RuntimeError("planned crash")
+
+
+@pytest.fixture
+def fakes():
+    tag = uuid.uuid4().hex[:8]
+    names = {"good": f"cli-good-{tag}", "bad": f"cli-bad-{tag}", "crash": f"cli-crash-{tag}"}
+    register(names["good"], "Good fake", quick={"shift": 0.01}, full={"shift": 0.0})(passing_run)
+    register(names["bad"], "Bad fake", quick={"shift": 0.1}, full={"shift": 0.1})(passing_run)
+    register(names["crash"], "Crashing fake", quick={}, full={})(crashing_run)
+    yield names
+    for name in names.values():
+        REGISTRY.pop(name, None)
+
+
+def usage_error(capsys, argv):
+    """Run ``main(argv)``, assert it exits with status 2 and return the error message."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_help_lists_each_subcommand_on_one_line(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    for command, words in (("reproduce", "report.md"), ("capacity", "alpha_c(kappa)")):
+        assert any(line.split()[:1] == [command] and words in line for line in lines), command
+
+
+def test_python_m_statlearn_behaves_like_the_console_script():
+    argv = [sys.executable, "-m", "statlearn", "--help"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: statlearn ")
+    assert "reproduce" in run.stdout and "capacity" in run.stdout
+    script = Path(sys.executable).with_name("statlearn")
+    if script.exists():
+        installed = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+        assert installed.stdout == run.stdout
+
+
+def test_no_subcommand_is_a_usage_error(capsys):
+    assert "required" in usage_error(capsys, [])
+
+
+def test_reproduce_list_prints_names_and_titles(fakes, capsys):
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert any(line.split(maxsplit=1) == [fakes["good"], "Good fake"] for line in out.splitlines())
+
+
+def test_reproduce_exit_status_is_zero_only_if_everything_passed(fakes, tmp_path, capsys):
+    assert main(["reproduce", fakes["good"], "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"PASS   {fakes['good']}  1/1 checks" in out
+    assert f"report: {tmp_path / 'report.md'}" in out
+    assert json.loads((tmp_path / fakes["good"] / "checks.json").read_text())["passed"] is True
+
+    assert main(["reproduce", fakes["good"], fakes["bad"], "--out", str(tmp_path)]) == 1
+    assert f"FAIL   {fakes['bad']}  0/1 checks" in capsys.readouterr().out
+    assert main(["reproduce", fakes["good"], fakes["crash"], "--out", str(tmp_path), "--jobs", "2"]) == 1
+    assert f"CRASH  {fakes['crash']}" in capsys.readouterr().out
+
+
+def test_reproduce_full_mode_uses_the_full_settings(fakes, tmp_path):
+    main(["reproduce", fakes["good"], "--full", "--out", str(tmp_path)])
+    checks = json.loads((tmp_path / fakes["good"] / "checks.json").read_text())
+    assert checks["mode"] == "full"
+    assert checks["checks"][0]["discrepancy"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["reproduce", "no-such-reproduction"], "unknown reproduction 'no-such-reproduction'; known:"),
+        (["reproduce", "--jobs", "0"], "argument --jobs: must be >= 1"),
+        (["reproduce", "--jobs", "two"], "argument --jobs: not an integer"),
+        (["reproduce", "--quick", "--full"], "not allowed with argument"),
+        (["capacity", "--kappa", "-1"], "argument --kappa: must be >= 0"),
+        (["capacity", "--kappa", "nan"], "argument --kappa: must be a finite number"),
+        (["capacity", "--kappa", "inf"], "argument --kappa: must be a finite number"),
+        (["capacity", "--kappa", "one"], "argument --kappa: not a number"),
+        (["capacity", "--alpha", "0"], "argument --alpha: must be > 0"),
+    ],
+)
+def test_bad_input_is_a_clean_usage_error(argv, message, capsys):
+    assert message in usage_error(capsys, argv)
+
+
+@pytest.fixture
+def theory():
+    return pytest.importorskip("statlearn.replica.capacity")
+
+
+def run_json(capsys, argv):
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_gardner_capacity_is_two_at_zero_margin(theory, capsys):
+    assert main(["capacity", "--kappa", "0"]) == 0
+    assert capsys.readouterr().out.startswith("alpha_c = 2.000000  (spherical perceptron, kappa = 0)")
+    assert run_json(capsys, ["capacity"])["capacity"] == pytest.approx(2.0, rel=1e-12)
+
+
+def test_gardner_capacity_with_margin_matches_the_closed_form(theory, capsys):
+    kappa = 1.0  # int_{-k}^inf Dt (t + k)^2 = (1 + k^2) Phi(k) + k phi(k)
+    expected = 1.0 / ((1 + kappa**2) * norm.cdf(kappa) + kappa * norm.pdf(kappa))
+    assert run_json(capsys, ["capacity", "--kappa", "1"])["capacity"] == pytest.approx(expected, rel=1e-10)
+
+
+def test_binary_capacity_is_krauth_mezard(theory, capsys):
+    out = run_json(capsys, ["capacity", "--binary"])
+    assert out["model"] == "binary"
+    assert out["capacity"] == pytest.approx(0.833, abs=1e-3)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_overlap_at_alpha_is_the_theory_value(theory, binary, capsys):
+    flags = ["--binary"] if binary else []
+    out = run_json(capsys, ["capacity", "--alpha", "0.5", *flags])
+    solve = theory.binary_overlap if binary else theory.gardner_overlap
+    assert out["overlap"] == pytest.approx(float(solve(0.5).overlap), rel=1e-12)
+    assert 0 < out["overlap"] < 1 and out["converged"] is True
+    assert main(["capacity", "--alpha", "0.5", *flags]) == 0
+    assert "q = " in capsys.readouterr().out
+
+
+def test_alpha_above_capacity_is_a_usage_error(theory, capsys):
+    err = usage_error(capsys, ["capacity", "--binary", "--alpha", "0.9"])
+    assert "--alpha must not exceed the capacity alpha_c = 0.833" in err
