@@ -1,8 +1,10 @@
 """Registry of reproductions: each lecture or paper figure is one registered function.
 
-A reproduction is a function ``run(settings, out_dir) -> ReproductionResult`` registered with
-:func:`register`. It receives the settings dictionary of the chosen mode (``quick`` or ``full``),
-writes its PNG and CSV into ``out_dir`` and returns its theory-versus-simulation checks. The
+A reproduction is a function ``run(settings, out_dir, executor) -> ReproductionResult``
+registered with :func:`register`. It receives the settings dictionary of the chosen mode
+(``quick`` or ``full``), the folder to write its PNG and CSV into, and the executor its sweeps
+should use (anything :func:`statlearn.sweep.sweep` accepts: None for a local process pool,
+``"serial"``, or e.g. a dask executor), and returns its theory-versus-simulation checks. The
 runner (:mod:`reproductions.runner`) writes ``checks.json`` and the summary ``report.md``.
 """
 
@@ -40,6 +42,12 @@ class Check:
     tolerance: float
     note: str = ""
 
+    def __post_init__(self) -> None:
+        for name in ("theory", "simulation", "stderr", "tolerance"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if not self.tolerance >= 0:  # also refuses NaN
+            raise ValueError(f"tolerance of check {self.quantity!r} must be >= 0, got {self.tolerance!r}")
+
     @property
     def discrepancy(self) -> float:
         return float(self.simulation - self.theory)
@@ -67,14 +75,15 @@ class ReproductionResult:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        """Every check passed; a reproduction without checks has verified nothing and fails."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
 
 
 @dataclass(frozen=True)
 class Reproduction:
     name: str
     title: str
-    run: Callable[[Mapping[str, Any], Path], ReproductionResult]
+    run: Callable[[Mapping[str, Any], Path, Any], ReproductionResult]
     quick: Mapping[str, Any] = field(default_factory=dict)
     full: Mapping[str, Any] = field(default_factory=dict)
 
@@ -88,9 +97,9 @@ REGISTRY: dict[str, Reproduction] = {}
 
 
 def register(name: str, title: str, *, quick: Mapping[str, Any], full: Mapping[str, Any]):
-    """Decorator registering ``run(settings, out_dir)`` under ``name``."""
+    """Decorator registering ``run(settings, out_dir, executor)`` under ``name``."""
 
-    def deco(func: Callable[[Mapping[str, Any], Path], ReproductionResult]):
+    def deco(func: Callable[[Mapping[str, Any], Path, Any], ReproductionResult]):
         if name in REGISTRY:
             raise ValueError(f"reproduction {name!r} is registered twice")
         REGISTRY[name] = Reproduction(name, title, func, dict(quick), dict(full))

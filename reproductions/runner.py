@@ -7,7 +7,6 @@ figure and every check (theory, simulation, standard error, tolerance, discrepan
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform
@@ -56,8 +55,8 @@ class Outcome:
 
     @property
     def passed(self) -> bool:
-        """True if the reproduction ran to the end and every check passed."""
-        return not self.crashed and self.n_passed == len(self.checks)
+        """True if the reproduction ran to the end, made checks, and every check passed."""
+        return not self.crashed and bool(self.checks) and self.n_passed == len(self.checks)
 
     @property
     def status(self) -> str:
@@ -87,6 +86,7 @@ def run_reproductions(
     mode: str = "quick",
     out: str | os.PathLike[str] = Path("reproduce-out"),
     jobs: int = 1,
+    scheduler: str | None = None,
 ) -> list[Outcome]:
     """Run reproductions, write ``out/<name>/checks.json`` for each and ``out/report.md``.
 
@@ -101,7 +101,12 @@ def run_reproductions(
         overwritten, others are left alone.
     jobs
         Number of reproductions run at the same time in separate processes; 1 runs them one
-        after the other in this process.
+        after the other in this process, and their sweeps use a local process pool. With
+        ``jobs > 1`` the sweeps inside each reproduction run serially (no oversubscription).
+    scheduler
+        Address of a dask.distributed scheduler: the reproductions' sweeps then run on that
+        cluster (through :func:`statlearn.sweep.dask_executor`) and the reproductions
+        themselves one after the other.
 
     Returns
     -------
@@ -141,12 +146,19 @@ def run_reproductions(
 
         for repro in selected:
             (out / repro.name).mkdir(parents=True, exist_ok=True)
-        if jobs == 1 or len(selected) == 1:
+        parallel = scheduler is None and jobs > 1 and len(selected) > 1
+        if scheduler is not None:
+            from statlearn.sweep import dask_executor
+
+            executor = dask_executor(scheduler)
+        else:
+            executor = "serial" if parallel else None
+        if parallel:
+            _run_parallel(selected, mode, out, jobs, finish)
+        else:
             for repro in selected:
                 bar.set_postfix_str(repro.name)
-                finish(_run_one(repro, mode, out / repro.name))
-        elif selected:
-            _run_parallel(selected, mode, out, jobs, finish)
+                finish(_run_one(repro, mode, out / repro.name, executor))
     ordered = [outcomes[repro.name] for repro in selected]
     wall = time.perf_counter() - clock
     _write_report(ordered, out / "report.md", mode=mode, started=started, wall=wall, jobs=jobs)
@@ -222,7 +234,7 @@ def _run_parallel(
     """Run the reproductions on a process pool, passing each outcome to ``finish`` as it comes."""
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(selected)))
     try:
-        futures = {pool.submit(_run_one, repro, mode, out / repro.name): repro for repro in selected}
+        futures = {pool.submit(_run_one, repro, mode, out / repro.name, "serial"): repro for repro in selected}
         for future in as_completed(futures):
             try:
                 outcome = future.result()
@@ -234,11 +246,11 @@ def _run_parallel(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_one(repro: Reproduction, mode: str, folder: Path) -> Outcome:
+def _run_one(repro: Reproduction, mode: str, folder: Path, executor: Any) -> Outcome:
     """Run one reproduction, turning any exception into a crashed outcome (runs in the worker)."""
     start = time.perf_counter()
     try:
-        result = repro.run(repro.settings(mode), folder)
+        result = repro.run(repro.settings(mode), folder, executor)
         if not isinstance(result, ReproductionResult):
             raise TypeError(f"{repro.name} returned {type(result).__name__}, not a ReproductionResult")
         return Outcome(
@@ -246,7 +258,7 @@ def _run_one(repro: Reproduction, mode: str, folder: Path) -> Outcome:
             repro.title,
             mode,
             time.perf_counter() - start,
-            checks=tuple(_numeric(check) for check in result.checks),
+            checks=tuple(_checked(check) for check in result.checks),
             figures=tuple(str(figure) for figure in result.figures),
             data=tuple(str(name) for name in result.data),
             summary=str(result.summary),
@@ -256,12 +268,11 @@ def _run_one(repro: Reproduction, mode: str, folder: Path) -> Outcome:
         return Outcome(repro.name, repro.title, mode, elapsed, error=traceback.format_exc())
 
 
-def _numeric(check: Check) -> Check:
-    """The check with plain float numbers (numpy scalars do not all serialise to JSON)."""
+def _checked(check: Check) -> Check:
+    """The check itself, if it is one (Check stores plain floats, so it serialises to JSON)."""
     if not isinstance(check, Check):
         raise TypeError(f"checks must be Check instances, got {type(check).__name__}")
-    numbers = ("theory", "simulation", "stderr", "tolerance")
-    return dataclasses.replace(check, **{name: float(getattr(check, name)) for name in numbers})
+    return check
 
 
 def _marked(outcome: Outcome) -> str:

@@ -2,8 +2,8 @@
 
 Subcommands:
 
-- ``statlearn reproduce [NAME ...] [--quick | --full] [--out DIR] [--jobs N] [--list]`` runs the
-  registered reproductions, writes ``DIR/report.md`` and exits with 0 only if every check passed;
+- ``statlearn reproduce [NAME ...] [--quick | --full] [--out DIR] [--jobs N] [--scheduler ADDRESS]
+  [--list]`` runs the registered reproductions, writes ``DIR/report.md`` and exits with 0 only if every check passed;
 - ``statlearn capacity [--kappa K] [--binary] [--alpha A] [--json]`` prints the storage capacity
   of the perceptron and, with ``--alpha``, the typical overlap of two of its solutions.
 
@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="reproductions run at once (default: %(default)s)"
     )
+    reproduce.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the sweeps on a dask.distributed cluster at ADDRESS (needs the 'dask' extra)",
+    )
     reproduce.add_argument("--list", action="store_true", help="list the registered reproductions and exit")
     reproduce.set_defaults(mode="quick", run=_reproduce, parser=reproduce)
 
@@ -99,7 +104,9 @@ def _reproduce(args: argparse.Namespace) -> int:
             print(f"{name:<{width}}  {get(name).title}")
         return 0
     try:
-        outcomes = run_reproductions(args.names, mode=args.mode, out=args.out, jobs=args.jobs)
+        outcomes = run_reproductions(
+            args.names, mode=args.mode, out=args.out, jobs=args.jobs, scheduler=args.scheduler
+        )
     except ValueError as exc:  # an unknown name; failures inside reproductions are in the outcomes
         args.parser.error(str(exc))
     for outcome in outcomes:

@@ -15,11 +15,11 @@ from reproductions.registry import REGISTRY, Check, ReproductionResult, register
 from statlearn.cli import main
 
 
-def passing_run(settings, out_dir):
+def passing_run(settings, out_dir, executor):
     return ReproductionResult((), (), (Check("q", 0.5, 0.5 + settings["shift"], 0.01, 0.03),))
 
 
-def crashing_run(settings, out_dir):
+def crashing_run(settings, out_dir, executor):
     raise RuntimeError("planned crash")
 
 

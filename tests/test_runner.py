@@ -16,7 +16,7 @@ from statlearn.sweep import write_csv
 
 
 # Run functions must be picklable (module level) for jobs > 1.
-def mixed_run(settings, out_dir):
+def mixed_run(settings, out_dir, executor):
     """Writes a PNG and a CSV; one check passes, one fails."""
     with lecture_style():
         fig, ax = figure()
@@ -31,17 +31,21 @@ def mixed_run(settings, out_dir):
     return ReproductionResult(("overlap.png",), ("overlap.csv",), checks, summary=f"n = {settings['n']}")
 
 
-def crashing_run(settings, out_dir):
+def crashing_run(settings, out_dir, executor):
     raise ZeroDivisionError("planned crash")
 
 
-def dying_run(settings, out_dir):
+def dying_run(settings, out_dir, executor):
     os._exit(3)  # the worker process dies without raising
 
 
-def passing_run(settings, out_dir):
+def passing_run(settings, out_dir, executor):
     check = Check("energy", np.float32(1.0), np.float32(1.25), np.float32(0.1), 0.3)  # numpy numbers
     return ReproductionResult(figures=("absent.png",), data=(), checks=(check,))
+
+
+def empty_run(settings, out_dir, executor):
+    return ReproductionResult(figures=(), data=(), checks=())
 
 
 @pytest.fixture
@@ -141,3 +145,19 @@ def test_unknown_name_lists_the_known_ones(fakes, tmp_path):
 def test_bad_arguments(kwargs, error, match, tmp_path):
     with pytest.raises(error, match=match):
         run_reproductions(**{"out": tmp_path, **kwargs})
+
+
+def test_a_reproduction_without_checks_does_not_pass(tmp_path):
+    name = "fake-no-checks-" + tmp_path.name
+    register(name, "No checks", quick={}, full={})(empty_run)
+    try:
+        (outcome,) = run_reproductions([name], out=tmp_path)
+    finally:
+        REGISTRY.pop(name, None)
+    assert not outcome.passed and outcome.status == "FAIL"
+
+
+def test_check_validates_its_tolerance():
+    with pytest.raises(ValueError, match="tolerance"):
+        Check("x", 1.0, 1.0, 0.1, float("nan"))
+    assert isinstance(Check("x", np.float32(1), 1, 0, 0).theory, float)
