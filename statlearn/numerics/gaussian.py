@@ -141,8 +141,8 @@ def _legendre_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(order)
 
 
-def _half_line_rule(a: np.ndarray, ndim: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights for the half line ``[a, inf)`` (see the module docstring)."""
+def _half_line_rule(a: np.ndarray, ndim: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Panels (nodes, weights) for the half line ``[a, inf)`` (see the module docstring)."""
     if not np.all(np.isfinite(a)):
         raise ValueError("lower must be finite")
     s, ws = half_hermite_rule(_HALF_ORDER)
@@ -161,7 +161,7 @@ def _half_line_rule(a: np.ndarray, ndim: int) -> tuple[np.ndarray, np.ndarray]:
     half = -0.5 * left
     z_mid = half * (x - 1.0)
     w_mid = half * wx * _gaussian_density(z_mid)
-    return np.concatenate([z_mid, z_tail]), np.concatenate([w_mid, w_tail])
+    return [(z_mid, w_mid), (z_tail, w_tail)]
 
 
 def _gaussian_density(z: np.ndarray) -> np.ndarray:
@@ -210,18 +210,21 @@ def gaussian_expectation(
     if kink is not None:
         t0, scale = np.asarray(kink, dtype=float), np.asarray(width, dtype=float)
         shape = np.broadcast_shapes(shape, t0.shape, scale.shape)
-        z, w = _kink_rule(t0, scale, len(shape))
+        panels = [_kink_rule(t0, scale, len(shape))]
     elif lower is not None:
         a = np.asarray(lower, dtype=float)
         shape = np.broadcast_shapes(shape, a.shape)
-        z, w = _half_line_rule(a, len(shape))
+        panels = _half_line_rule(a, len(shape))
     else:
         z, w = hermite_rule(order)
         z = z.reshape((-1,) + (1,) * len(shape))
-        w = w.reshape(z.shape)
-    z = np.broadcast_to(z, (z.shape[0],) + shape)
-    values = np.asarray(f(z, *(p[np.newaxis, ...] for p in arrays)), dtype=float)
-    return np.sum(w * values, axis=0)[()]
+        panels = [(z, w.reshape(z.shape))]
+    expanded = tuple(p[np.newaxis, ...] for p in arrays)
+    total = 0.0
+    for z, w in panels:
+        z = np.broadcast_to(z, (z.shape[0],) + shape)
+        total = total + np.sum(w * np.asarray(f(z, *expanded), dtype=float), axis=0)
+    return np.asarray(total)[()]
 
 
 def bivariate_gaussian_expectation(
