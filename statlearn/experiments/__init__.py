@@ -1,0 +1,21 @@
+"""Finite-N simulations that check the theories: perceptron capacity (spherical and binary)."""
+
+from statlearn.experiments.capacity import CapacityCounts, binary_capacity_counts, spherical_capacity_counts
+from statlearn.experiments.enumeration import MAX_ENUMERATION_N, binary_max_margin, count_binary_solutions
+from statlearn.experiments.finite_size import Crossing, Extrapolation, crossing_point, extrapolate_to_infinite_N
+from statlearn.experiments.separability import MaxMargin, spherical_max_margin
+
+__all__ = [
+    "MAX_ENUMERATION_N",
+    "CapacityCounts",
+    "Crossing",
+    "Extrapolation",
+    "MaxMargin",
+    "binary_capacity_counts",
+    "binary_max_margin",
+    "count_binary_solutions",
+    "crossing_point",
+    "extrapolate_to_infinite_N",
+    "spherical_capacity_counts",
+    "spherical_max_margin",
+]
