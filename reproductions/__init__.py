@@ -3,3 +3,6 @@
 from reproductions.registry import REGISTRY, Check, Reproduction, ReproductionResult, get, names, register
 
 __all__ = ["REGISTRY", "Check", "Reproduction", "ReproductionResult", "get", "names", "register"]
+
+from reproductions import capacity  # noqa: E402,F401  (registers itself)
+from reproductions import binary_capacity  # noqa: E402,F401
