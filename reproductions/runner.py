@@ -153,12 +153,16 @@ def run_reproductions(
             executor = dask_executor(scheduler)
         else:
             executor = "serial" if parallel else None
-        if parallel:
-            _run_parallel(selected, mode, out, jobs, finish)
-        else:
-            for repro in selected:
-                bar.set_postfix_str(repro.name)
-                finish(_run_one(repro, mode, out / repro.name, executor))
+        try:
+            if parallel:
+                _run_parallel(selected, mode, out, jobs, finish)
+            else:
+                for repro in selected:
+                    bar.set_postfix_str(repro.name)
+                    finish(_run_one(repro, mode, out / repro.name, executor))
+        finally:
+            if scheduler is not None:
+                executor.shutdown()
     ordered = [outcomes[repro.name] for repro in selected]
     wall = time.perf_counter() - clock
     _write_report(ordered, out / "report.md", mode=mode, started=started, wall=wall, jobs=jobs)

@@ -229,8 +229,8 @@ def dask_executor(address: str) -> Executor:
     Returns
     -------
     concurrent.futures.Executor
-        ``distributed.Client(address).get_executor()``; the client stays connected until the
-        process ends.
+        The executor of a new ``distributed.Client(address)``; its ``shutdown()`` also closes
+        that client (use it as a context manager, or call ``shutdown`` when done).
 
     Raises
     ------
@@ -244,7 +244,22 @@ def dask_executor(address: str) -> Executor:
             "dask_executor needs dask.distributed, which is not installed; "
             "install the 'dask' extra: pip install 'statlearn[dask]'"
         ) from exc
-    return Client(address).get_executor()
+    return _ClientExecutor(Client(address))
+
+
+class _ClientExecutor(Executor):
+    """The executor of a dask client that also closes the client when shut down."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._executor = client.get_executor()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait=wait)
+        self._client.close()
 
 
 def _product(grid: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,73 @@
+"""Every registered reproduction runs end to end on tiny settings and writes what it promises."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from reproductions import get, names
+from reproductions.runner import run_reproductions
+
+TINY = {
+    "capacity": {"sizes": [10, 14], "kappa": [0.0, 0.5], "n_samples": 120, "points": 7, "window": 2.0, "seed": 3},
+    "binary-capacity": {"sizes": [8, 10], "n_samples": 120, "window": 2.0, "entropy_samples": 20,
+                        "entropy_alpha": [0.3, 0.5], "seed": 3},
+}
+
+
+def test_every_reproduction_has_tiny_settings_here():
+    assert set(names()) == set(TINY)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_reproduction_runs_on_tiny_settings(name, tmp_path):
+    repro = get(name)
+    assert set(TINY[name]) == set(repro.quick) == set(repro.full)
+    result = repro.run(TINY[name], tmp_path, "serial")
+    for figure in result.figures:
+        assert (tmp_path / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for table in result.data:
+        with open(tmp_path / table) as handle:
+            rows = list(csv.DictReader(handle))
+        assert rows
+    assert result.checks
+    for check in result.checks:
+        assert np.isfinite([check.theory, check.simulation, check.stderr, check.tolerance]).all()
+
+
+def test_rerun_resumes_from_the_checkpoint(tmp_path):
+    """A second run finds every sweep point in the checkpoint and reproduces the same counts."""
+    repro = get("capacity")
+    repro.run(TINY["capacity"], tmp_path, "serial")
+    first = (tmp_path / "counts.csv").read_text()
+    lines = (tmp_path / "sweep.jsonl").read_text().splitlines()
+    repro.run(TINY["capacity"], tmp_path, "serial")
+    assert (tmp_path / "counts.csv").read_text() == first
+    assert (tmp_path / "sweep.jsonl").read_text().splitlines() == lines
+
+
+def test_runner_writes_checks_json_for_a_real_reproduction(tmp_path, monkeypatch):
+    repro = get("binary-capacity")
+    for key, value in TINY["binary-capacity"].items():
+        monkeypatch.setitem(repro.quick, key, value)
+    (outcome,) = run_reproductions(["binary-capacity"], out=tmp_path)
+    assert not outcome.crashed
+    saved = json.loads((tmp_path / "binary-capacity" / "checks.json").read_text())
+    assert saved["name"] == "binary-capacity" and len(saved["checks"]) == len(outcome.checks)
+    assert "binary-capacity.png" in (tmp_path / "report.md").read_text()
+
+
+def test_sweeps_on_a_dask_cluster_give_the_same_counts(tmp_path, monkeypatch):
+    """--scheduler: the sweep points run on a dask cluster (loopback) and give identical data."""
+    distributed = pytest.importorskip("distributed")
+    repro = get("capacity")
+    for key, value in TINY["capacity"].items():
+        monkeypatch.setitem(repro.quick, key, value)
+    (serial,) = run_reproductions(["capacity"], out=tmp_path / "serial")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        (remote,) = run_reproductions(["capacity"], out=tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert not serial.crashed and not remote.crashed
+    assert (tmp_path / "dask/capacity/counts.csv").read_text() == (tmp_path / "serial/capacity/counts.csv").read_text()
