@@ -252,3 +252,25 @@ def test_bracket_root_requires_sign_change():
     with pytest.warns(ConvergenceWarning):
         res = bracket_root(lambda x: x - 0.3, 0.0, 1.0, max_iter=1, xtol=0, rtol=0)
     assert not res.converged
+
+
+@pytest.mark.parametrize("a", [1.0, 30.0, 1e4, 1e7])
+def test_graded_rule_with_two_kinks(a):
+    """ln 2cosh(a(u-1)) + ln 2cosh(a(u+1/2)): two crossovers of width 1/a, against mpmath."""
+    ref = mp.quad(
+        lambda u: (mp.log(2 * mp.cosh(a * (u - 1))) + mp.log(2 * mp.cosh(a * (u + mp.mpf(1) / 2)))) * mp.npdf(u),
+        [-mp.inf, -0.5 - 10 / a, -0.5, -0.5 + 10 / a, 1 - 10 / a, 1, 1 + 10 / a, mp.inf],
+    )
+    got = gaussian_expectation(lambda u: log2cosh(a * (u - 1)) + log2cosh(a * (u + 0.5)), kinks=[(1.0, 1 / a), (-0.5, 1 / a)])
+    assert got == pytest.approx(float(ref), rel=1e-13)
+
+
+def test_graded_rule_vectorised_and_validated():
+    t = np.array([-1.0, 0.0, 2.0])
+    got = gaussian_expectation(lambda z, t: np.abs(z - t), t, kinks=[(t, 1e-3)])
+    ref = [float(mp.quad(lambda z: abs(z - x) * mp.npdf(z), [-mp.inf, x, mp.inf])) for x in t]
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    with pytest.raises(ValueError, match="widths"):
+        gaussian_expectation(lambda z: z, kinks=[(0.0, -1.0)])
+    with pytest.raises(ValueError, match="at most one"):
+        gaussian_expectation(lambda z: z, kinks=[(0.0, 1.0)], lower=0.0)
