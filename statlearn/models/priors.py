@@ -1,0 +1,361 @@
+r"""Priors on the teacher's weights: the denoiser AMP calls and the free entropy the replica formula uses.
+
+A prior :math:`P_w` enters every Bayes-optimal computation through one scalar partition function
+(Barbier, Krzakala, Macris, Miolane & Zdeborová, PNAS 116, 5451 (2019); Rangan 2011):
+
+.. math::
+    Z_w(B, A) = \mathbb{E}_{w\sim P_w}\, e^{B w - A w^2/2},\qquad
+    f_a = \partial_B \ln Z_w \ \text{(posterior mean)},\qquad
+    f_v = \partial_B f_a \ \text{(posterior variance)}.
+
+GAMP calls :meth:`Prior.denoise` ``(B, A) -> (f_a, f_v)`` at every step. The replica formula
+needs the same function averaged over the scalar Gaussian channel
+:math:`B = \sqrt{\hat m}\,\xi + \hat m\, w_0`, :math:`A = \hat m`, with :math:`w_0\sim P_w`,
+:math:`\xi\sim N(0,1)` (``mhat`` = :math:`\hat m`, the signal-to-noise ratio of that channel):
+
+.. math::
+    \Psi_w(\hat m) = \mathbb{E}\ln Z_w(B, \hat m), \qquad
+    m(\hat m) = \mathbb{E}\, w_0 f_a = \mathbb{E} f_a^2, \qquad
+    \rho - m = \mathbb{E} f_v ,
+
+the last two by the Nishimori identity (the channel is Bayes-optimal: :math:`f_a = \mathbb{E}[w_0|B]`).
+Writing the error as :math:`\mathbb{E} f_v` avoids the cancellation in :math:`\rho - m` when
+:math:`m\to\rho`. Also :math:`d\Psi_w/d\hat m = m/2`.
+
+Every average is taken with the kink-resolving Gaussian rules of :mod:`statlearn.numerics`, at the
+crossovers of the posterior (where two atoms, or the spike and the slab, weigh the same), so the
+quantities stay accurate for :math:`\hat m` up to :math:`10^{8}` and beyond.
+
+``rho`` is :math:`\mathbb{E} w^2`. To add a prior, subclass :class:`Prior` and implement
+:meth:`~Prior.log_partition`, :meth:`~Prior.denoise`, :meth:`~Prior.sample` and
+:meth:`~Prior.channel_average`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special
+
+from statlearn.numerics.gaussian import gaussian_expectation
+from statlearn.numerics.special import log2cosh
+from statlearn.numerics.validation import as_real_array
+
+__all__ = [
+    "Prior",
+    "GaussianPrior",
+    "DiscretePrior",
+    "RademacherPrior",
+    "GaussBernoulliPrior",
+    "PRIORS",
+    "get_prior",
+]
+
+
+def _snr(mhat: ArrayLike) -> np.ndarray:
+    return as_real_array("mhat", mhat, minimum=0.0)
+
+
+def _crossover_width(slope: np.ndarray) -> np.ndarray:
+    """Width ``1/slope`` of a crossover in the integration variable, capped at 1 (smooth regime)."""
+    return np.minimum(1.0, 1.0 / np.maximum(slope, 1e-300))
+
+
+class Prior(ABC):
+    """A prior on the teacher's weights (see the module docstring for the equations)."""
+
+    name: str = "prior"
+
+    @property
+    @abstractmethod
+    def rho(self) -> float:
+        r"""Second moment :math:`\rho = \mathbb{E} w^2`."""
+
+    @abstractmethod
+    def log_partition(self, B: ArrayLike, A: ArrayLike) -> np.ndarray:
+        r""":math:`\ln Z_w(B, A)`, elementwise."""
+
+    @abstractmethod
+    def denoise(self, B: ArrayLike, A: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        r"""Posterior mean and variance :math:`(f_a, f_v)` of ``w`` given :math:`(B, A)`, elementwise."""
+
+    @abstractmethod
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        """Draw weights from the prior."""
+
+    @abstractmethod
+    def channel_average(self, g: Callable[[np.ndarray, np.ndarray], np.ndarray], mhat: np.ndarray) -> np.ndarray:
+        r""":math:`\mathbb{E}_{w_0,\xi}\, g(B, \hat m)` with :math:`B = \sqrt{\hat m}\xi + \hat m w_0`, vectorised over ``mhat``."""
+
+    # -- replica pieces, one definition for every prior -------------------------------------
+
+    def free_entropy(self, mhat: ArrayLike) -> np.ndarray | float:
+        r""":math:`\Psi_w(\hat m) = \mathbb{E}\ln Z_w(\sqrt{\hat m}\xi + \hat m w_0, \hat m)`."""
+        r = _snr(mhat)
+        return self.channel_average(lambda B, a: self.log_partition(B, a), r)[()]
+
+    def overlap(self, mhat: ArrayLike) -> np.ndarray | float:
+        r"""Overlap :math:`m = \mathbb{E} f_a^2` of the posterior mean with the teacher."""
+        r = _snr(mhat)
+        return self.channel_average(lambda B, a: self.denoise(B, a)[0] ** 2, r)[()]
+
+    def mse(self, mhat: ArrayLike) -> np.ndarray | float:
+        r"""Minimum mean squared error :math:`\rho - m = \mathbb{E} f_v` of the scalar channel."""
+        r = _snr(mhat)
+        return self.channel_average(lambda B, a: self.denoise(B, a)[1], r)[()]
+
+    def information(self, mhat: ArrayLike) -> np.ndarray | float:
+        r"""Mutual information :math:`I(\hat m) = \rho\hat m/2 - \Psi_w(\hat m)` of the scalar channel
+        :math:`\sqrt{\hat m}\, w_0 + \xi` (nats); :math:`dI/d\hat m = (\rho - m)/2` (I-MMSE,
+        Guo, Shamai & Verdú 2005). Subclasses override it where the difference cancels."""
+        r = _snr(mhat)
+        return (0.5 * self.rho * r - np.asarray(self.free_entropy(r)))[()]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, rho={self.rho:g})"
+
+
+class GaussianPrior(Prior):
+    r"""Gaussian weights :math:`w\sim N(0,\rho)`. Closed forms:
+    :math:`f_a = \rho B/(1+\rho A)`, :math:`f_v = \rho/(1+\rho A)`,
+    :math:`\Psi_w = \rho\hat m/2 - \tfrac12\ln(1+\rho\hat m)`, :math:`m = \rho^2\hat m/(1+\rho\hat m)`.
+    """
+
+    name = "gaussian"
+
+    def __init__(self, rho: float = 1.0) -> None:
+        self._rho = float(as_real_array("rho", rho, minimum=0.0, strict_minimum=True))
+
+    @property
+    def rho(self) -> float:
+        return self._rho
+
+    def log_partition(self, B: ArrayLike, A: ArrayLike) -> np.ndarray:
+        B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
+        d = 1.0 + self._rho * A
+        return 0.5 * self._rho * B * B / d - 0.5 * np.log(d)
+
+    def denoise(self, B: ArrayLike, A: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
+        var = self._rho / (1.0 + self._rho * A)
+        return var * B, np.broadcast_to(var, np.broadcast_shapes(B.shape, var.shape))
+
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        return np.sqrt(self._rho) * rng.standard_normal(size)
+
+    def channel_average(self, g, mhat):
+        # B is Gaussian with variance mhat + rho mhat^2: one smooth Gaussian average
+        sd = np.sqrt(mhat + self._rho * mhat * mhat)
+        return gaussian_expectation(lambda u, s, a: g(s * u, a), sd, mhat)
+
+    def free_entropy(self, mhat: ArrayLike) -> np.ndarray | float:
+        r = _snr(mhat)
+        return (0.5 * self._rho * r - 0.5 * np.log1p(self._rho * r))[()]
+
+    def overlap(self, mhat: ArrayLike) -> np.ndarray | float:
+        r = _snr(mhat)
+        return (self._rho**2 * r / (1.0 + self._rho * r))[()]
+
+    def mse(self, mhat: ArrayLike) -> np.ndarray | float:
+        r = _snr(mhat)
+        return (self._rho / (1.0 + self._rho * r))[()]
+
+    def information(self, mhat: ArrayLike) -> np.ndarray | float:
+        r = _snr(mhat)
+        return (0.5 * np.log1p(self._rho * r))[()]
+
+
+class DiscretePrior(Prior):
+    r"""Weights taking values :math:`v_k` with probabilities :math:`p_k`.
+
+    :math:`\ln Z_w = \operatorname{logsumexp}_k(\ln p_k + B v_k - A v_k^2/2)`; the posterior is the
+    softmax of the same terms. Its crossovers (adjacent atoms weigh the same) sit at
+    :math:`B_{kl} = A (v_k + v_l)/2 - \ln(p_k/p_l)/(v_k - v_l)` with width
+    :math:`1/|v_k - v_l|`; the channel average resolves each of them.
+    """
+
+    name = "discrete"
+
+    def __init__(self, values: Sequence[float], probabilities: Sequence[float]) -> None:
+        v = np.atleast_1d(as_real_array("values", values))
+        p = np.atleast_1d(as_real_array("probabilities", probabilities, minimum=0.0))
+        if v.ndim != 1 or v.shape != p.shape:
+            raise ValueError(f"values and probabilities must be 1-D of the same length, got {v.shape} and {p.shape}")
+        if abs(p.sum() - 1.0) > 1e-12:
+            raise ValueError(f"probabilities must sum to 1, got {p.sum()!r}")
+        keep = p > 0
+        order = np.argsort(v[keep])
+        self.values = v[keep][order]
+        self.probabilities = p[keep][order]
+        if np.unique(self.values).size != self.values.size:
+            raise ValueError("values must be distinct")
+        if self.values.size < 2:
+            raise ValueError("a discrete prior needs at least two values of positive probability")
+        self._log_p = np.log(self.probabilities)
+
+    @property
+    def rho(self) -> float:
+        return float(np.sum(self.probabilities * self.values**2))
+
+    def _logits(self, B: np.ndarray, A: np.ndarray) -> np.ndarray:
+        v = self.values.reshape((-1,) + (1,) * max(B.ndim, A.ndim))
+        lp = self._log_p.reshape(v.shape)
+        return lp + B * v - 0.5 * A * v * v
+
+    def log_partition(self, B: ArrayLike, A: ArrayLike) -> np.ndarray:
+        B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
+        return special.logsumexp(self._logits(B, A), axis=0)
+
+    def denoise(self, B: ArrayLike, A: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
+        weights = special.softmax(self._logits(B, A), axis=0)
+        v = self.values.reshape((-1,) + (1,) * (weights.ndim - 1))
+        mean = np.sum(weights * v, axis=0)
+        if self.values.size == 2:  # p (1 - p) (v1 - v0)^2: no cancellation when the posterior is sure
+            var = weights[0] * weights[1] * (self.values[1] - self.values[0]) ** 2
+        else:
+            var = np.maximum(np.sum(weights * v * v, axis=0) - mean * mean, 0.0)
+        return mean, var
+
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        return rng.choice(self.values, size=size, p=self.probabilities)
+
+    def information(self, mhat: ArrayLike) -> np.ndarray | float:
+        r"""Stable form :math:`I = -\sum_k p_k\, \mathbb{E}_\xi \ln \sum_l p_l\, e^{\sqrt{\hat m}\xi (v_l - v_k) - \hat m (v_l - v_k)^2/2}`,
+        which tends to the entropy :math:`-\sum_k p_k \ln p_k` without cancellation."""
+        r = _snr(mhat)
+        v = self.values
+        lp = self._log_p.reshape((-1,) + (1,) * (r.ndim + 1))
+
+        def relative(atom: float):
+            dv = (v - atom).reshape(lp.shape)
+            return lambda B, a: -special.logsumexp(lp + (B - a * atom) * dv - 0.5 * a * dv * dv, axis=0)
+
+        return self._atom_average(relative, r)[()]
+
+    def channel_average(self, g, mhat):
+        return self._atom_average(lambda atom: g, mhat)
+
+    def _atom_average(self, integrand_for_atom, mhat):
+        """sum_k p_k E_xi h_k(B, mhat), B = sqrt(mhat) xi + mhat v_k, with every crossover resolved."""
+        root = np.sqrt(mhat)
+        total = 0.0
+        for k, (vk, pk) in enumerate(zip(self.values, self.probabilities)):
+            g = integrand_for_atom(vk)
+            kinks = []
+            for l in range(self.values.size - 1):  # crossovers of adjacent atoms, in the variable xi
+                dv = self.values[l + 1] - self.values[l]
+                b_cross = mhat * 0.5 * (self.values[l + 1] + self.values[l]) - (self._log_p[l + 1] - self._log_p[l]) / dv
+                xi_cross = np.divide(b_cross - mhat * vk, root, out=np.zeros_like(root), where=root > 0)
+                kinks.append((xi_cross, _crossover_width(dv * root)))
+            part = gaussian_expectation(lambda xi, a, s: g(s * xi + a * vk, a), mhat, root, kinks=kinks)
+            total = total + pk * part
+        return np.asarray(total)
+
+
+class RademacherPrior(DiscretePrior):
+    r"""Binary weights :math:`w = \pm1` with probability 1/2 (:math:`\rho = 1`):
+    :math:`\ln Z_w = \ln\cosh B - A/2`, :math:`f_a = \tanh B`, :math:`f_v = 1 - \tanh^2 B`."""
+
+    name = "rademacher"
+
+    def __init__(self) -> None:
+        super().__init__([-1.0, 1.0], [0.5, 0.5])
+
+    def log_partition(self, B: ArrayLike, A: ArrayLike) -> np.ndarray:
+        B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
+        return log2cosh(B) - np.log(2.0) - 0.5 * A
+
+
+class GaussBernoulliPrior(Prior):
+    r"""Sparse weights: :math:`w = 0` with probability :math:`1-\rho`, else :math:`N(0, 1)` (so :math:`\mathbb{E}w^2 = \rho`).
+
+    :math:`Z_w = 1 - \rho + \rho\, e^{B^2/(2(1+A))}/\sqrt{1+A}`; the posterior weight of the slab is
+    :math:`\pi = \sigma\big(\ln\frac{\rho}{1-\rho} - \tfrac12\ln(1+A) + \frac{B^2}{2(1+A)}\big)`,
+    :math:`f_a = \pi B/(1+A)`, :math:`\mathbb{E}[w^2|B] = \pi\,(1/(1+A) + B^2/(1+A)^2)`. The
+    crossovers :math:`\pi = 1/2` at :math:`B = \pm B_*` are resolved in the channel average.
+    """
+
+    name = "gauss-bernoulli"
+
+    def __init__(self, rho: float) -> None:
+        self._rho = float(as_real_array("rho", rho, minimum=0.0, strict_minimum=True, maximum=1.0))
+
+    @property
+    def rho(self) -> float:
+        return self._rho
+
+    def _slab_logit(self, B: np.ndarray, A: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            prior_logit = np.log(self._rho) - np.log1p(-self._rho)
+        return prior_logit - 0.5 * np.log1p(A) + 0.5 * B * B / (1.0 + A)
+
+    def log_partition(self, B: ArrayLike, A: ArrayLike) -> np.ndarray:
+        B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
+        with np.errstate(divide="ignore"):
+            spike = np.log1p(-self._rho)
+        return np.logaddexp(spike, np.log(self._rho) - 0.5 * np.log1p(A) + 0.5 * B * B / (1.0 + A))
+
+    def denoise(self, B: ArrayLike, A: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
+        logit = self._slab_logit(B, A)
+        slab = special.expit(logit)
+        shrink = 1.0 / (1.0 + A)
+        mean = slab * B * shrink
+        # Var = pi/(1+A) + pi (1 - pi) (B/(1+A))^2, with 1 - pi = expit(-logit) (no cancellation)
+        var = slab * shrink + slab * special.expit(-logit) * (B * shrink) ** 2
+        return mean, var
+
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        support = rng.random(size) < self._rho
+        return np.where(support, rng.standard_normal(size), 0.0)
+
+    def channel_average(self, g, mhat):
+        # w0 = 0: B = sqrt(mhat) u;  w0 ~ N(0, 1): B = sqrt(mhat + mhat^2) u  (u standard normal)
+        logit0 = np.log(self._rho) - np.log1p(-self._rho) if self._rho < 1 else np.inf
+        b_star2 = 2.0 * (1.0 + mhat) * (0.5 * np.log1p(mhat) - logit0)
+        b_star = np.sqrt(np.maximum(b_star2, 0.0))
+        total = 0.0
+        for weight, scale in ((1.0 - self._rho, np.sqrt(mhat)), (self._rho, np.sqrt(mhat + mhat * mhat))):
+            if weight == 0.0:
+                continue
+            u_star = np.divide(b_star, scale, out=np.zeros_like(scale), where=scale > 0)
+            slope = np.divide(b_star * scale, 1.0 + mhat, out=np.zeros_like(scale), where=scale > 0)
+            width = _crossover_width(slope)
+            part = gaussian_expectation(
+                lambda u, a, s: g(s * u, a), mhat, scale, kinks=[(u_star, width), (-u_star, width)]
+            )
+            total = total + weight * part
+        return np.asarray(total)
+
+
+PRIORS: dict[str, Callable[..., Prior]] = {
+    "gaussian": GaussianPrior,
+    "rademacher": RademacherPrior,
+    "gauss-bernoulli": GaussBernoulliPrior,
+}
+"""Prior names accepted by :func:`get_prior` and the public entry points."""
+
+
+def get_prior(prior: str | Prior, **params: float) -> Prior:
+    """A prior from its name (``"gaussian"`` with ``rho`` = variance, ``"rademacher"``,
+    ``"gauss-bernoulli"`` with ``rho`` = density) or a :class:`Prior` passed through."""
+    if isinstance(prior, Prior):
+        if params:
+            raise ValueError(f"parameters {sorted(params)} given with a Prior instance; set them on the instance")
+        return prior
+    if not isinstance(prior, str):
+        raise TypeError(f"prior must be a name or a Prior, got {type(prior).__name__}")
+    try:
+        factory = PRIORS[prior]
+    except KeyError:
+        raise ValueError(f"unknown prior {prior!r}; known priors: {', '.join(PRIORS)}") from None
+    if prior == "gauss-bernoulli" and "rho" not in params:
+        raise ValueError("prior 'gauss-bernoulli' needs rho, the density of non-zero weights")
+    try:
+        return factory(**params)
+    except TypeError:
+        raise ValueError(f"prior {prior!r} does not take parameters {sorted(params)}") from None
