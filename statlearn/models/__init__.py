@@ -1,0 +1,39 @@
+"""Scalar pieces of a model, shared by the replica theories and the message-passing algorithms."""
+
+from statlearn.models.channels import (
+    CHANNELS,
+    Channel,
+    GaussianChannel,
+    NoisySignChannel,
+    ProbitChannel,
+    ReluChannel,
+    SignChannel,
+    get_channel,
+)
+from statlearn.models.priors import (
+    PRIORS,
+    DiscretePrior,
+    GaussBernoulliPrior,
+    GaussianPrior,
+    Prior,
+    RademacherPrior,
+    get_prior,
+)
+
+__all__ = [
+    "PRIORS",
+    "DiscretePrior",
+    "GaussBernoulliPrior",
+    "GaussianPrior",
+    "Prior",
+    "RademacherPrior",
+    "get_prior",
+    "CHANNELS",
+    "Channel",
+    "GaussianChannel",
+    "NoisySignChannel",
+    "ProbitChannel",
+    "ReluChannel",
+    "SignChannel",
+    "get_channel",
+]

@@ -1,0 +1,582 @@
+r"""Output channels of a generalised linear model: the output function GAMP calls and the free entropy the replica formula uses.
+
+A channel :math:`P_{out}(y|z)` produces the label of a pattern from its pre-activation
+:math:`z = x\cdot w^*/\sqrt N`, whose variance is :math:`\rho = \mathbb{E} w^{*2}` (set by the
+prior). Every Bayes-optimal computation sees it through one scalar partition function
+(Barbier, Krzakala, Macris, Miolane & Zdeborová, PNAS 116, 5451 (2019); Rangan 2011):
+
+.. math::
+    Z_{out}(y,\omega,V) = \mathbb{E}_{z\sim N(0,1)}\, P_{out}(y\,|\,\omega + \sqrt V z),\qquad
+    g_{out} = \partial_\omega \ln Z_{out},\qquad \partial_\omega g_{out}.
+
+GAMP calls :meth:`Channel.output` ``(y, omega, V) -> (g_out, dg_out)`` at every step. The replica
+formula needs the same functions averaged over the labels and over
+:math:`\omega = \sqrt q\,\xi`, :math:`V = \rho - q`, :math:`\xi\sim N(0,1)` (:math:`q` is the
+overlap, ``m`` in PHYSICS.md):
+
+.. math::
+    \Psi_{out}(q) = \mathbb{E}_\xi \int dy\, Z_{out}\ln Z_{out}, \qquad
+    \frac{\hat m}{\alpha} = \mathbb{E}_\xi \int dy\, Z_{out}\, g_{out}^2, \qquad
+    \frac{d\Psi_{out}}{dq} = \frac{\hat m}{2\alpha}.
+
+:meth:`Channel.free_entropy` and :meth:`Channel.conjugate` are both one label average
+of :math:`\ln Z_{out}` and of :math:`g_{out}^2`, computed by the same code as
+:meth:`Channel.log_partition` and :meth:`Channel.output`, so the replica equations and GAMP
+share every formula. At :math:`q = \rho` the channel is evaluated at :math:`V = 0`, where :math:`\Psi_{out}(\rho) = \mathbb{E}_z \int dy\,
+P_{out}\ln P_{out} = -H(Y|Z)` (hence :meth:`Channel.conditional_entropy`); channels for which
+:math:`V = 0` is singular (a noiseless threshold, the ReLU) return the limit :math:`q\to\rho`, which
+for the conjugate of the sign and noisy-sign channels is ``inf`` (it diverges as
+:math:`(\rho - q)^{-1/2}`).
+
+The label averages resolve the crossover of width :math:`\sqrt{(\rho - q)/q}` at :math:`\xi = 0`
+(where the posterior learns the sign of :math:`z`) with the kink rule of
+:func:`statlearn.numerics.gaussian_expectation`, so they stay accurate as :math:`q\to\rho`.
+
+To add a channel, subclass :class:`Channel` and implement the elementwise hooks ``_log_partition``,
+``_output``, ``_sample``, ``_generalization_error`` and the label average ``_label_average(fn, q,
+rho)`` (:math:`\mathbb{E}_\xi\int dy\, Z_{out}\, fn`); the public methods validate their
+arguments and call them. Override ``_free_entropy_limit`` and ``_conjugate_limit`` if the label
+average is singular at :math:`q = \rho`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special
+
+from statlearn.numerics.gaussian import bivariate_gaussian_expectation, gaussian_expectation
+from statlearn.numerics.special import H, gaussian_hazard, log_gaussian_pdf, log_H
+from statlearn.numerics.validation import as_real_array
+
+__all__ = [
+    "Channel",
+    "SignChannel",
+    "NoisySignChannel",
+    "ProbitChannel",
+    "GaussianChannel",
+    "ReluChannel",
+    "CHANNELS",
+    "get_channel",
+]
+
+LabelFunction = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+r"""A function ``fn(y, omega, V)`` averaged over the labels and :math:`\xi` by ``Channel._label_average``."""
+
+_LOG_2PI_E = float(np.log(2.0 * np.pi * np.e))
+_GAP_SWITCH = 4.0  # above it R(x) - x by the continued fraction (40 terms: full precision for x > 4)
+_GAP_TERMS = 40
+
+
+def _crossover_width(variance: np.ndarray, q: np.ndarray) -> np.ndarray:
+    r"""Width :math:`\sqrt{\text{variance}/q}` of the crossover at :math:`\xi = 0`, capped at 1 (smooth regime)."""
+    return np.minimum(1.0, np.sqrt(variance / np.maximum(q, 1e-300)))
+
+
+def _hazard_gap(x: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    r""":math:`R(x) - x` (``hazard`` :math:`= R(x) = \varphi/H`) without cancellation for large ``x``.
+
+    :math:`R(x)(R(x) - x) = -\tfrac{d}{dx}R` is the curvature of :math:`-\ln H`; computed as a
+    difference it loses all digits once :math:`x \gtrsim 10^8` (where it is :math:`\approx 1/x`), which
+    GAMP meets when :math:`V\to0`. For :math:`x > 4` Laplace's continued fraction
+    :math:`R(x) - x = 1/(x + 2/(x + 3/(x + \dots)))`, evaluated backwards; below, the difference
+    (relative error ~1e-14).
+    """
+    x = np.asarray(x, dtype=float)
+    gap = np.array(hazard - x, dtype=float)
+    large = x > _GAP_SWITCH
+    if np.any(large):
+        xl = x[large]
+        t = xl
+        for k in range(_GAP_TERMS, 1, -1):
+            t = xl + k / t
+        gap[large] = 1.0 / t
+    return gap
+
+
+def _overlap(name: str, q: ArrayLike, rho: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    rho = as_real_array("rho", rho, minimum=0.0, strict_minimum=True)
+    q = as_real_array(name, q, minimum=0.0)
+    q, rho = np.broadcast_arrays(q, rho)
+    above = q > rho
+    if np.any(above):
+        raise ValueError(f"{name} must be in [0, rho], got {name} = {q[above].ravel()[0]!r} > rho = {rho[above].ravel()[0]!r}")
+    return q, rho
+
+
+class Channel(ABC):
+    """An output channel :math:`P_{out}(y|z)` (see the module docstring for the equations)."""
+
+    name: ClassVar[str]
+    discrete_labels: ClassVar[bool]
+    """True when the labels are :math:`y = \\pm 1`."""
+    parameters: ClassVar[tuple[str, ...]] = ()
+    """Names of the constructor's parameters (attributes of the instance)."""
+
+    # -- elementwise pieces, implemented by every channel -------------------------------------
+
+    @abstractmethod
+    def _log_partition(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+        r""":math:`\ln Z_{out}(y, \omega, V)`, elementwise on broadcast arrays."""
+
+    @abstractmethod
+    def _output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r""":math:`(g_{out}, \partial_\omega g_{out})`, elementwise on broadcast arrays."""
+
+    @abstractmethod
+    def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Labels drawn from :math:`P_{out}(\\cdot|z)`."""
+
+    @abstractmethod
+    def _label_average(self, fn: LabelFunction, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r""":math:`\mathbb{E}_\xi \int dy\, Z_{out}(y,\omega,V)\, fn(y,\omega,V)` at
+        :math:`\omega = \sqrt q\,\xi`, :math:`V = \rho - q`, for broadcast arrays ``0 <= q <= rho``.
+
+        ``q = rho`` is passed only where the channel keeps the default ``_*_limit`` methods.
+        """
+
+    @abstractmethod
+    def _generalization_error(self, m: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        """Test error of the Bayes-optimal predictor at overlap ``m``."""
+
+    # -- public entry points (validated) --------------------------------------------------------
+
+    def log_partition(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
+        r""":math:`\ln Z_{out}(y, \omega, V)` for ``V > 0``, elementwise, finite in the tails."""
+        return np.asarray(self._log_partition(*self._check_inputs(y, omega, V)))[()]
+
+    def output(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.ndarray | float, np.ndarray | float]:
+        r""":math:`(g_{out}, \partial_\omega g_{out})` for ``V > 0``, elementwise (what GAMP calls)."""
+        g, dg = self._output(*self._check_inputs(y, omega, V))
+        return np.asarray(g)[()], np.asarray(dg)[()]
+
+    def sample(self, z: ArrayLike, rng: np.random.Generator | int) -> np.ndarray | float:
+        """Labels drawn from :math:`P_{out}(\\cdot|z)` for the pre-activations ``z`` (``rng``: a numpy
+        Generator or an integer seed)."""
+        return np.asarray(self._sample(as_real_array("z", z), _generator(rng)))[()]
+
+    def generalization_error(self, m: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
+        """Test error of the Bayes-optimal predictor at overlap ``m`` in ``[0, rho]`` (defined by each channel)."""
+        return np.asarray(self._generalization_error(*_overlap("m", m, rho)))[()]
+
+    # -- replica pieces, one definition for every channel -------------------------------------
+
+    def free_entropy(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
+        r""":math:`\Psi_{out}(q) = \mathbb{E}_\xi \int dy\, Z_{out}\ln Z_{out}` at
+        :math:`\omega=\sqrt q\xi`, :math:`V=\rho-q`, vectorised over ``q`` in ``[0, rho]``.
+        At ``q = rho`` it is :math:`-H(Y|Z)`."""
+        q, rho = _overlap("q", q, rho)
+        return self._interior_or_limit(self._log_partition, self._free_entropy_limit, q, rho)
+
+    def conjugate(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
+        r""":math:`\hat m/\alpha = \mathbb{E}_\xi \int dy\, Z_{out}\, g_{out}^2` at
+        :math:`\omega=\sqrt q\xi`, :math:`V=\rho-q` (equal to :math:`2\, d\Psi_{out}/dq`),
+        vectorised over ``q`` in ``[0, rho]``; at ``q = rho`` the limit (``inf`` if it diverges)."""
+        q, rho = _overlap("q", q, rho)
+        return self._interior_or_limit(self._squared_output, self._conjugate_limit, q, rho)
+
+    def conditional_entropy(self, rho: ArrayLike) -> np.ndarray | float:
+        r""":math:`H(Y|Z) = -\mathbb{E}_{z\sim N(0,\rho)}\int dy\, P_{out}\ln P_{out} = -\Psi_{out}(\rho)`
+        (nats; a differential entropy for continuous labels)."""
+        return (0.0 - np.asarray(self.free_entropy(rho, rho)))[()]  # 0.0 - x: no -0.0 for noiseless channels
+
+    def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
+        r""":math:`\Psi_{out}` at :math:`q=\rho`; by default the label average evaluated there."""
+        return self._label_average(self._log_partition, rho, rho)
+
+    def _conjugate_limit(self, rho: np.ndarray) -> np.ndarray:
+        r"""Limit of the conjugate as :math:`q\to\rho`; by default the label average evaluated there."""
+        return self._label_average(self._squared_output, rho, rho)
+
+    def _squared_output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+        return self._output(y, omega, V)[0] ** 2
+
+    def _interior_or_limit(
+        self, fn: LabelFunction, limit: Callable[[np.ndarray], np.ndarray], q: np.ndarray, rho: np.ndarray
+    ) -> np.ndarray | float:
+        end = q == rho
+        if not np.any(end):
+            return np.asarray(self._label_average(fn, q, rho))[()]
+        interior = self._label_average(fn, np.where(end, 0.0, q), rho)
+        return np.where(end, limit(rho), interior)[()]
+
+    # -- boundary checks ------------------------------------------------------------------------
+
+    def _check_inputs(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y = as_real_array("y", y)
+        if self.discrete_labels and np.any(np.abs(y) != 1.0):
+            raise ValueError(f"y must be -1 or +1 for the {self.name} channel, got {y[np.abs(y) != 1.0].ravel()[0]!r}")
+        return y, as_real_array("omega", omega), as_real_array("V", V, minimum=0.0, strict_minimum=True)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.parameters)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, p) == getattr(other, p) for p in self.parameters)
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(getattr(self, p) for p in self.parameters)))
+
+
+def _generator(rng: np.random.Generator | int) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy Generator or an integer seed, got {type(rng).__name__}")
+
+
+def _noise_variance(delta: float) -> float:
+    return float(as_real_array("delta", delta, minimum=0.0, strict_minimum=True))
+
+
+# --------------------------------------------------------------------------- classification
+
+
+class _ThresholdChannel(Channel):
+    r"""Labels :math:`y = \pm\operatorname{sign}(z + \sqrt{s}\,\eta)`, flipped with probability
+    :math:`\epsilon`: :math:`Z_{out} = \epsilon + (1-2\epsilon)\, H(-y\omega/\sqrt{V+s})`.
+
+    With :math:`x = -y\omega/\sqrt{V_e}`, :math:`V_e = V + s`, :math:`R = \varphi/H` (the Gaussian
+    hazard) and :math:`\sigma = (1-2\epsilon)H(x)/Z_{out}` (the probability that the label was
+    not flipped, given :math:`\omega`):
+
+    .. math::
+        g_{out} = \frac{y R(x)\,\sigma}{\sqrt{V_e}},\qquad
+        \partial_\omega g_{out} = -\frac{\sigma R(x)}{V_e}\,\big(\sigma R(x) - x\big)
+        = -\frac{\sigma R(x)}{V_e}\,\big(\sigma\,[R(x) - x] - (1 - \sigma)\, x\big),
+
+    all from ``log_H``, ``gaussian_hazard`` and the continued fraction for :math:`R(x) - x`, so
+    accurate for any finite :math:`x` (e.g. :math:`\omega` on the wrong side with :math:`V\to0`).
+    """
+
+    discrete_labels = True
+    _flip: float = 0.0  # epsilon
+    _noise: float = 0.0  # s
+
+    def _tail_argument(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v_eff = V + self._noise
+        return -y * omega / np.sqrt(v_eff), v_eff
+
+    def _log_terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ln epsilon, ln[(1 - 2 epsilon) H(x)]): the flipped and the kept part of Z_out."""
+        with np.errstate(divide="ignore"):
+            log_flip = np.log(self._flip)
+        return np.broadcast_to(log_flip, np.shape(x)), np.log1p(-2.0 * self._flip) + log_H(x)
+
+    def _log_partition(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+        x, _ = self._tail_argument(y, omega, V)
+        return np.logaddexp(*self._log_terms(x))
+
+    def _output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, v_eff = self._tail_argument(y, omega, V)
+        log_flip, log_kept = self._log_terms(x)
+        kept, flipped = special.expit(log_kept - log_flip), special.expit(log_flip - log_kept)
+        hazard = gaussian_hazard(x)
+        r = hazard * kept
+        return y * r / np.sqrt(v_eff), -r * (kept * _hazard_gap(x, hazard) - flipped * x) / v_eff
+
+    def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        labels = np.where(z + np.sqrt(self._noise) * rng.standard_normal(z.shape) >= 0.0, 1.0, -1.0)
+        return np.where(rng.random(z.shape) < self._flip, -labels, labels)
+
+    def _label_average(self, fn: LabelFunction, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r"""Sum over :math:`y=\pm1`, then :math:`\mathbb{E}_\xi` with the kink rule at :math:`\xi=0`,
+        width :math:`\sqrt{(\rho - q + s)/q}` (capped at 1). Needs :math:`\rho - q + s > 0`."""
+
+        def integrand(xi: np.ndarray, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+            omega, V = np.sqrt(q) * xi, rho - q
+            return sum(np.exp(self._log_partition(y, omega, V)) * fn(y, omega, V) for y in (1.0, -1.0))
+
+        width = _crossover_width(rho - q + self._noise, q)
+        return gaussian_expectation(integrand, q, rho, kink=0.0, width=width)
+
+    def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
+        r"""Without noise before the threshold the label is :math:`\operatorname{sign}\omega` flipped with
+        probability :math:`\epsilon`: :math:`\Psi_{out}(\rho) = \epsilon\ln\epsilon + (1-\epsilon)\ln(1-\epsilon)`."""
+        if self._noise > 0:
+            return super()._free_entropy_limit(rho)
+        eps = self._flip
+        return np.full(np.shape(rho), special.xlogy(eps, eps) + special.xlogy(1.0 - eps, 1.0 - eps))
+
+    def _conjugate_limit(self, rho: np.ndarray) -> np.ndarray:
+        r"""Without noise before the threshold the conjugate diverges as :math:`(\rho-q)^{-1/2}`: ``inf``."""
+        if self._noise > 0:
+            return super()._conjugate_limit(rho)
+        return np.full(np.shape(rho), np.inf)
+
+    def _generalization_error(self, m: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r"""Bayes-optimal 0-1 error against the teacher's noiseless label :math:`\operatorname{sign}(z)`:
+        :math:`\arccos(\sqrt{m/\rho})/\pi`.
+
+        The Bayes-optimal classifier is :math:`\operatorname{sign}\hat\omega` with :math:`\hat\omega` the
+        posterior-mean pre-activation; by the Nishimori identity :math:`(\hat\omega, z)` are
+        centred Gaussians with :math:`\mathbb{E}\hat\omega^2 = \mathbb{E}\hat\omega z = m`,
+        :math:`\mathbb{E} z^2 = \rho`, so their correlation is :math:`\sqrt{m/\rho}`
+        (1/2 at ``m = 0``, 0 at ``m = rho``). The error against the noisy label :math:`y` is
+        :math:`\epsilon + (1 - 2\epsilon)` times this for the noisy-sign channel.
+        """
+        return np.arccos(np.sqrt(m / rho)) / np.pi
+
+    def gibbs_error(self, m: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
+        r"""0-1 error of a posterior sample (Gibbs student) against :math:`\operatorname{sign}(z)`:
+        :math:`\arccos(m/\rho)/\pi` (the sample has norm :math:`\rho` and overlap :math:`m` with the teacher)."""
+        m, rho = _overlap("m", m, rho)
+        return (np.arccos(m / rho) / np.pi)[()]
+
+
+class SignChannel(_ThresholdChannel):
+    r"""Noiseless perceptron teacher :math:`y = \operatorname{sign}(z)`: :math:`Z_{out} = H(-y\omega/\sqrt V)`.
+
+    :math:`H(Y|Z) = 0`, :math:`\Psi_{out}(0) = -\ln 2`, :math:`\Psi_{out}(\rho) = 0`,
+    conjugate :math:`2/(\pi\rho)` at ``q = 0`` and ``inf`` at ``q = rho``.
+    """
+
+    name = "sign"
+
+
+class NoisySignChannel(_ThresholdChannel):
+    r""":math:`y = \operatorname{sign}(z)` flipped with probability ``delta`` in ``[0, 1/2)``:
+    :math:`Z_{out} = \delta + (1-2\delta) H(-y\omega/\sqrt V)` (logs by log-sum-exp, exact at
+    ``delta = 0``, where it is the sign channel). :math:`H(Y|Z) = -\delta\ln\delta - (1-\delta)\ln(1-\delta)`.
+    """
+
+    name = "noisy-sign"
+    parameters = ("delta",)
+
+    def __init__(self, delta: float) -> None:
+        self.delta = float(as_real_array("delta", delta, minimum=0.0))
+        if not self.delta < 0.5:
+            raise ValueError(f"delta (flip probability) must be < 1/2, got {self.delta!r}")
+        self._flip = self.delta
+
+
+class ProbitChannel(_ThresholdChannel):
+    r""":math:`y = \operatorname{sign}(z + \sqrt\delta\,\eta)`, :math:`\eta\sim N(0,1)`, i.e.
+    :math:`P_{out}(y|z) = H(-yz/\sqrt\delta)`, ``delta > 0``: :math:`Z_{out} = H(-y\omega/\sqrt{V+\delta})`."""
+
+    name = "probit"
+    parameters = ("delta",)
+
+    def __init__(self, delta: float) -> None:
+        self.delta = _noise_variance(delta)
+        self._noise = self.delta
+
+
+# --------------------------------------------------------------------------- regression
+
+
+class GaussianChannel(Channel):
+    r"""Linear regression :math:`y = z + \sqrt\delta\,\eta`, ``delta > 0``. Closed forms:
+
+    .. math::
+        Z_{out} = N(y;\omega, V+\delta),\quad g_{out} = \frac{y-\omega}{V+\delta},\quad
+        \partial_\omega g_{out} = -\frac{1}{V+\delta},\quad
+        \Psi_{out}(q) = -\tfrac12\ln\big(2\pi e(\rho-q+\delta)\big),\quad
+        \frac{\hat m}{\alpha} = \frac{1}{\rho-q+\delta}.
+
+    The generic path of :class:`Channel` (``Channel.free_entropy(channel, q, rho)``: a bivariate
+    Gauss-Hermite rule over :math:`(\omega, y)`) gives the same values; the closed forms override it.
+    """
+
+    name = "gaussian"
+    discrete_labels = False
+    parameters = ("delta",)
+
+    def __init__(self, delta: float) -> None:
+        self.delta = _noise_variance(delta)
+
+    def _log_partition(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+        s = V + self.delta
+        return log_gaussian_pdf((y - omega) / np.sqrt(s)) - 0.5 * np.log(s)
+
+    def _output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = V + self.delta
+        g = (y - omega) / s
+        return g, np.zeros_like(g) - 1.0 / s
+
+    def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return z + np.sqrt(self.delta) * rng.standard_normal(z.shape)
+
+    def _label_average(self, fn: LabelFunction, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r""":math:`(\omega, y)` are centred Gaussians with :math:`\mathbb{E}\omega^2 = \mathbb{E}\omega y = q`,
+        :math:`\mathbb{E}y^2 = \rho+\delta`."""
+        return bivariate_gaussian_expectation(
+            lambda omega, y, q, rho: fn(y, omega, rho - q), q, q, rho + self.delta, q, rho
+        )
+
+    def free_entropy(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
+        q, rho = _overlap("q", q, rho)
+        return (-0.5 * (_LOG_2PI_E + np.log(rho - q + self.delta)))[()]
+
+    def conjugate(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
+        q, rho = _overlap("q", q, rho)
+        return (1.0 / (rho - q + self.delta))[()]
+
+    def _generalization_error(self, m: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r"""Mean squared error of the Bayes-optimal predictor :math:`\mathbb{E}[y|\omega] = \omega` on a
+        fresh noisy label, :math:`\omega\sim N(0,m)`, :math:`z|\omega\sim N(\omega,\rho-m)`:
+        :math:`\rho - m + \delta`."""
+        return rho - m + self.delta
+
+
+class ReluChannel(Channel):
+    r"""Rectified teacher :math:`y = \max(0, z) + \sqrt\delta\,\eta`, ``delta > 0``.
+
+    Splitting :math:`\mathbb{E}_z` at :math:`z = 0` (a point mass of the ReLU at 0, and the
+    Gaussian convolution of the positive part, where
+    :math:`N(z;\omega,V)N(y;z,\delta) = N(y;\omega,V+\delta)\,N(z;\mu,\sigma^2)`):
+
+    .. math::
+        Z_{out} = \underbrace{N(y;0,\delta)\,H(a)}_{Z_0}
+        + \underbrace{N(y;\omega,V+\delta)\,H(-b)}_{Z_+},\quad
+        a = \frac{\omega}{\sqrt V},\quad
+        b = \frac{\mu}{\sigma} = \frac{\omega\delta + yV}{\sqrt{V\delta(V+\delta)}},\quad
+        \mu = \frac{\omega\delta + yV}{V+\delta},\ \sigma^2 = \frac{V\delta}{V+\delta}.
+
+    With :math:`\ell_{0,+} = \ln Z_{0,+}`, :math:`p_{0,+} = Z_{0,+}/Z_{out}` (logistic of
+    :math:`\ell_0-\ell_+`), :math:`R` the Gaussian hazard and :math:`c = \sqrt{\delta/(V(V+\delta))}`:
+
+    .. math::
+        \ell_0' = -\frac{R(a)}{\sqrt V},\quad
+        \ell_+' = \frac{y-\omega}{V+\delta} + c R(-b),\quad
+        \ell_0'' = -\frac{R(a)(R(a)-a)}{V},\quad
+        \ell_+'' = -\frac{1}{V+\delta} - c^2 R(-b)(R(-b)+b),
+
+    .. math::
+        g_{out} = p_0\ell_0' + p_+\ell_+',\qquad
+        \partial_\omega g_{out} = p_0\ell_0'' + p_+\ell_+'' + p_0 p_+(\ell_0'-\ell_+')^2,
+
+    :math:`\ln Z_{out}` by log-sum-exp of :math:`\ell_0, \ell_+` (each from ``log_H``), so finite in the
+    tails; :math:`R(x) - x` by its continued fraction for large :math:`x`.
+    """
+
+    name = "relu"
+    discrete_labels = False
+    parameters = ("delta",)
+
+    def __init__(self, delta: float) -> None:
+        self.delta = _noise_variance(delta)
+
+    def _parts(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(a, b, l_0, l_+) of the class docstring."""
+        d = self.delta
+        a = omega / np.sqrt(V)
+        b = self._posterior_argument(y, omega, V)
+        log_point = log_gaussian_pdf(y / np.sqrt(d)) - 0.5 * np.log(d) + log_H(a)
+        log_slab = log_gaussian_pdf((y - omega) / np.sqrt(V + d)) - 0.5 * np.log(V + d) + log_H(-b)
+        return a, b, log_point, log_slab
+
+    def _posterior_argument(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+        r""":math:`b = \mu/\sigma`: :math:`H(-b) = P(z > 0\,|\,y)` on the slab."""
+        d = self.delta
+        return (omega * d + y * V) / np.sqrt(V * d * (V + d))
+
+    def _log_partition(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+        _, _, log_point, log_slab = self._parts(y, omega, V)
+        return np.logaddexp(log_point, log_slab)
+
+    def _output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = self.delta
+        a, b, log_point, log_slab = self._parts(y, omega, V)
+        p_point = special.expit(log_point - log_slab)
+        p_slab = special.expit(log_slab - log_point)
+        r_a, r_b = gaussian_hazard(a), gaussian_hazard(-b)
+        c2 = d / (V * (V + d))
+        d_point = -r_a / np.sqrt(V)
+        d_slab = (y - omega) / (V + d) + np.sqrt(c2) * r_b
+        dd_point = -r_a * _hazard_gap(a, r_a) / V
+        dd_slab = -1.0 / (V + d) - c2 * r_b * _hazard_gap(-b, r_b)
+        g = p_point * d_point + p_slab * d_slab
+        dg = p_point * dd_point + p_slab * dd_slab + p_point * p_slab * (d_point - d_slab) ** 2
+        return g, dg
+
+    def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return np.maximum(z, 0.0) + np.sqrt(self.delta) * rng.standard_normal(z.shape)
+
+    def _label_average(self, fn: LabelFunction, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r"""The label integral over the two parts of :math:`Z_{out}`, then :math:`\mathbb{E}_\xi`:
+
+        .. math::
+            \int dy\, Z_{out} fn = H(a)\,\mathbb{E}_\eta fn(\sqrt\delta\eta)
+            + \mathbb{E}_t\big[H(-b)\, fn(\omega + \sqrt{V+\delta}\,t)\big].
+
+        Kink rules: in :math:`\xi` at 0 (width :math:`\sqrt{V/q}`, where :math:`H(a)` switches);
+        in :math:`t` at :math:`-\omega/\sqrt{V+\delta}` (:math:`y = 0`, width
+        :math:`\sqrt{\delta/(V+\delta)}`, where the slab meets the point mass and :math:`H(-b)` switches);
+        in :math:`\eta` at 0 with width 1 (robust for the log-sum-exp crossovers). Needs ``q < rho``.
+        """
+        d = self.delta
+
+        def point(eta: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+            return fn(np.sqrt(d) * eta, omega, V)
+
+        def slab(t: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+            y = omega + np.sqrt(V + d) * t
+            return H(-self._posterior_argument(y, omega, V)) * fn(y, omega, V)
+
+        def given_xi(xi: np.ndarray, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+            omega, V = np.sqrt(q) * xi, rho - q
+            at_zero = gaussian_expectation(point, omega, V, kink=0.0, width=1.0)
+            spread = gaussian_expectation(
+                slab, omega, V, kink=-omega / np.sqrt(V + d), width=np.minimum(1.0, np.sqrt(d / (V + d)))
+            )
+            return H(omega / np.sqrt(V)) * at_zero + spread
+
+        return gaussian_expectation(given_xi, q, rho, kink=0.0, width=_crossover_width(rho - q, q))
+
+    def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
+        r"""At :math:`V=0`, :math:`Z_{out} = N(y;\max(0,\omega),\delta)`: :math:`\Psi_{out}(\rho) = -\tfrac12\ln(2\pi e\delta)`."""
+        return np.full(np.shape(rho), -0.5 * (_LOG_2PI_E + np.log(self.delta)))
+
+    def _conjugate_limit(self, rho: np.ndarray) -> np.ndarray:
+        r"""At :math:`V\to0`, :math:`g_{out}\to\Theta(\omega)(y-\omega)/\delta`: the limit is :math:`1/(2\delta)`."""
+        return np.full(np.shape(rho), 0.5 / self.delta)
+
+    def _generalization_error(self, m: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r"""Mean squared error of the Bayes-optimal predictor :math:`\mathbb{E}[y|\omega]` on a fresh noisy label.
+
+        With :math:`\omega\sim N(0,m)` and :math:`z|\omega\sim N(\omega,\rho-m)`, the error is
+        :math:`\mathbb{E}y^2 - \mathbb{E}_\omega\mathbb{E}[y|\omega]^2 = \rho/2 + \delta -
+        \mathbb{E}[\mathrm{relu}(z_1)\mathrm{relu}(z_2)]`, where :math:`z_1, z_2` are two draws
+        given :math:`\omega`: centred, variance :math:`\rho`, correlation :math:`c = m/\rho`. The
+        arc-cosine kernel (Cho & Saul 2009) gives the closed form
+
+        .. math:: \rho/2 + \delta - \frac{\rho}{2\pi}\Big[\sqrt{1-c^2} + c\,(\pi - \arccos c)\Big],
+
+        from :math:`\rho(\pi - 1)/(2\pi) + \delta` at ``m = 0`` to :math:`\delta` at ``m = rho``.
+        """
+        c = m / rho
+        kernel = rho / (2.0 * np.pi) * (np.sqrt(1.0 - c * c) + c * (np.pi - np.arccos(c)))
+        return 0.5 * rho + self.delta - kernel
+
+
+# --------------------------------------------------------------------------- factory
+
+CHANNELS: dict[str, type[Channel]] = {
+    cls.name: cls for cls in (SignChannel, NoisySignChannel, ProbitChannel, GaussianChannel, ReluChannel)
+}
+"""Channel names accepted by :func:`get_channel` and the public entry points."""
+
+
+def get_channel(channel: str | Channel, **params: float) -> Channel:
+    """A channel from its name (``"sign"``; ``"noisy-sign"``, ``"probit"``, ``"gaussian"``,
+    ``"relu"`` with ``delta``) or a :class:`Channel` passed through."""
+    if isinstance(channel, Channel):
+        if params:
+            raise ValueError(f"parameters {sorted(params)} given with a Channel instance; set them on the instance")
+        return channel
+    if not isinstance(channel, str):
+        raise TypeError(f"channel must be a name or a Channel, got {type(channel).__name__}")
+    try:
+        cls = CHANNELS[channel]
+    except KeyError:
+        raise ValueError(f"unknown channel {channel!r}; known channels: {', '.join(CHANNELS)}") from None
+    if set(params) != set(cls.parameters):
+        wanted = ", ".join(cls.parameters) or "no parameters"
+        raise ValueError(f"channel {channel!r} takes {wanted}; got {sorted(params) or 'none'}")
+    return cls(**params)

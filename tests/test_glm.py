@@ -1,0 +1,167 @@
+"""Bayes-optimal GLMs: closed forms, published thresholds, identities, limits, validation."""
+
+import math
+import warnings
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from statlearn.numerics import ConvergenceWarning, gaussian_expectation
+from statlearn.replica.glm import bayes_optimal, fixed_point_curve, state_evolution, thresholds
+
+
+def linear_regression_mse(alpha, rho, delta):
+    """MMSE of Gaussian weights observed through y = F w + noise (random design, N -> inf).
+
+    From m = rho^2 mhat/(1 + rho mhat), mhat = alpha/(delta + rho - m): the error E = rho - m solves
+    E = rho (delta + E) / (delta + E + alpha rho), a quadratic.
+    """
+    # E^2 + E (delta + alpha rho - rho) - rho delta = 0
+    b = delta + alpha * rho - rho
+    return (-b + np.sqrt(b * b + 4 * rho * delta)) / 2
+
+
+@pytest.mark.parametrize("delta", [0.01, 0.5, 2.0])
+def test_gaussian_linear_case_closed_form(delta):
+    alpha = np.array([0.1, 0.5, 1.0, 2.0, 5.0])
+    rho = 1.5
+    state = bayes_optimal("gaussian", "gaussian", alpha, rho=rho, delta=delta)
+    assert np.all(state.converged)
+    np.testing.assert_allclose(state.mse, linear_regression_mse(alpha, rho, delta), rtol=1e-9)
+    # regression error on a fresh noisy label = MMSE + delta
+    np.testing.assert_allclose(state.generalization_error, state.mse + delta, rtol=1e-12)
+
+
+def test_nishimori_overlap_with_teacher_equals_self_overlap():
+    """At the Bayes-optimal fixed point E[w0 f_a] (teacher overlap) = E[f_a^2] (self-overlap)."""
+    for alpha in (0.5, 1.0, 1.4):
+        state = bayes_optimal("rademacher", "sign", alpha, init="uninformative")
+        r = state.conjugate
+        # by symmetry w0 = +1: E[w0 tanh(B)] with B = r + sqrt(r) xi, a different average from E tanh^2
+        teacher = gaussian_expectation(lambda xi: np.tanh(r + np.sqrt(r) * xi), kink=-np.sqrt(r), width=min(1, 1 / np.sqrt(r)))
+        assert state.overlap == pytest.approx(teacher, rel=1e-10)
+
+
+@pytest.mark.parametrize("prior,channel,params", [("rademacher", "sign", {}), ("gaussian", "probit", {"delta": 0.3}),
+                                                  ("gauss-bernoulli", "gaussian", {"rho": 0.3, "delta": 0.1})])
+def test_free_entropy_derivative_is_channel_free_entropy(prior, channel, params):
+    """d phi / d alpha = Psi_out(m) at the saddle point (envelope theorem), by finite differences."""
+    from statlearn.replica.glm import resolve_model
+
+    pri, cha = resolve_model(prior, channel, dict(params))
+    alpha, h = 0.8, 1e-5
+    state = bayes_optimal(prior, channel, alpha, **params)
+    up = bayes_optimal(prior, channel, alpha + h, **params).free_entropy
+    down = bayes_optimal(prior, channel, alpha - h, **params).free_entropy
+    assert (up - down) / (2 * h) == pytest.approx(float(cha.free_entropy(state.overlap, pri.rho)), rel=1e-6)
+
+
+def test_gaussian_prior_sign_channel_large_alpha_decay():
+    """Bayes-optimal error of the spherical perceptron ~ 0.442/alpha (Engel & Van den Broeck 2001, ch. 3)."""
+    state = bayes_optimal("gaussian", "sign", np.array([1e3, 1e4]))
+    np.testing.assert_allclose(state.generalization_error * state.alpha, 0.442, atol=1e-3)
+
+
+def test_small_alpha_limits():
+    state = bayes_optimal("rademacher", "sign", 0.0)
+    assert state.overlap == 0.0 and state.free_entropy == 0.0 and state.mutual_information == 0.0
+    assert state.generalization_error == pytest.approx(0.5)
+    # first order in alpha: m = alpha * 2/(pi rho) * rho^2 = 2 alpha / pi for the sign channel
+    tiny = bayes_optimal("gaussian", "sign", 1e-6)
+    assert tiny.overlap == pytest.approx(2e-6 / math.pi, rel=1e-5)
+
+
+def _mp_uninformative_free_entropy(alpha):
+    """Rademacher prior, sign channel, written out in mpmath (w0 = +1 and y = +1 by symmetry)."""
+    H = lambda x: mp.erfc(x / mp.sqrt(2)) / 2  # noqa: E731
+
+    def conj(m):
+        V = 1 - m
+        return 2 * mp.quad(lambda x: mp.npdf(-mp.sqrt(m) * x / mp.sqrt(V)) ** 2 / H(-mp.sqrt(m) * x / mp.sqrt(V)) * mp.npdf(x), [-mp.inf, 0, mp.inf]) / V
+
+    def overlap(r):
+        return mp.quad(lambda x: mp.tanh(r + mp.sqrt(r) * x) * mp.npdf(x), [-mp.inf, -mp.sqrt(r), 0, mp.inf])
+
+    m = mp.findroot(lambda m: overlap(alpha * conj(m)) - m, mp.mpf("0.69"))
+    r = alpha * conj(m)
+    psi_w = mp.quad(lambda x: mp.log(mp.cosh(r + mp.sqrt(r) * x)) * mp.npdf(x), [-mp.inf, -mp.sqrt(r), 0, mp.inf]) - r / 2
+    psi_out = 2 * mp.quad(lambda x: H(-mp.sqrt(m) * x / mp.sqrt(1 - m)) * mp.log(H(-mp.sqrt(m) * x / mp.sqrt(1 - m))) * mp.npdf(x), [-mp.inf, 0, mp.inf])
+    return -m * r / 2 + psi_w + alpha * psi_out
+
+
+def test_rademacher_sign_thresholds():
+    th = thresholds("rademacher", "sign")
+    # Barbier et al. PNAS 2019: alpha_alg ~ 1.493; Gyorgyi 1990: first-order transition at ~1.245
+    assert th.alpha_alg == pytest.approx(1.493, abs=1e-3)
+    assert th.alpha_it == pytest.approx(1.245, abs=1e-3)
+    # independent check: at alpha_it the uninformative free entropy equals that of perfect recovery, -ln 2
+    with mp.workdps(20):
+        assert float(_mp_uninformative_free_entropy(mp.mpf(th.alpha_it))) == pytest.approx(-math.log(2), abs=2e-7)
+    assert th.alpha_spinodal is None  # the perfect-recovery fixed point exists at every alpha
+    amp = bayes_optimal("rademacher", "sign", np.array([th.alpha_alg - 0.01, th.alpha_alg + 0.01]), init="uninformative")
+    assert amp.overlap[0] < 0.95 and amp.overlap[1] == pytest.approx(1.0, abs=1e-12)
+    # the Bayes-optimal (equilibrium) error jumps to zero at alpha_it already
+    best = bayes_optimal("rademacher", "sign", np.array([th.alpha_it - 0.01, th.alpha_it + 0.01]))
+    assert best.generalization_error[0] > 0.1 and best.generalization_error[1] == 0.0
+
+
+def test_no_transition_for_gaussian_prior():
+    th = thresholds("gaussian", "sign")
+    assert th.alpha_it is None and th.alpha_alg is None and th.spinodals == ()
+
+
+def test_fixed_point_curve_contains_the_solved_points():
+    state = bayes_optimal("rademacher", "sign", np.array([0.4, 1.0]))
+    alpha, mhat = fixed_point_curve("rademacher", "sign", state.overlap)
+    np.testing.assert_allclose(alpha, [0.4, 1.0], rtol=1e-8)
+    np.testing.assert_allclose(mhat, state.conjugate, rtol=1e-8)
+
+
+def test_state_evolution_trajectory_reaches_the_fixed_point():
+    m = state_evolution("rademacher", "sign", 1.0, n_iter=200)
+    assert m[0] == 0.0 and np.all(np.diff(m) >= -1e-15)
+    assert m[-1] == pytest.approx(bayes_optimal("rademacher", "sign", 1.0, init="uninformative").overlap, abs=1e-10)
+    assert state_evolution("rademacher", "sign", 1.0, n_iter=3, init="informative")[-1] == pytest.approx(1.0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(0.01, 3.0), st.floats(0.01, 3.0))
+def test_overlap_and_information_monotone_in_alpha(a, b):
+    lo, hi = sorted([a, b])
+    s = bayes_optimal("gaussian", "probit", np.array([lo, hi]), delta=0.2)
+    assert s.overlap[0] <= s.overlap[1] + 1e-12
+    assert s.mutual_information[0] <= s.mutual_information[1] + 1e-10
+
+
+def test_mutual_information_bounded_by_prior_entropy():
+    s = bayes_optimal("rademacher", "noisy-sign", np.linspace(0.1, 6.0, 12), delta=0.1)
+    assert np.all(s.mutual_information >= 0) and np.all(s.mutual_information <= math.log(2) + 1e-12)
+    assert np.all(np.diff(s.mutual_information) >= -1e-12)
+    # and by what the labels can carry: alpha (ln 2 - h(delta)) per weight
+    capacity = math.log(2) + 0.1 * math.log(0.1) + 0.9 * math.log(0.9)
+    assert np.all(s.mutual_information <= s.alpha * capacity + 1e-12)
+
+
+def test_non_convergence_warns():
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        s = bayes_optimal("rademacher", "sign", 1.0, max_iter=3, init="uninformative")
+    assert not s.converged and s.iterations == 3
+
+
+def test_input_validation():
+    with pytest.raises(ValueError, match="known priors"):
+        bayes_optimal("laplace", "sign", 1.0)
+    with pytest.raises(ValueError, match="sign"):
+        bayes_optimal("gaussian", "tanh", 1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        bayes_optimal("gaussian", "sign", -1.0)
+    with pytest.raises(ValueError, match="unknown parameters"):
+        bayes_optimal("gaussian", "sign", 1.0, sigma=2.0)
+    with pytest.raises(ValueError, match="init"):
+        bayes_optimal("gaussian", "sign", 1.0, init="random")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bayes_optimal("gaussian", "noisy-sign", np.linspace(0, 3, 7), delta=0.2)
