@@ -14,8 +14,15 @@ from statlearn.replica.capacity import (
     gardner_free_entropy,
     gardner_overlap,
 )
+from statlearn.replica.glm import GLMState, Thresholds, bayes_optimal, fixed_point_curve, state_evolution, thresholds
 
 __all__ = [
+    "GLMState",
+    "Thresholds",
+    "bayes_optimal",
+    "fixed_point_curve",
+    "state_evolution",
+    "thresholds",
     "BinaryPerceptronState",
     "GardnerState",
     "ReplicaSymmetryWarning",
