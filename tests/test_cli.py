@@ -50,7 +50,7 @@ def test_help_lists_each_subcommand_on_one_line(capsys):
         main(["--help"])
     assert info.value.code == 0
     lines = capsys.readouterr().out.splitlines()
-    for command, words in (("reproduce", "report.md"), ("capacity", "alpha_c(kappa)")):
+    for command, words in (("reproduce", "report.md"), ("capacity", "alpha_c(kappa)"), ("glm", "generalised linear")):
         assert any(line.split()[:1] == [command] and words in line for line in lines), command
 
 
@@ -96,6 +96,9 @@ def test_reproduce_full_mode_uses_the_full_settings(fakes, tmp_path):
     assert checks["checks"][0]["discrepancy"] == 0.0
 
 
+GLM = ["glm", "--prior", "gaussian", "--channel", "sign"]
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -108,6 +111,18 @@ def test_reproduce_full_mode_uses_the_full_settings(fakes, tmp_path):
         (["capacity", "--kappa", "inf"], "argument --kappa: must be a finite number"),
         (["capacity", "--kappa", "one"], "argument --kappa: not a number"),
         (["capacity", "--alpha", "0"], "argument --alpha: must be > 0"),
+        (GLM, "required: --alpha"),
+        (["glm", "--channel", "sign", "--alpha", "1"], "required: --prior"),
+        ([*GLM, "--alpha", "1:2"], "argument --alpha: expected START:STOP:STEP"),
+        ([*GLM, "--alpha", "1:x:0.1"], "argument --alpha: not a number"),
+        ([*GLM, "--alpha", "0:1:0"], "argument --alpha: STEP must be > 0"),
+        ([*GLM, "--alpha", "2:1:0.1"], "argument --alpha: STOP must be >= START"),
+        ([*GLM, "--alpha", "1,,2"], "argument --alpha: empty entry"),
+        ([*GLM, "--alpha=-1"], "argument --alpha: alpha must be >= 0"),
+        ([*GLM, "--alpha", "1", "--plot", "a.pdf"], "must end in .png"),
+        ([*GLM, "--alpha", "1", "--json", "--csv", "a.csv"], "not allowed"),
+        (["glm", "thresholds", "--prior", "gaussian", "--channel", "sign", "--alpha", "1"], "does not take --alpha"),
+        (["glm", "fit", "--prior", "gaussian", "--channel", "sign"], "invalid choice: 'fit'"),
     ],
 )
 def test_bad_input_is_a_clean_usage_error(argv, message, capsys):
@@ -156,3 +171,115 @@ def test_overlap_at_alpha_is_the_theory_value(theory, binary, capsys):
 def test_alpha_above_capacity_is_a_usage_error(theory, capsys):
     err = usage_error(capsys, ["capacity", "--binary", "--alpha", "0.9"])
     assert "--alpha must not exceed the capacity alpha_c = 0.833" in err
+
+
+# --------------------------------------------------------------------------- statlearn glm
+
+
+@pytest.fixture
+def glm_theory():
+    return pytest.importorskip("statlearn.replica.glm")
+
+
+def test_glm_gaussian_model_is_the_linear_regression_mmse(glm_theory, capsys):
+    rho, delta = 2.0, 0.5
+    argv = ["glm", "--prior", "gaussian", "--channel", "gaussian", "--rho", "2", "--delta", "0.5", "--alpha", "0.5,1,3"]
+    out = run_json(capsys, argv)
+    assert (out["prior"], out["channel"], out["branch"]) == ("gaussian", "gaussian", "equilibrium")
+    assert (out["rho"], out["delta"], out["converged"]) == (rho, delta, True)
+    columns = out["columns"]
+    assert list(columns) == [
+        "alpha", "overlap", "mse", "generalization_error", "free_entropy", "mutual_information", "converged"
+    ]
+    assert columns["alpha"] == [0.5, 1.0, 3.0]
+    for alpha, mse, overlap in zip(columns["alpha"], columns["mse"], columns["overlap"]):
+        b = delta + alpha * rho - rho  # E^2 + b E - rho delta = 0
+        exact = (-b + (b * b + 4 * rho * delta) ** 0.5) / 2
+        assert mse == pytest.approx(exact, rel=1e-9)
+        assert overlap == pytest.approx(rho - exact, rel=1e-9)
+    assert columns["generalization_error"] == pytest.approx([m + delta for m in columns["mse"]], rel=1e-9)
+    assert columns["converged"] == [True, True, True]
+
+
+def test_glm_prints_an_aligned_table_over_an_inclusive_grid(glm_theory, capsys):
+    assert main(["glm", "--prior", "rademacher", "--channel", "sign", "--alpha", "0.5:1:0.1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("# glm: prior rademacher")
+    assert lines[1].split() == ["alpha", "m", "mse", "gen_error", "free_entropy", "mutual_info", "converged"]
+    rows = [line.split() for line in lines[2:]]
+    assert [row[0] for row in rows] == ["0.5", "0.6", "0.7", "0.8", "0.9", "1"]  # stop included, no 0.6000000001
+    assert all(row[-1] == "yes" for row in rows)
+    assert len({len(line) for line in lines[1:]}) == 1  # right-aligned columns
+
+
+def test_glm_csv_has_the_table_columns(glm_theory, tmp_path, capsys):
+    path = tmp_path / "sub" / "glm.csv"
+    argv = ["glm", "solve", "--prior", "rademacher", "--channel", "sign", "--alpha", "1", "--csv", str(path)]
+    assert main(argv) == 0
+    assert f"csv: {path}" in capsys.readouterr().out
+    header, row = path.read_text().splitlines()
+    assert header == "alpha,overlap,mse,generalization_error,free_entropy,mutual_information,converged"
+    assert row.startswith("1.0,") and row.endswith(",True")
+
+
+def test_glm_plot_writes_a_png(glm_theory, tmp_path, capsys):
+    path = tmp_path / "glm.png"
+    argv = ["glm", "--prior", "gaussian", "--channel", "sign", "--alpha", "0.5,1,2", "--plot", str(path)]
+    out = run_json(capsys, argv)
+    assert out["plot"] == str(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_glm_thresholds_of_the_binary_perceptron_are_gyorgyi(glm_theory, capsys):
+    out = run_json(capsys, ["glm", "thresholds", "--prior", "rademacher", "--channel", "sign"])
+    assert out["alpha_alg"] == pytest.approx(1.493, abs=1e-3)
+    assert out["alpha_it"] == pytest.approx(1.245, abs=1e-3)
+    assert out["alpha_spinodal"] is None
+    assert out["spinodals"][0][0] == pytest.approx(out["alpha_alg"], rel=1e-12)
+
+
+def test_glm_thresholds_text_shows_none_where_absent(glm_theory, capsys):
+    assert main(["glm", "thresholds", "--prior", "gaussian", "--channel", "sign"]) == 0
+    out = capsys.readouterr().out
+    assert "alpha_it       = None" in out and "alpha_alg      = None" in out and "spinodals      = None" in out
+
+
+def test_glm_unconverged_point_exits_with_one(glm_theory, monkeypatch, capsys):
+    real = glm_theory.bayes_optimal
+
+    def capped(*args, **kwargs):  # a spinodal makes the iteration crawl: cap it instead of waiting
+        return real(*args, **{**kwargs, "max_iter": 3})
+
+    monkeypatch.setattr(glm_theory, "bayes_optimal", capped)
+    argv = ["glm", "--prior", "rademacher", "--channel", "sign", "--alpha", "1,2", "--branch", "uninformative"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert [line.split()[-1] for line in captured.out.splitlines()[-2:]] == ["no", "no"]  # still printed
+    assert "did not converge at alpha = 1, 2" in captured.err and "Warning" not in captured.err
+
+
+def test_glm_unknown_prior_or_channel_lists_the_known_names(glm_theory, capsys):
+    from statlearn.models.channels import CHANNELS
+    from statlearn.models.priors import PRIORS
+
+    err = usage_error(capsys, ["glm", "--prior", "nope", "--channel", "sign", "--alpha", "1"])
+    assert f"unknown prior 'nope'; known priors: {', '.join(PRIORS)}" in err
+    err = usage_error(capsys, ["glm", "thresholds", "--prior", "gaussian", "--channel", "nope"])
+    assert f"unknown channel 'nope'; known channels: {', '.join(CHANNELS)}" in err
+
+
+@pytest.mark.parametrize(
+    "argv, messages",
+    [
+        (["--prior", "gauss-bernoulli", "--rho", "2", "--channel", "sign"], ["rho must be <= 1"]),
+        (["--prior", "gaussian", "--rho", "0", "--channel", "sign"], ["rho must be > 0"]),
+        (["--prior", "rademacher", "--channel", "noisy-sign", "--delta", "0.7"], ["must be < 1/2"]),
+        (["--prior", "rademacher", "--channel", "gaussian"], ["channel 'gaussian' takes delta"]),
+        (["--prior", "rademacher", "--channel", "sign", "--delta", "inf"], ["argument --delta: must be a finite"]),
+    ],
+)
+def test_glm_bad_model_is_a_clean_usage_error(glm_theory, argv, messages, capsys):
+    err = usage_error(capsys, ["glm", *argv, "--alpha", "1"])
+    assert "statlearn glm: error:" in err
+    for message in messages:
+        assert message in err

@@ -35,9 +35,9 @@ def as_real_array(
         bad = arr <= minimum if strict_minimum else arr < minimum
         if np.any(bad):
             relation = ">" if strict_minimum else ">="
-            raise ValueError(f"{name} must be {relation} {minimum}, got {arr[bad].ravel()[0]!r}")
+            raise ValueError(f"{name} must be {relation} {minimum}, got {arr[bad].ravel()[0].item()!r}")
     if maximum is not None and np.any(arr > maximum):
-        raise ValueError(f"{name} must be <= {maximum}, got {arr[arr > maximum].ravel()[0]!r}")
+        raise ValueError(f"{name} must be <= {maximum}, got {arr[arr > maximum].ravel()[0].item()!r}")
     return arr
 
 
