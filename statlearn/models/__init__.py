@@ -10,6 +10,7 @@ from statlearn.models.channels import (
     SignChannel,
     get_channel,
 )
+from statlearn.models.data import TeacherStudent, resolve_model, teacher_student
 from statlearn.models.priors import (
     PRIORS,
     DiscretePrior,
@@ -21,6 +22,9 @@ from statlearn.models.priors import (
 )
 
 __all__ = [
+    "TeacherStudent",
+    "resolve_model",
+    "teacher_student",
     "PRIORS",
     "DiscretePrior",
     "GaussBernoulliPrior",

@@ -41,13 +41,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
-from statlearn.models.channels import Channel, get_channel
-from statlearn.models.priors import Prior, get_prior
+from statlearn.models.channels import Channel
+from statlearn.models.data import resolve_model
+from statlearn.models.priors import Prior
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.roots import bracket_root
 from statlearn.numerics.validation import as_real_array
 
-__all__ = ["GLMState", "Thresholds", "bayes_optimal", "state_evolution", "fixed_point_curve", "thresholds", "resolve_model"]
+__all__ = ["GLMState", "Thresholds", "bayes_optimal", "state_evolution", "fixed_point_curve", "thresholds"]
 
 MHAT_MAX = 1e10
 """Largest conjugate overlap iterated; beyond it the scalar channel is noiseless to double precision."""
@@ -93,21 +94,6 @@ class Thresholds:
     alpha_alg: float | None
     alpha_spinodal: float | None
     spinodals: tuple[tuple[float, float], ...]
-
-
-def resolve_model(prior: str | Prior, channel: str | Channel, params: dict[str, Any]) -> tuple[Prior, Channel]:
-    """Build the prior and the channel from names and keyword parameters.
-
-    ``rho`` goes to the prior (variance of ``gaussian``, density of ``gauss-bernoulli``),
-    ``delta`` to the channel (flip probability of ``noisy-sign``, noise variance of ``probit``,
-    ``gaussian`` and ``relu``).
-    """
-    unknown = set(params) - {"rho", "delta"}
-    if unknown:
-        raise ValueError(f"unknown parameters {sorted(unknown)}; the model takes rho (prior) and delta (channel)")
-    prior_params = {"rho": params["rho"]} if "rho" in params else {}
-    channel_params = {"delta": params["delta"]} if "delta" in params else {}
-    return get_prior(prior, **prior_params), get_channel(channel, **channel_params)
 
 
 def _conjugate(prior: Prior, channel: Channel, alpha: np.ndarray, m: np.ndarray) -> np.ndarray:
