@@ -6,3 +6,5 @@ __all__ = ["REGISTRY", "Check", "Reproduction", "ReproductionResult", "get", "na
 
 from reproductions import capacity  # noqa: E402,F401  (registers itself)
 from reproductions import binary_capacity  # noqa: E402,F401
+from reproductions import amp_state_evolution, bayes_perceptron  # noqa: E402,F401
+from reproductions import computational_gap  # noqa: E402,F401

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from reproductions.registry import Check
 from statlearn.experiments import crossing_point, extrapolate_to_infinite_N
@@ -122,6 +123,7 @@ def plot_extrapolation(ax, sizes, values, errors, fit, theory: float, color: str
     x = np.linspace(0.0, inv.max() * 1.05, 50)
     ax.plot(x, (fit.coefficients[0] + fit.coefficients[1] * x) / theory, color=color, lw=1.0, ls="--")
     ax.errorbar([0.0], [fit.value / theory], yerr=[fit.stderr / theory], fmt="s", color=color, ms=6, capsize=3)
+    ax.xaxis.set_major_locator(MaxNLocator(4))
 
 
 def binomial_chi2(observed: np.ndarray, n: int, p: np.ndarray, min_expected_var: float = 5.0):

@@ -13,6 +13,10 @@ TINY = {
     "capacity": {"sizes": [10, 14], "kappa": [0.0, 0.5], "n_samples": 120, "points": 7, "window": 2.0, "seed": 3},
     "binary-capacity": {"sizes": [8, 10], "n_samples": 120, "window": 2.0, "entropy_samples": 20,
                         "entropy_alpha": [0.3, 0.5], "seed": 3},
+    "bayes-perceptron": {"sizes": [100, 200], "alpha": [0.5, 2.0], "seeds": 2, "max_iter": 100},
+    "amp-state-evolution": {"sizes": [200, 400], "seeds": 2, "iterations": 5, "checked": [1, 2]},
+    "computational-gap": {"sizes": [100, 200], "alpha": [1.2, 1.4, 1.5, 1.6, 1.8, 2.0, 2.4], "seeds": 10,
+                          "max_iter": 200},
 }
 
 
