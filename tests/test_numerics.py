@@ -274,3 +274,14 @@ def test_graded_rule_vectorised_and_validated():
         gaussian_expectation(lambda z: z, kinks=[(0.0, -1.0)])
     with pytest.raises(ValueError, match="at most one"):
         gaussian_expectation(lambda z: z, kinks=[(0.0, 1.0)], lower=0.0)
+
+
+@pytest.mark.parametrize("x", [-5.0, 0.0, 3.9, 4.1, 30.0, 1e4, 1e9])
+def test_hazard_gap_against_mpmath(x):
+    from statlearn.numerics import gaussian_hazard_gap
+
+    with mp.workdps(60):  # the difference R(x) - x cancels ~2 log10(x) digits
+        xm = mp.mpf(x)
+        ref = mp.npdf(xm) / (mp.erfc(xm / mp.sqrt(2)) / 2) - xm
+    assert float(gaussian_hazard_gap(x)) == pytest.approx(float(ref), rel=1e-13)
+    assert float(gaussian_hazard_gap(1e150)) == pytest.approx(1e-150, rel=1e-15)  # ~ 1/x - 2/x^3

@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from statlearn.numerics.gaussian import bivariate_gaussian_expectation, gaussian_expectation
-from statlearn.numerics.special import H, gaussian_hazard, log_gaussian_pdf, log_H
+from statlearn.numerics.special import H, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
 from statlearn.numerics.validation import as_real_array
 
 __all__ = [
@@ -67,34 +67,11 @@ LabelFunction = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 r"""A function ``fn(y, omega, V)`` averaged over the labels and :math:`\xi` by ``Channel._label_average``."""
 
 _LOG_2PI_E = float(np.log(2.0 * np.pi * np.e))
-_GAP_SWITCH = 4.0  # above it R(x) - x by the continued fraction (40 terms: full precision for x > 4)
-_GAP_TERMS = 40
 
 
 def _crossover_width(variance: np.ndarray, q: np.ndarray) -> np.ndarray:
     r"""Width :math:`\sqrt{\text{variance}/q}` of the crossover at :math:`\xi = 0`, capped at 1 (smooth regime)."""
     return np.minimum(1.0, np.sqrt(variance / np.maximum(q, 1e-300)))
-
-
-def _hazard_gap(x: np.ndarray, hazard: np.ndarray) -> np.ndarray:
-    r""":math:`R(x) - x` (``hazard`` :math:`= R(x) = \varphi/H`) without cancellation for large ``x``.
-
-    :math:`R(x)(R(x) - x) = -\tfrac{d}{dx}R` is the curvature of :math:`-\ln H`; computed as a
-    difference it loses all digits once :math:`x \gtrsim 10^8` (where it is :math:`\approx 1/x`), which
-    GAMP meets when :math:`V\to0`. For :math:`x > 4` Laplace's continued fraction
-    :math:`R(x) - x = 1/(x + 2/(x + 3/(x + \dots)))`, evaluated backwards; below, the difference
-    (relative error ~1e-14).
-    """
-    x = np.asarray(x, dtype=float)
-    gap = np.array(hazard - x, dtype=float)
-    large = x > _GAP_SWITCH
-    if np.any(large):
-        xl = x[large]
-        t = xl
-        for k in range(_GAP_TERMS, 1, -1):
-            t = xl + k / t
-        gap[large] = 1.0 / t
-    return gap
 
 
 def _overlap(name: str, q: ArrayLike, rho: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -278,7 +255,7 @@ class _ThresholdChannel(Channel):
         kept, flipped = special.expit(log_kept - log_flip), special.expit(log_flip - log_kept)
         hazard = gaussian_hazard(x)
         r = hazard * kept
-        return y * r / np.sqrt(v_eff), -r * (kept * _hazard_gap(x, hazard) - flipped * x) / v_eff
+        return y * r / np.sqrt(v_eff), -r * (kept * gaussian_hazard_gap(x, hazard) - flipped * x) / v_eff
 
     def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         labels = np.where(z + np.sqrt(self._noise) * rng.standard_normal(z.shape) >= 0.0, 1.0, -1.0)
@@ -489,8 +466,8 @@ class ReluChannel(Channel):
         c2 = d / (V * (V + d))
         d_point = -r_a / np.sqrt(V)
         d_slab = (y - omega) / (V + d) + np.sqrt(c2) * r_b
-        dd_point = -r_a * _hazard_gap(a, r_a) / V
-        dd_slab = -1.0 / (V + d) - c2 * r_b * _hazard_gap(-b, r_b)
+        dd_point = -r_a * gaussian_hazard_gap(a, r_a) / V
+        dd_slab = -1.0 / (V + d) - c2 * r_b * gaussian_hazard_gap(-b, r_b)
         g = p_point * d_point + p_slab * d_slab
         dg = p_point * dd_point + p_slab * dd_slab + p_point * p_slab * (d_point - d_slab) ** 2
         return g, dg

@@ -9,7 +9,15 @@ from statlearn.numerics.gaussian import (
     hermite_rule,
 )
 from statlearn.numerics.roots import RootResult, bracket_root
-from statlearn.numerics.special import H, gaussian_hazard, gaussian_pdf, log2cosh, log_gaussian_pdf, log_H
+from statlearn.numerics.special import (
+    H,
+    gaussian_hazard,
+    gaussian_hazard_gap,
+    gaussian_pdf,
+    log2cosh,
+    log_gaussian_pdf,
+    log_H,
+)
 from statlearn.numerics.validation import as_count, as_real_array
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "fixed_point",
     "gaussian_expectation",
     "gaussian_hazard",
+    "gaussian_hazard_gap",
     "gaussian_pdf",
     "half_hermite_rule",
     "hermite_rule",
