@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-from scipy import special
 
 from reproductions.registry import ReproductionResult, register
 from reproductions.transition import TransitionData, crossings, extrapolation_check, plot_extrapolation
@@ -48,11 +47,11 @@ def success_point(N: int, alpha: float, seed: int, max_iter: int) -> dict[str, A
 
 
 def branch_free_entropies(n_points: int = 400):
-    """(alpha, phi) along the whole fixed-point curve of the Rademacher-sign model, m in (0, 1)."""
+    """(alpha, phi, m) along the fixed-point curve of the Rademacher-sign model, mhat in [1e-3, 1e3]."""
     prior, channel = resolve_model("rademacher", "sign", {})
-    m = special.expit(np.linspace(-9.0, 12.0, n_points))
-    alpha, mhat = fixed_point_curve(prior, channel, m)
-    mse = 1.0 - m
+    mhat = np.exp(np.linspace(np.log(1e-3), np.log(1e3), n_points))
+    alpha, m = fixed_point_curve(prior, channel, mhat)
+    mse = np.asarray(prior.mse(mhat))
     phi = 0.5 * mhat * mse - np.asarray(prior.information(mhat)) + alpha * np.asarray(channel.free_entropy(m, 1.0))
     return alpha, phi, m
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, special
+from scipy import optimize
 
 from statlearn.models.channels import Channel
 from statlearn.models.data import resolve_model
@@ -226,40 +226,37 @@ def bayes_optimal(
     return GLMState(init=init, **fields)
 
 
-def fixed_point_curve(prior: str | Prior, channel: str | Channel, overlap: ArrayLike, **params: float):
-    r"""Every fixed point as a curve in m: returns ``(alpha(m), mhat(m))`` for overlaps in (0, rho).
+def fixed_point_curve(prior: str | Prior, channel: str | Channel, conjugate: ArrayLike, **params: float):
+    r"""Every fixed point, parametrised by the conjugate overlap: ``(alpha, m)`` for each :math:`\hat m`.
 
-    :math:`\hat m(m)` inverts the prior's overlap (a bracketed root in :math:`\ln\hat m`),
-    :math:`\alpha(m) = \hat m(m)/C(m)`. Stable fixed points are where :math:`\alpha(m)` increases.
+    Along the curve :math:`m = m(\hat m)` (the prior's overlap) and
+    :math:`\alpha = \hat m / C(m)` (:math:`C` = the channel's conjugate), so every point is a fixed
+    point of the state evolution at that load; no equation is solved. :math:`m(\hat m)` increases,
+    so stable fixed points are where :math:`\alpha` increases along the curve.
     """
     pri, cha = resolve_model(prior, channel, params)
-    m = as_real_array("overlap", overlap, minimum=0.0, maximum=pri.rho)
-    lo, hi = np.full(m.shape, -40.0), np.full(m.shape, np.log(MHAT_MAX))
-    m0 = float(pri.overlap(0.0))
-    target = np.clip(m, np.nextafter(m0, np.inf), float(pri.overlap(MHAT_MAX)))
-    res = bracket_root(lambda y: np.asarray(pri.overlap(np.exp(y))) - target, lo, hi, xtol=1e-12, rtol=1e-13)
-    mhat = np.exp(res.root)
+    mhat = as_real_array("conjugate", conjugate, minimum=0.0)
+    m = pri.rho - np.asarray(pri.mse(mhat), dtype=float)
     with np.errstate(divide="ignore"):
         alpha = mhat / np.asarray(cha.conjugate(m, pri.rho), dtype=float)
-    return alpha, mhat
+    return alpha[()], m[()]
 
 
 def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800, **params: float) -> Thresholds:
     r"""Algorithmic and information-theoretic thresholds and spinodals of the model.
 
-    The fixed-point curve :math:`\alpha(m)` is sampled on ``n_grid`` overlaps spaced in
-    :math:`\mathrm{logit}(m/\rho)`; its local extrema are refined by bounded scalar optimisation.
+    The fixed-point curve is sampled on ``n_grid`` conjugate overlaps :math:`\hat m` spaced
+    logarithmically from :math:`10^{-8}` to ``MHAT_MAX``; the local extrema of :math:`\alpha`
+    along it are refined by bounded scalar optimisation in :math:`\ln\hat m`.
     :math:`\alpha_{IT}` is the root of :math:`\phi_{inf}(\alpha) - \phi_{uninf}(\alpha)` between
     the informative spinodal (or a small load) and :math:`\alpha_{alg}`, with both branches
     solved by :func:`bayes_optimal`.
     """
     pri, cha = resolve_model(prior, channel, params)
-    rho = pri.rho
-    t = np.linspace(-18.0, 18.0, int(n_grid))
-    m = rho * special.expit(t)
+    t = np.linspace(np.log(1e-8), np.log(MHAT_MAX), int(n_grid))
 
     def alpha_of(tt: np.ndarray) -> np.ndarray:
-        return fixed_point_curve(pri, cha, rho * special.expit(tt))[0]
+        return np.asarray(fixed_point_curve(pri, cha, np.exp(tt))[0])
 
     alpha = alpha_of(t)
     slope = np.sign(np.diff(alpha))
@@ -272,7 +269,8 @@ def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800,
             lambda x: sign * float(alpha_of(np.array([x]))[0]), bounds=(t[k - 1], t[k + 1]), method="bounded",
             options={"xatol": 1e-10},
         )
-        spinodals.append((float(sign * best.fun), float(rho * special.expit(best.x)), is_max))
+        m_turn = float(fixed_point_curve(pri, cha, np.exp(best.x))[1])
+        spinodals.append((float(sign * best.fun), m_turn, is_max))
     maxima = [s for s in spinodals if s[2]]
     alpha_alg = maxima[0][0] if maxima else None
     minima_after = [s for s in spinodals if not s[2] and maxima and s[1] > maxima[0][1]]
