@@ -31,7 +31,7 @@ from statlearn.replica import bayes_optimal, fixed_point_curve, thresholds
 from statlearn.sweep import sweep, write_csv
 
 QUICK = {"sizes": [300, 600], "alpha": [1.3, 1.38, 1.44, 1.48, 1.52, 1.56, 1.62, 1.7, 1.8], "seeds": 24, "max_iter": 500}
-FULL = {"sizes": [500, 1000, 2000, 4000], "alpha": [1.3, 1.36, 1.42, 1.46, 1.49, 1.52, 1.55, 1.6, 1.66, 1.74, 1.85],
+FULL = {"sizes": [500, 1000, 2000], "alpha": [1.3, 1.36, 1.42, 1.46, 1.49, 1.52, 1.55, 1.6, 1.66, 1.74, 1.85],
         "seeds": 60, "max_iter": 800}
 PERFECT = 1.0 - 1e-6  # overlap counted as perfect generalisation
 
