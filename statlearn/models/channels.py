@@ -51,6 +51,7 @@ from scipy import special
 from statlearn.numerics.gaussian import bivariate_gaussian_expectation, gaussian_expectation
 from statlearn.numerics.special import H, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
 from statlearn.numerics.validation import as_real_array
+from statlearn.models.naming import lookup
 
 __all__ = [
     "Channel",
@@ -543,16 +544,9 @@ CHANNELS: dict[str, type[Channel]] = {
 def get_channel(channel: str | Channel, **params: float) -> Channel:
     """A channel from its name (``"sign"``; ``"noisy-sign"``, ``"probit"``, ``"gaussian"``,
     ``"relu"`` with ``delta``) or a :class:`Channel` passed through."""
-    if isinstance(channel, Channel):
-        if params:
-            raise ValueError(f"parameters {sorted(params)} given with a Channel instance; set them on the instance")
-        return channel
-    if not isinstance(channel, str):
-        raise TypeError(f"channel must be a name or a Channel, got {type(channel).__name__}")
-    try:
-        cls = CHANNELS[channel]
-    except KeyError:
-        raise ValueError(f"unknown channel {channel!r}; known channels: {', '.join(CHANNELS)}") from None
+    cls = lookup("channel", channel, Channel, CHANNELS, params)
+    if isinstance(cls, Channel):
+        return cls
     if set(params) != set(cls.parameters):
         wanted = ", ".join(cls.parameters) or "no parameters"
         raise ValueError(f"channel {channel!r} takes {wanted}; got {sorted(params) or 'none'}")

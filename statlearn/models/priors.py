@@ -43,6 +43,7 @@ from scipy import special
 from statlearn.numerics.gaussian import gaussian_expectation
 from statlearn.numerics.special import log2cosh
 from statlearn.numerics.validation import as_real_array
+from statlearn.models.naming import lookup
 
 __all__ = [
     "Prior",
@@ -343,16 +344,9 @@ PRIORS: dict[str, Callable[..., Prior]] = {
 def get_prior(prior: str | Prior, **params: float) -> Prior:
     """A prior from its name (``"gaussian"`` with ``rho`` = variance, ``"rademacher"``,
     ``"gauss-bernoulli"`` with ``rho`` = density) or a :class:`Prior` passed through."""
-    if isinstance(prior, Prior):
-        if params:
-            raise ValueError(f"parameters {sorted(params)} given with a Prior instance; set them on the instance")
-        return prior
-    if not isinstance(prior, str):
-        raise TypeError(f"prior must be a name or a Prior, got {type(prior).__name__}")
-    try:
-        factory = PRIORS[prior]
-    except KeyError:
-        raise ValueError(f"unknown prior {prior!r}; known priors: {', '.join(PRIORS)}") from None
+    factory = lookup("prior", prior, Prior, PRIORS, params)
+    if isinstance(factory, Prior):
+        return factory
     if prior == "gauss-bernoulli" and "rho" not in params:
         raise ValueError("prior 'gauss-bernoulli' needs rho, the density of non-zero weights")
     try:

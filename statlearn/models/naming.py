@@ -1,0 +1,23 @@
+"""Look up a model piece (prior, channel) by name, or pass an instance through."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+
+def lookup(kind: str, value: Any, base: type, table: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
+    """Return ``value`` if it is a ``base`` instance (refusing extra ``params``), else ``table[value]``.
+
+    Raises ``TypeError`` for anything but a name or an instance and ``ValueError`` for an unknown
+    name, listing the known ones (``kind`` names the piece in the messages).
+    """
+    if isinstance(value, base):
+        if params:
+            raise ValueError(f"parameters {sorted(params)} given with a {base.__name__} instance; set them on the instance")
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{kind} must be a name or a {base.__name__}, got {type(value).__name__}")
+    try:
+        return table[value]
+    except KeyError:
+        raise ValueError(f"unknown {kind} {value!r}; known {kind}s: {', '.join(table)}") from None
