@@ -9,7 +9,10 @@ Subcommands:
 - ``statlearn glm [solve] --prior P --channel C --alpha GRID [--branch B] [--rho R] [--delta D]
   [--json | --csv FILE] [--plot FILE]`` solves the Bayes-optimal generalised linear model on a grid
   of loads (exit status 1 if a point did not converge), and ``statlearn glm thresholds --prior P
-  --channel C [--rho R] [--delta D] [--json]`` prints its phase transitions.
+  --channel C [--rho R] [--delta D] [--json]`` prints its phase transitions;
+- ``statlearn online --K K --M M --eta ETA [--alpha-max A] [--simulate N --seeds S] [--plot FILE]
+  [--csv FILE]`` integrates the overlap ODEs of online SGD and compares them with simulations
+  (:mod:`statlearn.cli_online`).
 
 Each subcommand imports what it needs when it runs, so ``statlearn --help`` stays fast.
 """
@@ -155,6 +158,10 @@ def _parser() -> argparse.ArgumentParser:
         "alpha_it marked",
     )
     glm.set_defaults(run=_glm, parser=glm)
+
+    from statlearn import cli_online  # its own module: it imports the helpers below
+
+    cli_online.add_parser(commands)
     return parser
 
 
