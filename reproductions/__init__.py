@@ -8,3 +8,4 @@ from reproductions import capacity  # noqa: E402,F401  (registers itself)
 from reproductions import binary_capacity  # noqa: E402,F401
 from reproductions import amp_state_evolution, bayes_perceptron  # noqa: E402,F401
 from reproductions import computational_gap  # noqa: E402,F401
+from reproductions import committee_plateau, online_perceptron, overparametrisation  # noqa: E402,F401

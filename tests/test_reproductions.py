@@ -17,6 +17,10 @@ TINY = {
     "amp-state-evolution": {"sizes": [200, 400], "seeds": 2, "iterations": 5, "checked": [1, 2]},
     "computational-gap": {"sizes": [100, 200], "alpha": [1.2, 1.4, 1.5, 1.6, 1.8, 2.0, 2.4], "seeds": 10,
                           "max_iter": 200},
+    "online-perceptron": {"sizes": [50, 100], "seeds": 3, "alpha_max": 4.0, "checked": [1.0, 3.0]},
+    "committee-plateau": {"committees": [{"K": 2, "alpha_max": 20.0, "checked": [5.0, 15.0]}], "sizes": [50, 100],
+                          "seeds": [3, 2]},
+    "overparametrisation": {"students": [2, 3], "sizes": [50], "seeds": [3], "alpha_max": 10.0, "checked": [5.0]},
 }
 
 

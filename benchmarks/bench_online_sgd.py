@@ -1,0 +1,122 @@
+"""Online SGD: the numba kernel against a plain numpy loop, and a simulation against the ODE.
+
+All candidates are timed in the same process after a warm-up (which also compiles the numba
+kernels), best of ``--rounds`` rounds, each round running every candidate once:
+
+* the kernel of :func:`statlearn.online.online_sgd` at N = 1000, K = M = 2, erf, eta = 0.5, for
+  ``--steps`` SGD steps (one call, so its O(N) set-up is included);
+* a straightforward numpy loop doing the same steps: ``rng.standard_normal(N)`` per step, two
+  matrix-vector products for the fields, ``scipy.special.erf``, an ``np.outer`` update;
+* for reference, the cost of the N normal deviates each step needs: ``fill_normal`` of
+  :mod:`statlearn.numerics.rng` against numpy's ``Generator.standard_normal(out=...)``.
+
+Target (issue): kernel / numpy >= 20 in steps per second.
+
+If :func:`statlearn.online.ode.integrate` is importable, it also times
+``integrate(4, 4, 0.5, np.geomspace(1, 1e4, 50))`` against one simulation of the same setup at
+N = 1000 up to alpha = 1e4 (1e7 steps). The simulation's time is measured on ``--ode-steps`` steps
+first; the full run is done only if that predicts at most ``--max-seconds``, otherwise the
+extrapolation is printed and marked as an estimate.
+
+Run: ``python benchmarks/bench_online_sgd.py [--steps 100000 --numpy-steps 20000 --rounds 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from scipy.special import erf
+
+from statlearn.numerics.rng import fill_normal, seed_state
+from statlearn.online import online_sgd
+
+N, K, M, ETA = 1000, 2, 2, 0.5
+
+
+def seconds(func) -> float:
+    """Wall-clock seconds of one call."""
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def numpy_sgd(steps: int, seed: int = 0) -> np.ndarray:
+    """Online SGD of the erf committee machine, one step per loop iteration in numpy."""
+    rng = np.random.default_rng(seed)
+    teacher = rng.standard_normal((M, N))
+    student = rng.standard_normal((K, N))
+    v, v_star = np.ones(K), np.ones(M)
+    sqrt_n = np.sqrt(N)
+    for _ in range(steps):
+        x = rng.standard_normal(N)
+        lam = student @ x / sqrt_n
+        nu = teacher @ x / sqrt_n
+        delta = v_star @ erf(nu / np.sqrt(2.0)) - v @ erf(lam / np.sqrt(2.0))
+        dg = np.sqrt(2.0 / np.pi) * np.exp(-0.5 * lam**2)
+        student += np.outer(ETA / sqrt_n * v * dg * delta, x)
+    return student
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100_000, help="steps of the numba kernel per round")
+    parser.add_argument("--numpy-steps", type=int, default=20_000, help="steps of the numpy loop per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ode-steps", type=int, default=200_000, help="steps timed before the alpha = 1e4 run")
+    parser.add_argument("--max-seconds", type=float, default=120.0, help="longest alpha = 1e4 run actually done")
+    args = parser.parse_args(argv)
+
+    draws = np.empty(N)
+    state, generator = seed_state(0), np.random.default_rng(0)
+    repeats = 2000
+    candidates = {
+        "kernel": lambda: online_sgd(K, M, ETA, N, [0.0, args.steps / N], seed=0),
+        "numpy": lambda: numpy_sgd(args.numpy_steps),
+        "fill_normal": lambda: [fill_normal(state, draws) for _ in range(repeats)],
+        "standard_normal": lambda: [generator.standard_normal(out=draws) for _ in range(repeats)],
+    }
+    online_sgd(K, M, ETA, N, [0.0, 1.0], seed=0)  # compile, or load the cached kernels
+    numpy_sgd(100)
+    fill_normal(state, draws)
+    best = dict.fromkeys(candidates, np.inf)
+    for _ in range(args.rounds):  # rounds, so that a burst of load on the machine hits all alike
+        for name, func in candidates.items():
+            best[name] = min(best[name], seconds(func))
+    kernel_rate, numpy_rate = args.steps / best["kernel"], args.numpy_steps / best["numpy"]
+    ours, theirs = best["fill_normal"], best["standard_normal"]
+
+    rows = [
+        (f"numba kernel, {args.steps} steps", f"{kernel_rate:10.0f} steps/s  ({1e6 / kernel_rate:.2f} us/step)"),
+        (f"numpy loop, {args.numpy_steps} steps", f"{numpy_rate:10.0f} steps/s  ({1e6 / numpy_rate:.2f} us/step)"),
+        ("ratio kernel / numpy", f"{kernel_rate / numpy_rate:10.1f}   (target >= 20)"),
+        (f"{N} normals, rng.fill_normal", f"{1e9 * ours / (repeats * N):10.2f} ns/draw"),
+        (f"{N} normals, numpy standard_normal", f"{1e9 * theirs / (repeats * N):10.2f} ns/draw"),
+    ]
+    print(f"online SGD, erf, N = {N}, K = M = {K}, eta = {ETA}")
+    for label, value in rows:
+        print(f"  {label:<38}: {value}")
+
+    try:
+        from statlearn.online.ode import integrate
+    except ImportError:
+        print("statlearn.online.ode.integrate not importable: ODE comparison skipped")
+        return
+    times = np.geomspace(1.0, 1e4, 50)
+    integrate(4, 4, ETA, times, seed=0)
+    ode = min(seconds(lambda: integrate(4, 4, ETA, times, seed=0)) for _ in range(args.rounds))
+    online_sgd(4, 4, ETA, N, [0.0, 1.0], seed=0)
+    rate = args.ode_steps / seconds(lambda: online_sgd(4, 4, ETA, N, [0.0, args.ode_steps / N], seed=0))
+    full_steps = int(times[-1] * N)
+    if full_steps / rate <= args.max_seconds:
+        simulation, label = seconds(lambda: online_sgd(4, 4, ETA, N, times, seed=0)), "measured"
+    else:
+        simulation, label = full_steps / rate, f"ESTIMATE from {args.ode_steps} steps at {rate:.0f} steps/s"
+    print(f"erf, K = M = 4, eta = {ETA}, t = geomspace(1, 1e4, 50)")
+    print(f"  {'ODE integrate':<38}: {ode:10.3f} s")
+    print(f"  {f'simulation, N = {N}, {full_steps:.0e} steps':<38}: {simulation:10.1f} s  ({label})")
+    print(f"  {'ratio simulation / ODE':<38}: {simulation / ode:10.0f}")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Shared pieces of the online-SGD reproductions: the simulation sweep worker and the ODE-vs-SGD checks.
+
+Every simulation starts from weights built with *exactly* the initial overlaps the ODE starts
+from (``online_sgd(..., init=Overlaps)``), so theory and experiment differ only by the finite-N
+fluctuations of SGD. At each checked time the discrepancy sim - ODE is averaged over seeds at
+each N, and the weighted fit a + b/N over the sizes gives the N -> infinity discrepancy a, which
+must vanish within 3 standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from matplotlib.ticker import NullFormatter
+
+from reproductions.registry import Check
+from statlearn.experiments import extrapolate_to_infinite_N
+from statlearn.online import Overlaps
+from statlearn.plotting import COLORS, simulation_points
+
+__all__ = ["stacked", "sgd_point", "overlaps_dict", "as_overlaps", "Comparison", "compare", "plot_shrinking"]
+
+
+def stacked(table: Mapping[str, np.ndarray], key: str, mask: np.ndarray) -> np.ndarray:
+    """The rows of ``table[key]`` selected by ``mask`` as one float array (the column may be ragged
+    across the whole table, e.g. different time grids or unit counts, but not within the mask)."""
+    return np.array([np.asarray(row, dtype=float) for row in table[key][mask]])
+
+
+def overlaps_dict(state: Overlaps) -> dict[str, Any]:
+    """JSON form of initial overlaps (a sweep point must be JSON-serialisable)."""
+    return {"R": state.R.tolist(), "Q": state.Q.tolist(), "T": state.T.tolist(), "v": state.v.tolist(),
+            "v_star": state.v_star.tolist()}
+
+
+def as_overlaps(init: Mapping[str, Any]) -> Overlaps:
+    return Overlaps.checked(init["R"], init["Q"], init["T"], init["v"], init["v_star"])
+
+
+def sgd_point(K: int, M: int, eta: float, N: int, seed: int, times: list, init: dict, sigma: float = 0.0,
+              train_second_layer: bool = False) -> dict[str, Any]:
+    """One online-SGD run (sweep worker): eps_g, R, Q, v at ``times``; NaN after a blow-up."""
+    from statlearn.online.simulate import online_sgd
+
+    traj = online_sgd(K, M, eta, N, np.asarray(times, dtype=float), seed=seed, init=as_overlaps(init), sigma=sigma,
+                      train_second_layer=train_second_layer)
+    n = len(times)
+
+    def padded(a: np.ndarray) -> list:
+        out = np.full((n,) + a.shape[1:], np.nan)
+        out[: a.shape[0]] = a
+        return out.tolist()
+
+    return {"eps_g": padded(traj.eps_g), "R": padded(traj.R), "Q": padded(traj.Q), "v": padded(traj.v),
+            "diverged": bool(traj.diverged)}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Mean discrepancies (simulation - ODE) over seeds, ``mean[i, j]`` at ``sizes[i]``, ``times[j]``."""
+
+    sizes: list
+    times: np.ndarray
+    mean: np.ndarray
+    stderr: np.ndarray
+
+
+def compare(
+    label: str, sizes: Sequence[int], times: np.ndarray, sims: Mapping[int, np.ndarray], theory: np.ndarray,
+    relative: bool = False, n_sigma: float = 3.0,
+) -> tuple[Comparison, list[Check]]:
+    """Checks of ``sims[N]`` (seeds x times) against ``theory`` (times), extrapolated in 1/N.
+
+    With ``relative`` the discrepancy is (sim - ODE) / ODE (for quantities that decay over orders of
+    magnitude). The Check's theory is the ODE value, its simulation value the ODE plus the
+    extrapolated discrepancy, its tolerance ``n_sigma`` standard errors of the intercept (of the
+    single size's mean when there is only one N). The note lists the per-N discrepancies.
+    """
+    scale = np.abs(theory) if relative else np.ones_like(theory)
+    mean = np.array([np.mean((sims[N] - theory) / scale, axis=0) for N in sizes])
+    stderr = np.array([np.std((sims[N] - theory) / scale, axis=0, ddof=1) / math.sqrt(sims[N].shape[0]) for N in sizes])
+    checks = []
+    what = "relative discrepancy" if relative else "discrepancy"
+    for j, t in enumerate(times):
+        per_N = "; ".join(f"N = {N}: {mean[i, j]:+.2e} +- {stderr[i, j]:.1e}" for i, N in enumerate(sizes))
+        err = np.maximum(stderr[:, j], 1e-300)
+        if len(sizes) > 1:
+            fit = extrapolate_to_infinite_N(np.asarray(sizes, dtype=float), mean[:, j], err, degree=1)
+            value, se = fit.value, fit.stderr
+            how = f"{what} a + b/N extrapolated to N -> inf (chi2/dof = {fit.chi2:.2f}/{fit.dof})"
+        else:
+            value, se = mean[0, j], err[0]
+            how = f"{what} at N = {sizes[0]} (one size: no extrapolation)"
+        sim_value = theory[j] * (1 + value) if relative else theory[j] + value
+        sim_se = se * scale[j]
+        checks.append(Check(f"{label} at alpha = {t:g}", theory[j], sim_value, sim_se, n_sigma * sim_se,
+                            f"{how}; per N: {per_N}; tolerance {n_sigma:g} standard errors"))
+    return Comparison(list(sizes), np.asarray(times), mean, stderr), checks
+
+
+def plot_shrinking(ax, comparison: Comparison, title: str) -> None:
+    """|mean discrepancy| against N at each checked time (log-log), with a 1/N guide."""
+    sizes = np.asarray(comparison.sizes, dtype=float)
+    for j, t in enumerate(comparison.times):
+        simulation_points(ax, sizes * (1 + 0.04 * j), np.abs(comparison.mean[:, j]), comparison.stderr[:, j],
+                          label=rf"$\alpha$ = {t:g}", color=COLORS[j % len(COLORS)])
+    top = np.nanmax(np.abs(comparison.mean[0]) + comparison.stderr[0])
+    ax.plot(sizes, top * sizes[0] / sizes, color="0.5", ls=":", label=r"$\propto 1/N$")
+    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="|SGD - ODE| (mean over seeds)", title=title)
+    ax.set_xticks(comparison.sizes, [str(n) for n in comparison.sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=8)
