@@ -20,7 +20,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from reproductions.online_common import compare, overlaps_dict, plot_shrinking, sgd_point, stacked
+from reproductions.online_common import (add_curve_rows, compare, mean_stderr, overlaps_dict, plot_shrinking, sgd_point,
+                                         stacked)
 from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate, plateau
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
@@ -58,8 +59,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                   "init": overlaps_dict(initial_overlaps(K))} for N in sizes for s in range(seeds[N])]
     table = sweep(sgd_point, grid, executor=executor, checkpoint=out_dir / "sweep.jsonl", desc="committee-plateau")
 
-    checks, comparisons, ode, rows = [], {}, {}, {"K": [], "N": [], "alpha": [], "eps_g_sgd": [], "eps_g_sgd_se": [],
-                                                 "eps_g_ode": []}
+    checks, comparisons, ode, rows = [], {}, {}, {}
     for c in committees:
         K = int(c["K"])
         t = times[K]
@@ -70,10 +70,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         comparisons[K], found = compare(f"eps_g, K = M = {K}", sizes, t[idx], {N: e[:, idx] for N, e in eps.items()},
                                         ode[K].eps_g[idx], relative=True)
         checks += found
-        for N in sizes:
-            mean, se = eps[N].mean(axis=0), eps[N].std(axis=0, ddof=1) / np.sqrt(eps[N].shape[0])
-            for key, col in zip(rows, ([K] * t.size, [N] * t.size, t, mean, se, ode[K].eps_g)):
-                rows[key].extend(np.asarray(col).tolist())
+        add_curve_rows(rows, {"K": K}, t, eps, ode[K].eps_g)
     write_csv(rows, out_dir / "committee_plateau.csv")
 
     K2 = int(committees[0]["K"])
@@ -90,9 +87,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             K = int(c["K"])
             theory_line(ax, times[K], ode[K].eps_g, label=f"K = M = {K} (ODE)", color=COLORS[j])
             for i, N in enumerate(sizes):
-                e = stacked(table, "eps_g", (table["K"] == K) & (table["N"] == N))
-                simulation_points(ax, times[K][pick], e.mean(axis=0)[pick],
-                                  (e.std(axis=0, ddof=1) / np.sqrt(e.shape[0]))[pick], color=COLORS[j],
+                mean, se = mean_stderr(stacked(table, "eps_g", (table["K"] == K) & (table["N"] == N)))
+                simulation_points(ax, times[K][pick], mean[pick], se[pick], color=COLORS[j],
                                   marker="osD^"[i % 4], ms=4, label=f"SGD, N = {N}" if j == 0 else None)
         ax.axhline(fp.eps_g, color="0.5", ls=":", label=f"symmetric fixed point, K = {K2}")
         ax.set(yscale="log", ylim=(1e-6, 1.0), xlabel=r"$\alpha$", ylabel=r"$\epsilon_g$",
@@ -107,9 +103,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                     color = COLORS[(k * n_cols + m) % len(COLORS)]
                     theory_line(ax, t2, th[:, k, m], color=color, linestyle="-" if k == m else "--",
                                 label=f"${name}_{{{k + 1}{m + 1}}}$")
-                    simulation_points(ax, t2[pick], sim[:, :, k, m].mean(axis=0)[pick],
-                                      (sim[:, :, k, m].std(axis=0, ddof=1) / np.sqrt(sim.shape[0]))[pick],
-                                      color=color, ms=4)
+                    mean, se = mean_stderr(sim[:, :, k, m])
+                    simulation_points(ax, t2[pick], mean[pick], se[pick], color=color, ms=4)
             ax.set(xlabel=r"$\alpha$", ylabel=f"${name}$",
                    title=f"K = M = {K2}: {name} entries (lines ODE, markers SGD N = {largest})")
             ax.legend(fontsize=8, ncol=2)

@@ -21,7 +21,23 @@ from statlearn.experiments import extrapolate_to_infinite_N
 from statlearn.online import Overlaps
 from statlearn.plotting import COLORS, simulation_points
 
-__all__ = ["stacked", "sgd_point", "overlaps_dict", "as_overlaps", "Comparison", "compare", "plot_shrinking"]
+__all__ = ["mean_stderr", "add_curve_rows", "stacked", "sgd_point", "overlaps_dict", "as_overlaps", "Comparison", "compare", "plot_shrinking"]
+
+
+def mean_stderr(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over seeds (first axis) and its standard error."""
+    return samples.mean(axis=0), samples.std(axis=0, ddof=1) / math.sqrt(samples.shape[0])
+
+
+def add_curve_rows(rows: dict[str, list], fixed: Mapping[str, Any], times: np.ndarray,
+                   sims: Mapping[int, np.ndarray], theory: np.ndarray) -> None:
+    """Append one CSV row per (N, time): the ``fixed`` columns, N, alpha, SGD mean and stderr, ODE."""
+    for N, samples in sims.items():
+        mean, se = mean_stderr(samples)
+        columns = {**{k: [v] * times.size for k, v in fixed.items()}, "N": [N] * times.size, "alpha": times,
+                   "eps_g_sgd": mean, "eps_g_sgd_se": se, "eps_g_ode": theory}
+        for key, col in columns.items():
+            rows.setdefault(key, []).extend(np.asarray(col).tolist())
 
 
 def stacked(table: Mapping[str, np.ndarray], key: str, mask: np.ndarray) -> np.ndarray:
@@ -80,8 +96,7 @@ def compare(
     single size's mean when there is only one N). The note lists the per-N discrepancies.
     """
     scale = np.abs(theory) if relative else np.ones_like(theory)
-    mean = np.array([np.mean((sims[N] - theory) / scale, axis=0) for N in sizes])
-    stderr = np.array([np.std((sims[N] - theory) / scale, axis=0, ddof=1) / math.sqrt(sims[N].shape[0]) for N in sizes])
+    mean, stderr = (np.array(a) for a in zip(*(mean_stderr((sims[N] - theory) / scale) for N in sizes)))
     checks = []
     what = "relative discrepancy" if relative else "discrepancy"
     for j, t in enumerate(times):

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from reproductions.online_common import compare, overlaps_dict, plot_shrinking, sgd_point
+from reproductions.online_common import add_curve_rows, compare, mean_stderr, overlaps_dict, plot_shrinking, sgd_point
 from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate, perceptron_learning_rates
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
@@ -52,7 +52,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     idx = np.searchsorted(times, checked)
 
     checks, comparisons = [], {}
-    rows: dict[str, list] = {"eta": [], "N": [], "alpha": [], "eps_g_sgd": [], "eps_g_sgd_se": [], "eps_g_ode": []}
+    rows: dict[str, list] = {}
     ode = {eta: integrate(1, 1, eta, times, init=INIT) for eta, _ in etas}
     for eta, label in etas:
         sims = {N: eps[(table["eta"] == eta) & (table["N"] == N)] for N in sizes}
@@ -60,10 +60,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                                     ode[eta].eps_g[idx], relative=True)
         comparisons[eta] = comparison
         checks += found
-        for N in sizes:
-            mean, se = sims[N].mean(axis=0), sims[N].std(axis=0, ddof=1) / np.sqrt(sims[N].shape[0])
-            for key, col in zip(rows, ([eta] * times.size, [N] * times.size, times, mean, se, ode[eta].eps_g)):
-                rows[key].extend(np.asarray(col).tolist())
+        add_curve_rows(rows, {"eta": eta}, times, sims, ode[eta].eps_g)
     write_csv(rows, out_dir / "online_perceptron.csv")
 
     with lecture_style():
@@ -71,10 +68,9 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         N_show = sizes[-1]
         for j, (eta, label) in enumerate(etas):
             theory_line(left, times, ode[eta].eps_g, label=f"{label} (ODE)", color=COLORS[j])
-            sims = eps[(table["eta"] == eta) & (table["N"] == N_show)]
+            mean, se = mean_stderr(eps[(table["eta"] == eta) & (table["N"] == N_show)])
             pick = slice(0, None, 4)
-            simulation_points(left, times[pick], sims.mean(axis=0)[pick],
-                              (sims.std(axis=0, ddof=1) / np.sqrt(sims.shape[0]))[pick], color=COLORS[j], ms=4)
+            simulation_points(left, times[pick], mean[pick], se[pick], color=COLORS[j], ms=4)
         left.plot([], [], "o", mfc="white", color="0.3", label=f"SGD, N = {N_show}")
         left.set(yscale="log", xlabel=r"$\alpha$ = steps / N", ylabel=r"$\epsilon_g$",
                  title="erf perceptron, online SGD", ylim=(1e-8, 1.0))

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from reproductions.online_common import compare, overlaps_dict, plot_shrinking, sgd_point
+from reproductions.online_common import add_curve_rows, compare, mean_stderr, overlaps_dict, plot_shrinking, sgd_point
 from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
@@ -58,8 +58,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     t_ode = np.concatenate([times, [ALPHA_CONVERGED]])
 
     checks, comparisons, ode = [], {}, {}
-    rows: dict[str, list] = {"regime": [], "K": [], "N": [], "alpha": [], "eps_g_sgd": [], "eps_g_sgd_se": [],
-                             "eps_g_ode": []}
+    rows: dict[str, list] = {}
     for regime, both in REGIMES.items():
         for K in students:
             ode[regime, K] = integrate(K, M, ETA, t_ode, init=initial_overlaps(K), sigma=SIGMA, train_second_layer=both)
@@ -69,11 +68,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 f"eps_g, K = {K}, {regime}", sizes, times[idx], {N: e[:, idx] for N, e in eps.items()},
                 ode[regime, K].eps_g[idx], relative=True)
             checks += found
-            for N in sizes:
-                mean, se = eps[N].mean(axis=0), eps[N].std(axis=0, ddof=1) / np.sqrt(eps[N].shape[0])
-                for key, col in zip(rows, ([regime] * times.size, [K] * times.size, [N] * times.size, times, mean, se,
-                                           ode[regime, K].eps_g[:-1])):
-                    rows[key].extend(np.asarray(col).tolist())
+            add_curve_rows(rows, {"regime": regime, "K": K}, times, eps, ode[regime, K].eps_g[:-1])
     write_csv(rows, out_dir / "overparametrisation.csv")
 
     N_show = sizes[-1]
@@ -86,10 +81,10 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 tr = ode[regime, K]
                 theory_line(ax, times[1:], tr.eps_g[1:-1], color=COLORS[j], linestyle=styles[regime],
                             label=f"K = {K}, {regime}")
-                e = eps_all[(table["K"] == K) & (table["N"] == N_show) & (table["train_second_layer"] == REGIMES[regime])]
+                mean, se = mean_stderr(
+                    eps_all[(table["K"] == K) & (table["N"] == N_show) & (table["train_second_layer"] == REGIMES[regime])])
                 pick = slice(1, None, 3)
-                simulation_points(ax, times[pick], e.mean(axis=0)[pick],
-                                  (e.std(axis=0, ddof=1) / np.sqrt(e.shape[0]))[pick], color=COLORS[j], ms=4,
+                simulation_points(ax, times[pick], mean[pick], se[pick], color=COLORS[j], ms=4,
                                   marker="o" if REGIMES[regime] else "s")
         ax.set(xscale="log", yscale="log", xlabel=r"$\alpha$", ylabel=r"$\epsilon_g$",
                title=rf"M = {M}, $\eta$ = {ETA}, $\sigma$ = {SIGMA} (markers: SGD, N = {N_show})")
@@ -105,10 +100,11 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                         label=rf"ODE, $\alpha$ = {ALPHA_CONVERGED:g} ({regime})")
             theory_line(ax, students, at_end, color=color, linestyle=styles[regime],
                         label=rf"ODE, $\alpha$ = {times[last]:g} ({regime})")
-            sims = [eps_all[(table["K"] == K) & (table["N"] == N_show) & (table["train_second_layer"] == REGIMES[regime])][:, last]
-                    for K in students]
-            simulation_points(ax, students, [s.mean() for s in sims], [s.std(ddof=1) / np.sqrt(s.size) for s in sims],
-                              color=color, label=rf"SGD, N = {N_show}, $\alpha$ = {times[last]:g}")
+            ends = np.array([mean_stderr(eps_all[(table["K"] == K) & (table["N"] == N_show)
+                                                 & (table["train_second_layer"] == REGIMES[regime])][:, last])
+                             for K in students])
+            simulation_points(ax, students, ends[:, 0], ends[:, 1], color=color,
+                              label=rf"SGD, N = {N_show}, $\alpha$ = {times[last]:g}")
         ax.set(xscale="log", yscale="log", xlabel="student hidden units K", ylabel=r"final $\epsilon_g$",
                title="over-parametrisation")
         ax.set_xticks(students, [str(k) for k in students])
