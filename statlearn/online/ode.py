@@ -80,7 +80,7 @@ class OverlapODE:
         g = self.activation
         # B[a, b] = E[g'(u_a) u_b Delta] for student units a.
         B = np.einsum("abc,c->ab", g.i3(C, K), s)
-        noise = np.einsum("abcd,c,d->ab", g.i4(C, K), s, s) + self.sigma**2 * g.j2(C, K)
+        noise = g.i4_quadratic(C, K, s) + self.sigma**2 * g.j2(C, K)
         vB = v[:, None] * B
         dR = eta * vB[:, K:] - eta * self.weight_decay * R
         dQ = eta * (vB[:, :K] + vB[:, :K].T) + eta**2 * np.outer(v, v) * noise - 2.0 * eta * self.weight_decay * Q

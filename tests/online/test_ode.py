@@ -71,6 +71,13 @@ def test_erf_I4_against_4d_quadrature(seed):
         assert av.I4[a, b, c, d] == pytest.approx(ref, abs=1e-10), (a, b, c, d)
 
 
+@pytest.mark.parametrize("name", ["erf", "linear"])
+def test_delta_squared_term_is_the_contraction_of_I4(name):
+    C, s = wishart(5, 13), np.array([-0.7, 1.2, -0.4, 1.0, 0.6])
+    act = get_activation(name)
+    assert np.allclose(act.i4_quadratic(C, 3, s), np.einsum("abcd,c,d->ab", act.i4(C, 3), s, s), rtol=1e-12, atol=1e-14)
+
+
 def test_linear_averages_are_moments():
     C = wishart(3, 7)
     av = get_activation("linear").averages(C, rows=2)
