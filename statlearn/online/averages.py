@@ -270,3 +270,7 @@ def erf_averages(C: ArrayLike, rows: int | None = None) -> Averages:
         default all ``n``.
     """
     return ACTIVATIONS["erf"].averages(C, rows)
+
+from statlearn.online.relu import Relu  # noqa: E402  (imported last: relu.py builds on Activation above)
+
+ACTIVATIONS["relu"] = Relu()

@@ -110,26 +110,28 @@ def test_generalisation_error_closed_form_against_direct_average():
 # -- the right-hand side --------------------------------------------------------------------------
 
 
-def test_rhs_against_monte_carlo_expected_update():
+@pytest.mark.parametrize("name", ["erf", "relu", "linear"])
+def test_rhs_against_monte_carlo_expected_update(name):
     """dR, dQ, dv against the sample average of the per-step increments over Gaussian fields."""
     K, M, eta, eta_v, sigma, wd = 2, 3, 0.7, 0.4, 0.3, 0.05
     rng = np.random.default_rng(11)
     state = random_overlaps(K, M, init_scale=0.8, dimension=20, seed=12)
     v = np.array([0.9, -0.6])
-    ode = OverlapODE(get_activation("erf"), K, M, eta, eta_v, sigma, wd, state.T, state.v_star)
+    act = get_activation(name)
+    ode = OverlapODE(act, K, M, eta, eta_v, sigma, wd, state.T, state.v_star)
     dR, dQ, dv = ode.derivatives(state.R, state.Q, v)
 
     n = 1_000_000
     C = overlap_matrix(state.R, state.Q, state.T)
     u = np.linalg.cholesky(C) @ rng.standard_normal((K + M, n))
     lam, nu = u[:K], u[K:]
-    delta = state.v_star @ g(nu) - v @ g(lam) + sigma * rng.standard_normal(n)
-    a = v[:, None] * dg(lam) * delta  # per-sample first-layer "error signal" of unit k
+    delta = state.v_star @ act.g(nu) - v @ act.g(lam) + sigma * rng.standard_normal(n)
+    a = v[:, None] * act.dg(lam) * delta  # per-sample first-layer "error signal" of unit k
     samples = {
         "dR": eta * np.einsum("kn,mn->kmn", a, nu) - eta * wd * state.R[:, :, None],
         "dQ": eta * (np.einsum("kn,ln->kln", a, lam) + np.einsum("ln,kn->kln", a, lam))
         + eta**2 * np.einsum("kn,ln->kln", a, a) - 2 * eta * wd * state.Q[:, :, None],
-        "dv": eta_v * g(lam) * delta,
+        "dv": eta_v * act.g(lam) * delta,
     }
     for name, theory in (("dR", dR), ("dQ", dQ), ("dv", dv)):
         s = samples[name]
