@@ -177,6 +177,16 @@ def test_linear_perceptron_exact_solution(eta):
     assert np.allclose(tr.R[:, 0, 0], 1.0 - 0.8 * np.exp(-eta * t), rtol=1e-6)
 
 
+def test_default_tolerances_resolve_small_errors():
+    """Near perfect learning eps_g ~ 1e-9 is still resolved to 1e-3 by the default tolerances."""
+    init, t = Overlaps.checked([[0.0]], [[0.25]], [[1.0]]), [0.0, 30.0]
+    eta = perceptron_learning_rates("erf").eta_opt
+    default = integrate(1, 1, eta, t, init=init)
+    tight = integrate(1, 1, eta, t, init=init, rtol=1e-12, atol=1e-17)
+    assert 1e-10 < tight.eps_g[-1] < 1e-8
+    assert default.eps_g[-1] == pytest.approx(tight.eps_g[-1], rel=1e-3)
+
+
 def test_lsoda_and_rk45_agree_on_the_committee_plateau():
     t = np.array([0.0, 10.0, 100.0, 300.0, 1000.0])
     a = integrate(2, 2, 0.5, t, seed=4, init_dimension=300)
