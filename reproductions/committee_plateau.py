@@ -108,8 +108,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             ax.set(xlabel=r"$\alpha$", ylabel=f"${name}$",
                    title=f"K = M = {K2}: {name} entries (lines ODE, markers SGD N = {largest})")
             ax.legend(fontsize=8, ncol=2)
-        plot_shrinking(axes[1, 1], comparisons[K2], f"K = M = {K2}: relative discrepancy of $\\epsilon_g$")
-        axes[1, 1].set_ylabel("|SGD - ODE| / ODE")
+        plot_shrinking(axes[1, 1], comparisons[K2], f"K = M = {K2}: one run against the ODE, $\\epsilon_g$")
+        axes[1, 1].set_ylabel("rms over runs of (SGD - ODE) / ODE")
         save_figure(fig, out_dir / "committee_plateau.png")
 
     summary = (f"eta = {ETA}; the symmetric fixed point of K = {K2} has eps_g = {fp.eps_g:.5f} and escape rate "

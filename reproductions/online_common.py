@@ -76,12 +76,15 @@ def sgd_point(K: int, M: int, eta: float, N: int, seed: int, times: list, init: 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Mean discrepancies (simulation - ODE) over seeds, ``mean[i, j]`` at ``sizes[i]``, ``times[j]``."""
+    """Discrepancies d = simulation - ODE at ``sizes[i]``, ``times[j]``: their mean over seeds with its
+    standard error (the bias, which the checks test) and their root mean square (the typical
+    deviation of one run, which must fall as 1/sqrt(N) if the ODE describes every run)."""
 
     sizes: list
     times: np.ndarray
     mean: np.ndarray
     stderr: np.ndarray
+    rms: np.ndarray
 
 
 def compare(
@@ -97,6 +100,7 @@ def compare(
     """
     scale = np.abs(theory) if relative else np.ones_like(theory)
     mean, stderr = (np.array(a) for a in zip(*(mean_stderr((sims[N] - theory) / scale) for N in sizes)))
+    rms = np.array([np.sqrt(np.mean(((sims[N] - theory) / scale) ** 2, axis=0)) for N in sizes])
     checks = []
     what = "relative discrepancy" if relative else "discrepancy"
     for j, t in enumerate(times):
@@ -113,18 +117,19 @@ def compare(
         sim_se = se * scale[j]
         checks.append(Check(f"{label} at alpha = {t:g}", theory[j], sim_value, sim_se, n_sigma * sim_se,
                             f"{how}; per N: {per_N}; tolerance {n_sigma:g} standard errors"))
-    return Comparison(list(sizes), np.asarray(times), mean, stderr), checks
+    return Comparison(list(sizes), np.asarray(times), mean, stderr, rms), checks
 
 
 def plot_shrinking(ax, comparison: Comparison, title: str) -> None:
-    """|mean discrepancy| against N at each checked time (log-log), with a 1/N guide."""
+    """The typical deviation of one run from the ODE (rms over seeds) against N at each checked time,
+    with a 1/sqrt(N) guide; the mean discrepancies are in the checks."""
     sizes = np.asarray(comparison.sizes, dtype=float)
     for j, t in enumerate(comparison.times):
-        simulation_points(ax, sizes * (1 + 0.04 * j), np.abs(comparison.mean[:, j]), comparison.stderr[:, j],
-                          label=rf"$\alpha$ = {t:g}", color=COLORS[j % len(COLORS)])
-    top = np.nanmax(np.abs(comparison.mean[0]) + comparison.stderr[0])
-    ax.plot(sizes, top * sizes[0] / sizes, color="0.5", ls=":", label=r"$\propto 1/N$")
-    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="|SGD - ODE| (mean over seeds)", title=title)
+        ax.plot(sizes, comparison.rms[:, j], marker="o", mfc="white", color=COLORS[j % len(COLORS)],
+                label=rf"$\alpha$ = {t:g}")
+    top = np.nanmax(comparison.rms[0])
+    ax.plot(sizes, top * np.sqrt(sizes[0] / sizes), color="0.5", ls=":", lw=2, label=r"$\propto 1/\sqrt{N}$")
+    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="rms over runs of SGD - ODE", title=title)
     ax.set_xticks(comparison.sizes, [str(n) for n in comparison.sizes])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=8)
