@@ -1,5 +1,6 @@
 """Scalar pieces of a model, shared by the replica theories and the message-passing algorithms."""
 
+from statlearn.models.activations import ACTIVATION_FUNCTIONS, GaussianEquivalence, gaussian_equivalence
 from statlearn.models.channels import (
     CHANNELS,
     Channel,
@@ -22,6 +23,9 @@ from statlearn.models.priors import (
 )
 
 __all__ = [
+    "ACTIVATION_FUNCTIONS",
+    "GaussianEquivalence",
+    "gaussian_equivalence",
     "TeacherStudent",
     "resolve_model",
     "teacher_student",
