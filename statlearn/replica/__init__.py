@@ -14,9 +14,13 @@ from statlearn.replica.capacity import (
     gardner_free_entropy,
     gardner_overlap,
 )
+from statlearn.replica.erm import RidgeRisk, marchenko_pastur_stieltjes, ridge_isotropic
 from statlearn.replica.glm import GLMState, Thresholds, bayes_optimal, fixed_point_curve, state_evolution, thresholds
 
 __all__ = [
+    "RidgeRisk",
+    "marchenko_pastur_stieltjes",
+    "ridge_isotropic",
     "GLMState",
     "Thresholds",
     "bayes_optimal",
