@@ -12,6 +12,7 @@ from statlearn.models.channels import (
     get_channel,
 )
 from statlearn.models.data import TeacherStudent, resolve_model, teacher_student
+from statlearn.models.losses import LOSSES, Hinge, Logistic, Loss, Square, get_loss
 from statlearn.models.priors import (
     PRIORS,
     DiscretePrior,
@@ -26,6 +27,12 @@ __all__ = [
     "ACTIVATION_FUNCTIONS",
     "GaussianEquivalence",
     "gaussian_equivalence",
+    "LOSSES",
+    "Hinge",
+    "Logistic",
+    "Loss",
+    "Square",
+    "get_loss",
     "TeacherStudent",
     "resolve_model",
     "teacher_student",

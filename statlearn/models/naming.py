@@ -20,4 +20,5 @@ def lookup(kind: str, value: Any, base: type, table: Mapping[str, Any], params: 
     try:
         return table[value]
     except KeyError:
-        raise ValueError(f"unknown {kind} {value!r}; known {kind}s: {', '.join(table)}") from None
+        plural = kind + ("es" if kind.endswith("s") else "s")
+        raise ValueError(f"unknown {kind} {value!r}; known {plural}: {', '.join(table)}") from None
