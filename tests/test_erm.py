@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from statlearn.experiments import train
 from statlearn.replica.erm import marchenko_pastur_stieltjes, ridge_isotropic
 
 GAMMAS = np.array([0.2, 0.5, 0.9, 1.1, 2.0, 5.0])
@@ -50,8 +51,9 @@ def test_against_ridge_regression_at_finite_size(gamma, lam):
         beta *= np.sqrt(snr) / np.linalg.norm(beta)
         X = rng.standard_normal((n, p))
         y = X @ beta + np.sqrt(noise) * rng.standard_normal(n)
-        beta_hat = np.linalg.solve(X.T @ X / n + lam * np.eye(p), X.T @ y / n)
-        risks.append(np.sum((beta_hat - beta) ** 2))
+        # beta_hat = (X^T X / n + lam)^-1 X^T y / n is train()'s w / sqrt(p) with ridge lam n / p
+        w = train(X, y, "square", lam * n / p).w
+        risks.append(np.sum((w / np.sqrt(p) - beta) ** 2))
     mean, se = np.mean(risks), np.std(risks, ddof=1) / np.sqrt(seeds)
     theory = ridge_isotropic(p / n, lam, snr, noise).risk
     assert abs(mean - theory) <= 4 * se + 3 / p * theory

@@ -1,11 +1,14 @@
-"""Finite-N simulations that check the theories: perceptron capacity (spherical and binary)."""
+"""Finite-N simulations that check the theories: perceptron capacity (spherical and binary), ERM training."""
 
 from statlearn.experiments.capacity import CapacityCounts, binary_capacity_counts, spherical_capacity_counts
+from statlearn.experiments.erm import ERMFit, train
 from statlearn.experiments.enumeration import MAX_ENUMERATION_N, binary_max_margin, count_binary_solutions
 from statlearn.experiments.finite_size import Crossing, Extrapolation, crossing_point, extrapolate_to_infinite_N
 from statlearn.experiments.separability import MaxMargin, spherical_max_margin
 
 __all__ = [
+    "ERMFit",
+    "train",
     "MAX_ENUMERATION_N",
     "CapacityCounts",
     "Crossing",

@@ -79,6 +79,10 @@ class Loss(ABC):
         r""":math:`\ell(y, z)`, elementwise on broadcast arrays."""
 
     @abstractmethod
+    def _derivative(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        r""":math:`\partial_z\ell(y, z)` (a subgradient at a kink), elementwise on broadcast arrays."""
+
+    @abstractmethod
     def _proximal(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
         r""":math:`\mathrm{prox}(y, \omega, V)`, elementwise on broadcast arrays."""
 
@@ -105,6 +109,11 @@ class Loss(ABC):
         r"""The loss :math:`\ell(y, z)`, elementwise."""
         y = self._check_labels(y)
         return np.asarray(self._value(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
+
+    def derivative(self, y: ArrayLike, z: ArrayLike) -> np.ndarray | float:
+        r""":math:`\partial_z\ell(y, z)`, elementwise (the hinge's subgradient at yz = 1 is 0)."""
+        y = self._check_labels(y)
+        return np.asarray(self._derivative(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
 
     def proximal(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\mathrm{prox}(y,\omega,V) = \operatorname{argmin}_z [(z-\omega)^2/(2V) + \ell(y,z)]`
@@ -175,6 +184,9 @@ class Square(Loss):
     def _value(self, y, z):
         return 0.5 * (y - z) ** 2
 
+    def _derivative(self, y, z):
+        return z - y
+
     def _proximal(self, y, omega, V):
         return (omega + V * y) / (1.0 + V)
 
@@ -226,6 +238,9 @@ class Logistic(Loss):
 
     def _value(self, y, z):
         return np.logaddexp(0.0, -y * z)
+
+    def _derivative(self, y, z):
+        return -y * special.expit(-y * z)
 
     def _shift(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The root ``t`` of ``h`` and ``u = y prox = y omega + V t`` (see the class docstring)."""
@@ -308,6 +323,9 @@ class Hinge(Loss):
 
     def _value(self, y, z):
         return np.maximum(0.0, 1.0 - y * z)
+
+    def _derivative(self, y, z):
+        return np.where(y * z < 1.0, -y, 0.0)
 
     @staticmethod
     def _shift(y, omega, V):

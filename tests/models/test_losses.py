@@ -226,3 +226,13 @@ def test_prox_is_monotone_and_nonexpansive_in_omega(name, y, omega, gap, V):
     # the envelope lies between the loss's minimum (0) and its value at omega (take z = omega)
     envelope = loss.moreau_envelope(y, omega, V)
     assert -slack <= envelope <= loss.value(y, omega) + slack
+
+
+@pytest.mark.parametrize("name", ["square", "logistic", "hinge"])
+def test_derivative_against_finite_differences(name):
+    loss = get_loss(name)
+    z = np.linspace(-4.0, 4.0, 41) + 0.0137  # off the hinge's kinks at y z = 1
+    y = np.where(np.arange(z.size) % 2, 1.0, -1.0)
+    h = 1e-6
+    numeric = (loss.value(y, z + h) - loss.value(y, z - h)) / (2 * h)
+    assert loss.derivative(y, z) == pytest.approx(numeric, abs=1e-8)
