@@ -30,6 +30,7 @@ s = (-v, v_star) (:meth:`Activation.generalisation_error`).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import NamedTuple
 
 import numpy as np
@@ -82,7 +83,7 @@ def _diag(C: np.ndarray) -> np.ndarray:
     return np.diagonal(C, axis1=-2, axis2=-1)
 
 
-class Activation:
+class Activation(ABC):
     """A hidden-unit activation g with its derivative and the Gaussian averages I2, I3, I4, J2.
 
     Subclasses set ``name`` and ``code`` (the integer the numba simulation kernels switch on) and
@@ -92,23 +93,29 @@ class Activation:
     name: str = ""
     code: int = -1
 
+    @abstractmethod
     def g(self, x: ArrayLike) -> np.ndarray:
-        raise NotImplementedError
+        """The activation g(x), elementwise."""
 
+    @abstractmethod
     def dg(self, x: ArrayLike) -> np.ndarray:
-        raise NotImplementedError
+        """Its derivative g'(x), elementwise."""
 
+    @abstractmethod
     def i2(self, C: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """I2[..., a, b] = E g(u_a) g(u_b)."""
 
+    @abstractmethod
     def i3(self, C: np.ndarray, rows: int) -> np.ndarray:
-        raise NotImplementedError
+        """I3[..., a, b, c] = E g'(u_a) u_b g(u_c), a < rows."""
 
+    @abstractmethod
     def i4(self, C: np.ndarray, rows: int) -> np.ndarray:
-        raise NotImplementedError
+        """I4[..., a, b, c, d] = E g'(u_a) g'(u_b) g(u_c) g(u_d), a, b < rows."""
 
+    @abstractmethod
     def j2(self, C: np.ndarray, rows: int) -> np.ndarray:
-        raise NotImplementedError
+        """J2[..., a, b] = E g'(u_a) g'(u_b), a, b < rows."""
 
     def i4_quadratic(self, C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
         """sum_cd I4[a, b, c, d] s_c s_d, shape (rows, rows), for one covariance C: the Delta^2 term."""
