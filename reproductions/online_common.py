@@ -19,7 +19,7 @@ from matplotlib.ticker import NullFormatter
 from reproductions.registry import Check
 from statlearn.experiments import extrapolate_to_infinite_N
 from statlearn.online import Overlaps
-from statlearn.plotting import COLORS, simulation_points
+from statlearn.plotting import COLORS
 
 __all__ = ["mean_stderr", "add_curve_rows", "stacked", "sgd_point", "overlaps_dict", "as_overlaps", "Comparison", "compare", "plot_shrinking"]
 

@@ -76,7 +76,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                  title="erf perceptron, online SGD", ylim=(1e-8, 1.0))
         left.legend(fontsize=8)
         eta_opt = etas[2][0]
-        plot_shrinking(right, comparisons[eta_opt], rf"one run against the ODE at $\eta_{{opt}}$")
+        plot_shrinking(right, comparisons[eta_opt], r"one run against the ODE at $\eta_{opt}$")
         right.set_ylabel("rms over runs of (SGD - ODE) / ODE")
         save_figure(fig, out_dir / "online_perceptron.png")
 

@@ -1,8 +1,5 @@
 """Online-SGD overlap ODEs: closed-form averages, the right-hand side, exact solutions, fixed points."""
 
-import itertools
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
