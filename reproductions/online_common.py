@@ -18,7 +18,7 @@ from matplotlib.ticker import NullFormatter
 
 from reproductions.registry import Check
 from statlearn.experiments import extrapolate_to_infinite_N
-from statlearn.online import Overlaps
+from statlearn.online import Overlaps, online_sgd
 from statlearn.plotting import COLORS
 
 __all__ = ["mean_stderr", "add_curve_rows", "stacked", "sgd_point", "overlaps_dict", "as_overlaps", "Comparison", "compare", "plot_shrinking"]
@@ -59,8 +59,6 @@ def as_overlaps(init: Mapping[str, Any]) -> Overlaps:
 def sgd_point(K: int, M: int, eta: float, N: int, seed: int, times: list, init: dict, sigma: float = 0.0,
               train_second_layer: bool = False) -> dict[str, Any]:
     """One online-SGD run (sweep worker): eps_g, R, Q, v at ``times``; NaN after a blow-up."""
-    from statlearn.online.simulate import online_sgd
-
     traj = online_sgd(K, M, eta, N, np.asarray(times, dtype=float), seed=seed, init=as_overlaps(init), sigma=sigma,
                       train_second_layer=train_second_layer)
     n = len(times)

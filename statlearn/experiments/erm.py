@@ -84,25 +84,22 @@ def train(X: ArrayLike, y: ArrayLike, loss: str | Loss, lam: float, *, tol: floa
     loss = get_loss(loss)
     lam = float(as_real_array("lam", lam, minimum=0.0))
     loss.value(y, 0.0)  # validates the labels for this loss
-    n, p = X.shape
+    p = X.shape[1]
     if loss.name == "square":
-        w, iterations, converged = _ridge(X, y, lam), 1, True
+        w, iterations = _ridge(X, y, lam), 1
     elif lam <= 0:
         raise ValueError(f"lam must be > 0 for the {loss.name} loss, got {lam}")
     elif loss.name == "logistic":
-        w, iterations, converged = _lbfgs(X, y, loss, lam, tol, max_iter)
+        w, iterations = _lbfgs(X, y, loss, lam, tol, max_iter)
     elif loss.name == "hinge":
-        a, w, iterations, violation = _hinge_dual(np.ascontiguousarray(X), y, lam, tol, max_iter)
-        converged = violation <= tol
+        _, w, iterations, residual = _hinge_dual(np.ascontiguousarray(X), y, lam, tol, max_iter)
     else:
         raise ValueError(f"no solver for the loss {loss.name!r}")
     z = X @ w / math.sqrt(p)
-    if loss.name == "hinge":
-        residual = violation
-    else:
+    if loss.name != "hinge":  # the hinge's residual is its dual projected-gradient violation
         gradient = X.T @ loss.derivative(y, z) / math.sqrt(p) + lam * w
         residual = float(np.linalg.norm(gradient) / (1.0 + np.linalg.norm(X.T @ y) / math.sqrt(p)))
-        converged = loss.name == "square" or residual <= tol
+    converged = loss.name == "square" or residual <= tol
     if not converged:
         warnings.warn(f"ERM with the {loss.name} loss stopped after {iterations} iterations with KKT residual "
                       f"{residual:.3g} > tol = {tol:g}", ConvergenceWarning, stacklevel=2)
@@ -129,7 +126,7 @@ def _lbfgs(X: np.ndarray, y: np.ndarray, loss: Loss, lam: float, tol: float, max
 
     result = minimize(objective, np.zeros(p), jac=True, method="L-BFGS-B",
                       options={"maxiter": max_iter, "gtol": tol * scale / math.sqrt(p), "ftol": 0.0, "maxcor": 30})
-    return result.x, int(result.nit), bool(result.success)
+    return result.x, int(result.nit)  # convergence is judged by the KKT residual in train()
 
 
 @njit(cache=True)
