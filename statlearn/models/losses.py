@@ -48,11 +48,13 @@ override ``_moreau_envelope``, ``_moreau_derivative`` and ``_output``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 from scipy import special
 
@@ -71,6 +73,11 @@ class Loss(ABC):
     name: ClassVar[str]
     discrete_labels: ClassVar[bool]
     """True when the labels must be :math:`y = \\pm 1`."""
+
+    def output_kinks(self, V: float) -> tuple[float, ...]:
+        r"""Values of :math:`y\omega` at which :math:`f_{out}(y, \omega, V)` is not smooth (none for a
+        twice-differentiable loss); quadratures over :math:`\omega` put panel edges there."""
+        return ()
 
     # -- elementwise pieces, implemented by every loss ----------------------------------------
 
@@ -208,6 +215,58 @@ def _logistic_curvature(u: np.ndarray) -> np.ndarray:
     return special.expit(u) * special.expit(-u)
 
 
+@njit(cache=True)
+def _expit(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(cache=True)
+def _logistic_roots(u0: np.ndarray, V: np.ndarray, t: np.ndarray, max_iterations: int) -> int:
+    """Fill ``t`` with the roots of :class:`Logistic`'s ``h``; return the number not converged.
+
+    Newton's method safeguarded by the bracket (rtsafe: bisect when Newton leaves the bracket or
+    does not halve the step before last; Press et al., Numerical Recipes §9.4), one point at a time.
+    """
+    eps, tiny = 2.220446049250313e-16, 2.2250738585072014e-308
+    failures = 0
+    for i in range(u0.size):
+        u, v = u0[i], V[i]
+        lo, hi = _expit(-(u + v)), _expit(-u)
+        x = hi
+        step = hi - lo
+        step_old = step
+        converged = not hi > lo
+        for _ in range(max_iterations):
+            if converged:
+                break
+            s = _expit(-(u + v * x))
+            h = x - s
+            if h < 0.0:
+                lo = x
+            elif h > 0.0:
+                hi = x
+            else:
+                converged = True
+                break
+            dh = 1.0 + v * s * (1.0 - s)
+            newton = x - h / dh
+            if not (lo < newton < hi) or abs(2.0 * h) > abs(step_old * dh):
+                new = 0.5 * (lo + hi)
+            else:
+                new = newton
+            step_old = step
+            step = abs(new - x)
+            converged = step <= 4.0 * eps * x + tiny or hi - lo <= 2.0 * eps * hi
+            x = new
+        t[i] = x
+        if not converged:
+            failures += 1
+    return failures
+
+
 class Logistic(Loss):
     r"""Logistic loss :math:`\ell = \ln(1 + e^{-yz})`, labels :math:`y = \pm 1`.
 
@@ -245,37 +304,13 @@ class Logistic(Loss):
     def _shift(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The root ``t`` of ``h`` and ``u = y prox = y omega + V t`` (see the class docstring)."""
         shape = np.broadcast(y, omega, V).shape
-        y, omega, V = (np.array(a, dtype=float).reshape(-1) for a in np.broadcast_arrays(y, omega, V))
+        y, omega, V = (np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1)
+                       for a in (y, omega, V))
         u0 = y * omega
-        lo = special.expit(-(u0 + V))
-        hi = special.expit(-u0)
-        t = hi.copy()
-        step = hi - lo  # the last two steps, for the rtsafe test (Press et al., Numerical Recipes §9.4)
-        step_old = step.copy()
-        active = hi > lo
-        eps, tiny = np.finfo(float).eps, np.finfo(float).tiny
-        for _ in range(self.max_iterations):
-            if not np.any(active):
-                break
-            idx = np.flatnonzero(active)
-            ta, va, ua = t[idx], V[idx], u0[idx]
-            s = special.expit(-(ua + va * ta))
-            h = ta - s
-            lo_a = np.where(h < 0.0, ta, lo[idx])
-            hi_a = np.where(h > 0.0, ta, hi[idx])
-            dh = 1.0 + va * s * special.expit(ua + va * ta)
-            newton = ta - h / dh
-            # bisect when Newton leaves the bracket or does not halve the step before last
-            bisect = ~((newton > lo_a) & (newton < hi_a)) | (np.abs(2.0 * h) > np.abs(step_old[idx] * dh))
-            new = np.where(bisect, 0.5 * (lo_a + hi_a), newton)
-            new = np.where(h == 0.0, ta, new)
-            step_old[idx] = step[idx]
-            step[idx] = np.abs(new - ta)
-            done = (np.abs(new - ta) <= 4.0 * eps * ta + tiny) | (hi_a - lo_a <= 2.0 * eps * hi_a)
-            t[idx], lo[idx], hi[idx] = new, lo_a, hi_a
-            active[idx[done]] = False
-        if np.any(active):  # cannot happen with a halving bracket, but never pass it silently
-            warnings.warn(f"logistic proximal operator: {int(active.sum())} points not converged after "
+        t = np.empty_like(u0)
+        failures = _logistic_roots(u0, V, t, self.max_iterations)
+        if failures:  # cannot happen with a halving bracket, but never pass it silently
+            warnings.warn(f"logistic proximal operator: {failures} points not converged after "
                           f"{self.max_iterations} iterations", ConvergenceWarning, stacklevel=3)
         return t.reshape(shape), (u0 + V * t).reshape(shape)
 
@@ -352,6 +387,9 @@ class Hinge(Loss):
     def _output(self, y, omega, V):
         d, u0 = self._shift(y, omega, V)
         return y * d / V, np.where((u0 >= 1.0 - V) & (u0 <= 1.0), -1.0 / V, 0.0)
+
+    def output_kinks(self, V: float) -> tuple[float, ...]:
+        return (1.0 - V, 1.0)
 
 
 LOSSES: dict[str, Loss] = {cls.name: cls() for cls in (Square, Logistic, Hinge)}

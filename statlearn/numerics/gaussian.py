@@ -50,6 +50,7 @@ __all__ = [
     "half_hermite_rule",
     "gaussian_expectation",
     "bivariate_gaussian_expectation",
+    "graded_rule",
 ]
 
 DEFAULT_ORDER = 121
@@ -196,6 +197,16 @@ def _graded_rule(pairs: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, .
     z = (0.5 * (edges[1:] + edges[:-1]) + half * x).reshape((-1,) + shape)
     w = (half * wx).reshape(z.shape) * _gaussian_density(z)
     return z, w
+
+
+def graded_rule(kinks: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    r"""Nodes and weights of the several-kinks rule (module docstring) for scalar kinks
+    ``[(t1, w1), ...]``: :math:`\sum_i w_i f(z_i) \approx \mathbb{E}_{z\sim N(0,1)} f(z)`, with panel
+    edges at every :math:`t_k`, for integrands evaluated once and reused for several averages."""
+    pairs = [(np.asarray(float(t)), np.asarray(float(w))) for t, w in kinks]
+    if not pairs:
+        raise ValueError("kinks must hold at least one (location, width) pair")
+    return _graded_rule(pairs, ())
 
 
 def _gaussian_density(z: np.ndarray) -> np.ndarray:

@@ -1,0 +1,148 @@
+"""The ERM saddle point of the Gaussian covariate model against closed forms, an independent
+theory (the Bayes-optimal GLM), finite covariances, limits and finite-size training."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from statlearn.experiments.covariates import simulate
+from statlearn.models.activations import gaussian_equivalence
+from statlearn.models.channels import get_channel
+from statlearn.models.covariates import BlockCovariates, GivenSpectrum, RandomFeatures, Spectrum
+from statlearn.numerics.fixedpoint import ConvergenceWarning
+from statlearn.replica.erm import learning_curve, optimal_lambda, ridge_isotropic, saddle_point
+from statlearn.replica.glm import bayes_optimal
+
+ISO = BlockCovariates.isotropic()
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0.99, 1.01, 2.0, 3.0])
+@pytest.mark.parametrize("lam", [0.0, 1e-5, 1e-2, 1.0])
+@pytest.mark.parametrize("noise", [0.0, 0.25])
+def test_ridge_isotropic_closed_form(alpha, lam, noise):
+    # Hastie et al. (2019) Thm 5 / Thms 1-2 in the saddle point's conventions (erm module docstring).
+    if lam == 0 and noise == 0 and alpha > 1:
+        pytest.skip("perfect recovery (cosine exactly 1): the iteration creeps along the domain's edge")
+    point = saddle_point(ISO, "gaussian", "square", lam, alpha=alpha, delta=noise) if noise else \
+        saddle_point(ISO, "gaussian", "square", lam, alpha=alpha, delta=1e-300)
+    exact = ridge_isotropic(1 / alpha, lam / alpha, 1.0, noise).risk
+    assert point.converged
+    assert point.test_error == pytest.approx(exact, rel=1e-7, abs=1e-12)
+
+
+def test_ridgeless_peak_is_reported_not_hidden():
+    with pytest.warns(ConvergenceWarning):
+        point = saddle_point(ISO, "gaussian", "square", 0.0, alpha=1.0, delta=0.1)
+    assert not point.converged and point.test_error == np.inf
+
+
+def test_optimal_ridge_is_noise_over_signal():
+    # Hastie et al.: lambda* = gamma sigma^2 / r^2, i.e. Delta / rho in our conventions.
+    point = optimal_lambda(ISO, "gaussian", "square", alpha=1.5, delta=0.5)
+    assert point.lam == pytest.approx(0.5, rel=1e-4)
+
+
+@settings(max_examples=25, deadline=None)
+@given(alpha=st.floats(0.05, 8.0), delta=st.floats(0.02, 2.0))
+def test_optimal_ridge_equals_bayes_optimal_glm(alpha, delta):
+    # Ridge at lam = Delta (Gaussian prior of variance 1) is the posterior mean: its test error is the
+    # Bayes MMSE rho - m of the independent GLM solver, and the student overlap equals m (Nishimori).
+    point = saddle_point(ISO, "gaussian", "square", delta, alpha=alpha, delta=delta)
+    bayes = bayes_optimal("gaussian", "gaussian", alpha, delta=delta)
+    assert point.test_error == pytest.approx(bayes.mse, rel=1e-7)
+    assert point.q == pytest.approx(point.m, rel=1e-7)
+
+
+@settings(max_examples=10, deadline=None)
+@given(alpha=st.floats(0.1, 4.0), lam=st.floats(1e-2, 10.0))
+def test_errors_fall_with_alpha_for_logistic(alpha, lam):
+    # More data at fixed regularisation never hurts the logistic student of a noiseless sign teacher here.
+    curve = learning_curve(ISO, "sign", "logistic", lam, alpha=[alpha, 1.5 * alpha])
+    assert curve.converged.all()
+    assert curve.test_error[1] < curve.test_error[0]
+
+
+def test_limits():
+    # alpha -> 0: nothing learnt (error rho for regression, 1/2 for classification)
+    assert saddle_point(ISO, "gaussian", "square", 0.1, alpha=1e-6, delta=0.1).test_error == pytest.approx(1.0, abs=1e-4)
+    # ... approached as 1/2 - O(sqrt(alpha)) for classification (m ~ alpha, q ~ alpha)
+    gaps = [0.5 - saddle_point(ISO, "sign", "logistic", 0.1, alpha=a).test_error for a in (1e-6, 1e-8)]
+    assert gaps[0] > 0 and gaps[0] / gaps[1] == pytest.approx(10.0, rel=1e-3)
+    # lam -> infinity: w -> 0, the training loss is the loss at z = 0
+    assert saddle_point(ISO, "sign", "logistic", 1e7, alpha=1.0).training_loss == pytest.approx(np.log(2), abs=1e-6)
+    assert saddle_point(ISO, "sign", "hinge", 1e7, alpha=1.0).training_loss == pytest.approx(1.0, abs=1e-6)
+    # alpha -> infinity: ridge on a noiseless linear teacher recovers it
+    assert saddle_point(ISO, "gaussian", "square", 1.0, alpha=1e4, delta=1e-12).test_error < 1e-7
+
+
+def test_random_features_against_a_sampled_covariance():
+    # The Marchenko-Pastur description of random features (teacher weights gamma mu1^2 s) against the
+    # spectrum of one draw of Omega = mu1^2 F F^T / D + mu*^2 I, Phi = mu1 F^T / sqrt(D).
+    _, mu1, mu_star = gaussian_equivalence("relu")
+    rng = np.random.default_rng(1)
+    D, gamma, alpha = 800, 1.5, 1.2
+    P = int(gamma * D)
+    F = rng.standard_normal((P, D))
+    theta = rng.standard_normal(D)
+    theta *= np.sqrt(D) / np.linalg.norm(theta)
+    spectrum = Spectrum.from_covariances(np.eye(D), mu1 * F.T / np.sqrt(D),
+                                         mu1**2 * F @ F.T / D + mu_star**2 * np.eye(P), theta)
+    for teacher, loss in (("sign", "logistic"), ("gaussian", "square")):
+        extra = {"delta": 0.1} if teacher == "gaussian" else {}
+        limit = saddle_point(RandomFeatures("relu"), teacher, loss, 1e-2, alpha=alpha, gamma=gamma, **extra)
+        finite = saddle_point(GivenSpectrum(spectrum), teacher, loss, 1e-2, alpha=alpha / gamma, **extra)
+        assert finite.test_error == pytest.approx(limit.test_error, rel=0.02)
+
+
+def test_learning_curve_table(tmp_path):
+    curve = learning_curve(RandomFeatures("erf"), "noisy-sign", "hinge", 0.1, alpha=1.0,
+                           gamma=[0.5, 1.0, 2.0], delta=0.05)
+    assert curve.converged.all() and curve.test_error.shape == (3,)
+    assert np.all(np.diff(curve.training_loss) < 0)  # more features fit the training set better
+    curve.to_csv(tmp_path / "curve.csv")
+    lines = (tmp_path / "curve.csv").read_text().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("alpha,gamma,lam")
+    assert curve.rows()[1]["gamma"] == 1.0
+
+
+@pytest.mark.parametrize("teacher, loss, lam, extra", [
+    ("sign", "logistic", 0.1, {}),
+    ("noisy-sign", "hinge", 0.1, {"delta": 0.1}),
+    ("gaussian", "square", 0.05, {"delta": 0.3}),
+])
+def test_agreement_with_training_at_finite_size(teacher, loss, lam, extra):
+    # Random features (real relu features, D = 200) trained for real, 12 draws: the theory must lie
+    # within 4 standard errors plus a finite-size allowance of 0.02 relative (measured 1/D effects
+    # are below 1% here).
+    model, alpha, gamma = RandomFeatures("relu"), 1.5, 1.0
+    channel = get_channel(teacher, **extra)
+    sim = simulate(model, channel, loss, lam, alpha=alpha, d=200, gamma=gamma, seeds=12, n_test=4000, seed=7)
+    theory = saddle_point(model, channel, loss, lam, alpha=alpha, gamma=gamma)
+    assert sim.converged.all()
+    gap = abs(sim.mean("test_error") - theory.test_error)
+    assert gap <= 4 * sim.stderr("test_error") + 0.02 * theory.test_error, (sim.mean("test_error"), theory.test_error)
+    gap = abs(sim.mean("training_loss") - theory.training_loss)
+    assert gap <= 4 * sim.stderr("training_loss") + 0.02 * theory.training_loss
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: saddle_point(ISO, "sign", "logistic", -1.0, alpha=1.0), ValueError, "lam"),
+    (lambda: saddle_point(ISO, "sign", "logistic", 0.1, alpha=0.0), ValueError, "alpha"),
+    (lambda: saddle_point(ISO, "sign", "logistic", 0.0, alpha=1.0), ValueError, "lam"),
+    (lambda: saddle_point(ISO, "gaussian", "logistic", 0.1, alpha=1.0, delta=0.1), ValueError, "labels"),
+    (lambda: saddle_point(ISO, "relu", "square", 0.1, alpha=1.0, delta=0.1), ValueError, "teacher"),
+    (lambda: saddle_point(ISO, "sign", "cross-entropy", 0.1, alpha=1.0), ValueError, "loss"),
+    (lambda: saddle_point(ISO, "sign", "logistic", float("nan"), alpha=1.0), ValueError, "lam"),
+    (lambda: learning_curve(ISO, "sign", "logistic", 0.1, alpha=[1.0, -1.0]), ValueError, "alpha"),
+    (lambda: learning_curve(RandomFeatures("relu"), "sign", "logistic", 0.1, alpha=1.0), ValueError, "gamma"),
+    (lambda: learning_curve(RandomFeatures("relu"), "sign", "logistic", 0.1, alpha=1.0, gamma=0.0), ValueError,
+     "gamma"),
+])
+def test_bad_input(call, error, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(error, match=message):
+            call()
