@@ -18,7 +18,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from reproductions.online_common import add_curve_rows, compare, mean_stderr, overlaps_dict, plot_shrinking, sgd_point
+from reproductions.comparison import compare, mean_stderr, plot_shrinking
+from reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point
 from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate, perceptron_learning_rates
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line

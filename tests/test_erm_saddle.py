@@ -15,6 +15,7 @@ from statlearn.models.covariates import BlockCovariates, GivenSpectrum, RandomFe
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.replica.erm import learning_curve, optimal_lambda, ridge_isotropic, saddle_point
 from statlearn.replica.glm import bayes_optimal
+from statlearn.replica.random_features import random_features_ridge
 
 ISO = BlockCovariates.isotropic()
 
@@ -146,3 +147,18 @@ def test_bad_input(call, error, message):
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(error, match=message):
             call()
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf", "tanh"])
+@pytest.mark.parametrize("alpha, gamma, lam, noise", [
+    (3.0, 1.5, 0.5, 0.3), (1.0, 1.0, 1e-2, 0.5), (0.5, 2.0, 0.1, 0.2), (2.0, 1.0, 0.1, 0.0),
+    (1.0, 0.5, 0.0, 0.2), (1.0, 3.0, 0.0, 0.2), (2.0, 0.7, 1e-3, 0.1),
+])
+def test_random_features_ridge_closed_form(activation, alpha, gamma, lam, noise):
+    # Mei & Montanari (2019) Thm 1-2 (nu_1, nu_2 and the E polynomials) against the general saddle
+    # point on the Marchenko-Pastur spectrum: two independent routes to the same number.
+    point = saddle_point(RandomFeatures(activation), "gaussian", "square", lam, alpha=alpha, gamma=gamma,
+                         delta=noise if noise else 1e-300)
+    assert point.converged
+    assert point.test_error == pytest.approx(random_features_ridge(alpha, gamma, lam, activation, noise=noise).risk,
+                                             rel=1e-6)

@@ -11,6 +11,14 @@ from statlearn.models.channels import (
     SignChannel,
     get_channel,
 )
+from statlearn.models.covariates import (
+    BlockCovariates,
+    CovariateModel,
+    GivenSpectrum,
+    RandomFeatures,
+    Spectrum,
+    marchenko_pastur_rule,
+)
 from statlearn.models.data import TeacherStudent, resolve_model, teacher_student
 from statlearn.models.losses import LOSSES, Hinge, Logistic, Loss, Square, get_loss
 from statlearn.models.priors import (
@@ -27,6 +35,12 @@ __all__ = [
     "ACTIVATION_FUNCTIONS",
     "GaussianEquivalence",
     "gaussian_equivalence",
+    "BlockCovariates",
+    "CovariateModel",
+    "GivenSpectrum",
+    "RandomFeatures",
+    "Spectrum",
+    "marchenko_pastur_rule",
     "LOSSES",
     "Hinge",
     "Logistic",

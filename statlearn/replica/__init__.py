@@ -14,13 +14,30 @@ from statlearn.replica.capacity import (
     gardner_free_entropy,
     gardner_overlap,
 )
-from statlearn.replica.erm import RidgeRisk, marchenko_pastur_stieltjes, ridge_isotropic
+from statlearn.replica.erm import (
+    ERMPoint,
+    LearningCurve,
+    RidgeRisk,
+    learning_curve,
+    marchenko_pastur_stieltjes,
+    optimal_lambda,
+    ridge_isotropic,
+    saddle_point,
+)
+from statlearn.replica.random_features import RandomFeaturesRisk, random_features_ridge
 from statlearn.replica.glm import GLMState, Thresholds, bayes_optimal, fixed_point_curve, state_evolution, thresholds
 
 __all__ = [
+    "ERMPoint",
+    "LearningCurve",
     "RidgeRisk",
+    "RandomFeaturesRisk",
+    "learning_curve",
     "marchenko_pastur_stieltjes",
+    "optimal_lambda",
+    "random_features_ridge",
     "ridge_isotropic",
+    "saddle_point",
     "GLMState",
     "Thresholds",
     "bayes_optimal",
