@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.ticker import NullFormatter
+from scipy.stats import t as student_t
 
 from reproductions.registry import Check
 from statlearn.experiments import extrapolate_to_infinite_N
@@ -42,7 +43,8 @@ class Comparison:
 
 def compare(
     label: str, sizes: Sequence[int], times: np.ndarray, sims: Mapping[int, np.ndarray], theory: np.ndarray,
-    relative: bool = False, n_sigma: float = 3.0, axis: str = "alpha",
+    relative: bool = False, n_sigma: float = 3.0, axis: str = "alpha", dof: int | None = None,
+    floor: float = 0.0,
 ) -> tuple[Comparison, list[Check]]:
     """Checks of ``sims[N]`` (seeds x times) against ``theory`` (times), extrapolated in 1/N.
 
@@ -51,7 +53,14 @@ def compare(
     extrapolated discrepancy, its tolerance ``n_sigma`` standard errors of the intercept (of the
     single size's mean when there is only one N). The note lists the per-N discrepancies. ``times``
     are the values of the control parameter ``axis`` at which the checks are made.
+
+    With ``dof`` (the seeds per size minus one) the standard errors are treated as estimated from
+    that few runs: ``n_sigma`` becomes the Student-t quantile with the same two-sided coverage as
+    ``n_sigma`` Gaussian standard errors (99.73% for 3). ``floor`` is an absolute allowance added to
+    every tolerance (e.g. the optimiser's stopping accuracy), stated in the note.
     """
+    if dof is not None:
+        n_sigma = float(student_t.ppf(student_t.cdf(n_sigma, np.inf), dof))
     scale = np.abs(theory) if relative else np.ones_like(theory)
     mean, stderr = (np.array(a) for a in zip(*(mean_stderr((sims[N] - theory) / scale) for N in sizes)))
     rms = np.array([np.sqrt(np.mean(((sims[N] - theory) / scale) ** 2, axis=0)) for N in sizes])
@@ -69,8 +78,9 @@ def compare(
             how = f"{what} at N = {sizes[0]} (one size: no extrapolation)"
         sim_value = theory[j] * (1 + value) if relative else theory[j] + value
         sim_se = se * scale[j]
-        checks.append(Check(f"{label} at {axis} = {t:g}", theory[j], sim_value, sim_se, n_sigma * sim_se,
-                            f"{how}; per N: {per_N}; tolerance {n_sigma:g} standard errors"))
+        allowance = f" + {floor:g}" if floor else ""
+        checks.append(Check(f"{label} at {axis} = {t:g}", theory[j], sim_value, sim_se, n_sigma * sim_se + floor,
+                            f"{how}; per N: {per_N}; tolerance {n_sigma:.3g} standard errors{allowance}"))
     return Comparison(list(sizes), np.asarray(times), mean, stderr, rms), checks
 
 

@@ -12,7 +12,10 @@ Subcommands:
   --channel C [--rho R] [--delta D] [--json]`` prints its phase transitions;
 - ``statlearn online --K K --M M --eta ETA [--alpha-max A] [--simulate N --seeds S] [--plot FILE]
   [--csv FILE]`` integrates the overlap ODEs of online SGD and compares them with simulations
-  (:mod:`statlearn.cli_online`).
+  (:mod:`statlearn.cli_online`);
+- ``statlearn erm --model M --loss L --lam LAM (--gamma GRID | --alpha GRID) [--simulate D --seeds S]
+  [--plot FILE] [--csv FILE]`` solves the ERM saddle point of the Gaussian covariate model along a
+  grid and optionally trains students at finite size (:mod:`statlearn.cli_erm`).
 
 Each subcommand imports what it needs when it runs, so ``statlearn --help`` stays fast.
 """
@@ -162,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     from statlearn import cli_online  # its own module: it imports the helpers below
 
     cli_online.add_parser(commands)
+    from statlearn import cli_erm
+
+    cli_erm.add_parser(commands)
     return parser
 
 

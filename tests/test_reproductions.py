@@ -21,6 +21,12 @@ TINY = {
     "committee-plateau": {"committees": [{"K": 2, "alpha_max": 20.0, "checked": [5.0, 15.0]}], "sizes": [50, 100],
                           "seeds": [3, 2]},
     "overparametrisation": {"students": [2, 3], "sizes": [50], "seeds": [3], "alpha_max": 10.0, "checked": [5.0]},
+    "double-descent-regression": {"sizes": [40, 60], "seeds": 3, "theory_points": 5, "points": [0.5, 1.0, 2.0],
+                                  "n_test": 500},
+    "double-descent-classification": {"sizes": [40, 60], "seeds": 3, "theory_points": 5, "points": [0.5, 2.0],
+                                      "n_test": 500},
+    "structured-data": {"sizes": [40, 60], "seeds": 3, "theory_points": 5, "points": [0.5, 2.0], "n_test": 500},
+    "loss-comparison": {"sizes": [40, 60], "seeds": 3, "theory_points": 5, "points": [0.5, 2.0], "n_test": 500},
 }
 
 

@@ -218,7 +218,7 @@ class ERMSimulation:
 
 def simulate(model: CovariateModel, teacher: str | Channel, loss: str | Loss, lam: float, *, alpha: float,
              d: int, gamma: float | None = None, seeds: int = 1, n_test: int = 10_000,
-             seed: int) -> ERMSimulation:
+             seed: int, tol: float = 1e-8) -> ERMSimulation:
     """Fit ERM on ``seeds`` independent finite instances of ``model`` and measure it (module docstring).
 
     Parameters
@@ -246,6 +246,8 @@ def simulate(model: CovariateModel, teacher: str | Channel, loss: str | Loss, la
     seed
         Non-negative integer; run ``s`` uses ``numpy.random.default_rng([seed, s])`` (keyword only,
         required).
+    tol
+        KKT tolerance of the iterative solvers (:func:`~statlearn.experiments.erm.train`).
 
     Returns
     -------
@@ -273,7 +275,8 @@ def simulate(model: CovariateModel, teacher: str | Channel, loss: str | Loss, la
         raise ValueError(f"the {loss.name} loss needs labels +-1, but the teacher {channel.name!r} "
                          "gives continuous labels")
 
-    runs = [_run(model, channel, loss, lam, n, d, gamma, n_test, np.random.default_rng([seed, s]))
+    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
+    runs = [_run(model, channel, loss, lam, n, d, gamma, n_test, tol, np.random.default_rng([seed, s]))
             for s in range(seeds)]
     columns = {}
     for k, f in enumerate(fields(ERMSimulation)):
@@ -284,13 +287,13 @@ def simulate(model: CovariateModel, teacher: str | Channel, loss: str | Loss, la
 
 
 def _run(model: CovariateModel, channel: Channel, loss: Loss, lam: float, n: int, d: int,
-         gamma: float | None, n_test: int, rng: np.random.Generator) -> tuple[float, ...]:
+         gamma: float | None, n_test: int, tol: float, rng: np.random.Generator) -> tuple[float, ...]:
     """One run: (test_error, training_loss, training_error, m, q, rho, converged)."""
     instance = realise(model, d, gamma=gamma, rng=rng)
     root_p = math.sqrt(instance.p)
     V, z = instance.sample(n, rng)
     y = np.asarray(channel.sample(z, rng), dtype=float)
-    fit = train(V, y, loss, lam)
+    fit = train(V, y, loss, lam, tol=tol)
     fitted = V @ fit.w / root_p
     classify = channel.discrete_labels
     training_error = np.mean(np.sign(fitted) != y) if classify else np.mean((y - fitted) ** 2)

@@ -217,6 +217,13 @@ class BlockCovariates(CovariateModel):
         return Spectrum(s, np.array(self.fractions), s * s * t, float(np.dot(self.fractions, s * t)))
 
 
+@lru_cache(maxsize=4)
+def _legendre_unit(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1]."""
+    y, wy = np.polynomial.legendre.leggauss(nodes)
+    return 0.5 * (y + 1.0), 0.5 * wy
+
+
 @lru_cache(maxsize=64)
 def marchenko_pastur_rule(ratio: float, nodes: int = _MP_NODES) -> tuple[np.ndarray, np.ndarray]:
     r"""Quadrature ``(s, weights)`` of the Marchenko-Pastur law of ratio ``c = ratio`` (eigenvalues
@@ -236,8 +243,7 @@ def marchenko_pastur_rule(ratio: float, nodes: int = _MP_NODES) -> tuple[np.ndar
     """
     c = float(ratio)
     lo, hi = max(abs(1.0 - np.sqrt(c)), 1e-15), 1.0 + np.sqrt(c)
-    y, wy = np.polynomial.legendre.leggauss(nodes)
-    y, wy = 0.5 * (y + 1.0), 0.5 * wy  # Gauss-Legendre on [0, 1]
+    y, wy = _legendre_unit(nodes)
     if lo > 0.25 * hi:  # edges well apart: one map x = (l+h)/2 - (h-l)/2 cos(pi y) for both
         t = np.pi * y
         half = 0.5 * (hi - lo)

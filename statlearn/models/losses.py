@@ -74,9 +74,10 @@ class Loss(ABC):
     discrete_labels: ClassVar[bool]
     """True when the labels must be :math:`y = \\pm 1`."""
 
-    def output_kinks(self, V: float) -> tuple[float, ...]:
-        r"""Values of :math:`y\omega` at which :math:`f_{out}(y, \omega, V)` is not smooth (none for a
-        twice-differentiable loss); quadratures over :math:`\omega` put panel edges there."""
+    def output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+        r"""Pairs (location in :math:`y\omega`, width in :math:`\omega`) where :math:`f_{out}(y,
+        \omega, V)` bends sharply: width 0 for a true kink, > 0 for a smooth corner of that width.
+        Quadratures over :math:`\omega` put panel edges there (none for the square loss)."""
         return ()
 
     # -- elementwise pieces, implemented by every loss ----------------------------------------
@@ -336,6 +337,12 @@ class Logistic(Loss):
         return y * t, -c / (1.0 + V * c)
 
 
+    def output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+        # t = sigma(-(u0 + V t)) falls from ~1 to ~0 as u0 = y omega crosses [-V, 0], with corners of
+        # width ~1 at both ends (they matter when V is large)
+        return ((-V, 1.0), (0.0, 1.0))
+
+
 class Hinge(Loss):
     r"""Hinge loss :math:`\ell = \max(0, 1 - yz)`, labels :math:`y = \pm 1`.
 
@@ -388,8 +395,8 @@ class Hinge(Loss):
         d, u0 = self._shift(y, omega, V)
         return y * d / V, np.where((u0 >= 1.0 - V) & (u0 <= 1.0), -1.0 / V, 0.0)
 
-    def output_kinks(self, V: float) -> tuple[float, ...]:
-        return (1.0 - V, 1.0)
+    def output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+        return ((1.0 - V, 0.0), (1.0, 0.0))
 
 
 LOSSES: dict[str, Loss] = {cls.name: cls() for cls in (Square, Logistic, Hinge)}

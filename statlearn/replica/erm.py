@@ -177,6 +177,7 @@ def ridge_isotropic(gamma: ArrayLike, lam: ArrayLike, snr: float, noise: float) 
 
 _HERMITE_2D = 40  # Gauss-Hermite order per axis for continuous labels (exact for the square loss)
 _KINK_WIDTH = 0.5  # panel grading around the loss's exact kinks (an edge sits on the kink itself)
+# (smooth corners of the loss's f_out are graded at their own width, see Loss.output_kinks)
 _LAMBDA_LADDER = (1e4, 1e3, 1e2, 1e1, 1.0)  # continuation from the regularised side
 
 
@@ -266,7 +267,8 @@ class _Problem:
         v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
         if self.teacher.discrete_labels:
             kinks = [(0.0, min(1.0, math.sqrt(v0 * q) / max(abs(m), 1e-300)))]
-            kinks += [(sign * k / math.sqrt(q), _KINK_WIDTH) for k in self.loss.output_kinks(V) for sign in (1, -1)]
+            kinks += [(sign * k / math.sqrt(q), width / math.sqrt(q) if width > 0 else _KINK_WIDTH)
+                      for k, width in self.loss.output_kinks(V) for sign in (1, -1)]
             xi, w = graded_rule(kinks)
             omega, mu = math.sqrt(q) * xi, (m / math.sqrt(q)) * xi
             total = 0.0
@@ -546,7 +548,7 @@ def optimal_lambda(
     *,
     alpha: float,
     gamma: float | None = None,
-    bounds: tuple[float, float] = (1e-6, 1e2),
+    bounds: tuple[float, float] = (1e-8, 1e2),
     **teacher_params: float,
 ) -> ERMPoint:
     """The saddle point at the penalty that minimises the test error, searched in log lambda
