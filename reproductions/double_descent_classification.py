@@ -20,12 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
 
-from reproductions.erm_common import CurveSpec, error_and_loss_figure, run_curves
+from reproductions.erm_common import CurveSpec, error_and_loss_figure, reproduce_curves
 from reproductions.registry import ReproductionResult, register
 from statlearn.plotting import COLORS
-from statlearn.sweep import write_csv
 
 ALPHA = 2.0
 MODEL = {"kind": "random-features", "activation": "relu"}
@@ -48,15 +46,9 @@ def curves() -> list[CurveSpec]:
           quick=QUICK, full=FULL)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]
-    points = np.asarray(settings["points"], dtype=float)
-    specs = curves()
     # dense near the logistic loss's separability threshold (P/N ~ 0.4) and near P/N = 1
-    n = int(settings["theory_points"])
-    x_theory = np.union1d(np.geomspace(0.1, 10.0, n),
-                          np.r_[np.geomspace(0.25, 0.6, max(3, n // 2)), np.geomspace(0.9, 1.1, max(3, n // 3))])
-    results, checks, rows = run_curves("double-descent-classification", specs, x_theory, {s.key: points for s in specs},
-                                       sizes, int(settings["seeds"]), int(settings["n_test"]), out_dir, executor)
-    write_csv(rows, out_dir / "double_descent_classification.csv")
+    results, checks = reproduce_curves("double-descent-classification", settings, curves(), out_dir, executor,
+                                       dense=((0.25, 0.6), (0.9, 1.1)))
     error_and_loss_figure(results, sizes[-1], out_dir / "double_descent_classification.png",
                           title=rf"sign teacher, ReLU random features, $N/D$ = {ALPHA:g}",
                           error_label="test error (0-1)", xlabel="P / N (features per sample)", threshold=1.0)

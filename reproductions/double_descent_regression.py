@@ -24,10 +24,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from reproductions.erm_common import CurveSpec, error_and_loss_figure, run_curves
+from reproductions.erm_common import CurveSpec, error_and_loss_figure, reproduce_curves
 from reproductions.registry import ReproductionResult, register
 from statlearn.plotting import COLORS
-from statlearn.sweep import write_csv
 
 ALPHA, NOISE = 1.0, 0.1
 MODEL = {"kind": "random-features", "activation": "relu"}
@@ -49,15 +48,8 @@ def curves() -> list[CurveSpec]:
           quick=QUICK, full=FULL)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]
-    points = np.asarray(settings["points"], dtype=float)
-    specs = curves()
-    x_sim = {s.key: points[points != 1.0] if s.lam == 1e-4 else points for s in specs}
-    n = int(settings["theory_points"])
-    x_theory = np.union1d(np.geomspace(0.1, 10.0, n), np.geomspace(0.9, 1.1, max(3, n // 3)))  # dense at the peak
-    results, checks, rows = run_curves("double-descent-regression", specs, x_theory, x_sim, sizes,
-                                       int(settings["seeds"]), int(settings["n_test"]), out_dir, executor)
-    write_csv(rows, out_dir / "double_descent_regression.csv")
-
+    results, checks = reproduce_curves("double-descent-regression", settings, curves(), out_dir, executor,
+                                       skip={"lam=0.0001": [1.0]})
     error_and_loss_figure(results, sizes[-1], out_dir / "double_descent_regression.png",
                           title=rf"ReLU random features, $N/D$ = {ALPHA:g}, noise {NOISE:g}",
                           error_label="test error (excess MSE)", xlabel="P / N (features per sample)", yscale="log",
@@ -66,7 +58,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     optimal = next(r for r in results if r.spec.lam == "optimal")
     peak = next(r for r in results if r.spec.lam == 1e-4)
     summary = (f"alpha = N/D = {ALPHA:g}, label noise {NOISE:g}, relu features; theory maximum at lambda = 1e-4: "
-               f"{peak.theory['test_error'].max():.3g} near P/N = {x_theory[np.argmax(peak.theory['test_error'])]:.3g}; "
+               f"{peak.theory['test_error'].max():.3g} near P/N = {peak.x_theory[np.argmax(peak.theory['test_error'])]:.3g}; "
                f"optimal lambda from {optimal.lam_at_sim.min():.3g} to {optimal.lam_at_sim.max():.3g} along the "
                f"simulated points, error monotone: {bool(np.all(np.diff(optimal.theory['test_error']) < 1e-9))}; "
                f"D = {', '.join(map(str, sizes))} with {settings['seeds']} seeds each.")

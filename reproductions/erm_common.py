@@ -31,10 +31,10 @@ from statlearn.models.covariates import BlockCovariates, CovariateModel, RandomF
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.plotting import figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica.erm import learning_curve, optimal_lambda
-from statlearn.sweep import sweep
+from statlearn.sweep import sweep, write_csv
 
-__all__ = ["CurveSpec", "CurveResult", "model_from_spec", "erm_point", "run_curves", "plot_curves", "Panel", "curve_panels",
-           "error_and_loss_figure"]
+__all__ = ["CurveSpec", "CurveResult", "model_from_spec", "erm_point", "run_curves", "theory_grid", "reproduce_curves",
+           "plot_curves", "Panel", "curve_panels", "error_and_loss_figure"]
 
 QUANTITIES = ("test_error", "training_loss")
 TRAINING_TOL = 1e-7
@@ -159,6 +159,29 @@ def run_curves(name: str, specs: Sequence[CurveSpec], x_theory: np.ndarray, x_si
                     rows.setdefault(key, []).extend(np.asarray(col).tolist())
         results.append(CurveResult(spec, np.asarray(x_theory, dtype=float), theory, xs, at_sim, lams, sims))
     return results, checks, rows
+
+
+def theory_grid(points: int, dense: Sequence[tuple[float, float]] = ((0.9, 1.1),)) -> np.ndarray:
+    """``points`` log-spaced values in [0.1, 10], refined by ``points // 3`` more in each ``dense``
+    interval (e.g. around an interpolation peak)."""
+    parts = [np.geomspace(0.1, 10.0, points)] + [np.geomspace(a, b, max(3, points // 3)) for a, b in dense]
+    return np.unique(np.concatenate(parts))
+
+
+def reproduce_curves(name: str, settings: Mapping[str, Any], specs: Sequence[CurveSpec], out_dir: Path,
+                     executor: Any, *, dense: Sequence[tuple[float, float]] = ((0.9, 1.1),),
+                     skip: Mapping[str, Sequence[float]] | None = None) -> tuple[list[CurveResult], list[Check]]:
+    """:func:`run_curves` with the settings every ERM reproduction has (``sizes``, ``seeds``,
+    ``theory_points``, ``points``, ``n_test``); ``skip[key]`` lists simulated points left out of a
+    curve. Writes ``<name>.csv`` and returns the curves and the checks."""
+    points = np.asarray(settings["points"], dtype=float)
+    skip = skip or {}
+    x_sim = {s.key: points[~np.isin(points, skip.get(s.key, []))] for s in specs}
+    results, checks, rows = run_curves(name, specs, theory_grid(int(settings["theory_points"]), dense), x_sim,
+                                       [int(d) for d in settings["sizes"]], int(settings["seeds"]),
+                                       int(settings["n_test"]), out_dir, executor)
+    write_csv(rows, out_dir / f"{name.replace('-', '_')}.csv")
+    return results, checks
 
 
 def _sweep_worker(curve: str, **point: Any) -> dict[str, Any]:

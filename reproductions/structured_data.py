@@ -24,10 +24,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from reproductions.erm_common import CurveSpec, Panel, curve_panels, run_curves
+from reproductions.erm_common import CurveSpec, Panel, curve_panels, reproduce_curves
 from reproductions.registry import ReproductionResult, register
 from statlearn.plotting import COLORS
-from statlearn.sweep import write_csv
 
 LAM, FRACTION, SALIENT, WEAK = 1e-3, 0.1, 5.5, 0.5
 QUICK = {"sizes": [100, 200], "seeds": 10, "theory_points": 61, "points": [0.25, 0.5, 1.0, 2.0, 4.0], "n_test": 4000}
@@ -54,13 +53,8 @@ def curves(loss: str) -> list[CurveSpec]:
           quick=QUICK, full=FULL)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]
-    points = np.asarray(settings["points"], dtype=float)
-    specs = curves("logistic") + curves("square")
-    n = int(settings["theory_points"])
-    x_theory = np.union1d(np.geomspace(0.1, 10.0, n), np.geomspace(0.9, 1.1, max(3, n // 3)))  # dense at the peak
-    results, checks, rows = run_curves("structured-data", specs, x_theory, {s.key: points for s in specs}, sizes,
-                                       int(settings["seeds"]), int(settings["n_test"]), out_dir, executor)
-    write_csv(rows, out_dir / "structured_data.csv")
+    results, checks = reproduce_curves("structured-data", settings, curves("logistic") + curves("square"), out_dir,
+                                       executor)
     logistic, square = results[: len(TEACHERS)], results[len(TEACHERS):]
     title = rf"{FRACTION:g} salient (var {SALIENT:g}), weak var {WEAK:g}, $\lambda = 10^{{-3}}$"
     curve_panels(out_dir / "structured_data.png", sizes[-1],

@@ -395,6 +395,23 @@ def _glm_plot(path: Path, columns: dict, found, title: str, label: str) -> None:
         save_figure(fig, path)
 
 
+def write_outputs(args: argparse.Namespace, columns: dict, plot) -> None:
+    """Write ``columns`` to ``args.csv`` and call ``plot(args, columns)`` for ``args.plot`` when
+    given; a file that cannot be written is a usage error naming the option."""
+    if args.csv is not None:
+        from statlearn.sweep import write_csv
+
+        try:
+            write_csv(columns, args.csv)
+        except OSError as exc:
+            args.parser.error(f"argument --csv: cannot write {str(args.csv)!r}: {exc.strerror or exc}")
+    if args.plot is not None:
+        try:
+            plot(args, columns)
+        except OSError as exc:
+            args.parser.error(f"argument --plot: cannot write {str(args.plot)!r}: {exc.strerror or exc}")
+
+
 def _alpha_grid(text: str) -> tuple[float, ...]:
     """``START:STOP:STEP`` (STOP included if on the grid up to rounding), a number or a comma list."""
     if ":" in text:

@@ -18,7 +18,7 @@ import math
 import sys
 from pathlib import Path
 
-from statlearn.cli import _nonnegative_float, _number, _positive_int
+from statlearn.cli import _nonnegative_float, _number, _positive_int, write_outputs
 
 __all__ = ["add_parser"]
 
@@ -161,18 +161,7 @@ def _erm(args: argparse.Namespace) -> int:
         print("  ".join(f"{k:>13}" for k in columns))
         for row in zip(*columns.values()):
             print("  ".join(f"{str(bool(x)):>13}" if isinstance(x, (bool, np.bool_)) else f"{x:>13.6g}" for x in row))
-    if args.csv is not None:
-        from statlearn.sweep import write_csv
-
-        try:
-            write_csv(columns, args.csv)
-        except OSError as exc:
-            parser.error(f"argument --csv: cannot write {str(args.csv)!r}: {exc.strerror or exc}")
-    if args.plot is not None:
-        try:
-            _plot(args, columns)
-        except OSError as exc:
-            parser.error(f"argument --plot: cannot write {str(args.plot)!r}: {exc.strerror or exc}")
+    write_outputs(args, columns, _plot)
     if not curve.converged.all():
         bad = ", ".join(f"{a:g}/{g:g}" for a, g in zip(curve.alpha[~curve.converged], curve.gamma[~curve.converged]))
         print(f"statlearn erm: the saddle point did not converge at alpha/gamma = {bad}", file=sys.stderr)

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from statlearn.cli import _nonnegative_float, _positive_float, _positive_int
+from statlearn.cli import _nonnegative_float, _positive_float, _positive_int, write_outputs
 
 __all__ = ["add_parser"]
 
@@ -122,18 +122,7 @@ def _online(args: argparse.Namespace) -> int:
         print("  ".join(f"{k:>14}" for k in shown))
         for row in zip(*(columns[k] for k in shown)):
             print("  ".join(f"{x:>14.6g}" for x in row))
-    if args.csv is not None:
-        from statlearn.sweep import write_csv
-
-        try:
-            write_csv(columns, args.csv)
-        except OSError as exc:
-            parser.error(f"argument --csv: cannot write {str(args.csv)!r}: {exc.strerror or exc}")
-    if args.plot is not None:
-        try:
-            _plot(args, columns)
-        except OSError as exc:
-            parser.error(f"argument --plot: cannot write {str(args.plot)!r}: {exc.strerror or exc}")
+    write_outputs(args, columns, _plot)
     if diverged:
         print("statlearn online: the weights blew up (learning rate above the stability limit): "
               + "; ".join(diverged), file=sys.stderr)

@@ -202,11 +202,27 @@ def _graded_rule(pairs: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, .
 def graded_rule(kinks: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
     r"""Nodes and weights of the several-kinks rule (module docstring) for scalar kinks
     ``[(t1, w1), ...]``: :math:`\sum_i w_i f(z_i) \approx \mathbb{E}_{z\sim N(0,1)} f(z)`, with panel
-    edges at every :math:`t_k`, for integrands evaluated once and reused for several averages."""
-    pairs = [(np.asarray(float(t)), np.asarray(float(w))) for t, w in kinks]
-    if not pairs:
+    edges at every :math:`t_k`, for integrands evaluated once and reused for several averages.
+    (The same panels as ``gaussian_expectation(..., kinks=...)``, built without its broadcasting.)"""
+    if not kinks:
         raise ValueError("kinks must hold at least one (location, width) pair")
-    return _graded_rule(pairs, ())
+    centres = np.array([float(t) for t, _ in kinks])
+    widths = np.array([float(w) for _, w in kinks])
+    if not np.all(np.isfinite(centres)):
+        raise ValueError("kink locations must be finite")
+    if not np.all((widths > 0) & np.isfinite(widths)):
+        raise ValueError("kink widths must be positive and finite")
+    n_grades = int(np.ceil(np.log(2 * _GRADED_REACH / widths.min()) / np.log(_GRADING))) + 1
+    offsets = widths[:, None] * _GRADING ** np.arange(n_grades)
+    centres = np.clip(centres, -_GRADED_REACH, _GRADED_REACH)
+    edges = np.concatenate([np.arange(-_GRADED_REACH, _GRADED_REACH + 1), centres,
+                            (centres[:, None] - offsets).ravel(), (centres[:, None] + offsets).ravel()])
+    edges = np.unique(np.clip(edges, -_GRADED_REACH, _GRADED_REACH))
+    x, wx = _legendre_rule(_PANEL_ORDER)
+    half = 0.5 * (edges[1:] - edges[:-1])
+    z = (0.5 * (edges[1:] + edges[:-1]))[:, None] + half[:, None] * x
+    w = (half[:, None] * wx) * _gaussian_density(z)
+    return z.ravel(), w.ravel()
 
 
 def _gaussian_density(z: np.ndarray) -> np.ndarray:

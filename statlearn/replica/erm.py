@@ -266,17 +266,21 @@ class _Problem:
         q = max(q, 1e-300)
         v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
         if self.teacher.discrete_labels:
-            kinks = [(0.0, min(1.0, math.sqrt(v0 * q) / max(abs(m), 1e-300)))]
-            kinks += [(sign * k / math.sqrt(q), width / math.sqrt(q) if width > 0 else _KINK_WIDTH)
-                      for k, width in self.loss.output_kinks(V) for sign in (1, -1)]
-            xi, w = graded_rule(kinks)
-            omega, mu = math.sqrt(q) * xi, (m / math.sqrt(q)) * xi
-            total = 0.0
-            for y in (1.0, -1.0):
-                z0 = np.exp(self.teacher.log_partition(y, mu, v0))
-                g0, _ = self.teacher.output(y, mu, v0)
-                total = total + z0 * np.asarray(integrand(y, omega, g0, V))
-            return total @ w
+            root_q = math.sqrt(q)
+            kinks = {0.0: min(1.0, math.sqrt(v0 * q) / max(abs(m), 1e-300))}
+            for k, width in self.loss.output_kinks(V):
+                for where in (k / root_q, -k / root_q):  # y = +1 and y = -1
+                    kinks[where] = min(kinks.get(where, np.inf), width / root_q if width > 0 else _KINK_WIDTH)
+            xi, w = graded_rule(list(kinks.items()))
+            # both labels in one call of every elementwise function: y = +1 on the first half
+            n = xi.size
+            y = np.concatenate([np.ones(n), -np.ones(n)])
+            omega, mu = np.tile(root_q * xi, 2), np.tile((m / root_q) * xi, 2)
+            v0s = np.full(2 * n, v0)
+            z0 = np.exp(self.teacher._log_partition(y, mu, v0s))  # arguments valid by construction
+            g0, _ = self.teacher._output(y, mu, v0s)
+            values = z0 * np.asarray(integrand(y, omega, g0, np.full(2 * n, V)))
+            return values[..., :n] @ w + values[..., n:] @ w
         noise = self.teacher.delta
         z, wz = hermite_rule(_HERMITE_2D)
         z1, z2 = z[:, None], z[None, :]
@@ -291,7 +295,7 @@ class _Problem:
         """(mhat, qhat, Vhat) of the channel side."""
 
         def integrand(y, omega, g0, V):
-            f, df = self.loss.output(y, omega, V)
+            f, df = self.loss._output(y, omega, V)  # arrays of one shape, labels valid by construction
             return f * f, df, g0 * f
 
         f2, df, g0f = self._average(m, q, V, integrand)

@@ -1,0 +1,297 @@
+"""ERM saddle point: the vectorised-quadrature solver against a scipy.integrate.quad reference.
+
+The case (issue): a 100-point learning curve of logistic regression on ReLU random features,
+sign teacher, lam = 1e-3, alpha = n/d = 2, gamma = P/D = ``geomspace(0.1, 10, 100)``.
+
+* **fast**: :func:`statlearn.replica.erm.learning_curve` on the whole grid (one call, after a
+  one-point warm-up that compiles or loads the numba kernels), best of ``--rounds`` rounds;
+  the time per point is that total / 100. The same points are also solved one at a time with
+  :func:`statlearn.replica.erm.saddle_point`, for per-point times.
+* **reference**: the same saddle-point equations, solved in this script with the same strategy
+  (:func:`statlearn.numerics.fixedpoint.fixed_point` on the solver's state, ``_Problem.state`` /
+  ``unpack`` / ``project`` (c = m/sqrt(rho q), ln q, ln V) when it has them, else (m, q, ln V);
+  mixing 0.5, Anderson depth 5, tol 1e-11, the damped mixing-0.3 retry and the lambda ladder), but each
+  channel-side average E f_out^2, E d_omega f_out, E g0 f_out (over xi ~ N(0, 1) and y = +-1 with
+  the weights Z0(y, m xi / sqrt q, rho - m^2/q)) is its own ``scipy.integrate.quad`` on
+  (-inf, 0] and [0, inf) (split at the teacher's crossover xi = 0; epsabs 1e-12, epsrel 1e-10),
+  whose integrand is plain scalar Python (``math.erfc`` for the sign teacher's Z0, its g0 Z0 in
+  closed form, the logistic prox by a bracketed Newton loop as in the library): what a careful
+  straightforward implementation does, without the per-call overhead of the library's validated
+  array API. The prior side (sums over the spectrum's nodes) is shared: ``_Problem.overlaps``.
+
+The reference is slow, so it is first timed on one point; if that takes more than
+``--full-below`` seconds it is run only on ``--points`` evenly spaced points of the grid (the
+output says so, and the ratio is then per point, extrapolated to the curve). Continuation: each
+reference point starts from the fast solution at the *preceding grid point*, i.e. from the start
+the fast curve used there, so both solvers do the same continuation step (iteration counts are
+printed). Every individually timed point (fast or reference) clears the Marchenko-Pastur rule
+cache first, so both pay for the spectrum as the fast curve does (its 100 gammas overflow that
+cache). Accuracy: max |fast - reference| of test_error, m and q over the common points.
+
+For information, the 100-point square-loss ridge curve (gaussian teacher, Delta = 0.1,
+alpha = 1, lam = 1e-3) is timed too.
+
+Target (issue): reference / fast >= 20 per point at matching accuracy.
+
+Run: ``python benchmarks/bench_erm.py [--points 10 --rounds 2 --full-below 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import warnings
+
+import numpy as np
+from scipy import integrate
+
+from statlearn.models.channels import get_channel
+from statlearn.models.covariates import RandomFeatures, marchenko_pastur_rule
+from statlearn.models.losses import get_loss
+from statlearn.numerics.fixedpoint import fixed_point
+from statlearn.replica.erm import _LAMBDA_LADDER, _Problem, learning_curve, saddle_point
+
+LAM, ALPHA, TOL, MAX_ITER = 1e-3, 2.0, 1e-11, 3000
+GAMMAS = np.geomspace(0.1, 10.0, 100)
+EPSABS, EPSREL, LIMIT = 1e-12, 1e-10, 200
+
+
+def seconds(func) -> tuple[float, object]:
+    """Wall-clock seconds of one call, and its result."""
+    start = time.perf_counter()
+    result = func()
+    return time.perf_counter() - start, result
+
+
+SQRT2, SQRT2PI = math.sqrt(2.0), math.sqrt(2.0 * math.pi)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def logistic_output(y: float, omega: float, V: float) -> tuple[float, float]:
+    """(f_out, d_omega f_out) of the logistic loss at one point, in plain Python: the root t of
+    t = sigmoid(-(y omega + V t)) by Newton's method kept inside its bracket (as in
+    :class:`statlearn.models.losses.Logistic`), f_out = y t, d f_out = -c / (1 + V c)."""
+    u0 = y * omega
+    lo, hi = _sigmoid(-(u0 + V)), _sigmoid(-u0)
+    t, step, step_old = hi, hi - lo, hi - lo
+    for _ in range(200):
+        if not hi > lo:
+            break
+        s = _sigmoid(-(u0 + V * t))
+        h = t - s
+        if h == 0.0:
+            break
+        if h > 0.0:
+            hi = t
+        else:
+            lo = t
+        dh = 1.0 + V * s * (1.0 - s)
+        new = t - h / dh
+        if not lo < new < hi or abs(2.0 * h) > abs(step_old * dh):  # rtsafe: bisect unless Newton halves the step
+            new = 0.5 * (lo + hi)
+        step_old, step = step, abs(new - t)
+        t = new
+        if step <= 4e-16 * t + 1e-300 or hi - lo <= 4e-16 * hi:
+            break
+    u = u0 + V * t
+    c = _sigmoid(u) * _sigmoid(-u)  # not s (1 - s): no cancellation when s is close to 1
+    return y * t, -c / (1.0 + V * c)
+
+
+class QuadReference:
+    """The saddle point with every channel-side average a scipy ``quad`` over xi (module docstring)."""
+
+    def __init__(self, model, teacher, loss, alpha: float, gamma: float):
+        self.prior = _Problem(model, teacher, loss, alpha, gamma)  # spectrum, ratio, rho, overlaps
+        self.teacher, self.loss = teacher, loss
+        self.rho, self.ratio = self.prior.rho, self.prior.ratio
+        self.evaluations = 0
+
+    def _expectation(self, m: float, q: float, V: float, which: int) -> float:
+        """E over xi and y of f_out^2 (which = 0), d_omega f_out (1) or g0 f_out (2)."""
+        q = max(q, 1e-300)
+        v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
+        sq, slope, root_v0 = math.sqrt(q), m / math.sqrt(q), math.sqrt(v0)
+
+        def integrand(xi: float) -> float:
+            self.evaluations += 1
+            omega, mu = sq * xi, slope * xi
+            total = 0.0
+            for y in (1.0, -1.0):
+                x = y * mu / root_v0
+                f, df = logistic_output(y, omega, V)
+                if which == 0:
+                    total += 0.5 * math.erfc(-x / SQRT2) * f * f  # Z0 = H(-y mu / sqrt v0)
+                elif which == 1:
+                    total += 0.5 * math.erfc(-x / SQRT2) * df
+                else:
+                    total += y * math.exp(-0.5 * x * x) / (SQRT2PI * root_v0) * f  # Z0 g0, no division by Z0
+            return total * math.exp(-0.5 * xi * xi) / SQRT2PI
+
+        options = dict(epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", integrate.IntegrationWarning)  # never pass a bad quad silently
+            left = integrate.quad(integrand, -np.inf, 0.0, **options)[0]
+            right = integrate.quad(integrand, 0.0, np.inf, **options)[0]
+        return left + right
+
+    def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float]:
+        f2, df, g0f = (self._expectation(m, q, V, which) for which in range(3))
+        return self.ratio * g0f, self.ratio * f2, -self.ratio * df
+
+    # The iterated state is the solver's own: (c, ln q, ln V), c = m / sqrt(rho q), with its projection.
+    def state(self, m: float, q: float, V: float) -> np.ndarray:
+        return self.prior.state(m, q, V)
+
+    def unpack(self, x: np.ndarray) -> tuple[float, float, float]:
+        return self.prior.unpack(x)
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        return self.prior.project(x)
+
+    def solve(self, lam: float, start: np.ndarray):
+        """Same strategy as ``_Problem.solve``: (FixedPointResult, conjugates)."""
+
+        def step(x: np.ndarray) -> np.ndarray:
+            m, q, V = self.prior.overlaps(lam, *self.conjugates(*self.unpack(x)))
+            return self.state(m, q, V)
+
+        result = fixed_point(step, start, mixing=0.5, anderson=5, tol=TOL, max_iter=MAX_ITER, project=self.project,
+                             warn=False)
+        if not result.converged:
+            result = fixed_point(step, start, mixing=0.3, tol=TOL, max_iter=MAX_ITER, project=self.project,
+                                 warn=False)
+        return result, self.conjugates(*self.unpack(result.x))
+
+    def point(self, lam: float, start: tuple[float, float, float]) -> dict:
+        """The saddle point from overlaps ``start`` = (m, q, V), with the lambda-ladder fallback of
+        ``_solve_point``."""
+        start = self.state(*start)
+        result, _ = self.solve(lam, start)
+        iterations = result.iterations
+        if not result.converged:
+            x = np.array(start, dtype=float)
+            for factor in _LAMBDA_LADDER:
+                result, _ = self.solve(lam * factor, x)
+                iterations += result.iterations
+                if result.converged:
+                    x = result.x
+        m, q, V = self.unpack(result.x)
+        error = float(np.arccos(np.clip(m / math.sqrt(self.rho * q), -1.0, 1.0)) / np.pi)
+        return dict(m=m, q=q, V=V, test_error=error, converged=result.converged,
+                    iterations=iterations, residual=result.residual)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=10, help="reference points if the reference is slow")
+    parser.add_argument("--full-below", type=float, default=2.0,
+                        help="run the reference on all 100 points if one point takes at most this (s)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the fast curves (best taken)")
+    args = parser.parse_args(argv)
+
+    model, teacher, loss = RandomFeatures("relu"), get_channel("sign"), get_loss("logistic")
+
+    # -- fast: the whole curve ----------------------------------------------------------------
+    learning_curve(model, "sign", "logistic", LAM, alpha=ALPHA, gamma=[1.0])  # numba compile / cache load
+    fast_total, curve = np.inf, None
+    for _ in range(args.rounds):
+        elapsed, curve = seconds(lambda: learning_curve(model, "sign", "logistic", LAM, alpha=ALPHA, gamma=GAMMAS))
+        fast_total = min(fast_total, elapsed)
+    spectra, _ = seconds(lambda: [marchenko_pastur_rule.cache_clear(), [model.spectrum(g) for g in GAMMAS]])
+    n = len(GAMMAS)
+
+    rho = _Problem(model, teacher, loss, ALPHA, float(GAMMAS[0])).rho
+
+    def start_of(i: int) -> tuple[float, float, float]:  # the start (m, q, V) the fast curve used at point i
+        if i == 0:
+            return 0.1 * rho, 0.2 * rho, 1.0  # erm._start's default
+        return float(curve.m[i - 1]), float(curve.q[i - 1]), float(curve.V[i - 1])
+
+    def fast_point(i: int) -> tuple[float, object]:
+        marchenko_pastur_rule.cache_clear()
+        return seconds(lambda: saddle_point(model, teacher, loss, LAM, alpha=ALPHA, gamma=float(GAMMAS[i]),
+                                            start=start_of(i), tol=TOL, max_iter=MAX_ITER))
+
+    def reference_point(i: int) -> tuple[float, dict, int]:
+        marchenko_pastur_rule.cache_clear()
+        start = time.perf_counter()
+        ref = QuadReference(model, teacher, loss, ALPHA, float(GAMMAS[i]))
+        out = ref.point(LAM, start_of(i))
+        return time.perf_counter() - start, out, ref.evaluations
+
+    # -- reference: one point, then all or a subset ---------------------------------------------
+    subset = np.unique(np.round(np.linspace(0, n - 1, args.points)).astype(int))
+    first = reference_point(int(subset[0]))
+    if first[0] <= args.full_below:
+        indices, mode = np.arange(n), f"all {n} points"
+    else:
+        indices = subset
+        mode = (f"SUBSET of {len(subset)} evenly spaced points (one point took {first[0]:.1f} s > "
+                f"{args.full_below:g} s); curve time EXTRAPOLATED")
+    rows = []
+    for i in indices:
+        i = int(i)
+        ref_time, ref, evaluations = first if i == subset[0] and mode != f"all {n} points" else reference_point(i)
+        fast_time, fast = fast_point(i)
+        rows.append((i, fast_time, fast, ref_time, ref, evaluations))
+
+    # -- ridge, for information ------------------------------------------------------------------
+    ridge_args = dict(alpha=1.0, gamma=GAMMAS, delta=0.1)
+    learning_curve(model, "gaussian", "square", LAM, alpha=1.0, gamma=[1.0], delta=0.1)
+    ridge_total, ridge = np.inf, None
+    for _ in range(args.rounds):
+        elapsed, ridge = seconds(lambda: learning_curve(model, "gaussian", "square", LAM, **ridge_args))
+        ridge_total = min(ridge_total, elapsed)
+
+    # -- report -----------------------------------------------------------------------------------
+    print(f"ERM learning curve: logistic loss, sign teacher, ReLU random features, lam = {LAM:g}, "
+          f"alpha = {ALPHA:g}, gamma = geomspace(0.1, 10, {n})")
+    print(f"reference (scipy quad, epsabs {EPSABS:g}, epsrel {EPSREL:g}) on {mode}")
+    print(f"  {'i':>3} {'gamma':>7} {'fast s':>8} {'ref s':>8} {'ratio':>7} {'it f/r':>7} {'quad evals':>10}"
+          f" {'test_error':>11} {'|d err|':>8} {'|d m|':>8} {'|d q|':>8}")
+    d_err = d_m = d_q = r_q = 0.0
+    for i, fast_time, fast, ref_time, ref, evaluations in rows:
+        e, dm, dq = (abs(getattr(fast, k) - ref[k]) for k in ("test_error", "m", "q"))
+        d_err, d_m, d_q, r_q = max(d_err, e), max(d_m, dm), max(d_q, dq), max(r_q, dq / ref["q"])
+        print(f"  {i:>3} {GAMMAS[i]:7.3f} {fast_time:8.4f} {ref_time:8.2f} {ref_time / fast_time:7.0f} "
+              f"{fast.iterations:>3}/{ref['iterations']:<3} {evaluations:>10} {ref['test_error']:11.8f} "
+              f"{e:8.1e} {dm:8.1e} {dq:8.1e}")
+    fast_each = np.array([r[1] for r in rows])
+    ref_each = np.array([r[3] for r in rows])
+    per_point = fast_total / n
+    converged = bool(np.all(curve.converged)) and all(r[4]["converged"] for r in rows)
+    summary = [
+        (f"fast curve, {n} points (best of {args.rounds})",
+         f"{fast_total:10.3f} s  ({1e3 * per_point:.1f} ms/point, {int(curve.iterations.sum())} iterations)"),
+        ("  of which spectra (100 cold gammas)", f"{spectra:10.3f} s  (measured separately)"),
+        ("fast, points timed one by one", f"{1e3 * fast_each.mean():10.1f} ms/point (mean over {len(rows)})"),
+        ("reference, per point", f"{ref_each.mean():10.2f} s/point  (mean over {len(rows)}; "
+                                 f"min {ref_each.min():.2f}, max {ref_each.max():.2f})"),
+        ("reference, 100-point curve" + ("" if len(rows) == n else " (EXTRAPOLATED)"),
+         f"{ref_each.mean() * n:10.1f} s"),
+        ("ratio reference / fast curve, per point", f"{ref_each.mean() / per_point:10.0f}   (target >= 20)"),
+        ("ratio, same points one by one", f"{ref_each.mean() / fast_each.mean():10.0f}   "
+                                          f"(per point: min {np.min(ref_each / fast_each):.0f}, "
+                                          f"max {np.max(ref_each / fast_each):.0f})"),
+        ("max |test_error fast - reference|", f"{d_err:10.1e}"),
+        ("max |m fast - ref|, |q fast - ref|", f"{d_m:10.1e}, {d_q:.1e}  (max |dq|/q {r_q:.1e}; "
+                                               f"fixed-point tol {TOL:g} on (m / sqrt(rho q), ln q, ln V))"),
+        ("all converged", f"{converged!s:>10}"),
+        ("ridge curve (square, gaussian Delta=0.1, alpha=1)",
+         f"{ridge_total:10.3f} s  ({1e3 * ridge_total / n:.1f} ms/point, {int(ridge.iterations.sum())} iterations, "
+         f"converged {bool(np.all(ridge.converged))})"),
+    ]
+    for label, value in summary:
+        print(f"  {label:<42}: {value}")
+
+
+if __name__ == "__main__":
+    main()
