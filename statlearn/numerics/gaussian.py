@@ -199,11 +199,15 @@ def _graded_rule(pairs: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, .
     return z, w
 
 
-def graded_rule(kinks: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+def graded_rule(kinks: Sequence[tuple[float, float]], reach: float = _GRADED_REACH) -> tuple[np.ndarray, np.ndarray]:
     r"""Nodes and weights of the several-kinks rule (module docstring) for scalar kinks
     ``[(t1, w1), ...]``: :math:`\sum_i w_i f(z_i) \approx \mathbb{E}_{z\sim N(0,1)} f(z)`, with panel
     edges at every :math:`t_k`, for integrands evaluated once and reused for several averages.
-    (The same panels as ``gaussian_expectation(..., kinks=...)``, built without its broadcasting.)"""
+    (The same panels as ``gaussian_expectation(..., kinks=...)``, built without its broadcasting.)
+    ``reach`` < 13 drops the panels beyond :math:`|z| =` ``reach`` (Gaussian weight below
+    :math:`2\times10^{-19}` beyond 9) for integrands of moderate growth."""
+    if not 0 < reach <= _GRADED_REACH:
+        raise ValueError(f"reach must lie in (0, {_GRADED_REACH:g}], got {reach!r}")
     if not kinks:
         raise ValueError("kinks must hold at least one (location, width) pair")
     centres = np.array([float(t) for t, _ in kinks])
@@ -212,12 +216,12 @@ def graded_rule(kinks: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.nd
         raise ValueError("kink locations must be finite")
     if not np.all((widths > 0) & np.isfinite(widths)):
         raise ValueError("kink widths must be positive and finite")
-    n_grades = int(np.ceil(np.log(2 * _GRADED_REACH / widths.min()) / np.log(_GRADING))) + 1
+    n_grades = int(np.ceil(np.log(2 * reach / widths.min()) / np.log(_GRADING))) + 1
     offsets = widths[:, None] * _GRADING ** np.arange(n_grades)
-    centres = np.clip(centres, -_GRADED_REACH, _GRADED_REACH)
-    edges = np.concatenate([np.arange(-_GRADED_REACH, _GRADED_REACH + 1), centres,
+    centres = np.clip(centres, -reach, reach)
+    edges = np.concatenate([np.arange(-np.floor(reach), np.floor(reach) + 1), [-reach, reach], centres,
                             (centres[:, None] - offsets).ravel(), (centres[:, None] + offsets).ravel()])
-    edges = np.unique(np.clip(edges, -_GRADED_REACH, _GRADED_REACH))
+    edges = np.unique(np.clip(edges, -reach, reach))
     x, wx = _legendre_rule(_PANEL_ORDER)
     half = 0.5 * (edges[1:] - edges[:-1])
     z = (0.5 * (edges[1:] + edges[:-1]))[:, None] + half[:, None] * x

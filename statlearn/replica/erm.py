@@ -176,6 +176,7 @@ def ridge_isotropic(gamma: ArrayLike, lam: ArrayLike, snr: float, noise: float) 
 # ----------------------------------------------------------------------------- the saddle point
 
 _HERMITE_2D = 40  # Gauss-Hermite order per axis for continuous labels (exact for the square loss)
+_REACH = 9.0  # the channel quadrature covers |xi| <= 9 (Gaussian weight beyond: 2e-19)
 _KINK_WIDTH = 0.5  # panel grading around the loss's exact kinks (an edge sits on the kink itself)
 # (smooth corners of the loss's f_out are graded at their own width, see Loss.output_kinks)
 _LAMBDA_LADDER = (1e4, 1e3, 1e2, 1e1, 1.0)  # continuation from the regularised side
@@ -271,7 +272,7 @@ class _Problem:
             for k, width in self.loss.output_kinks(V):
                 for where in (k / root_q, -k / root_q):  # y = +1 and y = -1
                     kinks[where] = min(kinks.get(where, np.inf), width / root_q if width > 0 else _KINK_WIDTH)
-            xi, w = graded_rule(list(kinks.items()))
+            xi, w = graded_rule(list(kinks.items()), reach=_REACH)
             # both labels in one call of every elementwise function: y = +1 on the first half
             n = xi.size
             y = np.concatenate([np.ones(n), -np.ones(n)])
@@ -495,6 +496,18 @@ def _warn_unconverged(points: list[ERMPoint]) -> None:
                       f"{' ...' if len(bad) > 5 else ''}", ConvergenceWarning, stacklevel=3)
 
 
+def _predict(problem: _Problem, solved: list[tuple[float, np.ndarray]], t: float) -> np.ndarray:
+    """Start of the next point of a curve: the default with no solution yet, the last solution
+    after one, else the secant through the last two (in the log of the swept parameter), projected."""
+    if not solved:
+        return _start(problem, None)
+    (t1, x1) = solved[-1]
+    if len(solved) == 1 or solved[-2][0] == t1 or len(x1) != len(solved[-2][1]):
+        return x1
+    t0, x0 = solved[-2]
+    return problem.project(x1 + (x1 - x0) * (t - t1) / (t1 - t0))
+
+
 def learning_curve(
     model: CovariateModel,
     teacher: str | Channel,
@@ -512,8 +525,8 @@ def learning_curve(
     parameters).
 
     ``alpha`` and ``gamma`` broadcast against each other (one of them is typically the grid); each
-    point starts from the previous converged one (continuation), falling back to continuation in
-    lambda (module docstring). Points that still fail are kept, flagged ``converged=False``, and
+    point starts from the secant extrapolation of the last two converged ones (continuation),
+    falling back to continuation in lambda (module docstring). Points that still fail are kept, flagged ``converged=False``, and
     reported in one :class:`~statlearn.numerics.ConvergenceWarning`. ``progress`` shows a tqdm bar.
     """
     lam = float(as_real_array("lam", lam, minimum=0.0))
@@ -528,7 +541,7 @@ def learning_curve(
         a, g = np.broadcast_arrays(alphas, gammas)
         pairs = list(zip(a.tolist(), g.tolist()))
     points: list[ERMPoint] = []
-    start = None
+    solved: list[tuple[float, np.ndarray]] = []  # (log of the control parameter, state) of converged points
     iterator = pairs
     if progress:
         from tqdm import tqdm
@@ -536,10 +549,10 @@ def learning_curve(
         iterator = tqdm(pairs, desc="saddle point", unit="pt")
     for a, g in iterator:
         problem = _Problem(model, teacher, loss, a, g)
-        x0 = _start(problem, None) if start is None else start
-        point = _solve_point(problem, lam, a, g, x0, tol, max_iter)
+        t = math.log(a) + (0.0 if g is None else math.log(g))
+        point = _solve_point(problem, lam, a, g, _predict(problem, solved, t), tol, max_iter)
         if point.converged:
-            start = problem.state(point.m, point.q, point.V if np.isfinite(point.V) else 1.0)
+            solved.append((t, problem.state(point.m, point.q, point.V if np.isfinite(point.V) else 1.0)))
         points.append(point)
     _warn_unconverged(points)
     return LearningCurve.from_points(points)
