@@ -1,9 +1,29 @@
 """Wavelet inverse (conditional) renormalisation group (Marchand, Ozawa, Biroli & Mallat, PRX 2023).
 
 :mod:`wirg.wavelets` is the orthogonal 2-D fast wavelet transform on periodic lattices that
-splits a field into coarse fields and details, scale by scale.
+splits a field into coarse fields and details, scale by scale; :mod:`wirg.fields` samples the
+training data (Gaussian fields of a given spectrum, lattice phi^4); :mod:`wirg.gaussian` solves the
+Gaussian case exactly (per-scale conditionals, couplings, free energies, condition numbers).
 """
 
+from wirg.fields import (
+    AutocorrelationTime,
+    AutocorrelationWarning,
+    BinderCumulant,
+    Dataset,
+    Phi4Samples,
+    binder_cumulant,
+    dataset,
+    free_field_spectrum,
+    gaussian_field,
+    integrated_autocorrelation_time,
+    lattice_momenta,
+    load_dataset,
+    phi4,
+    phi4_energy,
+    save_dataset,
+)
+from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, stencil_shifts
 from wirg.wavelets import (
     WAVELETS,
     MultiScale,
@@ -26,4 +46,24 @@ __all__ = [
     "reconstruct",
     "scale_normalisation",
     "synthesis_step",
+    "AutocorrelationTime",
+    "AutocorrelationWarning",
+    "BinderCumulant",
+    "Dataset",
+    "Phi4Samples",
+    "binder_cumulant",
+    "dataset",
+    "free_field_spectrum",
+    "gaussian_field",
+    "integrated_autocorrelation_time",
+    "lattice_momenta",
+    "load_dataset",
+    "phi4",
+    "phi4_energy",
+    "save_dataset",
+    "ConditionNumbers",
+    "GaussianWIRG",
+    "Scale",
+    "polyphase_matrix",
+    "stencil_shifts",
 ]
