@@ -4,36 +4,27 @@ The case (issue): a 100-point learning curve of logistic regression on ReLU rand
 sign teacher, lam = 1e-3, alpha = n/d = 2, gamma = P/D = ``geomspace(0.1, 10, 100)``.
 
 * **fast**: :func:`statlearn.replica.erm.learning_curve` on the whole grid (one call, after a
-  one-point warm-up that compiles or loads the numba kernels), best of ``--rounds`` rounds;
-  the time per point is that total / 100. The same points are also solved one at a time with
-  :func:`statlearn.replica.erm.saddle_point`, for per-point times.
-* **reference**: the same saddle-point equations, solved in this script with the same strategy
-  (:func:`statlearn.numerics.fixedpoint.fixed_point` on the solver's state, ``_Problem.state`` /
-  ``unpack`` / ``project`` (c = m/sqrt(rho q), ln q, ln V) when it has them, else (m, q, ln V);
-  mixing 0.5, Anderson depth 5, tol 1e-11, the damped mixing-0.3 retry and the lambda ladder), but each
-  channel-side average E f_out^2, E d_omega f_out, E g0 f_out (over xi ~ N(0, 1) and y = +-1 with
-  the weights Z0(y, m xi / sqrt q, rho - m^2/q)) is its own ``scipy.integrate.quad`` on
-  (-inf, 0] and [0, inf) (split at the teacher's crossover xi = 0; epsabs 1e-12, epsrel 1e-10),
-  whose integrand is plain scalar Python (``math.erfc`` for the sign teacher's Z0, its g0 Z0 in
-  closed form, the logistic prox by a bracketed Newton loop as in the library): what a careful
-  straightforward implementation does, without the per-call overhead of the library's validated
-  array API. The prior side (sums over the spectrum's nodes) is shared: ``_Problem.overlaps``.
+  one-point warm-up that compiles or loads the numba kernels), best of ``--rounds`` rounds.
+* **reference**: the same saddle-point equations, solved in this script with the same strategy:
+  :func:`statlearn.numerics.fixedpoint.fixed_point` on the solver's state (c = m/sqrt(rho q), ln q,
+  ln V) with its projection, mixing 0.5, Anderson depth 5, tol 1e-11, the damped mixing-0.3 retry,
+  the lambda ladder, and the same continuation along the grid (the secant through its own last two
+  solutions, ``erm._predict``); but each channel-side average E f_out^2, E d_omega f_out,
+  E g0 f_out (over xi ~ N(0, 1) and y = +-1 with the weights Z0(y, m xi / sqrt q, rho - m^2/q)) is
+  its own ``scipy.integrate.quad`` on (-inf, 0] and [0, inf) (split at the teacher's crossover
+  xi = 0; epsabs 1e-12, epsrel 1e-10), whose integrand is plain scalar Python (``math.erfc`` for the
+  sign teacher's Z0, its g0 Z0 in closed form, the logistic prox by a bracketed Newton loop as in
+  the library): what a careful straightforward implementation does, without the per-call overhead
+  of the library's validated array API. The prior side (sums over the spectrum's nodes) is shared:
+  ``_Problem.overlaps``.
 
-The reference is slow, so it is first timed on one point; if that takes more than
-``--full-below`` seconds it is run only on ``--points`` evenly spaced points of the grid (the
-output says so, and the ratio is then per point, extrapolated to the curve). Continuation: each
-reference point starts from the fast solution at the *preceding grid point*, i.e. from the start
-the fast curve used there, so both solvers do the same continuation step (iteration counts are
-printed). Every individually timed point (fast or reference) clears the Marchenko-Pastur rule
-cache first, so both pay for the spectrum as the fast curve does (its 100 gammas overflow that
-cache). Accuracy: max |fast - reference| of test_error, m and q over the common points.
+Both curves start with a cold Marchenko-Pastur cache. Accuracy: max |fast - reference| of
+test_error, m and q over the grid. For information, the 100-point square-loss ridge curve
+(gaussian teacher, Delta = 0.1, alpha = 1, lam = 1e-3) is timed too.
 
-For information, the 100-point square-loss ridge curve (gaussian teacher, Delta = 0.1,
-alpha = 1, lam = 1e-3) is timed too.
+Target (issue): reference / fast >= 20 at matching accuracy.
 
-Target (issue): reference / fast >= 20 per point at matching accuracy.
-
-Run: ``python benchmarks/bench_erm.py [--points 10 --rounds 2 --full-below 2]``
+Run: ``python benchmarks/bench_erm.py [--points 100 --rounds 2]``
 """
 
 from __future__ import annotations
@@ -50,10 +41,9 @@ from statlearn.models.channels import get_channel
 from statlearn.models.covariates import RandomFeatures, marchenko_pastur_rule
 from statlearn.models.losses import get_loss
 from statlearn.numerics.fixedpoint import fixed_point
-from statlearn.replica.erm import _LAMBDA_LADDER, _Problem, learning_curve, saddle_point
+from statlearn.replica.erm import _LAMBDA_LADDER, _predict, _Problem, learning_curve
 
 LAM, ALPHA, TOL, MAX_ITER = 1e-3, 2.0, 1e-11, 3000
-GAMMAS = np.geomspace(0.1, 10.0, 100)
 EPSABS, EPSREL, LIMIT = 1e-12, 1e-10, 200
 
 
@@ -189,101 +179,62 @@ class QuadReference:
                     iterations=iterations, residual=result.residual)
 
 
+def reference_curve(model, teacher, loss, gammas: np.ndarray) -> tuple[list[dict], int]:
+    """The reference along the grid with the fast solver's own continuation (``_predict``: the secant
+    through the last two solutions), and its number of quad integrand evaluations."""
+    solved, points, evaluations = [], [], 0
+    for gamma in gammas:
+        ref = QuadReference(model, teacher, loss, ALPHA, float(gamma))
+        t = math.log(ALPHA) + math.log(gamma)
+        out = ref.point(LAM, tuple(ref.unpack(_predict(ref.prior, solved, t))))
+        if out["converged"]:
+            solved.append((t, ref.state(out["m"], out["q"], out["V"])))
+        points.append(out)
+        evaluations += ref.evaluations
+    return points, evaluations
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=10, help="reference points if the reference is slow")
-    parser.add_argument("--full-below", type=float, default=2.0,
-                        help="run the reference on all 100 points if one point takes at most this (s)")
+    parser.add_argument("--points", type=int, default=100, help="grid points (default: the issue's 100)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the fast curves (best taken)")
     args = parser.parse_args(argv)
-
+    gammas = np.geomspace(0.1, 10.0, args.points)
     model, teacher, loss = RandomFeatures("relu"), get_channel("sign"), get_loss("logistic")
 
-    # -- fast: the whole curve ----------------------------------------------------------------
     learning_curve(model, "sign", "logistic", LAM, alpha=ALPHA, gamma=[1.0])  # numba compile / cache load
     fast_total, curve = np.inf, None
     for _ in range(args.rounds):
-        elapsed, curve = seconds(lambda: learning_curve(model, "sign", "logistic", LAM, alpha=ALPHA, gamma=GAMMAS))
+        marchenko_pastur_rule.cache_clear()
+        elapsed, curve = seconds(lambda: learning_curve(model, "sign", "logistic", LAM, alpha=ALPHA, gamma=gammas))
         fast_total = min(fast_total, elapsed)
-    spectra, _ = seconds(lambda: [marchenko_pastur_rule.cache_clear(), [model.spectrum(g) for g in GAMMAS]])
-    n = len(GAMMAS)
+    marchenko_pastur_rule.cache_clear()
+    ref_total, (ref, evaluations) = seconds(lambda: reference_curve(model, teacher, loss, gammas))
 
-    rho = _Problem(model, teacher, loss, ALPHA, float(GAMMAS[0])).rho
-
-    def start_of(i: int) -> tuple[float, float, float]:  # the start (m, q, V) the fast curve used at point i
-        if i == 0:
-            return 0.1 * rho, 0.2 * rho, 1.0  # erm._start's default
-        return float(curve.m[i - 1]), float(curve.q[i - 1]), float(curve.V[i - 1])
-
-    def fast_point(i: int) -> tuple[float, object]:
-        marchenko_pastur_rule.cache_clear()
-        return seconds(lambda: saddle_point(model, teacher, loss, LAM, alpha=ALPHA, gamma=float(GAMMAS[i]),
-                                            start=start_of(i), tol=TOL, max_iter=MAX_ITER))
-
-    def reference_point(i: int) -> tuple[float, dict, int]:
-        marchenko_pastur_rule.cache_clear()
-        start = time.perf_counter()
-        ref = QuadReference(model, teacher, loss, ALPHA, float(GAMMAS[i]))
-        out = ref.point(LAM, start_of(i))
-        return time.perf_counter() - start, out, ref.evaluations
-
-    # -- reference: one point, then all or a subset ---------------------------------------------
-    subset = np.unique(np.round(np.linspace(0, n - 1, args.points)).astype(int))
-    first = reference_point(int(subset[0]))
-    if first[0] <= args.full_below:
-        indices, mode = np.arange(n), f"all {n} points"
-    else:
-        indices = subset
-        mode = (f"SUBSET of {len(subset)} evenly spaced points (one point took {first[0]:.1f} s > "
-                f"{args.full_below:g} s); curve time EXTRAPOLATED")
-    rows = []
-    for i in indices:
-        i = int(i)
-        ref_time, ref, evaluations = first if i == subset[0] and mode != f"all {n} points" else reference_point(i)
-        fast_time, fast = fast_point(i)
-        rows.append((i, fast_time, fast, ref_time, ref, evaluations))
-
-    # -- ridge, for information ------------------------------------------------------------------
-    ridge_args = dict(alpha=1.0, gamma=GAMMAS, delta=0.1)
+    ridge_args = dict(alpha=1.0, gamma=gammas, delta=0.1)
     learning_curve(model, "gaussian", "square", LAM, alpha=1.0, gamma=[1.0], delta=0.1)
-    ridge_total, ridge = np.inf, None
-    for _ in range(args.rounds):
-        elapsed, ridge = seconds(lambda: learning_curve(model, "gaussian", "square", LAM, **ridge_args))
-        ridge_total = min(ridge_total, elapsed)
+    ridge_total, ridge = seconds(lambda: learning_curve(model, "gaussian", "square", LAM, **ridge_args))
 
-    # -- report -----------------------------------------------------------------------------------
+    n = len(gammas)
     print(f"ERM learning curve: logistic loss, sign teacher, ReLU random features, lam = {LAM:g}, "
-          f"alpha = {ALPHA:g}, gamma = geomspace(0.1, 10, {n})")
-    print(f"reference (scipy quad, epsabs {EPSABS:g}, epsrel {EPSREL:g}) on {mode}")
-    print(f"  {'i':>3} {'gamma':>7} {'fast s':>8} {'ref s':>8} {'ratio':>7} {'it f/r':>7} {'quad evals':>10}"
-          f" {'test_error':>11} {'|d err|':>8} {'|d m|':>8} {'|d q|':>8}")
-    d_err = d_m = d_q = r_q = 0.0
-    for i, fast_time, fast, ref_time, ref, evaluations in rows:
-        e, dm, dq = (abs(getattr(fast, k) - ref[k]) for k in ("test_error", "m", "q"))
-        d_err, d_m, d_q, r_q = max(d_err, e), max(d_m, dm), max(d_q, dq), max(r_q, dq / ref["q"])
-        print(f"  {i:>3} {GAMMAS[i]:7.3f} {fast_time:8.4f} {ref_time:8.2f} {ref_time / fast_time:7.0f} "
-              f"{fast.iterations:>3}/{ref['iterations']:<3} {evaluations:>10} {ref['test_error']:11.8f} "
-              f"{e:8.1e} {dm:8.1e} {dq:8.1e}")
-    fast_each = np.array([r[1] for r in rows])
-    ref_each = np.array([r[3] for r in rows])
-    per_point = fast_total / n
-    converged = bool(np.all(curve.converged)) and all(r[4]["converged"] for r in rows)
+          f"alpha = {ALPHA:g}, gamma = geomspace(0.1, 10, {n}); both solvers with the same continuation")
+    print(f"reference: scipy quad (epsabs {EPSABS:g}, epsrel {EPSREL:g}), {evaluations} integrand evaluations")
+    print(f"  {'i':>3} {'gamma':>7} {'it f/r':>7} {'test_error':>11} {'|d err|':>8} {'|d m|':>8} {'|d q|':>8}")
+    d = np.array([[abs(getattr(curve, k)[i] - ref[i][k]) for k in ("test_error", "m", "q")] for i in range(n)])
+    for i in range(0, n, max(1, n // 10)):
+        print(f"  {i:>3} {gammas[i]:7.3f} {curve.iterations[i]:>3}/{ref[i]['iterations']:<3} "
+              f"{ref[i]['test_error']:11.8f} {d[i, 0]:8.1e} {d[i, 1]:8.1e} {d[i, 2]:8.1e}")
+    fast_iterations = int(curve.iterations.sum())
+    ref_iterations = sum(r["iterations"] for r in ref)
+    converged = bool(np.all(curve.converged)) and all(r["converged"] for r in ref)
     summary = [
-        (f"fast curve, {n} points (best of {args.rounds})",
-         f"{fast_total:10.3f} s  ({1e3 * per_point:.1f} ms/point, {int(curve.iterations.sum())} iterations)"),
-        ("  of which spectra (100 cold gammas)", f"{spectra:10.3f} s  (measured separately)"),
-        ("fast, points timed one by one", f"{1e3 * fast_each.mean():10.1f} ms/point (mean over {len(rows)})"),
-        ("reference, per point", f"{ref_each.mean():10.2f} s/point  (mean over {len(rows)}; "
-                                 f"min {ref_each.min():.2f}, max {ref_each.max():.2f})"),
-        ("reference, 100-point curve" + ("" if len(rows) == n else " (EXTRAPOLATED)"),
-         f"{ref_each.mean() * n:10.1f} s"),
-        ("ratio reference / fast curve, per point", f"{ref_each.mean() / per_point:10.0f}   (target >= 20)"),
-        ("ratio, same points one by one", f"{ref_each.mean() / fast_each.mean():10.0f}   "
-                                          f"(per point: min {np.min(ref_each / fast_each):.0f}, "
-                                          f"max {np.max(ref_each / fast_each):.0f})"),
-        ("max |test_error fast - reference|", f"{d_err:10.1e}"),
-        ("max |m fast - ref|, |q fast - ref|", f"{d_m:10.1e}, {d_q:.1e}  (max |dq|/q {r_q:.1e}; "
-                                               f"fixed-point tol {TOL:g} on (m / sqrt(rho q), ln q, ln V))"),
+        (f"fast curve (best of {args.rounds})",
+         f"{fast_total:10.3f} s  ({1e3 * fast_total / n:.1f} ms/point, {fast_iterations} iterations)"),
+        ("reference curve", f"{ref_total:10.3f} s  ({1e3 * ref_total / n:.0f} ms/point, {ref_iterations} iterations)"),
+        ("ratio reference / fast", f"{ref_total / fast_total:10.1f}   (target >= 20)"),
+        ("ratio per iteration", f"{(ref_total / ref_iterations) / (fast_total / fast_iterations):10.1f}"),
+        ("max |test_error fast - reference|", f"{d[:, 0].max():10.1e}"),
+        ("max |m fast - ref|, |q fast - ref|", f"{d[:, 1].max():10.1e}, {d[:, 2].max():.1e}"),
         ("all converged", f"{converged!s:>10}"),
         ("ridge curve (square, gaussian Delta=0.1, alpha=1)",
          f"{ridge_total:10.3f} s  ({1e3 * ridge_total / n:.1f} ms/point, {int(ridge.iterations.sum())} iterations, "

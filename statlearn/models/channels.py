@@ -120,6 +120,12 @@ class Channel(ABC):
     def _generalization_error(self, m: np.ndarray, rho: np.ndarray) -> np.ndarray:
         """Test error of the Bayes-optimal predictor at overlap ``m``."""
 
+    def _partition_and_slope(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r""":math:`(Z_{out}, \partial_\omega Z_{out} = Z_{out}\, g_{out})`, elementwise (the weights of
+        averages over labels, e.g. the ERM saddle point's); channels with cheaper closed forms override it."""
+        z = np.exp(self._log_partition(y, omega, V))
+        return z, z * self._output(y, omega, V)[0]
+
     # -- public entry points (validated) --------------------------------------------------------
 
     def log_partition(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
@@ -257,6 +263,13 @@ class _ThresholdChannel(Channel):
         hazard = gaussian_hazard(x)
         r = hazard * kept
         return y * r / np.sqrt(v_eff), -r * (kept * gaussian_hazard_gap(x, hazard) - flipped * x) / v_eff
+
+    def _partition_and_slope(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r""":math:`Z_{out} = \epsilon + (1-2\epsilon)H(x)` and
+        :math:`\partial_\omega Z_{out} = (1-2\epsilon)\, y\, \varphi(x)/\sqrt{V_e}`, :math:`x = -y\omega/\sqrt{V_e}`."""
+        x, v_eff = self._tail_argument(y, omega, V)
+        kept = 1.0 - 2.0 * self._flip
+        return self._flip + kept * H(x), kept * y * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi * v_eff)
 
     def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         labels = np.where(z + np.sqrt(self._noise) * rng.standard_normal(z.shape) >= 0.0, 1.0, -1.0)

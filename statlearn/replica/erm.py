@@ -262,8 +262,9 @@ class _Problem:
     # -- channel side -------------------------------------------------------------------------
 
     def _average(self, m: float, q: float, V: float, integrand: Callable) -> np.ndarray:
-        r""":math:`\mathbb E` over :math:`(\omega, y)` (module docstring) of ``integrand(y, omega,
-        g0, V)`` (which returns a stack of arrays), as an array of averages."""
+        r""":math:`\mathbb E` over :math:`(\omega, y)` (module docstring) as an array of averages:
+        ``integrand(y, omega, z0, slope, V)`` returns a stack of arrays already weighted by the
+        teacher, using :math:`Z_0` (``z0``) and :math:`\partial_\mu Z_0 = Z_0 g_0` (``slope``)."""
         q = max(q, 1e-300)
         v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
         if self.teacher.discrete_labels:
@@ -278,9 +279,8 @@ class _Problem:
             y = np.concatenate([np.ones(n), -np.ones(n)])
             omega, mu = np.tile(root_q * xi, 2), np.tile((m / root_q) * xi, 2)
             v0s = np.full(2 * n, v0)
-            z0 = np.exp(self.teacher._log_partition(y, mu, v0s))  # arguments valid by construction
-            g0, _ = self.teacher._output(y, mu, v0s)
-            values = z0 * np.asarray(integrand(y, omega, g0, np.full(2 * n, V)))
+            z0, slope = self.teacher._partition_and_slope(y, mu, v0s)  # arguments valid by construction
+            values = np.asarray(integrand(y, omega, z0, slope, np.full(2 * n, V)))
             return values[..., :n] @ w + values[..., n:] @ w
         noise = self.teacher.delta
         z, wz = hermite_rule(_HERMITE_2D)
@@ -288,23 +288,23 @@ class _Problem:
         omega = math.sqrt(q) * z1
         mu = (m / math.sqrt(q)) * z1
         y = mu + math.sqrt(v0 + noise) * z2
-        g0 = (y - mu) / (v0 + noise)
-        values = np.asarray([np.broadcast_to(a, y.shape) for a in integrand(y, omega, g0, V)])
+        g0 = (y - mu) / (v0 + noise)  # the Gaussian rule already carries Z0: weight 1, slope g0
+        values = np.asarray([np.broadcast_to(a, y.shape) for a in integrand(y, omega, 1.0, g0, V)])
         return np.einsum("kij,i,j->k", values, wz, wz)
 
     def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float]:
         """(mhat, qhat, Vhat) of the channel side."""
 
-        def integrand(y, omega, g0, V):
+        def integrand(y, omega, z0, slope, V):
             f, df = self.loss._output(y, omega, V)  # arrays of one shape, labels valid by construction
-            return f * f, df, g0 * f
+            return z0 * f * f, z0 * df, slope * f
 
         f2, df, g0f = self._average(m, q, V, integrand)
         return self.ratio * g0f, self.ratio * f2, -self.ratio * df
 
     def training_loss(self, m: float, q: float, V: float) -> float:
-        def integrand(y, omega, g0, V):
-            return (self.loss.value(y, self.loss.proximal(y, omega, V)),)
+        def integrand(y, omega, z0, slope, V):
+            return (z0 * self.loss.value(y, self.loss.proximal(y, omega, V)),)
 
         return float(self._average(m, q, V, integrand)[0])
 
@@ -367,9 +367,9 @@ class _Problem:
         h = math.exp(log_h)
         inverse = 1.0 / (1.0 + h * omega)
 
-        def integrand(y, omega_, g0, V):
+        def integrand(y, omega_, z0, slope, V):
             residual = y - omega_
-            return residual * residual, g0 * residual
+            return z0 * residual * residual, slope * residual
 
         def step(x: np.ndarray) -> np.ndarray:
             b, a = self._average(*self.unpack(x), 1.0, integrand)

@@ -514,3 +514,16 @@ def test_channel_is_abstract_and_exported():
 
     for name in channels_module.__all__:
         assert getattr(models, name) is getattr(channels_module, name)
+
+
+@pytest.mark.parametrize("name, params", [("sign", {}), ("noisy-sign", {"delta": 0.1}), ("probit", {"delta": 0.3})])
+def test_threshold_partition_and_slope_closed_forms(name, params):
+    # Z_out and d_omega Z_out in closed form against exp(ln Z_out) and Z_out g_out
+    channel = get_channel(name, **params)
+    rng = np.random.default_rng(2)
+    y = rng.choice([-1.0, 1.0], 500)
+    omega, V = rng.normal(0, 3, 500), 10 ** rng.uniform(-3, 1, 500)
+    z, slope = channel._partition_and_slope(y, omega, V)
+    reference = np.exp(channel.log_partition(y, omega, V))
+    assert np.allclose(z, reference, rtol=1e-12, atol=1e-300)
+    assert np.allclose(slope, reference * channel.output(y, omega, V)[0], rtol=1e-10, atol=1e-300)
