@@ -15,7 +15,9 @@ Subcommands:
   (:mod:`statlearn.cli_online`);
 - ``statlearn erm --model M --loss L --lam LAM (--gamma GRID | --alpha GRID) [--simulate D --seeds S]
   [--plot FILE] [--csv FILE]`` solves the ERM saddle point of the Gaussian covariate model along a
-  grid and optionally trains students at finite size (:mod:`statlearn.cli_erm`).
+  grid and optionally trains students at finite size (:mod:`statlearn.cli_erm`);
+- ``statlearn wirg gaussian --L L --mass M [--plot FILE] [--json]`` prints the exact per-scale
+  couplings and condition numbers of the free field's WIRG (:mod:`statlearn.cli_wirg`).
 
 Each subcommand imports what it needs when it runs, so ``statlearn --help`` stays fast.
 """
@@ -168,6 +170,9 @@ def _parser() -> argparse.ArgumentParser:
     from statlearn import cli_erm
 
     cli_erm.add_parser(commands)
+    from statlearn import cli_wirg
+
+    cli_wirg.add_parser(commands)
     return parser
 
 
