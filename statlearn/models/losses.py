@@ -225,6 +225,22 @@ def _expit(x: float) -> float:
 
 
 @njit(cache=True)
+def _lambert_w_exp(log_z: float) -> float:
+    """W(e^log_z), the principal branch, for any real log_z (no overflow): w e^w = e^log_z."""
+    if log_z < -0.5:  # small argument: series, then Newton on w e^w = z
+        z = math.exp(log_z)
+        w = z * (1.0 - z + 1.5 * z * z)
+        for _ in range(3):
+            e = math.exp(w)
+            w -= (w * e - z) / (e * (1.0 + w))
+        return w
+    w = log_z - math.log(log_z) if log_z > 1.0 else 0.5
+    for _ in range(5):  # Newton on w + ln w = log_z (increasing, concave)
+        w -= (w + math.log(w) - log_z) / (1.0 + 1.0 / w)
+    return w
+
+
+@njit(cache=True)
 def _logistic_roots(u0: np.ndarray, V: np.ndarray, t: np.ndarray, max_iterations: int) -> int:
     """Fill ``t`` with the roots of :class:`Logistic`'s ``h``; return the number not converged.
 
@@ -236,7 +252,11 @@ def _logistic_roots(u0: np.ndarray, V: np.ndarray, t: np.ndarray, max_iterations
     for i in range(u0.size):
         u, v = u0[i], V[i]
         lo, hi = _expit(-(u + v)), _expit(-u)
+        # start from the tighter of two upper bounds on the shift V t = u* - u0: V (sigma <= 1) and
+        # W(V e^{-u0}) (sigma(-u) <= e^{-u}, exact for u* >> 1), kept in the bracket
         x = hi
+        if v > 0.0:
+            x = min(max(min(v, _lambert_w_exp(math.log(v) - u)) / v, lo), hi)
         step = hi - lo
         step_old = step
         converged = not hi > lo
@@ -245,13 +265,13 @@ def _logistic_roots(u0: np.ndarray, V: np.ndarray, t: np.ndarray, max_iterations
                 break
             s = _expit(-(u + v * x))
             h = x - s
-            if h < 0.0:
-                lo = x
-            elif h > 0.0:
-                hi = x
-            else:
+            if abs(h) <= 2.0 * eps * x:  # the residual is rounding: x is the root to working precision
                 converged = True
                 break
+            if h < 0.0:
+                lo = x
+            else:
+                hi = x
             dh = 1.0 + v * s * (1.0 - s)
             newton = x - h / dh
             if not (lo < newton < hi) or abs(2.0 * h) > abs(step_old * dh):
