@@ -69,5 +69,6 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                + "; ".join(f"{r.spec.label} {at(r, 0.5):.3f} / {at(r, 2.0):.3f}" for r in logistic)
                + ". Square loss at alpha = 3: "
                + ", ".join(f"{at(r, 3.0):.4f}" for r in square)
-               + f" (equal: affine equivariance). d = {', '.join(map(str, sizes))}, {settings['seeds']} seeds each.")
+               + " (equal up to O(lambda): least squares is equivariant under linear maps of the inputs). "
+               + f"d = {', '.join(map(str, sizes))}, {settings['seeds']} seeds each.")
     return ReproductionResult(("structured_data.png",), ("structured_data.csv",), tuple(checks), summary)

@@ -3,9 +3,13 @@
 :mod:`wirg.wavelets` is the orthogonal 2-D fast wavelet transform on periodic lattices that
 splits a field into coarse fields and details, scale by scale; :mod:`wirg.fields` samples the
 training data (Gaussian fields of a given spectrum, lattice phi^4); :mod:`wirg.gaussian` solves the
-Gaussian case exactly (per-scale conditionals, couplings, free energies, condition numbers).
+Gaussian case exactly (per-scale conditionals, couplings, free energies, condition numbers);
+:mod:`wirg.ansatz` is the per-scale conditional energy (quadratic couplings plus a pluggable
+potential) and :mod:`wirg.fit` estimates it from data: the exact maximum-likelihood solve of the
+quadratic case, and moment matching with MALA on the details only (and the direct baseline).
 """
 
+from wirg.ansatz import LocalAnsatz, PolynomialPotential, Potential, QuadraticAnsatz
 from wirg.fields import (
     AutocorrelationTime,
     AutocorrelationWarning,
@@ -22,6 +26,19 @@ from wirg.fields import (
     phi4,
     phi4_energy,
     save_dataset,
+)
+from wirg.fit import (
+    ConditionalGaussianLikelihood,
+    ConditionalSamples,
+    ExactFit,
+    FitResult,
+    LikelihoodTerms,
+    fit_direct,
+    fit_exact_direct,
+    fit_exact_quadratic,
+    fit_moment_matching,
+    local_fisher,
+    sample_conditional,
 )
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, stencil_shifts
 from wirg.wavelets import (
@@ -66,4 +83,19 @@ __all__ = [
     "Scale",
     "polyphase_matrix",
     "stencil_shifts",
+    "LocalAnsatz",
+    "PolynomialPotential",
+    "Potential",
+    "QuadraticAnsatz",
+    "ConditionalGaussianLikelihood",
+    "ConditionalSamples",
+    "ExactFit",
+    "FitResult",
+    "LikelihoodTerms",
+    "fit_direct",
+    "fit_exact_direct",
+    "fit_exact_quadratic",
+    "fit_moment_matching",
+    "local_fisher",
+    "sample_conditional",
 ]
