@@ -13,8 +13,8 @@ sign teacher, lam = 1e-3, alpha = n/d = 2, gamma = P/D = ``geomspace(0.1, 10, 10
   E g0 f_out (over xi ~ N(0, 1) and y = +-1 with the weights Z0(y, m xi / sqrt q, rho - m^2/q)) is
   its own ``scipy.integrate.quad`` on (-inf, 0] and [0, inf) (split at the teacher's crossover
   xi = 0; epsabs 1e-12, epsrel 1e-10), whose integrand is plain scalar Python (``math.erfc`` for the
-  sign teacher's Z0, its g0 Z0 in closed form, the logistic prox by a bracketed Newton loop as in
-  the library): what a careful straightforward implementation does, without the per-call overhead
+  sign teacher's Z0, its g0 Z0 in closed form, the logistic prox by the library's monotone
+  Newton iteration): what a careful straightforward implementation does, without the per-call overhead
   of the library's validated array API. The prior side (sums over the spectrum's nodes) is shared:
   ``_Problem.overlaps``.
 
@@ -65,34 +65,24 @@ def _sigmoid(x: float) -> float:
 
 
 def logistic_output(y: float, omega: float, V: float) -> tuple[float, float]:
-    """(f_out, d_omega f_out) of the logistic loss at one point, in plain Python: the root t of
-    t = sigmoid(-(y omega + V t)) by Newton's method kept inside its bracket (as in
-    :class:`statlearn.models.losses.Logistic`), f_out = y t, d f_out = -c / (1 + V c)."""
-    u0 = y * omega
-    lo, hi = _sigmoid(-(u0 + V)), _sigmoid(-u0)
-    t, step, step_old = hi, hi - lo, hi - lo
+    """(f_out, d_omega f_out) of the logistic loss at one point, in plain Python, by the library's
+    method (:class:`statlearn.models.losses.Logistic`): monotone Newton on
+    g(u) = u - y omega - V sigma(-u) from the bracket end nearer 0, f_out = y sigma(-u*),
+    d f_out = -c / (1 + V c) with c = sigma(u*) sigma(-u*)."""
+    a = y * omega
+    u = max(0.0, a) if a + 0.5 * V > 0.0 else min(0.0, a + V)
+    previous = math.inf
     for _ in range(200):
-        if not hi > lo:
+        s = _sigmoid(-u)
+        step = (u - a - V * s) / (1.0 + V * s * _sigmoid(u))
+        if abs(step) >= previous:
             break
-        s = _sigmoid(-(u0 + V * t))
-        h = t - s
-        if h == 0.0:
+        u -= step
+        previous = abs(step)
+        if previous <= 4e-16 * (1.0 + abs(u) + abs(a)):
             break
-        if h > 0.0:
-            hi = t
-        else:
-            lo = t
-        dh = 1.0 + V * s * (1.0 - s)
-        new = t - h / dh
-        if not lo < new < hi or abs(2.0 * h) > abs(step_old * dh):  # rtsafe: bisect unless Newton halves the step
-            new = 0.5 * (lo + hi)
-        step_old, step = step, abs(new - t)
-        t = new
-        if step <= 4e-16 * t + 1e-300 or hi - lo <= 4e-16 * hi:
-            break
-    u = u0 + V * t
-    c = _sigmoid(u) * _sigmoid(-u)  # not s (1 - s): no cancellation when s is close to 1
-    return y * t, -c / (1.0 + V * c)
+    c = _sigmoid(u) * _sigmoid(-u)
+    return y * _sigmoid(-u), -c / (1.0 + V * c)
 
 
 class QuadReference:

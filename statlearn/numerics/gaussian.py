@@ -41,6 +41,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 from scipy.linalg import eigh_tridiagonal
 
@@ -217,16 +218,52 @@ def graded_rule(kinks: Sequence[tuple[float, float]], reach: float = _GRADED_REA
     if not np.all((widths > 0) & np.isfinite(widths)):
         raise ValueError("kink widths must be positive and finite")
     n_grades = int(np.ceil(np.log(2 * reach / widths.min()) / np.log(_GRADING))) + 1
-    offsets = widths[:, None] * _GRADING ** np.arange(n_grades)
-    centres = np.clip(centres, -reach, reach)
-    edges = np.concatenate([np.arange(-np.floor(reach), np.floor(reach) + 1), [-reach, reach], centres,
-                            (centres[:, None] - offsets).ravel(), (centres[:, None] + offsets).ravel()])
-    edges = np.unique(np.clip(edges, -reach, reach))
     x, wx = _legendre_rule(_PANEL_ORDER)
-    half = 0.5 * (edges[1:] - edges[:-1])
-    z = (0.5 * (edges[1:] + edges[:-1]))[:, None] + half[:, None] * x
-    w = (half[:, None] * wx) * _gaussian_density(z)
-    return z.ravel(), w.ravel()
+    return _graded_nodes(centres, widths, float(reach), n_grades, x, wx)
+
+
+@njit(cache=True)
+def _graded_nodes(centres: np.ndarray, widths: np.ndarray, reach: float, n_grades: int, x: np.ndarray,
+                  wx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The panels of :func:`graded_rule` (integer edges, the kinks, and edges graded by
+    ``_GRADING`` around each), clipped to ``[-reach, reach]``, and their Gauss-Legendre nodes."""
+    n_int = 2 * int(np.floor(reach)) + 1
+    edges = np.empty(n_int + 2 + centres.size * (2 * n_grades + 1))
+    k = 0
+    for i in range(n_int):
+        edges[k] = -np.floor(reach) + i
+        k += 1
+    edges[k], edges[k + 1] = -reach, reach
+    k += 2
+    for c in range(centres.size):
+        centre = min(max(centres[c], -reach), reach)
+        edges[k] = centre
+        k += 1
+        step = widths[c]
+        for _ in range(n_grades):
+            edges[k] = min(max(centre - step, -reach), reach)
+            edges[k + 1] = min(max(centre + step, -reach), reach)
+            k += 2
+            step *= _GRADING
+    edges = np.sort(edges)
+    n_panels = 0
+    for i in range(edges.size - 1):
+        if edges[i + 1] > edges[i]:
+            n_panels += 1
+    z = np.empty(n_panels * x.size)
+    w = np.empty(n_panels * x.size)
+    norm = 1.0 / np.sqrt(2.0 * np.pi)
+    k = 0
+    for i in range(edges.size - 1):
+        if edges[i + 1] > edges[i]:
+            half = 0.5 * (edges[i + 1] - edges[i])
+            mid = 0.5 * (edges[i + 1] + edges[i])
+            for j in range(x.size):
+                node = mid + half * x[j]
+                z[k] = node
+                w[k] = half * wx[j] * norm * np.exp(-0.5 * node * node)
+                k += 1
+    return z, w
 
 
 def _gaussian_density(z: np.ndarray) -> np.ndarray:

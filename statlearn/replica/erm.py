@@ -278,9 +278,8 @@ class _Problem:
             n = xi.size
             y = np.concatenate([np.ones(n), -np.ones(n)])
             omega, mu = np.tile(root_q * xi, 2), np.tile((m / root_q) * xi, 2)
-            v0s = np.full(2 * n, v0)
-            z0, slope = self.teacher._partition_and_slope(y, mu, v0s)  # arguments valid by construction
-            values = np.asarray(integrand(y, omega, z0, slope, np.full(2 * n, V)))
+            z0, slope = self.teacher._partition_and_slope(y, mu, v0)  # arguments valid by construction
+            values = np.asarray(integrand(y, omega, z0, slope, V))
             return values[..., :n] @ w + values[..., n:] @ w
         noise = self.teacher.delta
         z, wz = hermite_rule(_HERMITE_2D)
