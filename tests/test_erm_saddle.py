@@ -120,7 +120,9 @@ def test_agreement_with_training_at_finite_size(teacher, loss, lam, extra):
     # are below 1% here).
     model, alpha, gamma = RandomFeatures("relu"), 1.5, 1.0
     channel = get_channel(teacher, **extra)
-    sim = simulate(model, channel, loss, lam, alpha=alpha, d=200, gamma=gamma, seeds=12, n_test=4000, seed=7)
+    # KKT tolerance 1e-7: L-BFGS cannot always certify 1e-8 (platform-dependent last digits)
+    sim = simulate(model, channel, loss, lam, alpha=alpha, d=200, gamma=gamma, seeds=12, n_test=4000, seed=7,
+                   tol=1e-7)
     theory = saddle_point(model, channel, loss, lam, alpha=alpha, gamma=gamma)
     assert sim.converged.all()
     gap = abs(sim.mean("test_error") - theory.test_error)
