@@ -11,3 +11,4 @@ from reproductions import computational_gap  # noqa: E402,F401
 from reproductions import committee_plateau, online_perceptron, overparametrisation  # noqa: E402,F401
 from reproductions import double_descent_classification, double_descent_regression  # noqa: E402,F401
 from reproductions import loss_comparison, structured_data  # noqa: E402,F401
+from reproductions import wirg_gaussian  # noqa: E402,F401

@@ -27,6 +27,10 @@ TINY = {
                                       "n_test": 500},
     "structured-data": {"sizes": [40, 60], "seeds": 3, "theory_points": 5, "points": [0.5, 2.0], "n_test": 500},
     "loss-comparison": {"sizes": [40, 60], "seeds": 3, "theory_points": 5, "points": [0.5, 2.0], "n_test": 500},
+    "wirg-gaussian": {"coupling_sizes": [16], "n_train": 20, "radius": 1, "coarse_side": 4, "n_generated": 20,
+                      "wirg_sizes": [8], "direct_sizes": [8], "iteration_fields": 4, "iteration_seeds": 2, "tol": 0.3,
+                      "max_steps": 30, "timing_sizes": [16, 32], "timing_batch": 2, "condition_sizes": [8, 16],
+                      "seed": 0},
 }
 
 

@@ -6,7 +6,8 @@ training data (Gaussian fields of a given spectrum, lattice phi^4); :mod:`wirg.g
 Gaussian case exactly (per-scale conditionals, couplings, free energies, condition numbers);
 :mod:`wirg.ansatz` is the per-scale conditional energy (quadratic couplings plus a pluggable
 potential) and :mod:`wirg.fit` estimates it from data: the exact maximum-likelihood solve of the
-quadratic case, and moment matching with MALA on the details only (and the direct baseline).
+quadratic case, and moment matching with MALA on the details only (and the direct baseline);
+:mod:`wirg.generate` samples coarse to fine from a fitted model.
 """
 
 from wirg.ansatz import LocalAnsatz, PolynomialPotential, Potential, QuadraticAnsatz
@@ -40,7 +41,8 @@ from wirg.fit import (
     local_fisher,
     sample_conditional,
 )
-from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, stencil_shifts
+from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
+from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.wavelets import (
     WAVELETS,
     MultiScale,
@@ -83,6 +85,11 @@ __all__ = [
     "Scale",
     "polyphase_matrix",
     "stencil_shifts",
+    "sample_details",
+    "GaussianMarginal",
+    "MALASettings",
+    "ScaleModel",
+    "generate",
     "LocalAnsatz",
     "PolynomialPotential",
     "Potential",

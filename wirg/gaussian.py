@@ -59,7 +59,7 @@ from numpy.typing import ArrayLike
 
 from wirg.wavelets import _check_gamma, _check_levels, _check_wavelet, filters, synthesis_step
 
-__all__ = ["Scale", "ConditionNumbers", "GaussianWIRG", "polyphase_matrix", "stencil_shifts"]
+__all__ = ["Scale", "ConditionNumbers", "GaussianWIRG", "polyphase_matrix", "sample_details", "stencil_shifts"]
 
 
 def _response(taps: np.ndarray, omega: np.ndarray) -> np.ndarray:
@@ -266,12 +266,7 @@ class GaussianWIRG:
         noise = np.fft.fft2(rng.standard_normal((n_samples,) + K.shape))
         phi = np.fft.ifft2(noise / np.sqrt(K)).real
         for scale in reversed(self.scales):
-            chol = np.linalg.cholesky(scale.covariance)  # (L, L, 3, 3)
-            white = np.fft.fft2(rng.standard_normal((n_samples, 3, scale.L, scale.L)))
-            phi_hat = np.fft.fft2(phi)
-            mean = scale.mean_operator[None] * phi_hat[..., None]  # (n, L, L, 3)
-            fluct = np.einsum("yxab,nbyx->nyxa", chol, white)
-            details = np.fft.ifft2(np.moveaxis(mean + fluct, -1, 1)).real
+            details = sample_details(scale.covariance, scale.mean_operator, phi, rng)
             phi = synthesis_step(phi, details, self.wavelet, scale.gamma)
         return phi
 
@@ -293,6 +288,20 @@ class GaussianWIRG:
     @cached_property
     def free_energy_constants(self) -> tuple[float, ...]:
         return tuple(s.free_energy_constant for s in self.scales)
+
+
+def sample_details(covariance: np.ndarray, mean_operator: np.ndarray, phi: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Details psibar (n, 3, L, L) drawn from the Gaussian conditional given coarse fields phi (n, L, L):
+    in Fourier, mean ``mean_operator`` (L, L, 3) times phi_hat plus a Cholesky factor of
+    ``covariance`` (L, L, 3, 3, Hermitian, with C(-xi) = conj C(xi) so the fields are real) times the
+    FFT of real white noise."""
+    n, L = phi.shape[0], phi.shape[-1]
+    chol = np.linalg.cholesky(0.5 * (covariance + np.conj(np.swapaxes(covariance, -1, -2))))
+    white = np.fft.fft2(rng.standard_normal((n, 3, L, L)))
+    mean = mean_operator[None] * np.fft.fft2(phi)[..., None]  # (n, L, L, 3)
+    fluct = np.einsum("yxab,nbyx->nyxa", chol, white)
+    return np.fft.ifft2(np.moveaxis(mean + fluct, -1, 1)).real
 
 
 def _solve_scale(K_fine: np.ndarray, j: int, wavelet: str, gamma: float) -> Scale:

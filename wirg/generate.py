@@ -1,0 +1,207 @@
+r"""Coarse-to-fine generation from a fitted per-scale model of the wavelet conditional RG.
+
+**Generation** (Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), section III.C;
+PHYSICS.md section 5). With the factorisation
+:math:`p(\varphi_0) = p(\varphi_J)\prod_{j=1}^J \bar p_j(\bar\psi_j|\varphi_j)`, a field is drawn by
+sampling the coarsest field :math:`\varphi_J` from its marginal, then for :math:`j = J, \dots, 1`
+
+.. math::
+
+    \bar\psi_j \sim \bar p_{\theta_j}(\cdot|\varphi_j) \propto e^{-\bar E_j(\bar\psi|\varphi_j)},
+    \qquad \varphi_{j-1} = \gamma_j\big(G^\top\varphi_j + \bar G^\top\bar\psi_j\big)
+
+(:func:`wirg.wavelets.synthesis_step`), each :math:`\bar E_j` a fitted
+:class:`wirg.ansatz.QuadraticAnsatz` with its parameters :math:`\theta_j`.
+
+**Quadratic ansatz without potential**: the conditional is Gaussian and diagonal in the coarse
+frequency :math:`\xi`, with the Fourier kernels :math:`\hat{\bar K}(\xi)` (3 x 3, Hermitian) and
+:math:`\hat{\bar K}'(\xi)` of :meth:`~wirg.ansatz.QuadraticAnsatz.fourier_kernels`:
+
+.. math::
+
+    \hat{\bar\psi}(\xi) = -\hat{\bar K}(\xi)^{-1}\hat{\bar K}'(\xi)\,\hat\varphi_j(\xi)
+    + C(\xi)\,\hat w(\xi),\qquad C C^* = \hat{\bar K}(\xi)^{-1},
+
+with :math:`w` white noise on the :math:`L_j\times L_j` lattice (three channels), so the sample is
+exact, :math:`O(L_j^2\log L_j)` per scale (the same formula as the exact solver
+:meth:`wirg.gaussian.GaussianWIRG.sample`, there with the exact :math:`Q_{hh}, Q_{hl}`). The
+fitted :math:`\hat{\bar K}(\xi)` must be positive definite at every :math:`\xi`.
+
+**With a potential** the conditional is sampled by MALA on the details only
+(:func:`wirg.fit.sample_conditional`), started from the Gaussian conditional of the quadratic
+part when that is positive definite (else from zero details), with :attr:`MALASettings.burn_in`
+steps; the last state is kept.
+
+**Coarsest marginal**: :class:`GaussianMarginal`, a stationary Gaussian on the
+:math:`L_J\times L_J` lattice whose spectrum is fitted from data coarse fields by the symmetrised
+periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\hat\varphi_J(-\xi)|^2}/L_J^2`
+(its maximum-likelihood estimate), or given coarse fields.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from wirg.ansatz import QuadraticAnsatz, _real_array
+from wirg.fields import gaussian_field
+from wirg.fit import sample_conditional
+from wirg.gaussian import sample_details
+from wirg.wavelets import _check_gamma, _check_wavelet, synthesis_step
+
+__all__ = ["GaussianMarginal", "MALASettings", "ScaleModel", "generate"]
+
+
+@dataclass(frozen=True, eq=False)
+class ScaleModel:
+    """The fitted conditional energy :math:`\\bar E_j = \\theta\\cdot\\Phi` at one scale.
+
+    Attributes
+    ----------
+    ansatz : QuadraticAnsatz
+    theta : ndarray, shape (ansatz.n_params,)
+    """
+
+    ansatz: QuadraticAnsatz
+    theta: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ansatz, QuadraticAnsatz):
+            raise TypeError(f"ansatz must be a QuadraticAnsatz, got {type(self.ansatz).__name__}")
+        object.__setattr__(self, "theta", self.ansatz.check_theta(self.theta).copy())
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianMarginal:
+    r"""Stationary Gaussian law of the coarsest field, spectrum :math:`S(\xi)` on the FFT grid
+    (numpy order), :math:`\mathbb E\varphi_x\varphi_y = L_J^{-2}\sum_\xi S(\xi)e^{i\xi(x-y)}`."""
+
+    spectrum: np.ndarray
+
+    def __post_init__(self) -> None:
+        S = _real_array("spectrum", self.spectrum)
+        if S.ndim != 2 or S.shape[0] != S.shape[1]:
+            raise ValueError(f"spectrum must be an L_J x L_J array, got shape {S.shape}")
+        object.__setattr__(self, "spectrum", S.copy())
+
+    @property
+    def L(self) -> int:
+        return self.spectrum.shape[0]
+
+    @classmethod
+    def fit(cls, fields: ArrayLike) -> "GaussianMarginal":
+        """Maximum-likelihood stationary Gaussian of data coarse fields (S, L_J, L_J): the
+        symmetrised mean periodogram (module docstring)."""
+        x = _real_array("fields", fields)
+        if x.ndim != 3 or x.shape[1] != x.shape[2]:
+            raise ValueError(f"fields must have shape (S, L_J, L_J), got {x.shape}")
+        power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0) / x.shape[-1] ** 2
+        return cls(0.5 * (power + np.roll(power[::-1, ::-1], 1, axis=(0, 1))))
+
+    def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        """Exact samples (n_samples, L_J, L_J) (:func:`wirg.fields.gaussian_field`)."""
+        return gaussian_field(self.spectrum, self.L, n_samples, seed=rng)
+
+
+@dataclass(frozen=True)
+class MALASettings:
+    """MCMC settings of the scales with a potential: ``burn_in`` MALA steps (step adapted towards
+    acceptance 0.574 during them) before the kept state."""
+
+    burn_in: int = 500
+
+    def __post_init__(self) -> None:
+        if isinstance(self.burn_in, bool) or not isinstance(self.burn_in, numbers.Integral) or self.burn_in < 1:
+            raise ValueError(f"burn_in must be an integer >= 1, got {self.burn_in!r}")
+
+
+def generate(scales: Sequence[ScaleModel], coarse: GaussianMarginal | ArrayLike, n_samples: int, *,
+             seed: int | np.random.Generator, wavelet: str = "db4", gamma: float | Sequence[float] = 1.0,
+             mcmc: MALASettings | None = None) -> np.ndarray:
+    r"""Sample fields coarse to fine from a fitted per-scale model (module docstring).
+
+    Parameters
+    ----------
+    scales : sequence of ScaleModel
+        The fitted conditionals :math:`\bar E_1, \dots, \bar E_J`, finest first (the order of
+        :attr:`wirg.gaussian.GaussianWIRG.scales` and :attr:`wirg.wavelets.MultiScale.details`);
+        scale j acts on the :math:`L_J 2^{J-j}` lattice.
+    coarse : GaussianMarginal or array_like of shape (n_samples, L_J, L_J)
+        The law of :math:`\varphi_J`, or the coarse fields themselves (generation conditioned on them).
+    n_samples : int
+        Number of fields.
+    seed : int or numpy.random.Generator
+        For the coarse fields, the Gaussian noise and the MALA seeds.
+    wavelet : {"haar", "db4"}
+    gamma : float or sequence of J floats
+        :math:`\gamma_1, \dots, \gamma_J` of the synthesis; an ansatz with a potential must use the
+        same wavelet and :math:`\gamma_j`.
+    mcmc : MALASettings, optional
+        For scales with a potential (default ``MALASettings()``).
+
+    Returns
+    -------
+    ndarray, shape (n_samples, L, L), :math:`L = 2^J L_J`
+
+    Raises
+    ------
+    ValueError
+        For inconsistent inputs, or a fitted Gaussian conditional that is not positive definite
+        (naming the scale).
+    """
+    if isinstance(scales, ScaleModel) or not isinstance(scales, Sequence) or not scales:
+        raise TypeError("scales must be a non-empty sequence of ScaleModel, finest first")
+    for j, model in enumerate(scales, start=1):
+        if not isinstance(model, ScaleModel):
+            raise TypeError(f"scales[{j - 1}] must be a ScaleModel, got {type(model).__name__}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    wavelet = _check_wavelet(wavelet)
+    gammas = _check_gamma(gamma, len(scales))
+    mcmc = MALASettings() if mcmc is None else mcmc
+    if not isinstance(mcmc, MALASettings):
+        raise TypeError(f"mcmc must be MALASettings or None, got {type(mcmc).__name__}")
+    for j, (model, gam) in enumerate(zip(scales, gammas), start=1):
+        if model.ansatz.potential is not None and (model.ansatz.wavelet != wavelet or model.ansatz.gamma != gam):
+            raise ValueError(f"scale {j}: the ansatz reconstructs with ({model.ansatz.wavelet!r}, gamma = "
+                             f"{model.ansatz.gamma}) but generation uses ({wavelet!r}, gamma = {gam})")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if isinstance(coarse, GaussianMarginal):
+        phi = coarse.sample(int(n_samples), rng)
+    else:
+        phi = _real_array("coarse", coarse)
+        if phi.ndim != 3 or phi.shape[0] != n_samples or phi.shape[1] != phi.shape[2]:
+            raise ValueError(f"coarse fields must have shape ({n_samples}, L_J, L_J), got {phi.shape}")
+    for j in range(len(scales), 0, -1):
+        model = scales[j - 1]
+        details = _gaussian_details(model, phi, rng, j)
+        if model.ansatz.potential is not None:
+            details = sample_conditional(model.ansatz, model.theta, phi, n_samples=1,
+                                         seed=int(rng.integers(2**63)), burn_in=mcmc.burn_in,
+                                         init=details).samples[-1]
+        phi = synthesis_step(phi, details, wavelet, gammas[j - 1])
+    return phi
+
+
+def _gaussian_details(model: ScaleModel, phi: np.ndarray, rng: np.random.Generator, j: int) -> np.ndarray:
+    """Exact sample of the Gaussian conditional of the quadratic part (module docstring), shape
+    (n, 3, L_j, L_j); with a potential, zeros if that part is not positive definite."""
+    n, L_j = phi.shape[0], phi.shape[-1]
+    quadratic = model.theta.copy()
+    quadratic[model.ansatz.n_dd + model.ansatz.n_dc:] = 0.0
+    try:
+        Khat, Kphat = model.ansatz.fourier_kernels(quadratic, L_j)
+    except ValueError as err:
+        raise ValueError(f"scale {j} (L_j = {L_j}): {err}") from None
+    eig = np.linalg.eigvalsh(Khat)
+    if eig.min() <= 1e-12 * max(1.0, eig.max()):
+        if model.ansatz.potential is not None:
+            return np.zeros((n, 3, L_j, L_j))
+        raise ValueError(f"scale {j}: the fitted conditional precision is not positive definite "
+                         f"(smallest eigenvalue {eig.min():.3g} over the frequencies)")
+    covariance = np.linalg.inv(Khat)
+    return sample_details(covariance, -np.einsum("...ab,...b->...a", covariance, Kphat), phi, rng)
