@@ -125,6 +125,15 @@ class Scale:
     free_energy_kernel: np.ndarray
     free_energy_constant: float
 
+    def free_energy(self, phi: ArrayLike) -> np.ndarray:
+        """Fbar_j(phi_j) = -ln int exp(-Ebar_j) dpsibar_j for coarse fields phi (..., L_j, L_j):
+        (1/2N) sum_xi free_energy_kernel(xi) |phi_hat(xi)|^2 + free_energy_constant."""
+        phi = np.asarray(phi, dtype=float)
+        if phi.shape[-2:] != (self.L, self.L):
+            raise ValueError(f"phi must end in ({self.L}, {self.L}) at scale {self.j}, got shape {phi.shape}")
+        power = np.abs(np.fft.fft2(phi)) ** 2
+        return 0.5 * np.sum(self.free_energy_kernel * power, axis=(-2, -1)) / self.L**2 + self.free_energy_constant
+
     def kernels(self) -> tuple[np.ndarray, np.ndarray]:
         """Real-space coupling kernels: Kbar_j (3, 3, L_j, L_j) and Kbar'_j (3, L_j, L_j); the value at
         index Delta = (dy, dx) couples psibar_c at site k + Delta with psibar_c' (resp. phi_j) at site k,

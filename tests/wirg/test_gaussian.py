@@ -77,8 +77,12 @@ def test_marginal_conditional_and_free_energy_against_dense_matrices(wavelet):
         assert np.allclose(Qlh[:, c * n:(c + 1) * n].T, hl[c][shift], atol=1e-10)
         for cp in range(3):
             assert np.allclose(Qhh[c * n:(c + 1) * n, cp * n:(cp + 1) * n], hh[c, cp][shift], atol=1e-10)
-    # free-energy constant = 1/2 ln det(Q_hh / 2 pi)
-    assert scale.free_energy_constant == pytest.approx(0.5 * np.linalg.slogdet(Qhh / (2 * np.pi))[1], rel=1e-10)
+    # free energy: -ln int exp(-Ebar) dpsibar = -1/2 phi Q_lh Q_hh^-1 Q_hl phi + 1/2 ln det(Q_hh / 2 pi)
+    phi = np.random.default_rng(4).standard_normal((3, L // 2, L // 2))
+    flat = phi.reshape(3, -1)
+    exact = (-0.5 * np.einsum("ni,ij,nj->n", flat, Qlh @ np.linalg.solve(Qhh, Qlh.T), flat)
+             + 0.5 * np.linalg.slogdet(Qhh / (2 * np.pi))[1])
+    assert np.allclose(scale.free_energy(phi), exact, rtol=1e-10, atol=1e-10)
 
 
 def test_generated_fields_have_the_exact_spectrum():
