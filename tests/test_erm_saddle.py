@@ -164,3 +164,25 @@ def test_random_features_ridge_closed_form(activation, alpha, gamma, lam, noise)
     assert point.converged
     assert point.test_error == pytest.approx(random_features_ridge(alpha, gamma, lam, activation, noise=noise).risk,
                                              rel=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["square", "logistic", "hinge"])
+@pytest.mark.parametrize("teacher, params", [("sign", {}), ("noisy-sign", {"delta": 0.1}), ("probit", {"delta": 0.3})])
+def test_compiled_channel_average_equals_the_generic_one(loss, teacher, params):
+    # the fused loop for threshold teachers against the vectorised path through Channel and Loss
+    from statlearn.models.losses import get_loss
+    from statlearn.replica import erm
+
+    problem = erm._Problem(ISO, get_channel(teacher, **params), get_loss(loss), 2.0, None)
+    fused = problem._fused
+    assert fused is not None
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        q = 10 ** rng.uniform(-2, 5)
+        m = rng.uniform(0.05, 0.999) * np.sqrt(q * problem.rho)
+        V = 10 ** rng.uniform(-2, 3)
+        problem._fused = fused
+        compiled = np.array(problem.conjugates(m, q, V))
+        problem._fused = None
+        generic = np.array(problem.conjugates(m, q, V))
+        assert np.allclose(compiled, generic, rtol=1e-12, atol=1e-300)

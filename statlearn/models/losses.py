@@ -62,7 +62,7 @@ from statlearn.models.naming import lookup
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.validation import as_real_array
 
-__all__ = ["Loss", "Square", "Logistic", "Hinge", "LOSSES", "get_loss"]
+__all__ = ["Loss", "Square", "Logistic", "Hinge", "LOSSES", "get_loss", "logistic_root"]
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -220,34 +220,37 @@ def _expit(x: float) -> float:
 
 
 @njit(cache=True)
+def logistic_root(a: float, v: float, max_iterations: int) -> tuple[float, bool]:
+    """The root u* of g(u) = u - a - v sigma(-u) (a = y omega; y prox = u*) and whether it converged
+    (:class:`Logistic`'s method, one point; compiled, callable from other numba kernels)."""
+    if v == 0.0:
+        return a, True
+    eps = 2.220446049250313e-16
+    # g increases; it is concave for u > 0 and convex for u < 0, so Newton converges monotonically
+    # from 0 (or the bracket end nearer 0) on the root's side
+    u = max(0.0, a) if a + 0.5 * v > 0.0 else min(0.0, a + v)
+    previous = math.inf
+    for _ in range(max_iterations):
+        s = _expit(-u)
+        step = (u - a - v * s) / (1.0 + v * s * _expit(u))
+        # monotone convergence: a step that does not shrink is rounding noise in g
+        if abs(step) <= 4.0 * eps * (1.0 + abs(u) + abs(a)) or abs(step) >= previous:
+            if abs(step) < previous:
+                u -= step
+            return u, True
+        u -= step
+        previous = abs(step)
+    return u, False
+
+
+@njit(cache=True)
 def _logistic_roots(u0: np.ndarray, V: np.ndarray, t: np.ndarray, u_star: np.ndarray, curvature: np.ndarray,
                     max_iterations: int) -> int:
     """Fill ``t``, ``u_star`` = y prox and ``curvature`` = sigma(u*) sigma(-u*) for :class:`Logistic`'s
     stationarity condition; return the number of points not converged (class docstring)."""
-    eps = 2.220446049250313e-16
     failures = 0
     for i in range(u0.size):
-        a, v = u0[i], V[i]
-        # g(u) = u - a - v sigma(-u) increases; it is concave for u > 0 and convex for u < 0, so
-        # Newton converges monotonically from 0 (or the bracket end nearer 0) on the root's side
-        if a + 0.5 * v > 0.0:  # g(0) < 0: the root is positive
-            u = max(0.0, a)
-        else:
-            u = min(0.0, a + v)
-        converged = v == 0.0
-        if converged:
-            u = a
-        previous = math.inf
-        for _ in range(max_iterations):
-            if converged:
-                break
-            s = _expit(-u)
-            step = (u - a - v * s) / (1.0 + v * s * _expit(u))
-            # monotone convergence: a step that does not shrink is rounding noise in g
-            converged = abs(step) <= 4.0 * eps * (1.0 + abs(u) + abs(a)) or abs(step) >= previous
-            if abs(step) < previous:
-                u -= step
-            previous = abs(step)
+        u, converged = logistic_root(u0[i], V[i], max_iterations)
         t[i] = _expit(-u)
         u_star[i] = u
         curvature[i] = _expit(u) * t[i]

@@ -44,8 +44,10 @@ noise :math:`\Delta` for the error on a noisy label); classification
 **Numerics.** The channel averages are quadratures over :math:`\xi = \omega/\sqrt q` (labels
 :math:`\pm1`: a graded Gauss-Legendre rule with panel edges at the teacher's crossover
 :math:`\xi = 0`, of width :math:`\sqrt{V_0 q}/|m|`, and at the loss's kinks; continuous labels: a
-tensor Gauss-Hermite rule in :math:`(\omega, y)`); the prior side is a sum over the spectrum's
-nodes. The fixed point is found by damped Anderson-accelerated iteration of
+tensor Gauss-Hermite rule in :math:`(\omega, y)`); for a threshold teacher and a built-in loss the
+whole label average is one compiled loop (:func:`_threshold_averages`), otherwise vectorised calls
+of :meth:`Channel._partition_and_slope` and :meth:`Loss.output`. The prior side is a sum over the
+spectrum's nodes. The fixed point is found by damped Anderson-accelerated iteration of
 :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (scale-free, so the residual stays relative when
 :math:`q, V\sim 1/\lambda` near interpolation),
 continued along the curve; a point that fails is solved again by continuation in :math:`\lambda`
@@ -93,12 +95,13 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq, minimize_scalar
 
-from statlearn.models.channels import Channel, GaussianChannel, get_channel
+from statlearn.models.channels import Channel, GaussianChannel, NoisySignChannel, ProbitChannel, SignChannel, get_channel
 from statlearn.models.covariates import CovariateModel, Spectrum
-from statlearn.models.losses import Loss, Square, get_loss
+from statlearn.models.losses import Hinge, Logistic, Loss, Square, _expit as _sigmoid, get_loss, logistic_root
 from statlearn.numerics.fixedpoint import ConvergenceWarning, fixed_point
 from statlearn.numerics.gaussian import graded_rule, hermite_rule
 from statlearn.numerics.validation import as_real_array
@@ -247,6 +250,51 @@ class LearningCurve:
             writer.writerows(rows)
 
 
+_FUSED_LOSSES = {Square: 0, Logistic: 1, Hinge: 2}
+"""Losses whose f_out the compiled channel average evaluates itself (:func:`_threshold_averages`)."""
+
+
+@njit(cache=True)
+def _threshold_averages(xi: np.ndarray, w: np.ndarray, m: float, q: float, V: float, v_eff: float, flip: float,
+                        loss: int) -> tuple[float, float, float, int]:
+    """(E f_out^2, E d_omega f_out, E g0 f_out) for a threshold teacher (labels sign(nu + noise),
+    flipped with probability ``flip``; ``v_eff`` = rho - m^2/q + noise) and the loss ``loss`` (0 square,
+    1 logistic, 2 hinge), summed over the rule (xi, w) and both labels in one loop: the same
+    quantities as the generic path of :meth:`_Problem.conjugates`, without its array temporaries;
+    the last value counts logistic proxes that did not converge."""
+    root_q, slope_xi = math.sqrt(q), m / math.sqrt(q)
+    root_v = math.sqrt(v_eff)
+    kept = 1.0 - 2.0 * flip
+    norm = 1.0 / math.sqrt(2.0 * math.pi * v_eff)
+    f2 = df_sum = g0f = 0.0
+    failures = 0
+    for i in range(xi.size):
+        omega, mu = root_q * xi[i], slope_xi * xi[i]
+        for y in (1.0, -1.0):
+            x = -y * mu / root_v
+            z0 = flip + kept * 0.5 * math.erfc(x / math.sqrt(2.0))
+            slope = kept * y * math.exp(-0.5 * x * x) * norm
+            if loss == 0:
+                f = (y - omega) / (1.0 + V)
+                df = -1.0 / (1.0 + V)
+            elif loss == 1:
+                u, converged = logistic_root(y * omega, V, 200)
+                failures += not converged
+                t = _sigmoid(-u)
+                c = _sigmoid(u) * t
+                f = y * t
+                df = -c / (1.0 + V * c)
+            else:
+                u0 = y * omega
+                d = min(max(1.0 - u0, 0.0), V)
+                f = y * d / V
+                df = -1.0 / V if 1.0 - V <= u0 <= 1.0 else 0.0
+            f2 += w[i] * z0 * f * f
+            df_sum += w[i] * z0 * df
+            g0f += w[i] * slope * f
+    return f2, df_sum, g0f, failures
+
+
 class _Problem:
     """One (model, teacher, loss) at fixed (alpha, gamma): the two sides of the saddle point."""
 
@@ -256,6 +304,8 @@ class _Problem:
         self.teacher, self.loss = teacher, loss
         self.rho = self.spectrum.rho
         sp = self.spectrum
+        threshold = type(teacher) in (SignChannel, NoisySignChannel, ProbitChannel)
+        self._fused = (teacher._flip, teacher._noise) if threshold and type(loss) in _FUSED_LOSSES else None
         self._pos = sp.omega > 0
         self._omega, self._weight, self._tau = sp.omega[self._pos], sp.weight[self._pos], sp.teacher[self._pos]
 
@@ -269,11 +319,7 @@ class _Problem:
         v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
         if self.teacher.discrete_labels:
             root_q = math.sqrt(q)
-            kinks = {0.0: min(1.0, math.sqrt(v0 * q) / max(abs(m), 1e-300))}
-            for k, width in self.loss.output_kinks(V):
-                for where in (k / root_q, -k / root_q):  # y = +1 and y = -1
-                    kinks[where] = min(kinks.get(where, np.inf), width / root_q if width > 0 else _KINK_WIDTH)
-            xi, w = graded_rule(list(kinks.items()), reach=_REACH)
+            xi, w = self._label_rule(m, q, V, v0)
             # both labels in one call of every elementwise function: y = +1 on the first half
             n = xi.size
             y = np.concatenate([np.ones(n), -np.ones(n)])
@@ -291,8 +337,29 @@ class _Problem:
         values = np.asarray([np.broadcast_to(a, y.shape) for a in integrand(y, omega, 1.0, g0, V)])
         return np.einsum("kij,i,j->k", values, wz, wz)
 
+    def _label_rule(self, m: float, q: float, V: float, v0: float) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes and weights in xi for labels +-1: panel edges at the teacher's crossover xi = 0
+        and at the loss's kinks and corners for either label (module docstring)."""
+        root_q = math.sqrt(q)
+        kinks = {0.0: min(1.0, math.sqrt(v0 * q) / max(abs(m), 1e-300))}
+        for k, width in self.loss.output_kinks(V):
+            for where in (k / root_q, -k / root_q):  # y = +1 and y = -1
+                kinks[where] = min(kinks.get(where, np.inf), width / root_q if width > 0 else _KINK_WIDTH)
+        return graded_rule(list(kinks.items()), reach=_REACH)
+
     def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float]:
         """(mhat, qhat, Vhat) of the channel side."""
+        if self._fused is not None:  # threshold teacher and a built-in loss: one compiled loop
+            q = max(q, 1e-300)
+            v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
+            xi, w = self._label_rule(m, q, V, v0)
+            flip, noise = self._fused
+            f2, df, g0f, failures = _threshold_averages(xi, w, m, q, V, v0 + noise, flip,
+                                                        _FUSED_LOSSES[type(self.loss)])
+            if failures:
+                warnings.warn(f"logistic proximal operator: {failures} points not converged", ConvergenceWarning,
+                              stacklevel=2)
+            return self.ratio * g0f, self.ratio * f2, -self.ratio * df
 
         def integrand(y, omega, z0, slope, V):
             f, df = self.loss._output(y, omega, V)  # arrays of one shape, labels valid by construction
