@@ -50,7 +50,6 @@ how the couplings are parametrised; both use the raw couplings above.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import product
 from typing import Sequence
 
@@ -293,10 +292,6 @@ class GaussianWIRG:
             conditional.append(float(eig.max() / eig.min()))
         fisher = tuple(_fisher_conditional(s, radius) if s.L > 2 * radius + 1 else np.nan for s in self.scales)
         return ConditionNumbers(full, tuple(conditional), _fisher_direct(K0, radius), fisher, radius)
-
-    @cached_property
-    def free_energy_constants(self) -> tuple[float, ...]:
-        return tuple(s.free_energy_constant for s in self.scales)
 
 
 def sample_details(covariance: np.ndarray, mean_operator: np.ndarray, phi: np.ndarray,

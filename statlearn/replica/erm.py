@@ -311,12 +311,17 @@ class _Problem:
 
     # -- channel side -------------------------------------------------------------------------
 
+    def _conditional_variance(self, m: float, q: float) -> tuple[float, float]:
+        """q kept positive, and the teacher field's variance given omega, V0 = rho - m^2/q (kept
+        positive: a vanishing V0 is a step in xi that the kink rule resolves at width ~1e-7)."""
+        q = max(q, 1e-300)
+        return q, max(self.rho - m * m / q, 1e-14 * self.rho)
+
     def _average(self, m: float, q: float, V: float, integrand: Callable) -> np.ndarray:
         r""":math:`\mathbb E` over :math:`(\omega, y)` (module docstring) as an array of averages:
         ``integrand(y, omega, z0, slope, V)`` returns a stack of arrays already weighted by the
         teacher, using :math:`Z_0` (``z0``) and :math:`\partial_\mu Z_0 = Z_0 g_0` (``slope``)."""
-        q = max(q, 1e-300)
-        v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
+        q, v0 = self._conditional_variance(m, q)
         if self.teacher.discrete_labels:
             root_q = math.sqrt(q)
             xi, w = self._label_rule(m, q, V, v0)
@@ -350,8 +355,7 @@ class _Problem:
     def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float]:
         """(mhat, qhat, Vhat) of the channel side."""
         if self._fused is not None:  # threshold teacher and a built-in loss: one compiled loop
-            q = max(q, 1e-300)
-            v0 = max(self.rho - m * m / q, 1e-14 * self.rho)
+            q, v0 = self._conditional_variance(m, q)
             xi, w = self._label_rule(m, q, V, v0)
             flip, noise = self._fused
             f2, df, g0f, failures = _threshold_averages(xi, w, m, q, V, v0 + noise, flip,
