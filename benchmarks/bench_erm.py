@@ -143,11 +143,11 @@ class QuadReference:
             m, q, V = self.prior.overlaps(lam, *self.conjugates(*self.unpack(x)))
             return self.state(m, q, V)
 
-        result = fixed_point(step, start, mixing=0.5, anderson=5, tol=TOL, max_iter=MAX_ITER, project=self.project,
-                             warn=False)
+        result = fixed_point(
+            step, start, mixing=0.5, anderson=5, tol=TOL, max_iter=MAX_ITER, project=self.project, warn=False
+        )
         if not result.converged:
-            result = fixed_point(step, start, mixing=0.3, tol=TOL, max_iter=MAX_ITER, project=self.project,
-                                 warn=False)
+            result = fixed_point(step, start, mixing=0.3, tol=TOL, max_iter=MAX_ITER, project=self.project, warn=False)
         return result, self.conjugates(*self.unpack(result.x))
 
     def point(self, lam: float, start: tuple[float, float, float]) -> dict:
@@ -165,8 +165,9 @@ class QuadReference:
                     x = result.x
         m, q, V = self.unpack(result.x)
         error = float(np.arccos(np.clip(m / math.sqrt(self.rho * q), -1.0, 1.0)) / np.pi)
-        return dict(m=m, q=q, V=V, test_error=error, converged=result.converged,
-                    iterations=iterations, residual=result.residual)
+        return dict(
+            m=m, q=q, V=V, test_error=error, converged=result.converged, iterations=iterations, residual=result.residual
+        )
 
 
 def reference_curve(model, teacher, loss, gammas: np.ndarray) -> tuple[list[dict], int]:
@@ -206,29 +207,37 @@ def main(argv: list[str] | None = None) -> None:
     ridge_total, ridge = seconds(lambda: learning_curve(model, "gaussian", "square", LAM, **ridge_args))
 
     n = len(gammas)
-    print(f"ERM learning curve: logistic loss, sign teacher, ReLU random features, lam = {LAM:g}, "
-          f"alpha = {ALPHA:g}, gamma = geomspace(0.1, 10, {n}); both solvers with the same continuation")
+    print(
+        f"ERM learning curve: logistic loss, sign teacher, ReLU random features, lam = {LAM:g}, "
+        f"alpha = {ALPHA:g}, gamma = geomspace(0.1, 10, {n}); both solvers with the same continuation"
+    )
     print(f"reference: scipy quad (epsabs {EPSABS:g}, epsrel {EPSREL:g}), {evaluations} integrand evaluations")
     print(f"  {'i':>3} {'gamma':>7} {'it f/r':>7} {'test_error':>11} {'|d err|':>8} {'|d m|':>8} {'|d q|':>8}")
     d = np.array([[abs(getattr(curve, k)[i] - ref[i][k]) for k in ("test_error", "m", "q")] for i in range(n)])
     for i in range(0, n, max(1, n // 10)):
-        print(f"  {i:>3} {gammas[i]:7.3f} {curve.iterations[i]:>3}/{ref[i]['iterations']:<3} "
-              f"{ref[i]['test_error']:11.8f} {d[i, 0]:8.1e} {d[i, 1]:8.1e} {d[i, 2]:8.1e}")
+        print(
+            f"  {i:>3} {gammas[i]:7.3f} {curve.iterations[i]:>3}/{ref[i]['iterations']:<3} "
+            f"{ref[i]['test_error']:11.8f} {d[i, 0]:8.1e} {d[i, 1]:8.1e} {d[i, 2]:8.1e}"
+        )
     fast_iterations = int(curve.iterations.sum())
     ref_iterations = sum(r["iterations"] for r in ref)
     converged = bool(np.all(curve.converged)) and all(r["converged"] for r in ref)
     summary = [
-        (f"fast curve (best of {args.rounds})",
-         f"{fast_total:10.3f} s  ({1e3 * fast_total / n:.1f} ms/point, {fast_iterations} iterations)"),
+        (
+            f"fast curve (best of {args.rounds})",
+            f"{fast_total:10.3f} s  ({1e3 * fast_total / n:.1f} ms/point, {fast_iterations} iterations)",
+        ),
         ("reference curve", f"{ref_total:10.3f} s  ({1e3 * ref_total / n:.0f} ms/point, {ref_iterations} iterations)"),
         ("ratio reference / fast", f"{ref_total / fast_total:10.1f}   (target >= 20)"),
         ("ratio per iteration", f"{(ref_total / ref_iterations) / (fast_total / fast_iterations):10.1f}"),
         ("max |test_error fast - reference|", f"{d[:, 0].max():10.1e}"),
         ("max |m fast - ref|, |q fast - ref|", f"{d[:, 1].max():10.1e}, {d[:, 2].max():.1e}"),
         ("all converged", f"{converged!s:>10}"),
-        ("ridge curve (square, gaussian Delta=0.1, alpha=1)",
-         f"{ridge_total:10.3f} s  ({1e3 * ridge_total / n:.1f} ms/point, {int(ridge.iterations.sum())} iterations, "
-         f"converged {bool(np.all(ridge.converged))})"),
+        (
+            "ridge curve (square, gaussian Delta=0.1, alpha=1)",
+            f"{ridge_total:10.3f} s  ({1e3 * ridge_total / n:.1f} ms/point, {int(ridge.iterations.sum())} iterations, "
+            f"converged {bool(np.all(ridge.converged))})",
+        ),
     ]
     for label, value in summary:
         print(f"  {label:<42}: {value}")

@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"GAMP iteration, {args.prior} prior, {args.channel} channel, N = {N}, M = {M} (alpha = {args.alpha})")
     print(f"  F @ a + F.T @ g (BLAS baseline)           : {t['bare']:8.2f} ms")
-    print(f"  GAMP iteration, variance='scalar'         : {t['scalar']:8.2f} ms   ratio {ratio['scalar']:5.2f}  (target <= 1.5)")
+    print(
+        f"  GAMP iteration, variance='scalar'         : {t['scalar']:8.2f} ms   ratio {ratio['scalar']:5.2f}  (target <= 1.5)"
+    )
     print(f"  GAMP iteration, variance='vector' (numba) : {t['vector']:8.2f} ms   ratio {ratio['vector']:5.2f}")
     print(f"  reference: vector products by BLAS on F**2: {t['blas4']:8.2f} ms   ratio {ratio['blas4']:5.2f}")
     print(f"  channel.output ({M} labels)             : {t['channel']:8.3f} ms")

@@ -118,5 +118,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {f'simulation, N = {N}, {full_steps:.0e} steps':<38}: {simulation:10.1f} s  ({label})")
     print(f"  {'ratio simulation / ODE':<38}: {simulation / ode:10.0f}")
 
+
 if __name__ == "__main__":
     main()

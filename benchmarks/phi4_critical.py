@@ -57,8 +57,11 @@ def main() -> None:
     betas = np.array(sorted(args.betas))
     phi4(4, 0.6, 2, seed=0)  # compile (or load the numba cache) outside the timings
 
-    print(f"{'beta':>6} {'L':>4} {'U_L':>8} {'err':>7} {'tau_m':>6} {'tau_|m|':>7} {'thin':>4} "
-          f"{'acc':>5} {'std(phi)':>8} {'seconds':>7}", flush=True)
+    print(
+        f"{'beta':>6} {'L':>4} {'U_L':>8} {'err':>7} {'tau_m':>6} {'tau_|m|':>7} {'thin':>4} "
+        f"{'acc':>5} {'std(phi)':>8} {'seconds':>7}",
+        flush=True,
+    )
     U = {L: np.empty(betas.size) for L in args.sizes}
     dU = {L: np.empty(betas.size) for L in args.sizes}
     std = {L: np.empty(betas.size) for L in args.sizes}
@@ -72,9 +75,12 @@ def main() -> None:
             cumulant = binder_cumulant(run, n_blocks=100)  # blocks absorb what thinning leaves correlated
             U[L][b], dU[L][b], std[L][b] = cumulant.value, cumulant.error, run.fields.std()
             flag = " (tau warning)" if caught else ""
-            print(f"{beta:6.4f} {L:4d} {cumulant.value:8.4f} {cumulant.error:7.4f} {run.tau_m.tau:6.2f} "
-                  f"{run.tau_abs_m.tau:7.2f} {run.thin:4d} {run.acceptance:5.3f} {std[L][b]:8.4f} "
-                  f"{seconds:7.1f}{flag}", flush=True)
+            print(
+                f"{beta:6.4f} {L:4d} {cumulant.value:8.4f} {cumulant.error:7.4f} {run.tau_m.tau:6.2f} "
+                f"{run.tau_abs_m.tau:7.2f} {run.thin:4d} {run.acceptance:5.3f} {std[L][b]:8.4f} "
+                f"{seconds:7.1f}{flag}",
+                flush=True,
+            )
 
     print("\ncrossings of U_L and U_2L:")
     for small, large in zip(args.sizes[:-1], args.sizes[1:]):
@@ -85,8 +91,10 @@ def main() -> None:
         beta_star, error = found
         phi_std = np.interp(beta_star, betas, std[large])
         u_star = np.interp(beta_star, betas, U[large])
-        print(f"  L = {small}, {large}: beta* = {beta_star:.4f} +- {error:.4f}, U* = {u_star:.3f}, "
-              f"std(phi) at beta* (L = {large}) = {phi_std:.4f}")
+        print(
+            f"  L = {small}, {large}: beta* = {beta_star:.4f} +- {error:.4f}, U* = {u_star:.3f}, "
+            f"std(phi) at beta* (L = {large}) = {phi_std:.4f}"
+        )
 
     print("\nsampler at beta = 0.68:")
     for L, cluster, sweeps in [(64, True, 5000), (64, False, 5000)]:
@@ -94,9 +102,11 @@ def main() -> None:
         print(f"  L = {L}, cluster = {cluster}: {rate:.0f} sweeps/s ({1e9 / (rate * L * L):.0f} ns per site)")
     for cluster in (True, False):
         rate, tau_m, tau_abs = speed(32, 0.68, cluster, args.speed_sweeps, seed=2)
-        print(f"  L = 32, cluster = {cluster}: tau_m = {tau_m.tau:.2f} +- {tau_m.error:.2f} "
-              f"(window {tau_m.window}), tau_|m| = {tau_abs.tau:.2f} +- {tau_abs.error:.2f} "
-              f"(window {tau_abs.window}), {tau_m.n} sweeps, {rate:.0f} sweeps/s")
+        print(
+            f"  L = 32, cluster = {cluster}: tau_m = {tau_m.tau:.2f} +- {tau_m.error:.2f} "
+            f"(window {tau_m.window}), tau_|m| = {tau_abs.tau:.2f} +- {tau_abs.error:.2f} "
+            f"(window {tau_abs.window}), {tau_m.n} sweeps, {rate:.0f} sweeps/s"
+        )
 
 
 if __name__ == "__main__":

@@ -4,11 +4,18 @@ from reproductions.registry import REGISTRY, Check, Reproduction, ReproductionRe
 
 __all__ = ["REGISTRY", "Check", "Reproduction", "ReproductionResult", "get", "names", "register"]
 
-from reproductions import capacity  # noqa: E402,F401  (registers itself)
-from reproductions import binary_capacity  # noqa: E402,F401
-from reproductions import amp_state_evolution, bayes_perceptron  # noqa: E402,F401
-from reproductions import computational_gap  # noqa: E402,F401
-from reproductions import committee_plateau, online_perceptron, overparametrisation  # noqa: E402,F401
-from reproductions import double_descent_classification, double_descent_regression  # noqa: E402,F401
-from reproductions import loss_comparison, structured_data  # noqa: E402,F401
-from reproductions import wirg_gaussian  # noqa: E402,F401
+from reproductions import (  # noqa: F401  # noqa: E402,F401  # noqa: E402,F401  # noqa: E402,F401
+    amp_state_evolution,
+    bayes_perceptron,
+    binary_capacity,
+    capacity,
+    committee_plateau,
+    computational_gap,
+    double_descent_classification,
+    double_descent_regression,
+    loss_comparison,
+    online_perceptron,
+    overparametrisation,
+    structured_data,
+    wirg_gaussian,
+)

@@ -14,8 +14,9 @@ against the state-evolution value, within 3 standard errors of the intercept.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +31,12 @@ from statlearn.sweep import sweep, write_csv
 
 MODELS = {
     "rademacher-sign": {"prior": "rademacher", "channel": "sign", "alpha": 2.0, "params": {}},
-    "sparse-regression": {"prior": "gauss-bernoulli", "channel": "gaussian", "alpha": 0.6,
-                          "params": {"rho": 0.2, "delta": 1e-3}},
+    "sparse-regression": {
+        "prior": "gauss-bernoulli",
+        "channel": "gaussian",
+        "alpha": 0.6,
+        "params": {"rho": 0.2, "delta": 1e-3},
+    },
 }
 QUICK = {"sizes": [500, 2000], "seeds": 6, "iterations": 15, "checked": [1, 2, 4, 8]}
 FULL = {"sizes": [1000, 2000, 4000], "seeds": 12, "iterations": 20, "checked": [1, 2, 4, 8, 12]}
@@ -49,18 +54,26 @@ def trajectory_point(model: str, N: int, seed: int, iterations: int) -> dict[str
     return {"mse": mse.tolist()}
 
 
-@register("amp-state-evolution", "GAMP mean squared error per iteration against state evolution", quick=QUICK, full=FULL)
+@register(
+    "amp-state-evolution", "GAMP mean squared error per iteration against state evolution", quick=QUICK, full=FULL
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     T = int(settings["iterations"])
-    grid = [{"model": name, "N": N, "seed": s, "iterations": T}
-            for name in MODELS for N in sizes for s in range(int(settings["seeds"]))]
+    grid = [
+        {"model": name, "N": N, "seed": s, "iterations": T}
+        for name in MODELS
+        for N in sizes
+        for s in range(int(settings["seeds"]))
+    ]
     table = sweep(trajectory_point, grid, executor=executor, checkpoint=out_dir / "sweep.jsonl", desc="amp-se")
     mse = np.asarray(table["mse"], dtype=float)  # (points, T): mse[:, t-1] after t iterations
 
     checks, rows = [], {"model": [], "N": [], "iteration": [], "mse_mean": [], "mse_stderr": [], "state_evolution": []}
-    theory = {name: state_evolution(spec["prior"], spec["channel"], spec["alpha"], n_iter=T, **spec["params"])
-              for name, spec in MODELS.items()}
+    theory = {
+        name: state_evolution(spec["prior"], spec["channel"], spec["alpha"], n_iter=T, **spec["params"])
+        for name, spec in MODELS.items()
+    }
     with lecture_style():
         fig, axes = figure(1, len(MODELS), figsize=(11.0, 4.2))
         for ax, (name, spec) in zip(np.atleast_1d(axes), MODELS.items()):
@@ -82,14 +95,27 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 y = np.array([means[N][k] for N in sizes])
                 e = np.maximum(np.array([errs[N][k] for N in sizes]), 1e-15)
                 fit = extrapolate_to_infinite_N(np.array(sizes, dtype=float), y, e, degree=1)
-                checks.append(Check(f"{name}: MSE after {it} iteration(s), N -> inf", se[k], fit.value, fit.stderr,
-                                    3.0 * fit.stderr + 1e-12,
-                                    f"weighted fit a + b/N over N = {', '.join(map(str, sizes))}; "
-                                    f"{int(settings['seeds'])} seeds per size; chi2/dof = {fit.chi2:.2f}/{fit.dof}"))
+                checks.append(
+                    Check(
+                        f"{name}: MSE after {it} iteration(s), N -> inf",
+                        se[k],
+                        fit.value,
+                        fit.stderr,
+                        3.0 * fit.stderr + 1e-12,
+                        f"weighted fit a + b/N over N = {', '.join(map(str, sizes))}; "
+                        f"{int(settings['seeds'])} seeds per size; chi2/dof = {fit.chi2:.2f}/{fit.dof}",
+                    )
+                )
             params = ", ".join(f"{k} = {v:g}" for k, v in spec["params"].items())
-            ax.set(yscale="log", ylim=(1e-10, None), xlabel="iteration t", ylabel="MSE",
-                   title=f"{spec['prior']} prior, {spec['channel']} channel\n" + rf"$\alpha = {spec['alpha']:g}$"
-                   + (f", {params}" if params else ""))
+            ax.set(
+                yscale="log",
+                ylim=(1e-10, None),
+                xlabel="iteration t",
+                ylabel="MSE",
+                title=f"{spec['prior']} prior, {spec['channel']} channel\n"
+                + rf"$\alpha = {spec['alpha']:g}$"
+                + (f", {params}" if params else ""),
+            )
             ax.legend(loc="lower left", fontsize=8)
         save_figure(fig, out_dir / "amp-state-evolution.png")
     write_csv(rows, out_dir / "trajectories.csv")

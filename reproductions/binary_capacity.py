@@ -19,8 +19,9 @@ standard errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -31,10 +32,22 @@ from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simul
 from statlearn.replica import binary_annealed_capacity, binary_capacity, binary_entropy, binary_rs_divergence
 from statlearn.sweep import sweep, write_csv
 
-QUICK = {"sizes": [11, 13, 15, 17, 19], "n_samples": 400, "window": 2.0, "entropy_samples": 100,
-         "entropy_alpha": [0.2, 0.3, 0.4, 0.5, 0.6], "seed": 2}
-FULL = {"sizes": [13, 15, 17, 19, 21, 23, 25], "n_samples": 1000, "window": 2.0, "entropy_samples": 200,
-        "entropy_alpha": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "seed": 2}
+QUICK = {
+    "sizes": [11, 13, 15, 17, 19],
+    "n_samples": 400,
+    "window": 2.0,
+    "entropy_samples": 100,
+    "entropy_alpha": [0.2, 0.3, 0.4, 0.5, 0.6],
+    "seed": 2,
+}
+FULL = {
+    "sizes": [13, 15, 17, 19, 21, 23, 25],
+    "n_samples": 1000,
+    "window": 2.0,
+    "entropy_samples": 200,
+    "entropy_alpha": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    "seed": 2,
+}
 
 
 def count_point(N: int, P: int, kappa: list[float], n_samples: int, seed: int) -> dict[str, Any]:
@@ -55,7 +68,9 @@ def _loads(N: int, alpha_c: float, window: float) -> np.ndarray:
     return np.arange(max(1, int(np.ceil(lo * N))), int(np.floor(hi * N)) + 1)
 
 
-@register("binary-capacity", "Capacity of the binary perceptron by exact enumeration (Krauth-Mézard)", quick=QUICK, full=FULL)
+@register(
+    "binary-capacity", "Capacity of the binary perceptron by exact enumeration (Krauth-Mézard)", quick=QUICK, full=FULL
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     window = float(settings["window"])
@@ -63,7 +78,9 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     alpha_km = float(binary_capacity(0.0))
     loads = {N: _loads(N, alpha_km, window) for N in sizes}
     data = measure(count_point, loads, [0.0], int(settings["n_samples"]), seed, out_dir, executor, "binary-capacity")
-    values, errors = crossings(data, 0, lambda N: (alpha_km * (1 - window / np.sqrt(N)), alpha_km * (1 + window / np.sqrt(N))))
+    values, errors = crossings(
+        data, 0, lambda N: (alpha_km * (1 - window / np.sqrt(N)), alpha_km * (1 + window / np.sqrt(N)))
+    )
     fit, check = extrapolation_check("alpha_KM from alpha_1/2(N -> inf)", sizes, values, errors, alpha_km)
     write_csv({"N": sizes, "alpha_half": values, "stderr": errors}, out_dir / "crossings.csv")
 
@@ -82,8 +99,14 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     entropy = np.where(all_storable, log_counts.mean(axis=1) / table["N"], np.nan)
     entropy_err = np.where(all_storable, log_counts.std(axis=1, ddof=1) / np.sqrt(counts.shape[1]) / table["N"], np.nan)
     write_csv(
-        {"N": table["N"], "P": table["P"], "alpha": table["P"] / table["N"], "mean_count": counts.mean(axis=1),
-         "entropy": entropy, "entropy_stderr": entropy_err},
+        {
+            "N": table["N"],
+            "P": table["P"],
+            "alpha": table["P"] / table["N"],
+            "mean_count": counts.mean(axis=1),
+            "entropy": entropy,
+            "entropy_stderr": entropy_err,
+        },
         out_dir / "solutions.csv",
     )
 
@@ -95,16 +118,28 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         exact = 2.0 ** (sizes[0] - P)  # 2^N H(0)^P
         stderr = row.std(ddof=1) / np.sqrt(row.size)
         checks.append(
-            Check(f"mean #solutions, N = {sizes[0]}, P = {P}", exact, row.mean(), stderr, 4.0 * stderr,
-                  "exact first moment 2^N H(0)^P; tolerance 4 standard errors (the count has a heavy right tail)")
+            Check(
+                f"mean #solutions, N = {sizes[0]}, P = {P}",
+                exact,
+                row.mean(),
+                stderr,
+                4.0 * stderr,
+                "exact first moment 2^N H(0)^P; tolerance 4 standard errors (the count has a heavy right tail)",
+            )
         )
     checks.append(check)
 
     with lecture_style():
         fig, (ax_a, ax_b, ax_c) = figure(1, 3, figsize=(15.0, 4.4))
         for i, N in enumerate(sizes):
-            simulation_points(ax_a, data.alpha(N), data.fraction(N)[:, 0], data.stderr(N)[:, 0], label=f"N = {N}",
-                              color=COLORS[i % len(COLORS)])
+            simulation_points(
+                ax_a,
+                data.alpha(N),
+                data.fraction(N)[:, 0],
+                data.stderr(N)[:, 0],
+                label=f"N = {N}",
+                color=COLORS[i % len(COLORS)],
+            )
         ax_a.axvline(alpha_km, color="k", lw=1.5, label=rf"$\alpha_{{KM}} = {alpha_km:.4f}$ (RS $s = 0$)")
         ax_a.axvline(float(binary_annealed_capacity(0.0)), color="k", ls=":", lw=1.2, label="annealed bound 1")
         ax_a.axvline(float(binary_rs_divergence(0.0)), color="k", ls="--", lw=1.2, label=r"RS $q\to1$: $4/\pi$")
@@ -121,11 +156,22 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         theory_line(ax_c, dense, np.log(2.0) + dense * np.log(0.5), label="annealed", color="k", ls=":")
         for i, N in enumerate(sizes):
             rows = table["N"] == N
-            simulation_points(ax_c, table["P"][rows] / N, entropy[rows], entropy_err[rows],
-                              label=f"N = {N}", color=COLORS[i % len(COLORS)])
+            simulation_points(
+                ax_c,
+                table["P"][rows] / N,
+                entropy[rows],
+                entropy_err[rows],
+                label=f"N = {N}",
+                color=COLORS[i % len(COLORS)],
+            )
         ax_c.axhline(0.0, color="grey", lw=0.8)
-        ax_c.set(xlabel=r"$\alpha$", ylabel=r"$\langle \ln \#\mathrm{solutions}\rangle / N$", title="(c) entropy",
-                 xlim=(0, 1.2), ylim=(-0.15, 0.75))
+        ax_c.set(
+            xlabel=r"$\alpha$",
+            ylabel=r"$\langle \ln \#\mathrm{solutions}\rangle / N$",
+            title="(c) entropy",
+            xlim=(0, 1.2),
+            ylim=(-0.15, 0.75),
+        )
         ax_c.legend(loc="upper right", fontsize=8)
         save_figure(fig, out_dir / "binary-capacity.png")
 

@@ -17,8 +17,9 @@ extrapolated alpha_{1/2}(infinity) against alpha_c(kappa), within 3 standard err
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,14 @@ from statlearn.replica import cover_probability, gardner_capacity
 from statlearn.sweep import write_csv
 
 QUICK = {"sizes": [25, 50, 100], "kappa": [0.0, 0.5, 1.0], "n_samples": 300, "points": 11, "window": 2.0, "seed": 1}
-FULL = {"sizes": [25, 50, 100, 200], "kappa": [0.0, 0.5, 1.0], "n_samples": 1000, "points": 15, "window": 2.0, "seed": 1}
+FULL = {
+    "sizes": [25, 50, 100, 200],
+    "kappa": [0.0, 0.5, 1.0],
+    "n_samples": 1000,
+    "points": 15,
+    "window": 2.0,
+    "seed": 1,
+}
 
 
 def count_point(N: int, P: int, kappa: list[float], n_samples: int, seed: int) -> dict[str, Any]:
@@ -76,8 +84,12 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     rows: dict[str, list[float]] = {"kappa": [], "N": [], "alpha_half": [], "stderr": [], "alpha_c_theory": []}
     fits = []
     for j, k in enumerate(kappa):
-        values, errors = crossings(data, j, lambda N: (alpha_c[j] * (1 - window / np.sqrt(N)), alpha_c[j] * (1 + window / np.sqrt(N))))
-        fit, check = extrapolation_check(f"alpha_c(kappa = {k:g}) from alpha_1/2(N -> inf)", sizes, values, errors, float(alpha_c[j]))
+        values, errors = crossings(
+            data, j, lambda N: (alpha_c[j] * (1 - window / np.sqrt(N)), alpha_c[j] * (1 + window / np.sqrt(N)))
+        )
+        fit, check = extrapolation_check(
+            f"alpha_c(kappa = {k:g}) from alpha_1/2(N -> inf)", sizes, values, errors, float(alpha_c[j])
+        )
         fits.append((values, errors, fit))
         checks.append(check)
         for N, v, e in zip(sizes, values, errors):
@@ -95,10 +107,12 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 ax_a, data.alpha(N), data.fraction(N)[:, j0], data.stderr(N)[:, j0], label=f"N = {N}", color=color
             )
         ax_a.step([0, 2, 2, 3.2], [1, 1, 0, 0], where="post", color="k", ls=":", lw=1.2, label=r"$N\to\infty$")
-        ax_a.set(xlabel=r"$\alpha = P/N$", ylabel="fraction separable", title=r"(a) Cover, $\kappa = 0$", xlim=(0.8, 3.2))
+        ax_a.set(
+            xlabel=r"$\alpha = P/N$", ylabel="fraction separable", title=r"(a) Cover, $\kappa = 0$", xlim=(0.8, 3.2)
+        )
         ax_a.legend(loc="upper right")
 
-        for j, (k, (values, errors, fit)) in enumerate(zip(kappa, fits)):
+        for j, (k, (_values, _errors, fit)) in enumerate(zip(kappa, fits)):
             plot_extrapolation(ax_b, sizes, values, errors, fit, float(alpha_c[j]), COLORS[j], rf"$\kappa = {k:g}$")
         ax_b.axhline(1.0, color="k", lw=1.0)
         ax_b.set(xlabel=r"$1/N$", ylabel=r"$\alpha_{1/2}(N)\,/\,\alpha_c(\kappa)$", title=r"(b) finite-size transition")
@@ -106,9 +120,16 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
 
         grid = np.linspace(0.0, 1.5, 200)
         theory_line(ax_c, grid, gardner_capacity(grid), label=r"Gardner $\alpha_c(\kappa)$", color="k")
-        for j, (k, (values, errors, fit)) in enumerate(zip(kappa, fits)):
-            simulation_points(ax_c, [k], [fit.value], [fit.stderr], color=COLORS[j], marker="s",
-                              label=r"extrapolated $N\to\infty$" if j == 0 else None)
+        for j, (k, (_values, _errors, fit)) in enumerate(zip(kappa, fits)):
+            simulation_points(
+                ax_c,
+                [k],
+                [fit.value],
+                [fit.stderr],
+                color=COLORS[j],
+                marker="s",
+                label=r"extrapolated $N\to\infty$" if j == 0 else None,
+            )
         ax_c.set(xlabel=r"margin $\kappa$", ylabel=r"$\alpha_c$", title=r"(c) capacity against margin", ylim=(0, 2.2))
         ax_c.legend(loc="upper right")
         save_figure(fig, out_dir / "capacity.png")

@@ -15,8 +15,9 @@ escape, extrapolated linearly in 1/N to zero within 3 standard errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -28,12 +29,22 @@ from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simul
 from statlearn.sweep import sweep, write_csv
 
 ETA = 0.5
-QUICK = {"committees": [{"K": 2, "alpha_max": 400.0, "checked": [20.0, 80.0, 130.0, 200.0]},
-                        {"K": 4, "alpha_max": 500.0, "checked": [50.0, 150.0, 220.0, 300.0]}],
-         "sizes": [500, 2000], "seeds": [6, 3]}
-FULL = {"committees": [{"K": 2, "alpha_max": 400.0, "checked": [20.0, 80.0, 110.0, 130.0, 160.0, 200.0]},
-                       {"K": 4, "alpha_max": 500.0, "checked": [50.0, 150.0, 200.0, 220.0, 250.0, 300.0]}],
-        "sizes": [500, 2000, 10000], "seeds": [16, 8, 4]}
+QUICK = {
+    "committees": [
+        {"K": 2, "alpha_max": 400.0, "checked": [20.0, 80.0, 130.0, 200.0]},
+        {"K": 4, "alpha_max": 500.0, "checked": [50.0, 150.0, 220.0, 300.0]},
+    ],
+    "sizes": [500, 2000],
+    "seeds": [6, 3],
+}
+FULL = {
+    "committees": [
+        {"K": 2, "alpha_max": 400.0, "checked": [20.0, 80.0, 110.0, 130.0, 160.0, 200.0]},
+        {"K": 4, "alpha_max": 500.0, "checked": [50.0, 150.0, 200.0, 220.0, 250.0, 300.0]},
+    ],
+    "sizes": [500, 2000, 10000],
+    "seeds": [16, 8, 4],
+}
 
 
 def initial_overlaps(K: int) -> Overlaps:
@@ -45,8 +56,12 @@ def initial_overlaps(K: int) -> Overlaps:
     return Overlaps.checked(R, 0.25 * np.eye(K), np.eye(K))
 
 
-@register("committee-plateau", "Soft committee machines K = M = 2, 4: plateau and specialisation, ODE vs SGD",
-          quick=QUICK, full=FULL)
+@register(
+    "committee-plateau",
+    "Soft committee machines K = M = 2, 4: plateau and specialisation, ODE vs SGD",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     seeds = dict(zip(sizes, (int(s) for s in settings["seeds"])))
@@ -55,8 +70,19 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     for c in committees:
         K = int(c["K"])
         times[K] = np.unique(np.concatenate([np.linspace(0.0, float(c["alpha_max"]), 101), c["checked"]]))
-        grid += [{"K": K, "M": K, "eta": ETA, "N": N, "seed": s, "times": times[K].tolist(),
-                  "init": overlaps_dict(initial_overlaps(K))} for N in sizes for s in range(seeds[N])]
+        grid += [
+            {
+                "K": K,
+                "M": K,
+                "eta": ETA,
+                "N": N,
+                "seed": s,
+                "times": times[K].tolist(),
+                "init": overlaps_dict(initial_overlaps(K)),
+            }
+            for N in sizes
+            for s in range(seeds[N])
+        ]
     table = sweep(sgd_point, grid, executor=executor, checkpoint=out_dir / "sweep.jsonl", desc="committee-plateau")
 
     checks, comparisons, ode, rows = [], {}, {}, {}
@@ -67,8 +93,14 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         idx = np.searchsorted(t, c["checked"])
         sel = {N: (table["K"] == K) & (table["N"] == N) for N in sizes}
         eps = {N: stacked(table, "eps_g", sel[N]) for N in sizes}
-        comparisons[K], found = compare(f"eps_g, K = M = {K}", sizes, t[idx], {N: e[:, idx] for N, e in eps.items()},
-                                        ode[K].eps_g[idx], relative=True)
+        comparisons[K], found = compare(
+            f"eps_g, K = M = {K}",
+            sizes,
+            t[idx],
+            {N: e[:, idx] for N, e in eps.items()},
+            ode[K].eps_g[idx],
+            relative=True,
+        )
         checks += found
         add_curve_rows(rows, {"K": K}, t, eps, ode[K].eps_g)
     write_csv(rows, out_dir / "committee_plateau.csv")
@@ -88,11 +120,24 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             theory_line(ax, times[K], ode[K].eps_g, label=f"K = M = {K} (ODE)", color=COLORS[j])
             for i, N in enumerate(sizes):
                 mean, se = mean_stderr(stacked(table, "eps_g", (table["K"] == K) & (table["N"] == N)))
-                simulation_points(ax, times[K][pick], mean[pick], se[pick], color=COLORS[j],
-                                  marker="osD^"[i % 4], ms=4, label=f"SGD, N = {N}" if j == 0 else None)
+                simulation_points(
+                    ax,
+                    times[K][pick],
+                    mean[pick],
+                    se[pick],
+                    color=COLORS[j],
+                    marker="osD^"[i % 4],
+                    ms=4,
+                    label=f"SGD, N = {N}" if j == 0 else None,
+                )
         ax.axhline(fp.eps_g, color="0.5", ls=":", label=f"symmetric fixed point, K = {K2}")
-        ax.set(yscale="log", ylim=(1e-6, 1.0), xlabel=r"$\alpha$", ylabel=r"$\epsilon_g$",
-               title=rf"plateau and escape, $\eta$ = {ETA}")
+        ax.set(
+            yscale="log",
+            ylim=(1e-6, 1.0),
+            xlabel=r"$\alpha$",
+            ylabel=r"$\epsilon_g$",
+            title=rf"plateau and escape, $\eta$ = {ETA}",
+        )
         ax.legend(fontsize=8)
         for ax, name, sim, th in ((axes[0, 1], "R", R_sim, ode[K2].R), (axes[1, 0], "Q", Q_sim, ode[K2].Q)):
             n_cols = th.shape[2]
@@ -101,18 +146,29 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                     if name == "Q" and m < k:
                         continue
                     color = COLORS[(k * n_cols + m) % len(COLORS)]
-                    theory_line(ax, t2, th[:, k, m], color=color, linestyle="-" if k == m else "--",
-                                label=f"${name}_{{{k + 1}{m + 1}}}$")
+                    theory_line(
+                        ax,
+                        t2,
+                        th[:, k, m],
+                        color=color,
+                        linestyle="-" if k == m else "--",
+                        label=f"${name}_{{{k + 1}{m + 1}}}$",
+                    )
                     mean, se = mean_stderr(sim[:, :, k, m])
                     simulation_points(ax, t2[pick], mean[pick], se[pick], color=color, ms=4)
-            ax.set(xlabel=r"$\alpha$", ylabel=f"${name}$",
-                   title=f"K = M = {K2}: {name} entries (lines ODE, markers SGD N = {largest})")
+            ax.set(
+                xlabel=r"$\alpha$",
+                ylabel=f"${name}$",
+                title=f"K = M = {K2}: {name} entries (lines ODE, markers SGD N = {largest})",
+            )
             ax.legend(fontsize=8, ncol=2)
         plot_shrinking(axes[1, 1], comparisons[K2], f"K = M = {K2}: one run against the ODE, $\\epsilon_g$")
         axes[1, 1].set_ylabel("rms over runs of (SGD - ODE) / ODE")
         save_figure(fig, out_dir / "committee_plateau.png")
 
-    summary = (f"eta = {ETA}; the symmetric fixed point of K = {K2} has eps_g = {fp.eps_g:.5f} and escape rate "
-               f"{fp.escape_rate:.4f}; SGD at N = {', '.join(map(str, sizes))} "
-               f"with {', '.join(map(str, settings['seeds']))} seeds.")
+    summary = (
+        f"eta = {ETA}; the symmetric fixed point of K = {K2} has eps_g = {fp.eps_g:.5f} and escape rate "
+        f"{fp.escape_rate:.4f}; SGD at N = {', '.join(map(str, sizes))} "
+        f"with {', '.join(map(str, settings['seeds']))} seeds."
+    )
     return ReproductionResult(("committee_plateau.png",), ("committee_plateau.csv",), tuple(checks), summary)

@@ -9,8 +9,8 @@ run's discrepancy must fall as 1/sqrt(N) if the theory describes every run.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.ticker import NullFormatter
@@ -42,8 +42,15 @@ class Comparison:
 
 
 def compare(
-    label: str, sizes: Sequence[int], times: np.ndarray, sims: Mapping[int, np.ndarray], theory: np.ndarray,
-    relative: bool = False, n_sigma: float = 3.0, axis: str = "alpha", dof: int | None = None,
+    label: str,
+    sizes: Sequence[int],
+    times: np.ndarray,
+    sims: Mapping[int, np.ndarray],
+    theory: np.ndarray,
+    relative: bool = False,
+    n_sigma: float = 3.0,
+    axis: str = "alpha",
+    dof: int | None = None,
     floor: float = 0.0,
 ) -> tuple[Comparison, list[Check]]:
     """Checks of ``sims[N]`` (seeds x times) against ``theory`` (times), extrapolated in 1/N.
@@ -79,8 +86,16 @@ def compare(
         sim_value = theory[j] * (1 + value) if relative else theory[j] + value
         sim_se = se * scale[j]
         allowance = f" + {floor:g}" if floor else ""
-        checks.append(Check(f"{label} at {axis} = {t:g}", theory[j], sim_value, sim_se, n_sigma * sim_se + floor,
-                            f"{how}; per N: {per_N}; tolerance {n_sigma:.3g} standard errors{allowance}"))
+        checks.append(
+            Check(
+                f"{label} at {axis} = {t:g}",
+                theory[j],
+                sim_value,
+                sim_se,
+                n_sigma * sim_se + floor,
+                f"{how}; per N: {per_N}; tolerance {n_sigma:.3g} standard errors{allowance}",
+            )
+        )
     return Comparison(list(sizes), np.asarray(times), mean, stderr, rms), checks
 
 
@@ -89,8 +104,14 @@ def plot_shrinking(ax, comparison: Comparison, title: str) -> None:
     with a 1/sqrt(N) guide; the mean discrepancies are in the checks."""
     sizes = np.asarray(comparison.sizes, dtype=float)
     for j, t in enumerate(comparison.times):
-        ax.plot(sizes, comparison.rms[:, j], marker="o", mfc="white", color=COLORS[j % len(COLORS)],
-                label=rf"$\alpha$ = {t:g}")
+        ax.plot(
+            sizes,
+            comparison.rms[:, j],
+            marker="o",
+            mfc="white",
+            color=COLORS[j % len(COLORS)],
+            label=rf"$\alpha$ = {t:g}",
+        )
     top = np.nanmax(comparison.rms[0])
     ax.plot(sizes, top * np.sqrt(sizes[0] / sizes), color="0.5", ls=":", lw=2, label=r"$\propto 1/\sqrt{N}$")
     ax.set(xscale="log", yscale="log", xlabel="N", ylabel="rms over runs of SGD - ODE", title=title)

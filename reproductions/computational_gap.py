@@ -16,8 +16,9 @@ fit per N), extrapolated linearly in 1/N, against alpha_alg within 3 standard er
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -30,9 +31,18 @@ from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simul
 from statlearn.replica import bayes_optimal, fixed_point_curve, thresholds
 from statlearn.sweep import sweep, write_csv
 
-QUICK = {"sizes": [300, 600], "alpha": [1.3, 1.38, 1.44, 1.48, 1.52, 1.56, 1.62, 1.7, 1.8], "seeds": 24, "max_iter": 500}
-FULL = {"sizes": [500, 1000, 2000], "alpha": [1.3, 1.36, 1.42, 1.46, 1.49, 1.52, 1.55, 1.6, 1.66, 1.74, 1.85],
-        "seeds": 60, "max_iter": 800}
+QUICK = {
+    "sizes": [300, 600],
+    "alpha": [1.3, 1.38, 1.44, 1.48, 1.52, 1.56, 1.62, 1.7, 1.8],
+    "seeds": 24,
+    "max_iter": 500,
+}
+FULL = {
+    "sizes": [500, 1000, 2000],
+    "alpha": [1.3, 1.36, 1.42, 1.46, 1.49, 1.52, 1.55, 1.6, 1.66, 1.74, 1.85],
+    "seeds": 60,
+    "max_iter": 800,
+}
 PERFECT = 1.0 - 1e-6  # overlap counted as perfect generalisation
 
 
@@ -56,26 +66,37 @@ def branch_free_entropies(n_points: int = 400):
     return alpha, phi, m
 
 
-@register("computational-gap", "Computational gap of the Rademacher perceptron: free entropies and GAMP success",
-          quick=QUICK, full=FULL)
+@register(
+    "computational-gap",
+    "Computational gap of the Rademacher perceptron: free entropies and GAMP success",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     alphas = np.asarray(settings["alpha"], dtype=float)
     seeds = int(settings["seeds"])
-    grid = [{"N": N, "alpha": float(a), "seed": s, "max_iter": int(settings["max_iter"])}
-            for N in sizes for a in alphas for s in range(seeds)]
+    grid = [
+        {"N": N, "alpha": float(a), "seed": s, "max_iter": int(settings["max_iter"])}
+        for N in sizes
+        for a in alphas
+        for s in range(seeds)
+    ]
     table = sweep(success_point, grid, executor=executor, checkpoint=out_dir / "sweep.jsonl", desc="computational-gap")
     write_csv(table, out_dir / "gamp_runs.csv")
 
     th = thresholds("rademacher", "sign")
-    counts = {N: np.array([[table["success"][(table["N"] == N) & (table["alpha"] == a)].sum()] for a in alphas])
-              for N in sizes}
+    counts = {
+        N: np.array([[table["success"][(table["N"] == N) & (table["alpha"] == a)].sum()] for a in alphas])
+        for N in sizes
+    }
     # the alphas are loads here, not pattern counts: P carries alpha * N only to reuse the fits
     data = TransitionData(tuple(sizes), np.array([0.0]), {N: alphas * N for N in sizes}, counts, seeds)
     window = (float(alphas.min()), float(alphas.max()))
     values, errors = crossings(data, 0, lambda N: window, degree=1)
-    fit, check = extrapolation_check("alpha_alg from GAMP success alpha_1/2(N -> inf)", sizes, values, errors,
-                                     th.alpha_alg)
+    fit, check = extrapolation_check(
+        "alpha_alg from GAMP success alpha_1/2(N -> inf)", sizes, values, errors, th.alpha_alg
+    )
     write_csv({"N": sizes, "alpha_half": values, "stderr": errors}, out_dir / "crossings.csv")
 
     curve_alpha, curve_phi, curve_m = branch_free_entropies()
@@ -89,21 +110,41 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         fig, (ax_a, ax_b, ax_c) = figure(1, 3, figsize=(15.0, 4.4))
         uninf = dense <= th.alpha_alg
         theory_line(ax_a, dense[uninf], low.free_entropy[uninf], label="uninformative (AMP) branch", color=COLORS[0])
-        ax_a.plot(curve_alpha[~stable_low], curve_phi[~stable_low], color=COLORS[0], ls=":", lw=1.5, label="unstable branch")
-        theory_line(ax_a, dense, np.full_like(dense, -np.log(2.0)), label=r"perfect recovery, $\phi = -\ln 2$",
-                    color=COLORS[1])
+        ax_a.plot(
+            curve_alpha[~stable_low], curve_phi[~stable_low], color=COLORS[0], ls=":", lw=1.5, label="unstable branch"
+        )
+        theory_line(
+            ax_a, dense, np.full_like(dense, -np.log(2.0)), label=r"perfect recovery, $\phi = -\ln 2$", color=COLORS[1]
+        )
         for value, style, name in ((th.alpha_it, ":", r"$\alpha_{IT}$"), (th.alpha_alg, "-.", r"$\alpha_{alg}$")):
             ax_a.axvline(value, color="grey", ls=style, lw=1.2)
             ax_a.text(value, -0.98, f" {name} = {value:.3f}", color="grey", rotation=90, va="bottom", ha="right")
-        ax_a.set(xlabel=r"$\alpha$", ylabel=r"free entropy $\phi$", title="(a) fixed points, Rademacher / sign",
-                 xlim=(0.8, 2.0), ylim=(-1.0, -0.4))
+        ax_a.set(
+            xlabel=r"$\alpha$",
+            ylabel=r"free entropy $\phi$",
+            title="(a) fixed points, Rademacher / sign",
+            xlim=(0.8, 2.0),
+            ylim=(-1.0, -0.4),
+        )
         ax_a.legend(loc="upper right", fontsize=8)
 
         for j, N in enumerate(sizes):
-            simulation_points(ax_b, alphas, data.fraction(N)[:, 0], data.stderr(N)[:, 0], label=f"GAMP, N = {N}",
-                              color=COLORS[j % len(COLORS)])
-        ax_b.step([alphas.min(), th.alpha_alg, th.alpha_alg, alphas.max()], [0, 0, 1, 1], where="post", color="k",
-                  lw=1.2, label="state evolution")
+            simulation_points(
+                ax_b,
+                alphas,
+                data.fraction(N)[:, 0],
+                data.stderr(N)[:, 0],
+                label=f"GAMP, N = {N}",
+                color=COLORS[j % len(COLORS)],
+            )
+        ax_b.step(
+            [alphas.min(), th.alpha_alg, th.alpha_alg, alphas.max()],
+            [0, 0, 1, 1],
+            where="post",
+            color="k",
+            lw=1.2,
+            label="state evolution",
+        )
         ax_b.set(xlabel=r"$\alpha$", ylabel="fraction reaching the teacher", title="(b) GAMP success")
         ax_b.legend(loc="upper left", fontsize=8)
 
@@ -117,6 +158,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         figures=("computational-gap.png",),
         data=("gamp_runs.csv", "crossings.csv", "fixed_points.csv"),
         checks=(check,),
-        summary=(f"alpha_IT = {th.alpha_it:.5f}, alpha_alg = {th.alpha_alg:.5f}; {seeds} GAMP runs per load at "
-                 f"N = {', '.join(map(str, sizes))}; success = overlap >= {PERFECT}."),
+        summary=(
+            f"alpha_IT = {th.alpha_it:.5f}, alpha_alg = {th.alpha_alg:.5f}; {seeds} GAMP runs per load at "
+            f"N = {', '.join(map(str, sizes))}; success = overlap >= {PERFECT}."
+        ),
     )

@@ -17,9 +17,9 @@ errors (see :mod:`reproductions.erm_common`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
-
+from typing import Any
 
 from reproductions.erm_common import CurveSpec, error_and_loss_figure, reproduce_curves
 from reproductions.registry import ReproductionResult, register
@@ -27,39 +27,74 @@ from statlearn.plotting import COLORS
 
 ALPHA = 2.0
 MODEL = {"kind": "random-features", "activation": "relu"}
-QUICK = {"sizes": [100, 200], "seeds": 10, "theory_points": 61, "points": [0.25, 0.5, 0.7, 1.0, 1.5, 3.0],
-         "n_test": 4000}
-FULL = {"sizes": [200, 400, 800], "seeds": 12, "theory_points": 121,
-        "points": [0.15, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.25, 1.6, 2.5, 4.0], "n_test": 10000}
-CURVES = [("square", 1e-4, r"square, $\lambda = 10^{-4}$", "-"), ("square", 1e-1, r"square, $\lambda = 10^{-1}$", "--"),
-          ("logistic", 1e-4, r"logistic, $\lambda = 10^{-4}$", "-"),
-          ("logistic", 1e-2, r"logistic, $\lambda = 10^{-2}$", "--")]
+QUICK = {
+    "sizes": [100, 200],
+    "seeds": 10,
+    "theory_points": 61,
+    "points": [0.25, 0.5, 0.7, 1.0, 1.5, 3.0],
+    "n_test": 4000,
+}
+FULL = {
+    "sizes": [200, 400, 800],
+    "seeds": 12,
+    "theory_points": 121,
+    "points": [0.15, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.25, 1.6, 2.5, 4.0],
+    "n_test": 10000,
+}
+CURVES = [
+    ("square", 1e-4, r"square, $\lambda = 10^{-4}$", "-"),
+    ("square", 1e-1, r"square, $\lambda = 10^{-1}$", "--"),
+    ("logistic", 1e-4, r"logistic, $\lambda = 10^{-4}$", "-"),
+    ("logistic", 1e-2, r"logistic, $\lambda = 10^{-2}$", "--"),
+]
 
 
 def curves() -> list[CurveSpec]:
-    return [CurveSpec(f"{loss},lam={lam}", label, MODEL, "sign", loss, lam, "P/N", alpha=ALPHA,
-                      style={"color": COLORS[j], "linestyle": ls}) for j, (loss, lam, label, ls) in enumerate(CURVES)]
+    return [
+        CurveSpec(
+            f"{loss},lam={lam}",
+            label,
+            MODEL,
+            "sign",
+            loss,
+            lam,
+            "P/N",
+            alpha=ALPHA,
+            style={"color": COLORS[j], "linestyle": ls},
+        )
+        for j, (loss, lam, label, ls) in enumerate(CURVES)
+    ]
 
 
-@register("double-descent-classification",
-          "Random-features classification of a sign teacher: square vs logistic loss against P/N, theory vs training",
-          quick=QUICK, full=FULL)
+@register(
+    "double-descent-classification",
+    "Random-features classification of a sign teacher: square vs logistic loss against P/N, theory vs training",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]
     # dense near the logistic loss's separability threshold (P/N ~ 0.4) and near P/N = 1
-    results, checks = reproduce_curves("double-descent-classification", settings, curves(), out_dir, executor,
-                                       dense=((0.25, 0.6), (0.9, 1.1)))
-    error_and_loss_figure(results, sizes[-1], out_dir / "double_descent_classification.png",
-                          title=rf"sign teacher, ReLU random features, $N/D$ = {ALPHA:g}",
-                          error_label="test error (0-1)", xlabel="P / N (features per sample)", threshold=1.0)
+    results, checks = reproduce_curves(
+        "double-descent-classification", settings, curves(), out_dir, executor, dense=((0.25, 0.6), (0.9, 1.1))
+    )
+    error_and_loss_figure(
+        results,
+        sizes[-1],
+        out_dir / "double_descent_classification.png",
+        title=rf"sign teacher, ReLU random features, $N/D$ = {ALPHA:g}",
+        error_label="test error (0-1)",
+        xlabel="P / N (features per sample)",
+        threshold=1.0,
+    )
 
     def bump(result) -> str:
         err = result.theory["test_error"]
         local = [i for i in range(1, err.size - 1) if err[i] > err[i - 1] and err[i] >= err[i + 1]]
-        return (f"peak {err[local[0]]:.4f} at P/N = {result.x_theory[local[0]]:.3g}" if local
-                else "no interior maximum")
+        return f"peak {err[local[0]]:.4f} at P/N = {result.x_theory[local[0]]:.3g}" if local else "no interior maximum"
 
     summary = "; ".join(f"{r.spec.label.replace('$', '')}: {bump(r)}" for r in results)
     summary += f". D = {', '.join(map(str, sizes))} with {settings['seeds']} seeds each."
-    return ReproductionResult(("double_descent_classification.png",), ("double_descent_classification.csv",),
-                              tuple(checks), summary)
+    return ReproductionResult(
+        ("double_descent_classification.png",), ("double_descent_classification.csv",), tuple(checks), summary
+    )

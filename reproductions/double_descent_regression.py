@@ -19,8 +19,9 @@ lambda -> 0) and a mean over a few seeds is not a usable estimate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -30,37 +31,78 @@ from statlearn.plotting import COLORS
 
 ALPHA, NOISE = 1.0, 0.1
 MODEL = {"kind": "random-features", "activation": "relu"}
-QUICK = {"sizes": [100, 200], "seeds": 10, "theory_points": 61,
-         "points": [0.25, 0.5, 0.8, 1.0, 1.25, 2.0, 4.0], "n_test": 4000}
-FULL = {"sizes": [200, 400, 800], "seeds": 12, "theory_points": 121,
-        "points": [0.15, 0.25, 0.5, 0.8, 1.0, 1.25, 1.6, 2.0, 3.0, 5.0], "n_test": 10000}
-PENALTIES = [(1e-4, r"$\lambda = 10^{-4}$"), (1e-2, r"$\lambda = 10^{-2}$"), (1e-1, r"$\lambda = 10^{-1}$"),
-             ("optimal", r"optimal $\lambda$")]
+QUICK = {
+    "sizes": [100, 200],
+    "seeds": 10,
+    "theory_points": 61,
+    "points": [0.25, 0.5, 0.8, 1.0, 1.25, 2.0, 4.0],
+    "n_test": 4000,
+}
+FULL = {
+    "sizes": [200, 400, 800],
+    "seeds": 12,
+    "theory_points": 121,
+    "points": [0.15, 0.25, 0.5, 0.8, 1.0, 1.25, 1.6, 2.0, 3.0, 5.0],
+    "n_test": 10000,
+}
+PENALTIES = [
+    (1e-4, r"$\lambda = 10^{-4}$"),
+    (1e-2, r"$\lambda = 10^{-2}$"),
+    (1e-1, r"$\lambda = 10^{-1}$"),
+    ("optimal", r"optimal $\lambda$"),
+]
 
 
 def curves() -> list[CurveSpec]:
-    return [CurveSpec(f"lam={lam}", label, MODEL, "gaussian", "square", lam, "P/N", alpha=ALPHA, delta=NOISE,
-                      style={"color": COLORS[j]}) for j, (lam, label) in enumerate(PENALTIES)]
+    return [
+        CurveSpec(
+            f"lam={lam}",
+            label,
+            MODEL,
+            "gaussian",
+            "square",
+            lam,
+            "P/N",
+            alpha=ALPHA,
+            delta=NOISE,
+            style={"color": COLORS[j]},
+        )
+        for j, (lam, label) in enumerate(PENALTIES)
+    ]
 
 
-@register("double-descent-regression",
-          "Random-features ridge regression: test error against P/N for several penalties, theory vs training",
-          quick=QUICK, full=FULL)
+@register(
+    "double-descent-regression",
+    "Random-features ridge regression: test error against P/N for several penalties, theory vs training",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]
-    results, checks = reproduce_curves("double-descent-regression", settings, curves(), out_dir, executor,
-                                       skip={"lam=0.0001": [1.0]})
-    error_and_loss_figure(results, sizes[-1], out_dir / "double_descent_regression.png",
-                          title=rf"ReLU random features, $N/D$ = {ALPHA:g}, noise {NOISE:g}",
-                          error_label="test error (excess MSE)", xlabel="P / N (features per sample)", yscale="log",
-                          ylim=(0.3, 30), threshold=1.0)
+    results, checks = reproduce_curves(
+        "double-descent-regression", settings, curves(), out_dir, executor, skip={"lam=0.0001": [1.0]}
+    )
+    error_and_loss_figure(
+        results,
+        sizes[-1],
+        out_dir / "double_descent_regression.png",
+        title=rf"ReLU random features, $N/D$ = {ALPHA:g}, noise {NOISE:g}",
+        error_label="test error (excess MSE)",
+        xlabel="P / N (features per sample)",
+        yscale="log",
+        ylim=(0.3, 30),
+        threshold=1.0,
+    )
 
     optimal = next(r for r in results if r.spec.lam == "optimal")
     peak = next(r for r in results if r.spec.lam == 1e-4)
-    summary = (f"alpha = N/D = {ALPHA:g}, label noise {NOISE:g}, relu features; theory maximum at lambda = 1e-4: "
-               f"{peak.theory['test_error'].max():.3g} near P/N = {peak.x_theory[np.argmax(peak.theory['test_error'])]:.3g}; "
-               f"optimal lambda from {optimal.lam_at_sim.min():.3g} to {optimal.lam_at_sim.max():.3g} along the "
-               f"simulated points, error monotone: {bool(np.all(np.diff(optimal.theory['test_error']) < 1e-9))}; "
-               f"D = {', '.join(map(str, sizes))} with {settings['seeds']} seeds each.")
-    return ReproductionResult(("double_descent_regression.png",), ("double_descent_regression.csv",), tuple(checks),
-                              summary)
+    summary = (
+        f"alpha = N/D = {ALPHA:g}, label noise {NOISE:g}, relu features; theory maximum at lambda = 1e-4: "
+        f"{peak.theory['test_error'].max():.3g} near P/N = {peak.x_theory[np.argmax(peak.theory['test_error'])]:.3g}; "
+        f"optimal lambda from {optimal.lam_at_sim.min():.3g} to {optimal.lam_at_sim.max():.3g} along the "
+        f"simulated points, error monotone: {bool(np.all(np.diff(optimal.theory['test_error']) < 1e-9))}; "
+        f"D = {', '.join(map(str, sizes))} with {settings['seeds']} seeds each."
+    )
+    return ReproductionResult(
+        ("double_descent_regression.png",), ("double_descent_regression.csv",), tuple(checks), summary
+    )

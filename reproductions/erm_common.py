@@ -17,9 +17,10 @@ hinge training loss is 0).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,19 @@ from statlearn.plotting import figure, lecture_style, save_figure, simulation_po
 from statlearn.replica.erm import learning_curve, optimal_lambda
 from statlearn.sweep import sweep, write_csv
 
-__all__ = ["CurveSpec", "CurveResult", "model_from_spec", "erm_point", "run_curves", "theory_grid", "reproduce_curves",
-           "plot_curves", "Panel", "curve_panels", "error_and_loss_figure"]
+__all__ = [
+    "CurveSpec",
+    "CurveResult",
+    "model_from_spec",
+    "erm_point",
+    "run_curves",
+    "theory_grid",
+    "reproduce_curves",
+    "plot_curves",
+    "Panel",
+    "curve_panels",
+    "error_and_loss_figure",
+]
 
 QUANTITIES = ("test_error", "training_loss")
 TRAINING_TOL = 1e-7
@@ -51,14 +63,39 @@ def model_from_spec(spec: Mapping[str, Any]) -> CovariateModel:
     raise ValueError(f"unknown model kind {spec['kind']!r}")
 
 
-def erm_point(model: dict, teacher: str, delta: float, loss: str, lam: float, alpha: float, gamma: float | None,
-              d: int, seed: int, n_test: int) -> dict[str, Any]:
+def erm_point(
+    model: dict,
+    teacher: str,
+    delta: float,
+    loss: str,
+    lam: float,
+    alpha: float,
+    gamma: float | None,
+    d: int,
+    seed: int,
+    n_test: int,
+) -> dict[str, Any]:
     """One training run (sweep worker): test error, training loss and error, convergence."""
     channel = get_channel(teacher, **({"delta": delta} if delta else {}))
-    run = simulate(model_from_spec(model), channel, loss, lam, alpha=alpha, d=d, gamma=gamma, seeds=1,
-                   n_test=n_test, seed=seed, tol=TRAINING_TOL)
-    return {"test_error": float(run.test_error[0]), "training_loss": float(run.training_loss[0]),
-            "training_error": float(run.training_error[0]), "converged": bool(run.converged[0])}
+    run = simulate(
+        model_from_spec(model),
+        channel,
+        loss,
+        lam,
+        alpha=alpha,
+        d=d,
+        gamma=gamma,
+        seeds=1,
+        n_test=n_test,
+        seed=seed,
+        tol=TRAINING_TOL,
+    )
+    return {
+        "test_error": float(run.test_error[0]),
+        "training_loss": float(run.training_loss[0]),
+        "training_error": float(run.training_error[0]),
+        "converged": bool(run.converged[0]),
+    }
 
 
 @dataclass(frozen=True)
@@ -89,8 +126,10 @@ class CurveSpec:
         teacher = get_channel(self.teacher, **({"delta": self.delta} if self.delta else {}))
         alphas, gammas = self.controls(x)
         if self.lam == "optimal":
-            points = [optimal_lambda(model, teacher, self.loss, alpha=a, gamma=None if gammas is None else g)
-                      for a, g in zip(alphas, gammas if gammas is not None else alphas)]
+            points = [
+                optimal_lambda(model, teacher, self.loss, alpha=a, gamma=None if gammas is None else g)
+                for a, g in zip(alphas, gammas if gammas is not None else alphas)
+            ]
             values = {q: np.array([getattr(p, q) for p in points]) for q in QUANTITIES}
             return values, np.array([p.lam for p in points])
         curve = learning_curve(model, teacher, self.loss, float(self.lam), alpha=alphas, gamma=gammas)
@@ -112,9 +151,17 @@ class CurveResult:
     sims: dict[str, dict[int, np.ndarray]]  # quantity -> size -> (seeds, points)
 
 
-def run_curves(name: str, specs: Sequence[CurveSpec], x_theory: np.ndarray, x_sim: Mapping[str, Sequence[float]],
-               sizes: Sequence[int], seeds: int, n_test: int, out_dir: Path,
-               executor: Any) -> tuple[list[CurveResult], list[Check], dict[str, list]]:
+def run_curves(
+    name: str,
+    specs: Sequence[CurveSpec],
+    x_theory: np.ndarray,
+    x_sim: Mapping[str, Sequence[float]],
+    sizes: Sequence[int],
+    seeds: int,
+    n_test: int,
+    out_dir: Path,
+    executor: Any,
+) -> tuple[list[CurveResult], list[Check], dict[str, list]]:
     """Theory, simulations, checks and CSV rows for ``specs`` (module docstring); ``x_sim[key]``
     are the simulated points of each curve."""
     prepared = []
@@ -128,33 +175,69 @@ def run_curves(name: str, specs: Sequence[CurveSpec], x_theory: np.ndarray, x_si
         for j in range(xs.size):
             for d in sizes:
                 for s in range(seeds):
-                    grid.append({"curve": spec.key, "model": spec.model, "teacher": spec.teacher,
-                                 "delta": spec.delta, "loss": spec.loss, "lam": float(lams[j]),
-                                 "alpha": float(alphas[j]), "gamma": None if gammas is None else float(gammas[j]),
-                                 "d": int(d), "seed": s, "n_test": int(n_test)})
+                    grid.append(
+                        {
+                            "curve": spec.key,
+                            "model": spec.model,
+                            "teacher": spec.teacher,
+                            "delta": spec.delta,
+                            "loss": spec.loss,
+                            "lam": float(lams[j]),
+                            "alpha": float(alphas[j]),
+                            "gamma": None if gammas is None else float(gammas[j]),
+                            "d": int(d),
+                            "seed": s,
+                            "n_test": int(n_test),
+                        }
+                    )
     table = sweep(_sweep_worker, grid, executor=executor, checkpoint=out_dir / "sweep.jsonl", desc=name)
     unconverged = int(np.sum(~np.asarray(table["converged"], dtype=bool)))
     if unconverged:
-        warnings.warn(f"{name}: {unconverged} of {len(grid)} training runs stopped above the KKT tolerance",
-                      ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"{name}: {unconverged} of {len(grid)} training runs stopped above the KKT tolerance",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     results, checks, rows = [], [], {}
     for spec, theory, xs, at_sim, lams in prepared:
         sims: dict[str, dict[int, np.ndarray]] = {q: {} for q in QUANTITIES}
         for d in sizes:
             mask = (table["curve"] == spec.key) & (table["d"] == d)
-            order = np.lexsort((table["seed"][mask], table["lam"][mask], table["alpha"][mask],
-                                np.nan_to_num(np.asarray(table["gamma"][mask], dtype=float))))
+            order = np.lexsort(
+                (
+                    table["seed"][mask],
+                    table["lam"][mask],
+                    table["alpha"][mask],
+                    np.nan_to_num(np.asarray(table["gamma"][mask], dtype=float)),
+                )
+            )
             for q in QUANTITIES:
                 values = np.asarray(table[q][mask], dtype=float)[order]
                 sims[q][d] = values.reshape(xs.size, seeds).T
         for q in QUANTITIES:
-            _, found = compare(f"{spec.label}: {q.replace('_', ' ')}", list(sizes), xs, sims[q], at_sim[q],
-                               axis=spec.axis, dof=seeds - 1, floor=TRAINING_FLOOR if q == "training_loss" else 0.0)
+            _, found = compare(
+                f"{spec.label}: {q.replace('_', ' ')}",
+                list(sizes),
+                xs,
+                sims[q],
+                at_sim[q],
+                axis=spec.axis,
+                dof=seeds - 1,
+                floor=TRAINING_FLOOR if q == "training_loss" else 0.0,
+            )
             checks += found
             for d in sizes:
                 mean, se = mean_stderr(sims[q][d])
-                columns = {"curve": [spec.key] * xs.size, "quantity": [q] * xs.size, "x": xs, "lam": lams,
-                           "d": [d] * xs.size, "simulation": mean, "stderr": se, "theory": at_sim[q]}
+                columns = {
+                    "curve": [spec.key] * xs.size,
+                    "quantity": [q] * xs.size,
+                    "x": xs,
+                    "lam": lams,
+                    "d": [d] * xs.size,
+                    "simulation": mean,
+                    "stderr": se,
+                    "theory": at_sim[q],
+                }
                 for key, col in columns.items():
                     rows.setdefault(key, []).extend(np.asarray(col).tolist())
         results.append(CurveResult(spec, np.asarray(x_theory, dtype=float), theory, xs, at_sim, lams, sims))
@@ -168,18 +251,33 @@ def theory_grid(points: int, dense: Sequence[tuple[float, float]] = ((0.9, 1.1),
     return np.unique(np.concatenate(parts))
 
 
-def reproduce_curves(name: str, settings: Mapping[str, Any], specs: Sequence[CurveSpec], out_dir: Path,
-                     executor: Any, *, dense: Sequence[tuple[float, float]] = ((0.9, 1.1),),
-                     skip: Mapping[str, Sequence[float]] | None = None) -> tuple[list[CurveResult], list[Check]]:
+def reproduce_curves(
+    name: str,
+    settings: Mapping[str, Any],
+    specs: Sequence[CurveSpec],
+    out_dir: Path,
+    executor: Any,
+    *,
+    dense: Sequence[tuple[float, float]] = ((0.9, 1.1),),
+    skip: Mapping[str, Sequence[float]] | None = None,
+) -> tuple[list[CurveResult], list[Check]]:
     """:func:`run_curves` with the settings every ERM reproduction has (``sizes``, ``seeds``,
     ``theory_points``, ``points``, ``n_test``); ``skip[key]`` lists simulated points left out of a
     curve. Writes ``<name>.csv`` and returns the curves and the checks."""
     points = np.asarray(settings["points"], dtype=float)
     skip = skip or {}
     x_sim = {s.key: points[~np.isin(points, skip.get(s.key, []))] for s in specs}
-    results, checks, rows = run_curves(name, specs, theory_grid(int(settings["theory_points"]), dense), x_sim,
-                                       [int(d) for d in settings["sizes"]], int(settings["seeds"]),
-                                       int(settings["n_test"]), out_dir, executor)
+    results, checks, rows = run_curves(
+        name,
+        specs,
+        theory_grid(int(settings["theory_points"]), dense),
+        x_sim,
+        [int(d) for d in settings["sizes"]],
+        int(settings["seeds"]),
+        int(settings["n_test"]),
+        out_dir,
+        executor,
+    )
     write_csv(rows, out_dir / f"{name.replace('-', '_')}.csv")
     return results, checks
 
@@ -209,8 +307,15 @@ class Panel:
     ylim: tuple[float, float] | None = None
 
 
-def curve_panels(path: Path, size: int, panels: Sequence[Panel], *, xlabel: str,
-                 threshold: float | None = None, extra: Callable[[Sequence[Any]], Any] | None = None) -> None:
+def curve_panels(
+    path: Path,
+    size: int,
+    panels: Sequence[Panel],
+    *,
+    xlabel: str,
+    threshold: float | None = None,
+    extra: Callable[[Sequence[Any]], Any] | None = None,
+) -> None:
     """A row of panels of theory lines with the simulations at ``size`` (mean and standard error),
     log-scaled horizontal axis; ``threshold`` draws a dotted vertical line (e.g. P/N = 1);
     ``extra(axes)`` may draw more before the legends."""
@@ -231,10 +336,26 @@ def curve_panels(path: Path, size: int, panels: Sequence[Panel], *, xlabel: str,
         save_figure(fig, path)
 
 
-def error_and_loss_figure(results: Sequence[CurveResult], size: int, path: Path, *, title: str, error_label: str,
-                          xlabel: str, yscale: str = "linear", ylim: tuple[float, float] | None = None,
-                          threshold: float | None = None) -> None:
+def error_and_loss_figure(
+    results: Sequence[CurveResult],
+    size: int,
+    path: Path,
+    *,
+    title: str,
+    error_label: str,
+    xlabel: str,
+    yscale: str = "linear",
+    ylim: tuple[float, float] | None = None,
+    threshold: float | None = None,
+) -> None:
     """Test error (left) and training loss (right) of the same curves (:func:`curve_panels`)."""
-    curve_panels(path, size, [Panel(results, "test_error", title, error_label, yscale, ylim),
-                              Panel(results, "training_loss", "training loss (without the penalty)",
-                                    "training loss per sample")], xlabel=xlabel, threshold=threshold)
+    curve_panels(
+        path,
+        size,
+        [
+            Panel(results, "test_error", title, error_label, yscale, ylim),
+            Panel(results, "training_loss", "training loss (without the penalty)", "training loss per sample"),
+        ],
+        xlabel=xlabel,
+        threshold=threshold,
+    )

@@ -8,7 +8,8 @@ the discrepancy in 1/N).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,13 +19,24 @@ from statlearn.online import Overlaps, online_sgd
 __all__ = ["add_curve_rows", "stacked", "sgd_point", "overlaps_dict", "as_overlaps"]
 
 
-def add_curve_rows(rows: dict[str, list], fixed: Mapping[str, Any], times: np.ndarray,
-                   sims: Mapping[int, np.ndarray], theory: np.ndarray) -> None:
+def add_curve_rows(
+    rows: dict[str, list],
+    fixed: Mapping[str, Any],
+    times: np.ndarray,
+    sims: Mapping[int, np.ndarray],
+    theory: np.ndarray,
+) -> None:
     """Append one CSV row per (N, time): the ``fixed`` columns, N, alpha, SGD mean and stderr, ODE."""
     for N, samples in sims.items():
         mean, se = mean_stderr(samples)
-        columns = {**{k: [v] * times.size for k, v in fixed.items()}, "N": [N] * times.size, "alpha": times,
-                   "eps_g_sgd": mean, "eps_g_sgd_se": se, "eps_g_ode": theory}
+        columns = {
+            **{k: [v] * times.size for k, v in fixed.items()},
+            "N": [N] * times.size,
+            "alpha": times,
+            "eps_g_sgd": mean,
+            "eps_g_sgd_se": se,
+            "eps_g_ode": theory,
+        }
         for key, col in columns.items():
             rows.setdefault(key, []).extend(np.asarray(col).tolist())
 
@@ -37,19 +49,42 @@ def stacked(table: Mapping[str, np.ndarray], key: str, mask: np.ndarray) -> np.n
 
 def overlaps_dict(state: Overlaps) -> dict[str, Any]:
     """JSON form of initial overlaps (a sweep point must be JSON-serialisable)."""
-    return {"R": state.R.tolist(), "Q": state.Q.tolist(), "T": state.T.tolist(), "v": state.v.tolist(),
-            "v_star": state.v_star.tolist()}
+    return {
+        "R": state.R.tolist(),
+        "Q": state.Q.tolist(),
+        "T": state.T.tolist(),
+        "v": state.v.tolist(),
+        "v_star": state.v_star.tolist(),
+    }
 
 
 def as_overlaps(init: Mapping[str, Any]) -> Overlaps:
     return Overlaps.checked(init["R"], init["Q"], init["T"], init["v"], init["v_star"])
 
 
-def sgd_point(K: int, M: int, eta: float, N: int, seed: int, times: list, init: dict, sigma: float = 0.0,
-              train_second_layer: bool = False) -> dict[str, Any]:
+def sgd_point(
+    K: int,
+    M: int,
+    eta: float,
+    N: int,
+    seed: int,
+    times: list,
+    init: dict,
+    sigma: float = 0.0,
+    train_second_layer: bool = False,
+) -> dict[str, Any]:
     """One online-SGD run (sweep worker): eps_g, R, Q, v at ``times``; NaN after a blow-up."""
-    traj = online_sgd(K, M, eta, N, np.asarray(times, dtype=float), seed=seed, init=as_overlaps(init), sigma=sigma,
-                      train_second_layer=train_second_layer)
+    traj = online_sgd(
+        K,
+        M,
+        eta,
+        N,
+        np.asarray(times, dtype=float),
+        seed=seed,
+        init=as_overlaps(init),
+        sigma=sigma,
+        train_second_layer=train_second_layer,
+    )
     n = len(times)
 
     def padded(a: np.ndarray) -> list:
@@ -57,7 +92,10 @@ def sgd_point(K: int, M: int, eta: float, N: int, seed: int, times: list, init: 
         out[: a.shape[0]] = a
         return out.tolist()
 
-    return {"eps_g": padded(traj.eps_g), "R": padded(traj.R), "Q": padded(traj.Q), "v": padded(traj.v),
-            "diverged": bool(traj.diverged)}
-
-
+    return {
+        "eps_g": padded(traj.eps_g),
+        "R": padded(traj.R),
+        "Q": padded(traj.Q),
+        "v": padded(traj.v),
+        "diverged": bool(traj.diverged),
+    }

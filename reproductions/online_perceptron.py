@@ -13,8 +13,9 @@ each N and extrapolated linearly in 1/N, vanishes within 3 standard errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -34,20 +35,31 @@ INIT = Overlaps.checked([[0.0]], [[0.25]], [[1.0]])
 
 def learning_rates() -> list[tuple[float, str]]:
     rates = perceptron_learning_rates("erf")
-    return [(0.5, r"$\eta$ = 0.5"), (1.5, r"$\eta$ = 1.5"),
-            (rates.eta_opt, rf"$\eta_{{opt}}$ = {rates.eta_opt:.3f}"),
-            (1.1 * rates.eta_max, rf"$1.1\,\eta_{{max}}$ = {1.1 * rates.eta_max:.3f}")]
+    return [
+        (0.5, r"$\eta$ = 0.5"),
+        (1.5, r"$\eta$ = 1.5"),
+        (rates.eta_opt, rf"$\eta_{{opt}}$ = {rates.eta_opt:.3f}"),
+        (1.1 * rates.eta_max, rf"$1.1\,\eta_{{max}}$ = {1.1 * rates.eta_max:.3f}"),
+    ]
 
 
-@register("online-perceptron", "Online SGD of the erf perceptron: eps_g(alpha) for several learning rates, ODE vs SGD",
-          quick=QUICK, full=FULL)
+@register(
+    "online-perceptron",
+    "Online SGD of the erf perceptron: eps_g(alpha) for several learning rates, ODE vs SGD",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     checked = [float(a) for a in settings["checked"]]
     times = np.unique(np.concatenate([np.linspace(0.0, float(settings["alpha_max"]), 61), checked]))
     etas = learning_rates()
-    grid = [{"K": 1, "M": 1, "eta": eta, "N": N, "seed": s, "times": times.tolist(), "init": overlaps_dict(INIT)}
-            for eta, _ in etas for N in sizes for s in range(int(settings["seeds"]))]
+    grid = [
+        {"K": 1, "M": 1, "eta": eta, "N": N, "seed": s, "times": times.tolist(), "init": overlaps_dict(INIT)}
+        for eta, _ in etas
+        for N in sizes
+        for s in range(int(settings["seeds"]))
+    ]
     table = sweep(sgd_point, grid, executor=executor, checkpoint=out_dir / "sweep.jsonl", desc="online-perceptron")
     eps = np.asarray(table["eps_g"], dtype=float)
     idx = np.searchsorted(times, checked)
@@ -55,10 +67,16 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     checks, comparisons = [], {}
     rows: dict[str, list] = {}
     ode = {eta: integrate(1, 1, eta, times, init=INIT) for eta, _ in etas}
-    for eta, label in etas:
+    for eta, _label in etas:
         sims = {N: eps[(table["eta"] == eta) & (table["N"] == N)] for N in sizes}
-        comparison, found = compare(f"eps_g, eta = {eta:.4g}", sizes, times[idx], {N: s[:, idx] for N, s in sims.items()},
-                                    ode[eta].eps_g[idx], relative=True)
+        comparison, found = compare(
+            f"eps_g, eta = {eta:.4g}",
+            sizes,
+            times[idx],
+            {N: s[:, idx] for N, s in sims.items()},
+            ode[eta].eps_g[idx],
+            relative=True,
+        )
         comparisons[eta] = comparison
         checks += found
         add_curve_rows(rows, {"eta": eta}, times, sims, ode[eta].eps_g)
@@ -73,14 +91,21 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             pick = slice(0, None, 4)
             simulation_points(left, times[pick], mean[pick], se[pick], color=COLORS[j], ms=4)
         left.plot([], [], "o", mfc="white", color="0.3", label=f"SGD, N = {N_show}")
-        left.set(yscale="log", xlabel=r"$\alpha$ = steps / N", ylabel=r"$\epsilon_g$",
-                 title="erf perceptron, online SGD", ylim=(1e-8, 1.0))
+        left.set(
+            yscale="log",
+            xlabel=r"$\alpha$ = steps / N",
+            ylabel=r"$\epsilon_g$",
+            title="erf perceptron, online SGD",
+            ylim=(1e-8, 1.0),
+        )
         left.legend(fontsize=8)
         eta_opt = etas[2][0]
         plot_shrinking(right, comparisons[eta_opt], r"one run against the ODE at $\eta_{opt}$")
         right.set_ylabel("rms over runs of (SGD - ODE) / ODE")
         save_figure(fig, out_dir / "online_perceptron.png")
 
-    summary = (f"erf perceptron, eta_opt = {etas[2][0]:.4f}, eta_max = {etas[3][0] / 1.1:.4f}; SGD at N = "
-               f"{', '.join(map(str, sizes))} with {settings['seeds']} seeds per size, started from R = 0, Q = 0.25.")
+    summary = (
+        f"erf perceptron, eta_opt = {etas[2][0]:.4f}, eta_max = {etas[3][0] / 1.1:.4f}; SGD at N = "
+        f"{', '.join(map(str, sizes))} with {settings['seeds']} seeds per size, started from R = 0, Q = 0.25."
+    )
     return ReproductionResult(("online_perceptron.png",), ("online_perceptron.csv",), tuple(checks), summary)

@@ -14,8 +14,9 @@ linearly in 1/N (or at the single N) to zero within 3 standard errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from matplotlib.ticker import NullFormatter
@@ -28,10 +29,20 @@ from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simul
 from statlearn.sweep import sweep, write_csv
 
 M, ETA, SIGMA, ALPHA_CONVERGED = 2, 0.2, 0.3, 1e5
-QUICK = {"students": [2, 4, 8], "sizes": [500, 1000], "seeds": [4, 3], "alpha_max": 1000.0,
-         "checked": [200.0, 500.0, 1000.0]}
-FULL = {"students": [2, 4, 8], "sizes": [1000, 2000], "seeds": [6, 3], "alpha_max": 2000.0,
-        "checked": [200.0, 500.0, 1000.0, 2000.0]}
+QUICK = {
+    "students": [2, 4, 8],
+    "sizes": [500, 1000],
+    "seeds": [4, 3],
+    "alpha_max": 1000.0,
+    "checked": [200.0, 500.0, 1000.0],
+}
+FULL = {
+    "students": [2, 4, 8],
+    "sizes": [1000, 2000],
+    "seeds": [6, 3],
+    "alpha_max": 2000.0,
+    "checked": [200.0, 500.0, 1000.0, 2000.0],
+}
 REGIMES = {"first layer": False, "both layers": True}
 
 
@@ -42,17 +53,35 @@ def initial_overlaps(K: int) -> Overlaps:
     return Overlaps.checked(R, 0.25 * np.eye(K), np.eye(M))
 
 
-@register("overparametrisation", "Over-parametrised students (M = 2; K = 2, 4, 8): first layer vs both layers",
-          quick=QUICK, full=FULL)
+@register(
+    "overparametrisation",
+    "Over-parametrised students (M = 2; K = 2, 4, 8): first layer vs both layers",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     students = [int(k) for k in settings["students"]]
     sizes = [int(n) for n in settings["sizes"]]
     seeds = dict(zip(sizes, (int(s) for s in settings["seeds"])))
     checked = [float(a) for a in settings["checked"]]
     times = np.unique(np.concatenate([[0.0], np.geomspace(1.0, float(settings["alpha_max"]), 50), checked]))
-    grid = [{"K": K, "M": M, "eta": ETA, "N": N, "seed": s, "times": times.tolist(), "init": overlaps_dict(initial_overlaps(K)),
-             "sigma": SIGMA, "train_second_layer": both}
-            for both in REGIMES.values() for K in students for N in sizes for s in range(seeds[N])]
+    grid = [
+        {
+            "K": K,
+            "M": M,
+            "eta": ETA,
+            "N": N,
+            "seed": s,
+            "times": times.tolist(),
+            "init": overlaps_dict(initial_overlaps(K)),
+            "sigma": SIGMA,
+            "train_second_layer": both,
+        }
+        for both in REGIMES.values()
+        for K in students
+        for N in sizes
+        for s in range(seeds[N])
+    ]
     table = sweep(sgd_point, grid, executor=executor, checkpoint=out_dir / "sweep.jsonl", desc="overparametrisation")
     eps_all = np.asarray(table["eps_g"], dtype=float)
     idx = np.searchsorted(times, checked)
@@ -66,8 +95,13 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             sel = {N: (table["K"] == K) & (table["N"] == N) & (table["train_second_layer"] == both) for N in sizes}
             eps = {N: eps_all[s] for N, s in sel.items()}
             comparisons[regime, K], found = compare(
-                f"eps_g, K = {K}, {regime}", sizes, times[idx], {N: e[:, idx] for N, e in eps.items()},
-                ode[regime, K].eps_g[idx], relative=True)
+                f"eps_g, K = {K}, {regime}",
+                sizes,
+                times[idx],
+                {N: e[:, idx] for N, e in eps.items()},
+                ode[regime, K].eps_g[idx],
+                relative=True,
+            )
             checks += found
             add_curve_rows(rows, {"regime": regime, "K": K}, times, eps, ode[regime, K].eps_g[:-1])
     write_csv(rows, out_dir / "overparametrisation.csv")
@@ -80,15 +114,25 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         for regime in REGIMES:
             for j, K in enumerate(students):
                 tr = ode[regime, K]
-                theory_line(ax, times[1:], tr.eps_g[1:-1], color=COLORS[j], linestyle=styles[regime],
-                            label=f"K = {K}, {regime}")
+                theory_line(
+                    ax, times[1:], tr.eps_g[1:-1], color=COLORS[j], linestyle=styles[regime], label=f"K = {K}, {regime}"
+                )
                 mean, se = mean_stderr(
-                    eps_all[(table["K"] == K) & (table["N"] == N_show) & (table["train_second_layer"] == REGIMES[regime])])
+                    eps_all[
+                        (table["K"] == K) & (table["N"] == N_show) & (table["train_second_layer"] == REGIMES[regime])
+                    ]
+                )
                 pick = slice(1, None, 3)
-                simulation_points(ax, times[pick], mean[pick], se[pick], color=COLORS[j], ms=4,
-                                  marker="o" if REGIMES[regime] else "s")
-        ax.set(xscale="log", yscale="log", xlabel=r"$\alpha$", ylabel=r"$\epsilon_g$",
-               title=rf"M = {M}, $\eta$ = {ETA}, $\sigma$ = {SIGMA} (markers: SGD, N = {N_show})")
+                simulation_points(
+                    ax, times[pick], mean[pick], se[pick], color=COLORS[j], ms=4, marker="o" if REGIMES[regime] else "s"
+                )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel=r"$\alpha$",
+            ylabel=r"$\epsilon_g$",
+            title=rf"M = {M}, $\eta$ = {ETA}, $\sigma$ = {SIGMA} (markers: SGD, N = {N_show})",
+        )
         ax.legend(fontsize=7, ncol=2)
 
         ax = axes[1]
@@ -97,27 +141,64 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             color = COLORS[4 + i]
             final = [ode[regime, K].eps_g[-1] for K in students]
             at_end = [ode[regime, K].eps_g[last] for K in students]
-            theory_line(ax, students, final, color=color, linestyle=":", marker="x",
-                        label=rf"ODE, $\alpha$ = {ALPHA_CONVERGED:g} ({regime})")
-            theory_line(ax, students, at_end, color=color, linestyle=styles[regime],
-                        label=rf"ODE, $\alpha$ = {times[last]:g} ({regime})")
-            ends = np.array([mean_stderr(eps_all[(table["K"] == K) & (table["N"] == N_show)
-                                                 & (table["train_second_layer"] == REGIMES[regime])][:, last])
-                             for K in students])
-            simulation_points(ax, students, ends[:, 0], ends[:, 1], color=color,
-                              label=rf"SGD, N = {N_show}, $\alpha$ = {times[last]:g}")
-        ax.set(xscale="log", yscale="log", xlabel="student hidden units K", ylabel=r"final $\epsilon_g$",
-               title="over-parametrisation")
+            theory_line(
+                ax,
+                students,
+                final,
+                color=color,
+                linestyle=":",
+                marker="x",
+                label=rf"ODE, $\alpha$ = {ALPHA_CONVERGED:g} ({regime})",
+            )
+            theory_line(
+                ax,
+                students,
+                at_end,
+                color=color,
+                linestyle=styles[regime],
+                label=rf"ODE, $\alpha$ = {times[last]:g} ({regime})",
+            )
+            ends = np.array(
+                [
+                    mean_stderr(
+                        eps_all[
+                            (table["K"] == K)
+                            & (table["N"] == N_show)
+                            & (table["train_second_layer"] == REGIMES[regime])
+                        ][:, last]
+                    )
+                    for K in students
+                ]
+            )
+            simulation_points(
+                ax,
+                students,
+                ends[:, 0],
+                ends[:, 1],
+                color=color,
+                label=rf"SGD, N = {N_show}, $\alpha$ = {times[last]:g}",
+            )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="student hidden units K",
+            ylabel=r"final $\epsilon_g$",
+            title="over-parametrisation",
+        )
         ax.set_xticks(students, [str(k) for k in students])
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.legend(fontsize=7)
 
-        plot_shrinking(axes[2], comparisons["both layers", students[-1]],
-                       f"K = {students[-1]}, both layers: one run against the ODE")
+        plot_shrinking(
+            axes[2],
+            comparisons["both layers", students[-1]],
+            f"K = {students[-1]}, both layers: one run against the ODE",
+        )
         axes[2].set_ylabel("rms over runs of (SGD - ODE) / ODE")
         save_figure(fig, out_dir / "overparametrisation.png")
 
-    finals = "; ".join(f"{regime}: " + ", ".join(f"K = {K}: {ode[regime, K].eps_g[-1]:.4f}" for K in students)
-                       for regime in REGIMES)
+    finals = "; ".join(
+        f"{regime}: " + ", ".join(f"K = {K}: {ode[regime, K].eps_g[-1]:.4f}" for K in students) for regime in REGIMES
+    )
     summary = f"converged ODE error (alpha = {ALPHA_CONVERGED:g}): {finals}."
     return ReproductionResult(("overparametrisation.png",), ("overparametrisation.csv",), tuple(checks), summary)

@@ -11,9 +11,10 @@ runner (:mod:`reproductions.runner`) writes ``checks.json`` and the summary ``re
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 __all__ = [
     "Check",

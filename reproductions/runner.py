@@ -24,7 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 import statlearn
-from reproductions.registry import Check, Reproduction, ReproductionResult, get, names as registered_names
+from reproductions.registry import Check, Reproduction, ReproductionResult, get
+from reproductions.registry import names as registered_names
 
 __all__ = ["Outcome", "run_reproductions"]
 
@@ -169,9 +170,7 @@ def run_reproductions(
     return ordered
 
 
-def _write_report(
-    outcomes: list[Outcome], path: Path, *, mode: str, started: datetime, wall: float, jobs: int
-) -> None:
+def _write_report(outcomes: list[Outcome], path: Path, *, mode: str, started: datetime, wall: float, jobs: int) -> None:
     """Write the markdown report; figure and data links are relative to ``path``'s folder."""
     n_checks = sum(len(o.checks) for o in outcomes)
     n_passed = sum(o.n_passed for o in outcomes)

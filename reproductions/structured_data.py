@@ -19,8 +19,9 @@ errors (see :mod:`reproductions.erm_common`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -30,45 +31,72 @@ from statlearn.plotting import COLORS
 
 LAM, FRACTION, SALIENT, WEAK = 1e-3, 0.1, 5.5, 0.5
 QUICK = {"sizes": [100, 200], "seeds": 10, "theory_points": 61, "points": [0.25, 0.5, 1.0, 2.0, 4.0], "n_test": 4000}
-FULL = {"sizes": [200, 400, 800], "seeds": 12, "theory_points": 121,
-        "points": [0.15, 0.3, 0.5, 0.8, 1.0, 1.3, 2.0, 3.0, 5.0], "n_test": 10000}
-TEACHERS = [("isotropic data", None), ("teacher on salient", (1.0, 0.0)), ("teacher on both", (1.0, 1.0)),
-            ("teacher on weak", (0.0, 1.0))]
+FULL = {
+    "sizes": [200, 400, 800],
+    "seeds": 12,
+    "theory_points": 121,
+    "points": [0.15, 0.3, 0.5, 0.8, 1.0, 1.3, 2.0, 3.0, 5.0],
+    "n_test": 10000,
+}
+TEACHERS = [
+    ("isotropic data", None),
+    ("teacher on salient", (1.0, 0.0)),
+    ("teacher on both", (1.0, 1.0)),
+    ("teacher on weak", (0.0, 1.0)),
+]
 
 
 def model(teacher: tuple[float, float] | None) -> dict:
     if teacher is None:
         return {"kind": "blocks", "fractions": [1.0], "variances": [1.0], "teacher": [1.0]}
-    return {"kind": "blocks", "fractions": [FRACTION, 1.0 - FRACTION], "variances": [SALIENT, WEAK],
-            "teacher": list(teacher)}
+    return {
+        "kind": "blocks",
+        "fractions": [FRACTION, 1.0 - FRACTION],
+        "variances": [SALIENT, WEAK],
+        "teacher": list(teacher),
+    }
 
 
 def curves(loss: str) -> list[CurveSpec]:
-    return [CurveSpec(f"{loss},{label}", label, model(teacher), "sign", loss, LAM, "alpha",
-                      style={"color": COLORS[j]}) for j, (label, teacher) in enumerate(TEACHERS)]
+    return [
+        CurveSpec(f"{loss},{label}", label, model(teacher), "sign", loss, LAM, "alpha", style={"color": COLORS[j]})
+        for j, (label, teacher) in enumerate(TEACHERS)
+    ]
 
 
-@register("structured-data",
-          "Salient/weak features: logistic and square-loss learning curves for aligned and misaligned teachers",
-          quick=QUICK, full=FULL)
+@register(
+    "structured-data",
+    "Salient/weak features: logistic and square-loss learning curves for aligned and misaligned teachers",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]
-    results, checks = reproduce_curves("structured-data", settings, curves("logistic") + curves("square"), out_dir,
-                                       executor)
-    logistic, square = results[: len(TEACHERS)], results[len(TEACHERS):]
+    results, checks = reproduce_curves(
+        "structured-data", settings, curves("logistic") + curves("square"), out_dir, executor
+    )
+    logistic, square = results[: len(TEACHERS)], results[len(TEACHERS) :]
     title = rf"{FRACTION:g} salient (var {SALIENT:g}), weak var {WEAK:g}, $\lambda = 10^{{-3}}$"
-    curve_panels(out_dir / "structured_data.png", sizes[-1],
-                 [Panel(logistic, "test_error", f"logistic loss; {title}", "test error (0-1)"),
-                  Panel(square, "test_error", r"square loss: peak at $\alpha$ = 1, then one curve", "test error (0-1)")],
-                 xlabel=r"$\alpha$ = n / d", threshold=1.0)
+    curve_panels(
+        out_dir / "structured_data.png",
+        sizes[-1],
+        [
+            Panel(logistic, "test_error", f"logistic loss; {title}", "test error (0-1)"),
+            Panel(square, "test_error", r"square loss: peak at $\alpha$ = 1, then one curve", "test error (0-1)"),
+        ],
+        xlabel=r"$\alpha$ = n / d",
+        threshold=1.0,
+    )
 
     def at(result, alpha: float) -> float:
         return float(np.interp(alpha, result.x_theory, result.theory["test_error"]))
 
-    summary = ("logistic test error at alpha = 0.5 / 2: "
-               + "; ".join(f"{r.spec.label} {at(r, 0.5):.3f} / {at(r, 2.0):.3f}" for r in logistic)
-               + ". Square loss at alpha = 3: "
-               + ", ".join(f"{at(r, 3.0):.4f}" for r in square)
-               + " (equal up to O(lambda): least squares is equivariant under linear maps of the inputs). "
-               + f"d = {', '.join(map(str, sizes))}, {settings['seeds']} seeds each.")
+    summary = (
+        "logistic test error at alpha = 0.5 / 2: "
+        + "; ".join(f"{r.spec.label} {at(r, 0.5):.3f} / {at(r, 2.0):.3f}" for r in logistic)
+        + ". Square loss at alpha = 3: "
+        + ", ".join(f"{at(r, 3.0):.4f}" for r in square)
+        + " (equal up to O(lambda): least squares is equivariant under linear maps of the inputs). "
+        + f"d = {', '.join(map(str, sizes))}, {settings['seeds']} seeds each."
+    )
     return ReproductionResult(("structured_data.png",), ("structured_data.csv",), tuple(checks), summary)

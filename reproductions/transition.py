@@ -8,9 +8,10 @@ and extrapolated linearly in 1/N to compare with the replica capacity.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -98,7 +99,9 @@ def crossings(data: TransitionData, j: int, window: Callable[[int], tuple[float,
     """
     values, errors = [], []
     for N in data.sizes:
-        fit = crossing_point(data.alpha(N), data.n_solvable[N][:, j], data.n_samples, degree=degree, alpha_range=window(N))
+        fit = crossing_point(
+            data.alpha(N), data.n_solvable[N][:, j], data.n_samples, degree=degree, alpha_range=window(N)
+        )
         values.append(fit.alpha_half)
         errors.append(fit.stderr)
     return np.array(values), np.array(errors)

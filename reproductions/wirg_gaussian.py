@@ -45,8 +45,9 @@ checks the data-driven pipeline against it, with the Haar wavelet:
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from matplotlib.ticker import NullLocator
@@ -57,8 +58,14 @@ from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simul
 from statlearn.sweep import write_csv
 from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.fields import free_field_spectrum, gaussian_field
-from wirg.fit import (ConditionalGaussianLikelihood, fit_direct, fit_exact_direct, fit_exact_quadratic,
-                      fit_moment_matching, local_fisher)
+from wirg.fit import (
+    ConditionalGaussianLikelihood,
+    fit_direct,
+    fit_exact_direct,
+    fit_exact_quadratic,
+    fit_moment_matching,
+    local_fisher,
+)
 from wirg.gaussian import GaussianWIRG
 from wirg.generate import GaussianMarginal, ScaleModel, generate
 from wirg.wavelets import analysis_step
@@ -66,14 +73,40 @@ from wirg.wavelets import analysis_step
 WAVELET = "haar"
 ALPHA = 0.01
 SLOPE_TOLERANCE = 0.15
-QUICK = {"coupling_sizes": [32, 64], "n_train": 100, "radius": 2, "coarse_side": 8, "n_generated": 400,
-         "wirg_sizes": [16, 32], "direct_sizes": [16, 32], "iteration_fields": 16, "iteration_seeds": 2,
-         "tol": 0.05, "max_steps": 20000, "timing_sizes": [32, 64, 128, 256], "timing_batch": 8,
-         "condition_sizes": [16, 32, 64], "seed": 0}
-FULL = {"coupling_sizes": [32, 64, 128], "n_train": 200, "radius": 2, "coarse_side": 8, "n_generated": 1000,
-        "wirg_sizes": [16, 32, 64, 128], "direct_sizes": [16, 32, 64], "iteration_fields": 16,
-        "iteration_seeds": 2, "tol": 0.05, "max_steps": 50000, "timing_sizes": [32, 64, 128, 256, 512],
-        "timing_batch": 8, "condition_sizes": [16, 32, 64, 128], "seed": 0}
+QUICK = {
+    "coupling_sizes": [32, 64],
+    "n_train": 100,
+    "radius": 2,
+    "coarse_side": 8,
+    "n_generated": 400,
+    "wirg_sizes": [16, 32],
+    "direct_sizes": [16, 32],
+    "iteration_fields": 16,
+    "iteration_seeds": 2,
+    "tol": 0.05,
+    "max_steps": 20000,
+    "timing_sizes": [32, 64, 128, 256],
+    "timing_batch": 8,
+    "condition_sizes": [16, 32, 64],
+    "seed": 0,
+}
+FULL = {
+    "coupling_sizes": [32, 64, 128],
+    "n_train": 200,
+    "radius": 2,
+    "coarse_side": 8,
+    "n_generated": 1000,
+    "wirg_sizes": [16, 32, 64, 128],
+    "direct_sizes": [16, 32, 64],
+    "iteration_fields": 16,
+    "iteration_seeds": 2,
+    "tol": 0.05,
+    "max_steps": 50000,
+    "timing_sizes": [32, 64, 128, 256, 512],
+    "timing_batch": 8,
+    "condition_sizes": [16, 32, 64, 128],
+    "seed": 0,
+}
 
 
 def _spectrum(L: int, zero_mode: float) -> np.ndarray:
@@ -106,9 +139,15 @@ def coupling_check(L: int, j: int, theta_exact: np.ndarray, fit: Any, n_checks: 
     n = r.size
     statistic = float(r @ np.linalg.solve(fit.covariance, r)) / n
     tolerance = chi2.ppf(1.0 - ALPHA / (2 * n_checks), n) / n - 1.0
-    return Check(f"chi2/n of fitted - exact couplings, L = {L}, j = {j}", 1.0, statistic, np.sqrt(2.0 / n), tolerance,
-                 f"{n} couplings, Mahalanobis distance with the inverse-Fisher covariance ~ chi2_n; tolerance the "
-                 f"upper {1 - ALPHA / (2 * n_checks):.5f} quantile (Bonferroni over {n_checks} scale checks)")
+    return Check(
+        f"chi2/n of fitted - exact couplings, L = {L}, j = {j}",
+        1.0,
+        statistic,
+        np.sqrt(2.0 / n),
+        tolerance,
+        f"{n} couplings, Mahalanobis distance with the inverse-Fisher covariance ~ chi2_n; tolerance the "
+        f"upper {1 - ALPHA / (2 * n_checks):.5f} quantile (Bonferroni over {n_checks} scale checks)",
+    )
 
 
 def _shells(L: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,10 +175,15 @@ def spectrum_check(L: int, train: np.ndarray, generated: np.ndarray) -> tuple[Ch
     stderr = np.sqrt(gen.var(axis=0, ddof=1) / len(gen) + data.var(axis=0, ddof=1) / len(data))
     z = (gen.mean(axis=0) - exact) / stderr
     bound = norm.ppf(1.0 - ALPHA / (2 * z.size))
-    check = Check(f"max |z| of the generated power spectrum over {z.size} shells, L = {L}", 0.0,
-                  float(np.abs(z).max()), 1.0, bound,
-                  f"{len(gen)} fields generated from the fitted model, {len(data)} training fields; z per shell with "
-                  f"the generated and training standard errors combined; two-sided Bonferroni bound at alpha = {ALPHA}")
+    check = Check(
+        f"max |z| of the generated power spectrum over {z.size} shells, L = {L}",
+        0.0,
+        float(np.abs(z).max()),
+        1.0,
+        bound,
+        f"{len(gen)} fields generated from the fitted model, {len(data)} training fields; z per shell with "
+        f"the generated and training standard errors combined; two-sided Bonferroni bound at alpha = {ALPHA}",
+    )
     return check, {"k": k, "exact": exact, "generated": gen.mean(axis=0), "stderr": stderr, "z": z}
 
 
@@ -156,8 +200,17 @@ def iterations_wirg(L: int, settings: Mapping[str, Any], seed: int) -> tuple[lis
     eig = np.linalg.eigvalsh(ConditionalGaussianLikelihood(ansatz, phi, psi).terms(ml.theta).hessian)
     counts = []
     for s in range(settings["iteration_seeds"]):
-        result = fit_moment_matching(ansatz, phi, psi, steps=settings["max_steps"], lr=1.0 / eig.max(), seed=s,
-                                     mcmc_steps=5, target=ml.theta, tol=settings["tol"])
+        result = fit_moment_matching(
+            ansatz,
+            phi,
+            psi,
+            steps=settings["max_steps"],
+            lr=1.0 / eig.max(),
+            seed=s,
+            mcmc_steps=5,
+            target=ml.theta,
+            tol=settings["tol"],
+        )
         counts.append(np.nan if result.iterations_to_target is None else float(result.iterations_to_target))
     return counts, float(eig.max() / eig.min())
 
@@ -170,8 +223,17 @@ def iterations_direct(L: int, settings: Mapping[str, Any], seed: int) -> tuple[l
     eig = np.linalg.eigvalsh(local_fisher(ansatz, ml.theta, L, zero_mean=True))
     counts = []
     for s in range(settings["iteration_seeds"]):
-        result = fit_direct(ansatz, fields, steps=settings["max_steps"], lr=1.0 / eig.max(), seed=s, mcmc_steps=5,
-                            target=ml.theta, tol=settings["tol"], zero_mean=True)
+        result = fit_direct(
+            ansatz,
+            fields,
+            steps=settings["max_steps"],
+            lr=1.0 / eig.max(),
+            seed=s,
+            mcmc_steps=5,
+            target=ml.theta,
+            tol=settings["tol"],
+            zero_mean=True,
+        )
         counts.append(np.nan if result.iterations_to_target is None else float(result.iterations_to_target))
     return counts, float(eig.max() / eig.min())
 
@@ -198,8 +260,10 @@ def generation_times(L: int, settings: Mapping[str, Any]) -> tuple[float, float]
             times.append(time.perf_counter() - start)
         return min(times) / batch
 
-    return (best(lambda: generate(models, marginal, batch, seed=1, wavelet=WAVELET)),
-            best(lambda: full.sample(batch, seed=1)))
+    return (
+        best(lambda: generate(models, marginal, batch, seed=1, wavelet=WAVELET)),
+        best(lambda: full.sample(batch, seed=1)),
+    )
 
 
 def _slope(x: Any, y: Any) -> float:
@@ -211,9 +275,12 @@ def _slope(x: Any, y: Any) -> float:
 # -- the reproduction -----------------------------------------------------------------------------------
 
 
-@register("wirg-gaussian",
-          "WIRG of the critical free field: fitted vs exact couplings, generated spectrum, iterations, conditioning",
-          quick=QUICK, full=FULL)
+@register(
+    "wirg-gaussian",
+    "WIRG of the critical free field: fitted vs exact couplings, generated spectrum, iterations, conditioning",
+    quick=QUICK,
+    full=FULL,
+)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     rng = np.random.default_rng(settings["seed"])
     rows: dict[str, list] = {k: [] for k in ("kind", "L", "j", "x", "theory", "simulation", "stderr")}
@@ -241,12 +308,18 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             row("spectrum", L, 0, k, t, g, e)
     # 3. iterations
     iterations = {}
-    for name, sizes, func in (("wirg", settings["wirg_sizes"], iterations_wirg),
-                              ("direct", settings["direct_sizes"], iterations_direct)):
+    for name, sizes, func in (
+        ("wirg", settings["wirg_sizes"], iterations_wirg),
+        ("direct", settings["direct_sizes"], iterations_direct),
+    ):
         for L in sizes:
             counts, cond = func(int(L), settings, seed=int(L) + 1000 * settings["seed"])
             counts = np.asarray(counts)
-            err = np.nanstd(counts, ddof=1) / np.sqrt(np.isfinite(counts).sum()) if np.isfinite(counts).sum() > 1 else np.nan
+            err = (
+                np.nanstd(counts, ddof=1) / np.sqrt(np.isfinite(counts).sum())
+                if np.isfinite(counts).sum() > 1
+                else np.nan
+            )
             iterations[name, int(L)] = (np.nanmean(counts) if np.isfinite(counts).any() else np.nan, err, cond)
             row(f"iterations_{name}", int(L), 1, cond, np.nan, iterations[name, int(L)][0], err)
     # 4. timing
@@ -264,36 +337,56 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         for j, (q, f) in enumerate(zip(c.conditional, c.fisher_conditional), start=1):
             row("cond_conditional", L, j, L, np.nan, q, np.nan)
             row("cond_fisher_conditional", L, j, L, np.nan, f, np.nan)
-    slopes = {"full": _slope(cond_sizes, [c.full for c in conds]),
-              "fisher_direct": _slope(cond_sizes, [c.fisher_direct for c in conds])}
+    slopes = {
+        "full": _slope(cond_sizes, [c.full for c in conds]),
+        "fisher_direct": _slope(cond_sizes, [c.fisher_direct for c in conds]),
+    }
     for name, label in (("full", "full-field precision"), ("fisher_direct", "direct Fisher matrix")):
-        checks.append(Check(f"log-log slope of the condition number of the {label} vs L", 2.0, slopes[name], 0.0,
-                            SLOPE_TOLERANCE, f"exact condition numbers (db4, radius 1) at L = {cond_sizes}; "
-                            "kappa ~ L^2 up to finite-size curvature"))
+        checks.append(
+            Check(
+                f"log-log slope of the condition number of the {label} vs L",
+                2.0,
+                slopes[name],
+                0.0,
+                SLOPE_TOLERANCE,
+                f"exact condition numbers (db4, radius 1) at L = {cond_sizes}; kappa ~ L^2 up to finite-size curvature",
+            )
+        )
     first = max(conds[0].conditional)
     worst = max(max(c.conditional) for c in conds)
-    checks.append(Check("max over scales and L of cond(Q_hh) (bounded in L)", first, worst, 0.0, 0.5 * first,
-                        f"bound 1.5 x the maximum over scales at L = {cond_sizes[0]} ({first:.3g}); "
-                        f"max over L = {cond_sizes}"))
+    checks.append(
+        Check(
+            "max over scales and L of cond(Q_hh) (bounded in L)",
+            first,
+            worst,
+            0.0,
+            0.5 * first,
+            f"bound 1.5 x the maximum over scales at L = {cond_sizes[0]} ({first:.3g}); max over L = {cond_sizes}",
+        )
+    )
 
     write_csv(rows, out_dir / "wirg_gaussian.csv")
     _plot(out_dir / "wirg_gaussian.png", couplings, spectra, iterations, settings["tol"], timing, cond_sizes, conds)
 
     time_slope = _slope([L**2 for L in timing], [t[0] for t in timing.values()])
     exact_slope = _slope([L**2 for L in timing], [t[1] for t in timing.values()])
-    iter_slopes = {name: _slope([L for (n, L) in iterations if n == name],
-                                [v[0] for (n, L), v in iterations.items() if n == name]) for name in ("wirg", "direct")}
+    iter_slopes = {
+        name: _slope([L for (n, L) in iterations if n == name], [v[0] for (n, L), v in iterations.items() if n == name])
+        for name in ("wirg", "direct")
+    }
     fisher_cond_slope = _slope(cond_sizes, [np.nanmax(c.fisher_conditional) for c in conds])
-    summary = (f"Critical free field, Haar, radius {settings['radius']}, {settings['n_train']} training fields, "
-               f"decomposed to {settings['coarse_side']}x{settings['coarse_side']}. "
-               f"Iterations to {100 * settings['tol']:g}% of the ML fit: "
-               + ", ".join(f"{name} L={L}: {v[0]:.0f}" for (name, L), v in iterations.items())
-               + f" (log-log slopes vs L: WIRG {iter_slopes['wirg']:.2f}, direct {iter_slopes['direct']:.2f}). "
-               f"Generation time per sample ~ N^{time_slope:.2f} (fitted-model generator, L = "
-               f"{min(timing)}..{max(timing)}), exact solver's sample ~ N^{exact_slope:.2f}. "
-               f"Condition numbers (db4): full ~ L^{slopes['full']:.2f}, direct Fisher ~ L^{slopes['fisher_direct']:.2f}, "
-               f"max cond(Q_hh) {worst:.3g} (L = {cond_sizes[0]}: {first:.3g}); the conditional Fisher matrix "
-               f"(raw couplings) grows slowly, max over scales ~ L^{fisher_cond_slope:.2f}.")
+    summary = (
+        f"Critical free field, Haar, radius {settings['radius']}, {settings['n_train']} training fields, "
+        f"decomposed to {settings['coarse_side']}x{settings['coarse_side']}. "
+        f"Iterations to {100 * settings['tol']:g}% of the ML fit: "
+        + ", ".join(f"{name} L={L}: {v[0]:.0f}" for (name, L), v in iterations.items())
+        + f" (log-log slopes vs L: WIRG {iter_slopes['wirg']:.2f}, direct {iter_slopes['direct']:.2f}). "
+        f"Generation time per sample ~ N^{time_slope:.2f} (fitted-model generator, L = "
+        f"{min(timing)}..{max(timing)}), exact solver's sample ~ N^{exact_slope:.2f}. "
+        f"Condition numbers (db4): full ~ L^{slopes['full']:.2f}, direct Fisher ~ L^{slopes['fisher_direct']:.2f}, "
+        f"max cond(Q_hh) {worst:.3g} (L = {cond_sizes[0]}: {first:.3g}); the conditional Fisher matrix "
+        f"(raw couplings) grows slowly, max over scales ~ L^{fisher_cond_slope:.2f}."
+    )
     return ReproductionResult(("wirg_gaussian.png",), ("wirg_gaussian.csv",), tuple(checks), summary)
 
 
@@ -304,8 +397,9 @@ def _plot(path: Path, couplings, spectra, iterations, tol, timing, cond_sizes, c
         L = max(couplings)
         lo, hi = np.inf, -np.inf
         for j, (theta_exact, fit) in enumerate(couplings[L], start=1):
-            simulation_points(ax_c, theta_exact, fit.theta, fit.stderr, label=f"$j = {j}$", color=COLORS[j - 1],
-                              markersize=3.5)
+            simulation_points(
+                ax_c, theta_exact, fit.theta, fit.stderr, label=f"$j = {j}$", color=COLORS[j - 1], markersize=3.5
+            )
             lo, hi = min(lo, theta_exact.min()), max(hi, theta_exact.max())
         theory_line(ax_c, [lo, hi], [lo, hi], label="fitted = exact", color="0.4", linewidth=1.0)
         ax_c.set(xlabel="exact coupling", ylabel="fitted coupling (ML)", title=f"(a) couplings, $L = {L}$")
@@ -313,10 +407,22 @@ def _plot(path: Path, couplings, spectra, iterations, tol, timing, cond_sizes, c
 
         for i, (L, spec) in enumerate(sorted(spectra.items())):
             theory_line(ax_s, spec["k"], spec["exact"], label=f"exact, $L = {L}$", color=COLORS[i])
-            simulation_points(ax_s, spec["k"], spec["generated"], spec["stderr"], label=f"generated, $L = {L}$",
-                              color=COLORS[i], markersize=3.5)
-        ax_s.set(xscale="log", yscale="log", xlabel="$|k|$", ylabel=r"$\langle|\hat\varphi(k)|^2\rangle / L^2$",
-                 title="(b) spectrum of generated fields")
+            simulation_points(
+                ax_s,
+                spec["k"],
+                spec["generated"],
+                spec["stderr"],
+                label=f"generated, $L = {L}$",
+                color=COLORS[i],
+                markersize=3.5,
+            )
+        ax_s.set(
+            xscale="log",
+            yscale="log",
+            xlabel="$|k|$",
+            ylabel=r"$\langle|\hat\varphi(k)|^2\rangle / L^2$",
+            title="(b) spectrum of generated fields",
+        )
         ax_s.legend()
 
         for i, (name, label) in enumerate((("wirg", "WIRG, finest scale"), ("direct", "direct, whole field"))):
@@ -326,10 +432,22 @@ def _plot(path: Path, couplings, spectra, iterations, tol, timing, cond_sizes, c
                 err = np.nan_to_num([iterations[name, L][1] for L in sizes])
                 simulation_points(ax_i, sizes, mean, err, label=label, color=COLORS[i])
                 if name == "direct" and np.isfinite(mean[0]):
-                    theory_line(ax_i, sizes, mean[0] * (np.array(sizes) / sizes[0]) ** 2, color=COLORS[i],
-                                linestyle=":", linewidth=1.0, label=r"$\propto L^2$")
-        ax_i.set(xscale="log", yscale="log", xlabel="$L$", ylabel=f"iterations to {100 * tol:g}% of ML",
-                 title="(c) moment matching")
+                    theory_line(
+                        ax_i,
+                        sizes,
+                        mean[0] * (np.array(sizes) / sizes[0]) ** 2,
+                        color=COLORS[i],
+                        linestyle=":",
+                        linewidth=1.0,
+                        label=r"$\propto L^2$",
+                    )
+        ax_i.set(
+            xscale="log",
+            yscale="log",
+            xlabel="$L$",
+            ylabel=f"iterations to {100 * tol:g}% of ML",
+            title="(c) moment matching",
+        )
         _integer_ticks(ax_i, sorted({L for (_, L) in iterations}))
         ax_i.legend()
 
@@ -344,25 +462,43 @@ def _plot(path: Path, couplings, spectra, iterations, tol, timing, cond_sizes, c
         ax_t.legend()
 
         Ls = np.array(cond_sizes, float)
-        for i, (values, label) in enumerate(((np.array([c.full for c in conds]), "full precision"),
-                                             (np.array([c.fisher_direct for c in conds]), "direct Fisher"),
-                                             (np.array([max(c.conditional) for c in conds]), r"max$_j$ cond $Q_{hh}$"),
-                                             (np.array([np.nanmax(c.fisher_conditional) for c in conds]),
-                                              r"max$_j$ conditional Fisher"))):
+        for i, (values, label) in enumerate(
+            (
+                (np.array([c.full for c in conds]), "full precision"),
+                (np.array([c.fisher_direct for c in conds]), "direct Fisher"),
+                (np.array([max(c.conditional) for c in conds]), r"max$_j$ cond $Q_{hh}$"),
+                (np.array([np.nanmax(c.fisher_conditional) for c in conds]), r"max$_j$ conditional Fisher"),
+            )
+        ):
             theory_line(ax_k, Ls, values, label=label, color=COLORS[i], marker="s")
-        theory_line(ax_k, Ls, conds[0].full * (Ls / Ls[0]) ** 2, label=r"$\propto L^2$", color="0.5", linestyle=":",
-                    linewidth=1.0)
+        theory_line(
+            ax_k,
+            Ls,
+            conds[0].full * (Ls / Ls[0]) ** 2,
+            label=r"$\propto L^2$",
+            color="0.5",
+            linestyle=":",
+            linewidth=1.0,
+        )
         ax_k.set(xscale="log", yscale="log", xlabel="$L$", ylabel="condition number", title="(e) conditioning (db4)")
         _integer_ticks(ax_k, cond_sizes)
         ax_k.legend(fontsize=8)
 
         for i, (L, spec) in enumerate(sorted(spectra.items())):
-            ax_z.plot(spec["k"], spec["z"], marker="o", linestyle="none", color=COLORS[i], label=f"$L = {L}$",
-                      markersize=3.5)
+            ax_z.plot(
+                spec["k"], spec["z"], marker="o", linestyle="none", color=COLORS[i], label=f"$L = {L}$", markersize=3.5
+            )
         bound = norm.ppf(1.0 - ALPHA / (2 * max(len(s["z"]) for s in spectra.values())))
         for sign in (-1, 1):
-            theory_line(ax_z, ax_z.get_xlim(), [sign * bound] * 2, color="0.4", linestyle="--", linewidth=1.0,
-                        label="Bonferroni bound" if sign > 0 else None)
+            theory_line(
+                ax_z,
+                ax_z.get_xlim(),
+                [sign * bound] * 2,
+                color="0.4",
+                linestyle="--",
+                linewidth=1.0,
+                label="Bonferroni bound" if sign > 0 else None,
+            )
         ax_z.set(xscale="log", xlabel="$|k|$", ylabel="$z$ (generated - exact)", title="(f) spectrum residuals")
         ax_z.legend(fontsize=8)
         save_figure(fig, path)

@@ -159,8 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         "--plot",
         type=Path,
         metavar="FILE",
-        help="save a PNG of the generalisation error and the MSE against alpha, with alpha_alg and "
-        "alpha_it marked",
+        help="save a PNG of the generalisation error and the MSE against alpha, with alpha_alg and alpha_it marked",
     )
     glm.set_defaults(run=_glm, parser=glm)
 
@@ -187,9 +186,7 @@ def _reproduce(args: argparse.Namespace) -> int:
             print(f"{name:<{width}}  {get(name).title}")
         return 0
     try:
-        outcomes = run_reproductions(
-            args.names, mode=args.mode, out=args.out, jobs=args.jobs, scheduler=args.scheduler
-        )
+        outcomes = run_reproductions(args.names, mode=args.mode, out=args.out, jobs=args.jobs, scheduler=args.scheduler)
     except ValueError as exc:  # an unknown name; failures inside reproductions are in the outcomes
         args.parser.error(str(exc))
     for outcome in outcomes:
@@ -258,7 +255,10 @@ def _glm(args: argparse.Namespace) -> int:
         given = [
             flag
             for flag, value in (
-                ("--alpha", args.alpha), ("--branch", args.branch), ("--csv", args.csv), ("--plot", args.plot)
+                ("--alpha", args.alpha),
+                ("--branch", args.branch),
+                ("--csv", args.csv),
+                ("--plot", args.plot),
             )
             if value is not None
         ]

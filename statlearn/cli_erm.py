@@ -75,18 +75,36 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     erm.add_argument("--model", choices=MODELS, default="random-features", help="data model (default: %(default)s)")
     erm.add_argument("--activation", default="relu", help="random-features activation: relu, erf, tanh, sign")
-    erm.add_argument("--salient", type=_triple, default=(0.1, 5.5, 0.5), metavar="F,S,W",
-                     help="salient-weak model: fraction and variances (default: 0.1,5.5,0.5)")
-    erm.add_argument("--teacher-weights", type=_pair, default=(1.0, 1.0), metavar="T1,T2",
-                     help="salient-weak model: teacher weight variances on the two blocks (default: 1,1)")
+    erm.add_argument(
+        "--salient",
+        type=_triple,
+        default=(0.1, 5.5, 0.5),
+        metavar="F,S,W",
+        help="salient-weak model: fraction and variances (default: 0.1,5.5,0.5)",
+    )
+    erm.add_argument(
+        "--teacher-weights",
+        type=_pair,
+        default=(1.0, 1.0),
+        metavar="T1,T2",
+        help="salient-weak model: teacher weight variances on the two blocks (default: 1,1)",
+    )
     erm.add_argument("--loss", default="logistic", help="square, logistic (default) or hinge")
     erm.add_argument("--lam", type=_nonnegative_float, required=True, help="ridge penalty (0: ridgeless, square loss)")
-    erm.add_argument("--alpha", type=_grid, default=None,
-                     help="samples per input dimension n/d (grid or number; default 2 with a gamma grid)")
+    erm.add_argument(
+        "--alpha",
+        type=_grid,
+        default=None,
+        help="samples per input dimension n/d (grid or number; default 2 with a gamma grid)",
+    )
     erm.add_argument("--gamma", type=_grid, default=None, help="random features: P/D, features per input dimension")
     erm.add_argument("--teacher", default="sign", help="sign (default), noisy-sign, probit or gaussian (linear)")
-    erm.add_argument("--delta", type=_nonnegative_float, default=0.0,
-                     help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian)")
+    erm.add_argument(
+        "--delta",
+        type=_nonnegative_float,
+        default=0.0,
+        help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian)",
+    )
     erm.add_argument("--simulate", type=_positive_int, metavar="D", help="also train at input dimension D")
     erm.add_argument("--seeds", type=_positive_int, default=5, help="training draws per point (default: 5)")
     erm.add_argument("--n-test", type=_positive_int, default=4000, help="test samples per draw (default: 4000)")
@@ -139,25 +157,46 @@ def _erm(args: argparse.Namespace) -> int:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # reported below
-            curve = learning_curve(model, teacher, args.loss, args.lam, alpha=args.alpha, gamma=args.gamma,
-                                   progress=not args.json and sys.stderr.isatty())
+            curve = learning_curve(
+                model,
+                teacher,
+                args.loss,
+                args.lam,
+                alpha=args.alpha,
+                gamma=args.gamma,
+                progress=not args.json and sys.stderr.isatty(),
+            )
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
-    columns = {k: getattr(curve, k) for k in ("alpha", "gamma", "lam", "test_error", "training_loss", "m", "q", "V",
-                                              "converged")}
+    columns = {
+        k: getattr(curve, k)
+        for k in ("alpha", "gamma", "lam", "test_error", "training_loss", "m", "q", "V", "converged")
+    }
     if not random_features:
         del columns["gamma"]
     if args.simulate is not None:
         columns |= _simulate(args, model, teacher, curve)
 
     if args.json:
-        print(json.dumps({"model": args.model, "loss": args.loss, "teacher": args.teacher, "delta": args.delta,
-                          "columns": {k: [_plain(x) for x in np.asarray(v).tolist()] for k, v in columns.items()}}))
+        print(
+            json.dumps(
+                {
+                    "model": args.model,
+                    "loss": args.loss,
+                    "teacher": args.teacher,
+                    "delta": args.delta,
+                    "columns": {k: [_plain(x) for x in np.asarray(v).tolist()] for k, v in columns.items()},
+                }
+            )
+        )
     else:
-        print(f"# ERM: {args.model}" + (f" ({args.activation})" if random_features else "")
-              + f", {args.loss} loss, lambda = {args.lam:g}, teacher {args.teacher}"
-              + (f" (delta = {args.delta:g})" if args.delta else "")
-              + (f"; training at d = {args.simulate}, {args.seeds} draws" if args.simulate else ""))
+        print(
+            f"# ERM: {args.model}"
+            + (f" ({args.activation})" if random_features else "")
+            + f", {args.loss} loss, lambda = {args.lam:g}, teacher {args.teacher}"
+            + (f" (delta = {args.delta:g})" if args.delta else "")
+            + (f"; training at d = {args.simulate}, {args.seeds} draws" if args.simulate else "")
+        )
         print("  ".join(f"{k:>13}" for k in columns))
         for row in zip(*columns.values()):
             print("  ".join(f"{str(bool(x)):>13}" if isinstance(x, (bool, np.bool_)) else f"{x:>13.6g}" for x in row))
@@ -176,8 +215,18 @@ def _simulate(args: argparse.Namespace, model, teacher, curve) -> dict:
 
     means, errors = [], []
     for a, g in zip(curve.alpha, curve.gamma):
-        run = simulate(model, teacher, args.loss, args.lam, alpha=float(a), d=args.simulate,
-                       gamma=None if np.isnan(g) else float(g), seeds=args.seeds, n_test=args.n_test, seed=args.seed)
+        run = simulate(
+            model,
+            teacher,
+            args.loss,
+            args.lam,
+            alpha=float(a),
+            d=args.simulate,
+            gamma=None if np.isnan(g) else float(g),
+            seeds=args.seeds,
+            n_test=args.n_test,
+            seed=args.seed,
+        )
         means.append(run.mean("test_error"))
         errors.append(run.stderr("test_error"))
     return {"test_error_sim": np.array(means), "test_error_sim_se": np.array(errors)}
@@ -199,11 +248,22 @@ def _plot(args: argparse.Namespace, columns: dict) -> None:
         fig, (left, right) = figure(1, 2)
         theory_line(left, x, columns["test_error"], label="theory", color="k")
         if "test_error_sim" in columns:
-            simulation_points(left, x, columns["test_error_sim"], columns["test_error_sim_se"],
-                              label=f"training, d = {args.simulate} ({args.seeds} draws)", color=COLORS[0])
+            simulation_points(
+                left,
+                x,
+                columns["test_error_sim"],
+                columns["test_error_sim_se"],
+                label=f"training, d = {args.simulate} ({args.seeds} draws)",
+                color=COLORS[0],
+            )
         theory_line(right, x, columns["training_loss"], color="k")
-        left.set(xscale="log", xlabel=label, ylabel="test error", title=f"{args.model}, {args.loss}, "
-                 rf"$\lambda$ = {args.lam:g}")
+        left.set(
+            xscale="log",
+            xlabel=label,
+            ylabel="test error",
+            title=f"{args.model}, {args.loss}, "
+            rf"$\lambda$ = {args.lam:g}",
+        )
         right.set(xscale="log", xlabel=label, ylabel="training loss per sample", title="training loss")
         left.legend()
         save_figure(fig, args.plot)

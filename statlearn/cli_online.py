@@ -31,16 +31,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     online.add_argument("--K", type=_positive_int, required=True, help="student hidden units")
     online.add_argument("--M", type=_positive_int, required=True, help="teacher hidden units")
     online.add_argument("--eta", type=_positive_float, required=True, help="first-layer learning rate")
-    online.add_argument("--alpha-max", type=_positive_float, default=1e3, metavar="A",
-                        help="last time alpha (default: %(default)g)")
-    online.add_argument("--points", type=_positive_int, default=40, help="log-spaced times from alpha = 0.1 (default: 40)")
+    online.add_argument(
+        "--alpha-max", type=_positive_float, default=1e3, metavar="A", help="last time alpha (default: %(default)g)"
+    )
+    online.add_argument(
+        "--points", type=_positive_int, default=40, help="log-spaced times from alpha = 0.1 (default: 40)"
+    )
     online.add_argument("--activation", default="erf", help="erf (default), linear or relu")
     online.add_argument("--sigma", type=_nonnegative_float, default=0.0, help="label-noise standard deviation")
     online.add_argument("--train-second-layer", action="store_true", help="also learn the second layer v")
-    online.add_argument("--eta-v", type=_positive_float, metavar="ETA", help="second-layer learning rate (default: eta)")
+    online.add_argument(
+        "--eta-v", type=_positive_float, metavar="ETA", help="second-layer learning rate (default: eta)"
+    )
     online.add_argument("--weight-decay", type=_nonnegative_float, default=0.0, help="first-layer weight decay")
-    online.add_argument("--init-scale", type=_nonnegative_float, default=1.0,
-                        help="std of the initial student weights (default: 1)")
+    online.add_argument(
+        "--init-scale", type=_nonnegative_float, default=1.0, help="std of the initial student weights (default: 1)"
+    )
     online.add_argument("--seed", type=int, default=0, help="seed of the initial weights (first seed with --simulate)")
     online.add_argument("--simulate", type=_positive_int, metavar="N", help="also simulate SGD at input dimension N")
     online.add_argument("--seeds", type=_positive_int, default=5, help="simulation seeds (default: 5)")
@@ -67,38 +73,57 @@ def _online(args: argparse.Namespace) -> int:
 
     t = np.concatenate([[0.0], np.geomspace(0.1, args.alpha_max, args.points)])
     setup = {
-        "activation": args.activation, "train_second_layer": args.train_second_layer, "eta_v": args.eta_v,
-        "sigma": args.sigma, "weight_decay": args.weight_decay,
+        "activation": args.activation,
+        "train_second_layer": args.train_second_layer,
+        "eta_v": args.eta_v,
+        "sigma": args.sigma,
+        "weight_decay": args.weight_decay,
     }
     diverged = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergenceWarning)  # reported below, once per run
             if args.simulate is None:
-                runs = [(integrate(args.K, args.M, args.eta, t, seed=args.seed, init_scale=args.init_scale,
-                                   **setup), None)]
+                runs = [
+                    (integrate(args.K, args.M, args.eta, t, seed=args.seed, init_scale=args.init_scale, **setup), None)
+                ]
             else:
                 from statlearn.online.simulate import online_sgd_seeds
 
-                sims = online_sgd_seeds(args.K, args.M, args.eta, args.simulate, t,
-                                        seeds=range(args.seed, args.seed + args.seeds), init_scale=args.init_scale,
-                                        progress=not args.json, **setup)
+                sims = online_sgd_seeds(
+                    args.K,
+                    args.M,
+                    args.eta,
+                    args.simulate,
+                    t,
+                    seeds=range(args.seed, args.seed + args.seeds),
+                    init_scale=args.init_scale,
+                    progress=not args.json,
+                    **setup,
+                )
                 runs = [(integrate(args.K, args.M, args.eta, t, init=sim.overlaps(0), **setup), sim) for sim in sims]
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     for ode, sim in runs:
         for what, run in (("ODE", ode), ("simulation", sim)):
             if run is not None and run.diverged:
-                diverged.append(f"{what} (seed {run.seed}) at alpha = {run.t_diverged:.4g}"
-                                if run.seed is not None else f"{what} at alpha = {run.t_diverged:.4g}")
+                diverged.append(
+                    f"{what} (seed {run.seed}) at alpha = {run.t_diverged:.4g}"
+                    if run.seed is not None
+                    else f"{what} at alpha = {run.t_diverged:.4g}"
+                )
 
     n = min(min(ode.t.size, t.size if sim is None else sim.t.size) for ode, sim in runs)
     columns = {"alpha": t[:n], "eps_g": np.mean([ode.eps_g[:n] for ode, _ in runs], axis=0)}
     if args.simulate is not None:
         sim_eps = np.array([sim.eps_g[:n] for _, sim in runs])
         disc = sim_eps - np.array([ode.eps_g[:n] for ode, _ in runs])
-        columns |= {"eps_g_sim": sim_eps.mean(axis=0), "eps_g_sim_se": _stderr(sim_eps),
-                    "discrepancy": disc.mean(axis=0), "discrepancy_se": _stderr(disc)}
+        columns |= {
+            "eps_g_sim": sim_eps.mean(axis=0),
+            "eps_g_sim_se": _stderr(sim_eps),
+            "discrepancy": disc.mean(axis=0),
+            "discrepancy_se": _stderr(disc),
+        }
     if args.simulate is None:
         ode = runs[0][0]
         for k in range(args.K):
@@ -110,22 +135,36 @@ def _online(args: argparse.Namespace) -> int:
                 columns[f"v_{k}"] = ode.v[:n, k]
 
     if args.json:
-        print(json.dumps({"K": args.K, "M": args.M, "eta": args.eta, **setup,
-                          "N": args.simulate, "diverged": diverged,
-                          "columns": {k: [None if not np.isfinite(x) else float(x) for x in v]
-                                      for k, v in columns.items()}}))
+        print(
+            json.dumps(
+                {
+                    "K": args.K,
+                    "M": args.M,
+                    "eta": args.eta,
+                    **setup,
+                    "N": args.simulate,
+                    "diverged": diverged,
+                    "columns": {k: [None if not np.isfinite(x) else float(x) for x in v] for k, v in columns.items()},
+                }
+            )
+        )
     else:
-        shown = [k for k in ("alpha", "eps_g", "eps_g_sim", "eps_g_sim_se", "discrepancy", "discrepancy_se")
-                 if k in columns]
-        print(f"# online SGD: K = {args.K}, M = {args.M}, eta = {args.eta:g}, {args.activation}, sigma = {args.sigma:g}"
-              + (f", N = {args.simulate}, {args.seeds} seeds" if args.simulate else " (ODE)"))
+        shown = [
+            k for k in ("alpha", "eps_g", "eps_g_sim", "eps_g_sim_se", "discrepancy", "discrepancy_se") if k in columns
+        ]
+        print(
+            f"# online SGD: K = {args.K}, M = {args.M}, eta = {args.eta:g}, {args.activation}, sigma = {args.sigma:g}"
+            + (f", N = {args.simulate}, {args.seeds} seeds" if args.simulate else " (ODE)")
+        )
         print("  ".join(f"{k:>14}" for k in shown))
         for row in zip(*(columns[k] for k in shown)):
             print("  ".join(f"{x:>14.6g}" for x in row))
     write_outputs(args, columns, _plot)
     if diverged:
-        print("statlearn online: the weights blew up (learning rate above the stability limit): "
-              + "; ".join(diverged), file=sys.stderr)
+        print(
+            "statlearn online: the weights blew up (learning rate above the stability limit): " + "; ".join(diverged),
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -147,9 +186,20 @@ def _plot(args: argparse.Namespace, columns: dict) -> None:
         fig, ax = figure(1, 1)
         theory_line(ax, columns["alpha"][keep], columns["eps_g"][keep], label="ODE", color="k")
         if "eps_g_sim" in columns:
-            simulation_points(ax, columns["alpha"][keep], columns["eps_g_sim"][keep], columns["eps_g_sim_se"][keep],
-                              label=f"SGD, N = {args.simulate} ({args.seeds} seeds)", color=COLORS[0])
-        ax.set(xscale="log", yscale="log", xlabel=r"$\alpha$ = steps / N", ylabel=r"$\epsilon_g$",
-               title=f"K = {args.K}, M = {args.M}, $\\eta$ = {args.eta:g}, {args.activation}")
+            simulation_points(
+                ax,
+                columns["alpha"][keep],
+                columns["eps_g_sim"][keep],
+                columns["eps_g_sim_se"][keep],
+                label=f"SGD, N = {args.simulate} ({args.seeds} seeds)",
+                color=COLORS[0],
+            )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel=r"$\alpha$ = steps / N",
+            ylabel=r"$\epsilon_g$",
+            title=f"K = {args.K}, M = {args.M}, $\\eta$ = {args.eta:g}, {args.activation}",
+        )
         ax.legend()
         save_figure(fig, args.plot)

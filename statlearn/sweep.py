@@ -10,7 +10,6 @@ that was interrupted resumes where it stopped.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
 import itertools
@@ -20,14 +19,16 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 from tqdm import tqdm
 
+from statlearn.tables import write_csv
+
 __all__ = ["Grid", "Table", "dask_executor", "grid_points", "sweep", "write_csv"]
 
-Grid = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
+Grid = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 Table = dict[str, np.ndarray]
 
 
@@ -162,60 +163,18 @@ def grid_points(grid: Grid) -> list[dict[str, Any]]:
             points.append(_plain(dict(point), f"grid[{i}]"))
     else:
         raise TypeError(
-            "grid must be a mapping name -> sequence of values or a sequence of dicts, "
-            f"got {type(grid).__name__}"
+            f"grid must be a mapping name -> sequence of values or a sequence of dicts, got {type(grid).__name__}"
         )
     names = set(points[0])
     seen: set[str] = set()
     for point in points:
         if set(point) != names:
-            raise ValueError(
-                f"grid points must all have the same parameter names: {point} differs from {points[0]}"
-            )
+            raise ValueError(f"grid points must all have the same parameter names: {point} differs from {points[0]}")
         key = _key(point)
         if key in seen:
             raise ValueError(f"grid has the point {point} more than once")
         seen.add(key)
     return points
-
-
-def write_csv(table: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write a table (a dict of equally long one-dimensional columns) to a CSV file.
-
-    Parameters
-    ----------
-    table
-        Column name -> one-dimensional sequence, e.g. the return value of :func:`sweep`.
-    path
-        Destination file; its parent folder is created if needed.
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-
-    Raises
-    ------
-    ValueError
-        If ``table`` is empty, a column is not one-dimensional, or the columns differ in length.
-    """
-    if not table:
-        raise ValueError("table has no columns")
-    columns = {name: np.asarray(values) for name, values in table.items()}
-    lengths = set()
-    for name, column in columns.items():
-        if column.ndim != 1:
-            raise ValueError(f"table column {name!r} must be one-dimensional, got shape {column.shape}")
-        lengths.add(len(column))
-    if len(lengths) != 1:
-        raise ValueError(f"table columns must have the same length, got lengths {sorted(lengths)}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(columns)
-        writer.writerows(zip(*(column.tolist() for column in columns.values())))
-    return path
 
 
 def dask_executor(address: str) -> Executor:
@@ -297,8 +256,7 @@ def _workers(executor: Executor | int | str | None) -> Executor | int:
             raise ValueError(f"executor as a number of processes must be >= 1, got {executor}")
         return executor
     raise TypeError(
-        "executor must be None, 'serial', a number of processes or an Executor, "
-        f"got {type(executor).__name__}"
+        f"executor must be None, 'serial', a number of processes or an Executor, got {type(executor).__name__}"
     )
 
 

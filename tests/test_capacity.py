@@ -123,7 +123,11 @@ def test_gardner_free_entropy_is_stationary_in_q():
     with mp.workdps(DPS):
 
         def f(q):
-            return mp.log(1 - q) / 2 + q / (2 * (1 - q)) + alpha * _mp_channel(lambda u: mp.log(_mp_H(u)), q, mp.mpf(kappa))
+            return (
+                mp.log(1 - q) / 2
+                + q / (2 * (1 - q))
+                + alpha * _mp_channel(lambda u: mp.log(_mp_H(u)), q, mp.mpf(kappa))
+            )
 
         deriv = mp.diff(f, mp.mpf(q0))
     assert abs(float(deriv)) < 1e-9

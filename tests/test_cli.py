@@ -189,7 +189,13 @@ def test_glm_gaussian_model_is_the_linear_regression_mmse(glm_theory, capsys):
     assert (out["rho"], out["delta"], out["converged"]) == (rho, delta, True)
     columns = out["columns"]
     assert list(columns) == [
-        "alpha", "overlap", "mse", "generalization_error", "free_entropy", "mutual_information", "converged"
+        "alpha",
+        "overlap",
+        "mse",
+        "generalization_error",
+        "free_entropy",
+        "mutual_information",
+        "converged",
     ]
     assert columns["alpha"] == [0.5, 1.0, 3.0]
     for alpha, mse, overlap in zip(columns["alpha"], columns["mse"], columns["overlap"]):

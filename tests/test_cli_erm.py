@@ -14,8 +14,25 @@ from statlearn.replica.erm import learning_curve
 
 
 def test_the_issue_example_table_matches_learning_curve(capsys):
-    assert main(["erm", "--model", "random-features", "--activation", "relu", "--loss", "logistic", "--lam", "1e-3",
-                 "--gamma", "0.1:10:5", "--json"]) == 0
+    assert (
+        main(
+            [
+                "erm",
+                "--model",
+                "random-features",
+                "--activation",
+                "relu",
+                "--loss",
+                "logistic",
+                "--lam",
+                "1e-3",
+                "--gamma",
+                "0.1:10:5",
+                "--json",
+            ]
+        )
+        == 0
+    )
     cols = json.loads(capsys.readouterr().out)["columns"]
     gamma = np.asarray(cols["gamma"])
     assert np.allclose(gamma, np.geomspace(0.1, 10, 5)) and np.all(np.asarray(cols["alpha"]) == 2.0)
@@ -26,9 +43,32 @@ def test_the_issue_example_table_matches_learning_curve(capsys):
 
 def test_training_comparison_and_files(capsys, tmp_path):
     csv_path, png = tmp_path / "erm.csv", tmp_path / "erm.png"
-    assert main(["erm", "--model", "isotropic", "--loss", "hinge", "--lam", "0.1", "--alpha", "0.5,2",
-                 "--simulate", "60", "--seeds", "3", "--n-test", "500", "--csv", str(csv_path),
-                 "--plot", str(png)]) == 0
+    assert (
+        main(
+            [
+                "erm",
+                "--model",
+                "isotropic",
+                "--loss",
+                "hinge",
+                "--lam",
+                "0.1",
+                "--alpha",
+                "0.5,2",
+                "--simulate",
+                "60",
+                "--seeds",
+                "3",
+                "--n-test",
+                "500",
+                "--csv",
+                str(csv_path),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     assert "training at d = 60, 3 draws" in capsys.readouterr().out
     rows = list(csv.DictReader(csv_path.open()))
     assert len(rows) == 2 and {"test_error", "test_error_sim", "test_error_sim_se"} <= set(rows[0])
@@ -38,20 +78,23 @@ def test_training_comparison_and_files(capsys, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--loss", "logistic", "--lam", "-1", "--gamma", "1"], "--lam"),
-    (["--loss", "logistic", "--lam", "0.1"], "--gamma"),
-    (["--model", "isotropic", "--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--alpha", "1"], "--gamma"),
-    (["--model", "isotropic", "--loss", "logistic", "--lam", "0.1"], "--alpha"),
-    (["--loss", "logistic", "--lam", "0.1", "--gamma", "0:1:5"], "START"),
-    (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--alpha", "-2"], "> 0"),
-    (["--loss", "logistic", "--lam", "0.1", "--gamma", "1:2:3", "--alpha", "1:2:3"], "not both"),
-    (["--loss", "cross-entropy", "--lam", "0.1", "--gamma", "1"], "loss"),
-    (["--loss", "logistic", "--lam", "0", "--gamma", "1"], "lam"),
-    (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--teacher", "gaussian", "--delta", "0.1"], "labels"),
-    (["--activation", "swish", "--loss", "logistic", "--lam", "0.1", "--gamma", "1"], "activation"),
-    (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--plot", "x.pdf"], ".png"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--loss", "logistic", "--lam", "-1", "--gamma", "1"], "--lam"),
+        (["--loss", "logistic", "--lam", "0.1"], "--gamma"),
+        (["--model", "isotropic", "--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--alpha", "1"], "--gamma"),
+        (["--model", "isotropic", "--loss", "logistic", "--lam", "0.1"], "--alpha"),
+        (["--loss", "logistic", "--lam", "0.1", "--gamma", "0:1:5"], "START"),
+        (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--alpha", "-2"], "> 0"),
+        (["--loss", "logistic", "--lam", "0.1", "--gamma", "1:2:3", "--alpha", "1:2:3"], "not both"),
+        (["--loss", "cross-entropy", "--lam", "0.1", "--gamma", "1"], "loss"),
+        (["--loss", "logistic", "--lam", "0", "--gamma", "1"], "lam"),
+        (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--teacher", "gaussian", "--delta", "0.1"], "labels"),
+        (["--activation", "swish", "--loss", "logistic", "--lam", "0.1", "--gamma", "1"], "activation"),
+        (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--plot", "x.pdf"], ".png"),
+    ],
+)
 def test_bad_input_exits_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["erm", *argv])

@@ -27,8 +27,11 @@ def test_ridge_isotropic_closed_form(alpha, lam, noise):
     # Hastie et al. (2019) Thm 5 / Thms 1-2 in the saddle point's conventions (erm module docstring).
     if lam == 0 and noise == 0 and alpha > 1:
         pytest.skip("perfect recovery (cosine exactly 1): the iteration creeps along the domain's edge")
-    point = saddle_point(ISO, "gaussian", "square", lam, alpha=alpha, delta=noise) if noise else \
-        saddle_point(ISO, "gaussian", "square", lam, alpha=alpha, delta=1e-300)
+    point = (
+        saddle_point(ISO, "gaussian", "square", lam, alpha=alpha, delta=noise)
+        if noise
+        else saddle_point(ISO, "gaussian", "square", lam, alpha=alpha, delta=1e-300)
+    )
     exact = ridge_isotropic(1 / alpha, lam / alpha, 1.0, noise).risk
     assert point.converged
     assert point.test_error == pytest.approx(exact, rel=1e-7, abs=1e-12)
@@ -68,7 +71,9 @@ def test_errors_fall_with_alpha_for_logistic(alpha, lam):
 
 def test_limits():
     # alpha -> 0: nothing learnt (error rho for regression, 1/2 for classification)
-    assert saddle_point(ISO, "gaussian", "square", 0.1, alpha=1e-6, delta=0.1).test_error == pytest.approx(1.0, abs=1e-4)
+    assert saddle_point(ISO, "gaussian", "square", 0.1, alpha=1e-6, delta=0.1).test_error == pytest.approx(
+        1.0, abs=1e-4
+    )
     # ... approached as 1/2 - O(sqrt(alpha)) for classification (m ~ alpha, q ~ alpha)
     gaps = [0.5 - saddle_point(ISO, "sign", "logistic", 0.1, alpha=a).test_error for a in (1e-6, 1e-8)]
     assert gaps[0] > 0 and gaps[0] / gaps[1] == pytest.approx(10.0, rel=1e-3)
@@ -89,8 +94,9 @@ def test_random_features_against_a_sampled_covariance():
     F = rng.standard_normal((P, D))
     theta = rng.standard_normal(D)
     theta *= np.sqrt(D) / np.linalg.norm(theta)
-    spectrum = Spectrum.from_covariances(np.eye(D), mu1 * F.T / np.sqrt(D),
-                                         mu1**2 * F @ F.T / D + mu_star**2 * np.eye(P), theta)
+    spectrum = Spectrum.from_covariances(
+        np.eye(D), mu1 * F.T / np.sqrt(D), mu1**2 * F @ F.T / D + mu_star**2 * np.eye(P), theta
+    )
     for teacher, loss in (("sign", "logistic"), ("gaussian", "square")):
         extra = {"delta": 0.1} if teacher == "gaussian" else {}
         limit = saddle_point(RandomFeatures("relu"), teacher, loss, 1e-2, alpha=alpha, gamma=gamma, **extra)
@@ -99,8 +105,9 @@ def test_random_features_against_a_sampled_covariance():
 
 
 def test_learning_curve_table(tmp_path):
-    curve = learning_curve(RandomFeatures("erf"), "noisy-sign", "hinge", 0.1, alpha=1.0,
-                           gamma=[0.5, 1.0, 2.0], delta=0.05)
+    curve = learning_curve(
+        RandomFeatures("erf"), "noisy-sign", "hinge", 0.1, alpha=1.0, gamma=[0.5, 1.0, 2.0], delta=0.05
+    )
     assert curve.converged.all() and curve.test_error.shape == (3,)
     assert np.all(np.diff(curve.training_loss) < 0)  # more features fit the training set better
     curve.to_csv(tmp_path / "curve.csv")
@@ -109,11 +116,14 @@ def test_learning_curve_table(tmp_path):
     assert curve.rows()[1]["gamma"] == 1.0
 
 
-@pytest.mark.parametrize("teacher, loss, lam, extra", [
-    ("sign", "logistic", 0.1, {}),
-    ("noisy-sign", "hinge", 0.1, {"delta": 0.1}),
-    ("gaussian", "square", 0.05, {"delta": 0.3}),
-])
+@pytest.mark.parametrize(
+    "teacher, loss, lam, extra",
+    [
+        ("sign", "logistic", 0.1, {}),
+        ("noisy-sign", "hinge", 0.1, {"delta": 0.1}),
+        ("gaussian", "square", 0.05, {"delta": 0.3}),
+    ],
+)
 def test_agreement_with_training_at_finite_size(teacher, loss, lam, extra):
     # Random features (real relu features, D = 200) trained for real, 12 draws: the theory must lie
     # within 4 standard errors plus a finite-size allowance of 0.02 relative (measured 1/D effects
@@ -121,8 +131,7 @@ def test_agreement_with_training_at_finite_size(teacher, loss, lam, extra):
     model, alpha, gamma = RandomFeatures("relu"), 1.5, 1.0
     channel = get_channel(teacher, **extra)
     # KKT tolerance 1e-7: L-BFGS cannot always certify 1e-8 (platform-dependent last digits)
-    sim = simulate(model, channel, loss, lam, alpha=alpha, d=200, gamma=gamma, seeds=12, n_test=4000, seed=7,
-                   tol=1e-7)
+    sim = simulate(model, channel, loss, lam, alpha=alpha, d=200, gamma=gamma, seeds=12, n_test=4000, seed=7, tol=1e-7)
     theory = saddle_point(model, channel, loss, lam, alpha=alpha, gamma=gamma)
     assert sim.converged.all()
     gap = abs(sim.mean("test_error") - theory.test_error)
@@ -131,19 +140,25 @@ def test_agreement_with_training_at_finite_size(teacher, loss, lam, extra):
     assert gap <= 4 * sim.stderr("training_loss") + 0.02 * theory.training_loss
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: saddle_point(ISO, "sign", "logistic", -1.0, alpha=1.0), ValueError, "lam"),
-    (lambda: saddle_point(ISO, "sign", "logistic", 0.1, alpha=0.0), ValueError, "alpha"),
-    (lambda: saddle_point(ISO, "sign", "logistic", 0.0, alpha=1.0), ValueError, "lam"),
-    (lambda: saddle_point(ISO, "gaussian", "logistic", 0.1, alpha=1.0, delta=0.1), ValueError, "labels"),
-    (lambda: saddle_point(ISO, "relu", "square", 0.1, alpha=1.0, delta=0.1), ValueError, "teacher"),
-    (lambda: saddle_point(ISO, "sign", "cross-entropy", 0.1, alpha=1.0), ValueError, "loss"),
-    (lambda: saddle_point(ISO, "sign", "logistic", float("nan"), alpha=1.0), ValueError, "lam"),
-    (lambda: learning_curve(ISO, "sign", "logistic", 0.1, alpha=[1.0, -1.0]), ValueError, "alpha"),
-    (lambda: learning_curve(RandomFeatures("relu"), "sign", "logistic", 0.1, alpha=1.0), ValueError, "gamma"),
-    (lambda: learning_curve(RandomFeatures("relu"), "sign", "logistic", 0.1, alpha=1.0, gamma=0.0), ValueError,
-     "gamma"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: saddle_point(ISO, "sign", "logistic", -1.0, alpha=1.0), ValueError, "lam"),
+        (lambda: saddle_point(ISO, "sign", "logistic", 0.1, alpha=0.0), ValueError, "alpha"),
+        (lambda: saddle_point(ISO, "sign", "logistic", 0.0, alpha=1.0), ValueError, "lam"),
+        (lambda: saddle_point(ISO, "gaussian", "logistic", 0.1, alpha=1.0, delta=0.1), ValueError, "labels"),
+        (lambda: saddle_point(ISO, "relu", "square", 0.1, alpha=1.0, delta=0.1), ValueError, "teacher"),
+        (lambda: saddle_point(ISO, "sign", "cross-entropy", 0.1, alpha=1.0), ValueError, "loss"),
+        (lambda: saddle_point(ISO, "sign", "logistic", float("nan"), alpha=1.0), ValueError, "lam"),
+        (lambda: learning_curve(ISO, "sign", "logistic", 0.1, alpha=[1.0, -1.0]), ValueError, "alpha"),
+        (lambda: learning_curve(RandomFeatures("relu"), "sign", "logistic", 0.1, alpha=1.0), ValueError, "gamma"),
+        (
+            lambda: learning_curve(RandomFeatures("relu"), "sign", "logistic", 0.1, alpha=1.0, gamma=0.0),
+            ValueError,
+            "gamma",
+        ),
+    ],
+)
 def test_bad_input(call, error, message):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -152,18 +167,34 @@ def test_bad_input(call, error, message):
 
 
 @pytest.mark.parametrize("activation", ["relu", "erf", "tanh"])
-@pytest.mark.parametrize("alpha, gamma, lam, noise", [
-    (3.0, 1.5, 0.5, 0.3), (1.0, 1.0, 1e-2, 0.5), (0.5, 2.0, 0.1, 0.2), (2.0, 1.0, 0.1, 0.0),
-    (1.0, 0.5, 0.0, 0.2), (1.0, 3.0, 0.0, 0.2), (2.0, 0.7, 1e-3, 0.1),
-])
+@pytest.mark.parametrize(
+    "alpha, gamma, lam, noise",
+    [
+        (3.0, 1.5, 0.5, 0.3),
+        (1.0, 1.0, 1e-2, 0.5),
+        (0.5, 2.0, 0.1, 0.2),
+        (2.0, 1.0, 0.1, 0.0),
+        (1.0, 0.5, 0.0, 0.2),
+        (1.0, 3.0, 0.0, 0.2),
+        (2.0, 0.7, 1e-3, 0.1),
+    ],
+)
 def test_random_features_ridge_closed_form(activation, alpha, gamma, lam, noise):
     # Mei & Montanari (2019) Thm 1-2 (nu_1, nu_2 and the E polynomials) against the general saddle
     # point on the Marchenko-Pastur spectrum: two independent routes to the same number.
-    point = saddle_point(RandomFeatures(activation), "gaussian", "square", lam, alpha=alpha, gamma=gamma,
-                         delta=noise if noise else 1e-300)
+    point = saddle_point(
+        RandomFeatures(activation),
+        "gaussian",
+        "square",
+        lam,
+        alpha=alpha,
+        gamma=gamma,
+        delta=noise if noise else 1e-300,
+    )
     assert point.converged
-    assert point.test_error == pytest.approx(random_features_ridge(alpha, gamma, lam, activation, noise=noise).risk,
-                                             rel=1e-6)
+    assert point.test_error == pytest.approx(
+        random_features_ridge(alpha, gamma, lam, activation, noise=noise).risk, rel=1e-6
+    )
 
 
 @pytest.mark.parametrize("loss", ["square", "logistic", "hinge"])

@@ -41,12 +41,20 @@ def test_nishimori_overlap_with_teacher_equals_self_overlap():
         state = bayes_optimal("rademacher", "sign", alpha, init="uninformative")
         r = state.conjugate
         # by symmetry w0 = +1: E[w0 tanh(B)] with B = r + sqrt(r) xi, a different average from E tanh^2
-        teacher = gaussian_expectation(lambda xi: np.tanh(r + np.sqrt(r) * xi), kink=-np.sqrt(r), width=min(1, 1 / np.sqrt(r)))
+        teacher = gaussian_expectation(
+            lambda xi: np.tanh(r + np.sqrt(r) * xi), kink=-np.sqrt(r), width=min(1, 1 / np.sqrt(r))
+        )
         assert state.overlap == pytest.approx(teacher, rel=1e-10)
 
 
-@pytest.mark.parametrize("prior,channel,params", [("rademacher", "sign", {}), ("gaussian", "probit", {"delta": 0.3}),
-                                                  ("gauss-bernoulli", "gaussian", {"rho": 0.3, "delta": 0.1})])
+@pytest.mark.parametrize(
+    "prior,channel,params",
+    [
+        ("rademacher", "sign", {}),
+        ("gaussian", "probit", {"delta": 0.3}),
+        ("gauss-bernoulli", "gaussian", {"rho": 0.3, "delta": 0.1}),
+    ],
+)
 def test_free_entropy_derivative_is_channel_free_entropy(prior, channel, params):
     """d phi / d alpha = Psi_out(m) at the saddle point (envelope theorem), by finite differences."""
     from statlearn.replica.glm import resolve_model
@@ -80,15 +88,27 @@ def _mp_uninformative_free_entropy(alpha):
 
     def conj(m):
         V = 1 - m
-        return 2 * mp.quad(lambda x: mp.npdf(-mp.sqrt(m) * x / mp.sqrt(V)) ** 2 / H(-mp.sqrt(m) * x / mp.sqrt(V)) * mp.npdf(x), [-mp.inf, 0, mp.inf]) / V
+        return (
+            2
+            * mp.quad(
+                lambda x: mp.npdf(-mp.sqrt(m) * x / mp.sqrt(V)) ** 2 / H(-mp.sqrt(m) * x / mp.sqrt(V)) * mp.npdf(x),
+                [-mp.inf, 0, mp.inf],
+            )
+            / V
+        )
 
     def overlap(r):
         return mp.quad(lambda x: mp.tanh(r + mp.sqrt(r) * x) * mp.npdf(x), [-mp.inf, -mp.sqrt(r), 0, mp.inf])
 
     m = mp.findroot(lambda m: overlap(alpha * conj(m)) - m, mp.mpf("0.69"))
     r = alpha * conj(m)
-    psi_w = mp.quad(lambda x: mp.log(mp.cosh(r + mp.sqrt(r) * x)) * mp.npdf(x), [-mp.inf, -mp.sqrt(r), 0, mp.inf]) - r / 2
-    psi_out = 2 * mp.quad(lambda x: H(-mp.sqrt(m) * x / mp.sqrt(1 - m)) * mp.log(H(-mp.sqrt(m) * x / mp.sqrt(1 - m))) * mp.npdf(x), [-mp.inf, 0, mp.inf])
+    psi_w = (
+        mp.quad(lambda x: mp.log(mp.cosh(r + mp.sqrt(r) * x)) * mp.npdf(x), [-mp.inf, -mp.sqrt(r), 0, mp.inf]) - r / 2
+    )
+    psi_out = 2 * mp.quad(
+        lambda x: H(-mp.sqrt(m) * x / mp.sqrt(1 - m)) * mp.log(H(-mp.sqrt(m) * x / mp.sqrt(1 - m))) * mp.npdf(x),
+        [-mp.inf, 0, mp.inf],
+    )
     return -m * r / 2 + psi_w + alpha * psi_out
 
 
@@ -101,7 +121,9 @@ def test_rademacher_sign_thresholds():
     with mp.workdps(20):
         assert float(_mp_uninformative_free_entropy(mp.mpf(th.alpha_it))) == pytest.approx(-math.log(2), abs=2e-7)
     assert th.alpha_spinodal is None  # the perfect-recovery fixed point exists at every alpha
-    amp = bayes_optimal("rademacher", "sign", np.array([th.alpha_alg - 0.01, th.alpha_alg + 0.01]), init="uninformative")
+    amp = bayes_optimal(
+        "rademacher", "sign", np.array([th.alpha_alg - 0.01, th.alpha_alg + 0.01]), init="uninformative"
+    )
     assert amp.overlap[0] < 0.95 and amp.overlap[1] == pytest.approx(1.0, abs=1e-12)
     # the Bayes-optimal (equilibrium) error jumps to zero at alpha_it already
     best = bayes_optimal("rademacher", "sign", np.array([th.alpha_it - 0.01, th.alpha_it + 0.01]))

@@ -44,7 +44,7 @@ def test_hermite_moments_exact(k):
 def test_hermite_smooth_integrands_1e10():
     # E cos(a z) = exp(-a^2/2); E exp(b z) = exp(b^2/2); E 1/(1 + z^2) from mpmath
     a = np.linspace(0, 4, 9)
-    np.testing.assert_allclose(gaussian_expectation(lambda z, a: np.cos(a * z), a), np.exp(-a**2 / 2), atol=1e-12)
+    np.testing.assert_allclose(gaussian_expectation(lambda z, a: np.cos(a * z), a), np.exp(-(a**2) / 2), atol=1e-12)
     b = np.linspace(-2, 2, 5)
     np.testing.assert_allclose(gaussian_expectation(lambda z, b: np.exp(b * z), b), np.exp(b**2 / 2), rtol=1e-12)
     ref = float(mp_gauss(lambda z: mp.exp(-z * z / 4) * mp.cos(z)))
@@ -170,7 +170,9 @@ def test_hazard_finite_everywhere_and_derivative_identity():
 
 def test_log2cosh_no_overflow():
     x = np.array([-1000.0, -1.0, 0.0, 2.0, 1000.0])
-    np.testing.assert_allclose(log2cosh(x), [1000.0, math.log(2 * math.cosh(1)), math.log(2), math.log(2 * math.cosh(2)), 1000.0])
+    np.testing.assert_allclose(
+        log2cosh(x), [1000.0, math.log(2 * math.cosh(1)), math.log(2), math.log(2 * math.cosh(2)), 1000.0]
+    )
 
 
 # ----------------------------------------------------------------- fixed points
@@ -222,7 +224,9 @@ def test_continuation_restarts_from_last_converged():
         seen.append(float(np.asarray(start)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return fixed_point(lambda x: np.cos(x) / c if c != 2.0 else 3 * x + 1, start, max_iter=5 if c == 2.0 else 200)
+            return fixed_point(
+                lambda x: np.cos(x) / c if c != 2.0 else 3 * x + 1, start, max_iter=5 if c == 2.0 else 200
+            )
 
     results = continuation(solve, values, 0.0)
     assert [r.converged for r in results] == [True, False, True]
@@ -261,7 +265,9 @@ def test_graded_rule_with_two_kinks(a):
         lambda u: (mp.log(2 * mp.cosh(a * (u - 1))) + mp.log(2 * mp.cosh(a * (u + mp.mpf(1) / 2)))) * mp.npdf(u),
         [-mp.inf, -0.5 - 10 / a, -0.5, -0.5 + 10 / a, 1 - 10 / a, 1, 1 + 10 / a, mp.inf],
     )
-    got = gaussian_expectation(lambda u: log2cosh(a * (u - 1)) + log2cosh(a * (u + 0.5)), kinks=[(1.0, 1 / a), (-0.5, 1 / a)])
+    got = gaussian_expectation(
+        lambda u: log2cosh(a * (u - 1)) + log2cosh(a * (u + 0.5)), kinks=[(1.0, 1 / a), (-0.5, 1 / a)]
+    )
     assert got == pytest.approx(float(ref), rel=1e-13)
 
 
@@ -285,3 +291,56 @@ def test_hazard_gap_against_mpmath(x):
         ref = mp.npdf(xm) / (mp.erfc(xm / mp.sqrt(2)) / 2) - xm
     assert float(gaussian_hazard_gap(x)) == pytest.approx(float(ref), rel=1e-13)
     assert float(gaussian_hazard_gap(1e150)) == pytest.approx(1e-150, rel=1e-15)  # ~ 1/x - 2/x^3
+
+
+# ---------------------------------------------------------------- shared helpers: seeds, kernel, results
+
+
+def test_arccos_kernel_is_the_relu_correlation():
+    # E relu(x) relu(y) for unit Gaussians with correlation c, by 2-D quadrature in mpmath
+    import mpmath as mp
+
+    from statlearn.numerics import arccos_kernel
+
+    for c in (-0.9, -0.3, 0.0, 0.4, 0.95):
+        s = mp.sqrt(1 - c * c)
+
+        def inner(x, c=c, s=s):
+            # E_z relu(c x + s z) in closed form: s phi(-c x / s) + c x Phi(c x / s)
+            t = c * x / s
+            return s * mp.npdf(t) + c * x * mp.ncdf(t)
+
+        exact = mp.quad(lambda x, inner=inner: x * inner(x) * mp.npdf(x), [0, mp.inf])
+        assert float(arccos_kernel(c)) == pytest.approx(float(exact), rel=1e-12)
+
+
+def test_seeds_are_checked_once_for_all():
+    from statlearn.numerics import SEED_LIMIT, as_generator, check_seed
+
+    assert check_seed(SEED_LIMIT - 1) == SEED_LIMIT - 1
+    for bad, error in ((-1, ValueError), (SEED_LIMIT, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="seed"):
+            check_seed(bad)
+    rng = np.random.default_rng(3)
+    assert as_generator(rng) is rng
+    assert as_generator(5).standard_normal() == np.random.default_rng(5).standard_normal()
+    with pytest.raises(TypeError, match="rng"):
+        as_generator("5", name="rng")
+
+
+def test_results_follow_the_protocol_and_are_read_only():
+    from statlearn.numerics import SolverResult, bracket_root, fixed_point
+
+    res = fixed_point(lambda x: 0.5 * x + 1.0, np.zeros(3), tol=1e-12)
+    roots = bracket_root(lambda x: x**2 - 2.0, np.array([0.0, -3.0]), np.array([3.0, 0.0]))
+    for result in (res, roots):
+        assert isinstance(result, SolverResult)
+        assert result.converged is True or bool(np.all(result.converged))
+        assert result.message.startswith("converged")
+    with pytest.raises(ValueError):
+        res.x[0] = 1.0
+    with pytest.raises(ValueError):
+        roots.root[0] = 1.0
+    with pytest.warns(ConvergenceWarning):
+        failed = fixed_point(lambda x: 2.0 * x + 1.0, np.ones(1), max_iter=5)
+    assert failed.message.startswith("not converged") and "budget" in failed.message

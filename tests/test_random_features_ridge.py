@@ -109,7 +109,9 @@ def test_infinite_sample_limit_is_the_approximation_error(activation, gamma):
 
 
 @pytest.mark.parametrize("zeta", [0.3, 1.7, 5.0])
-@pytest.mark.parametrize("psi1, psi2, lambda_bar", [(0.5, 2.0, 0.1), (3.0, 3.0, 1e-4), (10.0, 0.2, 5.0), (1.0, 4.0, 1e-8)])
+@pytest.mark.parametrize(
+    "psi1, psi2, lambda_bar", [(0.5, 2.0, 0.1), (3.0, 3.0, 1e-4), (10.0, 0.2, 5.0), (1.0, 4.0, 1e-8)]
+)
 def test_nu_solve_definition_1(zeta, psi1, psi2, lambda_bar):
     nu1, nu2 = _nu_mei_montanari(psi1, psi2, zeta, lambda_bar)
     xi = 1j * np.sqrt(psi1 * psi2 * lambda_bar)

@@ -74,8 +74,14 @@ def test_checks_json_records_checks_title_mode_time_and_status(fakes, tmp_path):
     assert [c["passed"] for c in mixed["checks"]] == [True, False]
     assert mixed["checks"][0]["discrepancy"] == pytest.approx(0.02)
     assert mixed["checks"][1] == {
-        "quantity": "capacity", "theory": 2.0, "simulation": 1.5, "stderr": 0.1, "tolerance": 0.3,
-        "note": "3 stderr", "discrepancy": -0.5, "passed": False,
+        "quantity": "capacity",
+        "theory": 2.0,
+        "simulation": 1.5,
+        "stderr": 0.1,
+        "tolerance": 0.3,
+        "note": "3 stderr",
+        "discrepancy": -0.5,
+        "passed": False,
     }
     assert (tmp_path / fakes["mixed"] / "overlap.png").read_bytes().startswith(b"\x89PNG")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,10 +56,7 @@ GRID = {"alpha": np.linspace(0.5, 2.0, 4), "seed": range(3)}
 
 
 def serial_loop():
-    rows = [
-        {"alpha": a, "seed": s, **energy(a, s)}
-        for a, s in itertools.product(GRID["alpha"], GRID["seed"])
-    ]
+    rows = [{"alpha": a, "seed": s, **energy(a, s)} for a, s in itertools.product(GRID["alpha"], GRID["seed"])]
     return {name: np.array([row[name] for row in rows]) for name in rows[0]}
 
 

@@ -209,16 +209,21 @@ class QuadraticAnsatz:
         Numbers of detail-detail, detail-coarse and all parameters.
     """
 
-    def __init__(self, radius: int, *, potential: Potential | None = None, wavelet: str = "db4",
-                 gamma: float = 1.0) -> None:
+    def __init__(
+        self, radius: int, *, potential: Potential | None = None, wavelet: str = "db4", gamma: float = 1.0
+    ) -> None:
         self.radius = _check_radius(radius)
         if potential is not None and not isinstance(potential, Potential):
             raise TypeError(f"potential must be a Potential or None, got {type(potential).__name__}")
         self.potential = potential
         self.wavelet = _check_wavelet(wavelet)
         self.gamma = _check_gamma_scalar(gamma)
-        dd = [("dd", c, cp, s) for c in range(3) for cp in range(c, 3)
-              for s in stencil_shifts(self.radius, half=(c == cp))]
+        dd = [
+            ("dd", c, cp, s)
+            for c in range(3)
+            for cp in range(c, 3)
+            for s in stencil_shifts(self.radius, half=(c == cp))
+        ]
         dc = [("dc", c, s) for c in range(3) for s in stencil_shifts(self.radius, half=False)]
         pot = [("v", i) for i in range(potential.n_params)] if potential is not None else []
         self.labels = dd + dc + pot
@@ -338,7 +343,7 @@ class QuadraticAnsatz:
         K, Kp = self.kernels(theta, L_j)
         return (np.moveaxis(np.fft.fft2(K), (0, 1), (2, 3)), np.moveaxis(np.fft.fft2(Kp), 0, 2))
 
-    def operator(self, theta: ArrayLike, L_j: int) -> "_ConditionalOperator":
+    def operator(self, theta: ArrayLike, L_j: int) -> _ConditionalOperator:
         """The energy and its gradient at fixed ``theta`` on an ``L_j`` lattice, with the Fourier
         kernels computed once (what a sampler calls at every step)."""
         return _ConditionalOperator(self, self.check_theta(theta), L_j)
@@ -363,8 +368,9 @@ class _ConditionalOperator:
         n = self.L_j
         return np.fft.irfft2(self._Kphat * np.fft.rfft2(phi)[:, None], s=(n, n))
 
-    def energy_and_grad(self, psi: np.ndarray, phi: np.ndarray, cross: np.ndarray | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+    def energy_and_grad(
+        self, psi: np.ndarray, phi: np.ndarray, cross: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         n = self.L_j
         b = self.cross_field(phi) if cross is None else cross
         Kpsi = np.fft.irfft2(np.einsum("cdyx,bdyx->bcyx", self._Khat, np.fft.rfft2(psi)), s=(n, n))
@@ -375,7 +381,9 @@ class _ConditionalOperator:
             fine = self.ansatz.reconstruct(psi, phi)
             energy = energy + potential.features(fine) @ self.alpha
             gamma = self.ansatz.gamma
-            grad = grad + gamma**2 * analysis_step(potential.derivative(self.alpha, fine), self.ansatz.wavelet, gamma)[1]
+            grad = (
+                grad + gamma**2 * analysis_step(potential.derivative(self.alpha, fine), self.ansatz.wavelet, gamma)[1]
+            )
         return energy, grad
 
 
@@ -424,8 +432,9 @@ class LocalAnsatz:
     def features(self, phi: ArrayLike) -> np.ndarray:
         r""":math:`\Phi_a = \tfrac12\sum_x\varphi_x\varphi_{x+\Delta_a}`, shape (batch, n_params)."""
         x = self.check_fields(phi)
-        return np.stack([0.5 * np.einsum("byx,byx->b", x, np.roll(x, (-dy, -dx), axis=(-2, -1)))
-                         for dy, dx in self.shifts], axis=1)
+        return np.stack(
+            [0.5 * np.einsum("byx,byx->b", x, np.roll(x, (-dy, -dx), axis=(-2, -1))) for dy, dx in self.shifts], axis=1
+        )
 
     def energy(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         """:math:`E = \\theta\\cdot\\Phi(\\varphi)`, shape (batch,)."""
@@ -452,10 +461,11 @@ class LocalAnsatz:
         L = P.shape[0]
         _check_side("precision", L, self.radius)
         K = np.fft.ifft2(P).real
-        return np.array([K[0, 0] if s == (0, 0) else K[s[0] % L, s[1] % L] + K[-s[0] % L, -s[1] % L]
-                         for s in self.shifts])
+        return np.array(
+            [K[0, 0] if s == (0, 0) else K[s[0] % L, s[1] % L] + K[-s[0] % L, -s[1] % L] for s in self.shifts]
+        )
 
-    def operator(self, theta: ArrayLike, L: int) -> "_LocalOperator":
+    def operator(self, theta: ArrayLike, L: int) -> _LocalOperator:
         return _LocalOperator(self.symbol(theta, L))
 
 

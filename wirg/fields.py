@@ -202,9 +202,7 @@ def _spectrum_grid(spectrum: Spectrum, L: int) -> np.ndarray:
     return S
 
 
-def gaussian_field(
-    spectrum: Spectrum, L: int, n_samples: int, *, seed: int | np.random.Generator
-) -> np.ndarray:
+def gaussian_field(spectrum: Spectrum, L: int, n_samples: int, *, seed: int | np.random.Generator) -> np.ndarray:
     r"""Exact samples of the stationary real Gaussian field of spectrum :math:`S(k)` on the periodic lattice.
 
     .. math::
@@ -246,9 +244,7 @@ def gaussian_field(
     return np.fft.irfft2(amplitude * np.fft.rfft2(noise), s=(L, L))
 
 
-def free_field_spectrum(
-    L: int, mass: float = 0.0, beta: float = 1.0, *, zero_mode: float | None = None
-) -> np.ndarray:
+def free_field_spectrum(L: int, mass: float = 0.0, beta: float = 1.0, *, zero_mode: float | None = None) -> np.ndarray:
     r"""Spectrum of the lattice free field, the eigenvalues of its covariance.
 
     .. math::
@@ -849,9 +845,7 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
 _DATASET_KINDS = ("phi4", "free_field")
 
 
-def dataset(
-    kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os.PathLike, **params: object
-) -> Dataset:
+def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os.PathLike, **params: object) -> Dataset:
     """Fields of a named kind from ``cache_dir``, generated and saved there first if missing or stale.
 
     The file name holds the kind, ``L``, ``n_samples``, ``seed`` and a hash of all the requested

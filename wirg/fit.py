@@ -200,12 +200,21 @@ class _MALA:
         for _ in range(n_steps):
             _mala_propose(flat_x, flat_g, self.step, self.zero_mean, self.n_chains, self.state, self._noise, flat_y)
             energy_y, grad_y = self.fn(self._proposal)
-            accepted += _mala_accept(flat_x, flat_g, self.energy, flat_y,
-                                     np.ascontiguousarray(grad_y, dtype=np.float64).reshape(-1),
-                                     np.ascontiguousarray(energy_y, dtype=np.float64), self.step, self.state)
+            accepted += _mala_accept(
+                flat_x,
+                flat_g,
+                self.energy,
+                flat_y,
+                np.ascontiguousarray(grad_y, dtype=np.float64).reshape(-1),
+                np.ascontiguousarray(energy_y, dtype=np.float64),
+                self.step,
+                self.state,
+            )
         if not np.all(np.isfinite(self.energy)):
-            raise RuntimeError("MCMC diverged (non-finite energy): the couplings are not positive definite; "
-                               "reduce lr or start closer to the solution")
+            raise RuntimeError(
+                "MCMC diverged (non-finite energy): the couplings are not positive definite; "
+                "reduce lr or start closer to the solution"
+            )
         return accepted / (n_steps * self.n_chains)
 
     def adapt(self, acceptance: float) -> None:
@@ -233,9 +242,18 @@ class ConditionalSamples:
     step_size: float
 
 
-def sample_conditional(ansatz: QuadraticAnsatz, theta: ArrayLike, phi_j: ArrayLike, *, n_samples: int,
-                       seed: int, burn_in: int = 200, thin: int = 1, init: ArrayLike | None = None,
-                       step: float | None = None) -> ConditionalSamples:
+def sample_conditional(
+    ansatz: QuadraticAnsatz,
+    theta: ArrayLike,
+    phi_j: ArrayLike,
+    *,
+    n_samples: int,
+    seed: int,
+    burn_in: int = 200,
+    thin: int = 1,
+    init: ArrayLike | None = None,
+    step: float | None = None,
+) -> ConditionalSamples:
     r"""Sample :math:`p_\theta(\bar\psi|\varphi_j)` by MALA, one chain per coarse field.
 
     The step is adapted during ``burn_in`` (every 10 steps, towards acceptance 0.574) and then fixed,
@@ -268,8 +286,9 @@ def sample_conditional(ansatz: QuadraticAnsatz, theta: ArrayLike, phi_j: ArrayLi
     op = ansatz.operator(theta, phi.shape[-1])
     cross = op.cross_field(phi)
     dim = psi[0].size
-    sampler = _MALA(psi, _initial_step(op.max_eigenvalue, dim) if step is None else _check_positive("step", step),
-                    _check_seed(seed))
+    sampler = _MALA(
+        psi, _initial_step(op.max_eigenvalue, dim) if step is None else _check_positive("step", step), _check_seed(seed)
+    )
     sampler.set_energy(lambda x: op.energy_and_grad(x, phi, cross))
     for start in range(0, burn_in, 10):
         sampler.adapt(sampler.run(min(10, burn_in - start)))
@@ -342,13 +361,15 @@ class ConditionalGaussianLikelihood:
         logdet = 2.0 * np.log(np.einsum("...ii->...i", chol).real).sum()
         Sigma = np.linalg.inv(Khat)
         m = np.einsum("Mij,Mj->Mi", Sigma, Kp)
-        value = (theta @ self.feature_mean + (0.5 * np.sum(p * np.einsum("Mi,Mi->M", Kp.conj(), m).real)
-                                              - 0.5 * logdet) / N + 1.5 * np.log(2.0 * np.pi))
+        value = (
+            theta @ self.feature_mean
+            + (0.5 * np.sum(p * np.einsum("Mi,Mi->M", Kp.conj(), m).real) - 0.5 * logdet) / N
+            + 1.5 * np.log(2.0 * np.pi)
+        )
         Am = np.einsum("aMij,Mj->aMi", self._A, m)
         SA = np.matmul(Sigma[None], self._A)  # (n_dd, N, 3, 3)
         grad = self.feature_mean.copy()
-        grad[:nd] -= 0.5 * (np.einsum("Mi,aMi,M->a", m.conj(), Am, p).real
-                            + np.einsum("aMii->a", SA).real) / N
+        grad[:nd] -= 0.5 * (np.einsum("Mi,aMi,M->a", m.conj(), Am, p).real + np.einsum("aMii->a", SA).real) / N
         grad[nd:] += np.einsum("bMi,Mi,M->b", self._B.conj(), m, p).real / N
         R = np.concatenate([-Am, self._B])  # (n_params, N, 3)
         SR = np.einsum("Mij,bMj->bMi", Sigma, R)
@@ -388,8 +409,9 @@ class ExactFit:
     converged: bool
 
 
-def fit_exact_quadratic(ansatz: QuadraticAnsatz, phi_j: ArrayLike, psibar_j: ArrayLike, *,
-                        max_iterations: int = 100, tol: float = 1e-12) -> ExactFit:
+def fit_exact_quadratic(
+    ansatz: QuadraticAnsatz, phi_j: ArrayLike, psibar_j: ArrayLike, *, max_iterations: int = 100, tol: float = 1e-12
+) -> ExactFit:
     r"""Exact maximum likelihood of the Gaussian conditional (ansatz without potential) by Newton's
     method with backtracking (Armijo) line search on the convex negative log-likelihood
     (module docstring); stops when half the squared Newton decrement is below ``tol``.
@@ -413,7 +435,7 @@ def fit_exact_quadratic(ansatz: QuadraticAnsatz, phi_j: ArrayLike, psibar_j: Arr
     current = likelihood.terms(likelihood.initial_theta(psi.var(axis=(0, 2, 3))))
     converged = False
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (the count is reported after the loop)
         direction = -np.linalg.solve(current.hessian, current.gradient)
         slope = float(current.gradient @ direction)
         if -0.5 * slope < tol:
@@ -429,9 +451,15 @@ def fit_exact_quadratic(ansatz: QuadraticAnsatz, phi_j: ArrayLike, psibar_j: Arr
                 raise RuntimeError("line search failed: the Hessian is singular (too few data for the stencil?)")
         current = trial
     covariance = np.linalg.inv(current.hessian) / (likelihood.n_samples * likelihood.n_sites)
-    return ExactFit(theta=current.theta, stderr=np.sqrt(np.diag(covariance)), covariance=covariance,
-                    nll=current.value, gradient_norm=float(np.linalg.norm(current.gradient)),
-                    iterations=iterations, converged=converged)
+    return ExactFit(
+        theta=current.theta,
+        stderr=np.sqrt(np.diag(covariance)),
+        covariance=covariance,
+        nll=current.value,
+        gradient_norm=float(np.linalg.norm(current.gradient)),
+        iterations=iterations,
+        converged=converged,
+    )
 
 
 def local_fisher(ansatz: LocalAnsatz, theta: ArrayLike, L: int, *, zero_mean: bool = False) -> np.ndarray:
@@ -449,8 +477,9 @@ def local_fisher(ansatz: LocalAnsatz, theta: ArrayLike, L: int, *, zero_mean: bo
     return 0.5 * (tau * S2) @ tau.T / (L * L)
 
 
-def fit_exact_direct(ansatz: LocalAnsatz, fields: ArrayLike, *, zero_mean: bool = False,
-                     max_iterations: int = 100, tol: float = 1e-12) -> ExactFit:
+def fit_exact_direct(
+    ansatz: LocalAnsatz, fields: ArrayLike, *, zero_mean: bool = False, max_iterations: int = 100, tol: float = 1e-12
+) -> ExactFit:
     r"""Exact maximum likelihood of the direct local ansatz (a stationary Gaussian) by Newton's method:
     per site, :math:`\ell(\theta) = \theta\cdot\bar\Phi - \frac1{2N}\sum_k\ln\hat K_\theta(k) + \tfrac12\ln2\pi`,
     :math:`\partial_a\ell = \bar\Phi_a - \frac1{2N}\sum_k\cos(k\cdot\Delta_a)/\hat K_\theta(k)`, Hessian
@@ -482,7 +511,7 @@ def fit_exact_direct(ansatz: LocalAnsatz, fields: ArrayLike, *, zero_mean: bool 
     theta, value, grad, hess = terms(theta0)
     converged = False
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (the count is reported after the loop)
         direction = -np.linalg.solve(hess, grad)
         slope = float(grad @ direction)
         if -0.5 * slope < tol:
@@ -498,8 +527,15 @@ def fit_exact_direct(ansatz: LocalAnsatz, fields: ArrayLike, *, zero_mean: bool 
                 raise RuntimeError("line search failed: the Hessian is singular")
         theta, value, grad, hess = trial
     covariance = np.linalg.inv(hess) / (S * N)
-    return ExactFit(theta=theta, stderr=np.sqrt(np.diag(covariance)), covariance=covariance, nll=float(value),
-                    gradient_norm=float(np.linalg.norm(grad)), iterations=iterations, converged=converged)
+    return ExactFit(
+        theta=theta,
+        stderr=np.sqrt(np.diag(covariance)),
+        covariance=covariance,
+        nll=float(value),
+        gradient_norm=float(np.linalg.norm(grad)),
+        iterations=iterations,
+        converged=converged,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -560,8 +596,9 @@ def _check_target(target: ArrayLike | None, tol: float | None, n_params: int) ->
     return target, (None if tol is None else _check_positive("tol", tol))
 
 
-def _descend(theta, make_energy, features, x0, data_mean, *, steps, lr, mcmc_steps, seed, target, tol,
-             zero_mean=False) -> FitResult:
+def _descend(
+    theta, make_energy, features, x0, data_mean, *, steps, lr, mcmc_steps, seed, target, tol, zero_mean=False
+) -> FitResult:
     """Gradient descent with persistent MALA chains (module docstring)."""
     steps = _check_count("steps", steps, 1)
     lr = _check_positive("lr", lr)
@@ -588,11 +625,19 @@ def _descend(theta, make_energy, features, x0, data_mean, *, steps, lr, mcmc_ste
         if it < steps:
             sampler.set_energy(make_energy(theta)[0])
     history = np.array(history)
-    return FitResult(theta=theta, theta_average=history[(len(history) + 1) // 2 :].mean(axis=0),
-                     theta_history=history, gradient_norm=grads[-1], gradient_history=np.array(grads),
-                     acceptance=float(np.mean(accept)), step_size=sampler.step,
-                     error_history=None if errors is None else np.array(errors), iterations=len(grads),
-                     iterations_to_target=reached, converged=reached is not None)
+    return FitResult(
+        theta=theta,
+        theta_average=history[(len(history) + 1) // 2 :].mean(axis=0),
+        theta_history=history,
+        gradient_norm=grads[-1],
+        gradient_history=np.array(grads),
+        acceptance=float(np.mean(accept)),
+        step_size=sampler.step,
+        error_history=None if errors is None else np.array(errors),
+        iterations=len(grads),
+        iterations_to_target=reached,
+        converged=reached is not None,
+    )
 
 
 def _chain_indices(n_chains: int | None, n_data: int, rng: np.random.Generator) -> np.ndarray:
@@ -604,10 +649,21 @@ def _chain_indices(n_chains: int | None, n_data: int, rng: np.random.Generator) 
     return np.sort(rng.choice(n_data, size=n_chains, replace=False))
 
 
-def fit_moment_matching(ansatz: QuadraticAnsatz, phi_j: ArrayLike, psibar_j: ArrayLike, *, steps: int, lr: float,
-                        seed: int, sampler: str = "mala", n_chains: int | None = None, mcmc_steps: int = 10,
-                        theta0: ArrayLike | None = None, target: ArrayLike | None = None,
-                        tol: float | None = None) -> FitResult:
+def fit_moment_matching(
+    ansatz: QuadraticAnsatz,
+    phi_j: ArrayLike,
+    psibar_j: ArrayLike,
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    sampler: str = "mala",
+    n_chains: int | None = None,
+    mcmc_steps: int = 10,
+    theta0: ArrayLike | None = None,
+    target: ArrayLike | None = None,
+    tol: float | None = None,
+) -> FitResult:
     r"""Maximum likelihood of :math:`p_\theta(\bar\psi_j|\varphi_j)` by moment matching with persistent
     MALA chains on the details, the coarse fields clamped to the data (module docstring).
 
@@ -666,13 +722,35 @@ def fit_moment_matching(ansatz: QuadraticAnsatz, phi_j: ArrayLike, psibar_j: Arr
         return (lambda x: op.energy_and_grad(x, phi, cross)), op.max_eigenvalue
 
     data_mean = ansatz.features(psi, phi).mean(axis=0) / N
-    return _descend(theta, make_energy, lambda x: ansatz.features(x, phi) / N, psi, data_mean, steps=steps, lr=lr,
-                    mcmc_steps=mcmc_steps, seed=seed, target=target, tol=tol)
+    return _descend(
+        theta,
+        make_energy,
+        lambda x: ansatz.features(x, phi) / N,
+        psi,
+        data_mean,
+        steps=steps,
+        lr=lr,
+        mcmc_steps=mcmc_steps,
+        seed=seed,
+        target=target,
+        tol=tol,
+    )
 
 
-def fit_direct(ansatz: LocalAnsatz, fields: ArrayLike, *, steps: int, lr: float, seed: int,
-               n_chains: int | None = None, mcmc_steps: int = 10, theta0: ArrayLike | None = None,
-               target: ArrayLike | None = None, tol: float | None = None, zero_mean: bool = False) -> FitResult:
+def fit_direct(
+    ansatz: LocalAnsatz,
+    fields: ArrayLike,
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    n_chains: int | None = None,
+    mcmc_steps: int = 10,
+    theta0: ArrayLike | None = None,
+    target: ArrayLike | None = None,
+    tol: float | None = None,
+    zero_mean: bool = False,
+) -> FitResult:
     r"""Direct maximum likelihood of the local microscopic ansatz :class:`wirg.ansatz.LocalAnsatz` by
     the same moment matching, with persistent MALA chains on the whole field (started at data fields).
 
@@ -716,5 +794,17 @@ def fit_direct(ansatz: LocalAnsatz, fields: ArrayLike, *, steps: int, lr: float,
         return op.energy_and_grad, op.max_eigenvalue
 
     data_mean = ansatz.features(x).mean(axis=0) / (L * L)
-    return _descend(theta, make_energy, lambda y: ansatz.features(y) / (L * L), x, data_mean, steps=steps, lr=lr,
-                    mcmc_steps=mcmc_steps, seed=seed, target=target, tol=tol, zero_mean=zero_mean)
+    return _descend(
+        theta,
+        make_energy,
+        lambda y: ansatz.features(y) / (L * L),
+        x,
+        data_mean,
+        steps=steps,
+        lr=lr,
+        mcmc_steps=mcmc_steps,
+        seed=seed,
+        target=target,
+        tol=tol,
+        zero_mean=zero_mean,
+    )

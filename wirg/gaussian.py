@@ -49,9 +49,9 @@ how the couplings are parametrised; both use the raw couplings above.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -211,8 +211,16 @@ class GaussianWIRG:
         Normalisation gamma_j (a number or one per level); 1 is orthonormal.
     """
 
-    def __init__(self, spectrum: ArrayLike | None = None, *, precision: ArrayLike | None = None, L: int | None = None,
-                 wavelet: str = "db4", levels: int | None = None, gamma: float | Sequence[float] = 1.0) -> None:
+    def __init__(
+        self,
+        spectrum: ArrayLike | None = None,
+        *,
+        precision: ArrayLike | None = None,
+        L: int | None = None,
+        wavelet: str = "db4",
+        levels: int | None = None,
+        gamma: float | Sequence[float] = 1.0,
+    ) -> None:
         if (spectrum is None) == (precision is None):
             raise ValueError("give exactly one of spectrum and precision")
         if spectrum is not None:
@@ -269,8 +277,10 @@ class GaussianWIRG:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         K = self.precisions[-1]
         if np.any(K <= 0):
-            raise ValueError("the coarsest marginal has a zero mode of infinite variance (massless precision): "
-                             "give a spectrum with a finite zero-mode variance to sample")
+            raise ValueError(
+                "the coarsest marginal has a zero mode of infinite variance (massless precision): "
+                "give a spectrum with a finite zero-mode variance to sample"
+            )
         noise = np.fft.fft2(rng.standard_normal((n_samples,) + K.shape))
         phi = np.fft.ifft2(noise / np.sqrt(K)).real
         for scale in reversed(self.scales):
@@ -294,8 +304,9 @@ class GaussianWIRG:
         return ConditionNumbers(full, tuple(conditional), _fisher_direct(K0, radius), fisher, radius)
 
 
-def sample_details(covariance: np.ndarray, mean_operator: np.ndarray, phi: np.ndarray,
-                   rng: np.random.Generator) -> np.ndarray:
+def sample_details(
+    covariance: np.ndarray, mean_operator: np.ndarray, phi: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Details psibar (n, 3, L, L) drawn from the Gaussian conditional given coarse fields phi (n, L, L):
     in Fourier, mean ``mean_operator`` (L, L, 3) times phi_hat plus a Cholesky factor of
     ``covariance`` (L, L, 3, 3, Hermitian, with C(-xi) = conj C(xi) so the fields are real) times the
@@ -321,9 +332,19 @@ def _solve_scale(K_fine: np.ndarray, j: int, wavelet: str, gamma: float) -> Scal
     sign, logdet = np.linalg.slogdet(Q_hh / (2.0 * np.pi))
     if np.any(sign.real <= 0):
         raise RuntimeError(f"the conditional precision at scale {j} is not positive definite")
-    return Scale(j=j, L=L, gamma=gamma, Q=Q, coupling=Q_hh, cross_coupling=Q_hl, mean_operator=mean_operator,
-                 covariance=covariance, marginal=Q_ll - schur, free_energy_kernel=-schur,
-                 free_energy_constant=0.5 * float(logdet.real.sum()))
+    return Scale(
+        j=j,
+        L=L,
+        gamma=gamma,
+        Q=Q,
+        coupling=Q_hh,
+        cross_coupling=Q_hl,
+        mean_operator=mean_operator,
+        covariance=covariance,
+        marginal=Q_ll - schur,
+        free_energy_kernel=-schur,
+        free_energy_constant=0.5 * float(logdet.real.sum()),
+    )
 
 
 def _shift_symbol(shift: tuple[int, int], L: int) -> np.ndarray:

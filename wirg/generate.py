@@ -93,7 +93,7 @@ class GaussianMarginal:
         return self.spectrum.shape[0]
 
     @classmethod
-    def fit(cls, fields: ArrayLike) -> "GaussianMarginal":
+    def fit(cls, fields: ArrayLike) -> GaussianMarginal:
         """Maximum-likelihood stationary Gaussian of data coarse fields (S, L_J, L_J): the
         symmetrised mean periodogram (module docstring)."""
         x = _real_array("fields", fields)
@@ -119,9 +119,16 @@ class MALASettings:
             raise ValueError(f"burn_in must be an integer >= 1, got {self.burn_in!r}")
 
 
-def generate(scales: Sequence[ScaleModel], coarse: GaussianMarginal | ArrayLike, n_samples: int, *,
-             seed: int | np.random.Generator, wavelet: str = "db4", gamma: float | Sequence[float] = 1.0,
-             mcmc: MALASettings | None = None) -> np.ndarray:
+def generate(
+    scales: Sequence[ScaleModel],
+    coarse: GaussianMarginal | ArrayLike,
+    n_samples: int,
+    *,
+    seed: int | np.random.Generator,
+    wavelet: str = "db4",
+    gamma: float | Sequence[float] = 1.0,
+    mcmc: MALASettings | None = None,
+) -> np.ndarray:
     r"""Sample fields coarse to fine from a fitted per-scale model (module docstring).
 
     Parameters
@@ -167,8 +174,10 @@ def generate(scales: Sequence[ScaleModel], coarse: GaussianMarginal | ArrayLike,
         raise TypeError(f"mcmc must be MALASettings or None, got {type(mcmc).__name__}")
     for j, (model, gam) in enumerate(zip(scales, gammas), start=1):
         if model.ansatz.potential is not None and (model.ansatz.wavelet != wavelet or model.ansatz.gamma != gam):
-            raise ValueError(f"scale {j}: the ansatz reconstructs with ({model.ansatz.wavelet!r}, gamma = "
-                             f"{model.ansatz.gamma}) but generation uses ({wavelet!r}, gamma = {gam})")
+            raise ValueError(
+                f"scale {j}: the ansatz reconstructs with ({model.ansatz.wavelet!r}, gamma = "
+                f"{model.ansatz.gamma}) but generation uses ({wavelet!r}, gamma = {gam})"
+            )
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if isinstance(coarse, GaussianMarginal):
         phi = coarse.sample(int(n_samples), rng)
@@ -180,9 +189,15 @@ def generate(scales: Sequence[ScaleModel], coarse: GaussianMarginal | ArrayLike,
         model = scales[j - 1]
         details = _gaussian_details(model, phi, rng, j)
         if model.ansatz.potential is not None:
-            details = sample_conditional(model.ansatz, model.theta, phi, n_samples=1,
-                                         seed=int(rng.integers(2**63)), burn_in=mcmc.burn_in,
-                                         init=details).samples[-1]
+            details = sample_conditional(
+                model.ansatz,
+                model.theta,
+                phi,
+                n_samples=1,
+                seed=int(rng.integers(2**63)),
+                burn_in=mcmc.burn_in,
+                init=details,
+            ).samples[-1]
         phi = synthesis_step(phi, details, wavelet, gammas[j - 1])
     return phi
 
@@ -192,7 +207,7 @@ def _gaussian_details(model: ScaleModel, phi: np.ndarray, rng: np.random.Generat
     (n, 3, L_j, L_j); with a potential, zeros if that part is not positive definite."""
     n, L_j = phi.shape[0], phi.shape[-1]
     quadratic = model.theta.copy()
-    quadratic[model.ansatz.n_dd + model.ansatz.n_dc:] = 0.0
+    quadratic[model.ansatz.n_dd + model.ansatz.n_dc :] = 0.0
     try:
         Khat, Kphat = model.ansatz.fourier_kernels(quadratic, L_j)
     except ValueError as err:
@@ -201,7 +216,9 @@ def _gaussian_details(model: ScaleModel, phi: np.ndarray, rng: np.random.Generat
     if eig.min() <= 1e-12 * max(1.0, eig.max()):
         if model.ansatz.potential is not None:
             return np.zeros((n, 3, L_j, L_j))
-        raise ValueError(f"scale {j}: the fitted conditional precision is not positive definite "
-                         f"(smallest eigenvalue {eig.min():.3g} over the frequencies)")
+        raise ValueError(
+            f"scale {j}: the fitted conditional precision is not positive definite "
+            f"(smallest eigenvalue {eig.min():.3g} over the frequencies)"
+        )
     covariance = np.linalg.inv(Khat)
     return sample_details(covariance, -np.einsum("...ab,...b->...a", covariance, Kphat), phi, rng)

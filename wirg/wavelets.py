@@ -102,7 +102,7 @@ WAVELETS: dict[str, int] = {"haar": 1, "db4": 4}
 # filters
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _daubechies_lowpass(p: int) -> np.ndarray:
     r"""Minimum-phase Daubechies low pass with ``p`` vanishing moments (``2p`` taps).
 
@@ -136,7 +136,7 @@ def _check_wavelet(wavelet: object) -> str:
     return wavelet
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _filter_pair(wavelet: str) -> tuple[np.ndarray, np.ndarray]:
     h = _daubechies_lowpass(WAVELETS[wavelet])
     g = ((-1.0) ** np.arange(h.size)) * h[::-1]
@@ -499,9 +499,7 @@ class MultiScale:
         return np.broadcast_shapes(self.coarse.shape[:-2], *(d.shape[:-3] for d in self.details))
 
 
-def decompose(
-    field: ArrayLike, levels: int, wavelet: str = "db4", gamma: float | Sequence[float] = 1.0
-) -> MultiScale:
+def decompose(field: ArrayLike, levels: int, wavelet: str = "db4", gamma: float | Sequence[float] = 1.0) -> MultiScale:
     r"""Fast wavelet transform over ``levels`` scales.
 
     .. math::
@@ -633,7 +631,5 @@ def scale_normalisation(field: ArrayLike, levels: int, wavelet: str = "db4") -> 
         variances.append(float(np.var(x)))
     if min(variances) <= 0.0:
         j = next(j for j, v in enumerate(variances) if v <= 0.0)
-        raise ValueError(
-            f"field has zero variance at scale j = {j} (side {L >> j}); use more fields or fewer levels"
-        )
+        raise ValueError(f"field has zero variance at scale j = {j} (side {L >> j}); use more fields or fewer levels")
     return tuple(float(np.sqrt(v1 / v0)) for v0, v1 in zip(variances[:-1], variances[1:]))

@@ -3,8 +3,8 @@ ERM on the data models of the Gaussian covariate model."""
 
 from statlearn.experiments.capacity import CapacityCounts, binary_capacity_counts, spherical_capacity_counts
 from statlearn.experiments.covariates import ERMSimulation, Instance, realise, simulate
-from statlearn.experiments.erm import ERMFit, train
 from statlearn.experiments.enumeration import MAX_ENUMERATION_N, binary_max_margin, count_binary_solutions
+from statlearn.experiments.erm import ERMFit, train
 from statlearn.experiments.finite_size import Crossing, Extrapolation, crossing_point, extrapolate_to_infinite_N
 from statlearn.experiments.separability import MaxMargin, spherical_max_margin
 

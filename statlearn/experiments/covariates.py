@@ -37,9 +37,9 @@ runs are made.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import singledispatch
-from typing import Callable
 
 import numpy as np
 
@@ -101,8 +101,7 @@ class Instance:
 
 
 @singledispatch
-def realise(model: CovariateModel, d: int, *, gamma: float | None = None,
-            rng: np.random.Generator | int) -> Instance:
+def realise(model: CovariateModel, d: int, *, gamma: float | None = None, rng: np.random.Generator | int) -> Instance:
     """Draw a finite :class:`Instance` of ``model`` with input dimension ``d`` (module docstring).
 
     Parameters
@@ -121,8 +120,9 @@ def realise(model: CovariateModel, d: int, *, gamma: float | None = None,
 
 
 @realise.register
-def _realise_blocks(model: BlockCovariates, d: int, *, gamma: float | None = None,
-                    rng: np.random.Generator | int) -> Instance:
+def _realise_blocks(
+    model: BlockCovariates, d: int, *, gamma: float | None = None, rng: np.random.Generator | int
+) -> Instance:
     if gamma is not None:
         raise ValueError(f"gamma is not a parameter of the {model.name} model (p = d); got gamma = {gamma!r}")
     d = as_count("d", d, minimum=1)
@@ -134,8 +134,9 @@ def _realise_blocks(model: BlockCovariates, d: int, *, gamma: float | None = Non
 
 
 @realise.register
-def _realise_random_features(model: RandomFeatures, d: int, *, gamma: float | None = None,
-                             rng: np.random.Generator | int) -> Instance:
+def _realise_random_features(
+    model: RandomFeatures, d: int, *, gamma: float | None = None, rng: np.random.Generator | int
+) -> Instance:
     if gamma is None:
         raise ValueError("gamma = P/D is required for random features")
     gamma = float(as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True))
@@ -216,9 +217,20 @@ class ERMSimulation:
         return float(np.std(values, ddof=1) / math.sqrt(values.size))
 
 
-def simulate(model: CovariateModel, teacher: str | Channel, loss: str | Loss, lam: float, *, alpha: float,
-             d: int, gamma: float | None = None, seeds: int = 1, n_test: int = 10_000,
-             seed: int, tol: float = 1e-8) -> ERMSimulation:
+def simulate(
+    model: CovariateModel,
+    teacher: str | Channel,
+    loss: str | Loss,
+    lam: float,
+    *,
+    alpha: float,
+    d: int,
+    gamma: float | None = None,
+    seeds: int = 1,
+    n_test: int = 10_000,
+    seed: int,
+    tol: float = 1e-8,
+) -> ERMSimulation:
     """Fit ERM on ``seeds`` independent finite instances of ``model`` and measure it (module docstring).
 
     Parameters
@@ -272,12 +284,15 @@ def simulate(model: CovariateModel, teacher: str | Channel, loss: str | Loss, la
     if n < 1:
         raise ValueError(f"alpha * d must round to at least one sample, got alpha = {alpha!r}, d = {d}")
     if loss.discrete_labels and not channel.discrete_labels:
-        raise ValueError(f"the {loss.name} loss needs labels +-1, but the teacher {channel.name!r} "
-                         "gives continuous labels")
+        raise ValueError(
+            f"the {loss.name} loss needs labels +-1, but the teacher {channel.name!r} gives continuous labels"
+        )
 
     tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
-    runs = [_run(model, channel, loss, lam, n, d, gamma, n_test, tol, np.random.default_rng([seed, s]))
-            for s in range(seeds)]
+    runs = [
+        _run(model, channel, loss, lam, n, d, gamma, n_test, tol, np.random.default_rng([seed, s]))
+        for s in range(seeds)
+    ]
     columns = {}
     for k, f in enumerate(fields(ERMSimulation)):
         column = np.array([run[k] for run in runs], dtype=bool if f.name == "converged" else float)
@@ -286,8 +301,18 @@ def simulate(model: CovariateModel, teacher: str | Channel, loss: str | Loss, la
     return ERMSimulation(**columns)
 
 
-def _run(model: CovariateModel, channel: Channel, loss: Loss, lam: float, n: int, d: int,
-         gamma: float | None, n_test: int, tol: float, rng: np.random.Generator) -> tuple[float, ...]:
+def _run(
+    model: CovariateModel,
+    channel: Channel,
+    loss: Loss,
+    lam: float,
+    n: int,
+    d: int,
+    gamma: float | None,
+    n_test: int,
+    tol: float,
+    rng: np.random.Generator,
+) -> tuple[float, ...]:
     """One run: (test_error, training_loss, training_error, m, q, rho, converged)."""
     instance = realise(model, d, gamma=gamma, rng=rng)
     root_p = math.sqrt(instance.p)
@@ -306,5 +331,12 @@ def _run(model: CovariateModel, channel: Channel, loss: Loss, lam: float, n: int
         overlap += predicted @ z
         self_overlap += predicted @ predicted
         teacher_norm += z @ z
-    return (error / n_test, fit.training_loss, float(training_error), overlap / n_test, self_overlap / n_test,
-            teacher_norm / n_test, fit.converged)
+    return (
+        error / n_test,
+        fit.training_loss,
+        float(training_error),
+        overlap / n_test,
+        self_overlap / n_test,
+        teacher_norm / n_test,
+        fit.converged,
+    )

@@ -57,8 +57,9 @@ class ERMFit:
     residual: float
 
 
-def train(X: ArrayLike, y: ArrayLike, loss: str | Loss, lam: float, *, tol: float = 1e-8,
-          max_iter: int = 10_000) -> ERMFit:
+def train(
+    X: ArrayLike, y: ArrayLike, loss: str | Loss, lam: float, *, tol: float = 1e-8, max_iter: int = 10_000
+) -> ERMFit:
     """Minimise sum_mu loss(y_mu, x_mu . w / sqrt p) + lam |w|^2 / 2 (module docstring).
 
     Parameters
@@ -101,8 +102,12 @@ def train(X: ArrayLike, y: ArrayLike, loss: str | Loss, lam: float, *, tol: floa
         residual = float(np.linalg.norm(gradient) / (1.0 + np.linalg.norm(X.T @ y) / math.sqrt(p)))
     converged = loss.name == "square" or residual <= tol
     if not converged:
-        warnings.warn(f"ERM with the {loss.name} loss stopped after {iterations} iterations with KKT residual "
-                      f"{residual:.3g} > tol = {tol:g}", ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"ERM with the {loss.name} loss stopped after {iterations} iterations with KKT residual "
+            f"{residual:.3g} > tol = {tol:g}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return ERMFit(w, float(np.mean(loss.value(y, z))), bool(converged), int(iterations), float(residual))
 
 
@@ -124,8 +129,13 @@ def _lbfgs(X: np.ndarray, y: np.ndarray, loss: Loss, lam: float, tol: float, max
         value = float(np.sum(loss.value(y, z))) + 0.5 * lam * float(w @ w)
         return value, X.T @ loss.derivative(y, z) / math.sqrt(p) + lam * w
 
-    result = minimize(objective, np.zeros(p), jac=True, method="L-BFGS-B",
-                      options={"maxiter": max_iter, "gtol": tol * scale / math.sqrt(p), "ftol": 0.0, "maxcor": 30})
+    result = minimize(
+        objective,
+        np.zeros(p),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": tol * scale / math.sqrt(p), "ftol": 0.0, "maxcor": 30},
+    )
     return result.x, int(result.nit)  # convergence is judged by the KKT residual in train()
 
 

@@ -155,8 +155,7 @@ def spherical_max_margin(patterns: ArrayLike, *, tol: float = 1e-9) -> MaxMargin
     converged = upper - lower <= tol * upper or upper <= zero
     if not converged:
         warnings.warn(
-            f"spherical_max_margin: certified bracket [{lower:.6g}, {upper:.6g}] wider than tol={tol:g} "
-            f"(P={P}, N={N})",
+            f"spherical_max_margin: certified bracket [{lower:.6g}, {upper:.6g}] wider than tol={tol:g} (P={P}, N={N})",
             ConvergenceWarning,
             stacklevel=2,
         )

@@ -19,7 +19,8 @@ Kinks elsewhere converge more slowly; a user's activation with them should be ch
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import erf
@@ -56,8 +57,10 @@ def get_activation_function(activation: str | Callable[[np.ndarray], np.ndarray]
         try:
             return ACTIVATION_FUNCTIONS[activation]
         except KeyError:
-            raise ValueError(f"unknown activation {activation!r}; known activations: "
-                             f"{', '.join(ACTIVATION_FUNCTIONS)} (or pass a vectorised callable)") from None
+            raise ValueError(
+                f"unknown activation {activation!r}; known activations: "
+                f"{', '.join(ACTIVATION_FUNCTIONS)} (or pass a vectorised callable)"
+            ) from None
     if not callable(activation):
         raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
     return activation
@@ -90,7 +93,9 @@ def gaussian_equivalence(activation: str | Callable[[np.ndarray], np.ndarray]) -
     def moments(z: np.ndarray) -> np.ndarray:
         s = np.asarray(sigma(z), dtype=float)
         if s.shape != z.shape:
-            raise TypeError(f"activation must be vectorised: sigma(z) returned shape {s.shape} for z of shape {z.shape}")
+            raise TypeError(
+                f"activation must be vectorised: sigma(z) returned shape {s.shape} for z of shape {z.shape}"
+            )
         if not np.all(np.isfinite(s)):
             raise ValueError("activation returned non-finite values on the quadrature nodes")
         return np.stack([s, z * s, s * s])

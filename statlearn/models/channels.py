@@ -42,16 +42,17 @@ average is singular at :math:`q = \rho`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from statlearn.models.naming import lookup
 from statlearn.numerics.gaussian import bivariate_gaussian_expectation, gaussian_expectation
 from statlearn.numerics.special import H, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
 from statlearn.numerics.validation import as_real_array
-from statlearn.models.naming import lookup
 
 __all__ = [
     "Channel",
@@ -81,7 +82,9 @@ def _overlap(name: str, q: ArrayLike, rho: ArrayLike) -> tuple[np.ndarray, np.nd
     q, rho = np.broadcast_arrays(q, rho)
     above = q > rho
     if np.any(above):
-        raise ValueError(f"{name} must be in [0, rho], got {name} = {q[above].ravel()[0]!r} > rho = {rho[above].ravel()[0]!r}")
+        raise ValueError(
+            f"{name} must be in [0, rho], got {name} = {q[above].ravel()[0]!r} > rho = {rho[above].ravel()[0]!r}"
+        )
     return q, rho
 
 

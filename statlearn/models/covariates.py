@@ -47,9 +47,9 @@ draw finite instances of the same models):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -84,8 +84,9 @@ class Spectrum:
         weight = as_real_array("weight", self.weight, minimum=0.0).ravel()
         teacher = as_real_array("teacher", self.teacher, minimum=0.0).ravel()
         if not omega.shape == weight.shape == teacher.shape:
-            raise ValueError(f"omega, weight and teacher must have one length, got {omega.shape}, "
-                             f"{weight.shape}, {teacher.shape}")
+            raise ValueError(
+                f"omega, weight and teacher must have one length, got {omega.shape}, {weight.shape}, {teacher.shape}"
+            )
         if omega.size == 0:
             raise ValueError("a spectrum needs at least one node")
         if abs(weight.sum() - 1.0) > 1e-9:
@@ -112,15 +113,19 @@ class Spectrum:
         return float(np.sum(self.weight[positive] * self.teacher[positive] / self.omega[positive]) / self.rho)
 
     @classmethod
-    def from_covariances(cls, Psi: ArrayLike, Phi: ArrayLike, Omega: ArrayLike, theta: ArrayLike) -> "Spectrum":
+    def from_covariances(cls, Psi: ArrayLike, Phi: ArrayLike, Omega: ArrayLike, theta: ArrayLike) -> Spectrum:
         r"""The spectrum of finite covariances: ``Psi`` (d x d), ``Phi`` (d x p), ``Omega`` (p x p)
         and a teacher ``theta`` (d), with :math:`\pi_k = 1/p`, :math:`\tau_k = (p/d)(e_k\cdot\Phi^\top\theta)^2`."""
-        Psi, Phi, Omega = (np.atleast_2d(as_real_array(n, a)) for n, a in (("Psi", Psi), ("Phi", Phi), ("Omega", Omega)))
+        Psi, Phi, Omega = (
+            np.atleast_2d(as_real_array(n, a)) for n, a in (("Psi", Psi), ("Phi", Phi), ("Omega", Omega))
+        )
         theta = as_real_array("theta", theta).ravel()
         d, p = Phi.shape
         if Psi.shape != (d, d) or Omega.shape != (p, p) or theta.shape != (d,):
-            raise ValueError(f"shapes do not match: Psi {Psi.shape}, Phi {Phi.shape}, Omega {Omega.shape}, "
-                             f"theta {theta.shape}; need (d, d), (d, p), (p, p), (d,)")
+            raise ValueError(
+                f"shapes do not match: Psi {Psi.shape}, Phi {Phi.shape}, Omega {Omega.shape}, "
+                f"theta {theta.shape}; need (d, d), (d, p), (p, p), (d,)"
+            )
         if not (np.allclose(Omega, Omega.T) and np.allclose(Psi, Psi.T)):
             raise ValueError("Psi and Omega must be symmetric")
         omega, vectors = np.linalg.eigh(Omega)
@@ -196,13 +201,14 @@ class BlockCovariates(CovariateModel):
             object.__setattr__(self, field, tuple(float(v) for v in value))
 
     @classmethod
-    def isotropic(cls) -> "BlockCovariates":
+    def isotropic(cls) -> BlockCovariates:
         """x ~ N(0, I), teacher weights of unit second moment (rho = 1)."""
         return cls((1.0,), (1.0,), (1.0,), name="isotropic")
 
     @classmethod
-    def salient_weak(cls, fraction: float, salient: float, weak: float, *,
-                     teacher: tuple[float, float] = (1.0, 1.0)) -> "BlockCovariates":
+    def salient_weak(
+        cls, fraction: float, salient: float, weak: float, *, teacher: tuple[float, float] = (1.0, 1.0)
+    ) -> BlockCovariates:
         """A fraction ``fraction`` of salient coordinates of variance ``salient``, the rest of variance
         ``weak``; ``teacher`` = second moments of the teacher's weights on (salient, weak)."""
         fraction = float(as_real_array("fraction", fraction, minimum=0.0, strict_minimum=True, maximum=1.0))

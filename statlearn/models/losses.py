@@ -244,8 +244,9 @@ def logistic_root(a: float, v: float, max_iterations: int) -> tuple[float, bool]
 
 
 @njit(cache=True)
-def _logistic_roots(u0: np.ndarray, V: np.ndarray, t: np.ndarray, u_star: np.ndarray, curvature: np.ndarray,
-                    max_iterations: int) -> int:
+def _logistic_roots(
+    u0: np.ndarray, V: np.ndarray, t: np.ndarray, u_star: np.ndarray, curvature: np.ndarray, max_iterations: int
+) -> int:
     """Fill ``t``, ``u_star`` = y prox and ``curvature`` = sigma(u*) sigma(-u*) for :class:`Logistic`'s
     stationarity condition; return the number of points not converged (class docstring)."""
     failures = 0
@@ -298,13 +299,15 @@ class Logistic(Loss):
     def _solve(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, ...]:
         """``t``, ``u* = y prox`` and the curvature sigma(u*) sigma(-u*) (see the class docstring)."""
         shape = np.broadcast(y, omega, V).shape
-        y, omega, V = (np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1)
-                       for a in (y, omega, V))
+        y, omega, V = (np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1) for a in (y, omega, V))
         t, u, c = np.empty_like(omega), np.empty_like(omega), np.empty_like(omega)
         failures = _logistic_roots(y * omega, V, t, u, c, self.max_iterations)
         if failures:  # monotone Newton stops at rounding level; never pass a failure silently
-            warnings.warn(f"logistic proximal operator: {failures} points not converged after "
-                          f"{self.max_iterations} iterations", ConvergenceWarning, stacklevel=3)
+            warnings.warn(
+                f"logistic proximal operator: {failures} points not converged after {self.max_iterations} iterations",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return t.reshape(shape), u.reshape(shape), c.reshape(shape)
 
     def _proximal(self, y, omega, V):

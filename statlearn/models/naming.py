@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def lookup(kind: str, value: Any, base: type, table: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
@@ -13,7 +14,9 @@ def lookup(kind: str, value: Any, base: type, table: Mapping[str, Any], params: 
     """
     if isinstance(value, base):
         if params:
-            raise ValueError(f"parameters {sorted(params)} given with a {base.__name__} instance; set them on the instance")
+            raise ValueError(
+                f"parameters {sorted(params)} given with a {base.__name__} instance; set them on the instance"
+            )
         return value
     if not isinstance(value, str):
         raise TypeError(f"{kind} must be a name or a {base.__name__}, got {type(value).__name__}")

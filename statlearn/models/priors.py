@@ -34,16 +34,16 @@ quantities stay accurate for :math:`\hat m` up to :math:`10^{8}` and beyond.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from statlearn.models.naming import lookup
 from statlearn.numerics.gaussian import gaussian_expectation
 from statlearn.numerics.special import log2cosh
 from statlearn.numerics.validation import as_real_array
-from statlearn.models.naming import lookup
 
 __all__ = [
     "Prior",
@@ -244,12 +244,14 @@ class DiscretePrior(Prior):
         """sum_k p_k E_xi h_k(B, mhat), B = sqrt(mhat) xi + mhat v_k, with every crossover resolved."""
         root = np.sqrt(mhat)
         total = 0.0
-        for k, (vk, pk) in enumerate(zip(self.values, self.probabilities)):
+        for vk, pk in zip(self.values, self.probabilities):
             g = integrand_for_atom(vk)
             kinks = []
             for l in range(self.values.size - 1):  # crossovers of adjacent atoms, in the variable xi
                 dv = self.values[l + 1] - self.values[l]
-                b_cross = mhat * 0.5 * (self.values[l + 1] + self.values[l]) - (self._log_p[l + 1] - self._log_p[l]) / dv
+                b_cross = (
+                    mhat * 0.5 * (self.values[l + 1] + self.values[l]) - (self._log_p[l + 1] - self._log_p[l]) / dv
+                )
                 xi_cross = np.divide(b_cross - mhat * vk, root, out=np.zeros_like(root), where=root > 0)
                 kinks.append((xi_cross, _crossover_width(dv * root)))
             part = gaussian_expectation(lambda xi, a, s: g(s * xi + a * vk, a), mhat, root, kinks=kinks)

@@ -8,9 +8,12 @@ from statlearn.numerics.gaussian import (
     half_hermite_rule,
     hermite_rule,
 )
+from statlearn.numerics.result import SolverResult, freeze_arrays, stop_message
 from statlearn.numerics.roots import RootResult, bracket_root
+from statlearn.numerics.seeding import SEED_LIMIT, as_generator, check_seed
 from statlearn.numerics.special import (
     H,
+    arccos_kernel,
     gaussian_hazard,
     gaussian_hazard_gap,
     gaussian_pdf,
@@ -25,13 +28,19 @@ __all__ = [
     "ConvergenceWarning",
     "FixedPointResult",
     "H",
+    "SEED_LIMIT",
     "RootResult",
+    "SolverResult",
+    "arccos_kernel",
     "as_count",
+    "as_generator",
     "as_real_array",
     "bivariate_gaussian_expectation",
     "bracket_root",
+    "check_seed",
     "continuation",
     "fixed_point",
+    "freeze_arrays",
     "gaussian_expectation",
     "gaussian_hazard",
     "gaussian_hazard_gap",
@@ -41,4 +50,5 @@ __all__ = [
     "log2cosh",
     "log_H",
     "log_gaussian_pdf",
+    "stop_message",
 ]

@@ -17,11 +17,13 @@ Every call returns a :class:`FixedPointResult`; a solve that does not reach the 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from statlearn.numerics.result import freeze_arrays, stop_message
 
 __all__ = ["ConvergenceWarning", "FixedPointResult", "fixed_point", "continuation"]
 
@@ -44,12 +46,20 @@ class FixedPointResult:
         Number of evaluations of ``F``.
     residual
         :math:`\\max_i |F(x)_i - x_i| / \\max(1, \\max_i |x_i|)` at the returned ``x``.
+    message
+        Why the iteration stopped (:func:`statlearn.numerics.result.stop_message`).
+
+    ``x`` is read-only.
     """
 
     x: np.ndarray
     converged: bool
     iterations: int
     residual: float
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 def _residual(x: np.ndarray, fx: np.ndarray) -> float:
@@ -135,12 +145,14 @@ def fixed_point(
     converged = bool(residual <= tol)
     if not converged and warn:
         warnings.warn(
-            f"fixed_point did not converge: residual {residual:.3g} > tol {tol:.3g} "
-            f"after {iterations} iterations",
+            f"fixed_point did not converge: residual {residual:.3g} > tol {tol:.3g} after {iterations} iterations",
             ConvergenceWarning,
             stacklevel=2,
         )
-    return FixedPointResult(x=x.reshape(shape), converged=converged, iterations=iterations, residual=residual)
+    message = stop_message(converged, iterations, residual, tol)
+    return FixedPointResult(
+        x=x.reshape(shape), converged=converged, iterations=iterations, residual=residual, message=message
+    )
 
 
 def continuation(

@@ -37,8 +37,8 @@ Two rules are provided.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 from numba import njit
@@ -184,12 +184,19 @@ def _graded_rule(pairs: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, .
     smallest = min(float(np.min(scale)) for _, scale in pairs)
     n_grades = int(np.ceil(np.log(2 * _GRADED_REACH / smallest) / np.log(_GRADING))) + 1
     steps = _GRADING ** np.arange(n_grades).reshape((-1,) + (1,) * len(shape))
-    points = [np.broadcast_to(np.arange(-_GRADED_REACH, _GRADED_REACH + 1).reshape((-1,) + (1,) * len(shape)),
-                              (2 * int(_GRADED_REACH) + 1,) + shape)]
+    points = [
+        np.broadcast_to(
+            np.arange(-_GRADED_REACH, _GRADED_REACH + 1).reshape((-1,) + (1,) * len(shape)),
+            (2 * int(_GRADED_REACH) + 1,) + shape,
+        )
+    ]
     for t0, scale in pairs:
         centre = np.clip(t0, -_GRADED_REACH, _GRADED_REACH)
-        points += [np.broadcast_to(centre, (1,) + shape), np.broadcast_to(centre - scale * steps, (n_grades,) + shape),
-                   np.broadcast_to(centre + scale * steps, (n_grades,) + shape)]
+        points += [
+            np.broadcast_to(centre, (1,) + shape),
+            np.broadcast_to(centre - scale * steps, (n_grades,) + shape),
+            np.broadcast_to(centre + scale * steps, (n_grades,) + shape),
+        ]
     edges = np.sort(np.clip(np.concatenate(points, axis=0), -_GRADED_REACH, _GRADED_REACH), axis=0)
     x, wx = _legendre_rule(_PANEL_ORDER)
     x = x.reshape((-1, 1) + (1,) * len(shape))
@@ -223,8 +230,9 @@ def graded_rule(kinks: Sequence[tuple[float, float]], reach: float = _GRADED_REA
 
 
 @njit(cache=True)
-def _graded_nodes(centres: np.ndarray, widths: np.ndarray, reach: float, n_grades: int, x: np.ndarray,
-                  wx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _graded_nodes(
+    centres: np.ndarray, widths: np.ndarray, reach: float, n_grades: int, x: np.ndarray, wx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The panels of :func:`graded_rule` (integer edges, the kinks, and edges graded by
     ``_GRADING`` around each), clipped to ``[-reach, reach]``, and their Gauss-Legendre nodes."""
     n_int = 2 * int(np.floor(reach)) + 1

@@ -10,13 +10,14 @@ change bracket at every step (so it cannot diverge) and converges superlinearly.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.numerics.fixedpoint import ConvergenceWarning
+from statlearn.numerics.result import freeze_arrays
 
 __all__ = ["RootResult", "bracket_root"]
 
@@ -37,6 +38,10 @@ class RootResult:
         ``|f(root)|``.
     bracket
         Final ``(lo, hi)`` that still contains a sign change.
+    message
+        Why the iteration stopped, with the count of unconverged roots.
+
+    Arrays are read-only.
     """
 
     root: np.ndarray | float
@@ -44,6 +49,14 @@ class RootResult:
     iterations: int
     residual: np.ndarray | float
     bracket: tuple[np.ndarray | float, np.ndarray | float]
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
+        lo, hi = self.bracket
+        for end in (lo, hi):
+            if isinstance(end, np.ndarray):
+                end.flags.writeable = False
 
 
 def bracket_root(
@@ -128,7 +141,15 @@ def bracket_root(
             ConvergenceWarning,
             stacklevel=2,
         )
+    failed = int(np.sum(~converged))
+    if failed:
+        message = f"not converged: {failed} of {converged.size} brackets still wider than the tolerance after {iterations} iterations (iteration budget exhausted)"
+    else:
+        message = (
+            f"converged: every bracket within xtol + rtol |root| or at an exact zero after {iterations} iterations"
+        )
     return RootResult(
+        message=message,
         root=x[()],
         converged=converged[()],
         iterations=iterations,

@@ -17,7 +17,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-__all__ = ["H", "log_H", "gaussian_pdf", "log_gaussian_pdf", "gaussian_hazard", "gaussian_hazard_gap", "log2cosh"]
+__all__ = [
+    "H",
+    "arccos_kernel",
+    "log_H",
+    "gaussian_pdf",
+    "log_gaussian_pdf",
+    "gaussian_hazard",
+    "gaussian_hazard_gap",
+    "log2cosh",
+]
 
 _SQRT2 = np.sqrt(2.0)
 _SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
@@ -88,3 +97,14 @@ def log2cosh(x: ArrayLike) -> np.ndarray | float:
     r""":math:`\ln 2\cosh x` without overflow (``|x| + log1p(exp(-2|x|))``)."""
     x = np.abs(np.asarray(x, dtype=float))
     return (x + np.log1p(np.exp(-2.0 * x)))[()]
+
+
+def arccos_kernel(c: ArrayLike) -> np.ndarray | float:
+    r"""The degree-one arc-cosine kernel :math:`k(c) = [\sqrt{1-c^2} + c\,(\pi - \arccos c)]/(2\pi)`.
+
+    For unit-variance Gaussians :math:`x, y` with correlation :math:`c \in [-1, 1]`,
+    :math:`k(c) = \mathbb{E}\,\mathrm{relu}(x)\,\mathrm{relu}(y)` (Cho & Saul, NIPS 2009); :math:`k(1) = 1/2`,
+    :math:`k(0) = 1/(2\pi)`, :math:`k(-1) = 0`.
+    """
+    c = np.asarray(c, dtype=float)
+    return ((np.sqrt((1.0 - c) * (1.0 + c)) + c * (np.pi - np.arccos(c))) / (2.0 * np.pi))[()]

@@ -8,15 +8,27 @@
 """
 
 from statlearn.online.averages import ACTIVATIONS, Activation, Averages, erf_averages, get_activation
-from statlearn.online.trajectory import DivergenceWarning, Overlaps, Trajectory
-from statlearn.online.ode import OverlapODE, integrate, random_overlaps
 from statlearn.online.fixed_points import FixedPoint, asymptotic_state, perceptron_learning_rates, plateau
+from statlearn.online.ode import OverlapODE, integrate, random_overlaps
 from statlearn.online.simulate import online_sgd, online_sgd_seeds
+from statlearn.online.trajectory import DivergenceWarning, Overlaps, Trajectory
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "Averages", "erf_averages", "get_activation",
-    "DivergenceWarning", "Overlaps", "Trajectory",
-    "OverlapODE", "integrate", "random_overlaps",
-    "FixedPoint", "asymptotic_state", "perceptron_learning_rates", "plateau",
-    "online_sgd", "online_sgd_seeds",
+    "ACTIVATIONS",
+    "Activation",
+    "Averages",
+    "erf_averages",
+    "get_activation",
+    "DivergenceWarning",
+    "Overlaps",
+    "Trajectory",
+    "OverlapODE",
+    "integrate",
+    "random_overlaps",
+    "FixedPoint",
+    "asymptotic_state",
+    "perceptron_learning_rates",
+    "plateau",
+    "online_sgd",
+    "online_sgd_seeds",
 ]

@@ -174,8 +174,18 @@ def _erf_i4_quadratic(C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
             for c in range(n):
                 for d in range(c, n):
                     weight = s[c] * s[d] * (1.0 if c == d else 2.0)
-                    acc += weight * _erf_i4_scalar(1.0 + C[a, a], 1.0 + C[b, b], 1.0 + C[c, c], 1.0 + C[d, d], C[a, b],
-                                                   C[a, c], C[a, d], C[b, c], C[b, d], C[c, d])
+                    acc += weight * _erf_i4_scalar(
+                        1.0 + C[a, a],
+                        1.0 + C[b, b],
+                        1.0 + C[c, c],
+                        1.0 + C[d, d],
+                        C[a, b],
+                        C[a, c],
+                        C[a, d],
+                        C[b, c],
+                        C[b, d],
+                        C[c, d],
+                    )
             out[a, b] = out[b, a] = acc
     return out
 
@@ -213,9 +223,15 @@ class Erf(Activation):
         """I4 = (4/pi^2) arcsin( L0 / sqrt(L1 L2) ) / sqrt(L4) (Saad & Solla 1995; L's in PHYSICS.md)."""
         d = 1.0 + _diag(C)
         return _erf_i4_ufunc(
-            d[..., :rows, None, None, None], d[..., None, :rows, None, None], d[..., None, None, :, None],
-            d[..., None, None, None, :], C[..., :rows, :rows, None, None], C[..., :rows, None, :, None],
-            C[..., :rows, None, None, :], C[..., None, :rows, :, None], C[..., None, :rows, None, :],
+            d[..., :rows, None, None, None],
+            d[..., None, :rows, None, None],
+            d[..., None, None, :, None],
+            d[..., None, None, None, :],
+            C[..., :rows, :rows, None, None],
+            C[..., :rows, None, :, None],
+            C[..., :rows, None, None, :],
+            C[..., None, :rows, :, None],
+            C[..., None, :rows, None, :],
             C[..., None, None, :, :],
         )
 
@@ -277,6 +293,7 @@ def erf_averages(C: ArrayLike, rows: int | None = None) -> Averages:
         default all ``n``.
     """
     return ACTIVATIONS["erf"].averages(C, rows)
+
 
 from statlearn.online.relu import Relu  # noqa: E402  (imported last: relu.py builds on Activation above)
 

@@ -124,8 +124,9 @@ def plateau(
     for step in path[:-1]:
         step_ode = OverlapODE(ode.activation, K, K, float(step), 0.0, sigma, 0.0, ode.T, ode.v_star)
         x = root(lambda y: _plateau_equations(step_ode, build, y), x, method="hybr", options={"xtol": 1e-14}).x
-    return _solve(ode, state, lambda y: _plateau_equations(ode, build, y), build, x,
-                  f"plateau (K = {K}, eta = {eta})", tol)
+    return _solve(
+        ode, state, lambda y: _plateau_equations(ode, build, y), build, x, f"plateau (K = {K}, eta = {eta})", tol
+    )
 
 
 def _plateau_equations(ode: OverlapODE, build, x: np.ndarray) -> np.ndarray:
@@ -169,8 +170,9 @@ def asymptotic_state(
     return _solve(ode, state, residual_vector, build, guess, f"asymptotic state (K = {K}, eta = {eta})", tol)
 
 
-def _solve(ode: OverlapODE, state: Overlaps, residual_vector, build, guess: np.ndarray, what: str,
-           tol: float) -> FixedPoint:
+def _solve(
+    ode: OverlapODE, state: Overlaps, residual_vector, build, guess: np.ndarray, what: str, tol: float
+) -> FixedPoint:
     sol = root(residual_vector, guess, method="hybr", options={"xtol": 1e-14})
     resid = float(np.max(np.abs(residual_vector(sol.x))))
     R, Q = build(sol.x)
@@ -181,8 +183,11 @@ def _solve(ode: OverlapODE, state: Overlaps, residual_vector, build, guess: np.n
     converged = bool(resid <= tol and physical)
     if not converged:
         reason = "" if physical else "; the root found is not a Gram matrix of weight vectors"
-        warnings.warn(f"{what}: no fixed point to tolerance {tol:g} (residual {resid:.3g}; {sol.message}{reason})",
-                      ConvergenceWarning, stacklevel=3)
+        warnings.warn(
+            f"{what}: no fixed point to tolerance {tol:g} (residual {resid:.3g}; {sol.message}{reason})",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     fp = Overlaps(R, Q, ode.T, state.v, ode.v_star)
     eig = np.linalg.eigvals(jacobian(ode, fp))
     eig = eig[np.argsort(-eig.real)]

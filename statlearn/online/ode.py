@@ -209,8 +209,16 @@ def integrate(
 
     blow_up.terminal = True
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        sol = solve_ivp(ode, (0.0, float(times[-1])), ode.pack(state.R, state.Q, state.v), method=method,
-                        t_eval=times, rtol=rtol, atol=atol, events=blow_up)
+        sol = solve_ivp(
+            ode,
+            (0.0, float(times[-1])),
+            ode.pack(state.R, state.Q, state.v),
+            method=method,
+            t_eval=times,
+            rtol=rtol,
+            atol=atol,
+            events=blow_up,
+        )
     ys = sol.y.T
     finite = np.all(np.isfinite(ys), axis=1)
     n_ok = int(np.argmin(finite)) if not np.all(finite) else ys.shape[0]
@@ -232,9 +240,25 @@ def integrate(
     ys = ys[:n_ok]
     R, Q, v = ode.unpack(ys)
     return Trajectory(
-        t=times[:n_ok].copy(), R=R.copy(), Q=Q.copy(), v=np.asarray(v).copy(),
-        eps_g=ode.generalisation_error(R, Q, v), T=state.T.copy(), v_star=state.v_star.copy(),
-        activation=g.name, eta=eta, sigma=sigma, N=None, seed=None, diverged=bool(diverged), t_diverged=t_div,
-        info={"eta_v": eta_v, "weight_decay": weight_decay, "method": method, "nfev": int(sol.nfev),
-              "message": str(sol.message)},
+        t=times[:n_ok].copy(),
+        R=R.copy(),
+        Q=Q.copy(),
+        v=np.asarray(v).copy(),
+        eps_g=ode.generalisation_error(R, Q, v),
+        T=state.T.copy(),
+        v_star=state.v_star.copy(),
+        activation=g.name,
+        eta=eta,
+        sigma=sigma,
+        N=None,
+        seed=None,
+        diverged=bool(diverged),
+        t_diverged=t_div,
+        info={
+            "eta_v": eta_v,
+            "weight_decay": weight_decay,
+            "method": method,
+            "nfev": int(sol.nfev),
+            "message": str(sol.message),
+        },
     )

@@ -107,7 +107,7 @@ D. Saad and S. A. Solla, Phys. Rev. E 52, 4225 (1995); S. Goldt et al., NeurIPS 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -245,7 +245,7 @@ def _prepare(U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return W, MM
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nodes(step: float) -> tuple[np.ndarray, np.ndarray]:
     """Trapezoidal nodes s_k (descending from s = 1) and weights ds/dx * step, for s = 1 - exp(-e^x)."""
     x_hi = np.log(40.0)  # 1 - s = e^-40: the integrand is negligible beyond
@@ -259,9 +259,7 @@ def _nodes(step: float) -> tuple[np.ndarray, np.ndarray]:
     return s, w
 
 
-def _path_integrand(
-    s: np.ndarray, r: np.ndarray, lam: np.ndarray, W: np.ndarray, MM: np.ndarray
-) -> np.ndarray:
+def _path_integrand(s: np.ndarray, r: np.ndarray, lam: np.ndarray, W: np.ndarray, MM: np.ndarray) -> np.ndarray:
     """h(t(s)) dt/ds at the nodes s (N,), for Q tuples: r (Q, 6), lam (Q, 4), W (Q, 6, 4), MM (Q, 12, 6)."""
     s2 = s * s
     t = 1.0 - s2
@@ -358,7 +356,7 @@ def _theta_theta_relu_relu(R: np.ndarray, V: np.ndarray, step: float | None) -> 
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _i4_layout(rows: int, n: int):
     """Unique index tuples (a <= b < rows, c <= d < n), their reduction class, and the scatter map."""
     tuples = [(a, b, c, d) for a in range(rows) for b in range(a, rows) for c in range(n) for d in range(c, n)]

@@ -248,8 +248,19 @@ class _Setup:
 
 
 def _prepare(
-    K: int, M: int, eta: float, N: int, t: ArrayLike, *, activation: str | Activation, train_second_layer: bool,
-    eta_v: float | None, sigma: float, weight_decay: float, init: Overlaps | Mapping | None, init_scale: float,
+    K: int,
+    M: int,
+    eta: float,
+    N: int,
+    t: ArrayLike,
+    *,
+    activation: str | Activation,
+    train_second_layer: bool,
+    eta_v: float | None,
+    sigma: float,
+    weight_decay: float,
+    init: Overlaps | Mapping | None,
+    init_scale: float,
     v_star: ArrayLike | None,
 ) -> _Setup:
     K, M, eta, eta_v, sigma, weight_decay = check_setup(
@@ -264,8 +275,10 @@ def _prepare(
             f"{', '.join(_KERNEL_ACTIVATIONS.values())}"
         )
     if eta * weight_decay >= N:
-        raise ValueError(f"eta * weight_decay must be < N (the decay factor 1 - eta weight_decay / N > 0), got "
-                         f"{eta * weight_decay:.4g} with N = {N}")
+        raise ValueError(
+            f"eta * weight_decay must be < N (the decay factor 1 - eta weight_decay / N > 0), got "
+            f"{eta * weight_decay:.4g} with N = {N}"
+        )
     init_scale = float(as_real_array("init_scale", init_scale, minimum=0.0))
     if init is not None:
         if isinstance(init, Overlaps):
@@ -287,8 +300,21 @@ def _prepare(
         v_star_arr = np.ones(M) if v_star is None else np.atleast_1d(as_real_array("v_star", v_star))
         if v_star_arr.shape != (M,):
             raise ValueError(f"v_star must have shape (M,) = {(M,)}, got {v_star_arr.shape}")
-    return _Setup(K, M, eta, eta_v, sigma, weight_decay, N, times, np.rint(times * N).astype(np.int64), act, init,
-                  init_scale, v_star_arr)
+    return _Setup(
+        K,
+        M,
+        eta,
+        eta_v,
+        sigma,
+        weight_decay,
+        N,
+        times,
+        np.rint(times * N).astype(np.int64),
+        act,
+        init,
+        init_scale,
+        v_star_arr,
+    )
 
 
 def _initial_weights(setup: _Setup, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -330,8 +356,21 @@ def _simulate(setup: _Setup, seed: int) -> tuple[Trajectory, np.ndarray, np.ndar
     R, Q, V = np.empty((count, K, M)), np.empty((count, K, K)), np.empty((count, K))
     decay = 1.0 - setup.eta * setup.weight_decay / N
     recorded, diverged_at = _sgd_kernel(
-        weights, K, v, setup.v_star, setup.activation.code, setup.eta, setup.eta_v, setup.sigma, decay,
-        _kernel_seed(seed), setup.record_steps, norm_limit, R, Q, V,
+        weights,
+        K,
+        v,
+        setup.v_star,
+        setup.activation.code,
+        setup.eta,
+        setup.eta_v,
+        setup.sigma,
+        decay,
+        _kernel_seed(seed),
+        setup.record_steps,
+        norm_limit,
+        R,
+        Q,
+        V,
     )
     teacher = weights[K:]
     T = teacher @ teacher.T / N
@@ -339,10 +378,20 @@ def _simulate(setup: _Setup, seed: int) -> tuple[Trajectory, np.ndarray, np.ndar
     diverged = diverged_at >= 0
     steps = int(diverged_at if diverged else setup.record_steps[-1])
     trajectory = Trajectory(
-        t=setup.t[:recorded].copy(), R=R, Q=Q, v=V,
+        t=setup.t[:recorded].copy(),
+        R=R,
+        Q=Q,
+        v=V,
         eps_g=setup.activation.generalisation_error(R, Q, T, V, setup.v_star),
-        T=T, v_star=setup.v_star.copy(), activation=setup.activation.name, eta=setup.eta, sigma=setup.sigma,
-        N=N, seed=seed, diverged=diverged, t_diverged=steps / N if diverged else float("nan"),
+        T=T,
+        v_star=setup.v_star.copy(),
+        activation=setup.activation.name,
+        eta=setup.eta,
+        sigma=setup.sigma,
+        N=N,
+        seed=seed,
+        diverged=diverged,
+        t_diverged=steps / N if diverged else float("nan"),
         info={"eta_v": setup.eta_v, "weight_decay": setup.weight_decay, "steps": steps},
     )
     return trajectory, weights, v
@@ -354,7 +403,8 @@ def _warn_if_diverged(trajectory: Trajectory) -> None:
         warnings.warn(
             f"online SGD diverged at t = {trajectory.t_diverged:.4g} (eta = {trajectory.eta:g}, N = {trajectory.N}, "
             f"seed = {trajectory.seed}): the learning rate is too large; the trajectory stops at {last}",
-            DivergenceWarning, stacklevel=3,
+            DivergenceWarning,
+            stacklevel=3,
         )
 
 
@@ -439,8 +489,19 @@ def online_sgd(
     L. Zdeborová, NeurIPS 2019.
     """
     setup = _prepare(
-        K, M, eta, N, t, activation=activation, train_second_layer=train_second_layer, eta_v=eta_v, sigma=sigma,
-        weight_decay=weight_decay, init=init, init_scale=init_scale, v_star=v_star,
+        K,
+        M,
+        eta,
+        N,
+        t,
+        activation=activation,
+        train_second_layer=train_second_layer,
+        eta_v=eta_v,
+        sigma=sigma,
+        weight_decay=weight_decay,
+        init=init,
+        init_scale=init_scale,
+        v_star=v_star,
     )
     trajectory = _simulate(setup, as_count("seed", seed))[0]
     _warn_if_diverged(trajectory)

@@ -49,7 +49,7 @@ class Overlaps:
     @classmethod
     def checked(
         cls, R: ArrayLike, Q: ArrayLike, T: ArrayLike, v: ArrayLike | None = None, v_star: ArrayLike | None = None
-    ) -> "Overlaps":
+    ) -> Overlaps:
         """Validated overlaps: finite, consistent shapes, symmetric Q and T, and a Gram matrix.
 
         ``v`` and ``v_star`` default to ones. Raises ``ValueError`` naming the offending piece; the
@@ -137,8 +137,9 @@ class Trajectory:
 
     def overlaps(self, index: int = 0) -> Overlaps:
         """The state at ``t[index]`` (default the initial one), e.g. to start the ODE from a simulation."""
-        return Overlaps(self.R[index].copy(), self.Q[index].copy(), self.T.copy(), self.v[index].copy(),
-                        self.v_star.copy())
+        return Overlaps(
+            self.R[index].copy(), self.Q[index].copy(), self.T.copy(), self.v[index].copy(), self.v_star.copy()
+        )
 
 
 def check_times(t: ArrayLike) -> np.ndarray:
@@ -152,7 +153,13 @@ def check_times(t: ArrayLike) -> np.ndarray:
 
 
 def check_setup(
-    K: int, M: int, eta: float, *, eta_v: float | None, sigma: float, weight_decay: float,
+    K: int,
+    M: int,
+    eta: float,
+    *,
+    eta_v: float | None,
+    sigma: float,
+    weight_decay: float,
     train_second_layer: bool,
 ) -> tuple[int, int, float, float, float, float]:
     """Validate the common parameters of the ODE and the simulation; returns (K, M, eta, eta_v, sigma, wd).

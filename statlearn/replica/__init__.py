@@ -24,8 +24,8 @@ from statlearn.replica.erm import (
     ridge_isotropic,
     saddle_point,
 )
-from statlearn.replica.random_features import RandomFeaturesRisk, random_features_ridge
 from statlearn.replica.glm import GLMState, Thresholds, bayes_optimal, fixed_point_curve, state_evolution, thresholds
+from statlearn.replica.random_features import RandomFeaturesRisk, random_features_ridge
 
 __all__ = [
     "ERMPoint",

@@ -48,16 +48,16 @@ origin with probability :math:`2^{1-P}\sum_{k=0}^{N-1}\binom{P-1}{k}`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.gaussian import gaussian_expectation
 from statlearn.numerics.roots import bracket_root
-from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.special import gaussian_hazard, log2cosh, log_H
 from statlearn.numerics.validation import as_real_array
 

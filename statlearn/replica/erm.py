@@ -90,18 +90,27 @@ from __future__ import annotations
 import csv
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq, minimize_scalar
 
-from statlearn.models.channels import Channel, GaussianChannel, NoisySignChannel, ProbitChannel, SignChannel, get_channel
+from statlearn.models.channels import (
+    Channel,
+    GaussianChannel,
+    NoisySignChannel,
+    ProbitChannel,
+    SignChannel,
+    get_channel,
+)
 from statlearn.models.covariates import CovariateModel, Spectrum
-from statlearn.models.losses import Hinge, Logistic, Loss, Square, _expit as _sigmoid, get_loss, logistic_root
+from statlearn.models.losses import Hinge, Logistic, Loss, Square, get_loss, logistic_root
+from statlearn.models.losses import _expit as _sigmoid
 from statlearn.numerics.fixedpoint import ConvergenceWarning, fixed_point
 from statlearn.numerics.gaussian import graded_rule, hermite_rule
 from statlearn.numerics.validation import as_real_array
@@ -233,7 +242,7 @@ class LearningCurve:
     residual: np.ndarray
 
     @classmethod
-    def from_points(cls, points: list[ERMPoint]) -> "LearningCurve":
+    def from_points(cls, points: list[ERMPoint]) -> LearningCurve:
         return cls(**{f.name: np.array([getattr(p, f.name) for p in points]) for f in fields(ERMPoint)})
 
     def rows(self) -> list[dict[str, float]]:
@@ -255,8 +264,9 @@ _FUSED_LOSSES = {Square: 0, Logistic: 1, Hinge: 2}
 
 
 @njit(cache=True)
-def _threshold_averages(xi: np.ndarray, w: np.ndarray, m: float, q: float, V: float, v_eff: float, flip: float,
-                        loss: int) -> tuple[float, float, float, int]:
+def _threshold_averages(
+    xi: np.ndarray, w: np.ndarray, m: float, q: float, V: float, v_eff: float, flip: float, loss: int
+) -> tuple[float, float, float, int]:
     """(E f_out^2, E d_omega f_out, E g0 f_out) for a threshold teacher (labels sign(nu + noise),
     flipped with probability ``flip``; ``v_eff`` = rho - m^2/q + noise) and the loss ``loss`` (0 square,
     1 logistic, 2 hinge), summed over the rule (xi, w) and both labels in one loop: the same
@@ -358,11 +368,13 @@ class _Problem:
             q, v0 = self._conditional_variance(m, q)
             xi, w = self._label_rule(m, q, V, v0)
             flip, noise = self._fused
-            f2, df, g0f, failures = _threshold_averages(xi, w, m, q, V, v0 + noise, flip,
-                                                        _FUSED_LOSSES[type(self.loss)])
+            f2, df, g0f, failures = _threshold_averages(
+                xi, w, m, q, V, v0 + noise, flip, _FUSED_LOSSES[type(self.loss)]
+            )
             if failures:
-                warnings.warn(f"logistic proximal operator: {failures} points not converged", ConvergenceWarning,
-                              stacklevel=2)
+                warnings.warn(
+                    f"logistic proximal operator: {failures} points not converged", ConvergenceWarning, stacklevel=2
+                )
             return self.ratio * g0f, self.ratio * f2, -self.ratio * df
 
         def integrand(y, omega, z0, slope, V):
@@ -423,8 +435,9 @@ class _Problem:
             m, q, V = self.overlaps(lam, *self.conjugates(*self.unpack(x)))
             return self.state(m, q, V)
 
-        result = fixed_point(step, start, mixing=0.5, anderson=5, tol=tol, max_iter=max_iter,
-                             project=self.project, warn=False)
+        result = fixed_point(
+            step, start, mixing=0.5, anderson=5, tol=tol, max_iter=max_iter, project=self.project, warn=False
+        )
         if not result.converged:  # plain damped iteration is slower but safer
             result = fixed_point(step, start, mixing=0.3, tol=tol, max_iter=max_iter, project=self.project, warn=False)
         return result, self.conjugates(*self.unpack(result.x))
@@ -444,11 +457,14 @@ class _Problem:
         def step(x: np.ndarray) -> np.ndarray:
             b, a = self._average(*self.unpack(x), 1.0, integrand)
             mt, qt = h * a, h * h * b / alpha
-            return self.state(mt * np.sum(weight * tau * inverse),
-                              np.sum(weight * omega * (mt * mt * tau + qt * omega) * inverse * inverse))
+            return self.state(
+                mt * np.sum(weight * tau * inverse),
+                np.sum(weight * omega * (mt * mt * tau + qt * omega) * inverse * inverse),
+            )
 
-        return fixed_point(step, start, mixing=0.5, anderson=3, tol=tol, max_iter=max_iter, project=self.project,
-                           warn=False)
+        return fixed_point(
+            step, start, mixing=0.5, anderson=3, tol=tol, max_iter=max_iter, project=self.project, warn=False
+        )
 
 
 def _grid(name: str, value: ArrayLike | None, *, minimum: float, strict: bool) -> np.ndarray | None:
@@ -460,8 +476,10 @@ def _grid(name: str, value: ArrayLike | None, *, minimum: float, strict: bool) -
 def _resolve(teacher: str | Channel, loss: str | Loss, **teacher_params: float) -> tuple[Channel, Loss]:
     teacher, loss = get_channel(teacher, **teacher_params), get_loss(loss)
     if not (teacher.discrete_labels or isinstance(teacher, GaussianChannel)):
-        raise ValueError(f"teacher {teacher.name!r} is not supported: use a label teacher (sign, noisy-sign, "
-                         "probit) or the linear teacher with Gaussian noise (gaussian)")
+        raise ValueError(
+            f"teacher {teacher.name!r} is not supported: use a label teacher (sign, noisy-sign, "
+            "probit) or the linear teacher with Gaussian noise (gaussian)"
+        )
     if loss.discrete_labels and not teacher.discrete_labels:
         raise ValueError(f"the {loss.name} loss needs labels +-1: use a sign, noisy-sign or probit teacher")
     return teacher, loss
@@ -529,19 +547,43 @@ def _start(problem: _Problem, start: tuple[float, float, float] | None) -> np.nd
     return problem.state(m, q, V)
 
 
-def _solve_point(problem: _Problem, lam: float, alpha: float, gamma: float | None, start: np.ndarray,
-                 tol: float, max_iter: int) -> ERMPoint:
+def _solve_point(
+    problem: _Problem, lam: float, alpha: float, gamma: float | None, start: np.ndarray, tol: float, max_iter: int
+) -> ERMPoint:
     common = dict(alpha=alpha, gamma=np.nan if gamma is None else gamma, lam=lam, ratio=problem.ratio, rho=problem.rho)
     if lam == 0 and abs(problem.ratio - problem.spectrum.rank) <= 1e-12 * problem.ratio:
         # the interpolation threshold itself: q and V diverge as lam -> 0+
-        return ERMPoint(m=np.nan, q=np.inf, V=np.inf, mhat=0.0, qhat=0.0, Vhat=0.0, test_error=np.inf,
-                        training_loss=0.0, converged=False, iterations=0, residual=np.inf, **common)
+        return ERMPoint(
+            m=np.nan,
+            q=np.inf,
+            V=np.inf,
+            mhat=0.0,
+            qhat=0.0,
+            Vhat=0.0,
+            test_error=np.inf,
+            training_loss=0.0,
+            converged=False,
+            iterations=0,
+            residual=np.inf,
+            **common,
+        )
     if lam == 0 and problem.ratio < problem.spectrum.rank:  # the ridgeless interpolator
         result = problem.solve_interpolator(start[:2], tol, max_iter)
         m, q = problem.unpack(result.x)
-        return ERMPoint(m=m, q=q, V=np.inf, mhat=0.0, qhat=0.0, Vhat=0.0, test_error=problem.test_error(m, q),
-                        training_loss=0.0, converged=result.converged, iterations=result.iterations,
-                        residual=result.residual, **common)
+        return ERMPoint(
+            m=m,
+            q=q,
+            V=np.inf,
+            mhat=0.0,
+            qhat=0.0,
+            Vhat=0.0,
+            test_error=problem.test_error(m, q),
+            training_loss=0.0,
+            converged=result.converged,
+            iterations=result.iterations,
+            residual=result.residual,
+            **common,
+        )
     result, hats = problem.solve(lam, start, tol, max_iter)
     iterations = result.iterations
     if not result.converged and lam > 0:  # continuation from the regularised side
@@ -552,18 +594,33 @@ def _solve_point(problem: _Problem, lam: float, alpha: float, gamma: float | Non
             if result.converged:
                 x = result.x
     m, q, V = problem.unpack(result.x)
-    return ERMPoint(m=m, q=q, V=V, mhat=hats[0], qhat=hats[1], Vhat=hats[2],
-                    test_error=problem.test_error(m, q), training_loss=problem.training_loss(m, q, V),
-                    converged=result.converged, iterations=iterations, residual=result.residual, **common)
+    return ERMPoint(
+        m=m,
+        q=q,
+        V=V,
+        mhat=hats[0],
+        qhat=hats[1],
+        Vhat=hats[2],
+        test_error=problem.test_error(m, q),
+        training_loss=problem.training_loss(m, q, V),
+        converged=result.converged,
+        iterations=iterations,
+        residual=result.residual,
+        **common,
+    )
 
 
 def _warn_unconverged(points: list[ERMPoint]) -> None:
     bad = [p for p in points if not p.converged]
     if bad:
-        where = ", ".join(f"(alpha={p.alpha:g}, gamma={p.gamma:g}, lam={p.lam:g}; residual {p.residual:.2g})"
-                          for p in bad[:5])
-        warnings.warn(f"the ERM saddle point did not converge at {len(bad)} point(s): {where}"
-                      f"{' ...' if len(bad) > 5 else ''}", ConvergenceWarning, stacklevel=3)
+        where = ", ".join(
+            f"(alpha={p.alpha:g}, gamma={p.gamma:g}, lam={p.lam:g}; residual {p.residual:.2g})" for p in bad[:5]
+        )
+        warnings.warn(
+            f"the ERM saddle point did not converge at {len(bad)} point(s): {where}{' ...' if len(bad) > 5 else ''}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 def _predict(problem: _Problem, solved: list[tuple[float, np.ndarray]], t: float) -> np.ndarray:
@@ -654,9 +711,10 @@ def optimal_lambda(
             start[0] = problem.state(point.m, point.q, point.V)
         return point.test_error
 
-    result = minimize_scalar(error, bounds=(math.log(low), math.log(high)), method="bounded",
-                             options={"xatol": 1e-6})
+    result = minimize_scalar(error, bounds=(math.log(low), math.log(high)), method="bounded", options={"xatol": 1e-6})
     best = _solve_point(problem, math.exp(result.x), alpha, gamma, start[0], 1e-12, 3000)
     if min(result.x - math.log(low), math.log(high) - result.x) < 1e-3:
-        warnings.warn(f"optimal lambda {best.lam:.3g} sits at the edge of bounds {bounds}", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"optimal lambda {best.lam:.3g} sits at the edge of bounds {bounds}", RuntimeWarning, stacklevel=2
+        )
     return best

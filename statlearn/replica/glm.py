@@ -102,7 +102,13 @@ def _conjugate(prior: Prior, channel: Channel, alpha: np.ndarray, m: np.ndarray)
 
 
 def state_evolution(
-    prior: str | Prior, channel: str | Channel, alpha: float, *, n_iter: int, init: float | str = "uninformative", **params
+    prior: str | Prior,
+    channel: str | Channel,
+    alpha: float,
+    *,
+    n_iter: int,
+    init: float | str = "uninformative",
+    **params,
 ) -> np.ndarray:
     r"""The state-evolution trajectory :math:`m_0, m_1, \dots, m_{n}` of AMP at load ``alpha``.
 
@@ -265,7 +271,9 @@ def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800,
         is_max = slope[k - 1] > 0
         sign = -1.0 if is_max else 1.0
         best = optimize.minimize_scalar(
-            lambda x: sign * float(alpha_of(np.array([x]))[0]), bounds=(t[k - 1], t[k + 1]), method="bounded",
+            lambda x: sign * float(alpha_of(np.array([x]))[0]),
+            bounds=(t[k - 1], t[k + 1]),
+            method="bounded",
             options={"xatol": 1e-10},
         )
         m_turn = float(fixed_point_curve(pri, cha, np.exp(best.x))[1])

@@ -88,7 +88,8 @@ agree with the formula.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -228,19 +229,31 @@ def _solve_p(alpha: np.ndarray, gamma: np.ndarray, lam: np.ndarray, mu1: float, 
     return 0.5 * (lo + hi)
 
 
-def _bias_variance_factors(alpha: np.ndarray, gamma: np.ndarray, mu1: float, mu_star: float,
-                           p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _bias_variance_factors(
+    alpha: np.ndarray, gamma: np.ndarray, mu1: float, mu_star: float, p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(B, V) = (E1/E0, E2/E0) of Definition 2, in chi = -mu_star^2 p and c = chi zeta^2 = -mu1^2 p."""
     psi1, psi2 = gamma, alpha
     x = -mu_star * mu_star * p  # chi
     c = -mu1 * mu1 * p  # chi zeta^2
     x2, c2, c3 = x * x, c * c, c * c * c
     pp = psi1 * psi2
-    e0 = (-c3 * x2 + 3.0 * c2 * x2 + (pp - psi2 - psi1 + 1.0) * c3 - 2.0 * c2 * x - 3.0 * c * x2
-          + (psi1 + psi2 - 3.0 * pp + 1.0) * c2 + 2.0 * c * x + x2 + 3.0 * pp * c - pp)
+    e0 = (
+        -c3 * x2
+        + 3.0 * c2 * x2
+        + (pp - psi2 - psi1 + 1.0) * c3
+        - 2.0 * c2 * x
+        - 3.0 * c * x2
+        + (psi1 + psi2 - 3.0 * pp + 1.0) * c2
+        + 2.0 * c * x
+        + x2
+        + 3.0 * pp * c
+        - pp
+    )
     e1 = psi2 * c2 * x - psi2 * c * x + pp * c - pp
-    e2 = (c3 * x2 - 3.0 * c2 * x2 + (psi1 - 1.0) * c3 + 2.0 * c2 * x + 3.0 * c * x2
-          - (psi1 + 1.0) * c2 - 2.0 * c * x - x2)
+    e2 = (
+        c3 * x2 - 3.0 * c2 * x2 + (psi1 - 1.0) * c3 + 2.0 * c2 * x + 3.0 * c * x2 - (psi1 + 1.0) * c2 - 2.0 * c * x - x2
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         bias = e1 / e0
         vfac = e2 / e0
@@ -250,7 +263,9 @@ def _bias_variance_factors(alpha: np.ndarray, gamma: np.ndarray, mu1: float, mu_
     return bias, vfac
 
 
-def _nu_mei_montanari(psi1: ArrayLike, psi2: ArrayLike, zeta: float, lambda_bar: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _nu_mei_montanari(
+    psi1: ArrayLike, psi2: ArrayLike, zeta: float, lambda_bar: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     r"""(nu1, nu2) of Definition 1 at xi = i sqrt(psi1 psi2 lambda_bar), lambda_bar > 0 (for checks).
 
     In Mei & Montanari's variables (mu_star = 1, mu1 = zeta): nu1 = i (psi1 - u)/s,

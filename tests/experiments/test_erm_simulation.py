@@ -28,6 +28,7 @@ def fields_equal(a: ERMSimulation, b: ERMSimulation, runs=slice(None)):
 
 # -- 1. reproducibility -----------------------------------------------------------------------------
 
+
 def test_runs_are_reproducible_and_independent_of_the_number_of_seeds():
     args = (RandomFeatures("tanh"), "sign", "logistic", 0.1)
     kwargs = dict(alpha=2.0, d=40, gamma=1.5, n_test=500)
@@ -56,6 +57,7 @@ def test_instance_shapes_and_block_sizes():
 
 
 # -- 2. statistics of the generated data ----------------------------------------------------------
+
 
 def test_random_features_have_the_moments_of_the_activation():
     mu0, mu1, mu_star = gaussian_equivalence("relu")
@@ -96,12 +98,22 @@ def test_block_inputs_have_the_block_variances_and_the_teacher_its_overlaps():
 
 # -- 3. an exact answer, and the iterative solvers -----------------------------------------------
 
+
 def test_least_squares_excess_error_on_gaussian_design():
     """y = z + sqrt(Delta) noise, n = 2p, lam = 0: E|w - theta|^2 / p = Delta E tr (X^T X)^{-1}
     = Delta p / (n - p - 1) (inverse Wishart), E training residual^2 = Delta (n - p) / n."""
     delta, d = 0.5, 100
-    run = simulate(BlockCovariates.isotropic(), get_channel("gaussian", delta=delta), "square", 0.0,
-                   alpha=2.0, d=d, seeds=40, n_test=2000, seed=3)
+    run = simulate(
+        BlockCovariates.isotropic(),
+        get_channel("gaussian", delta=delta),
+        "square",
+        0.0,
+        alpha=2.0,
+        d=d,
+        seeds=40,
+        n_test=2000,
+        seed=3,
+    )
     assert within(run.test_error, delta * d / (2 * d - d - 1))
     assert within(run.training_error, delta * (2 * d - d) / (2 * d))
     assert run.training_loss == pytest.approx(run.training_error / 2)  # square loss (y - z)^2 / 2
@@ -113,8 +125,18 @@ def test_least_squares_excess_error_on_gaussian_design():
 @pytest.mark.parametrize("loss", ["logistic", "hinge"])
 @pytest.mark.parametrize("model, gamma", [(SALIENT_WEAK, None), (RandomFeatures("erf"), 1.5)])
 def test_classification_fits_converge(loss, model, gamma):
-    run = simulate(model, get_channel("noisy-sign", delta=0.1), loss, 0.1, alpha=3.0, d=60, gamma=gamma,
-                   seeds=2, n_test=3000, seed=1)
+    run = simulate(
+        model,
+        get_channel("noisy-sign", delta=0.1),
+        loss,
+        0.1,
+        alpha=3.0,
+        d=60,
+        gamma=gamma,
+        seeds=2,
+        n_test=3000,
+        seed=1,
+    )
     assert np.all(run.converged)
     assert np.all((run.test_error > 0.02) & (run.test_error < 0.4))  # learns, against the clean teacher
     assert np.all(run.training_error < 0.5) and np.all(run.m > 0)
@@ -125,27 +147,32 @@ def test_classification_fits_converge(loss, model, gamma):
 RF = RandomFeatures("relu")
 
 
-@pytest.mark.parametrize("kwargs, error, name", [
-    (dict(alpha=0.0), ValueError, "alpha"),
-    (dict(alpha=-1.0), ValueError, "alpha"),
-    (dict(d=0), ValueError, "d"),
-    (dict(d=10.5), TypeError, "d"),
-    (dict(seeds=0), ValueError, "seeds"),
-    (dict(n_test=0), ValueError, "n_test"),
-    (dict(seed=-1), ValueError, "seed"),
-    (dict(alpha=0.01), ValueError, "alpha"),  # rounds to no sample
-    (dict(lam=-1.0), ValueError, "lam"),
-    (dict(gamma=None), ValueError, "gamma"),
-    (dict(gamma=0.0), ValueError, "gamma"),
-    (dict(model=BlockCovariates.isotropic(), gamma=1.0), ValueError, "gamma"),
-    (dict(model=SALIENT_WEAK, gamma=None, d=1), ValueError, "d"),
-    (dict(model="relu"), TypeError, "model"),
-    (dict(teacher=get_channel("gaussian", delta=0.1)), ValueError, "logistic"),
-    (dict(loss="hinge", teacher=get_channel("gaussian", delta=0.1)), ValueError, "hinge"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [
+        (dict(alpha=0.0), ValueError, "alpha"),
+        (dict(alpha=-1.0), ValueError, "alpha"),
+        (dict(d=0), ValueError, "d"),
+        (dict(d=10.5), TypeError, "d"),
+        (dict(seeds=0), ValueError, "seeds"),
+        (dict(n_test=0), ValueError, "n_test"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(alpha=0.01), ValueError, "alpha"),  # rounds to no sample
+        (dict(lam=-1.0), ValueError, "lam"),
+        (dict(gamma=None), ValueError, "gamma"),
+        (dict(gamma=0.0), ValueError, "gamma"),
+        (dict(model=BlockCovariates.isotropic(), gamma=1.0), ValueError, "gamma"),
+        (dict(model=SALIENT_WEAK, gamma=None, d=1), ValueError, "d"),
+        (dict(model="relu"), TypeError, "model"),
+        (dict(teacher=get_channel("gaussian", delta=0.1)), ValueError, "logistic"),
+        (dict(loss="hinge", teacher=get_channel("gaussian", delta=0.1)), ValueError, "hinge"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_parameter(kwargs, error, name):
-    args = dict(model=RF, teacher="sign", loss="logistic", lam=0.1, alpha=1.0, d=10, gamma=1.0, seeds=1,
-                n_test=10, seed=0) | kwargs
+    args = (
+        dict(model=RF, teacher="sign", loss="logistic", lam=0.1, alpha=1.0, d=10, gamma=1.0, seeds=1, n_test=10, seed=0)
+        | kwargs
+    )
     with pytest.raises(error, match=name):
         simulate(args.pop("model"), args.pop("teacher"), args.pop("loss"), args.pop("lam"), **args)
 
@@ -155,8 +182,17 @@ def test_bad_instance_and_field_requests():
         realise(RF, 10, gamma=1.0, rng=1.5)
     with pytest.raises(ValueError, match="n"):
         realise(RF, 10, gamma=1.0, rng=0).sample(0, 0)
-    run = simulate(BlockCovariates.isotropic(), get_channel("gaussian", delta=0.1), "square", 0.1, alpha=1.0,
-                   d=10, seeds=1, n_test=10, seed=0)
+    run = simulate(
+        BlockCovariates.isotropic(),
+        get_channel("gaussian", delta=0.1),
+        "square",
+        0.1,
+        alpha=1.0,
+        d=10,
+        seeds=1,
+        n_test=10,
+        seed=0,
+    )
     with pytest.raises(ValueError, match="field"):
         run.mean("error")
     assert math.isnan(run.stderr("m"))

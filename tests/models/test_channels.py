@@ -143,7 +143,12 @@ def relu_psi_conj_reference(delta, q, rho):
     return [
         integrate.quad(
             lambda x: over_y(x, which) * math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi),
-            -9, 9, points=points, limit=200, epsabs=1e-13, epsrel=1e-12,
+            -9,
+            9,
+            points=points,
+            limit=200,
+            epsabs=1e-13,
+            epsrel=1e-12,
         )[0]
         for which in (0, 1)
     ]
@@ -181,9 +186,17 @@ def test_discrete_partition_sums_to_one(channel):
 @pytest.mark.parametrize("omega, V", [(0.0, 1.0), (-2.0, 0.05), (1.5, 0.3), (30.0, 1.0), (-30.0, 1.0)])
 def test_continuous_partition_integrates_to_one(channel, omega, V):
     scale = math.sqrt(V + channel.delta)
-    lo, hi = min(-12 * math.sqrt(channel.delta), omega - 12 * scale), max(12 * math.sqrt(channel.delta), omega + 12 * scale)
+    lo, hi = (
+        min(-12 * math.sqrt(channel.delta), omega - 12 * scale),
+        max(12 * math.sqrt(channel.delta), omega + 12 * scale),
+    )
     total = integrate.quad(
-        lambda y: math.exp(channel.log_partition(y, omega, V)), lo, hi, points=sorted({0.0, omega}), limit=200, epsabs=1e-14
+        lambda y: math.exp(channel.log_partition(y, omega, V)),
+        lo,
+        hi,
+        points=sorted({0.0, omega}),
+        limit=200,
+        epsabs=1e-14,
     )[0]
     assert total == pytest.approx(1.0, abs=1e-11)
 
@@ -246,7 +259,15 @@ def test_gaussian_closed_forms_match_mpmath_and_the_generic_path():
     channel, rho = GaussianChannel(0.5), 1.3
     q = np.array([0.0, 0.4, 1.0, 1.3])
     V = rho - q
-    psi_mp = [float(mp.quad(lambda y: mp.npdf(y, 0, mp.sqrt(v + 0.5)) * mp.log(mp.npdf(y, 0, mp.sqrt(v + 0.5))), [-mp.inf, 0, mp.inf])) for v in V]
+    psi_mp = [
+        float(
+            mp.quad(
+                lambda y: mp.npdf(y, 0, mp.sqrt(v + 0.5)) * mp.log(mp.npdf(y, 0, mp.sqrt(v + 0.5))),
+                [-mp.inf, 0, mp.inf],
+            )
+        )
+        for v in V
+    ]
     np.testing.assert_allclose(channel.free_entropy(q, rho), psi_mp, rtol=1e-14)
     np.testing.assert_allclose(channel.conjugate(q, rho), 1 / (V + 0.5), rtol=1e-14)
     np.testing.assert_allclose(Channel.free_entropy(channel, q, rho), channel.free_entropy(q, rho), rtol=1e-13)
@@ -262,7 +283,9 @@ def test_relu_at_zero_overlap_matches_mpmath(delta):
     def z_out(y, omega):
         sigma = mp.sqrt(rho * d / (rho + d))
         mu = (omega * d + y * rho) / (rho + d)
-        return mp.npdf(y, 0, mp.sqrt(d)) * mp.ncdf(-omega / mp.sqrt(rho)) + mp.npdf(y, omega, mp.sqrt(rho + d)) * mp.ncdf(mu / sigma)
+        return mp.npdf(y, 0, mp.sqrt(d)) * mp.ncdf(-omega / mp.sqrt(rho)) + mp.npdf(
+            y, omega, mp.sqrt(rho + d)
+        ) * mp.ncdf(mu / sigma)
 
     pts = [-mp.inf, -3 * mp.sqrt(d), 0, 3 * mp.sqrt(d), mp.inf]
     psi = mp.quad(lambda y: z_out(y, 0) * mp.log(z_out(y, 0)), pts)
@@ -296,7 +319,9 @@ def test_known_values_of_threshold_channels():
         assert channel.free_entropy(0.0, rho) == pytest.approx(-math.log(2), rel=1e-14)
     # conjugate(0) = sum_y Z g^2 at omega = 0: 2 * (1/2) * ((1 - 2 eps) phi(0) / (sqrt(V_eff) / 2))^2
     assert SignChannel().conjugate(0.0, rho) == pytest.approx(2 / (math.pi * rho), rel=1e-14)
-    assert NoisySignChannel(eps).conjugate(0.0, rho) == pytest.approx(2 * (1 - 2 * eps) ** 2 / (math.pi * rho), rel=1e-14)
+    assert NoisySignChannel(eps).conjugate(0.0, rho) == pytest.approx(
+        2 * (1 - 2 * eps) ** 2 / (math.pi * rho), rel=1e-14
+    )
     assert ProbitChannel(delta).conjugate(0.0, rho) == pytest.approx(2 / (math.pi * (rho + delta)), rel=1e-14)
     binary_entropy = -eps * math.log(eps) - (1 - eps) * math.log(1 - eps)
     assert SignChannel().free_entropy(rho, rho) == 0.0
@@ -304,7 +329,10 @@ def test_known_values_of_threshold_channels():
     assert SignChannel().conditional_entropy(rho) == 0.0
     assert NoisySignChannel(eps).conditional_entropy(rho) == pytest.approx(binary_entropy, rel=1e-15)
     probit = mp.quad(
-        lambda z: mp.npdf(z, 0, mp.sqrt(rho)) * sum(-p * mp.log(p) for p in (mp.ncdf(z / mp.sqrt(delta)), mp.ncdf(-z / mp.sqrt(delta)))),
+        lambda z: (
+            mp.npdf(z, 0, mp.sqrt(rho))
+            * sum(-p * mp.log(p) for p in (mp.ncdf(z / mp.sqrt(delta)), mp.ncdf(-z / mp.sqrt(delta))))
+        ),
         [-mp.inf, 0, mp.inf],
     )
     assert ProbitChannel(delta).conditional_entropy(rho) == pytest.approx(float(probit), rel=1e-12)
@@ -312,7 +340,9 @@ def test_known_values_of_threshold_channels():
 
 @pytest.mark.parametrize("channel", CONTINUOUS, ids=repr)
 def test_conditional_entropy_of_additive_gaussian_noise(channel):
-    assert channel.conditional_entropy(1.3) == pytest.approx(0.5 * math.log(2 * math.pi * math.e * channel.delta), rel=1e-14)
+    assert channel.conditional_entropy(1.3) == pytest.approx(
+        0.5 * math.log(2 * math.pi * math.e * channel.delta), rel=1e-14
+    )
 
 
 def test_sign_conjugate_diverges_as_inverse_square_root():
@@ -375,7 +405,9 @@ def test_sampled_label_statistics_match_the_channels():
 
     within((NoisySignChannel(0.15).sample(z, 1) != np.sign(z)).astype(float), 0.15)
     # probit: y = sign(z + sqrt(delta) eta) differs from sign(z) w.p. arccos(corr) / pi
-    within((ProbitChannel(0.4).sample(z, 2) != np.sign(z)).astype(float), math.acos(math.sqrt(rho / (rho + 0.4))) / math.pi)
+    within(
+        (ProbitChannel(0.4).sample(z, 2) != np.sign(z)).astype(float), math.acos(math.sqrt(rho / (rho + 0.4))) / math.pi
+    )
     y = GaussianChannel(0.3).sample(z, 3)
     within((y - z) ** 2, 0.3)
     within(y - z, 0.0)
@@ -419,7 +451,9 @@ def test_regression_errors():
     s = math.sqrt(rho - m)
     y = relu.sample(omega + s * rng.standard_normal(n), rng)
     u = omega / s
-    predictor = omega * (0.5 * np.vectorize(math.erfc)(-u / math.sqrt(2))) + s * np.exp(-u * u / 2) / math.sqrt(2 * math.pi)
+    predictor = omega * (0.5 * np.vectorize(math.erfc)(-u / math.sqrt(2))) + s * np.exp(-u * u / 2) / math.sqrt(
+        2 * math.pi
+    )
     sq = (y - predictor) ** 2
     assert abs(sq.mean() - relu.generalization_error(m, rho)) < 5 * sq.std() / math.sqrt(n)
 
@@ -481,7 +515,9 @@ def test_delta_out_of_range(factory, delta):
 
 
 @pytest.mark.parametrize("method", ["free_entropy", "conjugate"])
-@pytest.mark.parametrize("q, rho, name", [(1.1, 1.0, "q"), (-0.1, 1.0, "q"), (0.5, 0.0, "rho"), (float("nan"), 1.0, "q")])
+@pytest.mark.parametrize(
+    "q, rho, name", [(1.1, 1.0, "q"), (-0.1, 1.0, "q"), (0.5, 0.0, "rho"), (float("nan"), 1.0, "q")]
+)
 def test_overlap_out_of_range(method, q, rho, name):
     with pytest.raises(ValueError, match=name):
         getattr(ProbitChannel(0.2), method)(q, rho)

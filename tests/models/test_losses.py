@@ -46,7 +46,10 @@ def _reference(name, y, omega, V):
     level = f(first.x)
     width = 1e-3 * max(V, 1e-3)
     second = optimize.minimize_scalar(
-        lambda d: float(f(d) - level), bracket=(first.x - width, first.x + width), method="brent", options={"xtol": 1e-14}
+        lambda d: float(f(d) - level),
+        bracket=(first.x - width, first.x + width),
+        method="brent",
+        options={"xtol": 1e-14},
     )
     return omega + second.x, float(f(second.x))
 
@@ -153,7 +156,14 @@ def test_logistic_large_arguments_stay_finite_and_exact():
 def test_logistic_newton_root_is_accurate_to_machine_precision():
     """t = -y dM/domega is the root of t = sigma(-(y omega + V t)); compare with mpmath's root to 1e-13 relative."""
     logistic = Logistic()
-    points = [(1.0, 0.0, 1e6), (1.0, -3.0, 3e5), (-1.0, 2.0, 0.3), (1.0, 25.0, 1e-3), (1.0, 0.5, 1e-9), (-1.0, -40.0, 7.0)]
+    points = [
+        (1.0, 0.0, 1e6),
+        (1.0, -3.0, 3e5),
+        (-1.0, 2.0, 0.3),
+        (1.0, 25.0, 1e-3),
+        (1.0, 0.5, 1e-9),
+        (-1.0, -40.0, 7.0),
+    ]
     for y, omega, V in points:
         u0 = mp.mpf(y * omega)
         t_ref = mp.findroot(lambda t: t - 1 / (1 + mp.exp(u0 + V * t)), (mp.mpf(0), mp.mpf(1)), solver="anderson")

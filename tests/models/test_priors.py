@@ -17,7 +17,12 @@ from statlearn.models.priors import (
     get_prior,
 )
 
-PRIORS = [GaussianPrior(2.0), RademacherPrior(), GaussBernoulliPrior(0.1), DiscretePrior([-1.0, 0.0, 2.0], [0.3, 0.5, 0.2])]
+PRIORS = [
+    GaussianPrior(2.0),
+    RademacherPrior(),
+    GaussBernoulliPrior(0.1),
+    DiscretePrior([-1.0, 0.0, 2.0], [0.3, 0.5, 0.2]),
+]
 IDS = ["gaussian", "rademacher", "gauss-bernoulli", "discrete"]
 
 
@@ -26,7 +31,9 @@ def mp_log_partition(prior: Prior, B, A):
     B, A = mp.mpf(B), mp.mpf(A)
     if isinstance(prior, GaussianPrior):
         rho = mp.mpf(prior.rho)
-        return mp.log(mp.quad(lambda w: mp.exp(B * w - A * w * w / 2) * mp.npdf(w, 0, mp.sqrt(rho)), [-mp.inf, 0, mp.inf]))
+        return mp.log(
+            mp.quad(lambda w: mp.exp(B * w - A * w * w / 2) * mp.npdf(w, 0, mp.sqrt(rho)), [-mp.inf, 0, mp.inf])
+        )
     if isinstance(prior, GaussBernoulliPrior):
         rho = mp.mpf(prior.rho)
         slab = mp.quad(lambda w: mp.exp(B * w - A * w * w / 2) * mp.npdf(w), [-mp.inf, 0, mp.inf])
@@ -80,7 +87,9 @@ def test_denoiser_is_derivative_of_log_partition(prior):
     for A in (0.0, 0.5, 10.0, 1e4):
         h = 1e-5 * np.maximum(1.0, np.abs(B))
         mean, var = prior.denoise(B, A)
-        np.testing.assert_allclose(mean, (prior.log_partition(B + h, A) - prior.log_partition(B - h, A)) / (2 * h), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            mean, (prior.log_partition(B + h, A) - prior.log_partition(B - h, A)) / (2 * h), rtol=1e-6, atol=1e-8
+        )
         num_var = (prior.denoise(B + h, A)[0] - prior.denoise(B - h, A)[0]) / (2 * h)
         np.testing.assert_allclose(var, num_var, rtol=1e-5, atol=1e-8)
         assert np.all(var >= 0)

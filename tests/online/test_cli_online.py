@@ -13,8 +13,27 @@ from statlearn.online import Overlaps, integrate
 
 
 def test_ode_table_matches_integrate(capsys):
-    assert main(["online", "--K", "2", "--M", "2", "--eta", "0.5", "--alpha-max", "100", "--points", "5",
-                 "--seed", "3", "--json"]) == 0
+    assert (
+        main(
+            [
+                "online",
+                "--K",
+                "2",
+                "--M",
+                "2",
+                "--eta",
+                "0.5",
+                "--alpha-max",
+                "100",
+                "--points",
+                "5",
+                "--seed",
+                "3",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     cols = out["columns"]
     t = np.asarray(cols["alpha"])
@@ -27,8 +46,27 @@ def test_ode_table_matches_integrate(capsys):
 
 def test_simulation_comparison_and_files(capsys, tmp_path):
     csv_path, png = tmp_path / "run.csv", tmp_path / "run.png"
-    argv = ["online", "--K", "1", "--M", "1", "--eta", "1.0", "--alpha-max", "5", "--points", "4",
-            "--simulate", "200", "--seeds", "3", "--csv", str(csv_path), "--plot", str(png)]
+    argv = [
+        "online",
+        "--K",
+        "1",
+        "--M",
+        "1",
+        "--eta",
+        "1.0",
+        "--alpha-max",
+        "5",
+        "--points",
+        "4",
+        "--simulate",
+        "200",
+        "--seeds",
+        "3",
+        "--csv",
+        str(csv_path),
+        "--plot",
+        str(png),
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "N = 200, 3 seeds" in text and "discrepancy" in text
@@ -40,8 +78,23 @@ def test_simulation_comparison_and_files(capsys, tmp_path):
 
 
 def test_blow_up_is_reported_with_exit_status_1(capsys):
-    status = main(["online", "--K", "1", "--M", "1", "--eta", "3", "--activation", "linear", "--alpha-max", "100",
-                   "--points", "10"])
+    status = main(
+        [
+            "online",
+            "--K",
+            "1",
+            "--M",
+            "1",
+            "--eta",
+            "3",
+            "--activation",
+            "linear",
+            "--alpha-max",
+            "100",
+            "--points",
+            "10",
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 1 and "blew up" in err and "ODE at alpha" in err
 

@@ -127,7 +127,8 @@ def test_rhs_against_monte_carlo_expected_update(name):
     samples = {
         "dR": eta * np.einsum("kn,mn->kmn", a, nu) - eta * wd * state.R[:, :, None],
         "dQ": eta * (np.einsum("kn,ln->kln", a, lam) + np.einsum("ln,kn->kln", a, lam))
-        + eta**2 * np.einsum("kn,ln->kln", a, a) - 2 * eta * wd * state.Q[:, :, None],
+        + eta**2 * np.einsum("kn,ln->kln", a, a)
+        - 2 * eta * wd * state.Q[:, :, None],
         "dv": eta_v * act.g(lam) * delta,
     }
     for name, theory in (("dR", dR), ("dQ", dQ), ("dv", dv)):
@@ -275,13 +276,16 @@ def test_learning_rates_of_the_erf_perceptron_against_independent_quadrature():
         C = np.array([[Q, R], [R, 1.0]])
         D = lambda u: g(u[1]) - g(u[0])  # noqa: E731
         dR = eta * gauss_hermite(C, lambda u: dg(u[0]) * u[1] * D(u), 60)
-        dQ = 2 * eta * gauss_hermite(C, lambda u: dg(u[0]) * u[0] * D(u), 60) \
-            + eta**2 * gauss_hermite(C, lambda u: dg(u[0]) ** 2 * D(u) ** 2, 60)
+        dQ = 2 * eta * gauss_hermite(C, lambda u: dg(u[0]) * u[0] * D(u), 60) + eta**2 * gauss_hermite(
+            C, lambda u: dg(u[0]) ** 2 * D(u) ** 2, 60
+        )
         return np.array([dR, dQ])
 
     def jac(eta, h=1e-4):
-        cols = [(rhs(1 + h * e[0], 1 + 3 * h + h * e[1], eta) - rhs(1 - h * e[0], 1 + 3 * h - h * e[1], eta)) / (2 * h)
-                for e in np.eye(2)]
+        cols = [
+            (rhs(1 + h * e[0], 1 + 3 * h + h * e[1], eta) - rhs(1 - h * e[0], 1 + 3 * h - h * e[1], eta)) / (2 * h)
+            for e in np.eye(2)
+        ]
         return np.array(cols).T
 
     # Evaluate slightly inside the Gram cone (Q = 1 + 3h) so that the quadrature's Cholesky exists.

@@ -71,7 +71,10 @@ def ref_i2(C, a, b):
     """E relu(u_a) relu(u_b) = s_a s_b int_0^inf phi(z) z E relu(rho z + sigma w) dz."""
     C = [[mp.mpf(x) for x in row] for row in C]
     sa, sb, rho, sig = _split(C, a, b)
-    Er = lambda m: m * _Phi(m / sig) + sig * _phi(m / sig)  # E relu(m + sig w)
+
+    def Er(m):
+        return m * _Phi(m / sig) + sig * _phi(m / sig)  # E relu(m + sig w)
+
     return sa * sb * mp.quad(lambda z: _phi(z) * z * Er(rho * z), [0, mp.inf])
 
 
@@ -85,7 +88,10 @@ def ref_theta_relu_sq(C, a, b):
     """E Theta(u_a) relu(u_b)^2, with E relu(m + s w)^2 = (m^2 + s^2) Phi(m/s) + m s phi(m/s)."""
     C = [[mp.mpf(x) for x in row] for row in C]
     _, sb, rho, sig = _split(C, a, b)
-    Er2 = lambda m: (m**2 + sig**2) * _Phi(m / sig) + m * sig * _phi(m / sig)  # E relu(m + sig w)^2
+
+    def Er2(m):
+        return (m**2 + sig**2) * _Phi(m / sig) + m * sig * _phi(m / sig)  # E relu(m + sig w)^2
+
     return sb**2 * mp.quad(lambda z: _phi(z) * Er2(rho * z), [0, mp.inf])
 
 
@@ -121,7 +127,9 @@ def _mp_theta_relu(S):
 
 
 def _mp_p3(S):
-    r = lambda i, j: S[i, j] / mp.sqrt(S[i, i] * S[j, j])
+    def r(i, j):
+        return S[i, j] / mp.sqrt(S[i, i] * S[j, j])
+
     return mp.mpf(1) / 8 + (mp.asin(r(0, 1)) + mp.asin(r(0, 2)) + mp.asin(r(1, 2))) / (4 * mp.pi)
 
 

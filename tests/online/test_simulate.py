@@ -102,8 +102,9 @@ def test_initial_overlaps_are_realised_exactly(case):
         np.testing.assert_allclose(trajectory.Q[0], init.Q, rtol=0, atol=1e-10)
         np.testing.assert_allclose(trajectory.T, init.T, rtol=0, atol=1e-10)
         assert np.array_equal(trajectory.v[0], init.v) and np.array_equal(trajectory.v_star, init.v_star)
-    as_mapping = online_sgd(K, M, 0.5, 57, [0.0], seed=1, init={"R": init.R, "Q": init.Q, "T": init.T,
-                                                                 "v": init.v, "v_star": init.v_star})
+    as_mapping = online_sgd(
+        K, M, 0.5, 57, [0.0], seed=1, init={"R": init.R, "Q": init.Q, "T": init.T, "v": init.v, "v_star": init.v_star}
+    )
     assert same(as_mapping, trajectory)
 
 
@@ -128,7 +129,15 @@ def test_linear_perceptron_mean_follows_the_exact_dynamics(weight_decay):
     R0, Q0, T = 0.1, 0.5, 1.0
     t = np.array([0.0, 0.5, 1.0, 2.0])
     runs = online_sgd_seeds(
-        1, 1, eta, N, t, seeds=list(range(seeds)), activation="linear", sigma=sigma, weight_decay=weight_decay,
+        1,
+        1,
+        eta,
+        N,
+        t,
+        seeds=list(range(seeds)),
+        activation="linear",
+        sigma=sigma,
+        weight_decay=weight_decay,
         init=Overlaps.checked([[R0]], [[Q0]], [[T]]),
     )
     R = np.array([run.R[:, 0, 0] for run in runs])
@@ -167,8 +176,19 @@ def test_one_step_drift_is_the_gaussian_average(name):
     T = np.eye(2)
     v, v_star = np.array([0.3, -0.6]), np.array([1.0, 0.5])
     init = Overlaps.checked(R, Q, T, v, v_star)
-    sims = online_sgd_seeds(K, M, eta, N, [0.0, 1.0 / N], seeds=list(range(runs)), init=init, sigma=0.2,
-                            activation=simulated_activation(name), train_second_layer=True, eta_v=eta_v)
+    sims = online_sgd_seeds(
+        K,
+        M,
+        eta,
+        N,
+        [0.0, 1.0 / N],
+        seeds=list(range(runs)),
+        init=init,
+        sigma=0.2,
+        activation=simulated_activation(name),
+        train_second_layer=True,
+        eta_v=eta_v,
+    )
     dR = np.array([sim.R[1] - sim.R[0] for sim in sims])
     dv = np.array([sim.v[1] - sim.v[0] for sim in sims])
 
@@ -187,8 +207,21 @@ def test_one_step_drift_is_the_gaussian_average(name):
 
 def test_eps_g_is_the_test_error_of_the_final_weights():
     K, M, N = 2, 2, 40
-    setup = _prepare(K, M, 0.5, N, [0.0, 2.0], activation="erf", train_second_layer=True, eta_v=None, sigma=0.1,
-                     weight_decay=0.0, init=None, init_scale=1.0, v_star=[1.0, 0.6])
+    setup = _prepare(
+        K,
+        M,
+        0.5,
+        N,
+        [0.0, 2.0],
+        activation="erf",
+        train_second_layer=True,
+        eta_v=None,
+        sigma=0.1,
+        weight_decay=0.0,
+        init=None,
+        init_scale=1.0,
+        v_star=[1.0, 0.6],
+    )
     trajectory, weights, v = _simulate(setup, 3)
     student, teacher = weights[:K], weights[K:]
     np.testing.assert_allclose(trajectory.R[-1], student @ teacher.T / N, atol=1e-12)
@@ -196,10 +229,12 @@ def test_eps_g_is_the_test_error_of_the_final_weights():
     assert np.array_equal(trajectory.v[-1], v)
     g = field_functions("erf")[0]
     rng = np.random.default_rng(99)
-    losses = np.concatenate([
-        0.5 * (g(X @ teacher.T / math.sqrt(N)) @ trajectory.v_star - g(X @ student.T / math.sqrt(N)) @ v) ** 2
-        for X in (rng.standard_normal((50_000, N)) for _ in range(4))
-    ])
+    losses = np.concatenate(
+        [
+            0.5 * (g(X @ teacher.T / math.sqrt(N)) @ trajectory.v_star - g(X @ student.T / math.sqrt(N)) @ v) ** 2
+            for X in (rng.standard_normal((50_000, N)) for _ in range(4))
+        ]
+    )
     se = losses.std(ddof=1) / math.sqrt(losses.size)
     assert abs(trajectory.eps_g[-1] - losses.mean()) <= SIGMAS * se
     assert trajectory.eps_g[-1] < 0.7 * trajectory.eps_g[0]  # and it did learn

@@ -24,12 +24,15 @@ def test_table(capsys):
     assert "cond(Q_hh)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--L", "12"], "power of two"),
-    (["--L", "16", "--mass", "-1"], "--mass"),
-    (["--L", "16", "--wavelet", "db2"], "wavelet"),
-    (["--L", "16", "--plot", "x.pdf"], ".png"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--L", "12"], "power of two"),
+        (["--L", "16", "--mass", "-1"], "--mass"),
+        (["--L", "16", "--wavelet", "db2"], "wavelet"),
+        (["--L", "16", "--plot", "x.pdf"], ".png"),
+    ],
+)
 def test_bad_input(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["wirg", "gaussian", *argv])

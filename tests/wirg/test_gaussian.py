@@ -74,14 +74,16 @@ def test_marginal_conditional_and_free_energy_against_dense_matrices(wavelet):
     y, x = np.divmod(np.arange(Lc * Lc), Lc)
     shift = ((y[:, None] - y[None, :]) % Lc, (x[:, None] - x[None, :]) % Lc)  # [k, k'] -> k - k'
     for c in range(3):
-        assert np.allclose(Qlh[:, c * n:(c + 1) * n].T, hl[c][shift], atol=1e-10)
+        assert np.allclose(Qlh[:, c * n : (c + 1) * n].T, hl[c][shift], atol=1e-10)
         for cp in range(3):
-            assert np.allclose(Qhh[c * n:(c + 1) * n, cp * n:(cp + 1) * n], hh[c, cp][shift], atol=1e-10)
+            assert np.allclose(Qhh[c * n : (c + 1) * n, cp * n : (cp + 1) * n], hh[c, cp][shift], atol=1e-10)
     # free energy: -ln int exp(-Ebar) dpsibar = -1/2 phi Q_lh Q_hh^-1 Q_hl phi + 1/2 ln det(Q_hh / 2 pi)
     phi = np.random.default_rng(4).standard_normal((3, L // 2, L // 2))
     flat = phi.reshape(3, -1)
-    exact = (-0.5 * np.einsum("ni,ij,nj->n", flat, Qlh @ np.linalg.solve(Qhh, Qlh.T), flat)
-             + 0.5 * np.linalg.slogdet(Qhh / (2 * np.pi))[1])
+    exact = (
+        -0.5 * np.einsum("ni,ij,nj->n", flat, Qlh @ np.linalg.solve(Qhh, Qlh.T), flat)
+        + 0.5 * np.linalg.slogdet(Qhh / (2 * np.pi))[1]
+    )
     assert np.allclose(scale.free_energy(phi), exact, rtol=1e-10, atol=1e-10)
 
 
@@ -115,18 +117,21 @@ def test_condition_numbers_at_criticality_and_away():
     assert massive[1].full == pytest.approx(massive[0].full) == pytest.approx(9.0)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(spectrum=np.ones((12, 12))), "power of two"),
-    (dict(spectrum=np.ones((8, 8)), levels=4), "levels"),
-    (dict(spectrum=-np.ones((8, 8))), "spectrum must be > 0"),
-    (dict(spectrum=np.full((8, 8), np.nan)), "finite"),
-    (dict(spectrum=np.ones((8, 4))), "L x L"),
-    (dict(spectrum=np.ones((8, 8)), L=16), "L = 16"),
-    (dict(precision=np.zeros((8, 8))), "precision must be > 0"),
-    (dict(spectrum=np.ones((8, 8)), precision=np.ones((8, 8))), "exactly one"),
-    (dict(spectrum=np.arange(64.0).reshape(8, 8) + 1), "symmetric"),
-    (dict(spectrum=np.ones((8, 8)), wavelet="db2"), "wavelet"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(spectrum=np.ones((12, 12))), "power of two"),
+        (dict(spectrum=np.ones((8, 8)), levels=4), "levels"),
+        (dict(spectrum=-np.ones((8, 8))), "spectrum must be > 0"),
+        (dict(spectrum=np.full((8, 8), np.nan)), "finite"),
+        (dict(spectrum=np.ones((8, 4))), "L x L"),
+        (dict(spectrum=np.ones((8, 8)), L=16), "L = 16"),
+        (dict(precision=np.zeros((8, 8))), "precision must be > 0"),
+        (dict(spectrum=np.ones((8, 8)), precision=np.ones((8, 8))), "exactly one"),
+        (dict(spectrum=np.arange(64.0).reshape(8, 8) + 1), "symmetric"),
+        (dict(spectrum=np.ones((8, 8)), wavelet="db2"), "wavelet"),
+    ],
+)
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GaussianWIRG(**kwargs)

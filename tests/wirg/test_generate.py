@@ -33,7 +33,9 @@ def _shell_z(fields, spectrum):
     z = []
     for m in range(1, shell.max() + 1):
         per_field = power[:, shell == m].mean(axis=1)
-        z.append((per_field.mean() - spectrum.ravel()[shell == m].mean()) / (per_field.std(ddof=1) / np.sqrt(len(fields))))
+        z.append(
+            (per_field.mean() - spectrum.ravel()[shell == m].mean()) / (per_field.std(ddof=1) / np.sqrt(len(fields)))
+        )
     return np.array(z)
 
 

@@ -64,6 +64,7 @@ def test_conjugate_mirror_identities(wavelet):
     assert g.sum() == pytest.approx(0.0, abs=1e-15)
     np.testing.assert_array_equal(g, (-1.0) ** np.arange(2 * K) * h[::-1])
     for m in range(-K + 1, K):  # even shifts 2m
+
         def dot(a, b):
             return sum(a[n] * b[n + 2 * m] for n in range(2 * K) if 0 <= n + 2 * m < 2 * K)
 

@@ -1,0 +1,94 @@
+"""The bad-input audit: every public entry point, fed bad input, may only raise a ``ValueError`` or
+``TypeError`` that names the parameter, or warn with a documented warning class. Anything else (another
+exception, a bare numpy ``RuntimeWarning``, a NaN returned without a warning) is a failure.
+
+Each ``test_*.py`` here covers one area of the package through the ``audit`` fixture; the terminal
+summary prints how many entry points and inputs were tried.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from statlearn.numerics import ConvergenceWarning
+
+
+@dataclass
+class Audit:
+    """Counts of the audit, shared by every fuzz module of the session."""
+
+    entry_points: set[str] = field(default_factory=set)
+    inputs: int = 0
+    rejected: int = 0
+
+    def call(
+        self,
+        entry: str,
+        func: Callable[..., Any],
+        *args: Any,
+        names: Iterable[str] = (),
+        allowed_warnings: tuple[type[Warning], ...] = (ConvergenceWarning,),
+        **kwargs: Any,
+    ) -> Any:
+        """Call ``func``; return its value, or the ``ValueError``/``TypeError`` it raised.
+
+        Fails the test on any other exception, on a warning that is not an instance of
+        ``allowed_warnings``, on an error message that names none of ``names`` (when given), and on a
+        returned result holding NaN when no warning was emitted.
+        """
+        self.entry_points.add(entry)
+        self.inputs += 1
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = func(*args, **kwargs)
+            except (ValueError, TypeError) as error:
+                self.rejected += 1
+                message = str(error)
+                assert "\n" not in message.strip(), f"{entry}: multi-line error {message!r}"
+                wanted = list(names)
+                if wanted:
+                    assert any(name in message for name in wanted), f"{entry}: {message!r} names none of {wanted}"
+                return error
+        stray = [w for w in caught if not issubclass(w.category, allowed_warnings)]
+        assert not stray, (
+            f"{entry}{args}{kwargs}: undocumented warning {stray[0].category.__name__}: {stray[0].message}"
+        )
+        if not caught:
+            assert not _holds_nan(value), f"{entry}{args}{kwargs}: returned NaN without a warning"
+        return value
+
+
+def _holds_nan(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return bool(np.isnan(value).any())
+    if is_dataclass(value) and not isinstance(value, type):
+        return any(_holds_nan(getattr(value, f.name)) for f in fields(value) if f.name != "residual")
+    if isinstance(value, tuple | list):
+        return any(_holds_nan(v) for v in value)
+    return False
+
+
+AUDIT = Audit()
+
+
+@pytest.fixture
+def audit() -> Audit:
+    return AUDIT
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if AUDIT.inputs:
+        terminalreporter.write_line(
+            f"bad-input audit: {len(AUDIT.entry_points)} entry points, {AUDIT.inputs} inputs, "
+            f"{AUDIT.rejected} rejected with ValueError/TypeError"
+        )
