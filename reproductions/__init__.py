@@ -4,7 +4,7 @@ from reproductions.registry import REGISTRY, Check, Reproduction, ReproductionRe
 
 __all__ = ["REGISTRY", "Check", "Reproduction", "ReproductionResult", "get", "names", "register"]
 
-from reproductions import (  # noqa: F401  # noqa: E402,F401  # noqa: E402,F401  # noqa: E402,F401
+from reproductions import (  # noqa: F401  (each module registers itself)
     amp_state_evolution,
     bayes_perceptron,
     binary_capacity,

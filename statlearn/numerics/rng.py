@@ -128,7 +128,7 @@ def _ziggurat_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray
     edges = np.concatenate([[v / _f(r)], x, [0.0]])  # x_0 (pseudo-width of the base), x_1..x_{n-1}, x_n
     accept = np.floor(2.0**_MANTISSA * edges[1:] / edges[:-1]).astype(np.int64)  # |u| < k_i => |x| < x_{i+1}
     width = edges[:-1] * _TWO_M53
-    height = _f(edges)
+    height = np.asarray(_f(edges))
     return r, v, accept, width, height
 
 

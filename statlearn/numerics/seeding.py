@@ -20,9 +20,10 @@ def check_seed(seed: object, name: str = "seed") -> int:
     """``seed`` as an ``int`` in ``[0, 2**63)``; ``TypeError``/``ValueError`` naming ``name`` otherwise."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {seed!r}")
-    if not 0 <= seed < SEED_LIMIT:
+    value = int(seed)
+    if not 0 <= value < SEED_LIMIT:
         raise ValueError(f"{name} must be in [0, 2**63), got {seed!r}")
-    return int(seed)
+    return value
 
 
 def as_generator(seed: object, name: str = "seed") -> np.random.Generator:

@@ -95,8 +95,8 @@ def gaussian_hazard_gap(x: ArrayLike, hazard: ArrayLike | None = None) -> np.nda
 
 def log2cosh(x: ArrayLike) -> np.ndarray | float:
     r""":math:`\ln 2\cosh x` without overflow (``|x| + log1p(exp(-2|x|))``)."""
-    x = np.abs(np.asarray(x, dtype=float))
-    return (x + np.log1p(np.exp(-2.0 * x)))[()]
+    size = np.abs(np.asarray(x, dtype=float))
+    return (size + np.log1p(np.exp(-2.0 * size)))[()]
 
 
 def arccos_kernel(c: ArrayLike) -> np.ndarray | float:
@@ -106,5 +106,5 @@ def arccos_kernel(c: ArrayLike) -> np.ndarray | float:
     :math:`k(c) = \mathbb{E}\,\mathrm{relu}(x)\,\mathrm{relu}(y)` (Cho & Saul, NIPS 2009); :math:`k(1) = 1/2`,
     :math:`k(0) = 1/(2\pi)`, :math:`k(-1) = 0`.
     """
-    c = np.asarray(c, dtype=float)
-    return ((np.sqrt((1.0 - c) * (1.0 + c)) + c * (np.pi - np.arccos(c))) / (2.0 * np.pi))[()]
+    cos = np.asarray(c, dtype=float)
+    return ((np.sqrt((1.0 - cos) * (1.0 + cos)) + cos * (np.pi - np.arccos(cos))) / (2.0 * np.pi))[()]
