@@ -11,9 +11,13 @@ import argparse
 import json
 import sys
 
-from statlearn.cli.common import nonnegative_float, positive_float
+from statlearn.cli.common import bounded_float, positive_float
 
-__all__ = ["add_parser", "run"]
+__all__ = ["MAX_KAPPA", "add_parser", "run"]
+
+MAX_KAPPA = 1e3
+"""The largest margin taken: alpha_c(1000) is about 1e-6, and far beyond it the Gaussian tail
+integrals underflow."""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +29,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "(Krauth & Mezard 1989, zero of the entropy). With --alpha also the typical overlap q "
         "of two solutions at that load.",
     )
-    capacity.add_argument("--kappa", type=nonnegative_float, default=0.0, metavar="K", help="margin, >= 0 (default: 0)")
+    capacity.add_argument(
+        "--kappa",
+        type=bounded_float(0.0, MAX_KAPPA),
+        default=0.0,
+        metavar="K",
+        help=f"margin, 0 <= K <= {MAX_KAPPA:g} (default: 0)",
+    )
     capacity.add_argument("--binary", action="store_true", help="weights +-1 instead of spherical ones")
     capacity.add_argument("--alpha", type=positive_float, metavar="A", help="load P/N <= alpha_c for the overlap q")
     capacity.add_argument("--json", action="store_true", help="print one JSON object")

@@ -16,38 +16,34 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
-from statlearn.cli.common import nonnegative_float, number, positive_int, write_outputs
+from statlearn.cli.common import (
+    bounded_float,
+    bounded_int,
+    log_grid,
+    number,
+    output_file,
+    seed,
+    write_outputs,
+)
 
 __all__ = ["add_parser", "run"]
 
 MODELS = ("random-features", "isotropic", "salient-weak")
 
+# Ranges checked before any work: beyond them the saddle point stalls or loses precision.
+MAX_LOAD = 1e4
+MAX_LAM = 1e4
+MAX_DELTA = 1e6
+MAX_SEEDS = 1000
+MAX_DIMENSION = 10**6
+MAX_SIMULATION_BYTES = 2e9
+"""The most memory ``--simulate`` may ask for one draw: (n + n_test) x max(P, d) doubles."""
 
-def _grid(text: str) -> tuple[float, ...]:
-    """``START:STOP:NUM`` (log-spaced), a number, or a comma list; every value > 0."""
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) != 3:
-            raise argparse.ArgumentTypeError(f"expected START:STOP:NUM, got {text!r}")
-        start, stop = number(parts[0]), number(parts[1])
-        num = positive_int(parts[2])
-        if not 0 < start <= stop:
-            raise argparse.ArgumentTypeError(f"need 0 < START <= STOP, got {text!r}")
-        if num > 100_000:
-            raise argparse.ArgumentTypeError(f"the grid {text!r} has more than 100000 points")
-        if num == 1:
-            return (start,)
-        ratio = math.log(stop / start) / (num - 1)
-        return tuple(start * math.exp(k * ratio) for k in range(num - 1)) + (stop,)
-    items = text.split(",")
-    if any(not item.strip() for item in items):
-        raise argparse.ArgumentTypeError(f"empty entry in the list {text!r}")
-    values = tuple(number(item) for item in items)
-    if any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"values must be > 0, got {text!r}")
-    return values
+
+def _load(text: str) -> tuple[float, ...]:
+    """A grid of alpha or gamma: :func:`statlearn.cli.common.log_grid` with values <= MAX_LOAD."""
+    return log_grid(text, high=MAX_LOAD)
 
 
 def _triple(text: str) -> tuple[float, ...]:
@@ -90,29 +86,37 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="salient-weak model: teacher weight variances on the two blocks (default: 1,1)",
     )
     erm.add_argument("--loss", default="logistic", help="square, logistic (default) or hinge")
-    erm.add_argument("--lam", type=nonnegative_float, required=True, help="ridge penalty (0: ridgeless, square loss)")
+    erm.add_argument(
+        "--lam", type=bounded_float(0.0, MAX_LAM), required=True, help="ridge penalty (0: ridgeless, square loss)"
+    )
     erm.add_argument(
         "--alpha",
-        type=_grid,
+        type=_load,
         default=None,
         help="samples per input dimension n/d (grid or number; default 2 with a gamma grid)",
     )
-    erm.add_argument("--gamma", type=_grid, default=None, help="random features: P/D, features per input dimension")
+    erm.add_argument("--gamma", type=_load, default=None, help="random features: P/D, features per input dimension")
     erm.add_argument("--teacher", default="sign", help="sign (default), noisy-sign, probit or gaussian (linear)")
     erm.add_argument(
         "--delta",
-        type=nonnegative_float,
+        type=bounded_float(0.0, MAX_DELTA),
         default=0.0,
         help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian)",
     )
-    erm.add_argument("--simulate", type=positive_int, metavar="D", help="also train at input dimension D")
-    erm.add_argument("--seeds", type=positive_int, default=5, help="training draws per point (default: 5)")
-    erm.add_argument("--n-test", type=positive_int, default=4000, help="test samples per draw (default: 4000)")
-    erm.add_argument("--seed", type=int, default=0, help="seed of the training draws (default: 0)")
+    erm.add_argument(
+        "--simulate", type=bounded_int(1, MAX_DIMENSION), metavar="D", help="also train at input dimension D"
+    )
+    erm.add_argument("--seeds", type=bounded_int(1, MAX_SEEDS), default=5, help="training draws per point (default: 5)")
+    erm.add_argument(
+        "--n-test", type=bounded_int(1, MAX_DIMENSION), default=4000, help="test samples per draw (default: 4000)"
+    )
+    erm.add_argument("--seed", type=seed, default=0, help="seed of the training draws (default: 0)")
     out = erm.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
-    out.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to FILE as CSV")
-    erm.add_argument("--plot", type=Path, metavar="FILE", help="save a PNG of the test error and training loss")
+    out.add_argument("--csv", type=output_file(), metavar="FILE", help="also write the table to FILE as CSV")
+    erm.add_argument(
+        "--plot", type=output_file(".png"), metavar="FILE", help="save a PNG of the test error and training loss"
+    )
     erm.set_defaults(run=run, parser=erm)
 
 
@@ -129,8 +133,6 @@ def _model(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     parser = args.parser
-    if args.plot is not None and args.plot.suffix.lower() != ".png":
-        parser.error(f"argument --plot: the file must end in .png, got {str(args.plot)!r}")
     random_features = args.model == "random-features"
     if random_features and args.gamma is None:
         parser.error("--model random-features needs --gamma (P/D)")
@@ -143,31 +145,42 @@ def run(args: argparse.Namespace) -> int:
     if len(args.alpha) > 1 and args.gamma is not None and len(args.gamma) > 1:
         parser.error("give a grid for --alpha or for --gamma, not both")
 
+    if args.simulate is not None:
+        _check_simulation_size(args)
+
+    import warnings
+
     import numpy as np
 
     from statlearn.models.channels import get_channel
+    from statlearn.models.losses import get_loss
+    from statlearn.numerics.fixedpoint import ConvergenceWarning
     from statlearn.replica.erm import learning_curve
 
-    try:
-        model = _model(args)
-        teacher = get_channel(args.teacher, **({"delta": args.delta} if args.delta else {}))
-        import warnings
-
-        from statlearn.numerics.fixedpoint import ConvergenceWarning
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # reported below
-            curve = learning_curve(
-                model,
-                teacher,
-                args.loss,
-                args.lam,
-                alpha=args.alpha,
-                gamma=args.gamma,
-                progress=not args.json and sys.stderr.isatty(),
-            )
-    except (ValueError, TypeError) as exc:
-        parser.error(str(exc))
+    # each piece resolved on its own, so that a refusal names the option it came from
+    pieces = (
+        ("--activation" if random_features else "--salient/--teacher-weights", lambda: _model(args)),
+        ("--teacher", lambda: get_channel(args.teacher, **({"delta": args.delta} if args.delta else {}))),
+        ("--loss", lambda: get_loss(args.loss)),
+    )
+    resolved = []
+    for option, resolve in pieces:
+        try:
+            resolved.append(resolve())
+        except (ValueError, TypeError) as exc:
+            parser.error(f"argument {option}: {exc}")
+    model, teacher, _ = resolved
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # reported below
+        curve = learning_curve(
+            model,
+            teacher,
+            args.loss,
+            args.lam,
+            alpha=args.alpha,
+            gamma=args.gamma,
+            progress=not args.json and sys.stderr.isatty(),
+        )
     columns = {
         k: getattr(curve, k)
         for k in ("alpha", "gamma", "lam", "test_error", "training_loss", "m", "q", "V", "converged")
@@ -206,6 +219,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"statlearn erm: the saddle point did not converge at alpha/gamma = {bad}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_simulation_size(args: argparse.Namespace) -> None:
+    """Refuse, before allocating, a ``--simulate`` whose data of one draw would not fit in memory."""
+    d = args.simulate
+    features = max(args.gamma or (1.0,)) * d if args.model == "random-features" else d
+    n = max(args.alpha) * d
+    size = 8.0 * (n + args.n_test) * max(features, d)
+    if size > MAX_SIMULATION_BYTES:
+        args.parser.error(
+            f"argument --simulate: d = {d} needs about {size / 1e9:.3g} GB per draw "
+            f"((n + n_test) x max(P, d) doubles), more than {MAX_SIMULATION_BYTES / 1e9:g} GB; "
+            "lower --simulate, --alpha, --gamma or --n-test"
+        )
 
 
 def _simulate(args: argparse.Namespace, model, teacher, curve) -> dict:

@@ -13,9 +13,13 @@ import json
 import sys
 from pathlib import Path
 
-from statlearn.cli.common import alpha_grid, number, plain_float, print_table
+from statlearn.cli.common import alpha_grid, bounded_float, output_file, plain_float, print_table, write_outputs
 
-__all__ = ["add_parser", "run"]
+__all__ = ["MAX_PARAMETER", "add_parser", "run"]
+
+MAX_PARAMETER = 1e6
+"""The largest ``--rho`` and ``--delta`` taken: far beyond any model of interest, and small enough that
+the Gaussian averages of the channels stay finite in double precision."""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -46,13 +50,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--channel", required=True, metavar="NAME", help="output channel, e.g. sign, noisy-sign, probit, gaussian"
     )
     model.add_argument(
-        "--rho", type=number, metavar="R", help="variance of the gaussian prior, density of gauss-bernoulli"
+        "--rho",
+        type=bounded_float(0.0, MAX_PARAMETER, low_open=True),
+        metavar="R",
+        help=f"variance of the gaussian prior, density of gauss-bernoulli (0 < R <= {MAX_PARAMETER:g})",
     )
     model.add_argument(
         "--delta",
-        type=number,
+        type=bounded_float(0.0, MAX_PARAMETER),
         metavar="D",
-        help="flip probability of noisy-sign, noise variance of probit, gaussian and relu",
+        help=f"flip probability of noisy-sign, noise variance of probit, gaussian and relu (<= {MAX_PARAMETER:g})",
     )
     solve = glm.add_argument_group("solve")
     solve.add_argument(
@@ -70,10 +77,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     output = solve.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object (also for thresholds)")
-    output.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to FILE as CSV")
+    output.add_argument("--csv", type=output_file(), metavar="FILE", help="also write the table to FILE as CSV")
     solve.add_argument(
         "--plot",
-        type=Path,
+        type=output_file(".png"),
         metavar="FILE",
         help="save a PNG of the generalisation error and the MSE against alpha, with alpha_alg and alpha_it marked",
     )
@@ -109,8 +116,6 @@ def run(args: argparse.Namespace) -> int:
             parser.error(f"'glm thresholds' does not take {', '.join(given)}")
     elif args.alpha is None:
         parser.error("the following arguments are required: --alpha (or use 'glm thresholds')")
-    if args.plot is not None and args.plot.suffix.lower() != ".png":
-        parser.error(f"argument --plot: the file must end in .png, got {str(args.plot)!r}")
 
     import warnings
 
@@ -156,25 +161,17 @@ def run(args: argparse.Namespace) -> int:
         delta = "" if model["delta"] is None else f", delta = {model['delta']:g}"
         print(f"# glm: prior {args.prior} (rho = {model['rho']:g}), channel {args.channel}{delta}, branch {branch}")
         print_table(columns, _GLM_COLUMNS, {"alpha": 10})
-    if args.csv is not None:
-        from statlearn.sweep import write_csv
 
-        try:
-            write_csv(columns, args.csv)
-        except OSError as exc:
-            parser.error(f"argument --csv: cannot write {str(args.csv)!r}: {exc.strerror or exc}")
-        print(f"csv: {args.csv}")
-    if args.plot is not None:
-        found = theory.thresholds(prior, channel)
+    def plot(args: argparse.Namespace, columns: dict) -> None:
         labels = {"equilibrium": "Bayes-optimal", "uninformative": "AMP (from m = 0)", "informative": "from m = rho"}
-        label = labels[branch]
         title = f"{args.prior} prior, {args.channel} channel"
-        try:
-            _glm_plot(args.plot, columns, found, title=title, label=label)
-        except OSError as exc:
-            parser.error(f"argument --plot: cannot write {str(args.plot)!r}: {exc.strerror or exc}")
-        if not args.json:
-            print(f"plot: {args.plot}")
+        _glm_plot(args.plot, columns, theory.thresholds(prior, channel), title=title, label=labels[branch])
+
+    write_outputs(args, columns, plot)
+    if args.csv is not None:
+        print(f"csv: {args.csv}")
+    if args.plot is not None and not args.json:
+        print(f"plot: {args.plot}")
     if args.json:
         print(json.dumps(out))
     if not converged.all():
@@ -196,14 +193,36 @@ def _glm_thresholds(args: argparse.Namespace, found, model: dict) -> int:
         print(json.dumps(out))
         return 0
 
-    def show(value: float | None) -> str:
-        return "None" if value is None else f"{value:.6f}"
+    def show(name: str, value: float | None, meaning: str, absent: str) -> None:
+        shown = "none" if value is None else f"{value:.6f}"
+        print(f"{name:<14} = {shown}  ({meaning if value is not None else absent})")
 
-    print(f"alpha_it       = {show(found.alpha_it)}  (information-theoretic threshold)")
-    print(f"alpha_alg      = {show(found.alpha_alg)}  (algorithmic threshold, AMP succeeds above)")
-    print(f"alpha_spinodal = {show(found.alpha_spinodal)}  (informative branch appears)")
-    spinodals = ", ".join(f"(alpha = {alpha:.6f}, m = {m:.6f})" for alpha, m in found.spinodals)
-    print(f"spinodals      = {spinodals or 'None'}")
+    show(
+        "alpha_it",
+        found.alpha_it,
+        "information-theoretic threshold",
+        "no information-theoretic threshold: no informative branch overtakes the uninformative one",
+    )
+    show(
+        "alpha_alg",
+        found.alpha_alg,
+        "algorithmic threshold, AMP succeeds above",
+        "no algorithmic threshold: no end of the uninformative branch was found",
+    )
+    show(
+        "alpha_spinodal",
+        found.alpha_spinodal,
+        "the informative branch appears",
+        "no interior spinodal: the informative branch extends to small alpha"
+        if found.spinodals
+        else "no spinodal found",
+    )
+    names = {found.alpha_alg: "alpha_alg", found.alpha_spinodal: "alpha_spinodal"}
+    extrema = [
+        f"alpha = {alpha:.6f} at m = {m:.6f}" + (f" ({names[alpha]})" if alpha in names else "")
+        for alpha, m in found.spinodals
+    ]
+    print(f"spinodals      = {'; '.join(extrema) or 'none'}  (local extrema of alpha(m) on the fixed points)")
     return 0
 
 

@@ -13,11 +13,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from statlearn.cli.common import nonnegative_float, positive_float, positive_int, write_outputs
+from statlearn.cli.common import bounded_float, bounded_int, output_file, seed, write_outputs
 
-__all__ = ["add_parser", "run"]
+__all__ = ["MAX_SIMULATION_WORK", "add_parser", "run"]
+
+# Ranges checked before any work. Learning rates far above the stability limit (of order 1 for every
+# activation) and huge weight decays make the ODE so stiff that the integrator stalls; the ODE's
+# cost grows steeply with K and M (about 4 s at K = M = 10, a minute at K = M = 20).
+MAX_UNITS = 12
+MAX_ETA = 100.0
+MAX_WEIGHT_DECAY = 1e3
+MAX_SIGMA = 1e3
+MAX_INIT_SCALE = 1e2
+MAX_ALPHA = 1e7
+MAX_POINTS = 10_000
+MAX_SEEDS = 1000
+ETA_WHY = "far above the stability limit the ODE becomes too stiff to integrate"
+STIFF_WHY = "the ODE becomes too stiff to integrate"
+UNITS_WHY = "the ODE's cost grows steeply with K and M"
+MAX_DIMENSION = 10**6
+MAX_SIMULATION_WORK = 1e12
+"""The most multiply-adds ``--simulate`` may cost: seeds x (alpha_max N steps) x N (K + M)."""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -28,39 +45,75 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "student and M teacher hidden units (Saad & Solla 1995; Goldt et al. 2019) and print the "
         "generalisation error against alpha = steps / N; with --simulate, compare with numba SGD.",
     )
-    online.add_argument("--K", type=positive_int, required=True, help="student hidden units")
-    online.add_argument("--M", type=positive_int, required=True, help="teacher hidden units")
-    online.add_argument("--eta", type=positive_float, required=True, help="first-layer learning rate")
     online.add_argument(
-        "--alpha-max", type=positive_float, default=1e3, metavar="A", help="last time alpha (default: %(default)g)"
+        "--K", type=bounded_int(1, MAX_UNITS, why=UNITS_WHY), required=True, help="student hidden units"
     )
     online.add_argument(
-        "--points", type=positive_int, default=40, help="log-spaced times from alpha = 0.1 (default: 40)"
+        "--M", type=bounded_int(1, MAX_UNITS, why=UNITS_WHY), required=True, help="teacher hidden units"
+    )
+    online.add_argument(
+        "--eta",
+        type=bounded_float(0.0, MAX_ETA, low_open=True, why=ETA_WHY),
+        required=True,
+        help="first-layer learning rate",
+    )
+    online.add_argument(
+        "--alpha-max",
+        type=bounded_float(0.0, MAX_ALPHA, low_open=True),
+        default=1e3,
+        metavar="A",
+        help="last time alpha (default: %(default)g)",
+    )
+    online.add_argument(
+        "--points", type=bounded_int(1, MAX_POINTS), default=40, help="log-spaced times from alpha = 0.1 (default: 40)"
     )
     online.add_argument("--activation", default="erf", help="erf (default), linear or relu")
-    online.add_argument("--sigma", type=nonnegative_float, default=0.0, help="label-noise standard deviation")
-    online.add_argument("--train-second-layer", action="store_true", help="also learn the second layer v")
-    online.add_argument("--eta-v", type=positive_float, metavar="ETA", help="second-layer learning rate (default: eta)")
-    online.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="first-layer weight decay")
     online.add_argument(
-        "--init-scale", type=nonnegative_float, default=1.0, help="std of the initial student weights (default: 1)"
+        "--sigma", type=bounded_float(0.0, MAX_SIGMA), default=0.0, help="label-noise standard deviation"
     )
-    online.add_argument("--seed", type=int, default=0, help="seed of the initial weights (first seed with --simulate)")
-    online.add_argument("--simulate", type=positive_int, metavar="N", help="also simulate SGD at input dimension N")
-    online.add_argument("--seeds", type=positive_int, default=5, help="simulation seeds (default: 5)")
+    online.add_argument("--train-second-layer", action="store_true", help="also learn the second layer v")
+    online.add_argument(
+        "--eta-v",
+        type=bounded_float(0.0, MAX_ETA, low_open=True, why=ETA_WHY),
+        metavar="ETA",
+        help="second-layer learning rate (default: eta)",
+    )
+    online.add_argument(
+        "--weight-decay",
+        type=bounded_float(0.0, MAX_WEIGHT_DECAY, why=STIFF_WHY),
+        default=0.0,
+        help="first-layer weight decay",
+    )
+    online.add_argument(
+        "--init-scale",
+        type=bounded_float(0.0, MAX_INIT_SCALE),
+        default=1.0,
+        help="std of the initial student weights (default: 1)",
+    )
+    online.add_argument("--seed", type=seed, default=0, help="seed of the initial weights (first seed with --simulate)")
+    online.add_argument(
+        "--simulate", type=bounded_int(1, MAX_DIMENSION), metavar="N", help="also simulate SGD at input dimension N"
+    )
+    online.add_argument("--seeds", type=bounded_int(1, MAX_SEEDS), default=5, help="simulation seeds (default: 5)")
     out = online.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
-    out.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to FILE as CSV")
-    online.add_argument("--plot", type=Path, metavar="FILE", help="save a PNG of eps_g against alpha")
+    out.add_argument("--csv", type=output_file(), metavar="FILE", help="also write the table to FILE as CSV")
+    online.add_argument("--plot", type=output_file(".png"), metavar="FILE", help="save a PNG of eps_g against alpha")
     online.set_defaults(run=run, parser=online)
 
 
 def run(args: argparse.Namespace) -> int:
     parser = args.parser
-    if args.plot is not None and args.plot.suffix.lower() != ".png":
-        parser.error(f"argument --plot: the file must end in .png, got {str(args.plot)!r}")
     if args.eta_v is not None and not args.train_second_layer:
         parser.error("--eta-v needs --train-second-layer")
+    if args.simulate is not None:
+        work = args.seeds * args.alpha_max * args.simulate**2 * (args.K + args.M)
+        if work > MAX_SIMULATION_WORK:
+            parser.error(
+                f"argument --simulate: N = {args.simulate} with --alpha-max {args.alpha_max:g} and --seeds {args.seeds} "
+                f"would cost about {work:.1e} multiply-adds (seeds x alpha_max N steps x N (K + M)), more than "
+                f"{MAX_SIMULATION_WORK:.0e}; lower --simulate, --alpha-max or --seeds"
+            )
 
     import warnings
 

@@ -12,11 +12,39 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from statlearn.cli.common import nonnegative_float, positive_float, positive_int
+from statlearn.cli.common import bounded_float, bounded_int, output_file
 
-__all__ = ["add_parser", "run"]
+__all__ = ["MAX_FISHER_WORK", "MAX_L", "add_parser", "fisher_work", "lattice_side", "run"]
+
+MAX_L = 256
+"""The largest lattice side: the exact solution takes about 6 s at L = 256 and its memory grows as L^2."""
+MAX_FISHER_WORK = 2e8
+"""The most work :func:`fisher_work` allows: about 6 s at L = 256, radius 1 (1.0e8)."""
+# The spectrum 1 / (beta khat^2 + mass^2) must stay well inside double precision: the solver loses the
+# reality of the kernels at mass = 1e6 and divides by zero at beta = 1e-300.
+MAX_MASS = 1e3
+MIN_BETA = 1e-6
+MAX_PARAMETER = 1e6
+
+
+def fisher_work(L: int, radius: int) -> float:
+    """The work of the conditional Fisher matrices, sum over the scales L_j = L/2, L/4, ... that the
+    stencil fits (L_j > 2 radius + 1) of P^2 L_j^2, with P = 3 ((n^2 + 1) / 2) + 6 n^2 couplings per
+    scale (n = 2 radius + 1 sites a side: three detail-detail pairs on half a stencil, three on a
+    full one, three detail-coarse)."""
+    n = 2 * radius + 1
+    couplings = 3 * ((n * n + 1) // 2) + 6 * n * n
+    sides = [L >> j for j in range(1, L.bit_length()) if (L >> j) > n]
+    return float(sum(couplings**2 * side**2 for side in sides))
+
+
+def lattice_side(text: str) -> int:
+    """An argument type: a power of two in [2, MAX_L]."""
+    value = bounded_int(2, MAX_L, why="the exact solution's time and memory grow as L^2")(text)
+    if value & (value - 1):
+        raise argparse.ArgumentTypeError(f"must be a power of two, got {text!r}")
+    return value
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -33,26 +61,48 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "numbers (conditional precision, conditional Fisher matrix) and couplings, against the full-field and "
         "direct-estimation condition numbers.",
     )
-    gaussian.add_argument("--L", type=positive_int, required=True, help="lattice side (a power of two)")
-    gaussian.add_argument("--mass", type=nonnegative_float, default=0.0, help="mass (0: critical)")
-    gaussian.add_argument("--beta", type=positive_float, default=1.0, help="gradient coupling (default 1)")
+    gaussian.add_argument("--L", type=lattice_side, required=True, help="lattice side (a power of two)")
+    gaussian.add_argument("--mass", type=bounded_float(0.0, MAX_MASS), default=0.0, help="mass (0: critical)")
     gaussian.add_argument(
-        "--zero-mode", type=positive_float, default=1.0, help="variance of the zero mode when mass = 0 (default 1)"
+        "--beta",
+        type=bounded_float(0.0, MAX_PARAMETER, low_open=True),
+        default=1.0,
+        help="gradient coupling (default 1)",
+    )
+    gaussian.add_argument(
+        "--zero-mode",
+        type=bounded_float(0.0, MAX_PARAMETER, low_open=True),
+        default=1.0,
+        help="variance of the zero mode when mass = 0 (default 1)",
     )
     gaussian.add_argument("--wavelet", default="db4", help="db4 (default) or haar")
-    gaussian.add_argument("--radius", type=int, default=1, help="stencil radius of the Fisher ansatz (default 1)")
+    gaussian.add_argument(
+        "--radius",
+        type=bounded_int(0, MAX_L),
+        default=1,
+        help="stencil radius of the Fisher ansatz (default 1)",
+    )
     out = gaussian.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
-    gaussian.add_argument("--plot", type=Path, metavar="FILE", help="save a PNG of the couplings and spectra")
+    gaussian.add_argument(
+        "--plot", type=output_file(".png"), metavar="FILE", help="save a PNG of the couplings and spectra"
+    )
     gaussian.set_defaults(run=run, parser=gaussian)
 
 
 def run(args: argparse.Namespace) -> int:
     parser = args.parser
-    if args.plot is not None and args.plot.suffix.lower() != ".png":
-        parser.error(f"argument --plot: the file must end in .png, got {str(args.plot)!r}")
-    if args.radius < 0:
-        parser.error(f"argument --radius: must be >= 0, got {args.radius}")
+    if 2 * args.radius + 1 >= args.L:
+        parser.error(
+            f"argument --radius: the stencil of radius {args.radius} ({2 * args.radius + 1} sites a side) must fit "
+            f"in the lattice, L > 2 radius + 1, got L = {args.L}"
+        )
+    work = fisher_work(args.L, args.radius)
+    if work > MAX_FISHER_WORK:
+        parser.error(
+            f"argument --radius: radius {args.radius} at L = {args.L} needs about {work:.1e} operations for the "
+            f"Fisher matrices (P^2 L_j^2 summed over the scales), more than {MAX_FISHER_WORK:.0e}; lower --radius or --L"
+        )
     import numpy as np
 
     from wirg.fields import free_field_spectrum
@@ -109,10 +159,21 @@ def run(args: argparse.Namespace) -> int:
             f"{'max|Kbar_prime|':>16}"
         )
         for row in rows:
+            fisher = f"{row['fisher']:.4g}" if np.isfinite(row["fisher"]) else "n/a"
             print(
-                f"{row['j']:>3} {row['L_j']:>5} {row['conditional']:>11.4g} {row['fisher']:>13.4g} "
+                f"{row['j']:>3} {row['L_j']:>5} {row['conditional']:>11.4g} {fisher:>13} "
                 f"{row['range']:>6} {row['Kbar_00_on_site']:>13.5g} {row['max_abs_Kbar_prime']:>16.5g}"
             )
+        missing = [row for row in rows if not np.isfinite(row["fisher"])]
+        if missing:
+            small = all(row["L_j"] <= 2 * args.radius + 1 for row in missing)
+            reason = (
+                f"the stencil of radius {args.radius} ({2 * args.radius + 1} sites a side) does not fit "
+                f"in a lattice of side L_j <= {2 * args.radius + 1}, so the local ansatz is not defined there"
+                if small
+                else "the Fisher matrix is singular there"
+            )
+            print(f"# cond(Fisher) n/a at j = {', '.join(str(row['j']) for row in missing)}: {reason}")
     if args.plot is not None:
         try:
             _plot(args, solved)

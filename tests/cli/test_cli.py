@@ -247,7 +247,21 @@ def test_glm_thresholds_of_the_binary_perceptron_are_gyorgyi(glm_theory, capsys)
 def test_glm_thresholds_text_shows_none_where_absent(glm_theory, capsys):
     assert main(["glm", "thresholds", "--prior", "gaussian", "--channel", "sign"]) == 0
     out = capsys.readouterr().out
-    assert "alpha_it       = None" in out and "alpha_alg      = None" in out and "spinodals      = None" in out
+    assert "alpha_it       = none  (no information-theoretic threshold" in out
+    assert "alpha_alg      = none  (no algorithmic threshold" in out
+    assert "alpha_spinodal = none  (no spinodal found)" in out
+    assert "spinodals      = none" in out
+
+
+def test_glm_thresholds_text_says_why_a_found_spinodal_is_not_alpha_spinodal(glm_theory, capsys):
+    """Binary perceptron: the one extremum of alpha(m) is alpha_alg; the informative branch reaches
+    small alpha, so there is no interior spinodal, and the text says so next to the one found."""
+    assert main(["glm", "thresholds", "--prior", "rademacher", "--channel", "sign"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    spinodal = next(line for line in lines if line.startswith("alpha_spinodal"))
+    assert spinodal.startswith("alpha_spinodal = none  (no interior spinodal")
+    extrema = next(line for line in lines if line.startswith("spinodals"))
+    assert "(alpha_alg)" in extrema and "alpha = 1.49" in extrema
 
 
 def test_glm_unconverged_point_exits_with_one(glm_theory, monkeypatch, capsys):
@@ -278,7 +292,7 @@ def test_glm_unknown_prior_or_channel_lists_the_known_names(glm_theory, capsys):
     "argv, messages",
     [
         (["--prior", "gauss-bernoulli", "--rho", "2", "--channel", "sign"], ["rho must be <= 1"]),
-        (["--prior", "gaussian", "--rho", "0", "--channel", "sign"], ["rho must be > 0"]),
+        (["--prior", "gaussian", "--rho", "0", "--channel", "sign"], ["argument --rho: must be > 0"]),
         (["--prior", "rademacher", "--channel", "noisy-sign", "--delta", "0.7"], ["must be < 1/2"]),
         (["--prior", "rademacher", "--channel", "gaussian"], ["channel 'gaussian' takes delta"]),
         (["--prior", "rademacher", "--channel", "sign", "--delta", "inf"], ["argument --delta: must be a finite"]),
