@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NoReturn
@@ -59,6 +60,15 @@ MAX_GRID_POINTS = 100_000
 class Parser(argparse.ArgumentParser):
     """An :class:`argparse.ArgumentParser` whose usage errors are one line on stderr and exit status 2:
     ``statlearn CMD: error: MESSAGE (see 'statlearn CMD --help')``. Subparsers inherit the class."""
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        # argparse takes the value of "--option=--" for its "--" separator and passes no value at all
+        for arg in sys.argv[1:] if args is None else args:
+            if arg == "--":
+                break
+            if arg.startswith("--") and arg.endswith("=--"):
+                self.error(f"argument {arg[:-3]}: expected one value, got '--'")
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
         line = " ".join(str(message).split())

@@ -29,14 +29,16 @@ MAX_PARAMETER = 1e6
 
 
 def fisher_work(L: int, radius: int) -> float:
-    """The work of the conditional Fisher matrices, sum over the scales L_j = L/2, L/4, ... that the
+    """The work of the Fisher matrices: the direct one, (n^2 + 1)^2 / 4 L^2, plus the conditional ones,
+    sum over the scales L_j = L/2, L/4, ... that the
     stencil fits (L_j > 2 radius + 1) of P^2 L_j^2, with P = 3 ((n^2 + 1) / 2) + 6 n^2 couplings per
     scale (n = 2 radius + 1 sites a side: three detail-detail pairs on half a stencil, three on a
     full one, three detail-coarse)."""
     n = 2 * radius + 1
     couplings = 3 * ((n * n + 1) // 2) + 6 * n * n
     sides = [L >> j for j in range(1, L.bit_length()) if (L >> j) > n]
-    return float(sum(couplings**2 * side**2 for side in sides))
+    direct = ((n * n + 1) // 2) ** 2 * L**2  # the direct ansatz on the full lattice
+    return float(direct + sum(couplings**2 * side**2 for side in sides))
 
 
 def lattice_side(text: str) -> int:
@@ -65,7 +67,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     gaussian.add_argument("--mass", type=bounded_float(0.0, MAX_MASS), default=0.0, help="mass (0: critical)")
     gaussian.add_argument(
         "--beta",
-        type=bounded_float(0.0, MAX_PARAMETER, low_open=True),
+        type=bounded_float(MIN_BETA, MAX_PARAMETER),
         default=1.0,
         help="gradient coupling (default 1)",
     )
