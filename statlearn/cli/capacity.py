@@ -34,7 +34,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=bounded_float(0.0, MAX_KAPPA),
         default=0.0,
         metavar="K",
-        help=f"margin, 0 <= K <= {MAX_KAPPA:g} (default: 0)",
+        help="margin (default: 0) [%(type)s]",
     )
     capacity.add_argument("--binary", action="store_true", help="weights +-1 instead of spherical ones")
     capacity.add_argument("--alpha", type=positive_float, metavar="A", help="load P/N <= alpha_c for the overlap q")

@@ -128,10 +128,7 @@ def bounded_int(low: int, high: int, *, why: str = "") -> Callable[[str], int]:
     above ``high``."""
 
     def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        value = _integer(text)
         if value < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {text!r}")
         if value > high:
@@ -147,13 +144,7 @@ def seed(text: str) -> int:
     """An argument type: an integer seed in [0, 2**63), as :func:`statlearn.numerics.seeding.check_seed` takes."""
     from statlearn.numerics.seeding import SEED_LIMIT
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 0 <= value < SEED_LIMIT:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {text!r}")
-    return value
+    return bounded_int(0, SEED_LIMIT - 1, why="a seed fits a signed 64-bit integer")(text)
 
 
 def output_file(suffix: str | None = None) -> Callable[[str], Path]:
@@ -242,13 +233,17 @@ def positive_float(text: str) -> float:
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
     return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
 
 
 def print_table(

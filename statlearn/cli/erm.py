@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 
 from statlearn.cli.common import (
     bounded_float,
@@ -46,18 +47,16 @@ def _load(text: str) -> tuple[float, ...]:
     return log_grid(text, high=MAX_LOAD)
 
 
-def _triple(text: str) -> tuple[float, ...]:
-    values = tuple(number(item) for item in text.split(","))
-    if len(values) != 3:
-        raise argparse.ArgumentTypeError(f"expected FRACTION,SALIENT,WEAK, got {text!r}")
-    return values
+def _numbers(*names: str) -> Callable[[str], tuple[float, ...]]:
+    """An argument type: one comma-separated number per name, e.g. ``FRACTION,SALIENT,WEAK``."""
 
+    def convert(text: str) -> tuple[float, ...]:
+        values = tuple(number(item) for item in text.split(","))
+        if len(values) != len(names):
+            raise argparse.ArgumentTypeError(f"expected {','.join(names)}, got {text!r}")
+        return values
 
-def _pair(text: str) -> tuple[float, ...]:
-    values = tuple(number(item) for item in text.split(","))
-    if len(values) != 2:
-        raise argparse.ArgumentTypeError(f"expected T_SALIENT,T_WEAK, got {text!r}")
-    return values
+    return convert
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -73,44 +72,59 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     erm.add_argument("--activation", default="relu", help="random-features activation: relu, erf, tanh, sign")
     erm.add_argument(
         "--salient",
-        type=_triple,
+        type=_numbers("FRACTION", "SALIENT", "WEAK"),
         default=(0.1, 5.5, 0.5),
         metavar="F,S,W",
         help="salient-weak model: fraction and variances (default: 0.1,5.5,0.5)",
     )
     erm.add_argument(
         "--teacher-weights",
-        type=_pair,
+        type=_numbers("T_SALIENT", "T_WEAK"),
         default=(1.0, 1.0),
         metavar="T1,T2",
         help="salient-weak model: teacher weight variances on the two blocks (default: 1,1)",
     )
     erm.add_argument("--loss", default="logistic", help="square, logistic (default) or hinge")
     erm.add_argument(
-        "--lam", type=bounded_float(0.0, MAX_LAM), required=True, help="ridge penalty (0: ridgeless, square loss)"
+        "--lam",
+        type=bounded_float(0.0, MAX_LAM),
+        required=True,
+        help="ridge penalty (0: ridgeless, square loss) [%(type)s]",
     )
     erm.add_argument(
         "--alpha",
         type=_load,
         default=None,
-        help="samples per input dimension n/d (grid or number; default 2 with a gamma grid)",
+        help=f"samples per input dimension n/d (grid or number, each value in (0, {MAX_LOAD:g}]; default 2 with a gamma grid)",
     )
-    erm.add_argument("--gamma", type=_load, default=None, help="random features: P/D, features per input dimension")
+    erm.add_argument(
+        "--gamma",
+        type=_load,
+        default=None,
+        help=f"random features: P/D, features per input dimension (grid or number, each in (0, {MAX_LOAD:g}])",
+    )
     erm.add_argument("--teacher", default="sign", help="sign (default), noisy-sign, probit or gaussian (linear)")
     erm.add_argument(
         "--delta",
         type=bounded_float(0.0, MAX_DELTA),
         default=0.0,
-        help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian)",
+        help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian) [%(type)s]",
     )
     erm.add_argument(
-        "--simulate", type=bounded_int(1, MAX_DIMENSION), metavar="D", help="also train at input dimension D"
+        "--simulate", type=bounded_int(1, MAX_DIMENSION), metavar="D", help="also train at input dimension D [%(type)s]"
     )
-    erm.add_argument("--seeds", type=bounded_int(1, MAX_SEEDS), default=5, help="training draws per point (default: 5)")
     erm.add_argument(
-        "--n-test", type=bounded_int(1, MAX_DIMENSION), default=4000, help="test samples per draw (default: 4000)"
+        "--seeds", type=bounded_int(1, MAX_SEEDS), default=5, help="training draws per point (default: 5) [%(type)s]"
     )
-    erm.add_argument("--seed", type=seed, default=0, help="seed of the training draws (default: 0)")
+    erm.add_argument(
+        "--n-test",
+        type=bounded_int(1, MAX_DIMENSION),
+        default=4000,
+        help="test samples per draw (default: 4000) [%(type)s]",
+    )
+    erm.add_argument(
+        "--seed", type=seed, default=0, help="seed of the training draws (default: 0) [integer in [0, 2**63)]"
+    )
     out = erm.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", type=output_file(), metavar="FILE", help="also write the table to FILE as CSV")

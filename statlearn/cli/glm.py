@@ -53,13 +53,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--rho",
         type=bounded_float(0.0, MAX_PARAMETER, low_open=True),
         metavar="R",
-        help=f"variance of the gaussian prior, density of gauss-bernoulli (0 < R <= {MAX_PARAMETER:g})",
+        help="variance of the gaussian prior, density of gauss-bernoulli [%(type)s]",
     )
     model.add_argument(
         "--delta",
         type=bounded_float(0.0, MAX_PARAMETER),
         metavar="D",
-        help=f"flip probability of noisy-sign, noise variance of probit, gaussian and relu (<= {MAX_PARAMETER:g})",
+        help="flip probability of noisy-sign, noise variance of probit, gaussian and relu [%(type)s]",
     )
     solve = glm.add_argument_group("solve")
     solve.add_argument(

@@ -46,55 +46,68 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "generalisation error against alpha = steps / N; with --simulate, compare with numba SGD.",
     )
     online.add_argument(
-        "--K", type=bounded_int(1, MAX_UNITS, why=UNITS_WHY), required=True, help="student hidden units"
+        "--K", type=bounded_int(1, MAX_UNITS, why=UNITS_WHY), required=True, help="student hidden units [%(type)s]"
     )
     online.add_argument(
-        "--M", type=bounded_int(1, MAX_UNITS, why=UNITS_WHY), required=True, help="teacher hidden units"
+        "--M", type=bounded_int(1, MAX_UNITS, why=UNITS_WHY), required=True, help="teacher hidden units [%(type)s]"
     )
     online.add_argument(
         "--eta",
         type=bounded_float(0.0, MAX_ETA, low_open=True, why=ETA_WHY),
         required=True,
-        help="first-layer learning rate",
+        help="first-layer learning rate [%(type)s]",
     )
     online.add_argument(
         "--alpha-max",
         type=bounded_float(0.0, MAX_ALPHA, low_open=True),
         default=1e3,
         metavar="A",
-        help="last time alpha (default: %(default)g)",
+        help="last time alpha (default: %(default)g) [%(type)s]",
     )
     online.add_argument(
-        "--points", type=bounded_int(1, MAX_POINTS), default=40, help="log-spaced times from alpha = 0.1 (default: 40)"
+        "--points",
+        type=bounded_int(1, MAX_POINTS),
+        default=40,
+        help="log-spaced times from alpha = 0.1 (default: 40) [%(type)s]",
     )
     online.add_argument("--activation", default="erf", help="erf (default), linear or relu")
     online.add_argument(
-        "--sigma", type=bounded_float(0.0, MAX_SIGMA), default=0.0, help="label-noise standard deviation"
+        "--sigma", type=bounded_float(0.0, MAX_SIGMA), default=0.0, help="label-noise standard deviation [%(type)s]"
     )
     online.add_argument("--train-second-layer", action="store_true", help="also learn the second layer v")
     online.add_argument(
         "--eta-v",
         type=bounded_float(0.0, MAX_ETA, low_open=True, why=ETA_WHY),
         metavar="ETA",
-        help="second-layer learning rate (default: eta)",
+        help="second-layer learning rate (default: eta) [%(type)s]",
     )
     online.add_argument(
         "--weight-decay",
         type=bounded_float(0.0, MAX_WEIGHT_DECAY, why=STIFF_WHY),
         default=0.0,
-        help="first-layer weight decay",
+        help="first-layer weight decay [%(type)s]",
     )
     online.add_argument(
         "--init-scale",
         type=bounded_float(0.0, MAX_INIT_SCALE),
         default=1.0,
-        help="std of the initial student weights (default: 1)",
+        help="std of the initial student weights (default: 1) [%(type)s]",
     )
-    online.add_argument("--seed", type=seed, default=0, help="seed of the initial weights (first seed with --simulate)")
     online.add_argument(
-        "--simulate", type=bounded_int(1, MAX_DIMENSION), metavar="N", help="also simulate SGD at input dimension N"
+        "--seed",
+        type=seed,
+        default=0,
+        help="seed of the initial weights (first seed with --simulate) [integer in [0, 2**63)]",
     )
-    online.add_argument("--seeds", type=bounded_int(1, MAX_SEEDS), default=5, help="simulation seeds (default: 5)")
+    online.add_argument(
+        "--simulate",
+        type=bounded_int(1, MAX_DIMENSION),
+        metavar="N",
+        help="also simulate SGD at input dimension N [%(type)s]",
+    )
+    online.add_argument(
+        "--seeds", type=bounded_int(1, MAX_SEEDS), default=5, help="simulation seeds (default: 5) [%(type)s]"
+    )
     out = online.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", type=output_file(), metavar="FILE", help="also write the table to FILE as CSV")

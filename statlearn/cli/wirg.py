@@ -63,26 +63,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "numbers (conditional precision, conditional Fisher matrix) and couplings, against the full-field and "
         "direct-estimation condition numbers.",
     )
-    gaussian.add_argument("--L", type=lattice_side, required=True, help="lattice side (a power of two)")
-    gaussian.add_argument("--mass", type=bounded_float(0.0, MAX_MASS), default=0.0, help="mass (0: critical)")
+    gaussian.add_argument("--L", type=lattice_side, required=True, help=f"lattice side, a power of two in [2, {MAX_L}]")
+    gaussian.add_argument(
+        "--mass", type=bounded_float(0.0, MAX_MASS), default=0.0, help="mass (0: critical) [%(type)s]"
+    )
     gaussian.add_argument(
         "--beta",
         type=bounded_float(MIN_BETA, MAX_PARAMETER),
         default=1.0,
-        help="gradient coupling (default 1)",
+        help="gradient coupling (default 1) [%(type)s]",
     )
     gaussian.add_argument(
         "--zero-mode",
         type=bounded_float(0.0, MAX_PARAMETER, low_open=True),
         default=1.0,
-        help="variance of the zero mode when mass = 0 (default 1)",
+        help="variance of the zero mode when mass = 0 (default 1) [%(type)s]",
     )
     gaussian.add_argument("--wavelet", default="db4", help="db4 (default) or haar")
     gaussian.add_argument(
         "--radius",
         type=bounded_int(0, MAX_L),
         default=1,
-        help="stencil radius of the Fisher ansatz (default 1)",
+        help="stencil radius of the Fisher ansatz (default 1); the stencil must fit, 2 radius + 1 < L",
     )
     out = gaussian.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
