@@ -24,11 +24,11 @@ __all__ = [
     "alpha_grid",
     "bounded_float",
     "bounded_int",
+    "json_value",
     "log_grid",
     "output_file",
     "seed",
     "number",
-    "plain_float",
     "positive_float",
     "positive_int",
     "print_table",
@@ -207,12 +207,19 @@ def log_grid(text: str, *, high: float = math.inf) -> tuple[float, ...]:
     return values
 
 
-def plain_float(value: float | None) -> float | None:
-    """A JSON-safe float: None for a missing or non-finite value."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+def json_value(value: object) -> object:
+    """A JSON-safe scalar: None and strings as they are, booleans and integers (numpy's too) as Python
+    ones, a float as a float or None when it is not finite."""
+    import numpy as np
+
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
 
 
 def number(text: str) -> float:

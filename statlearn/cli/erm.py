@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable
 
 from statlearn.cli.common import (
     bounded_float,
     bounded_int,
+    json_value,
     log_grid,
     number,
     output_file,
+    print_table,
     seed,
     write_outputs,
 )
@@ -212,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
                     "loss": args.loss,
                     "teacher": args.teacher,
                     "delta": args.delta,
-                    "columns": {k: [_plain(x) for x in np.asarray(v).tolist()] for k, v in columns.items()},
+                    "columns": {k: [json_value(x) for x in np.asarray(v).tolist()] for k, v in columns.items()},
                 }
             )
         )
@@ -224,9 +225,7 @@ def run(args: argparse.Namespace) -> int:
             + (f" (delta = {args.delta:g})" if args.delta else "")
             + (f"; training at d = {args.simulate}, {args.seeds} draws" if args.simulate else "")
         )
-        print("  ".join(f"{k:>13}" for k in columns))
-        for row in zip(*columns.values()):
-            print("  ".join(f"{str(bool(x)):>13}" if isinstance(x, (bool, np.bool_)) else f"{x:>13.6g}" for x in row))
+        print_table(columns)
     write_outputs(args, columns, _plot)
     if not curve.converged.all():
         bad = ", ".join(f"{a:g}/{g:g}" for a, g in zip(curve.alpha[~curve.converged], curve.gamma[~curve.converged]))
@@ -271,12 +270,6 @@ def _simulate(args: argparse.Namespace, model, teacher, curve) -> dict:
         means.append(run.mean("test_error"))
         errors.append(run.stderr("test_error"))
     return {"test_error_sim": np.array(means), "test_error_sim_se": np.array(errors)}
-
-
-def _plain(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _plot(args: argparse.Namespace, columns: dict) -> None:

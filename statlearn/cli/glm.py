@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from statlearn.cli.common import alpha_grid, bounded_float, output_file, plain_float, print_table, write_outputs
+from statlearn.cli.common import alpha_grid, bounded_float, json_value, output_file, print_table, write_outputs
 
 __all__ = ["MAX_PARAMETER", "add_parser", "run"]
 
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         "prior": args.prior,
         "channel": args.channel,
         "rho": float(prior.rho),
-        "delta": plain_float(getattr(channel, "delta", None)),
+        "delta": json_value(getattr(channel, "delta", None)),
     }
     if args.action == "thresholds":
         return _glm_thresholds(args, theory.thresholds(prior, channel), model)
@@ -150,10 +150,7 @@ def run(args: argparse.Namespace) -> int:
     converged = columns["converged"].astype(bool)
 
     if args.json:
-        table = {
-            name: [bool(v) if name == "converged" else plain_float(v) for v in column]
-            for name, column in columns.items()
-        }
+        table = {name: [json_value(v) for v in column] for name, column in columns.items()}
         out = {**model, "branch": branch, "converged": bool(converged.all()), "columns": table}
         if args.plot is not None:
             out["plot"] = str(args.plot)

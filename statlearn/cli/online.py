@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 
-from statlearn.cli.common import bounded_float, bounded_int, output_file, seed, write_outputs
+from statlearn.cli.common import bounded_float, bounded_int, json_value, output_file, print_table, seed, write_outputs
 
 __all__ = ["MAX_SIMULATION_WORK", "add_parser", "run"]
 
@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
                     **setup,
                     "N": args.simulate,
                     "diverged": diverged,
-                    "columns": {k: [None if not np.isfinite(x) else float(x) for x in v] for k, v in columns.items()},
+                    "columns": {k: [json_value(x) for x in v] for k, v in columns.items()},
                 }
             )
         )
@@ -220,9 +220,7 @@ def run(args: argparse.Namespace) -> int:
             f"# online SGD: K = {args.K}, M = {args.M}, eta = {args.eta:g}, {args.activation}, sigma = {args.sigma:g}"
             + (f", N = {args.simulate}, {args.seeds} seeds" if args.simulate else " (ODE)")
         )
-        print("  ".join(f"{k:>14}" for k in shown))
-        for row in zip(*(columns[k] for k in shown)):
-            print("  ".join(f"{x:>14.6g}" for x in row))
+        print_table({k: columns[k] for k in shown})
     write_outputs(args, columns, _plot)
     if diverged:
         print(

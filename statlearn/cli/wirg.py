@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from statlearn.cli.common import bounded_float, bounded_int, output_file
+from statlearn.cli.common import bounded_float, bounded_int, json_value, output_file
 
 __all__ = ["MAX_FISHER_WORK", "MAX_L", "add_parser", "fisher_work", "lattice_side", "run"]
 
@@ -145,10 +145,7 @@ def run(args: argparse.Namespace) -> int:
                     "full": cn.full,
                     "fisher_direct": cn.fisher_direct,
                     "radius": args.radius,
-                    "scales": [
-                        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
-                        for row in rows
-                    ],
+                    "scales": [{k: json_value(v) for k, v in row.items()} for row in rows],
                 }
             )
         )
