@@ -43,8 +43,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from statlearn.numerics import ConvergenceWarning
     from statlearn.replica import capacity as theory
 
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)  # reported below, once
     model = "binary" if args.binary else "spherical"
     try:
         if args.binary:
@@ -54,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
         out = {"model": model, "kappa": args.kappa, "capacity": float(alpha_c)}
         if args.alpha is not None:
             if args.alpha > alpha_c:
-                raise ValueError(f"--alpha must not exceed the capacity alpha_c = {alpha_c:.6f}, got {args.alpha}")
+                raise ValueError(
+                    f"argument --alpha: must not exceed the capacity alpha_c = {alpha_c:.6f}, got {args.alpha}"
+                )
             overlap = theory.binary_overlap if args.binary else theory.gardner_overlap
             result = overlap(args.alpha, kappa=args.kappa)
             out |= {

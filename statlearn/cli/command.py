@@ -8,8 +8,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+import statlearn.cli.capacity as capacity
+import statlearn.cli.erm as erm
+import statlearn.cli.glm as glm
+import statlearn.cli.online as online
+import statlearn.cli.reproduce as reproduce
+import statlearn.cli.wirg as wirg
 from statlearn import __version__
-from statlearn.cli import capacity, erm, glm, online, reproduce, wirg
 from statlearn.cli.common import Parser
 
 __all__ = ["build_parser", "main"]
@@ -65,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     if interrupted:
-        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        newline = "\n" if sys.stderr.isatty() else ""  # end a progress bar's line first
+        print(f"{newline}{parser.prog}: interrupted", file=sys.stderr)
         return 130
     return status
 

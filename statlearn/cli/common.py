@@ -1,5 +1,5 @@
 """Helpers shared by the subcommands of ``statlearn``: the parser class (one-line usage errors),
-argument types (numbers, bounded numbers, seeds, grids, output files), JSON-safe floats, the aligned
+argument types (numbers, bounded numbers, seeds, grids, output files), JSON-safe values, the aligned
 text table and the writing of ``--csv``/``--plot`` files.
 
 Every argument type checks its value when the command line is parsed, so a bad value is refused
@@ -15,9 +15,9 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = [
     "Parser",
@@ -26,12 +26,12 @@ __all__ = [
     "bounded_int",
     "json_value",
     "log_grid",
-    "output_file",
-    "seed",
     "number",
+    "output_file",
     "positive_float",
     "positive_int",
     "print_table",
+    "seed",
     "write_outputs",
 ]
 
@@ -40,7 +40,7 @@ def write_outputs(args: argparse.Namespace, columns: dict, plot: Callable[[argpa
     """Write ``columns`` to ``args.csv`` and call ``plot(args, columns)`` for ``args.plot`` when
     given; a file that cannot be written is a usage error naming the option."""
     if args.csv is not None:
-        from statlearn.sweep import write_csv
+        from statlearn.tables import write_csv
 
         try:
             write_csv(columns, args.csv)
@@ -61,7 +61,7 @@ class Parser(argparse.ArgumentParser):
     """An :class:`argparse.ArgumentParser` whose usage errors are one line on stderr and exit status 2:
     ``statlearn CMD: error: MESSAGE (see 'statlearn CMD --help')``. Subparsers inherit the class."""
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+    def parse_known_args(self, args=None, namespace=None):
         # argparse takes the value of "--option=--" for its "--" separator and passes no value at all
         for arg in sys.argv[1:] if args is None else args:
             if arg == "--":
@@ -218,8 +218,8 @@ def json_value(value: object) -> object:
         return bool(value)
     if isinstance(value, int | np.integer):
         return int(value)
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None
+    x = float(value)  # type: ignore[arg-type]
+    return x if math.isfinite(x) else None
 
 
 def number(text: str) -> float:
@@ -254,7 +254,9 @@ def _integer(text: str) -> int:
 
 
 def print_table(
-    columns: Mapping[str, object], headings: Mapping[str, str] | None = None, digits: Mapping[str, int] | None = None
+    columns: Mapping[str, Iterable[Any]],
+    headings: Mapping[str, str] | None = None,
+    digits: Mapping[str, int] | None = None,
 ) -> None:
     """Print ``columns`` (name -> 1-D sequence) as a right-aligned text table.
 

@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 from statlearn.cli.common import (
     bounded_float,
@@ -32,6 +33,8 @@ from statlearn.cli.common import (
 __all__ = ["add_parser", "run"]
 
 MODELS = ("random-features", "isotropic", "salient-weak")
+
+T = TypeVar("T")
 
 # Ranges checked before any work: beyond them the saddle point stalls or loses precision.
 MAX_LOAD = 1e4
@@ -135,6 +138,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     erm.set_defaults(run=run, parser=erm)
 
 
+def _resolved(parser: argparse.ArgumentParser, option: str, resolve: Callable[[], T]) -> T:
+    """``resolve()``, or a usage error naming ``option`` when it raises ``ValueError``/``TypeError``."""
+    try:
+        return resolve()
+    except (ValueError, TypeError) as exc:
+        parser.error(f"argument {option}: {exc}")
+
+
 def _model(args: argparse.Namespace):
     from statlearn.models.covariates import BlockCovariates, RandomFeatures
 
@@ -173,18 +184,13 @@ def run(args: argparse.Namespace) -> int:
     from statlearn.replica.erm import learning_curve
 
     # each piece resolved on its own, so that a refusal names the option it came from
-    pieces = (
-        ("--activation" if random_features else "--salient/--teacher-weights", lambda: _model(args)),
-        ("--teacher", lambda: get_channel(args.teacher, **({"delta": args.delta} if args.delta else {}))),
-        ("--loss", lambda: get_loss(args.loss)),
+    model = _resolved(
+        parser, "--activation" if random_features else "--salient/--teacher-weights", lambda: _model(args)
     )
-    resolved = []
-    for option, resolve in pieces:
-        try:
-            resolved.append(resolve())
-        except (ValueError, TypeError) as exc:
-            parser.error(f"argument {option}: {exc}")
-    model, teacher, _ = resolved
+    teacher = _resolved(
+        parser, "--teacher", lambda: get_channel(args.teacher, **({"delta": args.delta} if args.delta else {}))
+    )
+    _resolved(parser, "--loss", lambda: get_loss(args.loss))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported below
         curve = learning_curve(

@@ -160,9 +160,9 @@ def run(args: argparse.Namespace) -> int:
             f"{'max|Kbar_prime|':>16}"
         )
         for row in rows:
-            fisher = f"{row['fisher']:.4g}" if np.isfinite(row["fisher"]) else "n/a"
+            shown = f"{row['fisher']:.4g}" if np.isfinite(row["fisher"]) else "n/a"
             print(
-                f"{row['j']:>3} {row['L_j']:>5} {row['conditional']:>11.4g} {fisher:>13} "
+                f"{row['j']:>3} {row['L_j']:>5} {row['conditional']:>11.4g} {shown:>13} "
                 f"{row['range']:>6} {row['Kbar_00_on_site']:>13.5g} {row['max_abs_Kbar_prime']:>16.5g}"
             )
         missing = [row for row in rows if not np.isfinite(row["fisher"])]

@@ -170,7 +170,7 @@ def test_overlap_at_alpha_is_the_theory_value(theory, binary, capsys):
 
 def test_alpha_above_capacity_is_a_usage_error(theory, capsys):
     err = usage_error(capsys, ["capacity", "--binary", "--alpha", "0.9"])
-    assert "--alpha must not exceed the capacity alpha_c = 0.833" in err
+    assert "argument --alpha: must not exceed the capacity alpha_c = 0.833" in err
 
 
 # --------------------------------------------------------------------------- statlearn glm
