@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 __all__ = [
     "Parser",
@@ -52,6 +52,8 @@ def write_outputs(args: argparse.Namespace, columns: dict, plot: Callable[[argpa
         except OSError as exc:
             args.parser.error(f"argument --plot: cannot write {str(args.plot)!r}: {exc.strerror or exc}")
 
+
+T = TypeVar("T", int, float)
 
 MAX_GRID_POINTS = 100_000
 """The most points a grid option may hold."""
@@ -109,34 +111,29 @@ def bounded_float(low: float, high: float, *, low_open: bool = False, why: str =
 
     ``why`` is appended to the message for a value above ``high``: say what goes wrong there.
     """
-
-    def convert(text: str) -> float:
-        value = number(text)
-        if value < low or (low_open and value == low):
-            raise argparse.ArgumentTypeError(f"must be {'>' if low_open else '>='} {low:g}, got {text!r}")
-        if value > high:
-            reason = f" ({why})" if why else ""
-            raise argparse.ArgumentTypeError(f"must be <= {high:g}{reason}, got {text!r}")
-        return value
-
-    convert.__name__ = f"number in {'(' if low_open else '['}{low:g}, {high:g}]"
-    return convert
+    return _bounded(number, "number", low, high, low_open=low_open, why=why)
 
 
 def bounded_int(low: int, high: int, *, why: str = "") -> Callable[[str], int]:
     """An argument type: an integer in ``[low, high]``; ``why`` is appended to the message for a value
     above ``high``."""
+    return _bounded(_integer, "integer", low, high, low_open=False, why=why)
 
-    def convert(text: str) -> int:
-        value = _integer(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {text!r}")
+
+def _bounded(parse: Callable[[str], T], kind: str, low: T, high: T, *, low_open: bool, why: str) -> Callable[[str], T]:
+    def show(value: T) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def convert(text: str) -> T:
+        value = parse(text)
+        if value < low or (low_open and value == low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if low_open else '>='} {show(low)}, got {text!r}")
         if value > high:
             reason = f" ({why})" if why else ""
-            raise argparse.ArgumentTypeError(f"must be <= {high}{reason}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be <= {show(high)}{reason}, got {text!r}")
         return value
 
-    convert.__name__ = f"integer in [{low}, {high}]"
+    convert.__name__ = f"{kind} in {'(' if low_open else '['}{show(low)}, {show(high)}]"
     return convert
 
 
