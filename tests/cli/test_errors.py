@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import warnings
 
 import pytest
@@ -60,6 +61,30 @@ def test_ctrl_c_in_a_subprocess_exits_130_without_a_traceback(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 130
     assert done.stderr.strip().splitlines() == ["statlearn glm: interrupted"]
+
+
+def test_ctrl_c_ends_the_command_even_when_a_worker_thread_does_not_return(tmp_path):
+    """A compiled loop in a thread pool (online --simulate) ignores Ctrl-C and the pool waits for it:
+    the command still exits with 130 and one line, a couple of seconds after SIGINT."""
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "import statlearn.replica.glm as glm\n"
+        "from statlearn.cli import main\n"
+        "def stuck(*a, **k):\n"
+        "    with ThreadPoolExecutor(1) as pool:\n"
+        "        job = pool.submit(time.sleep, 600)\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        job.result()\n"
+        "glm.bayes_optimal = stuck\n"
+        f"sys.exit(main({GLM!r}))\n"
+    )
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 130
+    assert done.stderr.strip().splitlines() == ["statlearn glm: interrupted"]
+    assert time.perf_counter() - start < 120  # not the 600 s of the worker
 
 
 def test_a_value_error_of_the_library_is_a_usage_error(glm_theory, monkeypatch, capsys):
