@@ -198,13 +198,13 @@ def _glm_thresholds(args: argparse.Namespace, found, model: dict) -> int:
         "alpha_it",
         found.alpha_it,
         "information-theoretic threshold",
-        "no information-theoretic threshold: no informative branch overtakes the uninformative one",
+        "not found: no informative branch overtakes the uninformative one on the scanned range",
     )
     show(
         "alpha_alg",
         found.alpha_alg,
         "algorithmic threshold, AMP succeeds above",
-        "no algorithmic threshold: no end of the uninformative branch was found",
+        "no end of the uninformative branch on the scanned range: no phase transition",
     )
     show(
         "alpha_spinodal",
@@ -212,7 +212,7 @@ def _glm_thresholds(args: argparse.Namespace, found, model: dict) -> int:
         "the informative branch appears",
         "no interior spinodal: the informative branch extends to small alpha"
         if found.spinodals
-        else "no spinodal found",
+        else "no spinodal on the scanned range",
     )
     names = {found.alpha_alg: "alpha_alg", found.alpha_spinodal: "alpha_spinodal"}
     extrema = [

@@ -247,9 +247,9 @@ def test_glm_thresholds_of_the_binary_perceptron_are_gyorgyi(glm_theory, capsys)
 def test_glm_thresholds_text_shows_none_where_absent(glm_theory, capsys):
     assert main(["glm", "thresholds", "--prior", "gaussian", "--channel", "sign"]) == 0
     out = capsys.readouterr().out
-    assert "alpha_it       = none  (no information-theoretic threshold" in out
-    assert "alpha_alg      = none  (no algorithmic threshold" in out
-    assert "alpha_spinodal = none  (no spinodal found)" in out
+    assert "alpha_it       = none  (not found: no informative branch overtakes" in out
+    assert "alpha_alg      = none  (no end of the uninformative branch on the scanned range" in out
+    assert "alpha_spinodal = none  (no spinodal on the scanned range)" in out
     assert "spinodals      = none" in out
 
 
