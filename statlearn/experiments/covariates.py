@@ -47,8 +47,8 @@ from statlearn.experiments.erm import train
 from statlearn.models.activations import get_activation_function
 from statlearn.models.channels import Channel, get_channel
 from statlearn.models.covariates import BlockCovariates, CovariateModel, RandomFeatures
-from statlearn.models.data import as_generator
 from statlearn.models.losses import Loss, get_loss
+from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count, as_real_array
 
 __all__ = ["Instance", "ERMSimulation", "realise", "simulate", "TEST_CHUNK"]
@@ -90,7 +90,7 @@ class Instance:
         z : (n,) teacher local fields :math:`x\theta/\sqrt d`.
         """
         n = as_count("n", n, minimum=1)
-        x = _generator(rng).standard_normal((n, self.d))
+        x = as_generator(rng, "rng").standard_normal((n, self.d))
         x *= self.scale
         z = x @ self.theta / math.sqrt(self.d)
         if self.features is None:
@@ -127,7 +127,7 @@ def _realise_blocks(
         raise ValueError(f"gamma is not a parameter of the {model.name} model (p = d); got gamma = {gamma!r}")
     d = as_count("d", d, minimum=1)
     sizes = _block_sizes(np.array(model.fractions), d)
-    rng = _generator(rng)
+    rng = as_generator(rng, "rng")
     scale = np.repeat(np.sqrt(model.variances), sizes)
     theta = rng.standard_normal(d) * np.repeat(np.sqrt(model.teacher), sizes)
     return _frozen(Instance(d, d, theta, scale))
@@ -142,17 +142,10 @@ def _realise_random_features(
     gamma = float(as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True))
     d = as_count("d", d, minimum=1)
     p = max(1, round(gamma * d))
-    rng = _generator(rng)
+    rng = as_generator(rng, "rng")
     theta = rng.standard_normal(d)
     F = rng.standard_normal((p, d))
     return _frozen(Instance(d, p, theta, np.ones(d), F, get_activation_function(model.activation)))
-
-
-def _generator(rng: np.random.Generator | int) -> np.random.Generator:
-    try:
-        return as_generator(rng)
-    except TypeError:
-        raise TypeError(f"rng must be an integer seed or a numpy.random.Generator, got {type(rng).__name__}") from None
 
 
 def _block_sizes(fractions: np.ndarray, d: int) -> np.ndarray:
@@ -182,7 +175,7 @@ class ERMSimulation:
 
     Attributes
     ----------
-    test_error : against the clean teacher: :math:`\mathbb E(z-\lambda)^2` (regression) or
+    generalization_error : against the clean teacher: :math:`\mathbb E(z-\lambda)^2` (regression) or
         :math:`P(\operatorname{sign}\lambda\ne\operatorname{sign}z)` (classification), on the test set.
     training_loss : mean training loss :math:`(1/n)\sum_\mu\ell(y_\mu,\lambda_\mu)`, without the penalty.
     training_error : mean squared residual :math:`(1/n)\sum_\mu(y_\mu-\lambda_\mu)^2` (regression) or
@@ -191,7 +184,7 @@ class ERMSimulation:
     converged : whether the solver met its tolerance.
     """
 
-    test_error: np.ndarray
+    generalization_error: np.ndarray
     training_loss: np.ndarray
     training_error: np.ndarray
     m: np.ndarray
@@ -313,7 +306,7 @@ def _run(
     tol: float,
     rng: np.random.Generator,
 ) -> tuple[float, ...]:
-    """One run: (test_error, training_loss, training_error, m, q, rho, converged)."""
+    """One run: (generalization_error, training_loss, training_error, m, q, rho, converged)."""
     instance = realise(model, d, gamma=gamma, rng=rng)
     root_p = math.sqrt(instance.p)
     V, z = instance.sample(n, rng)
