@@ -23,7 +23,7 @@ from statlearn.models.covariates import (
     Spectrum,
     marchenko_pastur_rule,
 )
-from statlearn.models.data import TeacherStudent, resolve_model, teacher_student
+from statlearn.models.data import TeacherStudent, teacher_student
 from statlearn.models.losses import (
     COMPILED_LOSSES,
     LOSSES,
@@ -48,6 +48,7 @@ from statlearn.models.priors import (
     RademacherPrior,
     get_prior,
 )
+from statlearn.models.registry import resolve_model
 
 __all__ = [
     "ACTIVATION_FUNCTIONS",

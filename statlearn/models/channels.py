@@ -73,7 +73,7 @@ from statlearn.numerics.gaussian import (
 )
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.special import H, arccos_kernel, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_array, as_real_scalar, extreme_arguments
 
 __all__ = [
     "Channel",
@@ -133,6 +133,7 @@ def teacher_variance(m: float, q: float, rho: float) -> tuple[float, float]:
     r"""``(q, V0)``: the student's variance kept positive, and the teacher's conditional variance
     :math:`V_0 = \rho - m^2/q` given the student's field (kept above :math:`10^{-14}\rho`: a vanishing
     :math:`V_0` is a step in :math:`\xi` that the graded rule resolves at width ~1e-7)."""
+    m, q, rho = _real_scalar("m", m), _real_scalar("q", q, 0.0), _real_scalar("rho", rho, 0.0, strict=True)
     q = max(q, 1e-300)
     return q, max(rho - m * m / q, 1e-14 * rho)
 
@@ -156,24 +157,52 @@ def threshold_weight(y: float, mu: float, V: float, flip: float, noise: float) -
 
 
 @njit(cache=True)
-def _threshold_weights(y, mu, V, flip, noise, z, slope):  # type: ignore[no-untyped-def]
+def _threshold_weights(
+    y: np.ndarray, mu: np.ndarray, V: np.ndarray, flip: float, noise: float, z: np.ndarray, slope: np.ndarray
+) -> None:
     for i in range(y.size):
         z[i], slope[i] = threshold_weight(y[i], mu[i], V[i], flip, noise)
 
 
+def _real_scalar(name: str, value: float, minimum: float | None = None, strict: bool = False) -> float:
+    """``value`` as a finite float (>= or > ``minimum``), checked cheaply for plain numbers (hot loops)."""
+    if isinstance(value, (float, int)) and not isinstance(value, bool) and math.isfinite(value):
+        x = float(value)
+        if minimum is None or (x > minimum if strict else x >= minimum):
+            return x
+    return as_real_scalar(name, value, minimum=minimum, strict_minimum=strict)
+
+
 def _student_overlaps(m: float, q: float, rho: float) -> tuple[float, float, float]:
-    rho = float(as_real_array("rho", rho, minimum=0.0, strict_minimum=True))
-    q = float(as_real_array("q", q, minimum=0.0))
-    m = float(as_real_array("m", m))
+    rho = _real_scalar("rho", rho, 0.0, strict=True)
+    q = _real_scalar("q", q, 0.0)
+    m = _real_scalar("m", m)
     if m * m > rho * q * (1.0 + 1e-9):
         raise ValueError(f"m must satisfy m^2 <= rho q, got m = {m!r}, q = {q!r}, rho = {rho!r}")
     return m, q, rho
 
 
+def _finite_or_refused(channel: Channel, values: ArrayLike, arguments: str = "y, omega, V") -> np.ndarray:
+    """``values`` as an array, or a ValueError if the channel's formulas gave NaN (arguments so extreme,
+    e.g. |y| ~ 1e300, that the exponents overflow before they cancel)."""
+    values = np.asarray(values)
+    if np.any(np.isnan(values)):
+        raise ValueError(
+            f"the {channel.name} channel has no finite value at these {arguments} (too extreme for doubles)"
+        )
+    return values
+
+
 def _overlap(name: str, q: ArrayLike, rho: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     rho = as_real_array("rho", rho, minimum=0.0, strict_minimum=True)
     q = as_real_array(name, q, minimum=0.0)
-    q, rho = np.broadcast_arrays(q, rho)
+    for label, array in (("rho", rho), (name, q)):
+        if array.size == 0:
+            raise ValueError(f"{label} must not be empty")
+    try:
+        q, rho = np.broadcast_arrays(q, rho)
+    except ValueError:
+        raise ValueError(f"{name} and rho must broadcast, got shapes {q.shape} and {rho.shape}") from None
     above = q > rho
     if np.any(above):
         raise ValueError(
@@ -251,12 +280,14 @@ class Channel(ABC):
 
     def log_partition(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\ln Z_{out}(y, \omega, V)` for ``V > 0``, elementwise, finite in the tails."""
-        return np.asarray(self._log_partition(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return _finite_or_refused(self, self._log_partition(*self._check_inputs(y, omega, V)))[()]
 
     def output(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.ndarray | float, np.ndarray | float]:
         r""":math:`(g_{out}, \partial_\omega g_{out})` for ``V > 0``, elementwise (what GAMP calls)."""
-        g, dg = self._output(*self._check_inputs(y, omega, V))
-        return np.asarray(g)[()], np.asarray(dg)[()]
+        with extreme_arguments():
+            g, dg = self._output(*self._check_inputs(y, omega, V))
+        return _finite_or_refused(self, g)[()], _finite_or_refused(self, dg)[()]
 
     def sample(self, z: ArrayLike, rng: np.random.Generator | int) -> np.ndarray | float:
         """Labels drawn from :math:`P_{out}(\\cdot|z)` for the pre-activations ``z`` (``rng``: a numpy
@@ -268,8 +299,9 @@ class Channel(ABC):
     ) -> tuple[np.ndarray | float, np.ndarray | float]:
         r""":math:`(Z_{out}, \partial_\omega Z_{out})` for ``V > 0``, elementwise: the teacher's weight of a
         label and its slope, the pieces of :meth:`teacher_average`."""
-        z, slope = self._partition_and_slope(*np.broadcast_arrays(*self._check_inputs(y, omega, V)))
-        return np.asarray(z)[()], np.asarray(slope)[()]
+        with extreme_arguments():
+            z, slope = self._partition_and_slope(*np.broadcast_arrays(*self._check_inputs(y, omega, V)))
+        return _finite_or_refused(self, z)[()], _finite_or_refused(self, slope)[()]
 
     def teacher_average(
         self,
@@ -317,14 +349,18 @@ class Channel(ABC):
         :math:`\omega=\sqrt q\xi`, :math:`V=\rho-q`, vectorised over ``q`` in ``[0, rho]``.
         At ``q = rho`` it is :math:`-H(Y|Z)`."""
         q, rho = _overlap("q", q, rho)
-        return self._interior_or_limit(self._log_partition, self._free_entropy_limit, q, rho)
+        with extreme_arguments():
+            value = self._interior_or_limit(self._log_partition, self._free_entropy_limit, q, rho)
+        return _finite_or_refused(self, value, "q, rho")[()]
 
     def conjugate(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         r""":math:`\hat m/\alpha = \mathbb{E}_\xi \int dy\, Z_{out}\, g_{out}^2` at
         :math:`\omega=\sqrt q\xi`, :math:`V=\rho-q` (equal to :math:`2\, d\Psi_{out}/dq`),
         vectorised over ``q`` in ``[0, rho]``; at ``q = rho`` the limit (``inf`` if it diverges)."""
         q, rho = _overlap("q", q, rho)
-        return self._interior_or_limit(self._squared_output, self._conjugate_limit, q, rho)
+        with extreme_arguments():
+            value = self._interior_or_limit(self._squared_output, self._conjugate_limit, q, rho)
+        return _finite_or_refused(self, value, "q, rho")[()]
 
     def conditional_entropy(self, rho: ArrayLike) -> np.ndarray | float:
         r""":math:`H(Y|Z) = -\mathbb{E}_{z\sim N(0,\rho)}\int dy\, P_{out}\ln P_{out} = -\Psi_{out}(\rho)`
@@ -372,7 +408,7 @@ class Channel(ABC):
 
 def _noise_variance(delta: float, *, zero: bool = False) -> float:
     """``delta`` as a float, > 0 (>= 0 with ``zero=True``, for channels whose noiseless limit is regular)."""
-    return float(as_real_array("delta", delta, minimum=0.0, strict_minimum=not zero))
+    return as_real_scalar("delta", delta, minimum=0.0, strict_minimum=not zero)
 
 
 # --------------------------------------------------------------------------- classification
@@ -417,8 +453,11 @@ class ThresholdChannel(Channel):
 
     def _output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, v_eff = self._tail_argument(y, omega, V)
-        log_flip, log_kept = self._log_terms(x)
-        kept, flipped = special.expit(log_kept - log_flip), special.expit(log_flip - log_kept)
+        if self.flip == 0.0:  # (no log-ratio: both logs are -inf far on the wrong side)
+            kept, flipped = np.ones_like(x), np.zeros_like(x)
+        else:
+            log_flip, log_kept = self._log_terms(x)
+            kept, flipped = special.expit(log_kept - log_flip), special.expit(log_flip - log_kept)
         hazard = gaussian_hazard(x)
         r = hazard * kept
         return y * r / np.sqrt(v_eff), -r * (kept * gaussian_hazard_gap(x, hazard) - flipped * x) / v_eff
@@ -428,7 +467,7 @@ class ThresholdChannel(Channel):
         shape = np.broadcast(y, omega, V).shape
         flat = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1) for a in (y, omega, V)]
         z, slope = np.empty(flat[0].size), np.empty(flat[0].size)
-        _threshold_weights(*flat, self.flip, self.noise, z, slope)
+        _threshold_weights(flat[0], flat[1], flat[2], self.flip, self.noise, z, slope)
         return z.reshape(shape), slope.reshape(shape)
 
     def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -441,10 +480,11 @@ class ThresholdChannel(Channel):
 
         def integrand(xi: np.ndarray, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
             omega, V = np.sqrt(q) * xi, rho - q
-            return sum(np.exp(self._log_partition(y, omega, V)) * fn(y, omega, V) for y in (1.0, -1.0))
+            labels = [np.full(np.shape(omega), y) for y in (1.0, -1.0)]
+            return np.sum([np.exp(self._log_partition(y, omega, V)) * fn(y, omega, V) for y in labels], axis=0)
 
         width = _crossover_width(rho - q + self.noise, q)
-        return gaussian_expectation(integrand, q, rho, kink=0.0, width=width)
+        return np.asarray(gaussian_expectation(integrand, q, rho, kink=0.0, width=width))
 
     def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
         r"""Without noise before the threshold the label is :math:`\operatorname{sign}\omega` flipped with
@@ -500,7 +540,7 @@ class NoisySignChannel(ThresholdChannel):
     parameters = ("delta",)
 
     def __init__(self, delta: float) -> None:
-        self.delta = float(as_real_array("delta", delta, minimum=0.0))
+        self.delta = as_real_scalar("delta", delta, minimum=0.0)
         if not self.delta < 0.5:
             raise ValueError(f"delta (flip probability) must be < 1/2, got {self.delta!r}")
         self.flip = self.delta
@@ -558,8 +598,10 @@ class GaussianChannel(Channel):
     def _label_average(self, fn: LabelFunction, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
         r""":math:`(\omega, y)` are centred Gaussians with :math:`\mathbb{E}\omega^2 = \mathbb{E}\omega y = q`,
         :math:`\mathbb{E}y^2 = \rho+\delta`."""
-        return bivariate_gaussian_expectation(
-            lambda omega, y, q, rho: fn(y, omega, rho - q), q, q, rho + self.delta, q, rho
+        return np.asarray(
+            bivariate_gaussian_expectation(
+                lambda omega, y, q, rho: fn(y, omega, rho - q), q, q, rho + self.delta, q, rho
+            )
         )
 
     def _teacher_average(
@@ -695,9 +737,9 @@ class ReluChannel(Channel):
             spread = gaussian_expectation(
                 slab, omega, V, kink=-omega / np.sqrt(V + d), width=np.minimum(1.0, np.sqrt(d / (V + d)))
             )
-            return H(omega / np.sqrt(V)) * at_zero + spread
+            return np.asarray(H(omega / np.sqrt(V)) * at_zero + spread)
 
-        return gaussian_expectation(given_xi, q, rho, kink=0.0, width=_crossover_width(rho - q, q))
+        return np.asarray(gaussian_expectation(given_xi, q, rho, kink=0.0, width=_crossover_width(rho - q, q)))
 
     def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
         r"""At :math:`V=0`, :math:`Z_{out} = N(y;\max(0,\omega),\delta)`: :math:`\Psi_{out}(\rho) = -\tfrac12\ln(2\pi e\delta)`."""

@@ -43,7 +43,8 @@ Every public method validates its arguments (``V`` finite and ``> 0``, no NaN, l
 where required; the messages name the parameter) and works elementwise on broadcast arrays,
 returning a float for scalar input. To add a loss, subclass :class:`Loss`, implement ``_value``,
 ``_proximal`` and ``_proximal_derivative`` and, where the generic formulas lose accuracy,
-override ``_moreau_envelope``, ``_moreau_derivative`` and ``_output``.
+override ``_moreau_envelope``, ``_moreau_derivative`` and ``_output`` (and ``_output_kinks`` where
+:math:`f_{out}` has kinks or sharp corners).
 
 The output functions of the built-in losses are compiled scalars (:func:`square_output`,
 :func:`logistic_output`, :func:`hinge_output`, dispatched by :func:`compiled_output` on the codes of
@@ -65,7 +66,7 @@ from scipy import special
 
 from statlearn.models.naming import lookup
 from statlearn.numerics.fixedpoint import ConvergenceWarning
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_array, as_real_scalar, extreme_arguments
 
 __all__ = [
     "Loss",
@@ -98,6 +99,10 @@ class Loss(ABC):
         r"""Pairs (location in :math:`y\omega`, width in :math:`\omega`) where :math:`f_{out}(y,
         \omega, V)` bends sharply: width 0 for a true kink, > 0 for a smooth corner of that width.
         Quadratures over :math:`\omega` put panel edges there (none for the square loss)."""
+        return self._output_kinks(as_real_scalar("V", V, minimum=0.0, strict_minimum=True))
+
+    def _output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+        """:meth:`output_kinks` at a valid ``V`` (a loss with kinks or sharp corners overrides it)."""
         return ()
 
     # -- elementwise pieces, implemented by every loss ----------------------------------------
@@ -136,21 +141,25 @@ class Loss(ABC):
     def value(self, y: ArrayLike, z: ArrayLike) -> np.ndarray | float:
         r"""The loss :math:`\ell(y, z)`, elementwise."""
         y = self._check_labels(y)
-        return np.asarray(self._value(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
+        with extreme_arguments():
+            return np.asarray(self._value(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
 
     def derivative(self, y: ArrayLike, z: ArrayLike) -> np.ndarray | float:
         r""":math:`\partial_z\ell(y, z)`, elementwise (the hinge's subgradient at yz = 1 is 0)."""
         y = self._check_labels(y)
-        return np.asarray(self._derivative(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
+        with extreme_arguments():
+            return np.asarray(self._derivative(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
 
     def proximal(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\mathrm{prox}(y,\omega,V) = \operatorname{argmin}_z [(z-\omega)^2/(2V) + \ell(y,z)]`
         (Parikh & Boyd 2014), elementwise for ``V > 0``."""
-        return np.asarray(self._proximal(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._proximal(*self._check_inputs(y, omega, V)))[()]
 
     def moreau_envelope(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\mathcal M(y,\omega,V) = \min_z [(z-\omega)^2/(2V) + \ell(y,z)]`, elementwise for ``V > 0``."""
-        return np.asarray(self._moreau_envelope(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._moreau_envelope(*self._check_inputs(y, omega, V)))[()]
 
     def moreau_derivative(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\partial_\omega\mathcal M = (\omega - \mathrm{prox})/V = \partial_z\ell(y,\mathrm{prox})`.
@@ -158,18 +167,21 @@ class Loss(ABC):
         This is **minus** the ERM output function :math:`f_{out} = (\mathrm{prox}-\omega)/V` of
         Loureiro et al. (2021); :meth:`output` returns :math:`f_{out}` itself.
         """
-        return np.asarray(self._moreau_derivative(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._moreau_derivative(*self._check_inputs(y, omega, V)))[()]
 
     def proximal_derivative(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\partial_\omega\mathrm{prox}`, in :math:`[0, 1]`: :math:`1/(1 + V\ell''(y,\mathrm{prox}))`
         for twice-differentiable losses, piecewise 0/1 for the hinge."""
-        return np.asarray(self._proximal_derivative(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._proximal_derivative(*self._check_inputs(y, omega, V)))[()]
 
     def output(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.ndarray | float, np.ndarray | float]:
         r"""The ERM output function and its derivative,
         :math:`(f_{out}, \partial_\omega f_{out}) = ((\mathrm{prox}-\omega)/V,\ (\partial_\omega\mathrm{prox}-1)/V)`
         (Loureiro et al. 2021 sign convention; :math:`f_{out} = -\partial_\omega\mathcal M`)."""
-        f, df = self._output(*self._check_inputs(y, omega, V))
+        with extreme_arguments():
+            f, df = self._output(*self._check_inputs(y, omega, V))
         return np.asarray(f)[()], np.asarray(df)[()]
 
     # -- boundary checks ------------------------------------------------------------------------
@@ -323,7 +335,9 @@ def compiled_output(kind: int, y: float, omega: float, V: float, max_iterations:
 
 
 @njit(cache=True)
-def _output_loop(kind, y, omega, V, max_iterations, f, df):  # type: ignore[no-untyped-def]
+def _output_loop(
+    kind: int, y: np.ndarray, omega: np.ndarray, V: np.ndarray, max_iterations: int, f: np.ndarray, df: np.ndarray
+) -> int:
     failures = 0
     for i in range(y.size):
         f[i], df[i], converged = compiled_output(kind, y[i], omega[i], V[i], max_iterations)
@@ -336,7 +350,7 @@ def _compiled_outputs(kind: int, y: np.ndarray, omega: np.ndarray, V: np.ndarray
     shape = np.broadcast(y, omega, V).shape
     flat = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1) for a in (y, omega, V)]
     f, df = np.empty(flat[0].size), np.empty(flat[0].size)
-    failures = _output_loop(kind, *flat, max_iterations, f, df)
+    failures = _output_loop(kind, flat[0], flat[1], flat[2], max_iterations, f, df)
     if failures:
         warnings.warn(
             f"logistic proximal operator: {failures} points not converged after {max_iterations} iterations",
@@ -415,7 +429,7 @@ class Logistic(Loss):
     def _output(self, y, omega, V):
         return _compiled_outputs(_LOGISTIC, y, omega, V, self.max_iterations)
 
-    def output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+    def _output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
         # t = sigma(-(u0 + V t)) falls from ~1 to ~0 as u0 = y omega crosses [-V, 0], with corners of
         # width ~1 at both ends (they matter when V is large)
         return ((-V, 1.0), (0.0, 1.0))
@@ -472,7 +486,7 @@ class Hinge(Loss):
     def _output(self, y, omega, V):
         return _compiled_outputs(_HINGE, y, omega, V, 0)
 
-    def output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+    def _output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
         return ((1.0 - V, 0.0), (1.0, 0.0))
 
 

@@ -36,12 +36,13 @@ from statlearn.models.channels import (
     NoisySignChannel,
     ProbitChannel,
     SignChannel,
+    ThresholdChannel,
     teacher_variance,
     threshold_weight,
 )
 from statlearn.models.losses import COMPILED_LOSSES, Logistic, Loss, compiled_output
 from statlearn.numerics.fixedpoint import ConvergenceWarning
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_scalar
 
 __all__ = ["COMPILED_TEACHERS", "expected_loss", "loss_kinks", "output_averages"]
 
@@ -55,6 +56,9 @@ def loss_kinks(loss: Loss, q: float, V: float) -> list[tuple[float, float]]:
     r"""Panel edges ``(xi, width)`` in :math:`\xi = \omega/\sqrt q` at the loss's kinks and corners
     (:meth:`~statlearn.models.losses.Loss.output_kinks`) for either label: a corner of width
     :math:`w` in :math:`\omega` is graded at :math:`w/\sqrt q`, a true kink at width 0.5."""
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss must be a Loss, got {type(loss).__name__}")
+    q = as_real_scalar("q", q, minimum=0.0)
     root_q = math.sqrt(max(q, 1e-300))
     return [
         (where, width / root_q if width > 0 else _KINK_WIDTH)
@@ -100,7 +104,9 @@ def _check(teacher: Channel, loss: Loss, V: float) -> float:
         raise TypeError(f"loss must be a Loss, got {type(loss).__name__}")
     if loss.discrete_labels and not teacher.discrete_labels:
         raise ValueError(f"the {loss.name} loss needs labels +-1: the teacher {teacher.name!r} has continuous labels")
-    return float(as_real_array("V", V, minimum=0.0, strict_minimum=True))
+    if isinstance(V, float) and math.isfinite(V) and V > 0:  # the hot loop of the saddle point
+        return V
+    return as_real_scalar("V", V, minimum=0.0, strict_minimum=True)
 
 
 def output_averages(
@@ -116,7 +122,7 @@ def output_averages(
     """
     V = _check(teacher, loss, V)
     kind = COMPILED_LOSSES.get(type(loss))
-    if compiled and kind is not None and type(teacher) in COMPILED_TEACHERS:
+    if compiled and kind is not None and type(teacher) in COMPILED_TEACHERS and isinstance(teacher, ThresholdChannel):
         xi, w = teacher.label_rule(m, q, rho, kinks=loss_kinks(loss, q, V))
         q, v0 = teacher_variance(m, q, rho)
         max_iterations = Logistic.max_iterations

@@ -249,7 +249,7 @@ class _Problem:
         return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project)
 
 
-_COARSE_TOL = 1e-8  # the iteration's tolerance before the Newton polish
+_COARSE_TOL = 1e-6  # the iteration's tolerance before the Newton polish
 _NEWTON_STEPS = 6  # chord-Newton steps of the polish (one Jacobian)
 
 
@@ -321,7 +321,7 @@ def _grid(name: str, value: ArrayLike | None) -> np.ndarray | None:
     return np.atleast_1d(grid)
 
 
-def _scalar(name: str, value: float | None, *, minimum: float, strict: bool) -> float:
+def _scalar(name: str, value: float, *, minimum: float, strict: bool) -> float:
     array = as_real_array(name, value, minimum=minimum, strict_minimum=strict)
     if array.ndim:
         raise ValueError(f"{name} must be a scalar, got shape {array.shape}")
@@ -558,14 +558,17 @@ def learning_curve(
     teacher, loss = _resolve(teacher, loss, **teacher_params)
     if lam == 0 and not isinstance(loss, Square):
         raise ValueError(f"lam must be > 0 for the {loss.name} loss (lam = 0 only for the square loss)")
+    if alphas is None:
+        raise TypeError("alpha is required (a number or a one-dimensional grid)")
+    pairs: list[tuple[float, float | None]]
     if gammas is None:
-        pairs = [(a, None) for a in alphas]
+        pairs = [(a, None) for a in alphas.tolist()]
     else:
         try:
-            a, g = np.broadcast_arrays(alphas, gammas)
+            a_grid, g_grid = np.broadcast_arrays(alphas, gammas)
         except ValueError:
             raise ValueError(f"alpha and gamma must broadcast, got {alphas.size} and {gammas.size} values") from None
-        pairs = list(zip(a.tolist(), g.tolist()))
+        pairs = list(zip(a_grid.tolist(), g_grid.tolist()))
     points: list[ERMState] = []
     solved: list[tuple[float, np.ndarray]] = []  # (log of the control parameter, state) of converged points
     iterator = pairs
@@ -578,7 +581,8 @@ def learning_curve(
         t = math.log(a) + (0.0 if g is None else math.log(g))
         point = _solve_point(problem, lam, a, g, _predict(problem, solved, t), tol, max_iter)
         if point.converged:
-            solved.append((t, problem.state(point.m, point.q, point.V if np.isfinite(point.V) else 1.0)))
+            m, q, V = float(point.m), float(point.q), float(point.V)
+            solved.append((t, problem.state(m, q, V if math.isfinite(V) else 1.0)))
         points.append(point)
     _warn_unconverged(points)
     return ERMState.stack(points)
@@ -613,8 +617,8 @@ def optimal_lambda(
     def error(log_lam: float) -> float:
         point = _solve_point(problem, math.exp(log_lam), alpha, gamma, start[0], 1e-12, 3000)
         if point.converged:
-            start[0] = problem.state(point.m, point.q, point.V)
-        return point.generalization_error
+            start[0] = problem.state(float(point.m), float(point.q), float(point.V))
+        return float(point.generalization_error)
 
     result = minimize_scalar(error, bounds=(math.log(low), math.log(high)), method="bounded", options={"xatol": 1e-6})
     best = _solve_point(problem, math.exp(result.x), alpha, gamma, start[0], 1e-12, 3000)

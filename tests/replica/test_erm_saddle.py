@@ -26,8 +26,7 @@ ISO = BlockCovariates.isotropic()
 @pytest.mark.parametrize("noise", [0.0, 0.25])
 def test_ridge_isotropic_closed_form(alpha, lam, noise):
     # Hastie et al. (2019) Thm 5 / Thms 1-2 in the saddle point's conventions (erm module docstring).
-    if lam == 0 and noise == 0 and alpha > 1:
-        pytest.skip("perfect recovery (cosine exactly 1): the iteration creeps along the domain's edge")
+    # (lam = 0, noise = 0, alpha > 1 is perfect recovery: error 0, the cosine on the domain's edge)
     point = saddle_point(ISO, "gaussian", "square", lam, alpha=alpha, delta=noise)
     exact = ridge_isotropic(1 / alpha, lam / alpha, 1.0, noise).risk
     assert point.converged
@@ -213,3 +212,41 @@ def test_compiled_channel_average_equals_the_generic_one(loss, teacher, params):
         compiled = np.array(output_averages(channel, get_loss(loss), m, q, V, rho))
         generic = np.array(output_averages(channel, get_loss(loss), m, q, V, rho, compiled=False))
         assert np.allclose(compiled, generic, rtol=1e-12, atol=1e-300)
+
+
+def test_one_result_class_follows_the_protocol():
+    from statlearn.numerics.result import SolverResult
+    from statlearn.replica.erm import ERMState
+
+    point = saddle_point(ISO, "sign", "logistic", 0.1, alpha=1.0)
+    curve = learning_curve(ISO, "sign", "logistic", 0.1, alpha=[0.5, 1.0])
+    for state in (point, curve):
+        assert isinstance(state, ERMState) and isinstance(state, SolverResult)
+        assert state.message.startswith("converged")
+    assert curve.generalization_error[1] == pytest.approx(point.generalization_error, rel=1e-9)
+    with pytest.raises(ValueError):
+        curve.m[0] = 0.0  # read-only
+    assert len(point.rows()) == 1 and point.table()["m"].shape == (1,)
+
+
+def test_noiseless_linear_teacher_along_a_curve():
+    # delta = 0 is the noiseless linear teacher (it used to raise); Hastie et al. with sigma = 0
+    alphas = np.array([0.5, 0.9, 1.5])
+    curve = learning_curve(ISO, "gaussian", "square", 1e-2, alpha=alphas, delta=0.0)
+    exact = ridge_isotropic(1 / alphas, 1e-2 / alphas, 1.0, 0.0).risk
+    assert curve.converged.all()
+    assert np.allclose(curve.generalization_error, exact, rtol=1e-9)
+
+
+def test_ridge_closed_form_has_no_warning_at_the_peak_without_noise():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        risk = ridge_isotropic(1.0, 0.01, 1.0, 0.0)
+    assert np.isfinite(risk.risk) and risk.variance == 0.0
+
+
+def test_documented_import_paths():
+    from statlearn.replica import random_features_ridge as reexported
+    from statlearn.replica.ridge import marchenko_pastur_stieltjes, random_features_ridge
+
+    assert reexported is random_features_ridge and callable(marchenko_pastur_stieltjes)
