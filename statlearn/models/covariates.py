@@ -261,9 +261,6 @@ def marchenko_pastur_rule(ratio: float, nodes: int = _MP_NODES) -> tuple[np.ndar
     return s, weights
 
 
-marchenko_pastur_rule.cache_clear = lambda: _marchenko_pastur_rule.cache_clear()  # type: ignore[attr-defined]
-
-
 @lru_cache(maxsize=64)
 def _marchenko_pastur_rule(ratio: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`marchenko_pastur_rule` at valid arguments (cached)."""
@@ -292,6 +289,9 @@ def _marchenko_pastur_rule(ratio: float, nodes: int) -> tuple[np.ndarray, np.nda
     for arr in (s, weights):
         arr.setflags(write=False)
     return s, weights
+
+
+marchenko_pastur_rule.cache_clear = _marchenko_pastur_rule.cache_clear  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

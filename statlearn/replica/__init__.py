@@ -14,7 +14,7 @@ from statlearn.replica.capacity import (
     gardner_free_entropy,
     gardner_overlap,
 )
-from statlearn.replica.erm import ERMState, learning_curve, optimal_lambda, saddle_point
+from statlearn.replica.erm import BoundaryWarning, ERMState, learning_curve, optimal_lambda, saddle_point
 from statlearn.replica.glm import GLMState, Thresholds, bayes_optimal, fixed_point_curve, state_evolution, thresholds
 from statlearn.replica.ridge import (
     RandomFeaturesRisk,
@@ -25,6 +25,7 @@ from statlearn.replica.ridge import (
 )
 
 __all__ = [
+    "BoundaryWarning",
     "ERMState",
     "RidgeRisk",
     "RandomFeaturesRisk",

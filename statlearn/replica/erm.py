@@ -83,9 +83,14 @@ from statlearn.models.losses import Loss, Square, get_loss
 from statlearn.models.student import expected_loss, output_averages
 from statlearn.numerics.fixedpoint import ConvergenceWarning, FixedPointResult, fixed_point
 from statlearn.numerics.result import freeze_arrays
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_array, as_real_scalar
 
-__all__ = ["ERMState", "saddle_point", "learning_curve", "optimal_lambda"]
+__all__ = ["BoundaryWarning", "ERMState", "saddle_point", "learning_curve", "optimal_lambda"]
+
+
+class BoundaryWarning(ConvergenceWarning):
+    """:func:`optimal_lambda` found its optimum at an end of the search interval: the true optimum may
+    be outside it (the returned point is the saddle point at that end)."""
 
 
 _LAMBDA_LADDER = (1e4, 1e3, 1e2, 1e1, 1.0)  # continuation from the regularised side
@@ -229,7 +234,7 @@ class _Problem:
         """The ridgeless square-loss interpolator (module docstring): FixedPointResult of (c, ln q)."""
         omega, weight, tau = self._omega, self._weight, self._tau
         alpha = self.ratio
-        log_h = brentq(lambda t: np.sum(weight * omega / (math.exp(-t) + omega)) - alpha, -60.0, 60.0, xtol=1e-14)
+        log_h = brentq(lambda t: np.sum(weight * omega / (math.exp(-t) + omega)) - alpha, -690.0, 60.0, xtol=1e-14)
         h = math.exp(log_h)
         inverse = 1.0 / (1.0 + h * omega)
 
@@ -316,22 +321,36 @@ def _grid(name: str, value: ArrayLike | None) -> np.ndarray | None:
     if value is None:
         return None
     grid = as_real_array(name, value, minimum=0.0, strict_minimum=True)
-    if grid.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a one-dimensional grid, got shape {grid.shape}")
+    if grid.ndim > 1 or grid.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty one-dimensional grid, got shape {grid.shape}")
+    _in_range(name, grid)
     return np.atleast_1d(grid)
 
 
 def _scalar(name: str, value: float, *, minimum: float, strict: bool) -> float:
-    array = as_real_array(name, value, minimum=minimum, strict_minimum=strict)
-    if array.ndim:
-        raise ValueError(f"{name} must be a scalar, got shape {array.shape}")
-    return float(array)
+    value = as_real_scalar(name, value, minimum=minimum, strict_minimum=strict)
+    _in_range(name, value)
+    return value
+
+
+_RANGE = (1e-30, 1e30)
+"""alpha, gamma and a positive lam are refused outside it: the iterated logarithms of q and V (which
+scale like powers of them) would leave the solver's state range |ln q|, |ln V| <= 200."""
+
+
+def _in_range(name: str, value: float | np.ndarray) -> None:
+    values = np.atleast_1d(value)
+    outside = (values != 0) & ((values < _RANGE[0]) | (values > _RANGE[1]))
+    if np.any(outside):
+        raise ValueError(
+            f"{name} must lie in [{_RANGE[0]:g}, {_RANGE[1]:g}] (or be 0 where allowed), got {values[outside][0]!r}"
+        )
 
 
 def _settings(tol: float, max_iter: int) -> tuple[float, int]:
     tol = _scalar("tol", tol, minimum=0.0, strict=True)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
-        raise TypeError(f"max_iter must be an integer, got {max_iter!r}")
+        raise TypeError(f"max_iter must be an integer, got {type(max_iter).__name__}")
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
     return tol, int(max_iter)
@@ -345,7 +364,14 @@ def _check_model(model: CovariateModel) -> None:
 
 
 def _resolve(teacher: str | Channel, loss: str | Loss, **teacher_params: float) -> tuple[Channel, Loss]:
-    teacher, loss = get_channel(teacher, **teacher_params), get_loss(loss)
+    for name, value in teacher_params.items():
+        if isinstance(value, (int, float)) and abs(value) > _RANGE[1]:
+            raise ValueError(f"{name} must be at most {_RANGE[1]:g} in size, got {value!r}")
+    try:
+        teacher = get_channel(teacher, **teacher_params)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"teacher: {error}") from None
+    loss = get_loss(loss)
     if not (teacher.discrete_labels or isinstance(teacher, GaussianChannel)):
         raise ValueError(
             f"teacher {teacher.name!r} is not supported: use a label teacher (sign, noisy-sign, "
@@ -388,6 +414,8 @@ def saddle_point(
     alpha, gamma
         alpha = n/d samples per input dimension (> 0); gamma = P/D features per input dimension,
         for random features only.
+        alpha, gamma and a positive lam must lie in [1e-30, 1e30], and teacher parameters be at most
+        1e30 (the solver iterates ln q and ln V within [-200, 200]).
     start
         Starting overlaps (m, q, V); by default a small informative guess.
     tol, max_iter
@@ -421,8 +449,8 @@ def saddle_point(
 def _start(problem: _Problem, start: tuple[float, float, float] | None) -> np.ndarray:
     if start is None:
         return problem.state(0.1 * problem.rho, 0.2 * problem.rho, 1.0)
-    if not isinstance(start, (tuple, list, np.ndarray)) or len(start) != 3:
-        raise ValueError(f"start must be three overlaps (m, q, V), got {start!r}")
+    if not isinstance(start, (tuple, list, np.ndarray)) or np.shape(start) != (3,):
+        raise ValueError(f"start must be three overlaps (m, q, V), got shape {np.shape(start)}")
     m, q, V = (float(as_real_array("start", v)) for v in start)
     if not (q > 0 and V > 0 and m * m < problem.rho * q):
         raise ValueError(f"start must have q > 0, V > 0 and m^2 < rho q, got {start!r}")
@@ -600,7 +628,7 @@ def optimal_lambda(
 ) -> ERMState:
     """The saddle point at the penalty that minimises the generalisation error, searched in log lambda
     within ``bounds`` (Brent); the returned point's ``lam`` is the optimum. An optimum at a bound
-    is reported with a warning (the true optimum may be 0 or beyond)."""
+    is reported with a :class:`BoundaryWarning` (the true optimum may be 0 or beyond)."""
     _check_model(model)
     if not isinstance(bounds, (tuple, list, np.ndarray)) or len(bounds) != 2:
         raise ValueError(f"bounds must be a pair (low, high), got {bounds!r}")
@@ -624,6 +652,6 @@ def optimal_lambda(
     best = _solve_point(problem, math.exp(result.x), alpha, gamma, start[0], 1e-12, 3000)
     if min(result.x - math.log(low), math.log(high) - result.x) < 1e-3:
         warnings.warn(
-            f"optimal lambda {best.lam:.3g} sits at the edge of bounds {bounds}", RuntimeWarning, stacklevel=2
+            f"optimal lambda {best.lam:.3g} sits at the edge of bounds {bounds}", BoundaryWarning, stacklevel=2
         )
     return best

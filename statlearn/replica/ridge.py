@@ -119,7 +119,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.models.activations import gaussian_equivalence
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_array, as_real_scalar
 
 __all__ = ["RidgeRisk", "marchenko_pastur_stieltjes", "ridge_isotropic", "RandomFeaturesRisk", "random_features_ridge"]
 
@@ -138,7 +138,32 @@ def marchenko_pastur_stieltjes(gamma: ArrayLike, lam: ArrayLike) -> tuple[np.nda
     m = 2 / (1 - gamma + lam + sqrt((1 - gamma + lam)^2 + 4 gamma lam)), the root of
     gamma lam m^2 + (1 - gamma + lam) m - 1 = 0 written without cancellation.
     """
-    gamma, lam = np.broadcast_arrays(np.asarray(gamma, dtype=float), np.asarray(lam, dtype=float))
+    gamma, lam = _broadcast(
+        as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True),
+        as_real_array("lam", lam, minimum=0.0, strict_minimum=True),
+    )
+    with np.errstate(all="ignore"):
+        m, dm = _stieltjes(gamma, lam)
+    _finite(m, dm)
+    return m, dm
+
+
+def _broadcast(gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        g, l_ = np.broadcast_arrays(gamma, lam)
+        return g, l_
+    except ValueError:
+        raise ValueError(f"gamma and lam must broadcast, got shapes {gamma.shape} and {lam.shape}") from None
+
+
+def _finite(*values: np.ndarray | float, allowed: np.ndarray | bool = False) -> None:
+    """ValueError naming gamma and lam where a closed form overflowed (inf outside ``allowed``, or NaN)."""
+    for value in values:
+        if np.any(np.isnan(value) | (np.isinf(value) & ~np.asarray(allowed))):
+            raise ValueError("gamma and lam are too extreme for the closed form in double precision")
+
+
+def _stieltjes(gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     b = 1.0 - gamma + lam
     root = np.sqrt(b * b + 4.0 * gamma * lam)
     # For b < 0 (gamma > 1 + lam) the sum b + root cancels: use m = (root - b) / (2 gamma lam) there.
@@ -170,11 +195,18 @@ def ridge_isotropic(gamma: ArrayLike, lam: ArrayLike, snr: float, noise: float) 
     """
     gamma = as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True)
     lam = as_real_array("lam", lam, minimum=0.0)
-    snr = float(as_real_array("snr", snr, minimum=0.0))
-    noise = float(as_real_array("noise", noise, minimum=0.0))
-    gamma, lam = np.broadcast_arrays(gamma, lam)
+    snr = as_real_scalar("snr", snr, minimum=0.0)
+    noise = as_real_scalar("noise", noise, minimum=0.0)
+    gamma, lam = _broadcast(gamma, lam)
     positive = lam > 0
-    m, dm = marchenko_pastur_stieltjes(gamma, np.where(positive, lam, 1.0))
+    with np.errstate(all="ignore"):
+        risk = _ridge(gamma, lam, positive, snr, noise)
+    _finite(*risk, allowed=(lam == 0) & (gamma == 1))
+    return risk
+
+
+def _ridge(gamma: np.ndarray, lam: np.ndarray, positive: np.ndarray, snr: float, noise: float) -> RidgeRisk:
+    m, dm = _stieltjes(gamma, np.where(positive, lam, 1.0))
     bias = np.where(positive, snr * lam**2 * dm, np.where(gamma > 1, snr * (1.0 - 1.0 / gamma), 0.0))
     if noise > 0:
         with np.errstate(divide="ignore"):  # the interpolation peak gamma = 1 is infinite
@@ -247,10 +279,7 @@ def random_features_ridge(
     alpha = as_real_array("alpha", alpha, minimum=0.0, strict_minimum=True)
     gamma = as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True)
     lam = as_real_array("lam", lam, minimum=0.0)
-    noise_arr = as_real_array("noise", noise, minimum=0.0)
-    if noise_arr.ndim != 0:
-        raise ValueError(f"noise must be a scalar, got shape {noise_arr.shape}")
-    noise = float(noise_arr)
+    noise = as_real_scalar("noise", noise, minimum=0.0)
     mu0, mu1, mu_star = gaussian_equivalence(activation)
     # The quadrature leaves mu_star^2 ~ 1e-16 E sigma^2 for a linear or constant sigma.
     scale = mu0 * mu0 + mu1 * mu1 + mu_star * mu_star
@@ -260,7 +289,12 @@ def random_features_ridge(
         mu1 = 0.0
     if mu1 == 0.0 and mu_star == 0.0:
         raise ValueError("activation has mu1 = mu_star = 0 (constant): the predictor is a constant, risk 1")
-    alpha, gamma, lam = np.broadcast_arrays(alpha, gamma, lam)
+    try:
+        alpha, gamma, lam = np.broadcast_arrays(alpha, gamma, lam)
+    except ValueError:
+        raise ValueError(
+            f"alpha, gamma and lam must broadcast, got shapes {alpha.shape}, {gamma.shape} and {lam.shape}"
+        ) from None
     if mu_star == 0.0 and np.any(lam == 0.0):
         raise ValueError("lam = 0 (ridgeless) needs a nonlinear activation (mu_star > 0); use lam > 0")
 

@@ -149,3 +149,16 @@ def test_bad_arguments_name_the_parameter():
         output_averages("sign", loss, 0.5, 1.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="continuous labels"):
         get_channel("relu", delta=0.1).teacher_average(lambda *a: (a[2],), 0.5, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [("sign", {}), ("noisy-sign", {"delta": 0.1}), ("probit", {"delta": 0.3}), ("gaussian", {"delta": 0.2})],
+)
+@pytest.mark.parametrize("q", [0.05, 0.5, 0.9])
+def test_the_bayes_optimal_student_is_the_case_m_equals_q(name, params, q):
+    # the teacher average at m = q (the Bayes-optimal student, Nishimori) is the state-evolution
+    # conjugate E Z g^2 = E slope^2 / Z of Channel.conjugate: the ERM and Bayes paths share the channel
+    channel = get_channel(name, **params)
+    conjugate = channel.teacher_average(lambda y, omega, z0, slope: (slope * slope / z0,), q, q, 1.0)[0]
+    assert conjugate == pytest.approx(channel.conjugate(q, 1.0), rel=1e-9)
