@@ -23,7 +23,8 @@ import numpy as np
 from reproductions.registry import Check, ReproductionResult, register
 from statlearn.amp import gamp
 from statlearn.experiments import extrapolate_to_infinite_N
-from statlearn.models.data import resolve_model, teacher_student
+from statlearn.models.data import teacher_student
+from statlearn.models.registry import resolve_model
 from statlearn.numerics import ConvergenceWarning
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import state_evolution

@@ -24,6 +24,7 @@ import numpy as np
 from reproductions.registry import Check, ReproductionResult, register
 from statlearn.amp import gamp
 from statlearn.experiments import extrapolate_to_infinite_N
+from statlearn.models.channels import sign_error
 from statlearn.models.data import teacher_student
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import bayes_optimal, thresholds
@@ -39,13 +40,6 @@ FULL = {
 }
 
 
-def sign_error(overlap: float, self_overlap: float, rho: float) -> float:
-    """0-1 error of sign(x.a) against sign(x.w*) for Gaussian x: arccos of the cosine, over pi."""
-    if self_overlap <= 0.0:
-        return 0.5
-    return float(np.arccos(np.clip(overlap / np.sqrt(rho * self_overlap), -1.0, 1.0)) / np.pi)
-
-
 def gamp_point(prior: str, N: int, alpha: float, seed: int, max_iter: int) -> dict[str, Any]:
     """One GAMP run on fresh teacher-student data (sweep worker)."""
     data = teacher_student(prior, "sign", N, alpha, seed=seed)
@@ -54,7 +48,7 @@ def gamp_point(prior: str, N: int, alpha: float, seed: int, max_iter: int) -> di
     return {
         "overlap": m,
         "self_overlap": q,
-        "error": sign_error(m, q, data.prior.rho),
+        "error": float(sign_error(m, q, data.prior.rho)),
         "converged": bool(result.converged),
         "iterations": int(result.iterations),
     }

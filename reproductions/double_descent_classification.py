@@ -89,7 +89,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     )
 
     def bump(result) -> str:
-        err = result.theory["test_error"]
+        err = result.theory["generalization_error"]
         local = [i for i in range(1, err.size - 1) if err[i] > err[i - 1] and err[i] >= err[i + 1]]
         return f"peak {err[local[0]]:.4f} at P/N = {result.x_theory[local[0]]:.3g}" if local else "no interior maximum"
 

@@ -98,9 +98,9 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     peak = next(r for r in results if r.spec.lam == 1e-4)
     summary = (
         f"alpha = N/D = {ALPHA:g}, label noise {NOISE:g}, relu features; theory maximum at lambda = 1e-4: "
-        f"{peak.theory['test_error'].max():.3g} near P/N = {peak.x_theory[np.argmax(peak.theory['test_error'])]:.3g}; "
+        f"{peak.theory['generalization_error'].max():.3g} near P/N = {peak.x_theory[np.argmax(peak.theory['generalization_error'])]:.3g}; "
         f"optimal lambda from {optimal.lam_at_sim.min():.3g} to {optimal.lam_at_sim.max():.3g} along the "
-        f"simulated points, error monotone: {bool(np.all(np.diff(optimal.theory['test_error']) < 1e-9))}; "
+        f"simulated points, error monotone: {bool(np.all(np.diff(optimal.theory['generalization_error']) < 1e-9))}; "
         f"D = {', '.join(map(str, sizes))} with {settings['seeds']} seeds each."
     )
     return ReproductionResult(

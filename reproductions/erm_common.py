@@ -48,7 +48,7 @@ __all__ = [
     "error_and_loss_figure",
 ]
 
-QUANTITIES = ("test_error", "training_loss")
+QUANTITIES = ("generalization_error", "training_loss")
 TRAINING_TOL = 1e-7
 TRAINING_FLOOR = 1e-6  # absolute allowance on the training loss for fits stopped at TRAINING_TOL
 
@@ -91,7 +91,7 @@ def erm_point(
         tol=TRAINING_TOL,
     )
     return {
-        "test_error": float(run.test_error[0]),
+        "generalization_error": float(run.generalization_error[0]),
         "training_loss": float(run.training_loss[0]),
         "training_error": float(run.training_error[0]),
         "converged": bool(run.converged[0]),
@@ -353,7 +353,7 @@ def error_and_loss_figure(
         path,
         size,
         [
-            Panel(results, "test_error", title, error_label, yscale, ylim),
+            Panel(results, "generalization_error", title, error_label, yscale, ylim),
             Panel(results, "training_loss", "training loss (without the penalty)", "training loss per sample"),
         ],
         xlabel=xlabel,

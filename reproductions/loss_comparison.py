@@ -64,8 +64,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     results, checks = reproduce_curves("loss-comparison", settings, curves(), out_dir, executor)
     isotropic, structured = results[: len(LOSSES)], results[len(LOSSES) :]
     panels = [
-        Panel(isotropic, "test_error", r"isotropic data, $\lambda = 10^{-3}$", "test error (0-1)"),
-        Panel(structured, "test_error", r"salient/weak features, $\lambda = 10^{-3}$", "test error (0-1)"),
+        Panel(isotropic, "generalization_error", r"isotropic data, $\lambda = 10^{-3}$", "test error (0-1)"),
+        Panel(structured, "generalization_error", r"salient/weak features, $\lambda = 10^{-3}$", "test error (0-1)"),
     ]
     x_theory = results[0].x_theory
     bayes = bayes_optimal("gaussian", "sign", x_theory).generalization_error
@@ -77,10 +77,10 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         threshold=1.0,
         extra=lambda axes: axes[0].plot(x_theory, bayes, color="k", ls="--", lw=1.5, label="Bayes-optimal"),
     )
-    below = all(bool(np.all(bayes <= r.theory["test_error"] + 1e-12)) for r in isotropic)
+    below = all(bool(np.all(bayes <= r.theory["generalization_error"] + 1e-12)) for r in isotropic)
 
     def at(result, alpha: float) -> float:
-        return float(np.interp(alpha, result.x_theory, result.theory["test_error"]))
+        return float(np.interp(alpha, result.x_theory, result.theory["generalization_error"]))
 
     summary = "; ".join(
         f"{name}: " + ", ".join(f"{r.spec.loss} {at(r, 2.0):.4f}" for r in group)

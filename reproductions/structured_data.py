@@ -81,15 +81,17 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         out_dir / "structured_data.png",
         sizes[-1],
         [
-            Panel(logistic, "test_error", f"logistic loss; {title}", "test error (0-1)"),
-            Panel(square, "test_error", r"square loss: peak at $\alpha$ = 1, then one curve", "test error (0-1)"),
+            Panel(logistic, "generalization_error", f"logistic loss; {title}", "test error (0-1)"),
+            Panel(
+                square, "generalization_error", r"square loss: peak at $\alpha$ = 1, then one curve", "test error (0-1)"
+            ),
         ],
         xlabel=r"$\alpha$ = n / d",
         threshold=1.0,
     )
 
     def at(result, alpha: float) -> float:
-        return float(np.interp(alpha, result.x_theory, result.theory["test_error"]))
+        return float(np.interp(alpha, result.x_theory, result.theory["generalization_error"]))
 
     summary = (
         "logistic test error at alpha = 0.5 / 2: "

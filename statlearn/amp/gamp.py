@@ -83,9 +83,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.models.channels import Channel
-from statlearn.models.data import as_generator, resolve_model
 from statlearn.models.priors import Prior
+from statlearn.models.registry import resolve_model
 from statlearn.numerics.fixedpoint import ConvergenceWarning
+from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count, as_real_array
 
 __all__ = ["GAMPResult", "gamp", "VARIANCE_MODES", "INITS"]
@@ -347,7 +348,7 @@ def gamp(
     y
         ``(M,)`` labels.
     prior, channel
-        Names or instances (see :func:`statlearn.models.data.resolve_model`); ``**params`` takes
+        Names or instances (see :func:`statlearn.models.registry.resolve_model`); ``**params`` takes
         ``rho`` (prior) and ``delta`` (channel).
     max_iter
         Largest number of iterations, ``>= 1``.

@@ -204,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         )
     columns = {
         k: getattr(curve, k)
-        for k in ("alpha", "gamma", "lam", "test_error", "training_loss", "m", "q", "V", "converged")
+        for k in ("alpha", "gamma", "lam", "generalization_error", "training_loss", "m", "q", "V", "converged")
     }
     if not random_features:
         del columns["gamma"]
@@ -273,9 +273,9 @@ def _simulate(args: argparse.Namespace, model, teacher, curve) -> dict:
             n_test=args.n_test,
             seed=args.seed,
         )
-        means.append(run.mean("test_error"))
-        errors.append(run.stderr("test_error"))
-    return {"test_error_sim": np.array(means), "test_error_sim_se": np.array(errors)}
+        means.append(run.mean("generalization_error"))
+        errors.append(run.stderr("generalization_error"))
+    return {"generalization_error_sim": np.array(means), "generalization_error_sim_se": np.array(errors)}
 
 
 def _plot(args: argparse.Namespace, columns: dict) -> None:
@@ -286,13 +286,13 @@ def _plot(args: argparse.Namespace, columns: dict) -> None:
     label = r"$\gamma$ = P / D" if swept == "gamma" else r"$\alpha$ = n / d"
     with lecture_style():
         fig, (left, right) = figure(1, 2)
-        theory_line(left, x, columns["test_error"], label="theory", color="k")
-        if "test_error_sim" in columns:
+        theory_line(left, x, columns["generalization_error"], label="theory", color="k")
+        if "generalization_error_sim" in columns:
             simulation_points(
                 left,
                 x,
-                columns["test_error_sim"],
-                columns["test_error_sim_se"],
+                columns["generalization_error_sim"],
+                columns["generalization_error_sim_se"],
                 label=f"training, d = {args.simulate} ({args.seeds} draws)",
                 color=COLORS[0],
             )

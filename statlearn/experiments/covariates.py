@@ -47,9 +47,11 @@ from statlearn.experiments.erm import train
 from statlearn.models.activations import get_activation_function
 from statlearn.models.channels import Channel, get_channel
 from statlearn.models.covariates import BlockCovariates, CovariateModel, RandomFeatures
-from statlearn.models.data import as_generator
+from statlearn.models.data import MAX_ENTRIES
 from statlearn.models.losses import Loss, get_loss
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.result import freeze_arrays
+from statlearn.numerics.seeding import as_generator
+from statlearn.numerics.validation import as_count, as_real_scalar
 
 __all__ = ["Instance", "ERMSimulation", "realise", "simulate", "TEST_CHUNK"]
 
@@ -90,7 +92,7 @@ class Instance:
         z : (n,) teacher local fields :math:`x\theta/\sqrt d`.
         """
         n = as_count("n", n, minimum=1)
-        x = _generator(rng).standard_normal((n, self.d))
+        x = as_generator(rng, "rng").standard_normal((n, self.d))
         x *= self.scale
         z = x @ self.theta / math.sqrt(self.d)
         if self.features is None:
@@ -127,7 +129,7 @@ def _realise_blocks(
         raise ValueError(f"gamma is not a parameter of the {model.name} model (p = d); got gamma = {gamma!r}")
     d = as_count("d", d, minimum=1)
     sizes = _block_sizes(np.array(model.fractions), d)
-    rng = _generator(rng)
+    rng = as_generator(rng, "rng")
     scale = np.repeat(np.sqrt(model.variances), sizes)
     theta = rng.standard_normal(d) * np.repeat(np.sqrt(model.teacher), sizes)
     return _frozen(Instance(d, d, theta, scale))
@@ -139,20 +141,17 @@ def _realise_random_features(
 ) -> Instance:
     if gamma is None:
         raise ValueError("gamma = P/D is required for random features")
-    gamma = float(as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True))
+    gamma = as_real_scalar("gamma", gamma, minimum=0.0, strict_minimum=True)
     d = as_count("d", d, minimum=1)
     p = max(1, round(gamma * d))
-    rng = _generator(rng)
+    if p * d > MAX_ENTRIES:
+        raise ValueError(
+            f"gamma = {gamma!r}, d = {d} needs a feature matrix of {p * d:.3g} entries, above the limit of {MAX_ENTRIES:.0e}"
+        )
+    rng = as_generator(rng, "rng")
     theta = rng.standard_normal(d)
     F = rng.standard_normal((p, d))
     return _frozen(Instance(d, p, theta, np.ones(d), F, get_activation_function(model.activation)))
-
-
-def _generator(rng: np.random.Generator | int) -> np.random.Generator:
-    try:
-        return as_generator(rng)
-    except TypeError:
-        raise TypeError(f"rng must be an integer seed or a numpy.random.Generator, got {type(rng).__name__}") from None
 
 
 def _block_sizes(fractions: np.ndarray, d: int) -> np.ndarray:
@@ -182,25 +181,33 @@ class ERMSimulation:
 
     Attributes
     ----------
-    test_error : against the clean teacher: :math:`\mathbb E(z-\lambda)^2` (regression) or
+    generalization_error : against the clean teacher: :math:`\mathbb E(z-\lambda)^2` (regression) or
         :math:`P(\operatorname{sign}\lambda\ne\operatorname{sign}z)` (classification), on the test set.
     training_loss : mean training loss :math:`(1/n)\sum_\mu\ell(y_\mu,\lambda_\mu)`, without the penalty.
     training_error : mean squared residual :math:`(1/n)\sum_\mu(y_\mu-\lambda_\mu)^2` (regression) or
         fraction of training samples with :math:`\operatorname{sign}\lambda_\mu \ne y_\mu` (classification).
     m, q, rho : test-set estimates of :math:`\mathbb E\lambda z`, :math:`\mathbb E\lambda^2`, :math:`\mathbb E z^2`.
-    converged : whether the solver met its tolerance.
+    converged, iterations, residual : of each fit (:class:`~statlearn.experiments.erm.ERMFit`: solver
+        iterations and KKT residual).
+    message : how many fits converged.
     """
 
-    test_error: np.ndarray
+    generalization_error: np.ndarray
     training_loss: np.ndarray
     training_error: np.ndarray
     m: np.ndarray
     q: np.ndarray
     rho: np.ndarray
     converged: np.ndarray
+    iterations: np.ndarray
+    residual: np.ndarray
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
     def _field(self, field: str) -> np.ndarray:
-        names = [f.name for f in fields(self)]
+        names = [f.name for f in fields(self) if f.name != "message"]
         if field not in names:
             raise ValueError(f"field must be one of {', '.join(names)}; got {field!r}")
         return np.asarray(getattr(self, field), dtype=float)
@@ -272,10 +279,13 @@ def simulate(
         Invalid parameters (the message names them), a discrete-label loss with a continuous
         teacher. ``TypeError`` for non-integer counts or an unknown model type.
     """
-    channel = get_channel(teacher)
+    try:
+        channel = get_channel(teacher)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"teacher: {error}") from None
     loss = get_loss(loss)
-    lam = float(as_real_array("lam", lam, minimum=0.0))
-    alpha = float(as_real_array("alpha", alpha, minimum=0.0, strict_minimum=True))
+    lam = as_real_scalar("lam", lam, minimum=0.0)
+    alpha = as_real_scalar("alpha", alpha, minimum=0.0, strict_minimum=True)
     d = as_count("d", d, minimum=1)
     seeds = as_count("seeds", seeds, minimum=1)
     n_test = as_count("n_test", n_test, minimum=1)
@@ -283,22 +293,27 @@ def simulate(
     n = round(alpha * d)
     if n < 1:
         raise ValueError(f"alpha * d must round to at least one sample, got alpha = {alpha!r}, d = {d}")
+    if n * d > MAX_ENTRIES:
+        raise ValueError(
+            f"alpha = {alpha!r}, d = {d} needs {n * d:.3g} training inputs, above the limit of {MAX_ENTRIES:.0e}"
+        )
     if loss.discrete_labels and not channel.discrete_labels:
         raise ValueError(
             f"the {loss.name} loss needs labels +-1, but the teacher {channel.name!r} gives continuous labels"
         )
 
-    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
+    tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
     runs = [
         _run(model, channel, loss, lam, n, d, gamma, n_test, tol, np.random.default_rng([seed, s]))
         for s in range(seeds)
     ]
     columns = {}
-    for k, f in enumerate(fields(ERMSimulation)):
-        column = np.array([run[k] for run in runs], dtype=bool if f.name == "converged" else float)
-        column.setflags(write=False)
-        columns[f.name] = column
-    return ERMSimulation(**columns)
+    dtypes = {"converged": bool, "iterations": int}
+    for k, f in enumerate(fields(ERMSimulation)[:-1]):  # every field but the message
+        columns[f.name] = np.array([run[k] for run in runs], dtype=dtypes.get(f.name, float))
+    done = int(np.sum(columns["converged"]))
+    message = f"{done} of {seeds} fits converged" + ("" if done == seeds else f" (tol {tol:g})")
+    return ERMSimulation(**columns, message=message)
 
 
 def _run(
@@ -313,7 +328,7 @@ def _run(
     tol: float,
     rng: np.random.Generator,
 ) -> tuple[float, ...]:
-    """One run: (test_error, training_loss, training_error, m, q, rho, converged)."""
+    """One run: (generalization_error, training_loss, training_error, m, q, rho, converged, iterations, residual)."""
     instance = realise(model, d, gamma=gamma, rng=rng)
     root_p = math.sqrt(instance.p)
     V, z = instance.sample(n, rng)
@@ -339,4 +354,6 @@ def _run(
         self_overlap / n_test,
         teacher_norm / n_test,
         fit.converged,
+        fit.iterations,
+        fit.residual,
     )

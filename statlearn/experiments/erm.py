@@ -32,7 +32,8 @@ from scipy.optimize import minimize
 
 from statlearn.models.losses import Loss, get_loss
 from statlearn.numerics.fixedpoint import ConvergenceWarning
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.result import freeze_arrays, stop_message
+from statlearn.numerics.validation import as_real_array, as_real_scalar
 
 __all__ = ["ERMFit", "train"]
 
@@ -45,9 +46,11 @@ class ERMFit:
     ----------
     w : (p,) weights; pre-activations are X w / sqrt(p).
     training_loss : mean loss (1/n) sum_mu l(y_mu, z_mu), without the penalty.
-    converged, iterations : of the solver (1 iteration for the closed-form square loss).
+    converged, iterations : of the solver (iterations: L-BFGS iterations for the logistic loss, dual
+        coordinate-descent sweeps for the hinge, 1 for the closed-form square loss).
     residual : KKT residual: |gradient| / (1 + |X^T y| / sqrt p) for square and logistic, the largest
         projected-gradient violation of the dual for the hinge.
+    message : why the solver stopped. ``w`` is read-only.
     """
 
     w: np.ndarray
@@ -55,6 +58,10 @@ class ERMFit:
     converged: bool
     iterations: int
     residual: float
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 def train(
@@ -83,7 +90,7 @@ def train(
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must be (n, p) and y (n,), got shapes {X.shape} and {y.shape}")
     loss = get_loss(loss)
-    lam = float(as_real_array("lam", lam, minimum=0.0))
+    lam = as_real_scalar("lam", lam, minimum=0.0)
     loss.value(y, 0.0)  # validates the labels for this loss
     p = X.shape[1]
     if loss.name == "square":
@@ -108,7 +115,8 @@ def train(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return ERMFit(w, float(np.mean(loss.value(y, z))), bool(converged), int(iterations), float(residual))
+    message = stop_message(bool(converged), int(iterations), float(residual), None if loss.name == "square" else tol)
+    return ERMFit(w, float(np.mean(loss.value(y, z))), bool(converged), int(iterations), float(residual), message)
 
 
 def _ridge(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:

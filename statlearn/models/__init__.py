@@ -9,7 +9,11 @@ from statlearn.models.channels import (
     ProbitChannel,
     ReluChannel,
     SignChannel,
+    ThresholdChannel,
     get_channel,
+    sign_error,
+    teacher_variance,
+    threshold_weight,
 )
 from statlearn.models.covariates import (
     BlockCovariates,
@@ -19,8 +23,22 @@ from statlearn.models.covariates import (
     Spectrum,
     marchenko_pastur_rule,
 )
-from statlearn.models.data import TeacherStudent, resolve_model, teacher_student
-from statlearn.models.losses import LOSSES, Hinge, Logistic, Loss, Square, get_loss
+from statlearn.models.data import TeacherStudent, teacher_student
+from statlearn.models.losses import (
+    COMPILED_LOSSES,
+    LOSSES,
+    Hinge,
+    Logistic,
+    Loss,
+    Square,
+    compiled_output,
+    expit,
+    get_loss,
+    hinge_output,
+    logistic_output,
+    logistic_root,
+    square_output,
+)
 from statlearn.models.priors import (
     PRIORS,
     DiscretePrior,
@@ -30,6 +48,7 @@ from statlearn.models.priors import (
     RademacherPrior,
     get_prior,
 )
+from statlearn.models.registry import resolve_model
 
 __all__ = [
     "ACTIVATION_FUNCTIONS",
@@ -42,6 +61,13 @@ __all__ = [
     "Spectrum",
     "marchenko_pastur_rule",
     "LOSSES",
+    "COMPILED_LOSSES",
+    "compiled_output",
+    "expit",
+    "hinge_output",
+    "logistic_output",
+    "logistic_root",
+    "square_output",
     "Hinge",
     "Logistic",
     "Loss",
@@ -64,5 +90,9 @@ __all__ = [
     "ProbitChannel",
     "ReluChannel",
     "SignChannel",
+    "ThresholdChannel",
     "get_channel",
+    "sign_error",
+    "teacher_variance",
+    "threshold_weight",
 ]

@@ -12,7 +12,8 @@ prior). Every Bayes-optimal computation sees it through one scalar partition fun
 GAMP calls :meth:`Channel.output` ``(y, omega, V) -> (g_out, dg_out)`` at every step. The replica
 formula needs the same functions averaged over the labels and over
 :math:`\omega = \sqrt q\,\xi`, :math:`V = \rho - q`, :math:`\xi\sim N(0,1)` (:math:`q` is the
-overlap, ``m`` in PHYSICS.md):
+overlap of the Bayes-optimal estimator with the teacher, equal to its self-overlap by the Nishimori
+identity; notation of ``docs/theory/glm.md``):
 
 .. math::
     \Psi_{out}(q) = \mathbb{E}_\xi \int dy\, Z_{out}\ln Z_{out}, \qquad
@@ -37,25 +38,46 @@ To add a channel, subclass :class:`Channel` and implement the elementwise hooks 
 rho)`` (:math:`\mathbb{E}_\xi\int dy\, Z_{out}\, fn`); the public methods validate their
 arguments and call them. Override ``_free_entropy_limit`` and ``_conjugate_limit`` if the label
 average is singular at :math:`q = \rho`.
+
+**A student that is not the teacher** (empirical risk minimisation, mismatched models: Loureiro et
+al., NeurIPS 2021; Gerace et al., ICML 2020). A student's field :math:`\omega` and the teacher's
+pre-activation :math:`\nu` are centred Gaussians with :math:`\mathbb{E}\nu^2 = \rho`,
+:math:`\mathbb{E}\nu\omega = m`, :math:`\mathbb{E}\omega^2 = q`, so given :math:`\omega` the teacher
+sees :math:`\nu \sim N(\mu, V_0)`, :math:`\mu = m\omega/q`, :math:`V_0 = \rho - m^2/q`, and the labels
+have weight :math:`Z_{out}(y, \mu, V_0)` with slope :math:`\partial_\mu Z_{out}`
+(:meth:`Channel.partition_and_slope`). :meth:`Channel.teacher_average` is the one average over
+:math:`(\omega, y)` that the ERM saddle point (:mod:`statlearn.models.student`) and any other
+student call; the Bayes-optimal case is :math:`m = q`. For the threshold channels the weights are
+the compiled scalar :func:`threshold_weight`, which compiled loops call directly.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 from scipy import special
 
 from statlearn.models.naming import lookup
-from statlearn.numerics.gaussian import bivariate_gaussian_expectation, gaussian_expectation
-from statlearn.numerics.special import H, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.gaussian import (
+    bivariate_gaussian_expectation,
+    crossover_width,
+    gaussian_expectation,
+    graded_rule,
+    hermite_rule,
+)
+from statlearn.numerics.seeding import as_generator
+from statlearn.numerics.special import H, arccos_kernel, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
+from statlearn.numerics.validation import as_real_array, as_real_scalar, extreme_arguments
 
 __all__ = [
     "Channel",
+    "ThresholdChannel",
     "SignChannel",
     "NoisySignChannel",
     "ProbitChannel",
@@ -63,23 +85,124 @@ __all__ = [
     "ReluChannel",
     "CHANNELS",
     "get_channel",
+    "sign_error",
+    "teacher_variance",
+    "threshold_weight",
 ]
 
 LabelFunction = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 r"""A function ``fn(y, omega, V)`` averaged over the labels and :math:`\xi` by ``Channel._label_average``."""
 
+TeacherIntegrand = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], Sequence[ArrayLike]]
+r"""A function ``fn(y, omega, z0, slope)`` averaged by :meth:`Channel.teacher_average`: it returns a tuple
+of arrays (broadcast with ``y``), each already multiplied by the teacher's weight ``z0`` or ``slope``."""
+
 _LOG_2PI_E = float(np.log(2.0 * np.pi * np.e))
+_SQRT2 = math.sqrt(2.0)
+_REACH = 9.0  # teacher_average covers |xi| <= 9 (Gaussian weight beyond: 2e-19)
+_HERMITE_2D = 40  # Gauss-Hermite order per axis of the Gaussian teacher's (omega, y) rule
 
 
 def _crossover_width(variance: np.ndarray, q: np.ndarray) -> np.ndarray:
-    r"""Width :math:`\sqrt{\text{variance}/q}` of the crossover at :math:`\xi = 0`, capped at 1 (smooth regime)."""
-    return np.minimum(1.0, np.sqrt(variance / np.maximum(q, 1e-300)))
+    r"""Width :math:`\sqrt{\text{variance}/q}` of the crossover at :math:`\xi = 0`, capped at 1."""
+    with np.errstate(divide="ignore"):
+        return crossover_width(np.sqrt(np.maximum(q, 1e-300) / variance))
+
+
+def sign_error(m: ArrayLike, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
+    r"""Probability that a student's sign disagrees with the teacher's, :math:`\arccos(m/\sqrt{\rho q})/\pi`.
+
+    For centred jointly Gaussian fields :math:`(\nu, \omega)` with :math:`\mathbb{E}\nu^2 = \rho`,
+    :math:`\mathbb{E}\omega^2 = q`, :math:`\mathbb{E}\nu\omega = m`,
+    :math:`P(\operatorname{sign}\omega\ne\operatorname{sign}\nu) = \arccos(m/\sqrt{\rho q})/\pi`
+    (Sheppard's formula; Engel & Van den Broeck 2001, eq. (2.42)): the 0-1 error of a linear
+    classifier against a noiseless sign teacher. 1/2 at ``q = 0``. The Bayes-optimal estimator has
+    ``q = m``, a Gibbs sample ``q = rho``; ERM any ``q`` with :math:`m^2 \le \rho q`. A cosine outside
+    :math:`[-1, 1]` (finite-sample estimates of the overlaps) is clipped to it.
+    """
+    m = as_real_array("m", m)
+    q = as_real_array("q", q, minimum=0.0)
+    rho = as_real_array("rho", rho, minimum=0.0, strict_minimum=True)
+    m, q, rho = np.broadcast_arrays(m, q, rho)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        cosine = np.where(q > 0, (m / rho) / np.sqrt(q / rho), 0.0)  # = m / sqrt(rho q), no overflow
+    return (np.arccos(np.clip(cosine, -1.0, 1.0)) / np.pi)[()]
+
+
+def teacher_variance(m: float, q: float, rho: float) -> tuple[float, float]:
+    r"""``(q, V0)``: the student's variance kept positive, and the teacher's conditional variance
+    :math:`V_0 = \rho - m^2/q` given the student's field (kept above :math:`10^{-14}\rho`: a vanishing
+    :math:`V_0` is a step in :math:`\xi` that the graded rule resolves at width ~1e-7)."""
+    m, q, rho = _real_scalar("m", m), _real_scalar("q", q, 0.0), _real_scalar("rho", rho, 0.0, strict=True)
+    q = max(q, 1e-300)
+    return q, max(rho - m * m / q, 1e-14 * rho)
+
+
+@njit(cache=True)
+def threshold_weight(y: float, mu: float, V: float, flip: float, noise: float) -> tuple[float, float]:
+    r""":math:`(Z_{out}, \partial_\mu Z_{out})` of a threshold channel at one point (compiled scalar).
+
+    :math:`Z_{out} = \epsilon + (1-2\epsilon)H(x)`, :math:`\partial_\mu Z_{out} = (1-2\epsilon)\, y\,
+    \varphi(x)/\sqrt{V_e}`, :math:`x = -y\mu/\sqrt{V_e}`, :math:`V_e = V + s` (``flip`` =
+    :math:`\epsilon`, ``noise`` = :math:`s`, :class:`ThresholdChannel`): the one definition that the
+    vectorised :meth:`Channel.partition_and_slope` and the compiled loops of
+    :mod:`statlearn.models.student` both call.
+    """
+    v_eff = V + noise
+    x = -y * mu / math.sqrt(v_eff)
+    kept = 1.0 - 2.0 * flip
+    return flip + kept * 0.5 * math.erfc(x / _SQRT2), kept * y * math.exp(-0.5 * x * x) / math.sqrt(
+        2.0 * math.pi * v_eff
+    )
+
+
+@njit(cache=True)
+def _threshold_weights(
+    y: np.ndarray, mu: np.ndarray, V: np.ndarray, flip: float, noise: float, z: np.ndarray, slope: np.ndarray
+) -> None:
+    for i in range(y.size):
+        z[i], slope[i] = threshold_weight(y[i], mu[i], V[i], flip, noise)
+
+
+def _real_scalar(name: str, value: float, minimum: float | None = None, strict: bool = False) -> float:
+    """``value`` as a finite float (>= or > ``minimum``), checked cheaply for plain numbers (hot loops)."""
+    if isinstance(value, (float, int)) and not isinstance(value, bool) and math.isfinite(value):
+        x = float(value)
+        if minimum is None or (x > minimum if strict else x >= minimum):
+            return x
+    return as_real_scalar(name, value, minimum=minimum, strict_minimum=strict)
+
+
+def _student_overlaps(m: float, q: float, rho: float) -> tuple[float, float, float]:
+    rho = _real_scalar("rho", rho, 0.0, strict=True)
+    q = _real_scalar("q", q, 0.0)
+    m = _real_scalar("m", m)
+    if m * m > rho * q * (1.0 + 1e-9):
+        raise ValueError(f"m must satisfy m^2 <= rho q, got m = {m!r}, q = {q!r}, rho = {rho!r}")
+    return m, q, rho
+
+
+def _finite_or_refused(channel: Channel, values: ArrayLike, arguments: str = "y, omega, V") -> np.ndarray:
+    """``values`` as an array, or a ValueError if the channel's formulas gave NaN (arguments so extreme,
+    e.g. |y| ~ 1e300, that the exponents overflow before they cancel)."""
+    values = np.asarray(values)
+    if np.any(np.isnan(values)):
+        raise ValueError(
+            f"the {channel.name} channel has no finite value at these {arguments} (too extreme for doubles)"
+        )
+    return values
 
 
 def _overlap(name: str, q: ArrayLike, rho: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     rho = as_real_array("rho", rho, minimum=0.0, strict_minimum=True)
     q = as_real_array(name, q, minimum=0.0)
-    q, rho = np.broadcast_arrays(q, rho)
+    for label, array in (("rho", rho), (name, q)):
+        if array.size == 0:
+            raise ValueError(f"{label} must not be empty")
+    try:
+        q, rho = np.broadcast_arrays(q, rho)
+    except ValueError:
+        raise ValueError(f"{name} and rho must broadcast, got shapes {q.shape} and {rho.shape}") from None
     above = q > rho
     if np.any(above):
         raise ValueError(
@@ -129,21 +252,91 @@ class Channel(ABC):
         z = np.exp(self._log_partition(y, omega, V))
         return z, z * self._output(y, omega, V)[0]
 
+    def _teacher_average(
+        self, integrand: TeacherIntegrand, m: float, q: float, v0: float, kinks: Sequence[tuple[float, float]]
+    ) -> np.ndarray:
+        """:meth:`teacher_average` at valid arguments (``q > 0``, ``v0 > 0``): for labels +-1 the sum over
+        both labels on :meth:`label_rule`; channels with continuous labels override it."""
+        if not self.discrete_labels:
+            raise ValueError(f"teacher_average is not available for the {self.name} channel (continuous labels)")
+        root_q = math.sqrt(q)
+        xi, w = self._label_rule(m, q, v0, kinks)
+        n = xi.size  # both labels in one call of every elementwise function: y = +1 on the first half
+        y = np.concatenate([np.ones(n), -np.ones(n)])
+        omega, mu = np.tile(root_q * xi, 2), np.tile((m / root_q) * xi, 2)
+        z0, slope = self._partition_and_slope(y, mu, np.full(2 * n, v0))
+        values = np.stack([np.broadcast_to(a, y.shape) for a in integrand(y, omega, z0, slope)])
+        return values[:, :n] @ w + values[:, n:] @ w
+
+    def _label_rule(
+        self, m: float, q: float, v0: float, kinks: Sequence[tuple[float, float]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        kept: dict[float, float] = {0.0: min(1.0, math.sqrt(v0 * q) / max(abs(m), 1e-300))}
+        for where, width in kinks:
+            kept[where] = min(kept.get(where, np.inf), width)
+        return graded_rule(list(kept.items()), reach=_REACH)
+
     # -- public entry points (validated) --------------------------------------------------------
 
     def log_partition(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\ln Z_{out}(y, \omega, V)` for ``V > 0``, elementwise, finite in the tails."""
-        return np.asarray(self._log_partition(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return _finite_or_refused(self, self._log_partition(*self._check_inputs(y, omega, V)))[()]
 
     def output(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.ndarray | float, np.ndarray | float]:
         r""":math:`(g_{out}, \partial_\omega g_{out})` for ``V > 0``, elementwise (what GAMP calls)."""
-        g, dg = self._output(*self._check_inputs(y, omega, V))
-        return np.asarray(g)[()], np.asarray(dg)[()]
+        with extreme_arguments():
+            g, dg = self._output(*self._check_inputs(y, omega, V))
+        return _finite_or_refused(self, g)[()], _finite_or_refused(self, dg)[()]
 
     def sample(self, z: ArrayLike, rng: np.random.Generator | int) -> np.ndarray | float:
         """Labels drawn from :math:`P_{out}(\\cdot|z)` for the pre-activations ``z`` (``rng``: a numpy
         Generator or an integer seed)."""
-        return np.asarray(self._sample(as_real_array("z", z), _generator(rng)))[()]
+        return np.asarray(self._sample(as_real_array("z", z), as_generator(rng, "rng")))[()]
+
+    def partition_and_slope(
+        self, y: ArrayLike, omega: ArrayLike, V: ArrayLike
+    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+        r""":math:`(Z_{out}, \partial_\omega Z_{out})` for ``V > 0``, elementwise: the teacher's weight of a
+        label and its slope, the pieces of :meth:`teacher_average`."""
+        with extreme_arguments():
+            z, slope = self._partition_and_slope(*np.broadcast_arrays(*self._check_inputs(y, omega, V)))
+        return _finite_or_refused(self, z)[()], _finite_or_refused(self, slope)[()]
+
+    def teacher_average(
+        self,
+        integrand: TeacherIntegrand,
+        m: float,
+        q: float,
+        rho: float,
+        *,
+        kinks: Sequence[tuple[float, float]] = (),
+    ) -> np.ndarray:
+        r"""Average over a student's field and the teacher's label (module docstring) of
+        ``integrand(y, omega, z0, slope)``.
+
+        :math:`\omega = \sqrt q\,\xi`, :math:`\xi\sim N(0,1)`; given :math:`\omega` the label has weight
+        ``z0`` :math:`= Z_{out}(y, \mu, V_0)` and ``slope`` :math:`= \partial_\mu Z_{out}(y, \mu, V_0)`,
+        :math:`\mu = m\omega/q`, :math:`V_0 = \rho - m^2/q`, so that e.g.
+        :math:`\mathbb{E}\, g_0 f = ` ``teacher_average(lambda y, w, z0, s: s * f(y, w), m, q, rho)``
+        (``z0`` and ``slope`` may be scalars where the rule carries the weight, as for the Gaussian
+        channel). ``kinks``: extra panel edges ``(xi, width)`` in :math:`\xi` where the integrand bends
+        (labels +-1). Returns the averages, a 1-d array with one entry per array the integrand returns.
+        """
+        m, q, rho = _student_overlaps(m, q, rho)
+        q, v0 = teacher_variance(m, q, rho)
+        pairs = [(float(a), float(b)) for a, b in kinks]
+        return self._teacher_average(integrand, m, q, v0, pairs)
+
+    def label_rule(
+        self, m: float, q: float, rho: float, *, kinks: Sequence[tuple[float, float]] = ()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""Nodes and weights in :math:`\xi = \omega/\sqrt q` of :meth:`teacher_average` for labels +-1: a
+        graded Gauss-Legendre rule with a panel edge at the teacher's crossover :math:`\xi = 0` (width
+        :math:`\sqrt{V_0 q}/|m|`, capped at 1) and at ``kinks``, over :math:`|\xi| \le 9`."""
+        m, q, rho = _student_overlaps(m, q, rho)
+        q, v0 = teacher_variance(m, q, rho)
+        return self._label_rule(m, q, v0, [(float(a), float(b)) for a, b in kinks])
 
     def generalization_error(self, m: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         """Test error of the Bayes-optimal predictor at overlap ``m`` in ``[0, rho]`` (defined by each channel)."""
@@ -156,14 +349,18 @@ class Channel(ABC):
         :math:`\omega=\sqrt q\xi`, :math:`V=\rho-q`, vectorised over ``q`` in ``[0, rho]``.
         At ``q = rho`` it is :math:`-H(Y|Z)`."""
         q, rho = _overlap("q", q, rho)
-        return self._interior_or_limit(self._log_partition, self._free_entropy_limit, q, rho)
+        with extreme_arguments():
+            value = self._interior_or_limit(self._log_partition, self._free_entropy_limit, q, rho)
+        return _finite_or_refused(self, value, "q, rho")[()]
 
     def conjugate(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         r""":math:`\hat m/\alpha = \mathbb{E}_\xi \int dy\, Z_{out}\, g_{out}^2` at
         :math:`\omega=\sqrt q\xi`, :math:`V=\rho-q` (equal to :math:`2\, d\Psi_{out}/dq`),
         vectorised over ``q`` in ``[0, rho]``; at ``q = rho`` the limit (``inf`` if it diverges)."""
         q, rho = _overlap("q", q, rho)
-        return self._interior_or_limit(self._squared_output, self._conjugate_limit, q, rho)
+        with extreme_arguments():
+            value = self._interior_or_limit(self._squared_output, self._conjugate_limit, q, rho)
+        return _finite_or_refused(self, value, "q, rho")[()]
 
     def conditional_entropy(self, rho: ArrayLike) -> np.ndarray | float:
         r""":math:`H(Y|Z) = -\mathbb{E}_{z\sim N(0,\rho)}\int dy\, P_{out}\ln P_{out} = -\Psi_{out}(\rho)`
@@ -209,22 +406,15 @@ class Channel(ABC):
         return hash((type(self), tuple(getattr(self, p) for p in self.parameters)))
 
 
-def _generator(rng: np.random.Generator | int) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator or an integer seed, got {type(rng).__name__}")
-
-
-def _noise_variance(delta: float) -> float:
-    return float(as_real_array("delta", delta, minimum=0.0, strict_minimum=True))
+def _noise_variance(delta: float, *, zero: bool = False) -> float:
+    """``delta`` as a float, > 0 (>= 0 with ``zero=True``, for channels whose noiseless limit is regular)."""
+    return as_real_scalar("delta", delta, minimum=0.0, strict_minimum=not zero)
 
 
 # --------------------------------------------------------------------------- classification
 
 
-class _ThresholdChannel(Channel):
+class ThresholdChannel(Channel):
     r"""Labels :math:`y = \pm\operatorname{sign}(z + \sqrt{s}\,\eta)`, flipped with probability
     :math:`\epsilon`: :math:`Z_{out} = \epsilon + (1-2\epsilon)\, H(-y\omega/\sqrt{V+s})`.
 
@@ -242,18 +432,20 @@ class _ThresholdChannel(Channel):
     """
 
     discrete_labels = True
-    _flip: float = 0.0  # epsilon
-    _noise: float = 0.0  # s
+    flip: float = 0.0
+    r"""Flip probability :math:`\epsilon` of the label."""
+    noise: float = 0.0
+    r"""Variance :math:`s` of the Gaussian noise before the threshold."""
 
     def _tail_argument(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        v_eff = V + self._noise
+        v_eff = V + self.noise
         return -y * omega / np.sqrt(v_eff), v_eff
 
     def _log_terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ln epsilon, ln[(1 - 2 epsilon) H(x)]): the flipped and the kept part of Z_out."""
         with np.errstate(divide="ignore"):
-            log_flip = np.log(self._flip)
-        return np.broadcast_to(log_flip, np.shape(x)), np.log1p(-2.0 * self._flip) + log_H(x)
+            log_flip = np.log(self.flip)
+        return np.broadcast_to(log_flip, np.shape(x)), np.log1p(-2.0 * self.flip) + log_H(x)
 
     def _log_partition(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
         x, _ = self._tail_argument(y, omega, V)
@@ -261,22 +453,26 @@ class _ThresholdChannel(Channel):
 
     def _output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, v_eff = self._tail_argument(y, omega, V)
-        log_flip, log_kept = self._log_terms(x)
-        kept, flipped = special.expit(log_kept - log_flip), special.expit(log_flip - log_kept)
+        if self.flip == 0.0:  # (no log-ratio: both logs are -inf far on the wrong side)
+            kept, flipped = np.ones_like(x), np.zeros_like(x)
+        else:
+            log_flip, log_kept = self._log_terms(x)
+            kept, flipped = special.expit(log_kept - log_flip), special.expit(log_flip - log_kept)
         hazard = gaussian_hazard(x)
         r = hazard * kept
         return y * r / np.sqrt(v_eff), -r * (kept * gaussian_hazard_gap(x, hazard) - flipped * x) / v_eff
 
     def _partition_and_slope(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        r""":math:`Z_{out} = \epsilon + (1-2\epsilon)H(x)` and
-        :math:`\partial_\omega Z_{out} = (1-2\epsilon)\, y\, \varphi(x)/\sqrt{V_e}`, :math:`x = -y\omega/\sqrt{V_e}`."""
-        x, v_eff = self._tail_argument(y, omega, V)
-        kept = 1.0 - 2.0 * self._flip
-        return self._flip + kept * H(x), kept * y * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi * v_eff)
+        """:func:`threshold_weight` elementwise."""
+        shape = np.broadcast(y, omega, V).shape
+        flat = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1) for a in (y, omega, V)]
+        z, slope = np.empty(flat[0].size), np.empty(flat[0].size)
+        _threshold_weights(flat[0], flat[1], flat[2], self.flip, self.noise, z, slope)
+        return z.reshape(shape), slope.reshape(shape)
 
     def _sample(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        labels = np.where(z + np.sqrt(self._noise) * rng.standard_normal(z.shape) >= 0.0, 1.0, -1.0)
-        return np.where(rng.random(z.shape) < self._flip, -labels, labels)
+        labels = np.where(z + np.sqrt(self.noise) * rng.standard_normal(z.shape) >= 0.0, 1.0, -1.0)
+        return np.where(rng.random(z.shape) < self.flip, -labels, labels)
 
     def _label_average(self, fn: LabelFunction, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
         r"""Sum over :math:`y=\pm1`, then :math:`\mathbb{E}_\xi` with the kink rule at :math:`\xi=0`,
@@ -284,22 +480,23 @@ class _ThresholdChannel(Channel):
 
         def integrand(xi: np.ndarray, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
             omega, V = np.sqrt(q) * xi, rho - q
-            return sum(np.exp(self._log_partition(y, omega, V)) * fn(y, omega, V) for y in (1.0, -1.0))
+            labels = [np.full(np.shape(omega), y) for y in (1.0, -1.0)]
+            return np.sum([np.exp(self._log_partition(y, omega, V)) * fn(y, omega, V) for y in labels], axis=0)
 
-        width = _crossover_width(rho - q + self._noise, q)
-        return gaussian_expectation(integrand, q, rho, kink=0.0, width=width)
+        width = _crossover_width(rho - q + self.noise, q)
+        return np.asarray(gaussian_expectation(integrand, q, rho, kink=0.0, width=width))
 
     def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
         r"""Without noise before the threshold the label is :math:`\operatorname{sign}\omega` flipped with
         probability :math:`\epsilon`: :math:`\Psi_{out}(\rho) = \epsilon\ln\epsilon + (1-\epsilon)\ln(1-\epsilon)`."""
-        if self._noise > 0:
+        if self.noise > 0:
             return super()._free_entropy_limit(rho)
-        eps = self._flip
+        eps = self.flip
         return np.full(np.shape(rho), special.xlogy(eps, eps) + special.xlogy(1.0 - eps, 1.0 - eps))
 
     def _conjugate_limit(self, rho: np.ndarray) -> np.ndarray:
         r"""Without noise before the threshold the conjugate diverges as :math:`(\rho-q)^{-1/2}`: ``inf``."""
-        if self._noise > 0:
+        if self.noise > 0:
             return super()._conjugate_limit(rho)
         return np.full(np.shape(rho), np.inf)
 
@@ -314,16 +511,16 @@ class _ThresholdChannel(Channel):
         (1/2 at ``m = 0``, 0 at ``m = rho``). The error against the noisy label :math:`y` is
         :math:`\epsilon + (1 - 2\epsilon)` times this for the noisy-sign channel.
         """
-        return np.arccos(np.sqrt(m / rho)) / np.pi
+        return np.asarray(sign_error(m, m, rho))
 
     def gibbs_error(self, m: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         r"""0-1 error of a posterior sample (Gibbs student) against :math:`\operatorname{sign}(z)`:
         :math:`\arccos(m/\rho)/\pi` (the sample has norm :math:`\rho` and overlap :math:`m` with the teacher)."""
         m, rho = _overlap("m", m, rho)
-        return (np.arccos(m / rho) / np.pi)[()]
+        return sign_error(m, rho, rho)
 
 
-class SignChannel(_ThresholdChannel):
+class SignChannel(ThresholdChannel):
     r"""Noiseless perceptron teacher :math:`y = \operatorname{sign}(z)`: :math:`Z_{out} = H(-y\omega/\sqrt V)`.
 
     :math:`H(Y|Z) = 0`, :math:`\Psi_{out}(0) = -\ln 2`, :math:`\Psi_{out}(\rho) = 0`,
@@ -333,7 +530,7 @@ class SignChannel(_ThresholdChannel):
     name = "sign"
 
 
-class NoisySignChannel(_ThresholdChannel):
+class NoisySignChannel(ThresholdChannel):
     r""":math:`y = \operatorname{sign}(z)` flipped with probability ``delta`` in ``[0, 1/2)``:
     :math:`Z_{out} = \delta + (1-2\delta) H(-y\omega/\sqrt V)` (logs by log-sum-exp, exact at
     ``delta = 0``, where it is the sign channel). :math:`H(Y|Z) = -\delta\ln\delta - (1-\delta)\ln(1-\delta)`.
@@ -343,29 +540,31 @@ class NoisySignChannel(_ThresholdChannel):
     parameters = ("delta",)
 
     def __init__(self, delta: float) -> None:
-        self.delta = float(as_real_array("delta", delta, minimum=0.0))
+        self.delta = as_real_scalar("delta", delta, minimum=0.0)
         if not self.delta < 0.5:
             raise ValueError(f"delta (flip probability) must be < 1/2, got {self.delta!r}")
-        self._flip = self.delta
+        self.flip = self.delta
 
 
-class ProbitChannel(_ThresholdChannel):
+class ProbitChannel(ThresholdChannel):
     r""":math:`y = \operatorname{sign}(z + \sqrt\delta\,\eta)`, :math:`\eta\sim N(0,1)`, i.e.
-    :math:`P_{out}(y|z) = H(-yz/\sqrt\delta)`, ``delta > 0``: :math:`Z_{out} = H(-y\omega/\sqrt{V+\delta})`."""
+    :math:`P_{out}(y|z) = H(-yz/\sqrt\delta)`, ``delta >= 0``: :math:`Z_{out} = H(-y\omega/\sqrt{V+\delta})`
+    (``delta = 0`` is the sign channel)."""
 
     name = "probit"
     parameters = ("delta",)
 
     def __init__(self, delta: float) -> None:
-        self.delta = _noise_variance(delta)
-        self._noise = self.delta
+        self.delta = _noise_variance(delta, zero=True)
+        self.noise = self.delta
 
 
 # --------------------------------------------------------------------------- regression
 
 
 class GaussianChannel(Channel):
-    r"""Linear regression :math:`y = z + \sqrt\delta\,\eta`, ``delta > 0``. Closed forms:
+    r"""Linear regression :math:`y = z + \sqrt\delta\,\eta`, ``delta >= 0`` (0: the noiseless linear teacher,
+    whose :math:`\Psi_{out}` and conjugate diverge at :math:`q = \rho`). Closed forms:
 
     .. math::
         Z_{out} = N(y;\omega, V+\delta),\quad g_{out} = \frac{y-\omega}{V+\delta},\quad
@@ -382,7 +581,7 @@ class GaussianChannel(Channel):
     parameters = ("delta",)
 
     def __init__(self, delta: float) -> None:
-        self.delta = _noise_variance(delta)
+        self.delta = _noise_variance(delta, zero=True)
 
     def _log_partition(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
         s = V + self.delta
@@ -399,17 +598,36 @@ class GaussianChannel(Channel):
     def _label_average(self, fn: LabelFunction, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
         r""":math:`(\omega, y)` are centred Gaussians with :math:`\mathbb{E}\omega^2 = \mathbb{E}\omega y = q`,
         :math:`\mathbb{E}y^2 = \rho+\delta`."""
-        return bivariate_gaussian_expectation(
-            lambda omega, y, q, rho: fn(y, omega, rho - q), q, q, rho + self.delta, q, rho
+        return np.asarray(
+            bivariate_gaussian_expectation(
+                lambda omega, y, q, rho: fn(y, omega, rho - q), q, q, rho + self.delta, q, rho
+            )
         )
+
+    def _teacher_average(
+        self, integrand: TeacherIntegrand, m: float, q: float, v0: float, kinks: Sequence[tuple[float, float]]
+    ) -> np.ndarray:
+        r"""A tensor Gauss-Hermite rule in :math:`(\omega, y)`, :math:`y = \mu + \sqrt{V_0+\delta}\, z_2`: the
+        rule carries :math:`Z_{out}` (``z0 = 1``) and the slope is :math:`g_0 = (y - \mu)/(V_0 + \delta)`
+        (exact for integrands polynomial of degree < 80; ``kinks`` are not needed)."""
+        z, wz = hermite_rule(_HERMITE_2D)
+        z1, z2 = z[:, None], z[None, :]
+        omega = math.sqrt(q) * z1
+        mu = (m / math.sqrt(q)) * z1
+        y = mu + math.sqrt(v0 + self.delta) * z2
+        g0 = (y - mu) / (v0 + self.delta)
+        values = np.stack([np.broadcast_to(a, y.shape) for a in integrand(y, omega, np.ones(1), g0)])
+        return np.einsum("kij,i,j->k", values, wz, wz)
 
     def free_entropy(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         q, rho = _overlap("q", q, rho)
-        return (-0.5 * (_LOG_2PI_E + np.log(rho - q + self.delta)))[()]
+        with np.errstate(divide="ignore"):  # delta = 0 at q = rho: -inf
+            return (-0.5 * (_LOG_2PI_E + np.log(rho - q + self.delta)))[()]
 
     def conjugate(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         q, rho = _overlap("q", q, rho)
-        return (1.0 / (rho - q + self.delta))[()]
+        with np.errstate(divide="ignore"):  # delta = 0 at q = rho: inf
+            return (1.0 / (rho - q + self.delta))[()]
 
     def _generalization_error(self, m: np.ndarray, rho: np.ndarray) -> np.ndarray:
         r"""Mean squared error of the Bayes-optimal predictor :math:`\mathbb{E}[y|\omega] = \omega` on a
@@ -519,9 +737,9 @@ class ReluChannel(Channel):
             spread = gaussian_expectation(
                 slab, omega, V, kink=-omega / np.sqrt(V + d), width=np.minimum(1.0, np.sqrt(d / (V + d)))
             )
-            return H(omega / np.sqrt(V)) * at_zero + spread
+            return np.asarray(H(omega / np.sqrt(V)) * at_zero + spread)
 
-        return gaussian_expectation(given_xi, q, rho, kink=0.0, width=_crossover_width(rho - q, q))
+        return np.asarray(gaussian_expectation(given_xi, q, rho, kink=0.0, width=_crossover_width(rho - q, q)))
 
     def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
         r"""At :math:`V=0`, :math:`Z_{out} = N(y;\max(0,\omega),\delta)`: :math:`\Psi_{out}(\rho) = -\tfrac12\ln(2\pi e\delta)`."""
@@ -544,9 +762,7 @@ class ReluChannel(Channel):
 
         from :math:`\rho(\pi - 1)/(2\pi) + \delta` at ``m = 0`` to :math:`\delta` at ``m = rho``.
         """
-        c = m / rho
-        kernel = rho / (2.0 * np.pi) * (np.sqrt(1.0 - c * c) + c * (np.pi - np.arccos(c)))
-        return 0.5 * rho + self.delta - kernel
+        return 0.5 * rho + self.delta - rho * arccos_kernel(m / rho)
 
 
 # --------------------------------------------------------------------------- factory

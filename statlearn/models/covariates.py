@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.models.activations import GaussianEquivalence, gaussian_equivalence, get_activation_function
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar
 
 __all__ = [
     "Spectrum",
@@ -93,7 +93,7 @@ class Spectrum:
             raise ValueError(f"the masses (weight) must sum to 1, got {weight.sum()!r}")
         if np.any((omega == 0) & (teacher > 0)):
             raise ValueError("teacher weight on a zero eigenvalue of Omega: the covariances are inconsistent")
-        rho = float(as_real_array("rho", self.rho, minimum=0.0, strict_minimum=True))
+        rho = as_real_scalar("rho", self.rho, minimum=0.0, strict_minimum=True)
         for name, value in (("omega", omega), ("weight", weight), ("teacher", teacher)):
             value.setflags(write=False)
             object.__setattr__(self, name, value)
@@ -150,7 +150,7 @@ class CovariateModel(ABC):
 
     def ratio(self, alpha: float, gamma: float | None = None) -> float:
         """Samples per student parameter n/p, given the model's control parameters."""
-        return float(alpha)
+        return as_real_scalar("alpha", alpha, minimum=0.0, strict_minimum=True)
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,10 @@ class GivenSpectrum(CovariateModel):
 
     given: Spectrum
     name: str = "spectrum"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.given, Spectrum):
+            raise TypeError(f"given must be a Spectrum, got {type(self.given).__name__}")
 
     def spectrum(self, gamma: float | None = None) -> Spectrum:
         if gamma is not None:
@@ -211,10 +215,12 @@ class BlockCovariates(CovariateModel):
     ) -> BlockCovariates:
         """A fraction ``fraction`` of salient coordinates of variance ``salient``, the rest of variance
         ``weak``; ``teacher`` = second moments of the teacher's weights on (salient, weak)."""
-        fraction = float(as_real_array("fraction", fraction, minimum=0.0, strict_minimum=True, maximum=1.0))
+        fraction = as_real_scalar("fraction", fraction, minimum=0.0, strict_minimum=True, maximum=1.0)
         if fraction == 1.0:
             raise ValueError("fraction must be < 1 (use BlockCovariates.isotropic for one block)")
-        return cls((fraction, 1.0 - fraction), (float(salient), float(weak)), tuple(teacher), name="salient-weak")
+        salient = as_real_scalar("salient", salient, minimum=0.0, strict_minimum=True)
+        weak = as_real_scalar("weak", weak, minimum=0.0, strict_minimum=True)
+        return cls((fraction, 1.0 - fraction), (salient, weak), tuple(teacher), name="salient-weak")
 
     def spectrum(self, gamma: float | None = None) -> Spectrum:
         if gamma is not None:
@@ -230,7 +236,6 @@ def _legendre_unit(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (y + 1.0), 0.5 * wy
 
 
-@lru_cache(maxsize=64)
 def marchenko_pastur_rule(ratio: float, nodes: int = _MP_NODES) -> tuple[np.ndarray, np.ndarray]:
     r"""Quadrature ``(s, weights)`` of the Marchenko-Pastur law of ratio ``c = ratio`` (eigenvalues
     of :math:`FF^\top/D` for :math:`F` of shape :math:`cD\times D`), atom included.
@@ -247,6 +252,18 @@ def marchenko_pastur_rule(ratio: float, nodes: int = _MP_NODES) -> tuple[np.ndar
     outside about :math:`[0.36, 2.8]`) one panel :math:`x = (l+h)/2 - (h-l)/2\cos t` serves both
     edges. At :math:`c = 1` the rule of :math:`l = 10^{-15}` is used.
     """
+    ratio = as_real_scalar("ratio", ratio, minimum=0.0, strict_minimum=True)
+    nodes = as_count("nodes", nodes, minimum=2)
+    with np.errstate(all="ignore"):
+        s, weights = _marchenko_pastur_rule(ratio, nodes)
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(weights)) and abs(weights.sum() - 1.0) < 1e-6):
+        raise ValueError(f"ratio = {ratio!r} is outside the range where the rule is representable in doubles")
+    return s, weights
+
+
+@lru_cache(maxsize=64)
+def _marchenko_pastur_rule(ratio: float, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`marchenko_pastur_rule` at valid arguments (cached)."""
     c = float(ratio)
     lo, hi = max(abs(1.0 - np.sqrt(c)), 1e-15), 1.0 + np.sqrt(c)
     y, wy = _legendre_unit(nodes)
@@ -274,6 +291,9 @@ def marchenko_pastur_rule(ratio: float, nodes: int = _MP_NODES) -> tuple[np.ndar
     return s, weights
 
 
+marchenko_pastur_rule.cache_clear = _marchenko_pastur_rule.cache_clear  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class RandomFeatures(CovariateModel):
     r"""Random features :math:`v = \sigma(Fx/\sqrt D)` of Gaussian inputs (module docstring).
@@ -298,18 +318,26 @@ class RandomFeatures(CovariateModel):
     def spectrum(self, gamma: float | None = None) -> Spectrum:
         if gamma is None:
             raise ValueError("random features need gamma = P/D (features per input dimension)")
-        gamma = float(as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True))
+        gamma = as_real_scalar("gamma", gamma, minimum=0.0, strict_minimum=True)
         _, mu1, mu_star = self.coefficients
         if mu1 == 0.0:
             raise ValueError("the activation has mu1 = E z sigma(z) = 0: the features do not see the teacher")
-        s, weights = marchenko_pastur_rule(gamma)
-        omega = mu1**2 * s + mu_star**2
-        return Spectrum(omega, weights, gamma * mu1**2 * s, 1.0)
+        with np.errstate(all="ignore"):
+            try:
+                s, weights = marchenko_pastur_rule(gamma)
+            except ValueError:
+                s, weights = np.full(1, np.nan), np.ones(1)
+            omega = mu1**2 * s + mu_star**2
+            teacher = gamma * mu1**2 * s
+        if not (np.all(np.isfinite(omega)) and np.all(np.isfinite(teacher))):
+            raise ValueError(f"gamma = {gamma!r} is outside the range where the spectrum is representable in doubles")
+        return Spectrum(omega, weights, teacher, 1.0)
 
     def ratio(self, alpha: float, gamma: float | None = None) -> float:
         if gamma is None:
             raise ValueError("random features need gamma = P/D (features per input dimension)")
-        return float(alpha) / float(gamma)
+        alpha = as_real_scalar("alpha", alpha, minimum=0.0, strict_minimum=True)
+        return alpha / as_real_scalar("gamma", gamma, minimum=0.0, strict_minimum=True)
 
 
 @lru_cache(maxsize=32)

@@ -8,7 +8,8 @@ GAMP (Rangan 2011): a teacher :math:`w^*\in\mathbb{R}^N` with i.i.d. entries dra
     F_{\mu i}\sim N(0, 1/N),\qquad z = F w^*,\qquad y_\mu \sim P_{out}(\cdot\,|\,z_\mu).
 
 With :math:`F = X/\sqrt N`, :math:`X_{\mu i}\sim N(0,1)`, the pre-activation is
-:math:`z_\mu = x^\mu\cdot w^*/\sqrt N` as in PHYSICS.md section 2; :math:`\mathbb{E} z_\mu^2 = \rho`.
+:math:`z_\mu = x^\mu\cdot w^*/\sqrt N` (the conventions of ``docs/theory/glm.md``; Engel & Van den
+Broeck 2001, ch. 2); :math:`\mathbb{E} z_\mu^2 = \rho`.
 
 The random numbers come from one ``numpy.random.Generator`` (an explicit integer seed or a
 Generator), drawn in a fixed order: the teacher, then ``F`` row by row, then the labels. The same
@@ -23,15 +24,19 @@ generators on two threads 0.8 s; numba is therefore not used here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from statlearn.models.channels import Channel, get_channel
-from statlearn.models.priors import Prior, get_prior
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.models.channels import Channel
+from statlearn.models.priors import Prior
+from statlearn.models.registry import resolve_model
+from statlearn.numerics.seeding import as_generator
+from statlearn.numerics.validation import as_count, as_real_scalar
 
-__all__ = ["TeacherStudent", "teacher_student", "resolve_model", "as_generator"]
+__all__ = ["MAX_ENTRIES", "TeacherStudent", "teacher_student"]
+
+MAX_ENTRIES = 10**9
+"""Largest design matrix :func:`teacher_student` draws (entries; 8 GB of doubles): refused up front above."""
 
 
 @dataclass(frozen=True)
@@ -61,30 +66,6 @@ class TeacherStudent:
         return self.F.shape[0]
 
 
-def resolve_model(prior: str | Prior, channel: str | Channel, params: dict[str, Any]) -> tuple[Prior, Channel]:
-    """Build the prior and the channel from names (or instances) and keyword parameters.
-
-    ``rho`` goes to the prior (variance of ``gaussian``, density of ``gauss-bernoulli``),
-    ``delta`` to the channel (flip probability of ``noisy-sign``, noise variance of ``probit``,
-    ``gaussian`` and ``relu``); any other keyword raises ``ValueError``.
-    """
-    unknown = set(params) - {"rho", "delta"}
-    if unknown:
-        raise ValueError(f"unknown parameters {sorted(unknown)}; the model takes rho (prior) and delta (channel)")
-    prior_params = {"rho": params["rho"]} if "rho" in params else {}
-    channel_params = {"delta": params["delta"]} if "delta" in params else {}
-    return get_prior(prior, **prior_params), get_channel(channel, **channel_params)
-
-
-def as_generator(seed: int | np.random.Generator) -> np.random.Generator:
-    """``seed`` as a ``numpy.random.Generator`` (an integer seed, or a Generator passed through)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(int(seed))
-    raise TypeError(f"seed must be an integer or a numpy.random.Generator, got {type(seed).__name__}")
-
-
 def teacher_student(
     prior: str | Prior,
     channel: str | Channel,
@@ -109,7 +90,7 @@ def teacher_student(
         Integer seed or ``numpy.random.Generator`` (keyword only, required: data are never drawn
         from a hidden global state).
     **params
-        ``rho`` (prior) and ``delta`` (channel), see :func:`resolve_model`.
+        ``rho`` (prior) and ``delta`` (channel), see :func:`statlearn.models.registry.resolve_model`.
 
     Returns
     -------
@@ -119,10 +100,15 @@ def teacher_student(
     """
     pri, cha = resolve_model(prior, channel, params)
     n = as_count("N", N, minimum=1)
-    alpha = float(as_real_array("alpha", alpha, minimum=0.0, strict_minimum=True))
+    alpha = as_real_scalar("alpha", alpha, minimum=0.0, strict_minimum=True)
     m = int(round(alpha * n))
     if m < 1:
         raise ValueError(f"alpha * N must round to at least one sample, got alpha = {alpha!r}, N = {n}")
+    if m * n > MAX_ENTRIES:
+        raise ValueError(
+            f"alpha = {alpha!r}, N = {n} needs a design matrix of {m * n:.3g} entries ({8e-9 * m * n:.3g} GB), "
+            f"above the limit of {MAX_ENTRIES:.0e}"
+        )
     rng = as_generator(seed)
     teacher = np.asarray(pri.sample(n, rng), dtype=float)
     F = rng.standard_normal((m, n))

@@ -43,7 +43,13 @@ Every public method validates its arguments (``V`` finite and ``> 0``, no NaN, l
 where required; the messages name the parameter) and works elementwise on broadcast arrays,
 returning a float for scalar input. To add a loss, subclass :class:`Loss`, implement ``_value``,
 ``_proximal`` and ``_proximal_derivative`` and, where the generic formulas lose accuracy,
-override ``_moreau_envelope``, ``_moreau_derivative`` and ``_output``.
+override ``_moreau_envelope``, ``_moreau_derivative`` and ``_output`` (and ``_output_kinks`` where
+:math:`f_{out}` has kinks or sharp corners).
+
+The output functions of the built-in losses are compiled scalars (:func:`square_output`,
+:func:`logistic_output`, :func:`hinge_output`, dispatched by :func:`compiled_output` on the codes of
+:data:`COMPILED_LOSSES`): the one definition that :meth:`Loss.output` runs elementwise and that the
+compiled channel averages of :mod:`statlearn.models.student` call point by point.
 """
 
 from __future__ import annotations
@@ -60,11 +66,26 @@ from scipy import special
 
 from statlearn.models.naming import lookup
 from statlearn.numerics.fixedpoint import ConvergenceWarning
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_array, as_real_scalar, extreme_arguments
 
-__all__ = ["Loss", "Square", "Logistic", "Hinge", "LOSSES", "get_loss", "logistic_root"]
+__all__ = [
+    "Loss",
+    "Square",
+    "Logistic",
+    "Hinge",
+    "LOSSES",
+    "COMPILED_LOSSES",
+    "get_loss",
+    "compiled_output",
+    "expit",
+    "hinge_output",
+    "logistic_output",
+    "logistic_root",
+    "square_output",
+]
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+Arrays2 = tuple[np.ndarray, np.ndarray]
 
 
 class Loss(ABC):
@@ -78,6 +99,10 @@ class Loss(ABC):
         r"""Pairs (location in :math:`y\omega`, width in :math:`\omega`) where :math:`f_{out}(y,
         \omega, V)` bends sharply: width 0 for a true kink, > 0 for a smooth corner of that width.
         Quadratures over :math:`\omega` put panel edges there (none for the square loss)."""
+        return self._output_kinks(as_real_scalar("V", V, minimum=0.0, strict_minimum=True))
+
+    def _output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+        """:meth:`output_kinks` at a valid ``V`` (a loss with kinks or sharp corners overrides it)."""
         return ()
 
     # -- elementwise pieces, implemented by every loss ----------------------------------------
@@ -116,21 +141,25 @@ class Loss(ABC):
     def value(self, y: ArrayLike, z: ArrayLike) -> np.ndarray | float:
         r"""The loss :math:`\ell(y, z)`, elementwise."""
         y = self._check_labels(y)
-        return np.asarray(self._value(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
+        with extreme_arguments():
+            return np.asarray(self._value(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
 
     def derivative(self, y: ArrayLike, z: ArrayLike) -> np.ndarray | float:
         r""":math:`\partial_z\ell(y, z)`, elementwise (the hinge's subgradient at yz = 1 is 0)."""
         y = self._check_labels(y)
-        return np.asarray(self._derivative(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
+        with extreme_arguments():
+            return np.asarray(self._derivative(*np.broadcast_arrays(y, as_real_array("z", z))))[()]
 
     def proximal(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\mathrm{prox}(y,\omega,V) = \operatorname{argmin}_z [(z-\omega)^2/(2V) + \ell(y,z)]`
         (Parikh & Boyd 2014), elementwise for ``V > 0``."""
-        return np.asarray(self._proximal(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._proximal(*self._check_inputs(y, omega, V)))[()]
 
     def moreau_envelope(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\mathcal M(y,\omega,V) = \min_z [(z-\omega)^2/(2V) + \ell(y,z)]`, elementwise for ``V > 0``."""
-        return np.asarray(self._moreau_envelope(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._moreau_envelope(*self._check_inputs(y, omega, V)))[()]
 
     def moreau_derivative(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\partial_\omega\mathcal M = (\omega - \mathrm{prox})/V = \partial_z\ell(y,\mathrm{prox})`.
@@ -138,18 +167,21 @@ class Loss(ABC):
         This is **minus** the ERM output function :math:`f_{out} = (\mathrm{prox}-\omega)/V` of
         Loureiro et al. (2021); :meth:`output` returns :math:`f_{out}` itself.
         """
-        return np.asarray(self._moreau_derivative(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._moreau_derivative(*self._check_inputs(y, omega, V)))[()]
 
     def proximal_derivative(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> np.ndarray | float:
         r""":math:`\partial_\omega\mathrm{prox}`, in :math:`[0, 1]`: :math:`1/(1 + V\ell''(y,\mathrm{prox}))`
         for twice-differentiable losses, piecewise 0/1 for the hinge."""
-        return np.asarray(self._proximal_derivative(*self._check_inputs(y, omega, V)))[()]
+        with extreme_arguments():
+            return np.asarray(self._proximal_derivative(*self._check_inputs(y, omega, V)))[()]
 
     def output(self, y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.ndarray | float, np.ndarray | float]:
         r"""The ERM output function and its derivative,
         :math:`(f_{out}, \partial_\omega f_{out}) = ((\mathrm{prox}-\omega)/V,\ (\partial_\omega\mathrm{prox}-1)/V)`
         (Loureiro et al. 2021 sign convention; :math:`f_{out} = -\partial_\omega\mathcal M`)."""
-        f, df = self._output(*self._check_inputs(y, omega, V))
+        with extreme_arguments():
+            f, df = self._output(*self._check_inputs(y, omega, V))
         return np.asarray(f)[()], np.asarray(df)[()]
 
     # -- boundary checks ------------------------------------------------------------------------
@@ -208,11 +240,12 @@ class Square(Loss):
         return (omega - y) / (1.0 + V)
 
     def _output(self, y, omega, V):
-        return (y - omega) / (1.0 + V), -1.0 / (1.0 + V) + 0.0 * (y + omega)
+        return _compiled_outputs(_SQUARE, y, omega, V, 0)
 
 
 @njit(cache=True)
-def _expit(x: float) -> float:
+def expit(x: float) -> float:
+    r"""The logistic function :math:`\sigma(x) = 1/(1 + e^{-x})` at one point, without overflow (compiled)."""
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
@@ -231,8 +264,8 @@ def logistic_root(a: float, v: float, max_iterations: int) -> tuple[float, bool]
     u = max(0.0, a) if a + 0.5 * v > 0.0 else min(0.0, a + v)
     previous = math.inf
     for _ in range(max_iterations):
-        s = _expit(-u)
-        step = (u - a - v * s) / (1.0 + v * s * _expit(u))
+        s = expit(-u)
+        step = (u - a - v * s) / (1.0 + v * s * expit(u))
         # monotone convergence: a step that does not shrink is rounding noise in g
         if abs(step) <= 4.0 * eps * (1.0 + abs(u) + abs(a)) or abs(step) >= previous:
             if abs(step) < previous:
@@ -252,12 +285,79 @@ def _logistic_roots(
     failures = 0
     for i in range(u0.size):
         u, converged = logistic_root(u0[i], V[i], max_iterations)
-        t[i] = _expit(-u)
+        t[i] = expit(-u)
         u_star[i] = u
-        curvature[i] = _expit(u) * t[i]
+        curvature[i] = expit(u) * t[i]
         if not converged:
             failures += 1
     return failures
+
+
+_SQUARE, _LOGISTIC, _HINGE = 0, 1, 2
+
+
+@njit(cache=True)
+def square_output(y: float, omega: float, V: float) -> tuple[float, float]:
+    r""":math:`(f_{out}, \partial_\omega f_{out}) = ((y - \omega)/(1 + V), -1/(1 + V))` of :class:`Square` (compiled)."""
+    return (y - omega) / (1.0 + V), -1.0 / (1.0 + V)
+
+
+@njit(cache=True)
+def logistic_output(y: float, omega: float, V: float, max_iterations: int) -> tuple[float, float, bool]:
+    r""":math:`(f_{out}, \partial_\omega f_{out})` of :class:`Logistic` at one point, and whether its prox
+    converged: :math:`(y t, -c/(1 + Vc))`, :math:`t = \sigma(-u^*)`, :math:`c = \sigma(u^*)\sigma(-u^*)` (compiled)."""
+    u, converged = logistic_root(y * omega, V, max_iterations)
+    t = expit(-u)
+    c = expit(u) * t
+    return y * t, -c / (1.0 + V * c), converged
+
+
+@njit(cache=True)
+def hinge_output(y: float, omega: float, V: float) -> tuple[float, float]:
+    r""":math:`(f_{out}, \partial_\omega f_{out})` of :class:`Hinge` at one point (compiled): :math:`f_{out} =
+    y\,\mathrm{clip}(1 - y\omega, 0, V)/V`, slope :math:`-1/V` on the closed middle interval, else 0."""
+    u0 = y * omega
+    d = min(max(1.0 - u0, 0.0), V)
+    return y * d / V, (-1.0 / V if 1.0 - V <= u0 <= 1.0 else 0.0)
+
+
+@njit(cache=True)
+def compiled_output(kind: int, y: float, omega: float, V: float, max_iterations: int) -> tuple[float, float, bool]:
+    r""":math:`(f_{out}, \partial_\omega f_{out}, \text{converged})` of the built-in loss of code ``kind``
+    (:data:`COMPILED_LOSSES`) at one point (compiled)."""
+    if kind == _SQUARE:
+        f, df = square_output(y, omega, V)
+        return f, df, True
+    if kind == _LOGISTIC:
+        return logistic_output(y, omega, V, max_iterations)
+    f, df = hinge_output(y, omega, V)
+    return f, df, True
+
+
+@njit(cache=True)
+def _output_loop(
+    kind: int, y: np.ndarray, omega: np.ndarray, V: np.ndarray, max_iterations: int, f: np.ndarray, df: np.ndarray
+) -> int:
+    failures = 0
+    for i in range(y.size):
+        f[i], df[i], converged = compiled_output(kind, y[i], omega[i], V[i], max_iterations)
+        failures += not converged
+    return failures
+
+
+def _compiled_outputs(kind: int, y: np.ndarray, omega: np.ndarray, V: np.ndarray, max_iterations: int) -> Arrays2:
+    """:func:`compiled_output` elementwise on broadcast arrays (warns if a logistic prox did not converge)."""
+    shape = np.broadcast(y, omega, V).shape
+    flat = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1) for a in (y, omega, V)]
+    f, df = np.empty(flat[0].size), np.empty(flat[0].size)
+    failures = _output_loop(kind, flat[0], flat[1], flat[2], max_iterations, f, df)
+    if failures:
+        warnings.warn(
+            f"logistic proximal operator: {failures} points not converged after {max_iterations} iterations",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return f.reshape(shape), df.reshape(shape)
 
 
 class Logistic(Loss):
@@ -327,10 +427,9 @@ class Logistic(Loss):
         return 1.0 / (1.0 + V * c)
 
     def _output(self, y, omega, V):
-        t, _, c = self._solve(y, omega, V)
-        return y * t, -c / (1.0 + V * c)
+        return _compiled_outputs(_LOGISTIC, y, omega, V, self.max_iterations)
 
-    def output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+    def _output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
         # t = sigma(-(u0 + V t)) falls from ~1 to ~0 as u0 = y omega crosses [-V, 0], with corners of
         # width ~1 at both ends (they matter when V is large)
         return ((-V, 1.0), (0.0, 1.0))
@@ -385,15 +484,17 @@ class Hinge(Loss):
         return np.where((u0 >= 1.0 - V) & (u0 <= 1.0), 0.0, 1.0)
 
     def _output(self, y, omega, V):
-        d, u0 = self._shift(y, omega, V)
-        return y * d / V, np.where((u0 >= 1.0 - V) & (u0 <= 1.0), -1.0 / V, 0.0)
+        return _compiled_outputs(_HINGE, y, omega, V, 0)
 
-    def output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
+    def _output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
         return ((1.0 - V, 0.0), (1.0, 0.0))
 
 
 LOSSES: dict[str, Loss] = {cls.name: cls() for cls in (Square, Logistic, Hinge)}
 """Loss names accepted by :func:`get_loss`, mapped to instances."""
+
+COMPILED_LOSSES: dict[type[Loss], int] = {Square: _SQUARE, Logistic: _LOGISTIC, Hinge: _HINGE}
+"""The built-in losses (exact types, not subclasses) and their codes for :func:`compiled_output`."""
 
 
 def get_loss(loss: str | Loss) -> Loss:

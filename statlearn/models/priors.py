@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from statlearn.models.naming import lookup
-from statlearn.numerics.gaussian import gaussian_expectation
+from statlearn.numerics.gaussian import crossover_width, gaussian_expectation
 from statlearn.numerics.special import log2cosh
 from statlearn.numerics.validation import as_real_array
 
@@ -58,11 +58,6 @@ __all__ = [
 
 def _snr(mhat: ArrayLike) -> np.ndarray:
     return as_real_array("mhat", mhat, minimum=0.0)
-
-
-def _crossover_width(slope: np.ndarray) -> np.ndarray:
-    """Width ``1/slope`` of a crossover in the integration variable, capped at 1 (smooth regime)."""
-    return np.minimum(1.0, 1.0 / np.maximum(slope, 1e-300))
 
 
 class Prior(ABC):
@@ -253,7 +248,7 @@ class DiscretePrior(Prior):
                     mhat * 0.5 * (self.values[l + 1] + self.values[l]) - (self._log_p[l + 1] - self._log_p[l]) / dv
                 )
                 xi_cross = np.divide(b_cross - mhat * vk, root, out=np.zeros_like(root), where=root > 0)
-                kinks.append((xi_cross, _crossover_width(dv * root)))
+                kinks.append((xi_cross, crossover_width(dv * root)))
             part = gaussian_expectation(lambda xi, a, s: g(s * xi + a * vk, a), mhat, root, kinks=kinks)
             total = total + pk * part
         return np.asarray(total)
@@ -327,7 +322,7 @@ class GaussBernoulliPrior(Prior):
                 continue
             u_star = np.divide(b_star, scale, out=np.zeros_like(scale), where=scale > 0)
             slope = np.divide(b_star * scale, 1.0 + mhat, out=np.zeros_like(scale), where=scale > 0)
-            width = _crossover_width(slope)
+            width = crossover_width(slope)
             part = gaussian_expectation(
                 lambda u, a, s: g(s * u, a), mhat, scale, kinks=[(u_star, width), (-u_star, width)]
             )

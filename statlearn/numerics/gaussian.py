@@ -45,7 +45,10 @@ from numba import njit
 from numpy.typing import ArrayLike
 from scipy.linalg import eigh_tridiagonal
 
+from statlearn.numerics.special import gaussian_pdf
+
 __all__ = [
+    "crossover_width",
     "DEFAULT_ORDER",
     "hermite_rule",
     "half_hermite_rule",
@@ -106,7 +109,7 @@ def _kink_rule(t0: np.ndarray, scale: np.ndarray, ndim: int) -> tuple[np.ndarray
     n_half = int(np.ceil(np.arcsinh(_KINK_REACH / np.min(scale)) / _KINK_STEP))
     s = _sinh_steps(n_half).reshape((-1,) + (1,) * ndim)
     z = centre + scale * np.sinh(s)
-    return z, _KINK_STEP * scale * np.cosh(s) * _gaussian_density(z)
+    return z, _KINK_STEP * scale * np.cosh(s) * gaussian_pdf(z)
 
 
 @lru_cache(maxsize=8)
@@ -170,7 +173,7 @@ def _half_line_rule(a: np.ndarray, ndim: int) -> list[tuple[np.ndarray, np.ndarr
     left = np.clip(a, _LEGENDRE_FLOOR, 0.0)  # the panel [left, 0] is empty when a >= 0
     half = -0.5 * left
     z_mid = half * (x - 1.0)
-    w_mid = half * wx * _gaussian_density(z_mid)
+    w_mid = half * wx * gaussian_pdf(z_mid)
     return [(z_mid, w_mid), (z_tail, w_tail)]
 
 
@@ -203,7 +206,7 @@ def _graded_rule(pairs: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, .
     wx = wx.reshape(x.shape)
     half = 0.5 * (edges[1:] - edges[:-1])
     z = (0.5 * (edges[1:] + edges[:-1]) + half * x).reshape((-1,) + shape)
-    w = (half * wx).reshape(z.shape) * _gaussian_density(z)
+    w = (half * wx).reshape(z.shape) * gaussian_pdf(z)
     return z, w
 
 
@@ -274,8 +277,11 @@ def _graded_nodes(
     return z, w
 
 
-def _gaussian_density(z: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+def crossover_width(slope: ArrayLike) -> np.ndarray:
+    r"""Width :math:`\min(1, 1/\text{slope})` of a crossover of the integrand, in the integration variable,
+    for the ``width`` of :func:`gaussian_expectation`'s kink rule: a crossover as steep as ``slope``
+    is graded at its own width, a gentle one (slope below 1) at the Gaussian's own scale 1."""
+    return np.minimum(1.0, 1.0 / np.maximum(np.asarray(slope, dtype=float), 1e-300))
 
 
 def gaussian_expectation(

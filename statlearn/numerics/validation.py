@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["as_real_array", "as_count"]
+__all__ = ["as_real_array", "as_real_scalar", "as_count", "extreme_arguments"]
 
 
 def as_real_array(
@@ -44,7 +44,37 @@ def as_real_array(
 def as_count(name: str, value: object, *, minimum: int = 0) -> int:
     """Return ``value`` as an ``int >= minimum`` (bools refused), or raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {_short(value)}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return int(value)
+
+
+def as_real_scalar(
+    name: str,
+    value: object,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_minimum: bool = False,
+) -> float:
+    """:func:`as_real_array` for one number: also ``ValueError`` naming ``name`` for an array of any shape."""
+    array = as_real_array(name, value, minimum=minimum, maximum=maximum, strict_minimum=strict_minimum)  # type: ignore[arg-type]
+    if array.ndim:
+        raise ValueError(f"{name} must be a single number, got an array of shape {array.shape}")
+    return float(array)
+
+
+def _short(value: object) -> str:
+    """A one-line description of ``value`` for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    text = repr(value)
+    return text if "\n" not in text and len(text) < 80 else f"a {type(value).__name__}"
+
+
+def extreme_arguments() -> np.errstate:
+    """Context for elementwise formulas at huge or tiny finite arguments (``|x| ~ 1e300``, ``V ~ 1e-300``):
+    they reach their limits (0, +-inf) through overflow and underflow, and those limits are the answer,
+    not a warning. (A NaN that results is still caught: the public methods must not return one.)"""
+    return np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore")

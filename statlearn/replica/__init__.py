@@ -14,22 +14,19 @@ from statlearn.replica.capacity import (
     gardner_free_entropy,
     gardner_overlap,
 )
-from statlearn.replica.erm import (
-    ERMPoint,
-    LearningCurve,
-    RidgeRisk,
-    learning_curve,
-    marchenko_pastur_stieltjes,
-    optimal_lambda,
-    ridge_isotropic,
-    saddle_point,
-)
+from statlearn.replica.erm import BoundaryWarning, ERMState, learning_curve, optimal_lambda, saddle_point
 from statlearn.replica.glm import GLMState, Thresholds, bayes_optimal, fixed_point_curve, state_evolution, thresholds
-from statlearn.replica.random_features import RandomFeaturesRisk, random_features_ridge
+from statlearn.replica.ridge import (
+    RandomFeaturesRisk,
+    RidgeRisk,
+    marchenko_pastur_stieltjes,
+    random_features_ridge,
+    ridge_isotropic,
+)
 
 __all__ = [
-    "ERMPoint",
-    "LearningCurve",
+    "BoundaryWarning",
+    "ERMState",
     "RidgeRisk",
     "RandomFeaturesRisk",
     "learning_curve",

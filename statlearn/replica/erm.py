@@ -1,5 +1,6 @@
-r"""Empirical risk minimisation in high dimensions: the replica learning curves of the Gaussian
-covariate model, and the closed forms they must reproduce.
+r"""Empirical risk minimisation in high dimensions: the replica saddle point of the Gaussian covariate
+model (the closed forms it reproduces are in :mod:`statlearn.replica.ridge`; the theory page is
+``docs/theory/erm.md``).
 
 **The saddle point** (Loureiro, Gerbelot, Cui, Goldt, Krzakala, Mézard & Zdeborová, NeurIPS 2021,
 "Learning curves of generic features maps for realistic datasets with a teacher-student model",
@@ -30,7 +31,8 @@ their conjugates solve, in terms of the spectrum :math:`(\pi_k, \omega_k, \tau_k
 
 with :math:`f_{out}(y,\omega,V) = (\mathrm{prox}_{V\ell(y,\cdot)}(\omega) - \omega)/V`
 (:meth:`statlearn.models.losses.Loss.output`), :math:`g_0 = \partial_\mu \ln Z_0(y,\mu,V_0)` the
-teacher's output function (:meth:`statlearn.models.channels.Channel.output`), and the expectation
+teacher's output function (:meth:`statlearn.models.channels.Channel.output`; the channel side is
+:func:`statlearn.models.student.output_averages`), and the expectation
 over :math:`\omega\sim N(0,q)`, :math:`\nu|\omega\sim N(m\omega/q,\ V_0 = \rho - m^2/q)`,
 :math:`y\sim P_0(\cdot|\nu)`, with :math:`g_0` evaluated at :math:`\mu = m\omega/q`. (Loureiro et al.
 write :math:`\hat m` with a factor :math:`1/\sqrt\gamma` and :math:`\Phi^\top\theta` unscaled; the
@@ -44,10 +46,10 @@ noise :math:`\Delta` for the error on a noisy label); classification
 **Numerics.** The channel averages are quadratures over :math:`\xi = \omega/\sqrt q` (labels
 :math:`\pm1`: a graded Gauss-Legendre rule with panel edges at the teacher's crossover
 :math:`\xi = 0`, of width :math:`\sqrt{V_0 q}/|m|`, and at the loss's kinks; continuous labels: a
-tensor Gauss-Hermite rule in :math:`(\omega, y)`); for a threshold teacher and a built-in loss the
-whole label average is one compiled loop (:func:`_threshold_averages`), otherwise vectorised calls
-of :meth:`Channel._partition_and_slope` and :meth:`Loss.output`. The prior side is a sum over the
-spectrum's nodes. The fixed point is found by damped Anderson-accelerated iteration of
+tensor Gauss-Hermite rule in :math:`(\omega, y)`): :meth:`statlearn.models.channels.Channel.teacher_average`
+and :func:`statlearn.models.student.output_averages` (one compiled loop for a threshold teacher and
+a built-in loss). Any teacher with labels :math:`\pm1` (or the Gaussian one) and any loss can be
+passed as objects. The prior side is a sum over the spectrum's nodes. The fixed point is found by damped Anderson-accelerated iteration of
 :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (scale-free, so the residual stays relative when
 :math:`q, V\sim 1/\lambda` near interpolation),
 continued along the curve; a point that fails is solved again by continuation in :math:`\lambda`
@@ -62,247 +64,95 @@ below it :math:`V\sim v/\lambda`, :math:`\hat V\sim\lambda h`, :math:`\hat m\sim
 :math:`m = \tilde m\sum_k\pi_k\tau_k/(1+h\omega_k)`,
 :math:`q = \sum_k\pi_k\omega_k(\tilde m^2\tau_k+\tilde q\omega_k)/(1+h\omega_k)^2` are solved instead.
 
-**Closed forms.** Ridge regression on isotropic Gaussian data (Hastie, Montanari, Rosset &
-Tibshirani, "Surprises in high-dimensional ridgeless least squares interpolation", Ann. Statist.
-2022, arXiv:1903.08560; Dobriban & Wager, Ann. Statist. 2018). Data: n samples y = x . beta + eps
-with x ~ N(0, I_p), |beta|^2 = snr (the signal r^2), eps ~ N(0, noise); estimator
-
-.. math:: \hat\beta_\lambda = (X^T X / n + \lambda I)^{-1} X^T y / n .
-
-As n, p -> infinity with gamma = p / n fixed, the excess prediction risk
-:math:`E_x (x\cdot(\hat\beta - \beta))^2 = |\hat\beta - \beta|^2` tends to (Hastie et al., Theorem 5)
-
-.. math:: R(\lambda) = \underbrace{r^2 \lambda^2 m'(-\lambda)}_{\text{bias}}
-          + \underbrace{\sigma^2 \gamma\,[m(-\lambda) - \lambda m'(-\lambda)]}_{\text{variance}},
-
-with m the Stieltjes transform of the Marchenko-Pastur law of ratio gamma, the positive root of
-:math:`m = 1 / (1 - \gamma + \lambda + \gamma\lambda m)` at z = -lambda, and
-:math:`m' = m^2 (1 + \gamma m) / (1 + \gamma \lambda m^2)`. The ridgeless limit lambda -> 0+ is
-(Theorems 1-2) :math:`\sigma^2\gamma/(1-\gamma)` for gamma < 1 and
-:math:`r^2 (1 - 1/\gamma) + \sigma^2/(\gamma - 1)` for gamma > 1 (infinite at gamma = 1, the
-interpolation peak); the optimal ridge is :math:`\lambda^\star = \gamma\sigma^2 / r^2`. In the
-saddle point's conventions (isotropic model, alpha = n/p): Hastie's gamma = 1/alpha, his
-lambda = our lambda / alpha, r^2 = rho, sigma^2 = Delta, and the optimal lambda is Delta / rho.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import NamedTuple
+from typing import Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq, minimize_scalar
 
-from statlearn.models.channels import (
-    Channel,
-    GaussianChannel,
-    NoisySignChannel,
-    ProbitChannel,
-    SignChannel,
-    get_channel,
-)
+from statlearn.models.channels import Channel, GaussianChannel, get_channel, sign_error
 from statlearn.models.covariates import CovariateModel, Spectrum
-from statlearn.models.losses import Hinge, Logistic, Loss, Square, get_loss, logistic_root
-from statlearn.models.losses import _expit as _sigmoid
-from statlearn.numerics.fixedpoint import ConvergenceWarning, fixed_point
-from statlearn.numerics.gaussian import graded_rule, hermite_rule
-from statlearn.numerics.validation import as_real_array
+from statlearn.models.losses import Loss, Square, get_loss
+from statlearn.models.student import expected_loss, output_averages
+from statlearn.numerics.fixedpoint import ConvergenceWarning, FixedPointResult, fixed_point
+from statlearn.numerics.result import freeze_arrays
+from statlearn.numerics.validation import as_real_array, as_real_scalar
 
-__all__ = [
-    "ERMPoint",
-    "LearningCurve",
-    "saddle_point",
-    "learning_curve",
-    "optimal_lambda",
-    "RidgeRisk",
-    "ridge_isotropic",
-    "marchenko_pastur_stieltjes",
-]
+__all__ = ["BoundaryWarning", "ERMState", "saddle_point", "learning_curve", "optimal_lambda"]
 
 
-class RidgeRisk(NamedTuple):
-    """Asymptotic excess risk of ridge regression and its bias and variance parts (arrays)."""
-
-    risk: np.ndarray | float
-    bias: np.ndarray | float
-    variance: np.ndarray | float
+class BoundaryWarning(ConvergenceWarning):
+    """:func:`optimal_lambda` found its optimum at an end of the search interval: the true optimum may
+    be outside it (the returned point is the saddle point at that end)."""
 
 
-def marchenko_pastur_stieltjes(gamma: ArrayLike, lam: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """(m(-lam), m'(-lam)) of the Marchenko-Pastur law of ratio gamma = p/n, for lam > 0.
-
-    m = 2 / (1 - gamma + lam + sqrt((1 - gamma + lam)^2 + 4 gamma lam)), the root of
-    gamma lam m^2 + (1 - gamma + lam) m - 1 = 0 written without cancellation.
-    """
-    gamma, lam = np.broadcast_arrays(np.asarray(gamma, dtype=float), np.asarray(lam, dtype=float))
-    b = 1.0 - gamma + lam
-    root = np.sqrt(b * b + 4.0 * gamma * lam)
-    # For b < 0 (gamma > 1 + lam) the sum b + root cancels: use m = (root - b) / (2 gamma lam) there.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = np.where(b >= 0, 2.0 / (b + root), (root - b) / (2.0 * gamma * lam))
-    dm = m * m * (1.0 + gamma * m) / (1.0 + gamma * lam * m * m)
-    return m, dm
-
-
-def ridge_isotropic(gamma: ArrayLike, lam: ArrayLike, snr: float, noise: float) -> RidgeRisk:
-    """Asymptotic excess risk of ridge regression on isotropic Gaussian data (module docstring).
-
-    Parameters
-    ----------
-    gamma
-        p / n > 0 (features per sample), array.
-    lam
-        Ridge penalty >= 0, array broadcast with ``gamma``; 0 is the ridgeless (min-norm) limit.
-    snr
-        r^2 = |beta|^2 >= 0, the signal strength.
-    noise
-        sigma^2 >= 0, the label-noise variance.
-
-    Returns
-    -------
-    RidgeRisk
-        ``risk = bias + variance``, each with the broadcast shape; ``inf`` at gamma = 1, lam = 0
-        when noise > 0.
-    """
-    gamma = as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True)
-    lam = as_real_array("lam", lam, minimum=0.0)
-    snr = float(as_real_array("snr", snr, minimum=0.0))
-    noise = float(as_real_array("noise", noise, minimum=0.0))
-    gamma, lam = np.broadcast_arrays(gamma, lam)
-    positive = lam > 0
-    m, dm = marchenko_pastur_stieltjes(gamma, np.where(positive, lam, 1.0))
-    bias = np.where(positive, snr * lam**2 * dm, np.where(gamma > 1, snr * (1.0 - 1.0 / gamma), 0.0))
-    with np.errstate(divide="ignore"):
-        ridgeless_variance = noise * np.where(gamma < 1, gamma / np.abs(1.0 - gamma), 1.0 / np.abs(gamma - 1.0))
-    variance = np.where(positive, noise * gamma * (m - lam * dm), ridgeless_variance)
-    return RidgeRisk((bias + variance)[()], bias[()], variance[()])
-
-
-# ----------------------------------------------------------------------------- the saddle point
-
-_HERMITE_2D = 40  # Gauss-Hermite order per axis for continuous labels (exact for the square loss)
-_REACH = 9.0  # the channel quadrature covers |xi| <= 9 (Gaussian weight beyond: 2e-19)
-_KINK_WIDTH = 0.5  # panel grading around the loss's exact kinks (an edge sits on the kink itself)
-# (smooth corners of the loss's f_out are graded at their own width, see Loss.output_kinks)
 _LAMBDA_LADDER = (1e4, 1e3, 1e2, 1e1, 1.0)  # continuation from the regularised side
 
 
 @dataclass(frozen=True)
-class ERMPoint:
-    """The saddle point at one (alpha, gamma, lam): overlaps, conjugates, errors, convergence.
+class ERMState:
+    r"""The ERM saddle point at one point or along a learning curve (array fields for a curve, as
+    :class:`~statlearn.replica.glm.GLMState`).
 
-    ``ratio`` is n/p; ``V = inf`` (and the conjugates 0) for the ridgeless interpolator, whose
-    ``training_loss`` is 0. ``test_error`` is against the clean teacher (module docstring).
+    ``ratio`` is n/p; ``gamma`` is NaN for models without it; ``V = inf`` (and the conjugates 0) for
+    the ridgeless interpolator, whose ``training_loss`` is 0. ``generalization_error`` is against the
+    clean teacher (module docstring). ``iterations`` counts evaluations of the saddle-point map (summed
+    over the lambda ladder when it was climbed); ``residual`` is the fixed-point residual of
+    :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (the max norm) after the final Newton polish,
+    at the returned point; ``message`` says why it stopped (for a curve: how many points converged and
+    where the first failure is). Arrays are read-only.
     """
 
-    alpha: float
-    gamma: float
-    lam: float
-    ratio: float
-    m: float
-    q: float
-    V: float
-    mhat: float
-    qhat: float
-    Vhat: float
-    rho: float
-    test_error: float
-    training_loss: float
-    converged: bool
-    iterations: int
-    residual: float
+    alpha: np.ndarray | float
+    gamma: np.ndarray | float
+    lam: np.ndarray | float
+    ratio: np.ndarray | float
+    m: np.ndarray | float
+    q: np.ndarray | float
+    V: np.ndarray | float
+    mhat: np.ndarray | float
+    qhat: np.ndarray | float
+    Vhat: np.ndarray | float
+    rho: np.ndarray | float
+    generalization_error: np.ndarray | float
+    training_loss: np.ndarray | float
+    converged: np.ndarray | bool
+    iterations: np.ndarray | int
+    residual: np.ndarray | float
+    message: str
 
-
-@dataclass(frozen=True)
-class LearningCurve:
-    """A learning curve: one array per :class:`ERMPoint` field (``gamma`` is NaN for models without it)."""
-
-    alpha: np.ndarray
-    gamma: np.ndarray
-    lam: np.ndarray
-    ratio: np.ndarray
-    m: np.ndarray
-    q: np.ndarray
-    V: np.ndarray
-    mhat: np.ndarray
-    qhat: np.ndarray
-    Vhat: np.ndarray
-    rho: np.ndarray
-    test_error: np.ndarray
-    training_loss: np.ndarray
-    converged: np.ndarray
-    iterations: np.ndarray
-    residual: np.ndarray
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
     @classmethod
-    def from_points(cls, points: list[ERMPoint]) -> LearningCurve:
-        return cls(**{f.name: np.array([getattr(p, f.name) for p in points]) for f in fields(ERMPoint)})
+    def stack(cls, points: list[ERMState]) -> ERMState:
+        """One state with array fields from the points of a curve (in order)."""
+        columns: dict[str, Any] = {
+            f.name: np.array([getattr(p, f.name) for p in points]) for f in fields(cls) if f.name != "message"
+        }
+        bad = [p for p in points if not p.converged]
+        if bad:
+            message = f"not converged at {len(bad)} of {len(points)} points; first (alpha={bad[0].alpha:g}, gamma={bad[0].gamma:g}): {bad[0].message}"
+        else:
+            message = f"converged at all {len(points)} points"
+        return cls(**columns, message=message)
+
+    def table(self) -> dict[str, np.ndarray]:
+        """The numeric fields as one-dimensional columns (one row per point), for
+        :func:`statlearn.tables.write_csv`."""
+        return {f.name: np.atleast_1d(getattr(self, f.name)) for f in fields(self) if f.name != "message"}
 
     def rows(self) -> list[dict[str, float]]:
         """The table as one dict per point."""
-        names = [f.name for f in fields(self)]
-        return [{k: getattr(self, k)[i].item() for k in names} for i in range(len(self.alpha))]
-
-    def to_csv(self, path: str | Path) -> None:
-        """Write the table (one row per point, a header of field names)."""
-        rows = self.rows()
-        with open(path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [f.name for f in fields(self)])
-            writer.writeheader()
-            writer.writerows(rows)
-
-
-_FUSED_LOSSES = {Square: 0, Logistic: 1, Hinge: 2}
-"""Losses whose f_out the compiled channel average evaluates itself (:func:`_threshold_averages`)."""
-
-
-@njit(cache=True)
-def _threshold_averages(
-    xi: np.ndarray, w: np.ndarray, m: float, q: float, V: float, v_eff: float, flip: float, loss: int
-) -> tuple[float, float, float, int]:
-    """(E f_out^2, E d_omega f_out, E g0 f_out) for a threshold teacher (labels sign(nu + noise),
-    flipped with probability ``flip``; ``v_eff`` = rho - m^2/q + noise) and the loss ``loss`` (0 square,
-    1 logistic, 2 hinge), summed over the rule (xi, w) and both labels in one loop: the same
-    quantities as the generic path of :meth:`_Problem.conjugates`, without its array temporaries;
-    the last value counts logistic proxes that did not converge."""
-    root_q, slope_xi = math.sqrt(q), m / math.sqrt(q)
-    root_v = math.sqrt(v_eff)
-    kept = 1.0 - 2.0 * flip
-    norm = 1.0 / math.sqrt(2.0 * math.pi * v_eff)
-    f2 = df_sum = g0f = 0.0
-    failures = 0
-    for i in range(xi.size):
-        omega, mu = root_q * xi[i], slope_xi * xi[i]
-        for y in (1.0, -1.0):
-            x = -y * mu / root_v
-            z0 = flip + kept * 0.5 * math.erfc(x / math.sqrt(2.0))
-            slope = kept * y * math.exp(-0.5 * x * x) * norm
-            if loss == 0:
-                f = (y - omega) / (1.0 + V)
-                df = -1.0 / (1.0 + V)
-            elif loss == 1:
-                u, converged = logistic_root(y * omega, V, 200)
-                failures += not converged
-                t = _sigmoid(-u)
-                c = _sigmoid(u) * t
-                f = y * t
-                df = -c / (1.0 + V * c)
-            else:
-                u0 = y * omega
-                d = min(max(1.0 - u0, 0.0), V)
-                f = y * d / V
-                df = -1.0 / V if 1.0 - V <= u0 <= 1.0 else 0.0
-            f2 += w[i] * z0 * f * f
-            df_sum += w[i] * z0 * df
-            g0f += w[i] * slope * f
-    return f2, df_sum, g0f, failures
+        table = self.table()
+        return [{k: v[i].item() for k, v in table.items()} for i in range(len(table["alpha"]))]
 
 
 class _Problem:
@@ -314,81 +164,18 @@ class _Problem:
         self.teacher, self.loss = teacher, loss
         self.rho = self.spectrum.rho
         sp = self.spectrum
-        threshold = type(teacher) in (SignChannel, NoisySignChannel, ProbitChannel)
-        self._fused = (teacher._flip, teacher._noise) if threshold and type(loss) in _FUSED_LOSSES else None
         self._pos = sp.omega > 0
         self._omega, self._weight, self._tau = sp.omega[self._pos], sp.weight[self._pos], sp.teacher[self._pos]
 
-    # -- channel side -------------------------------------------------------------------------
-
-    def _conditional_variance(self, m: float, q: float) -> tuple[float, float]:
-        """q kept positive, and the teacher field's variance given omega, V0 = rho - m^2/q (kept
-        positive: a vanishing V0 is a step in xi that the kink rule resolves at width ~1e-7)."""
-        q = max(q, 1e-300)
-        return q, max(self.rho - m * m / q, 1e-14 * self.rho)
-
-    def _average(self, m: float, q: float, V: float, integrand: Callable) -> np.ndarray:
-        r""":math:`\mathbb E` over :math:`(\omega, y)` (module docstring) as an array of averages:
-        ``integrand(y, omega, z0, slope, V)`` returns a stack of arrays already weighted by the
-        teacher, using :math:`Z_0` (``z0``) and :math:`\partial_\mu Z_0 = Z_0 g_0` (``slope``)."""
-        q, v0 = self._conditional_variance(m, q)
-        if self.teacher.discrete_labels:
-            root_q = math.sqrt(q)
-            xi, w = self._label_rule(m, q, V, v0)
-            # both labels in one call of every elementwise function: y = +1 on the first half
-            n = xi.size
-            y = np.concatenate([np.ones(n), -np.ones(n)])
-            omega, mu = np.tile(root_q * xi, 2), np.tile((m / root_q) * xi, 2)
-            z0, slope = self.teacher._partition_and_slope(y, mu, v0)  # arguments valid by construction
-            values = np.asarray(integrand(y, omega, z0, slope, V))
-            return values[..., :n] @ w + values[..., n:] @ w
-        noise = self.teacher.delta
-        z, wz = hermite_rule(_HERMITE_2D)
-        z1, z2 = z[:, None], z[None, :]
-        omega = math.sqrt(q) * z1
-        mu = (m / math.sqrt(q)) * z1
-        y = mu + math.sqrt(v0 + noise) * z2
-        g0 = (y - mu) / (v0 + noise)  # the Gaussian rule already carries Z0: weight 1, slope g0
-        values = np.asarray([np.broadcast_to(a, y.shape) for a in integrand(y, omega, 1.0, g0, V)])
-        return np.einsum("kij,i,j->k", values, wz, wz)
-
-    def _label_rule(self, m: float, q: float, V: float, v0: float) -> tuple[np.ndarray, np.ndarray]:
-        """Nodes and weights in xi for labels +-1: panel edges at the teacher's crossover xi = 0
-        and at the loss's kinks and corners for either label (module docstring)."""
-        root_q = math.sqrt(q)
-        kinks = {0.0: min(1.0, math.sqrt(v0 * q) / max(abs(m), 1e-300))}
-        for k, width in self.loss.output_kinks(V):
-            for where in (k / root_q, -k / root_q):  # y = +1 and y = -1
-                kinks[where] = min(kinks.get(where, np.inf), width / root_q if width > 0 else _KINK_WIDTH)
-        return graded_rule(list(kinks.items()), reach=_REACH)
+    # -- channel side (statlearn.models.student) ------------------------------------------------
 
     def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float]:
         """(mhat, qhat, Vhat) of the channel side."""
-        if self._fused is not None:  # threshold teacher and a built-in loss: one compiled loop
-            q, v0 = self._conditional_variance(m, q)
-            xi, w = self._label_rule(m, q, V, v0)
-            flip, noise = self._fused
-            f2, df, g0f, failures = _threshold_averages(
-                xi, w, m, q, V, v0 + noise, flip, _FUSED_LOSSES[type(self.loss)]
-            )
-            if failures:
-                warnings.warn(
-                    f"logistic proximal operator: {failures} points not converged", ConvergenceWarning, stacklevel=2
-                )
-            return self.ratio * g0f, self.ratio * f2, -self.ratio * df
-
-        def integrand(y, omega, z0, slope, V):
-            f, df = self.loss._output(y, omega, V)  # arrays of one shape, labels valid by construction
-            return z0 * f * f, z0 * df, slope * f
-
-        f2, df, g0f = self._average(m, q, V, integrand)
+        g0f, f2, df = output_averages(self.teacher, self.loss, m, q, V, self.rho)
         return self.ratio * g0f, self.ratio * f2, -self.ratio * df
 
     def training_loss(self, m: float, q: float, V: float) -> float:
-        def integrand(y, omega, z0, slope, V):
-            return (z0 * self.loss.value(y, self.loss.proximal(y, omega, V)),)
-
-        return float(self._average(m, q, V, integrand)[0])
+        return expected_loss(self.teacher, self.loss, m, q, V, self.rho)
 
     # -- prior side ---------------------------------------------------------------------------
 
@@ -401,16 +188,19 @@ class _Problem:
         q = np.sum(weight * omega * (mhat * mhat * tau + qhat * omega) * inverse * inverse)
         return float(m), float(q), float(V)
 
-    def test_error(self, m: float, q: float) -> float:
+    def generalization_error(self, m: float, q: float) -> float:
         if self.teacher.discrete_labels:
-            return float(np.arccos(np.clip(m / math.sqrt(self.rho * q), -1.0, 1.0)) / np.pi) if q > 0 else 0.5
+            return float(sign_error(m, q, self.rho))
         return float(self.rho + q - 2.0 * m)
 
     # -- the fixed point ----------------------------------------------------------------------
 
     # The iterated state is (c, ln q, ln V) with c = m / sqrt(rho q) the teacher-student cosine:
-    # every component is O(1) and scale-free, so the relative residual of fixed_point is an
-    # absolute error on c and a relative one on q and V, even when q, V ~ 1/lam near interpolation.
+    # every component is O(1) and scale-free, an absolute error on c and a relative one on q and V,
+    # even when q, V ~ 1/lam near interpolation. Near the interpolation peak the map contracts slowly
+    # (its Jacobian has an eigenvalue 1 - O(lam^(1/2))), so a small residual F(x) - x is not a small
+    # error x - x*: the iteration is stopped at a coarse tolerance and the point is then polished by
+    # Newton's method on F(x) - x, whose step is the error estimate compared with ``tol``.
 
     def state(self, m: float, q: float, V: float | None = None) -> np.ndarray:
         q = max(q, 1e-300)
@@ -428,57 +218,164 @@ class _Problem:
         y[0] = min(max(x[0], -1.0 + 1e-15), 1.0 - 1e-15)
         return y
 
-    def solve(self, lam: float, start: np.ndarray, tol: float, max_iter: int):
-        """Fixed point at penalty ``lam`` from a state ``start``: (FixedPointResult, conjugates)."""
-
+    def _map(self, lam: float):
         def step(x: np.ndarray) -> np.ndarray:
             m, q, V = self.overlaps(lam, *self.conjugates(*self.unpack(x)))
             return self.state(m, q, V)
 
-        result = fixed_point(
-            step, start, mixing=0.5, anderson=5, tol=tol, max_iter=max_iter, project=self.project, warn=False
-        )
-        if not result.converged:  # plain damped iteration is slower but safer
-            result = fixed_point(step, start, mixing=0.3, tol=tol, max_iter=max_iter, project=self.project, warn=False)
+        return step
+
+    def solve(self, lam: float, start: np.ndarray, tol: float, max_iter: int) -> tuple[FixedPointResult, tuple]:
+        """Fixed point at penalty ``lam`` from a state ``start``: (FixedPointResult, conjugates)."""
+        result = _solve_map(self._map(lam), start, tol, max_iter, anderson=5, project=self.project)
         return result, self.conjugates(*self.unpack(result.x))
 
-    def solve_interpolator(self, start: np.ndarray, tol: float, max_iter: int):
+    def solve_interpolator(self, start: np.ndarray, tol: float, max_iter: int) -> FixedPointResult:
         """The ridgeless square-loss interpolator (module docstring): FixedPointResult of (c, ln q)."""
         omega, weight, tau = self._omega, self._weight, self._tau
         alpha = self.ratio
-        log_h = brentq(lambda t: np.sum(weight * omega / (math.exp(-t) + omega)) - alpha, -60.0, 60.0, xtol=1e-14)
+        log_h = brentq(lambda t: np.sum(weight * omega / (math.exp(-t) + omega)) - alpha, -690.0, 60.0, xtol=1e-14)
         h = math.exp(log_h)
         inverse = 1.0 / (1.0 + h * omega)
 
-        def integrand(y, omega_, z0, slope, V):
+        def integrand(y, omega_, z0, slope):
             residual = y - omega_
             return z0 * residual * residual, slope * residual
 
         def step(x: np.ndarray) -> np.ndarray:
-            b, a = self._average(*self.unpack(x), 1.0, integrand)
+            m, q = self.unpack(x)
+            b, a = self.teacher.teacher_average(integrand, m, q, self.rho)
             mt, qt = h * a, h * h * b / alpha
             return self.state(
                 mt * np.sum(weight * tau * inverse),
                 np.sum(weight * omega * (mt * mt * tau + qt * omega) * inverse * inverse),
             )
 
-        return fixed_point(
-            step, start, mixing=0.5, anderson=3, tol=tol, max_iter=max_iter, project=self.project, warn=False
+        return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project)
+
+
+_COARSE_TOL = 1e-6  # the iteration's tolerance before the Newton polish
+_NEWTON_STEPS = 6  # chord-Newton steps of the polish (one Jacobian)
+
+
+def _solve_map(step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project) -> FixedPointResult:
+    """x = step(x): damped Anderson iteration to a coarse tolerance (a plain damped retry if that fails),
+    then :func:`_polish`; if the polish fails, the iteration is continued to ``tol`` as before."""
+    coarse = max(tol, _COARSE_TOL)
+    result = fixed_point(
+        step, start, mixing=0.5, anderson=anderson, tol=coarse, max_iter=max_iter, project=project, warn=False
+    )
+    if not result.converged:  # plain damped iteration is slower but safer
+        result = fixed_point(step, start, mixing=0.3, tol=coarse, max_iter=max_iter, project=project, warn=False)
+    if not result.converged:
+        return result
+    polished = _polish(step, result, tol, project)
+    if polished is not None:
+        return polished
+    rest = fixed_point(
+        step, result.x, mixing=0.5, anderson=anderson, tol=tol, max_iter=max_iter, project=project, warn=False
+    )
+    return FixedPointResult(rest.x, rest.converged, result.iterations + rest.iterations, rest.residual, rest.message)
+
+
+def _polish(step, result: FixedPointResult, tol: float, project) -> FixedPointResult | None:
+    r"""Chord-Newton steps :math:`x \leftarrow x - (J - I)^{-1}(F(x) - x)` from a converged iterate, with
+    the Jacobian :math:`J` of the map by forward differences (one evaluation per component): converged
+    when the step, the estimate of the distance to the fixed point, is at most ``tol``. None if a step
+    is not finite or stops shrinking."""
+    x = np.array(result.x, dtype=float)
+    fx = np.asarray(step(x), dtype=float)
+    evaluations = result.iterations + 1
+    jacobian = np.empty((x.size, x.size))
+    for j in range(x.size):
+        shifted = x.copy()
+        shifted[j] += 1e-7 * max(1.0, abs(x[j]))
+        shifted = np.asarray(project(shifted), dtype=float)
+        if shifted[j] == x[j]:  # at the domain's edge (a cosine of 1): step inward
+            shifted[j] = x[j] - 1e-7 * max(1.0, abs(x[j]))
+        jacobian[:, j] = (np.asarray(step(shifted), dtype=float) - fx) / (shifted[j] - x[j])
+    evaluations += x.size
+    try:
+        lu = np.linalg.inv(jacobian - np.eye(x.size))
+    except np.linalg.LinAlgError:
+        return None
+    previous = np.inf
+    for _ in range(_NEWTON_STEPS):
+        delta = -lu @ (fx - x)
+        size = float(np.max(np.abs(delta)))
+        if not (np.isfinite(size) and size < previous):
+            return None
+        x = np.asarray(project(x + delta), dtype=float)
+        fx = np.asarray(step(x), dtype=float)
+        evaluations += 1
+        residual = float(np.max(np.abs(fx - x)))
+        if size <= tol:
+            message = f"converged: Newton step {size:.3g} <= tol {tol:.3g} (residual {residual:.3g}) after {evaluations} evaluations"
+            return FixedPointResult(x, True, evaluations, residual, message)
+        previous = size
+    return None
+
+
+def _grid(name: str, value: ArrayLike | None) -> np.ndarray | None:
+    """A one-dimensional grid of positive values (a scalar is a grid of one)."""
+    if value is None:
+        return None
+    grid = as_real_array(name, value, minimum=0.0, strict_minimum=True)
+    if grid.ndim > 1 or grid.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty one-dimensional grid, got shape {grid.shape}")
+    _in_range(name, grid)
+    return np.atleast_1d(grid)
+
+
+def _scalar(name: str, value: float, *, minimum: float, strict: bool) -> float:
+    value = as_real_scalar(name, value, minimum=minimum, strict_minimum=strict)
+    _in_range(name, value)
+    return value
+
+
+_RANGE = (1e-30, 1e30)
+"""alpha, gamma and a positive lam are refused outside it: the iterated logarithms of q and V (which
+scale like powers of them) would leave the solver's state range |ln q|, |ln V| <= 200."""
+
+
+def _in_range(name: str, value: float | np.ndarray) -> None:
+    values = np.atleast_1d(value)
+    outside = (values != 0) & ((values < _RANGE[0]) | (values > _RANGE[1]))
+    if np.any(outside):
+        raise ValueError(
+            f"{name} must lie in [{_RANGE[0]:g}, {_RANGE[1]:g}] (or be 0 where allowed), got {values[outside][0]!r}"
         )
 
 
-def _grid(name: str, value: ArrayLike | None, *, minimum: float, strict: bool) -> np.ndarray | None:
-    if value is None:
-        return None
-    return np.atleast_1d(as_real_array(name, value, minimum=minimum, strict_minimum=strict)).ravel()
+def _settings(tol: float, max_iter: int) -> tuple[float, int]:
+    tol = _scalar("tol", tol, minimum=0.0, strict=True)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
+        raise TypeError(f"max_iter must be an integer, got {type(max_iter).__name__}")
+    if max_iter < 1:
+        raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
+    return tol, int(max_iter)
+
+
+def _check_model(model: CovariateModel) -> None:
+    if not isinstance(model, CovariateModel):
+        raise TypeError(
+            f"model must be a CovariateModel (e.g. BlockCovariates.isotropic()), got {type(model).__name__}"
+        )
 
 
 def _resolve(teacher: str | Channel, loss: str | Loss, **teacher_params: float) -> tuple[Channel, Loss]:
-    teacher, loss = get_channel(teacher, **teacher_params), get_loss(loss)
+    for name, value in teacher_params.items():
+        if isinstance(value, (int, float)) and abs(value) > _RANGE[1]:
+            raise ValueError(f"{name} must be at most {_RANGE[1]:g} in size, got {value!r}")
+    try:
+        teacher = get_channel(teacher, **teacher_params)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"teacher: {error}") from None
+    loss = get_loss(loss)
     if not (teacher.discrete_labels or isinstance(teacher, GaussianChannel)):
         raise ValueError(
             f"teacher {teacher.name!r} is not supported: use a label teacher (sign, noisy-sign, "
-            "probit) or the linear teacher with Gaussian noise (gaussian)"
+            "probit, or a Channel with labels +-1) or the linear teacher (gaussian, delta >= 0)"
         )
     if loss.discrete_labels and not teacher.discrete_labels:
         raise ValueError(f"the {loss.name} loss needs labels +-1: use a sign, noisy-sign or probit teacher")
@@ -498,7 +395,7 @@ def saddle_point(
     max_iter: int = 3000,
     warn: bool = True,
     **teacher_params: float,
-) -> ERMPoint:
+) -> ERMState:
     r"""The saddle point of ERM in the Gaussian covariate model at one point (module docstring).
 
     Parameters
@@ -513,25 +410,36 @@ def saddle_point(
         ``"square"``, ``"logistic"``, ``"hinge"`` or a :class:`~statlearn.models.losses.Loss`.
     lam
         Ridge penalty :math:`\lambda\ge0`; 0 only for the square loss (the ridgeless limit).
+        ``delta`` may be 0 for the gaussian teacher (the noiseless linear teacher).
     alpha, gamma
         alpha = n/d samples per input dimension (> 0); gamma = P/D features per input dimension,
         for random features only.
+        alpha, gamma and a positive lam must lie in [1e-30, 1e30], and teacher parameters be at most
+        1e30 (the solver iterates ln q and ln V within [-200, 200]).
     start
         Starting overlaps (m, q, V); by default a small informative guess.
     tol, max_iter
-        Tolerance on the residual of (m / sqrt(rho q), ln q, ln V) and iteration cap.
+        Tolerance on the estimated error (the last Newton step) of (m / sqrt(rho q), ln q, ln V), and
+        the cap on iterations of the map.
     warn
         Emit :class:`~statlearn.numerics.ConvergenceWarning` if not converged (the point is
         returned with ``converged=False`` either way).
+
+    Returns
+    -------
+    ERMState
+        Scalar fields.
     """
-    lam = float(as_real_array("lam", lam, minimum=0.0))
-    alpha = float(as_real_array("alpha", alpha, minimum=0.0, strict_minimum=True))
+    _check_model(model)
+    lam = _scalar("lam", lam, minimum=0.0, strict=False)
+    alpha = _scalar("alpha", alpha, minimum=0.0, strict=True)
     if gamma is not None:
-        gamma = float(as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True))
+        gamma = _scalar("gamma", gamma, minimum=0.0, strict=True)
+    tol, max_iter = _settings(tol, max_iter)
     teacher, loss = _resolve(teacher, loss, **teacher_params)
     if lam == 0 and not isinstance(loss, Square):
         raise ValueError(f"lam must be > 0 for the {loss.name} loss (lam = 0 only for the square loss)")
-    problem = _Problem(model, teacher, loss, alpha, gamma)
+    problem = _problem(model, teacher, loss, alpha, gamma)
     point = _solve_point(problem, lam, alpha, gamma, _start(problem, start), tol, max_iter)
     if warn and not point.converged:
         _warn_unconverged([point])
@@ -541,7 +449,9 @@ def saddle_point(
 def _start(problem: _Problem, start: tuple[float, float, float] | None) -> np.ndarray:
     if start is None:
         return problem.state(0.1 * problem.rho, 0.2 * problem.rho, 1.0)
-    m, q, V = start
+    if not isinstance(start, (tuple, list, np.ndarray)) or np.shape(start) != (3,):
+        raise ValueError(f"start must be three overlaps (m, q, V), got shape {np.shape(start)}")
+    m, q, V = (float(as_real_array("start", v)) for v in start)
     if not (q > 0 and V > 0 and m * m < problem.rho * q):
         raise ValueError(f"start must have q > 0, V > 0 and m^2 < rho q, got {start!r}")
     return problem.state(m, q, V)
@@ -549,39 +459,41 @@ def _start(problem: _Problem, start: tuple[float, float, float] | None) -> np.nd
 
 def _solve_point(
     problem: _Problem, lam: float, alpha: float, gamma: float | None, start: np.ndarray, tol: float, max_iter: int
-) -> ERMPoint:
+) -> ERMState:
     common = dict(alpha=alpha, gamma=np.nan if gamma is None else gamma, lam=lam, ratio=problem.ratio, rho=problem.rho)
     if lam == 0 and abs(problem.ratio - problem.spectrum.rank) <= 1e-12 * problem.ratio:
         # the interpolation threshold itself: q and V diverge as lam -> 0+
-        return ERMPoint(
+        return ERMState(
             m=np.nan,
             q=np.inf,
             V=np.inf,
             mhat=0.0,
             qhat=0.0,
             Vhat=0.0,
-            test_error=np.inf,
+            generalization_error=np.inf,
             training_loss=0.0,
             converged=False,
             iterations=0,
             residual=np.inf,
+            message="not converged: the ridgeless interpolation threshold, where q and V diverge",
             **common,
         )
     if lam == 0 and problem.ratio < problem.spectrum.rank:  # the ridgeless interpolator
         result = problem.solve_interpolator(start[:2], tol, max_iter)
         m, q = problem.unpack(result.x)
-        return ERMPoint(
+        return ERMState(
             m=m,
             q=q,
             V=np.inf,
             mhat=0.0,
             qhat=0.0,
             Vhat=0.0,
-            test_error=problem.test_error(m, q),
+            generalization_error=problem.generalization_error(m, q),
             training_loss=0.0,
             converged=result.converged,
             iterations=result.iterations,
             residual=result.residual,
+            message=result.message,
             **common,
         )
     result, hats = problem.solve(lam, start, tol, max_iter)
@@ -594,23 +506,32 @@ def _solve_point(
             if result.converged:
                 x = result.x
     m, q, V = problem.unpack(result.x)
-    return ERMPoint(
+    return ERMState(
         m=m,
         q=q,
         V=V,
         mhat=hats[0],
         qhat=hats[1],
         Vhat=hats[2],
-        test_error=problem.test_error(m, q),
+        generalization_error=problem.generalization_error(m, q),
         training_loss=problem.training_loss(m, q, V),
         converged=result.converged,
         iterations=iterations,
         residual=result.residual,
+        message=result.message if iterations == result.iterations else f"{result.message} (lambda continuation)",
         **common,
     )
 
 
-def _warn_unconverged(points: list[ERMPoint]) -> None:
+def _problem(model: CovariateModel, teacher: Channel, loss: Loss, alpha: float, gamma: float | None) -> _Problem:
+    """The problem at one point; the model's own checks (e.g. gamma required) as ValueError/TypeError."""
+    problem = _Problem(model, teacher, loss, alpha, gamma)
+    if not (np.isfinite(problem.ratio) and problem.ratio > 0):
+        raise ValueError(f"alpha = {alpha!r} gives the sample ratio n/p = {problem.ratio!r}: it must be finite and > 0")
+    return problem
+
+
+def _warn_unconverged(points: list[ERMState]) -> None:
     bad = [p for p in points if not p.converged]
     if bad:
         where = ", ".join(
@@ -647,7 +568,7 @@ def learning_curve(
     max_iter: int = 3000,
     progress: bool = False,
     **teacher_params: float,
-) -> LearningCurve:
+) -> ERMState:
     r"""The ERM learning curve along a grid of alpha or of gamma (:func:`saddle_point` for the
     parameters).
 
@@ -655,19 +576,28 @@ def learning_curve(
     point starts from the secant extrapolation of the last two converged ones (continuation),
     falling back to continuation in lambda (module docstring). Points that still fail are kept, flagged ``converged=False``, and
     reported in one :class:`~statlearn.numerics.ConvergenceWarning`. ``progress`` shows a tqdm bar.
+    Returns an :class:`ERMState` with one array entry per point.
     """
-    lam = float(as_real_array("lam", lam, minimum=0.0))
-    alphas = _grid("alpha", alpha, minimum=0.0, strict=True)
-    gammas = _grid("gamma", gamma, minimum=0.0, strict=True)
+    _check_model(model)
+    lam = _scalar("lam", lam, minimum=0.0, strict=False)
+    alphas = _grid("alpha", alpha)
+    gammas = _grid("gamma", gamma)
+    tol, max_iter = _settings(tol, max_iter)
     teacher, loss = _resolve(teacher, loss, **teacher_params)
     if lam == 0 and not isinstance(loss, Square):
         raise ValueError(f"lam must be > 0 for the {loss.name} loss (lam = 0 only for the square loss)")
+    if alphas is None:
+        raise TypeError("alpha is required (a number or a one-dimensional grid)")
+    pairs: list[tuple[float, float | None]]
     if gammas is None:
-        pairs = [(a, None) for a in alphas]
+        pairs = [(a, None) for a in alphas.tolist()]
     else:
-        a, g = np.broadcast_arrays(alphas, gammas)
-        pairs = list(zip(a.tolist(), g.tolist()))
-    points: list[ERMPoint] = []
+        try:
+            a_grid, g_grid = np.broadcast_arrays(alphas, gammas)
+        except ValueError:
+            raise ValueError(f"alpha and gamma must broadcast, got {alphas.size} and {gammas.size} values") from None
+        pairs = list(zip(a_grid.tolist(), g_grid.tolist()))
+    points: list[ERMState] = []
     solved: list[tuple[float, np.ndarray]] = []  # (log of the control parameter, state) of converged points
     iterator = pairs
     if progress:
@@ -675,14 +605,15 @@ def learning_curve(
 
         iterator = tqdm(pairs, desc="saddle point", unit="pt")
     for a, g in iterator:
-        problem = _Problem(model, teacher, loss, a, g)
+        problem = _problem(model, teacher, loss, a, g)
         t = math.log(a) + (0.0 if g is None else math.log(g))
         point = _solve_point(problem, lam, a, g, _predict(problem, solved, t), tol, max_iter)
         if point.converged:
-            solved.append((t, problem.state(point.m, point.q, point.V if np.isfinite(point.V) else 1.0)))
+            m, q, V = float(point.m), float(point.q), float(point.V)
+            solved.append((t, problem.state(m, q, V if math.isfinite(V) else 1.0)))
         points.append(point)
     _warn_unconverged(points)
-    return LearningCurve.from_points(points)
+    return ERMState.stack(points)
 
 
 def optimal_lambda(
@@ -694,27 +625,33 @@ def optimal_lambda(
     gamma: float | None = None,
     bounds: tuple[float, float] = (1e-8, 1e2),
     **teacher_params: float,
-) -> ERMPoint:
-    """The saddle point at the penalty that minimises the test error, searched in log lambda
+) -> ERMState:
+    """The saddle point at the penalty that minimises the generalisation error, searched in log lambda
     within ``bounds`` (Brent); the returned point's ``lam`` is the optimum. An optimum at a bound
-    is reported with a warning (the true optimum may be 0 or beyond)."""
-    low, high = (float(as_real_array("bounds", b, minimum=0.0, strict_minimum=True)) for b in bounds)
+    is reported with a :class:`BoundaryWarning` (the true optimum may be 0 or beyond)."""
+    _check_model(model)
+    if not isinstance(bounds, (tuple, list, np.ndarray)) or len(bounds) != 2:
+        raise ValueError(f"bounds must be a pair (low, high), got {bounds!r}")
+    low, high = (_scalar("bounds", b, minimum=0.0, strict=True) for b in bounds)
     if not low < high:
         raise ValueError(f"bounds must be increasing, got {bounds!r}")
+    alpha = _scalar("alpha", alpha, minimum=0.0, strict=True)
+    if gamma is not None:
+        gamma = _scalar("gamma", gamma, minimum=0.0, strict=True)
     teacher, loss = _resolve(teacher, loss, **teacher_params)
-    problem = _Problem(model, teacher, loss, alpha, gamma)
+    problem = _problem(model, teacher, loss, alpha, gamma)
     start = [_start(problem, None)]
 
     def error(log_lam: float) -> float:
         point = _solve_point(problem, math.exp(log_lam), alpha, gamma, start[0], 1e-12, 3000)
         if point.converged:
-            start[0] = problem.state(point.m, point.q, point.V)
-        return point.test_error
+            start[0] = problem.state(float(point.m), float(point.q), float(point.V))
+        return float(point.generalization_error)
 
     result = minimize_scalar(error, bounds=(math.log(low), math.log(high)), method="bounded", options={"xatol": 1e-6})
     best = _solve_point(problem, math.exp(result.x), alpha, gamma, start[0], 1e-12, 3000)
     if min(result.x - math.log(low), math.log(high) - result.x) < 1e-3:
         warnings.warn(
-            f"optimal lambda {best.lam:.3g} sits at the edge of bounds {bounds}", RuntimeWarning, stacklevel=2
+            f"optimal lambda {best.lam:.3g} sits at the edge of bounds {bounds}", BoundaryWarning, stacklevel=2
         )
     return best

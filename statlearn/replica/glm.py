@@ -41,8 +41,8 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 from statlearn.models.channels import Channel
-from statlearn.models.data import resolve_model
 from statlearn.models.priors import Prior
+from statlearn.models.registry import resolve_model
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.roots import bracket_root
 from statlearn.numerics.validation import as_real_array

@@ -37,7 +37,7 @@ def test_the_issue_example_table_matches_learning_curve(capsys):
     gamma = np.asarray(cols["gamma"])
     assert np.allclose(gamma, np.geomspace(0.1, 10, 5)) and np.all(np.asarray(cols["alpha"]) == 2.0)
     ref = learning_curve(RandomFeatures("relu"), "sign", "logistic", 1e-3, alpha=2.0, gamma=gamma)
-    assert np.allclose(cols["test_error"], ref.test_error, rtol=1e-9)
+    assert np.allclose(cols["generalization_error"], ref.generalization_error, rtol=1e-9)
     assert all(cols["converged"])
 
 
@@ -71,10 +71,16 @@ def test_training_comparison_and_files(capsys, tmp_path):
     )
     assert "training at d = 60, 3 draws" in capsys.readouterr().out
     rows = list(csv.DictReader(csv_path.open()))
-    assert len(rows) == 2 and {"test_error", "test_error_sim", "test_error_sim_se"} <= set(rows[0])
-    theory = learning_curve(BlockCovariates.isotropic(), "sign", "hinge", 0.1, alpha=[0.5, 2.0]).test_error
+    assert len(rows) == 2 and {
+        "generalization_error",
+        "generalization_error_sim",
+        "generalization_error_sim_se",
+    } <= set(rows[0])
+    theory = learning_curve(BlockCovariates.isotropic(), "sign", "hinge", 0.1, alpha=[0.5, 2.0]).generalization_error
     for row, value in zip(rows, theory):  # small d, 3 draws: loose but could fail
-        assert abs(float(row["test_error_sim"]) - value) < 5 * float(row["test_error_sim_se"]) + 0.05
+        assert (
+            abs(float(row["generalization_error_sim"]) - value) < 5 * float(row["generalization_error_sim_se"]) + 0.05
+        )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

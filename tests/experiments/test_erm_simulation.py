@@ -22,7 +22,7 @@ def within(samples, target, k=4.0):
 
 
 def fields_equal(a: ERMSimulation, b: ERMSimulation, runs=slice(None)):
-    names = ["test_error", "training_loss", "training_error", "m", "q", "rho", "converged"]
+    names = ["generalization_error", "training_loss", "training_error", "m", "q", "rho", "converged"]
     return all(np.array_equal(getattr(a, f)[runs], getattr(b, f)[runs]) for f in names)
 
 
@@ -36,9 +36,9 @@ def test_runs_are_reproducible_and_independent_of_the_number_of_seeds():
     assert fields_equal(three, simulate(*args, seeds=3, seed=7, **kwargs))
     assert fields_equal(three, simulate(*args, seeds=5, seed=7, **kwargs), runs=slice(0, 3))
     assert not np.array_equal(three.m, simulate(*args, seeds=3, seed=8, **kwargs).m)
-    assert three.test_error.shape == (3,) and three.converged.dtype == bool
+    assert three.generalization_error.shape == (3,) and three.converged.dtype == bool
     with pytest.raises(ValueError):
-        three.test_error[0] = 0.0  # read-only
+        three.generalization_error[0] = 0.0  # read-only
     assert three.mean("m") == pytest.approx(three.m.mean())
     assert three.stderr("m") == pytest.approx(three.m.std(ddof=1) / math.sqrt(3))
 
@@ -114,12 +114,14 @@ def test_least_squares_excess_error_on_gaussian_design():
         n_test=2000,
         seed=3,
     )
-    assert within(run.test_error, delta * d / (2 * d - d - 1))
+    assert within(run.generalization_error, delta * d / (2 * d - d - 1))
     assert within(run.training_error, delta * (2 * d - d) / (2 * d))
     assert run.training_loss == pytest.approx(run.training_error / 2)  # square loss (y - z)^2 / 2
     assert within(run.rho, 1.0) and np.all(run.converged)
     # the teacher is recovered up to the noise: m ~ rho ~ 1, q = m + excess error
-    assert run.mean("q") - 2 * run.mean("m") + run.mean("rho") == pytest.approx(run.mean("test_error"), rel=1e-12)
+    assert run.mean("q") - 2 * run.mean("m") + run.mean("rho") == pytest.approx(
+        run.mean("generalization_error"), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("loss", ["logistic", "hinge"])
@@ -138,7 +140,9 @@ def test_classification_fits_converge(loss, model, gamma):
         seed=1,
     )
     assert np.all(run.converged)
-    assert np.all((run.test_error > 0.02) & (run.test_error < 0.4))  # learns, against the clean teacher
+    assert np.all(
+        (run.generalization_error > 0.02) & (run.generalization_error < 0.4)
+    )  # learns, against the clean teacher
     assert np.all(run.training_error < 0.5) and np.all(run.m > 0)
 
 

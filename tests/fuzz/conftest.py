@@ -92,3 +92,39 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"bad-input audit: {len(AUDIT.entry_points)} entry points, {AUDIT.inputs} inputs, "
             f"{AUDIT.rejected} rejected with ValueError/TypeError"
         )
+
+
+BAD_INPUTS = (
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    -1.0,
+    0.0,
+    1e300,
+    -1e300,
+    1e-300,
+    "abc",
+    None,
+    True,
+    1 + 2j,
+    [],
+    [0.5, 0.7],
+    np.full((2, 3), 0.5),
+    object(),
+)
+"""Bad values for one argument: NaN, infinities, negative, zero, huge, tiny, wrong types, wrong shapes."""
+
+
+@pytest.fixture
+def one_bad_argument(audit: Audit) -> Callable[..., Any]:
+    """``run(entry, func, kwargs, data)``: call ``func(**kwargs)`` with one argument, drawn by the
+    hypothesis ``data``, replaced by one of :data:`BAD_INPUTS`; the error must name that argument."""
+    from hypothesis import strategies as st
+
+    def run(entry: str, func: Callable[..., Any], kwargs: dict[str, Any], data: Any) -> Any:
+        parameter = data.draw(st.sampled_from(sorted(kwargs)))
+        bad = dict(kwargs)
+        bad[parameter] = data.draw(st.sampled_from(BAD_INPUTS))
+        return audit.call(entry, func, names=(parameter,), **bad)
+
+    return run

@@ -503,7 +503,7 @@ def test_get_channel_refuses_parameters_with_an_instance_and_other_types():
         (NoisySignChannel, -0.1),
         (NoisySignChannel, 0.5),
         (NoisySignChannel, float("nan")),
-        (ProbitChannel, 0.0),
+        (ProbitChannel, -1.0),
         (GaussianChannel, -1.0),
         (ReluChannel, float("inf")),
         (ReluChannel, float("nan")),

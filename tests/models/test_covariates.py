@@ -11,7 +11,7 @@ from statlearn.models.covariates import (
     Spectrum,
     marchenko_pastur_rule,
 )
-from statlearn.replica.erm import marchenko_pastur_stieltjes
+from statlearn.replica.ridge import marchenko_pastur_stieltjes
 
 RATIOS = [0.01, 0.3, 0.5, 0.9, 0.9999, 1.0 - 1e-9, 1.0, 1.0 + 1e-9, 1.001, 2.0, 2.9, 10.0]
 

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from statlearn.models.channels import GaussianChannel, SignChannel
-from statlearn.models.data import TeacherStudent, resolve_model, teacher_student
+from statlearn.models.data import TeacherStudent, teacher_student
 from statlearn.models.priors import GaussBernoulliPrior, GaussianPrior, RademacherPrior
+from statlearn.models.registry import resolve_model
 
 
 def test_shapes_and_relations():

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from statlearn.models.activations import gaussian_equivalence, get_activation_function
-from statlearn.replica.erm import marchenko_pastur_stieltjes, ridge_isotropic
-from statlearn.replica.random_features import (
+from statlearn.replica.ridge import (
     RandomFeaturesRisk,
     _nu_mei_montanari,
+    marchenko_pastur_stieltjes,
     random_features_ridge,
+    ridge_isotropic,
 )
 
 

@@ -1,6 +1,30 @@
-r"""Asymptotic test error of random-features ridge regression (Mei & Montanari 2019).
+r"""Closed forms of the asymptotic risk of ridge regression: isotropic Gaussian data (Hastie et al.)
+and random features (Mei & Montanari). The saddle point of :mod:`statlearn.replica.erm` reproduces both
+(tests/replica/test_erm_saddle.py); here they are in closed form.
 
-**Reference.** S. Mei and A. Montanari, "The generalization error of random features regression:
+**Isotropic data.** Ridge regression on isotropic Gaussian data (Hastie, Montanari, Rosset &
+Tibshirani, "Surprises in high-dimensional ridgeless least squares interpolation", Ann. Statist.
+2022, arXiv:1903.08560; Dobriban & Wager, Ann. Statist. 2018). Data: n samples y = x . beta + eps
+with x ~ N(0, I_p), |beta|^2 = snr (the signal r^2), eps ~ N(0, noise); estimator
+
+.. math:: \hat\beta_\lambda = (X^T X / n + \lambda I)^{-1} X^T y / n .
+
+As n, p -> infinity with gamma = p / n fixed, the excess prediction risk
+:math:`E_x (x\cdot(\hat\beta - \beta))^2 = |\hat\beta - \beta|^2` tends to (Hastie et al., Theorem 5)
+
+.. math:: R(\lambda) = \underbrace{r^2 \lambda^2 m'(-\lambda)}_{\text{bias}}
+          + \underbrace{\sigma^2 \gamma\,[m(-\lambda) - \lambda m'(-\lambda)]}_{\text{variance}},
+
+with m the Stieltjes transform of the Marchenko-Pastur law of ratio gamma, the positive root of
+:math:`m = 1 / (1 - \gamma + \lambda + \gamma\lambda m)` at z = -lambda, and
+:math:`m' = m^2 (1 + \gamma m) / (1 + \gamma \lambda m^2)`. The ridgeless limit lambda -> 0+ is
+(Theorems 1-2) :math:`\sigma^2\gamma/(1-\gamma)` for gamma < 1 and
+:math:`r^2 (1 - 1/\gamma) + \sigma^2/(\gamma - 1)` for gamma > 1 (infinite at gamma = 1, the
+interpolation peak); the optimal ridge is :math:`\lambda^\star = \gamma\sigma^2 / r^2`. In the
+saddle point's conventions (isotropic model, alpha = n/p): Hastie's gamma = 1/alpha, his
+lambda = our lambda / alpha, r^2 = rho, sigma^2 = Delta, and the optimal lambda is Delta / rho.
+
+**Random features.** S. Mei and A. Montanari, "The generalization error of random features regression:
 precise asymptotics and double descent curve", Comm. Pure Appl. Math. 75, 667 (2022),
 arXiv:1908.05355: Definition 1 (the functions :math:`\nu_1, \nu_2`), Definition 2 (:math:`\chi`,
 :math:`\mathcal E_0, \mathcal E_1, \mathcal E_2`, :math:`\mathscr B = \mathcal E_1/\mathcal E_0`,
@@ -8,9 +32,9 @@ arXiv:1908.05355: Definition 1 (the functions :math:`\nu_1, \nu_2`), Definition 
 limit). The formulas below were written from the paper's statement as recalled by the author
 (the search tools available did not return the paper's text); every convention is checked
 against finite-size simulations with the true nonlinear features and against the kernel limit
-:math:`\gamma\to\infty`, which is derived independently (tests/test_random_features_ridge.py),
+:math:`\gamma\to\infty`, which is derived independently (tests/replica/test_random_features_ridge.py),
 and they agree to ~1e-11 with the general saddle point of :mod:`statlearn.replica.erm` on the
-Marchenko-Pastur spectrum, an independent route (tests/test_erm_saddle.py).
+Marchenko-Pastur spectrum, an independent route (tests/replica/test_erm_saddle.py).
 
 **Setting (our conventions).** Inputs :math:`x\sim N(0, I_D)`; teacher
 :math:`y = \theta\cdot x/\sqrt D + \sqrt{\Delta}\,\eta` with :math:`\theta\sim N(0, I_D)`,
@@ -95,9 +119,102 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.models.activations import gaussian_equivalence
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_array, as_real_scalar
 
-__all__ = ["RandomFeaturesRisk", "random_features_ridge"]
+__all__ = ["RidgeRisk", "marchenko_pastur_stieltjes", "ridge_isotropic", "RandomFeaturesRisk", "random_features_ridge"]
+
+
+class RidgeRisk(NamedTuple):
+    """Asymptotic excess risk of ridge regression and its bias and variance parts (arrays)."""
+
+    risk: np.ndarray | float
+    bias: np.ndarray | float
+    variance: np.ndarray | float
+
+
+def marchenko_pastur_stieltjes(gamma: ArrayLike, lam: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(m(-lam), m'(-lam)) of the Marchenko-Pastur law of ratio gamma = p/n, for lam > 0.
+
+    m = 2 / (1 - gamma + lam + sqrt((1 - gamma + lam)^2 + 4 gamma lam)), the root of
+    gamma lam m^2 + (1 - gamma + lam) m - 1 = 0 written without cancellation.
+    """
+    gamma, lam = _broadcast(
+        as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True),
+        as_real_array("lam", lam, minimum=0.0, strict_minimum=True),
+    )
+    with np.errstate(all="ignore"):
+        m, dm = _stieltjes(gamma, lam)
+    _finite(m, dm)
+    return m, dm
+
+
+def _broadcast(gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        g, l_ = np.broadcast_arrays(gamma, lam)
+        return g, l_
+    except ValueError:
+        raise ValueError(f"gamma and lam must broadcast, got shapes {gamma.shape} and {lam.shape}") from None
+
+
+def _finite(*values: np.ndarray | float, allowed: np.ndarray | bool = False) -> None:
+    """ValueError naming gamma and lam where a closed form overflowed (inf outside ``allowed``, or NaN)."""
+    for value in values:
+        if np.any(np.isnan(value) | (np.isinf(value) & ~np.asarray(allowed))):
+            raise ValueError("gamma and lam are too extreme for the closed form in double precision")
+
+
+def _stieltjes(gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    b = 1.0 - gamma + lam
+    root = np.sqrt(b * b + 4.0 * gamma * lam)
+    # For b < 0 (gamma > 1 + lam) the sum b + root cancels: use m = (root - b) / (2 gamma lam) there.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(b >= 0, 2.0 / (b + root), (root - b) / (2.0 * gamma * lam))
+    dm = m * m * (1.0 + gamma * m) / (1.0 + gamma * lam * m * m)
+    return m, dm
+
+
+def ridge_isotropic(gamma: ArrayLike, lam: ArrayLike, snr: float, noise: float) -> RidgeRisk:
+    """Asymptotic excess risk of ridge regression on isotropic Gaussian data (module docstring).
+
+    Parameters
+    ----------
+    gamma
+        p / n > 0 (features per sample), array.
+    lam
+        Ridge penalty >= 0, array broadcast with ``gamma``; 0 is the ridgeless (min-norm) limit.
+    snr
+        r^2 = |beta|^2 >= 0, the signal strength.
+    noise
+        sigma^2 >= 0, the label-noise variance.
+
+    Returns
+    -------
+    RidgeRisk
+        ``risk = bias + variance``, each with the broadcast shape; ``inf`` at gamma = 1, lam = 0
+        when noise > 0.
+    """
+    gamma = as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True)
+    lam = as_real_array("lam", lam, minimum=0.0)
+    snr = as_real_scalar("snr", snr, minimum=0.0)
+    noise = as_real_scalar("noise", noise, minimum=0.0)
+    gamma, lam = _broadcast(gamma, lam)
+    positive = lam > 0
+    with np.errstate(all="ignore"):
+        risk = _ridge(gamma, lam, positive, snr, noise)
+    _finite(*risk, allowed=(lam == 0) & (gamma == 1))
+    return risk
+
+
+def _ridge(gamma: np.ndarray, lam: np.ndarray, positive: np.ndarray, snr: float, noise: float) -> RidgeRisk:
+    m, dm = _stieltjes(gamma, np.where(positive, lam, 1.0))
+    bias = np.where(positive, snr * lam**2 * dm, np.where(gamma > 1, snr * (1.0 - 1.0 / gamma), 0.0))
+    if noise > 0:
+        with np.errstate(divide="ignore"):  # the interpolation peak gamma = 1 is infinite
+            ridgeless = noise * np.where(gamma < 1, gamma / np.abs(1.0 - gamma), 1.0 / np.abs(gamma - 1.0))
+    else:  # no noise, no variance (not 0 * inf at the peak)
+        ridgeless = np.zeros_like(gamma)
+    variance = np.where(positive, noise * gamma * (m - lam * dm), ridgeless)
+    return RidgeRisk((bias + variance)[()], bias[()], variance[()])
 
 
 class RandomFeaturesRisk(NamedTuple):
@@ -162,10 +279,7 @@ def random_features_ridge(
     alpha = as_real_array("alpha", alpha, minimum=0.0, strict_minimum=True)
     gamma = as_real_array("gamma", gamma, minimum=0.0, strict_minimum=True)
     lam = as_real_array("lam", lam, minimum=0.0)
-    noise_arr = as_real_array("noise", noise, minimum=0.0)
-    if noise_arr.ndim != 0:
-        raise ValueError(f"noise must be a scalar, got shape {noise_arr.shape}")
-    noise = float(noise_arr)
+    noise = as_real_scalar("noise", noise, minimum=0.0)
     mu0, mu1, mu_star = gaussian_equivalence(activation)
     # The quadrature leaves mu_star^2 ~ 1e-16 E sigma^2 for a linear or constant sigma.
     scale = mu0 * mu0 + mu1 * mu1 + mu_star * mu_star
@@ -175,7 +289,12 @@ def random_features_ridge(
         mu1 = 0.0
     if mu1 == 0.0 and mu_star == 0.0:
         raise ValueError("activation has mu1 = mu_star = 0 (constant): the predictor is a constant, risk 1")
-    alpha, gamma, lam = np.broadcast_arrays(alpha, gamma, lam)
+    try:
+        alpha, gamma, lam = np.broadcast_arrays(alpha, gamma, lam)
+    except ValueError:
+        raise ValueError(
+            f"alpha, gamma and lam must broadcast, got shapes {alpha.shape}, {gamma.shape} and {lam.shape}"
+        ) from None
     if mu_star == 0.0 and np.any(lam == 0.0):
         raise ValueError("lam = 0 (ridgeless) needs a nonlinear activation (mu_star > 0); use lam > 0")
 

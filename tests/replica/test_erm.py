@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from statlearn.experiments import train
-from statlearn.replica.erm import marchenko_pastur_stieltjes, ridge_isotropic
+from statlearn.replica.ridge import marchenko_pastur_stieltjes, ridge_isotropic
 
 GAMMAS = np.array([0.2, 0.5, 0.9, 1.1, 2.0, 5.0])
 
