@@ -7,8 +7,7 @@ Gaussian case exactly (per-scale conditionals, couplings, free energies, conditi
 :mod:`wirg.ansatz` is the per-scale conditional energy (quadratic couplings plus a pluggable
 potential) and :mod:`wirg.fit` estimates it from data: the exact maximum-likelihood solve of the
 quadratic case, and moment matching with MALA on the details only (and the direct baseline);
-:mod:`wirg.generate` samples coarse to fine from a fitted model. The method, its equations and
-its references: ``docs/theory/wirg.md``.
+:mod:`wirg.generate` samples coarse to fine from a fitted model.
 """
 
 from wirg.ansatz import LocalAnsatz, PolynomialPotential, Potential, QuadraticAnsatz

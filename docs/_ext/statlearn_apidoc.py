@@ -4,8 +4,8 @@ One page per subpackage of :mod:`statlearn` (and one for :mod:`wirg`): the packa
 summary table of its public names, then each public module of the package with the names of its
 ``__all__``. Every object is documented once, in the module that defines it; a module or package
 that re-exports it links to that entry. Nothing here lists a name by hand, so renames and new
-modules appear in the reference without touching the docs. Modules of the command line
-(``statlearn.cli*``) are described by ``statlearn --help`` and are left out.
+modules appear in the reference without touching the docs. The command line (``statlearn.cli*``,
+described by ``statlearn --help``) and the reproductions (shown by the gallery) are left out.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sphinx.application import Sphinx
 from sphinx.pycode import ModuleAnalyzer
 
 ROOTS = ("statlearn", "wirg")
-SKIP = ("__main__",)
+# the command line is described by `statlearn --help`; the reproductions by the gallery
+SKIP = ("__main__", "reproductions")
 
 
 def _skipped(name: str) -> bool:

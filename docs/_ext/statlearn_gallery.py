@@ -69,6 +69,11 @@ def _capability_pages(srcdir: Path, name: str) -> list[str]:
 
 
 def _checks_table(checks: list[dict[str, Any]]) -> list[str]:
+    """The checks as a table; the tolerance notes (often shared by several rows) numbered below it."""
+    notes: dict[str, int] = {}
+    for c in checks:
+        if c.get("note"):
+            notes.setdefault(" ".join(str(c["note"]).split()), len(notes) + 1)
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
@@ -81,10 +86,11 @@ def _checks_table(checks: list[dict[str, Any]]) -> list[str]:
         "     - tolerance",
         "     - discrepancy",
         "     - verdict",
-        "     - how the tolerance is set",
+        "     - note",
     ]
     for c in checks:
         verdict = "pass" if c.get("passed") else "**FAIL**"
+        note = " ".join(str(c.get("note", "")).split())
         lines += [
             f"   * - {_esc(c.get('quantity', ''))}",
             f"     - {_num(c.get('theory'))}",
@@ -93,9 +99,14 @@ def _checks_table(checks: list[dict[str, Any]]) -> list[str]:
             f"     - {_num(c.get('tolerance'))}",
             f"     - {_num(c.get('discrepancy'))}",
             f"     - {verdict}",
-            f"     - {_esc(c.get('note', '')) or '–'}",
+            f"     - {notes[note]}" if note else "     - –",
         ]
-    return lines + [""]
+    lines.append("")
+    if notes:
+        lines += ["How each tolerance is set:", ""]
+        lines += [f"{k}. {_esc(text)}" for text, k in notes.items()]
+        lines.append("")
+    return lines
 
 
 def _page(info: dict[str, Any], folder: Path, srcdir: Path) -> list[str]:
@@ -120,9 +131,12 @@ def _page(info: dict[str, Any], folder: Path, srcdir: Path) -> list[str]:
     if info.get("error"):
         lines += ["The reproduction stopped with an error:", "", ".. code-block:: text", ""]
         lines += ["   " + line for line in str(info["error"]).splitlines()] + [""]
+    warned = info.get("warnings") or []
+    if warned:
+        lines += ["Warnings during the run:", ""] + [f"- {_esc(w)}" for w in warned] + [""]
     for fig in info.get("figures", []):
         if (folder / name / fig).is_file():
-            lines += [f".. figure:: {name}/{fig}", f"   :alt: {name}: {fig}", "   :class: gallery-figure", ""]
+            lines += [f".. figure:: {name}/{fig}", f"   :alt: {name}: {fig}", ""]
         else:
             logger.warning("gallery: %s lists figure %s, which is not in %s", name, fig, folder / name)
     lines += _heading("Checks", "-")
