@@ -3,12 +3,12 @@ r"""Overlap ODEs of online SGD in teacher-student soft committee machines.
 In the limit N -> infinity with t = alpha = steps / N fixed, the overlaps R, Q (and the second
 layer v when it is learned) of a student trained by online SGD on fresh Gaussian inputs follow
 deterministic ODEs (Biehl & Schwarze, J. Phys. A 28, 643, 1995; Saad & Solla, PRE 52, 4225, 1995;
-Goldt, Advani, Saxe, Krzakala & Zdeborova, NeurIPS 2019). With the SGD step
+Goldt, Advani, Saxe, Krzakala & Zdeborova, NeurIPS 2019). With the SGD step::
 
     w_k <- w_k (1 - eta lambda_wd / N) + (eta / sqrt N) v_k g'(lambda_k) Delta x,
     v_k <- v_k + (eta_v / N) g(lambda_k) Delta                       (second layer, if learned),
 
-Delta = y - yhat, y = sum_m v*_m g(nu_m) + sigma zeta, they read
+Delta = y - yhat, y = sum_m v*_m g(nu_m) + sigma zeta, they read::
 
     dR_km/dt = eta v_k E[g'(lambda_k) nu_m Delta] - eta lambda_wd R_km
     dQ_kl/dt = eta v_k E[g'(lambda_k) lambda_l Delta] + eta v_l E[g'(lambda_l) lambda_k Delta]
