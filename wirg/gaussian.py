@@ -49,6 +49,7 @@ how the couplings are parametrised; both use the raw couplings above.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -56,9 +57,19 @@ from itertools import product
 import numpy as np
 from numpy.typing import ArrayLike
 
-from wirg.wavelets import _check_gamma, _check_levels, _check_wavelet, filters, synthesis_step
+from statlearn.numerics.seeding import as_generator
+from statlearn.numerics.validation import as_count
+from wirg.checks import check_choice, check_gamma, check_levels, check_memory, check_radius, real_array
+from wirg.wavelets import WAVELETS, filters, synthesis_step
 
 __all__ = ["Scale", "ConditionNumbers", "GaussianWIRG", "polyphase_matrix", "sample_details", "stencil_shifts"]
+
+
+#: Bytes per fine lattice site that the exact solution of every scale stores and works with (measured:
+#: about 350 at L = 512, rounded up), for the memory check before solving.
+_BYTES_PER_SITE = 500
+#: Largest number of products (couplings squared times sites) the direct Fisher matrix may take, about 10 s.
+_MAX_DIRECT_WORK = 2e9
 
 
 def _response(taps: np.ndarray, omega: np.ndarray) -> np.ndarray:
@@ -162,20 +173,39 @@ def _real(arr: np.ndarray, name: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ConditionNumbers:
-    """Condition numbers (module docstring): ``full`` of the microscopic precision (zero mode
-    excluded if it is 0); per scale j = 1..J, ``conditional`` of Q_hh; ``fisher_direct`` of the direct
-    local ansatz and ``fisher_conditional[j - 1]`` of the conditional ansatz at scale j (NaN where the
-    coarse lattice is too small for distinct shifts, L_j <= 2 radius + 1)."""
+    """Condition numbers (module docstring), each the ratio of the largest to the smallest eigenvalue
+    (``inf`` for a matrix singular to working precision).
+
+    Attributes
+    ----------
+    full : float
+        Of the microscopic precision (zero mode excluded if it is 0).
+    conditional : tuple of float
+        Per scale j = 1..J, of the conditional precision Q_hh over all coarse frequencies.
+    fisher_direct : float
+        Of the Fisher matrix of the direct local ansatz with couplings at ``radius``.
+    fisher_conditional : tuple of float
+        ``fisher_conditional[j - 1]``: of the Fisher matrix of the conditional ansatz at scale j, or NaN
+        where it is undefined: the coarse lattice is too small for distinct shifts (L_j <= 2 radius + 1).
+    radius : int
+        The stencil radius of both ansatzes.
+    fisher_conditional_reason : tuple of (str or None)
+        Per scale, None where ``fisher_conditional`` is a number, else one line saying why it is NaN
+        (for a user interface to print next to it).
+    """
 
     full: float
     conditional: tuple[float, ...]
     fisher_direct: float
     fisher_conditional: tuple[float, ...]
     radius: int
+    fisher_conditional_reason: tuple[str | None, ...]
 
 
 def _spectrum_array(name: str, value: ArrayLike, L: int | None) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
+    arr = real_array(name, value)
+    if L is not None:
+        L = as_count("L", L, minimum=2)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be an L x L array on the FFT grid, got shape {arr.shape}")
     if L is not None and arr.shape[0] != L:
@@ -183,8 +213,7 @@ def _spectrum_array(name: str, value: ArrayLike, L: int | None) -> np.ndarray:
     side = arr.shape[0]
     if side < 2 or side & (side - 1):
         raise ValueError(f"L must be a power of two >= 2, got {side}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    check_memory("the exact solution of every scale", name, _BYTES_PER_SITE * side * side)
     if not np.allclose(arr, np.roll(arr[::-1, ::-1], 1, axis=(0, 1)), rtol=1e-12, atol=0.0):
         raise ValueError(f"{name} must be symmetric, S(k) = S(-k), for a real field")
     return arr
@@ -227,19 +256,25 @@ class GaussianWIRG:
             S = _spectrum_array("spectrum", spectrum, L)
             if np.any(S <= 0):
                 raise ValueError("spectrum must be > 0 everywhere (a covariance spectrum)")
-            K0 = 1.0 / S
+            with np.errstate(over="ignore"):
+                K0 = 1.0 / S
+            if not np.all(np.isfinite(K0)):
+                raise ValueError(
+                    f"spectrum must be >= 1/{np.finfo(float).max:.3g} (its inverse, the precision, overflows)"
+                )
         else:
             K0 = _spectrum_array("precision", precision, L)
             if np.any(K0 < 0) or np.any(K0.ravel()[1:] <= 0):
                 raise ValueError("precision must be > 0 except possibly at k = 0 (a massless zero mode)")
         self.L = K0.shape[0]
-        self.wavelet = _check_wavelet(wavelet)
-        self.levels = _check_levels(int(np.log2(self.L)) if levels is None else levels, self.L)
-        self.gamma = _check_gamma(gamma, self.levels)
+        self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
+        self.levels = check_levels(int(np.log2(self.L)) if levels is None else levels, self.L)
+        self.gamma = check_gamma(gamma, self.levels)
         self.scales: list[Scale] = []
         self.precisions = [K0]
         for j in range(1, self.levels + 1):
-            scale = _solve_scale(self.precisions[-1], j, self.wavelet, self.gamma[j - 1])
+            with np.errstate(over="ignore", invalid="ignore"):
+                scale = _solve_scale(self.precisions[-1], j, self.wavelet, self.gamma[j - 1])
             self.scales.append(scale)
             self.precisions.append(scale.marginal)
 
@@ -272,7 +307,7 @@ class GaussianWIRG:
     def sample(self, n_samples: int, *, seed: int | np.random.Generator) -> np.ndarray:
         """Exact coarse-to-fine generation: phi_J from its marginal, then psibar_j | phi_j for
         j = J..1 (Gaussian, in Fourier) and the wavelet synthesis. Shape (n_samples, L, L)."""
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         K = self.precisions[-1]
@@ -292,16 +327,55 @@ class GaussianWIRG:
 
     def condition_numbers(self, radius: int = 1) -> ConditionNumbers:
         """Condition numbers of the module docstring, couplings at shifts :math:`|\\Delta|_\\infty \\le`
-        ``radius``."""
+        ``radius``.
+
+        Raises
+        ------
+        ValueError
+            If ``radius`` does not fit the lattice (``L <= 2 radius``: the shifts of the direct ansatz
+            would coincide and its Fisher matrix be singular), or if the Fisher matrices would need more
+            than 2 GiB of memory (the estimate is in the message; checked before allocating).
+        """
+        radius = check_radius(radius)
+        if self.L <= 2 * radius:
+            raise ValueError(
+                f"radius = {radius} does not fit the L = {self.L} lattice: the shifts |Delta| <= radius are "
+                f"distinct only for L > 2 radius (use radius <= {(self.L - 1) // 2})"
+            )
+        n_half = len(stencil_shifts(radius, half=True))
+        if n_half**2 * self.L**2 > _MAX_DIRECT_WORK:
+            raise ValueError(
+                f"radius: the direct Fisher matrix at L = {self.L} with radius {radius} ({n_half} couplings) "
+                f"would take about {n_half**2 * self.L**2:.2g} operations (limit {_MAX_DIRECT_WORK:.0e}); "
+                "use a smaller radius"
+            )
+        n_dd = 3 * n_half + 3 * len(stencil_shifts(radius, half=False))
+        n_dc = 3 * len(stencil_shifts(radius, half=False))
+        fitted = [s for s in self.scales if s.L > 2 * radius + 1]
+        if fitted:  # work arrays of _fisher_conditional at the finest scale: A, A Sigma, R (complex)
+            check_memory(
+                f"the conditional Fisher matrices at L = {self.L} with radius {radius}",
+                "radius",
+                16 * fitted[0].L ** 2 * (18 * n_dd + 3 * (n_dd + 2 * n_dc)),
+            )
         K0 = self.precisions[0]
         positive = K0[K0 > 0]
         full = float(positive.max() / positive.min())
-        conditional = []
-        for scale in self.scales:
-            eig = np.linalg.eigvalsh(scale.coupling)
-            conditional.append(float(eig.max() / eig.min()))
-        fisher = tuple(_fisher_conditional(s, radius) if s.L > 2 * radius + 1 else np.nan for s in self.scales)
-        return ConditionNumbers(full, tuple(conditional), _fisher_direct(K0, radius), fisher, radius)
+        conditional = [_eigenvalue_ratio(np.linalg.eigvalsh(scale.coupling)) for scale in self.scales]
+        fisher, reasons = [], []
+        for s in self.scales:
+            if s.L > 2 * radius + 1:
+                fisher.append(_fisher_conditional(s, radius))
+                reasons.append(None)
+            else:
+                fisher.append(math.nan)
+                reasons.append(
+                    f"undefined at j = {s.j}: the coarse lattice L_j = {s.L} is too small for distinct shifts "
+                    f"|Delta| <= {radius} (needs L_j > {2 * radius + 1})"
+                )
+        return ConditionNumbers(
+            full, tuple(conditional), _fisher_direct(K0, radius), tuple(fisher), radius, tuple(reasons)
+        )
 
 
 def sample_details(
@@ -330,8 +404,11 @@ def _solve_scale(K_fine: np.ndarray, j: int, wavelet: str, gamma: float) -> Scal
     mean_operator = -np.einsum("...ab,...b->...a", covariance, Q_hl)
     schur = np.einsum("...a,...a->...", np.conj(Q_hl), -mean_operator).real  # Q_lh Q_hh^{-1} Q_hl
     sign, logdet = np.linalg.slogdet(Q_hh / (2.0 * np.pi))
-    if np.any(sign.real <= 0):
-        raise RuntimeError(f"the conditional precision at scale {j} is not positive definite")
+    if np.any(sign.real <= 0) or not np.all(np.isfinite(logdet)) or not np.all(np.isfinite(covariance)):
+        raise ValueError(
+            f"spectrum: the conditional precision at scale {j} is not positive definite to working precision "
+            "(a spectrum or gamma spanning too many orders of magnitude)"
+        )
     return Scale(
         j=j,
         L=L,
@@ -353,9 +430,15 @@ def _shift_symbol(shift: tuple[int, int], L: int) -> np.ndarray:
     return np.exp(1j * np.add.outer(k * shift[0], k * shift[1]))
 
 
+def _eigenvalue_ratio(eig: np.ndarray) -> float:
+    """max / min of the eigenvalues of a positive semi-definite matrix; ``inf`` if the smallest is not
+    positive (singular to working precision: a rounding-level eigenvalue of either sign)."""
+    smallest = float(eig.min())
+    return float(eig.max() / smallest) if smallest > 0.0 else math.inf
+
+
 def _condition(F: np.ndarray) -> float:
-    eig = np.linalg.eigvalsh(0.5 * (F + F.T))
-    return float(eig.max() / eig.min())
+    return _eigenvalue_ratio(np.linalg.eigvalsh(0.5 * (F + F.T)))
 
 
 def _fisher_direct(K0: np.ndarray, radius: int) -> float:
@@ -391,15 +474,14 @@ def _fisher_conditional(scale: Scale, radius: int) -> float:
             B = np.zeros((L, L, 3), dtype=complex)  # psi^T B phi = psi_c(x) phi(x + D) summed
             B[..., c] = _shift_symbol(shift, L)
             B_ops.append(B)
-    # features: 1/2 psi^T A psi (B = 0) and psi^T B phi (A = 0); R = B + A M
-    R = [np.einsum("...ab,...b->...a", A, M) for A in A_ops] + B_ops
-    quad = [np.einsum("...ab,...bc->...ac", A, Sigma) for A in A_ops]  # A Sigma
+    # features: 1/2 psi^T A psi (B = 0) and psi^T B phi (A = 0); R = B + A M. F_ab is the mean over xi of
+    # Re conj(R_a) Sigma R_b C + (1/2) tr(A_a Sigma A_b Sigma) (the trace for two detail-detail couplings),
+    # summed over xi as matrix products of the flattened (xi, channel) axes
+    A = np.stack(A_ops)  # (n_a, L, L, 3, 3)
+    R = np.concatenate([np.einsum("nyxab,yxb->nyxa", A, M), np.stack(B_ops)])  # (n, L, L, 3)
     n_a, n = len(A_ops), len(R)
-    F = np.zeros((n, n))
-    for a in range(n):
-        for b in range(a, n):
-            value = np.einsum("...a,...ab,...b->...", np.conj(R[a]), Sigma, R[b]) * C
-            if a < n_a and b < n_a:
-                value = value + 0.5 * np.einsum("...ab,...ba->...", quad[a], quad[b])
-            F[a, b] = F[b, a] = float(np.mean(value).real)
+    SR = np.einsum("yxab,nyxb->nyxa", Sigma, R)
+    F = ((np.conj(R) * C[..., None]).reshape(n, -1) @ SR.reshape(n, -1).T).real / (L * L)
+    quad = A @ Sigma  # A Sigma
+    F[:n_a, :n_a] += 0.5 * (quad.reshape(n_a, -1) @ np.swapaxes(quad, -1, -2).reshape(n_a, -1).T).real / (L * L)
     return _condition(F)
