@@ -63,13 +63,13 @@ def check_bool(name: str, value: object) -> bool:
 MAX_BYTES = 2**31
 
 
-def check_memory(what: str, name: str, n_bytes: float, limit: float = MAX_BYTES) -> None:
-    """``ValueError`` naming ``name`` if ``what`` would allocate more than ``limit`` bytes (checked before
-    allocating, so that a too-large request is refused at once instead of swapping)."""
-    if n_bytes > limit:
+def check_memory(what: str, name: str, n_bytes: float, advice: str | None = None) -> None:
+    """``ValueError`` naming ``name`` if ``what`` would need more than :data:`MAX_BYTES` bytes, checked
+    before allocating, so that a too-large request is refused at once instead of swapping."""
+    if n_bytes > MAX_BYTES:
         raise ValueError(
-            f"{name}: {what} would need about {n_bytes / 2**30:.3g} GiB of memory, above the limit of "
-            f"{limit / 2**30:.3g} GiB; reduce {name}"
+            f"{name}: {what} would need about {n_bytes / 2**30:.3g} GiB of memory, above the limit "
+            f"wirg.checks.MAX_BYTES = {MAX_BYTES / 2**30:.3g} GiB; {advice or f'reduce {name}'}"
         )
 
 

@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count
-from wirg.checks import check_scalar
+from wirg.checks import check_memory, check_scalar
 
 __all__ = ["free_field_spectrum", "gaussian_field", "lattice_momenta"]
 
@@ -53,6 +53,7 @@ def lattice_momenta(L: int) -> tuple[np.ndarray, np.ndarray]:
     in numpy FFT order; ``kx`` varies along the first axis, ``ky`` along the second.
     """
     L = as_count("L", L, minimum=1)
+    check_memory(f"the momentum grid and spectrum of the {L} x {L} lattice", "L", 64 * L * L)
     k = 2.0 * np.pi * np.fft.fftfreq(L)
     kx, ky = np.meshgrid(k, k, indexing="ij")
     return kx, ky
@@ -134,6 +135,7 @@ def gaussian_field(spectrum: Spectrum, L: int, n_samples: int, *, seed: int | np
     """
     L = as_count("L", L, minimum=1)
     n_samples = as_count("n_samples", n_samples, minimum=1)
+    check_memory(f"{n_samples} fields on the {L} x {L} lattice", "n_samples", 40 * n_samples * L * L)
     rng = as_generator(seed)
     amplitude = np.sqrt(_spectrum_grid(spectrum, L))[:, : L // 2 + 1]
     noise = rng.standard_normal((n_samples, L, L))

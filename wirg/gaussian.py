@@ -65,9 +65,9 @@ from wirg.wavelets import WAVELETS, filters, synthesis_step
 __all__ = ["Scale", "ConditionNumbers", "GaussianWIRG", "polyphase_matrix", "sample_details", "stencil_shifts"]
 
 
-#: Bytes per fine lattice site that the exact solution of every scale stores and works with (measured:
-#: about 350 at L = 512, rounded up), for the memory check before solving.
-_BYTES_PER_SITE = 500
+#: Bytes per fine lattice site at the peak of solving every scale (272 measured with tracemalloc at
+#: L = 128..512; 163 of them stored), for the memory check before solving.
+_BYTES_PER_SITE = 300
 #: Largest number of products (couplings squared times sites) the direct Fisher matrix may take, about 10 s.
 _MAX_DIRECT_WORK = 2e9
 
@@ -213,7 +213,9 @@ def _spectrum_array(name: str, value: ArrayLike, L: int | None) -> np.ndarray:
     side = arr.shape[0]
     if side < 2 or side & (side - 1):
         raise ValueError(f"L must be a power of two >= 2, got {side}")
-    check_memory("the exact solution of every scale", name, _BYTES_PER_SITE * side * side)
+    check_memory(
+        f"the exact solution of every scale at L = {side}", name, _BYTES_PER_SITE * side * side, "use a smaller L"
+    )
     if not np.allclose(arr, np.roll(arr[::-1, ::-1], 1, axis=(0, 1)), rtol=1e-12, atol=0.0):
         raise ValueError(f"{name} must be symmetric, S(k) = S(-k), for a real field")
     return arr
@@ -352,11 +354,14 @@ class GaussianWIRG:
         n_dd = 3 * n_half + 3 * len(stencil_shifts(radius, half=False))
         n_dc = 3 * len(stencil_shifts(radius, half=False))
         fitted = [s for s in self.scales if s.L > 2 * radius + 1]
-        if fitted:  # work arrays of _fisher_conditional at the finest scale: A, A Sigma, R (complex)
+        if fitted:  # peak of _fisher_conditional at the finest scale (complex A, A Sigma, R, Sigma R, temporaries):
+            # 16 (40 n_dd + 6 n) bytes per coarse site: 1.01-1.05 times the peak measured with tracemalloc
+            # at L = 32..256, radius 1 and 2
             check_memory(
                 f"the conditional Fisher matrices at L = {self.L} with radius {radius}",
                 "radius",
-                16 * fitted[0].L ** 2 * (18 * n_dd + 3 * (n_dd + 2 * n_dc)),
+                16 * fitted[0].L ** 2 * (40 * n_dd + 6 * (n_dd + n_dc)),
+                "use a smaller radius or L",
             )
         K0 = self.precisions[0]
         positive = K0[K0 > 0]

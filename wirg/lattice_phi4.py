@@ -60,7 +60,7 @@ from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.rng import fill_normal, next_double, seed_state
 from statlearn.numerics.seeding import check_seed
 from statlearn.numerics.validation import as_count, as_real_array
-from wirg.checks import check_bool, check_scalar
+from wirg.checks import check_bool, check_memory, check_scalar
 from wirg.statistics import AutocorrelationTime, integrated_autocorrelation_time
 
 __all__ = ["Phi4Samples", "phi4", "phi4_energy"]
@@ -68,6 +68,7 @@ __all__ = ["Phi4Samples", "phi4", "phi4_energy"]
 _TUNE_BLOCK = 10  # sweeps between two updates of the Metropolis step during tuning
 _MIN_THERMALIZATION = 100
 _DEFAULT_THERMALIZATION = 1000
+_CHUNK_UPDATES = 2**22  # site updates per compiled call, between two chances for Ctrl-C
 
 
 @njit(cache=True, nogil=True)
@@ -247,6 +248,29 @@ class Phi4Samples:
         return self.fields.shape[0]
 
 
+def _run_in_chunks(
+    phi: np.ndarray,
+    state: np.ndarray,
+    beta: float,
+    delta: float,
+    cluster: bool,
+    thin: int,
+    magnetization: np.ndarray,
+    fields: np.ndarray,
+) -> int:
+    """:func:`_run_chain` in chunks of whole ``thin`` periods of about 2**22 site updates, the same chain
+    bit for bit, so that Ctrl-C (``KeyboardInterrupt``) stops a long run within a fraction of a second."""
+    L = phi.shape[0]
+    per_chunk = max(1, _CHUNK_UPDATES // (thin * L * L))  # stored fields (or pilot sweeps) per chunk
+    accepted = 0
+    for start in range(0, max(magnetization.size // thin, 1), per_chunk):
+        stop = start + per_chunk
+        accepted += _run_chain(
+            phi, state, beta, delta, cluster, thin, magnetization[start * thin : stop * thin], fields[start:stop]
+        )
+    return accepted
+
+
 def phi4_energy(phi: ArrayLike, beta: float) -> np.ndarray:
     r"""The :math:`\varphi^4` energy of periodic fields (the forward-bond sum of the module docstring).
 
@@ -318,6 +342,7 @@ def phi4(
     )
     if thin is not None:
         thin = as_count("thin", thin, minimum=1)
+    check_memory(f"{thermalization} thermalisation sweeps", "thermalization", 8 * thermalization)
     cluster = check_bool("cluster", cluster)
 
     state = seed_state(np.uint64(seed))
@@ -333,13 +358,14 @@ def phi4(
         delta *= math.exp(2.0 * (accepted / (block * L * L) - 0.5))
 
     pilot = np.empty(thermalization - tuning)
-    accepted = _run_chain(phi, state, beta, delta, cluster, 1, pilot, no_fields)
+    accepted = _run_in_chunks(phi, state, beta, delta, cluster, 1, pilot, no_fields)
     if thin is None:
         tau = max(integrated_autocorrelation_time(pilot).tau, integrated_autocorrelation_time(np.abs(pilot)).tau)
         thin = max(1, math.ceil(2.0 * tau))
+    check_memory(f"{n_samples} fields every {thin} sweeps", "n_samples", 8 * n_samples * (L * L + thin))
     production = np.empty(n_samples * thin)
     fields = np.empty((n_samples, L, L))
-    accepted += _run_chain(phi, state, beta, delta, cluster, thin, production, fields)
+    accepted += _run_in_chunks(phi, state, beta, delta, cluster, thin, production, fields)
 
     magnetization = np.concatenate([pilot, production])
     sweeps = thermalization + production.size

@@ -240,6 +240,9 @@ def _newton(terms: Terms, theta0: np.ndarray, n_data: int, *, max_iterations: in
         if not math.isfinite(residual):
             reason = "non-finite Newton decrement"
             break
+        if residual < -tol:  # a convex likelihood has a positive semi-definite Hessian
+            reason = "the Hessian is not positive definite: too few data for the stencil?"
+            break
         if residual < tol:
             break
         if iterations == max_iterations:
@@ -266,7 +269,7 @@ def _newton(terms: Terms, theta0: np.ndarray, n_data: int, *, max_iterations: in
         warnings.warn(f"exact maximum-likelihood fit {message}", ConvergenceWarning, stacklevel=3)
     return ExactFit(
         theta=current.theta,
-        stderr=np.sqrt(np.diag(covariance)),
+        stderr=np.sqrt(np.where(np.diag(covariance) >= 0.0, np.diag(covariance), np.nan)),
         covariance=covariance,
         nll=current.value,
         gradient_norm=float(np.linalg.norm(current.gradient)),

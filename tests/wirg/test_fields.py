@@ -114,3 +114,17 @@ def test_gaussian_field_bad_input() -> None:
         free_field_spectrum(L, beta=0.0)
     with pytest.raises(ValueError, match="zero_mode"):
         free_field_spectrum(L, zero_mode=-1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(mass=1e300), "mass"),  # was an OverflowError traceback from mass**2
+        (dict(mass=1e-200), "mass"),  # mass**2 underflowed to 0: silently massless
+        (dict(beta=1e308), "beta"),  # beta khat^2 overflowed: S(k) = 0 off the zero mode
+        (dict(beta=1e-320), "beta"),
+    ],
+)
+def test_free_field_spectrum_refuses_values_beyond_float64(kwargs: dict, name: str) -> None:
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        free_field_spectrum(8, **kwargs)

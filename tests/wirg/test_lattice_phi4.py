@@ -199,3 +199,17 @@ def test_phi4_bad_input(kwargs: dict, error: type, match: str) -> None:
     arguments = {"L": 4, "beta": 0.5, "n_samples": 2, "seed": 0, **kwargs}
     with pytest.raises(error, match=match):
         phi4(**arguments)
+
+
+def test_chunked_chain_is_the_same_chain_and_follows_the_result_protocol(monkeypatch) -> None:
+    from statlearn.numerics.result import SolverResult
+
+    whole = phi4(8, 0.6, 20, seed=4, thermalization=200, thin=3)
+    monkeypatch.setattr(P, "_CHUNK_UPDATES", 64)  # one stored field (or pilot sweep) per compiled call
+    chunked = phi4(8, 0.6, 20, seed=4, thermalization=200, thin=3)
+    assert np.array_equal(whole.fields, chunked.fields) and np.array_equal(whole.magnetization, chunked.magnetization)
+    assert isinstance(whole, SolverResult) and whole.converged and np.isnan(whole.residual)
+    assert whole.iterations == 200 + 20 * 3 == whole.magnetization.size + 200 // 2
+    assert "260 sweeps" in whole.message
+    with pytest.raises(ValueError, match="read-only"):
+        whole.fields[0, 0, 0] = 1.0

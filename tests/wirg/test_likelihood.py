@@ -66,3 +66,23 @@ def test_bad_input():
     psi, phi = rng.normal(size=(2, 3, 4, 4)), rng.normal(size=(2, 4, 4))
     with pytest.raises(ValueError, match="without potential"):
         fit_exact_quadratic(QuadraticAnsatz(1, potential=PolynomialPotential()), phi, psi)
+
+
+def test_exact_fit_result_protocol_and_failure_without_enough_data(exact_case, pairs):
+    from statlearn.numerics import ConvergenceWarning
+    from statlearn.numerics.result import SolverResult
+
+    spectrum, _ = exact_case(8)
+    phi, psi = pairs(spectrum, 8, 50, seed=1)
+    fit = fit_exact_quadratic(QuadraticAnsatz(1), phi, psi)
+    assert isinstance(fit, SolverResult) and fit.converged and 0 <= fit.residual < 1e-12
+    assert fit.message.startswith("converged") and f"after {fit.iterations} Newton steps" in fit.message
+    with pytest.raises(ValueError, match="read-only"):
+        fit.theta[0] = 0.0
+    # one 4 x 4 sample for 69 couplings: the likelihood has no minimum. It used to report converged=True
+    # with a negative Newton decrement (and a RuntimeWarning from the square root of a negative variance)
+    rng = np.random.default_rng(0)
+    psi1, phi1 = rng.normal(size=(1, 3, 4, 4)), rng.normal(size=(1, 4, 4))
+    with pytest.warns(ConvergenceWarning, match="not positive definite"):
+        bad = fit_exact_quadratic(QuadraticAnsatz(1), phi1, psi1)
+    assert not bad.converged and "too few data" in bad.message

@@ -3,6 +3,7 @@
 Reference case: the ``exact_case`` fixture of conftest.py."""
 
 import numpy as np
+import pytest
 
 from wirg.ansatz import QuadraticAnsatz
 from wirg.mala import sample_conditional
@@ -32,3 +33,19 @@ def test_mala_samples_the_exact_gaussian_conditional(exact_case, pairs):
     assert np.abs(z_cov).max() < 4.5
     rerun = sample_conditional(ansatz, theta, np.repeat(phi, chains, axis=0), n_samples=3, thin=2, seed=5)
     assert np.array_equal(rerun.samples, run.samples[:3])  # bit-for-bit reproducible
+
+
+def test_conditional_samples_result_protocol_and_bad_couplings(exact_case, pairs):
+    from statlearn.numerics.result import SolverResult
+
+    spectrum, scale = exact_case(8)
+    phi, _ = pairs(spectrum, 8, 2, seed=3)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    theta = ansatz.from_kernels(*scale.kernels())
+    run = sample_conditional(ansatz, theta, phi, n_samples=4, seed=1, burn_in=20, thin=2)
+    assert isinstance(run, SolverResult) and run.converged and run.iterations == 20 + 4 * 2
+    with pytest.raises(ValueError, match="read-only"):
+        run.samples[0, 0, 0, 0, 0] = 0.0
+    # negative definite couplings: no conditional law (the chains used to run off to infinity)
+    with pytest.raises(ValueError, match="theta: the detail couplings are not positive definite"):
+        sample_conditional(ansatz, -theta, phi, n_samples=1, seed=1)

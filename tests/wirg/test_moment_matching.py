@@ -61,3 +61,19 @@ def test_bad_input():
         fit_moment_matching(ansatz, phi, psi, steps=1, lr=0.1, seed=0, n_chains=5)
     with pytest.raises(ValueError, match="zero spatial mean"):
         fit_direct(LocalAnsatz(1), np.ones((2, 4, 4)) + np.eye(4), steps=1, lr=0.1, seed=0, zero_mean=True)
+
+
+def test_moment_matching_result_protocol_and_warning_at_the_budget(exact_case, pairs):
+    from statlearn.numerics import ConvergenceWarning
+    from statlearn.numerics.result import SolverResult
+
+    spectrum, scale = exact_case(8)
+    phi, psi = pairs(spectrum, 8, 20, seed=2)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    target = ansatz.from_kernels(*scale.kernels())
+    with pytest.warns(ConvergenceWarning, match="step budget exhausted"):
+        result = fit_moment_matching(ansatz, phi, psi, steps=3, lr=0.01, seed=0, target=target, tol=1e-9)
+    assert isinstance(result, SolverResult) and not result.converged and result.iterations == 3
+    assert result.residual == result.error_history[-1]
+    with pytest.raises(ValueError, match="read-only"):
+        result.theta_history[0, 0] = 0.0
