@@ -2,7 +2,7 @@ r"""The per-scale conditional energy ansatz of the wavelet conditional renormali
 local quadratic ansatz of the microscopic field it is compared with.
 
 **Conditional ansatz** (Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), eq. (14);
-PHYSICS.md section 5). At scale :math:`j`, with :math:`\bar\psi = \bar\psi_j` the three detail
+the theory page ``docs/theory/wirg.md``). At scale :math:`j`, with :math:`\bar\psi = \bar\psi_j` the three detail
 channels and :math:`\varphi = \varphi_j` the coarse field on the periodic :math:`L_j\times L_j`
 lattice,
 
@@ -60,7 +60,18 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from wirg.checks import check_choice, check_gamma_scalar, check_radius, check_side, field_pair, real_array
+from wirg.checks import (
+    check_choice,
+    check_gamma_scalar,
+    check_memory,
+    check_radius,
+    check_side,
+    count,
+    field_pair,
+    finite_result,
+    real_array,
+    show,
+)
 from wirg.gaussian import stencil_shifts
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
 
@@ -116,12 +127,12 @@ class PolynomialPotential(Potential):
 
     def __init__(self, powers: Sequence[int] = (4,)) -> None:
         if isinstance(powers, (str, bytes)) or not isinstance(powers, Sequence) or not powers:
-            raise TypeError(f"powers must be a non-empty sequence of integers, got {powers!r}")
+            raise TypeError(f"powers must be a non-empty sequence of integers, got {show(powers)}")
         for p in powers:
             if isinstance(p, bool) or not isinstance(p, numbers.Integral) or p < 1:
-                raise ValueError(f"powers must be integers >= 1, got {powers!r}")
+                raise ValueError(f"powers must be integers >= 1, got {show(powers)}")
         if len(set(powers)) != len(powers):
-            raise ValueError(f"powers must be distinct, got {powers!r}")
+            raise ValueError(f"powers must be distinct, got {show(powers)}")
         self.powers = tuple(int(p) for p in powers)
 
     @property
@@ -215,16 +226,17 @@ class QuadraticAnsatz:
         B = psi.shape[0]
         pp = np.empty((len(self._shifts), B, 3, 3))
         pc = np.empty((len(self._shifts), B, 3))
-        for i, (dy, dx) in enumerate(self._shifts):
-            shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))  # shifted[k] = psi(k + Delta)
-            pp[i] = np.einsum("bcyx,bdyx->bcd", shifted, psi)
-            pc[i] = np.einsum("bcyx,byx->bc", shifted, phi)
-        out = np.empty((B, self.n_params))
-        out[:, : self.n_dd] = np.stack([pp[i, :, c, cp] for i, c, cp in self._dd_index], axis=1) * self._dd_weight
-        out[:, self.n_dd : self.n_dd + self.n_dc] = np.stack([pc[i, :, c] for i, c in self._dc_index], axis=1)
-        if self.potential is not None:
-            out[:, self.n_dd + self.n_dc :] = self.potential.features(self.reconstruct(psi, phi))
-        return out
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, (dy, dx) in enumerate(self._shifts):
+                shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))  # shifted[k] = psi(k + Delta)
+                pp[i] = np.einsum("bcyx,bdyx->bcd", shifted, psi)
+                pc[i] = np.einsum("bcyx,byx->bc", shifted, phi)
+            out = np.empty((B, self.n_params))
+            out[:, : self.n_dd] = np.stack([pp[i, :, c, cp] for i, c, cp in self._dd_index], axis=1) * self._dd_weight
+            out[:, self.n_dd : self.n_dd + self.n_dc] = np.stack([pc[i, :, c] for i, c in self._dc_index], axis=1)
+            if self.potential is not None:
+                out[:, self.n_dd + self.n_dc :] = self.potential.features(self.reconstruct(psi, phi))
+        return finite_result("psibar and phi_j", out, "the features")
 
     def reconstruct(self, psibar: np.ndarray, phi_j: np.ndarray) -> np.ndarray:
         r""":math:`\varphi_{j-1} = \gamma_j(G^\top\varphi_j + \bar G^\top\bar\psi_j)` with this ansatz's wavelet."""
@@ -232,12 +244,17 @@ class QuadraticAnsatz:
 
     def energy(self, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\bar E = \theta\cdot\Phi(\bar\psi, \varphi_j)`, shape (batch,)."""
-        return self.features(psibar, phi_j) @ self.check_theta(theta)
+        features, theta = self.features(psibar, phi_j), self.check_theta(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite_result("theta, psibar and phi_j", features @ theta, "the energy")
 
     def grad_psibar(self, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\partial\bar E/\partial\bar\psi` (module docstring), shape (batch, 3, n, n)."""
         psi, phi = field_pair(psibar, phi_j, self.radius)
-        return self.operator(theta, psi.shape[-1]).energy_and_grad(psi, phi)[1]
+        operator = self.operator(theta, psi.shape[-1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad = operator.energy_and_grad(psi, phi)[1]
+        return finite_result("theta, psibar and phi_j", grad, "the gradient")
 
     # -- kernels ------------------------------------------------------------------------------
 
@@ -246,9 +263,9 @@ class QuadraticAnsatz:
         quadratic part, indexed by the shift :math:`\Delta` modulo :math:`L_j` (convention of
         :meth:`wirg.gaussian.Scale.kernels`); zero outside the stencil."""
         theta = self.check_theta(theta)
-        if isinstance(L_j, bool) or not isinstance(L_j, numbers.Integral):
-            raise TypeError(f"L_j must be an integer, got {L_j!r}")
-        check_side("L_j", int(L_j), self.radius)
+        L_j = count("L_j", L_j, minimum=1)
+        check_side("L_j", L_j, self.radius)
+        check_memory(f"the kernels on the {L_j} x {L_j} lattice", "L_j", 400 * L_j * L_j)
         K = np.zeros((3, 3, L_j, L_j))
         Kp = np.zeros((3, L_j, L_j))
         for value, (_, c, cp, (dy, dx)) in zip(theta[: self.n_dd], self.labels[: self.n_dd]):
@@ -387,23 +404,33 @@ class LocalAnsatz:
     def features(self, phi: ArrayLike) -> np.ndarray:
         r""":math:`\Phi_a = \tfrac12\sum_x\varphi_x\varphi_{x+\Delta_a}`, shape (batch, n_params)."""
         x = self.check_fields(phi)
-        return np.stack(
-            [0.5 * np.einsum("byx,byx->b", x, np.roll(x, (-dy, -dx), axis=(-2, -1))) for dy, dx in self.shifts], axis=1
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.stack(
+                [0.5 * np.einsum("byx,byx->b", x, np.roll(x, (-dy, -dx), axis=(-2, -1))) for dy, dx in self.shifts],
+                axis=1,
+            )
+        return finite_result("phi", out, "the features")
 
     def energy(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         """:math:`E = \\theta\\cdot\\Phi(\\varphi)`, shape (batch,)."""
-        return self.features(phi) @ self.check_theta(theta)
+        features, theta = self.features(phi), self.check_theta(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite_result("theta and phi", features @ theta, "the energy")
 
     def grad(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial\varphi = K\varphi`, shape (batch, L, L)."""
         x = self.check_fields(phi)
-        return self.operator(theta, x.shape[-1]).energy_and_grad(x)[1]
+        operator = self.operator(theta, x.shape[-1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad = operator.energy_and_grad(x)[1]
+        return finite_result("theta and phi", grad, "the gradient")
 
     def symbol(self, theta: ArrayLike, L: int) -> np.ndarray:
         r""":math:`\hat K(k) = \sum_a\theta_a\cos(k\cdot\Delta_a)` on the L x L FFT grid."""
         theta = self.check_theta(theta)
+        L = count("L", L, minimum=1)
         check_side("L", L, self.radius)
+        check_memory(f"the precision symbol on the {L} x {L} lattice", "L", 32 * L * L)
         k = 2.0 * np.pi * np.fft.fftfreq(L)
         return sum(t * np.cos(np.add.outer(k * dy, k * dx)) for t, (dy, dx) in zip(theta, self.shifts))
 

@@ -9,16 +9,22 @@ type) or ``ValueError`` (wrong value or shape), never an error from deep inside.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Collection, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.seeding import check_seed
+from statlearn.numerics.validation import as_count
 
 __all__ = [
+    "MAX_BYTES",
     "as_field",
+    "count",
+    "seed_value",
+    "show",
     "channel_variances",
     "check_bool",
     "check_choice",
@@ -34,15 +40,38 @@ __all__ = [
     "data_pairs",
     "field_pair",
     "field_variance",
+    "finite_result",
     "real_array",
     "square_side",
 ]
 
 
+def show(value: object) -> str:
+    """A one-line description of a user's value for an error message (an array by its shape and dtype)."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def count(name: str, value: object, *, minimum: int = 0) -> int:
+    """:func:`statlearn.numerics.validation.as_count` with a one-line message for array input."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        raise TypeError(f"{name} must be an integer, got {show(value)}")
+    return as_count(name, value, minimum=minimum)
+
+
+def seed_value(seed: object, name: str = "seed") -> int:
+    """:func:`statlearn.numerics.seeding.check_seed` with a one-line message for array input."""
+    if isinstance(seed, np.ndarray) and seed.ndim > 0:
+        raise TypeError(f"{name} must be an integer, got {show(seed)}")
+    return check_seed(seed, name)
+
+
 def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     """``value`` if it is one of the strings ``choices``; ``ValueError`` naming ``name`` otherwise."""
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {show(value)}")
     return value
 
 
@@ -55,7 +84,7 @@ def check_instance(name: str, value: object, cls: type) -> None:
 def check_bool(name: str, value: object) -> bool:
     """``value`` if it is a ``bool``; ``TypeError`` naming ``name`` otherwise."""
     if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
+        raise TypeError(f"{name} must be a bool, got {show(value)}")
     return bool(value)
 
 
@@ -73,21 +102,46 @@ def check_memory(what: str, name: str, n_bytes: float, advice: str | None = None
         )
 
 
+def finite_result(name: str, value: np.ndarray, what: str) -> np.ndarray:
+    """``value`` (computed from ``name`` with overflow warnings silenced) if finite; otherwise ``ValueError``
+    naming ``name``: its values are too large (or too small) for ``what`` in float64."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name}: {what} overflows float64 (values too large or too small)")
+    return value
+
+
+def _as_float(name: str, value: numbers.Real) -> float:
+    """``float(value)``, with an integer beyond the float64 range refused by name."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got an integer beyond the float64 range") from None
+
+
 def check_scalar(name: str, value: object, *, minimum: float, strict: bool) -> float:
     """A finite real number ``>= minimum`` (``> minimum`` when ``strict``), as a ``float``."""
-    arr = as_real_array(name, value, minimum=minimum, strict_minimum=strict)
-    if arr.ndim != 0:
-        raise TypeError(f"{name} must be a scalar, got an array of shape {arr.shape}")
-    return float(arr)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a scalar, got {show(value)}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {show(value)}")
+    number = _as_float(name, value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite (no NaN or infinity), got {number!r}")
+    if number < minimum or (strict and number == minimum):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {float(minimum)}, got {number!r}")
+    return number
 
 
 def check_positive(name: str, value: object) -> float:
     """A finite real number ``> 0`` (bools refused), as a ``float``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive real number, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return float(value)
+        raise TypeError(f"{name} must be a positive real number, got {show(value)}")
+    number = _as_float(name, value)
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {number!r}")
+    return number
 
 
 def real_array(name: str, value: ArrayLike) -> np.ndarray:
@@ -129,23 +183,23 @@ def square_side(name: str, arr: np.ndarray, *, power_of_two: bool) -> int:
     return n
 
 
-def check_levels(levels: object, L: int) -> int:
-    """A number of wavelet scales from 1 to ``log2(L)`` (down to a 1 x 1 coarse field)."""
+def check_levels(levels: object, L: int, of: str = "the lattice") -> int:
+    """A number of wavelet scales from 1 to ``log2(L)`` (down to a 1 x 1 coarse field) for ``of`` of side ``L``."""
     if isinstance(levels, bool) or not isinstance(levels, numbers.Integral):
-        raise TypeError(f"levels must be an integer, got {levels!r}")
+        raise TypeError(f"levels must be an integer, got {show(levels)}")
     max_levels = L.bit_length() - 1
     if levels < 1:
         raise ValueError(f"levels must be >= 1, got {levels}")
     if levels > max_levels:
-        raise ValueError(f"levels = {levels} is too large for L = {L} (at most log2(L) = {max_levels})")
+        raise ValueError(f"levels = {levels} is too large for {of} of side L = {L} (at most log2(L) = {max_levels})")
     return int(levels)
 
 
 def check_gamma_scalar(gamma: object) -> float:
     """One normalisation ``gamma_j``: a finite real number > 0."""
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-        raise TypeError(f"gamma must be a positive real number, got {gamma!r}")
-    value = float(gamma)
+        raise TypeError(f"gamma must be a positive real number, got {show(gamma)}")
+    value = _as_float("gamma", gamma)
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"gamma must be finite and > 0, got {gamma!r}")
     return value
@@ -158,7 +212,9 @@ def check_gamma(gamma: float | Sequence[float], levels: int) -> tuple[float, ...
     if isinstance(gamma, numbers.Real) and not isinstance(gamma, bool):
         return (check_gamma_scalar(gamma),) * levels
     if isinstance(gamma, str | bytes) or not isinstance(gamma, Sequence | np.ndarray):
-        raise TypeError(f"gamma must be a positive number or a sequence of {levels} positive numbers, got {gamma!r}")
+        raise TypeError(
+            f"gamma must be a positive number or a sequence of {levels} positive numbers, got {show(gamma)}"
+        )
     values = tuple(gamma)
     if len(values) != levels:
         raise ValueError(f"gamma must have one entry per level ({levels}), got {len(values)}")
@@ -168,7 +224,7 @@ def check_gamma(gamma: float | Sequence[float], levels: int) -> tuple[float, ...
 def check_radius(radius: object) -> int:
     """A stencil radius: an integer >= 0."""
     if isinstance(radius, bool) or not isinstance(radius, numbers.Integral):
-        raise TypeError(f"radius must be an integer, got {radius!r}")
+        raise TypeError(f"radius must be an integer, got {show(radius)}")
     if radius < 0:
         raise ValueError(f"radius must be >= 0, got {radius}")
     return int(radius)
@@ -211,14 +267,19 @@ def data_pairs(phi_j: ArrayLike, psibar_j: ArrayLike, radius: int) -> tuple[np.n
 
 def channel_variances(psi: np.ndarray) -> np.ndarray:
     """Variance of each detail channel over the data, refused if zero (the initial point is 1/variance)."""
-    variance = psi.var(axis=(0, 2, 3))
+    with np.errstate(over="ignore", invalid="ignore"):
+        variance = psi.var(axis=(0, 2, 3))
+    finite_result("psibar_j", variance, "the variance")
     if not np.all(variance > 0.0):
         raise ValueError(f"psibar_j: a detail channel has zero variance ({variance.tolist()}), nothing to fit")
     return variance
 
 
 def field_variance(x: np.ndarray, name: str) -> float:
-    variance = float(x.var())
+    """The variance of all values of ``x``, refused if zero or beyond float64 (the initial point is 1/variance)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        variance = float(x.var())
+    finite_result(name, np.float64(variance), "the variance")
     if not variance > 0.0:
         raise ValueError(f"{name} must not be constant: zero variance, nothing to fit")
     return variance

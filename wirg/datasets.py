@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn import __version__
-from statlearn.numerics.validation import as_real_array
+from wirg.checks import check_choice, real_array, show
 from wirg.fields import free_field_spectrum, gaussian_field
 from wirg.lattice_phi4 import Phi4Samples, phi4
 from wirg.statistics import AutocorrelationTime
@@ -101,16 +101,16 @@ def save_dataset(path: str | os.PathLike, samples: Phi4Samples | ArrayLike, **pa
         parameters = _phi4_parameters(samples)
         for key, value in params.items():
             if key in parameters and parameters[key] != value:
-                raise ValueError(f"parameter {key}={value!r} contradicts the samples' {key}={parameters[key]!r}")
+                raise ValueError(f"parameter {key}={show(value)} contradicts the samples' {key}={parameters[key]!r}")
         parameters.update(params)
     else:
-        fields = as_real_array("samples", samples)
+        fields = real_array("samples", samples)
         parameters = dict(params)
     for key, value in parameters.items():
         try:
             json.dumps(value)
         except TypeError:
-            raise TypeError(f"parameter {key} must be JSON-serialisable, got {value!r}") from None
+            raise TypeError(f"parameter {key} must be JSON-serialisable, got {show(value)}") from None
     metadata = {
         "shape": list(fields.shape),
         "dtype": str(fields.dtype),
@@ -179,13 +179,12 @@ def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os
     -------
     Dataset
     """
-    if kind not in _DATASET_KINDS:
-        raise ValueError(f"kind must be one of {_DATASET_KINDS}, got {kind!r}")
+    check_choice("kind", kind, _DATASET_KINDS)
     requested = {"kind": kind, "L": L, "n_samples": n_samples, "seed": seed, **params}
     try:
         canonical = json.dumps(requested, sort_keys=True)
     except TypeError:
-        raise TypeError(f"the parameters of dataset must be JSON-serialisable, got {requested!r}") from None
+        raise TypeError("the parameters of dataset must be JSON-serialisable") from None
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
     npy = Path(cache_dir) / f"{kind}_L{L}_n{n_samples}_seed{seed}_{digest}.npy"
     request = json.loads(canonical)  # as it reads back from the sidecar

@@ -24,7 +24,7 @@ compute it without discarding anything. The named case is the lattice free field
 References
 ----------
 T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
-generation", Phys. Rev. X 13, 041038 (2023), section IV.A; the theory page ``docs/theory/wirg.md``.
+generation", Phys. Rev. X 13, 041038 (2023); the theory page ``docs/theory/wirg.md``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.numerics.seeding import as_generator
-from statlearn.numerics.validation import as_count
-from wirg.checks import check_memory, check_scalar
+from wirg.checks import check_memory, check_scalar, count, show
 
 __all__ = ["free_field_spectrum", "gaussian_field", "lattice_momenta"]
 
@@ -52,7 +51,7 @@ def lattice_momenta(L: int) -> tuple[np.ndarray, np.ndarray]:
     ``kx[i, j] = 2 pi n_i / L`` with ``n = numpy.fft.fftfreq(L) * L``, values in :math:`[-\pi, \pi)`
     in numpy FFT order; ``kx`` varies along the first axis, ``ky`` along the second.
     """
-    L = as_count("L", L, minimum=1)
+    L = count("L", L, minimum=1)
     check_memory(f"the momentum grid and spectrum of the {L} x {L} lattice", "L", 64 * L * L)
     k = 2.0 * np.pi * np.fft.fftfreq(L)
     kx, ky = np.meshgrid(k, k, indexing="ij")
@@ -67,7 +66,7 @@ def _spectrum_grid(spectrum: Spectrum, L: int) -> np.ndarray:
             S = np.broadcast_to(np.asarray(values, dtype=float), (L, L))
         except (TypeError, ValueError):
             raise ValueError(
-                f"spectrum(kx, ky) must return real values broadcastable to ({L}, {L}), got {values!r}"
+                f"spectrum(kx, ky) must return real values broadcastable to ({L}, {L}), got {show(values)}"
             ) from None
     else:
         S = np.asarray(spectrum)
@@ -133,9 +132,14 @@ def gaussian_field(spectrum: Spectrum, L: int, n_samples: int, *, seed: int | np
     TypeError, ValueError
         For a non-integer ``L``/``n_samples``/``seed`` or an invalid ``spectrum``, naming it.
     """
-    L = as_count("L", L, minimum=1)
-    n_samples = as_count("n_samples", n_samples, minimum=1)
-    check_memory(f"{n_samples} fields on the {L} x {L} lattice", "n_samples", 40 * n_samples * L * L)
+    L = count("L", L, minimum=1)
+    n_samples = count("n_samples", n_samples, minimum=1)
+    check_memory(
+        f"{n_samples} fields on the L x L = {L} x {L} lattice",
+        "n_samples",
+        40 * n_samples * L * L,
+        "reduce n_samples or L",
+    )
     rng = as_generator(seed)
     amplitude = np.sqrt(_spectrum_grid(spectrum, L))[:, : L // 2 + 1]
     noise = rng.standard_normal((n_samples, L, L))

@@ -1,7 +1,8 @@
 r"""The exact Gaussian case of the wavelet conditional renormalisation group.
 
 For a stationary Gaussian field on the periodic :math:`L\times L` lattice every object of WIRG
-(Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), §III and App. B; PHYSICS.md §5) has a
+(Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), §III and App. B;
+the theory page ``docs/theory/wirg.md``) has a
 closed form, so the method can be checked exactly. Conventions: the covariance has the spectrum
 :math:`S(k)` on the FFT grid, :math:`\mathbb E\varphi_x\varphi_y = L^{-2}\sum_k S(k) e^{ik(x-y)}`,
 and the precision :math:`\hat K(k) = 1/S(k)`, so :math:`E(\varphi) = \tfrac12\varphi^\top K\varphi
@@ -58,8 +59,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.numerics.seeding import as_generator
-from statlearn.numerics.validation import as_count
-from wirg.checks import check_choice, check_gamma, check_levels, check_memory, check_radius, real_array
+from wirg.checks import (
+    check_bool,
+    check_choice,
+    check_gamma,
+    check_levels,
+    check_memory,
+    check_radius,
+    count,
+    finite_result,
+    real_array,
+)
 from wirg.wavelets import WAVELETS, filters, synthesis_step
 
 __all__ = ["Scale", "ConditionNumbers", "GaussianWIRG", "polyphase_matrix", "sample_details", "stencil_shifts"]
@@ -82,7 +92,9 @@ def polyphase_matrix(L_coarse: int, wavelet: str) -> np.ndarray:
     """U(xi) of the module docstring for every coarse frequency: shape (L_c, L_c, 4, 4), row c =
     output channel (0 coarse, 1..3 details in the order of :mod:`wirg.wavelets`), column e = alias
     (e_y, e_x) flattened as 2 e_y + e_x."""
+    L_coarse = count("L_coarse", L_coarse, minimum=1)
     h, g = filters(wavelet)
+    check_memory(f"the polyphase matrices of the {L_coarse} x {L_coarse} lattice", "L_coarse", 1024 * L_coarse**2)
     # xi_k = 2 pi k / L_c with k = 0 .. L_c - 1 (not wrapped to [-pi, pi)), so that the alias
     # omega_e = xi / 2 + pi e is the fine FFT frequency of index k + e L_c (_alias_indices)
     xi = 2.0 * np.pi * np.arange(L_coarse) / L_coarse
@@ -106,6 +118,9 @@ def _alias_indices(L_coarse: int) -> list[tuple[np.ndarray, np.ndarray]]:
 def stencil_shifts(radius: int, *, half: bool) -> list[tuple[int, int]]:
     """Shifts with :math:`|\\Delta|_\\infty \\le` ``radius``; with ``half`` one of each pair
     :math:`\\pm\\Delta` (for symmetric couplings of a field with itself)."""
+    radius = check_radius(radius)
+    half = check_bool("half", half)
+    check_memory(f"the {(2 * radius + 1) ** 2} shifts of radius {radius}", "radius", 150 * (2 * radius + 1) ** 2)
     shifts = [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
     if half:
         shifts = [s for s in shifts if s > (0, 0) or s == (0, 0)]
@@ -138,11 +153,13 @@ class Scale:
     def free_energy(self, phi: ArrayLike) -> np.ndarray:
         """Fbar_j(phi_j) = -ln int exp(-Ebar_j) dpsibar_j for coarse fields phi (..., L_j, L_j):
         (1/2N) sum_xi free_energy_kernel(xi) |phi_hat(xi)|^2 + free_energy_constant."""
-        phi = np.asarray(phi, dtype=float)
+        phi = real_array("phi", phi)
         if phi.shape[-2:] != (self.L, self.L):
             raise ValueError(f"phi must end in ({self.L}, {self.L}) at scale {self.j}, got shape {phi.shape}")
-        power = np.abs(np.fft.fft2(phi)) ** 2
-        return 0.5 * np.sum(self.free_energy_kernel * power, axis=(-2, -1)) / self.L**2 + self.free_energy_constant
+        with np.errstate(over="ignore", invalid="ignore"):
+            power = np.abs(np.fft.fft2(phi)) ** 2
+            value = 0.5 * np.sum(self.free_energy_kernel * power, axis=(-2, -1)) / self.L**2 + self.free_energy_constant
+        return finite_result("phi", value, "the free energy")
 
     def kernels(self) -> tuple[np.ndarray, np.ndarray]:
         """Real-space coupling kernels: Kbar_j (3, 3, L_j, L_j) and Kbar'_j (3, L_j, L_j); the value at
@@ -205,7 +222,7 @@ class ConditionNumbers:
 def _spectrum_array(name: str, value: ArrayLike, L: int | None) -> np.ndarray:
     arr = real_array(name, value)
     if L is not None:
-        L = as_count("L", L, minimum=2)
+        L = count("L", L, minimum=2)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be an L x L array on the FFT grid, got shape {arr.shape}")
     if L is not None and arr.shape[0] != L:
@@ -270,7 +287,7 @@ class GaussianWIRG:
                 raise ValueError("precision must be > 0 except possibly at k = 0 (a massless zero mode)")
         self.L = K0.shape[0]
         self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
-        self.levels = check_levels(int(np.log2(self.L)) if levels is None else levels, self.L)
+        self.levels = check_levels(int(np.log2(self.L)) if levels is None else levels, self.L, "spectrum")
         self.gamma = check_gamma(gamma, self.levels)
         self.scales: list[Scale] = []
         self.precisions = [K0]
@@ -310,8 +327,8 @@ class GaussianWIRG:
         """Exact coarse-to-fine generation: phi_J from its marginal, then psibar_j | phi_j for
         j = J..1 (Gaussian, in Fourier) and the wavelet synthesis. Shape (n_samples, L, L)."""
         rng = as_generator(seed)
-        if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        n_samples = count("n_samples", n_samples, minimum=1)
+        check_memory(f"{n_samples} fields on the {self.L} x {self.L} lattice", "n_samples", 200 * n_samples * self.L**2)
         K = self.precisions[-1]
         if np.any(K <= 0):
             raise ValueError(
@@ -389,9 +406,20 @@ def sample_details(
     """Details psibar (n, 3, L, L) drawn from the Gaussian conditional given coarse fields phi (n, L, L):
     in Fourier, mean ``mean_operator`` (L, L, 3) times phi_hat plus a Cholesky factor of
     ``covariance`` (L, L, 3, 3, Hermitian, with C(-xi) = conj C(xi) so the fields are real) times the
-    FFT of real white noise."""
+    FFT of real white noise. ``rng`` may also be an integer seed."""
+    phi = real_array("phi", phi)
+    if phi.ndim != 3 or phi.shape[1] != phi.shape[2]:
+        raise ValueError(f"phi must have shape (n, L, L), got {phi.shape}")
     n, L = phi.shape[0], phi.shape[-1]
-    chol = np.linalg.cholesky(0.5 * (covariance + np.conj(np.swapaxes(covariance, -1, -2))))
+    covariance, mean_operator = np.asarray(covariance), np.asarray(mean_operator)
+    for name, value, shape in (("covariance", covariance, (L, L, 3, 3)), ("mean_operator", mean_operator, (L, L, 3))):
+        if value.shape != shape or value.dtype.kind not in "iufc" or not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} must be a finite array of shape {shape} for phi of shape {phi.shape}")
+    rng = as_generator(rng, "rng")
+    try:
+        chol = np.linalg.cholesky(0.5 * (covariance + np.conj(np.swapaxes(covariance, -1, -2))))
+    except np.linalg.LinAlgError:
+        raise ValueError("covariance must be positive definite at every frequency") from None
     white = np.fft.fft2(rng.standard_normal((n, 3, L, L)))
     mean = mean_operator[None] * np.fft.fft2(phi)[..., None]  # (n, L, L, 3)
     fluct = np.einsum("yxab,nbyx->nyxa", chol, white)
@@ -402,17 +430,20 @@ def _solve_scale(K_fine: np.ndarray, j: int, wavelet: str, gamma: float) -> Scal
     L = K_fine.shape[0] // 2
     U = polyphase_matrix(L, wavelet)
     diag = np.stack([K_fine[index] for index in _alias_indices(L)], axis=-1)  # (L, L, 4)
-    Q = gamma**2 * (U * diag[..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
+    Q = np.float64(gamma) ** 2 * (U * diag[..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
     Q = 0.5 * (Q + np.conj(np.swapaxes(Q, -1, -2)))  # exactly Hermitian
     Q_hh, Q_hl, Q_ll = Q[..., 1:, 1:], Q[..., 1:, 0], Q[..., 0, 0].real
-    covariance = np.linalg.inv(Q_hh)
+    try:
+        covariance = np.linalg.inv(Q_hh)
+    except np.linalg.LinAlgError:
+        covariance = np.full_like(Q_hh, np.nan)  # refused below
     mean_operator = -np.einsum("...ab,...b->...a", covariance, Q_hl)
     schur = np.einsum("...a,...a->...", np.conj(Q_hl), -mean_operator).real  # Q_lh Q_hh^{-1} Q_hl
     sign, logdet = np.linalg.slogdet(Q_hh / (2.0 * np.pi))
     if np.any(sign.real <= 0) or not np.all(np.isfinite(logdet)) or not np.all(np.isfinite(covariance)):
         raise ValueError(
-            f"spectrum: the conditional precision at scale {j} is not positive definite to working precision "
-            "(a spectrum or gamma spanning too many orders of magnitude)"
+            f"spectrum and gamma give a conditional precision at scale {j} that is not positive definite to "
+            "working precision (values spanning too many orders of magnitude)"
         )
     return Scale(
         j=j,

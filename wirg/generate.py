@@ -1,7 +1,7 @@
 r"""Coarse-to-fine generation from a fitted per-scale model of the wavelet conditional RG.
 
 **Generation** (Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), section III.C;
-PHYSICS.md section 5). With the factorisation
+the theory page ``docs/theory/wirg.md``). With the factorisation
 :math:`p(\varphi_0) = p(\varphi_J)\prod_{j=1}^J \bar p_j(\bar\psi_j|\varphi_j)`, a field is drawn by
 sampling the coarsest field :math:`\varphi_J` from its marginal, then for :math:`j = J, \dots, 1`
 
@@ -40,7 +40,6 @@ periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,7 +48,7 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics.seeding import as_generator
 from wirg.ansatz import QuadraticAnsatz
-from wirg.checks import check_choice, check_gamma, real_array
+from wirg.checks import check_choice, check_gamma, count, finite_result, real_array
 from wirg.fields import gaussian_field
 from wirg.gaussian import sample_details
 from wirg.mala import sample_conditional
@@ -101,7 +100,9 @@ class GaussianMarginal:
         x = real_array("fields", fields)
         if x.ndim != 3 or x.shape[1] != x.shape[2]:
             raise ValueError(f"fields must have shape (S, L_J, L_J), got {x.shape}")
-        power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0) / x.shape[-1] ** 2
+        with np.errstate(over="ignore", invalid="ignore"):
+            power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0) / x.shape[-1] ** 2
+        finite_result("fields", power, "the periodogram")
         return cls(0.5 * (power + np.roll(power[::-1, ::-1], 1, axis=(0, 1))))
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -117,8 +118,7 @@ class MALASettings:
     burn_in: int = 500
 
     def __post_init__(self) -> None:
-        if isinstance(self.burn_in, bool) or not isinstance(self.burn_in, numbers.Integral) or self.burn_in < 1:
-            raise ValueError(f"burn_in must be an integer >= 1, got {self.burn_in!r}")
+        object.__setattr__(self, "burn_in", count("burn_in", self.burn_in, minimum=1))
 
 
 def generate(
@@ -167,8 +167,7 @@ def generate(
     for j, model in enumerate(scales, start=1):
         if not isinstance(model, ScaleModel):
             raise TypeError(f"scales[{j - 1}] must be a ScaleModel, got {type(model).__name__}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    n_samples = count("n_samples", n_samples, minimum=1)
     wavelet = check_choice("wavelet", wavelet, WAVELETS)
     gammas = check_gamma(gamma, len(scales))
     mcmc = MALASettings() if mcmc is None else mcmc

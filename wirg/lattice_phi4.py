@@ -44,7 +44,7 @@ kernels use the xoshiro256++ generator of :mod:`statlearn.numerics.rng`, seeded 
 References
 ----------
 T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
-generation", Phys. Rev. X 13, 041038 (2023), section IV.B; the theory page ``docs/theory/wirg.md``.
+generation", Phys. Rev. X 13, 041038 (2023); the theory page ``docs/theory/wirg.md``.
 """
 
 from __future__ import annotations
@@ -58,9 +58,7 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.rng import fill_normal, next_double, seed_state
-from statlearn.numerics.seeding import check_seed
-from statlearn.numerics.validation import as_count, as_real_array
-from wirg.checks import check_bool, check_memory, check_scalar
+from wirg.checks import check_bool, check_memory, check_scalar, count, finite_result, real_array, seed_value
 from wirg.statistics import AutocorrelationTime, integrated_autocorrelation_time
 
 __all__ = ["Phi4Samples", "phi4", "phi4_energy"]
@@ -278,13 +276,15 @@ def phi4_energy(phi: ArrayLike, beta: float) -> np.ndarray:
 
     ``phi`` has shape (..., L, L); returns an array of the leading shape (a 0-d array for one field).
     """
-    phi = as_real_array("phi", phi)
+    phi = real_array("phi", phi)
     if phi.ndim < 2 or phi.shape[-1] != phi.shape[-2]:
         raise ValueError(f"phi must have shape (..., L, L), got {phi.shape}")
     beta = check_scalar("beta", beta, minimum=0.0, strict=True)
-    bonds = phi * (np.roll(phi, -1, axis=-2) + np.roll(phi, -1, axis=-1))
-    phi2 = phi * phi
-    return np.sum(-beta * bonds + phi2 * phi2 - phi2, axis=(-2, -1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        bonds = phi * (np.roll(phi, -1, axis=-2) + np.roll(phi, -1, axis=-1))
+        phi2 = phi * phi
+        energy = np.sum(-beta * bonds + phi2 * phi2 - phi2, axis=(-2, -1))
+    return finite_result("phi", energy, "the energy")
 
 
 def phi4(
@@ -331,17 +331,18 @@ def phi4(
     AutocorrelationWarning
         If a measured autocorrelation time is not small compared with its series.
     """
-    L = as_count("L", L, minimum=2)
+    L = count("L", L, minimum=2)
+    check_memory(f"the chain on the {L} x {L} lattice", "L", 32 * L * L)
     beta = check_scalar("beta", beta, minimum=0.0, strict=True)
-    n_samples = as_count("n_samples", n_samples, minimum=1)
-    seed = check_seed(seed)
+    n_samples = count("n_samples", n_samples, minimum=1)
+    seed = seed_value(seed)
     thermalization = (
         _DEFAULT_THERMALIZATION
         if thermalization is None
-        else as_count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
+        else count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
     )
     if thin is not None:
-        thin = as_count("thin", thin, minimum=1)
+        thin = count("thin", thin, minimum=1)
     check_memory(f"{thermalization} thermalisation sweeps", "thermalization", 8 * thermalization)
     cluster = check_bool("cluster", cluster)
 

@@ -2,7 +2,7 @@ r"""Exact maximum likelihood of the Gaussian conditional ansatz, and of the dire
 with: the likelihoods in closed form and their minimisation by Newton's method.
 
 **Maximum likelihood = moment matching** (Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023),
-section III.B; PHYSICS.md section 5). For data pairs :math:`(\varphi_j, \bar\psi_j)` from decomposed
+section III.B; the theory page ``docs/theory/wirg.md``). For data pairs :math:`(\varphi_j, \bar\psi_j)` from decomposed
 fields and the exponential family :math:`p_\theta(\bar\psi|\varphi_j) = e^{-\theta\cdot\Phi(\bar\psi,
 \varphi_j)}/Z_\theta(\varphi_j)`, the negative log-likelihood per sample and per coarse site
 :math:`N = L_j^2` is convex, with
@@ -63,7 +63,6 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
-from statlearn.numerics.validation import as_count
 from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.checks import (
     channel_variances,
@@ -71,8 +70,10 @@ from wirg.checks import (
     check_instance,
     check_memory,
     check_positive,
+    count,
     data_pairs,
     field_variance,
+    finite_result,
 )
 
 __all__ = [
@@ -124,7 +125,9 @@ class ConditionalGaussianLikelihood:
             16 * N * (21 * ansatz.n_dd + 9 * n_dc + 6 * ansatz.n_params),
         )
         self.feature_mean = ansatz.features(psi, phi).mean(axis=0) / N
-        self.power = (np.abs(np.fft.fft2(phi)) ** 2).mean(axis=0).reshape(-1) / N  # p(xi)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.power = (np.abs(np.fft.fft2(phi)) ** 2).mean(axis=0).reshape(-1) / N  # p(xi)
+        finite_result("phi_j", self.power, "the power spectrum")
         A, B = [], []
         for a in range(ansatz.n_params):
             unit = np.zeros(ansatz.n_params)
@@ -225,7 +228,7 @@ def _newton(terms: Terms, theta0: np.ndarray, n_data: int, *, max_iterations: in
     docstring); ``terms(theta)`` is None outside the domain. Warns ``ConvergenceWarning`` on failure."""
     current = terms(theta0)
     if current is None:
-        raise ValueError("the data give an initial point outside the domain (zero variance?)")
+        raise ValueError("the data (fields, phi_j or psibar_j) give an initial point outside the domain")
     iterations = 0
     reason = None
     while True:
@@ -305,7 +308,7 @@ def fit_exact_quadratic(
         If it stops before the tolerance (budget, singular Hessian, failed line search).
     """
     likelihood = ConditionalGaussianLikelihood(ansatz, phi_j, psibar_j)
-    max_iterations = as_count("max_iterations", max_iterations, minimum=1)
+    max_iterations = count("max_iterations", max_iterations, minimum=1)
     tol = check_positive("tol", tol)
     psi = np.asarray(psibar_j, dtype=float)
     theta0 = likelihood.initial_theta(channel_variances(psi))
@@ -348,7 +351,7 @@ def fit_exact_direct(
     check_instance("ansatz", ansatz, LocalAnsatz)
     x = ansatz.check_fields(fields)
     zero_mean = check_bool("zero_mean", zero_mean)
-    max_iterations = as_count("max_iterations", max_iterations, minimum=1)
+    max_iterations = count("max_iterations", max_iterations, minimum=1)
     tol = check_positive("tol", tol)
     S, L = x.shape[0], x.shape[-1]
     N = L * L

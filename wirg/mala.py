@@ -32,10 +32,8 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.rng import fill_normal, next_double, seed_state
-from statlearn.numerics.seeding import check_seed
-from statlearn.numerics.validation import as_count
 from wirg.ansatz import QuadraticAnsatz
-from wirg.checks import check_instance, check_memory, check_positive, field_pair, real_array
+from wirg.checks import check_instance, check_memory, check_positive, count, field_pair, real_array, seed_value
 
 __all__ = ["ConditionalSamples", "MALAChains", "initial_step", "sample_conditional"]
 
@@ -201,12 +199,12 @@ def sample_conditional(
         raise ValueError(f"phi_j must have shape (batch, n, n), got {phi.shape}")
     x0 = np.zeros((phi.shape[0], 3) + phi.shape[1:]) if init is None else init
     psi, phi = field_pair(x0, phi, ansatz.radius)
-    n_samples = as_count("n_samples", n_samples, minimum=1)
-    burn_in = as_count("burn_in", burn_in, minimum=0)
-    thin = as_count("thin", thin, minimum=1)
+    n_samples = count("n_samples", n_samples, minimum=1)
+    burn_in = count("burn_in", burn_in, minimum=0)
+    thin = count("thin", thin, minimum=1)
     check_memory("sample_conditional", "n_samples", 8 * n_samples * psi.size)
     step = None if step is None else check_positive("step", step)
-    seed = check_seed(seed)
+    seed = seed_value(seed)
     op = ansatz.operator(theta, phi.shape[-1])
     if ansatz.potential is None and op.min_eigenvalue <= 0.0:
         raise ValueError(

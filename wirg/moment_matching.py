@@ -33,8 +33,6 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
-from statlearn.numerics.seeding import check_seed
-from statlearn.numerics.validation import as_count
 from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.checks import (
     channel_variances,
@@ -42,9 +40,11 @@ from wirg.checks import (
     check_choice,
     check_instance,
     check_positive,
+    count,
     data_pairs,
     field_variance,
     real_array,
+    seed_value,
 )
 from wirg.mala import MALAChains, initial_step
 
@@ -123,9 +123,9 @@ def _descend(
     theta, make_energy, features, x0, data_mean, *, steps, lr, mcmc_steps, seed, target, tol, zero_mean=False
 ) -> FitResult:
     """Gradient descent with persistent MALA chains (module docstring)."""
-    steps = as_count("steps", steps, minimum=1)
+    steps = count("steps", steps, minimum=1)
     lr = check_positive("lr", lr)
-    mcmc_steps = as_count("mcmc_steps", mcmc_steps, minimum=1)
+    mcmc_steps = count("mcmc_steps", mcmc_steps, minimum=1)
     fn, max_eigenvalue = make_energy(theta)
     sampler = MALAChains(x0, initial_step(max_eigenvalue, x0[0].size), seed, zero_mean=zero_mean)
     sampler.set_energy(fn)
@@ -194,7 +194,7 @@ def _descend(
 def _chain_indices(n_chains: int | None, n_data: int, rng: np.random.Generator) -> np.ndarray:
     if n_chains is None:
         return np.arange(n_data)
-    n_chains = as_count("n_chains", n_chains, minimum=1)
+    n_chains = count("n_chains", n_chains, minimum=1)
     if n_chains > n_data:
         raise ValueError(f"n_chains must be <= the number of data samples ({n_data}), got {n_chains}")
     return np.sort(rng.choice(n_data, size=n_chains, replace=False))
@@ -251,7 +251,7 @@ def fit_moment_matching(
     check_instance("ansatz", ansatz, QuadraticAnsatz)
     check_choice("sampler", sampler, ("mala",))
     psi, phi = data_pairs(phi_j, psibar_j, ansatz.radius)
-    seed = check_seed(seed)
+    seed = seed_value(seed)
     idx = _chain_indices(n_chains, psi.shape[0], np.random.default_rng(seed))
     psi, phi = psi[idx], phi[idx]
     n = psi.shape[-1]
@@ -325,7 +325,7 @@ def fit_direct(
     if x.ndim != 3 or np.ndim(fields) != 3:
         raise ValueError(f"fields must have shape (S, L, L), got {np.shape(fields)}")
     zero_mean = check_bool("zero_mean", zero_mean)
-    seed = check_seed(seed)
+    seed = seed_value(seed)
     x = x[_chain_indices(n_chains, x.shape[0], np.random.default_rng(seed))]
     if zero_mean and np.abs(x.mean(axis=(1, 2))).max() > 1e-9 * max(1.0, np.abs(x).max()):
         raise ValueError("zero_mean=True needs fields of zero spatial mean")

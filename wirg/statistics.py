@@ -24,8 +24,7 @@ import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-from statlearn.numerics.validation import as_count, as_real_array
-from wirg.checks import check_scalar
+from wirg.checks import check_scalar, count, real_array
 
 __all__ = [
     "AutocorrelationTime",
@@ -97,7 +96,7 @@ def integrated_autocorrelation_time(x: ArrayLike, *, c: float = _WINDOW_C) -> Au
         If no window satisfies the condition or :math:`N < 50\,\tau_{\rm int}`: the estimate is
         then biased low and too uncertain to trust.
     """
-    x = as_real_array("x", x)
+    x = real_array("x", x)
     if x.ndim != 1 or x.size < 4:
         raise ValueError(f"x must be a 1-D series of length >= 4, got shape {x.shape}")
     c = check_scalar("c", c, minimum=0.0, strict=True)
@@ -170,27 +169,35 @@ def binder_cumulant(samples: object, *, n_blocks: int | None = None) -> BinderCu
     """
     if not isinstance(samples, np.ndarray) and hasattr(samples, "fields"):
         samples = samples.fields
-    fields = as_real_array("samples", samples)
+    fields = real_array("samples", samples)
     if fields.ndim < 2 or fields.shape[0] < 2:
         raise ValueError(f"samples must hold >= 2 fields along the first axis, got shape {fields.shape}")
     n = fields.shape[0]
-    B = n if n_blocks is None else as_count("n_blocks", n_blocks, minimum=2)
+    B = n if n_blocks is None else count("n_blocks", n_blocks, minimum=2)
     if B > n:
         raise ValueError(f"n_blocks must be <= n_samples = {n}, got {B}")
-    m2 = np.square(fields.reshape(n, -1).mean(axis=1))
-    m4 = m2 * m2
-    if not np.sum(m2) > 0.0:
-        raise ValueError("samples have <m^2> = 0: the Binder cumulant is undefined")
     edges = np.linspace(0, n, B + 1).astype(int)
     counts = np.diff(edges)
-    block_m2 = np.add.reduceat(m2, edges[:-1])
-    block_m4 = np.add.reduceat(m4, edges[:-1])
-    left_m2 = (m2.sum() - block_m2) / (n - counts)
-    left_m4 = (m4.sum() - block_m4) / (n - counts)
-    jackknife = 1.0 - left_m4 / (3.0 * left_m2**2)
-    mean_m2, mean_m4 = float(m2.mean()), float(m4.mean())
+    with np.errstate(all="ignore"):  # over- and underflow of m^4 are refused below
+        m2 = np.square(fields.reshape(n, -1).mean(axis=1))
+        m4 = m2 * m2
+        block_m2 = np.add.reduceat(m2, edges[:-1])
+        block_m4 = np.add.reduceat(m4, edges[:-1])
+        left_m2 = (m2.sum() - block_m2) / (n - counts)
+        left_m4 = (m4.sum() - block_m4) / (n - counts)
+        jackknife = 1.0 - left_m4 / (3.0 * left_m2**2)
+        mean_m2, mean_m4 = m2.mean(), m4.mean()
+        value = 1.0 - mean_m4 / (3.0 * mean_m2**2)
+    if not np.sum(m2) > 0.0:
+        raise ValueError("samples have <m^2> = 0: the Binder cumulant is undefined")
+    if not (np.isfinite(value) and np.all(np.isfinite(jackknife)) and mean_m4 > 0.0):
+        raise ValueError(
+            "samples: m^4 over- or underflows float64, or a jackknife block leaves <m^2> = 0 (rescale the "
+            "fields or use fewer blocks)"
+        )
+    mean_m2, mean_m4 = float(mean_m2), float(mean_m4)
     return BinderCumulant(
-        value=1.0 - mean_m4 / (3.0 * mean_m2**2),
+        value=float(value),
         error=float(np.sqrt((B - 1) / B * np.sum((jackknife - jackknife.mean()) ** 2))),
         m2=mean_m2,
         m4=mean_m4,

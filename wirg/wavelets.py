@@ -12,7 +12,8 @@ coarse field and three detail channels,
     \varphi_{j-1} = \gamma_j \big( G^\top \varphi_j + \bar G^\top \bar\psi_j \big),
 
 with :math:`G G^\top = \bar G \bar G^\top = I` and :math:`G \bar G^\top = 0`, so that the transform
-is orthogonal for :math:`\gamma_j = 1` (PHYSICS.md section 5).
+is orthogonal for :math:`\gamma_j = 1` (Guth, Lempereur, Bruna & Mallat, ICML 2023, appendix A; the
+theory page ``docs/theory/wirg.md``).
 
 Conventions (fixed; :mod:`wirg.gaussian` builds exact Gaussian conditionals from them)
 --------------------------------------------------------------------------------------
@@ -26,8 +27,8 @@ Conventions (fixed; :mod:`wirg.gaussian` builds exact Gaussian conditionals from
 with :math:`\hat h(\omega) = \sum_n h[n] e^{-i n \omega}`. ``"haar"`` has :math:`K = 1`,
 ``"db4"`` is Daubechies' minimum-phase filter with 4 vanishing moments (:math:`K = 4`, 8 taps),
 computed here by spectral factorisation (Daubechies 1992, section 6.1); :math:`h` equals
-PyWavelets' ``rec_lo`` and :math:`g` its ``rec_hi``. PHYSICS.md calls the low pass :math:`g` and
-writes the high pass, in our notation, as :math:`\bar g[n] = (-1)^{1-n} h[1 - n]`; ours is
+PyWavelets' ``rec_lo`` and :math:`g` its ``rec_hi``. Guth et al. (ICML 2023, appendix A) call the low
+pass :math:`g` and write the high pass, in our notation, as :math:`\bar g[n] = (-1)^{1-n} h[1 - n]`; ours is
 :math:`g[n] = -\bar g[n - 2K + 2]`, the same filter delayed by the even amount :math:`2K - 2` (a
 circular shift of the detail lattice by :math:`K - 1` sites) and with the opposite sign.
 
@@ -68,6 +69,8 @@ S. Mallat, *A Wavelet Tour of Signal Processing*, 3rd ed. (Academic Press, 2009)
 I. Daubechies, *Ten Lectures on Wavelets* (SIAM, 1992), section 6.1 and table 6.1.
 T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
 generation", Phys. Rev. X 13, 041038 (2023).
+F. Guth, E. Lempereur, J. Bruna & S. Mallat, "Conditionally strongly log-concave generative models",
+ICML 2023 (arXiv:2306.00181), appendix A.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike
 
-from wirg.checks import as_field, check_choice, check_gamma, check_gamma_scalar, check_levels, square_side
+from wirg.checks import as_field, check_choice, check_gamma, check_gamma_scalar, check_levels, show, square_side
 
 __all__ = [
     "WAVELETS",
@@ -295,6 +298,15 @@ def _synthesis(coarse: np.ndarray, details: np.ndarray, h: np.ndarray, g: np.nda
     return x.reshape(*batch, 2 * n, 2 * n)
 
 
+def _finite(out, name: str, gamma: float | tuple[float, ...]):
+    """``out`` (an array or a tuple of arrays) if finite; else ``ValueError``: the transform of the
+    (finite) input overflowed float64 with these normalisations."""
+    for arr in out if isinstance(out, tuple) else (out,):
+        if not np.isfinite(arr).all():
+            raise ValueError(f"the wavelet transform of {name} with gamma = {gamma} overflows float64")
+    return out
+
+
 def analysis_step(phi: ArrayLike, wavelet: str = "db4", gamma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     r"""One scale of the fast wavelet transform: :math:`\varphi_{j-1} \mapsto (\varphi_j, \bar\psi_j)`.
 
@@ -324,7 +336,8 @@ def analysis_step(phi: ArrayLike, wavelet: str = "db4", gamma: float = 1.0) -> t
     h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
     x = as_field("phi", phi)
     square_side("phi", x, power_of_two=False)
-    return _analysis(x, h, g, check_gamma_scalar(gamma))
+    gamma = check_gamma_scalar(gamma)
+    return _finite(_analysis(x, h, g, gamma), "phi", gamma)
 
 
 def synthesis_step(coarse: ArrayLike, details: ArrayLike, wavelet: str = "db4", gamma: float = 1.0) -> np.ndarray:
@@ -358,7 +371,8 @@ def synthesis_step(coarse: ArrayLike, details: ArrayLike, wavelet: str = "db4", 
         raise ValueError(
             f"the leading (batch) axes of coarse {c.shape} and details {d.shape} do not broadcast"
         ) from None
-    return _synthesis(c, d, h, g, check_gamma_scalar(gamma))
+    gamma = check_gamma_scalar(gamma)
+    return _finite(_synthesis(c, d, h, g, gamma), "coarse and details", gamma)
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,12 +472,13 @@ def decompose(field: ArrayLike, levels: int, wavelet: str = "db4", gamma: float 
     h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
     x = as_field("field", field)
     L = square_side("field", x, power_of_two=True)
-    levels = check_levels(levels, L)
+    levels = check_levels(levels, L, "field")
     gammas = check_gamma(gamma, levels)
     details = []
     for gam in gammas:
         x, d = _analysis(x, h, g, gam)
         details.append(d)
+    _finite((x, *details), "field", gammas)
     return MultiScale(coarse=x, details=tuple(details), wavelet=wavelet, gamma=gammas)
 
 
@@ -490,7 +505,7 @@ def reconstruct(ms: MultiScale) -> np.ndarray:
     x = ms.coarse
     for d, gam in zip(reversed(ms.details), reversed(ms.gamma)):
         x = _synthesis(x, d, h, g, gam)
-    return x
+    return _finite(x, "ms", ms.gamma)
 
 
 def log_jacobian(L: int, levels: int, gamma: float | Sequence[float] = 1.0) -> float:
@@ -516,7 +531,7 @@ def log_jacobian(L: int, levels: int, gamma: float | Sequence[float] = 1.0) -> f
     gamma : float or sequence of ``levels`` floats, > 0
     """
     if isinstance(L, bool) or not isinstance(L, numbers.Integral):
-        raise TypeError(f"L must be an integer, got {L!r}")
+        raise TypeError(f"L must be an integer, got {show(L)}")
     if L < 2 or L & (L - 1):
         raise ValueError(f"L must be a power of two >= 2, got {L}")
     levels = check_levels(levels, int(L))
@@ -555,11 +570,14 @@ def scale_normalisation(field: ArrayLike, levels: int, wavelet: str = "db4") -> 
     h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
     x = as_field("field", field)
     L = square_side("field", x, power_of_two=True)
-    levels = check_levels(levels, L)
-    variances = [float(np.var(x))]
-    for _ in range(levels):
-        x, _details = _analysis(x, h, g, 1.0)
-        variances.append(float(np.var(x)))
+    levels = check_levels(levels, L, "field")
+    with np.errstate(over="ignore", invalid="ignore"):
+        variances = [float(np.var(x))]
+        for _ in range(levels):
+            x, _details = _analysis(x, h, g, 1.0)
+            variances.append(float(np.var(x)))
+    if not all(np.isfinite(variances)):
+        raise ValueError("field: its variance overflows float64 (values too large)")
     if min(variances) <= 0.0:
         j = next(j for j, v in enumerate(variances) if v <= 0.0)
         raise ValueError(f"field has zero variance at scale j = {j} (side {L >> j}); use more fields or fewer levels")
