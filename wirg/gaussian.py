@@ -203,7 +203,8 @@ class ConditionNumbers:
         Of the Fisher matrix of the direct local ansatz with couplings at ``radius``.
     fisher_conditional : tuple of float
         ``fisher_conditional[j - 1]``: of the Fisher matrix of the conditional ansatz at scale j, or NaN
-        where it is undefined: the coarse lattice is too small for distinct shifts (L_j <= 2 radius + 1).
+        where it is undefined: the coarse lattice is too small for distinct shifts (L_j <= 2 radius, as
+        for :class:`wirg.ansatz.QuadraticAnsatz`).
     radius : int
         The stencil radius of both ansatzes.
     fisher_conditional_reason : tuple of (str or None)
@@ -370,7 +371,7 @@ class GaussianWIRG:
             )
         n_dd = 3 * n_half + 3 * len(stencil_shifts(radius, half=False))
         n_dc = 3 * len(stencil_shifts(radius, half=False))
-        fitted = [s for s in self.scales if s.L > 2 * radius + 1]
+        fitted = [s for s in self.scales if s.L > 2 * radius]
         if fitted:  # peak of _fisher_conditional at the finest scale (complex A, A Sigma, R, Sigma R, temporaries):
             # 16 (40 n_dd + 6 n) bytes per coarse site: 1.01-1.05 times the peak measured with tracemalloc
             # at L = 32..256, radius 1 and 2
@@ -386,14 +387,14 @@ class GaussianWIRG:
         conditional = [_eigenvalue_ratio(np.linalg.eigvalsh(scale.coupling)) for scale in self.scales]
         fisher, reasons = [], []
         for s in self.scales:
-            if s.L > 2 * radius + 1:
+            if s.L > 2 * radius:
                 fisher.append(_fisher_conditional(s, radius))
                 reasons.append(None)
             else:
                 fisher.append(math.nan)
                 reasons.append(
                     f"undefined at j = {s.j}: the coarse lattice L_j = {s.L} is too small for distinct shifts "
-                    f"|Delta| <= {radius} (needs L_j > {2 * radius + 1})"
+                    f"|Delta| <= {radius} (needs L_j > 2 radius = {2 * radius})"
                 )
         return ConditionNumbers(
             full, tuple(conditional), _fisher_direct(K0, radius), tuple(fisher), radius, tuple(reasons)

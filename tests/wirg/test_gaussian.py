@@ -154,7 +154,7 @@ def test_condition_numbers_are_at_least_one_and_say_why_one_is_undefined():
             defined = [f for f in cn.fisher_conditional if not np.isnan(f)]
             assert min(cn.full, cn.fisher_direct, *cn.conditional, *defined) >= 1.0
             for scale, value, reason in zip(solved.scales, cn.fisher_conditional, cn.fisher_conditional_reason):
-                assert (reason is None) == (scale.L > 2 * radius + 1) == (not np.isnan(value))
+                assert (reason is None) == (scale.L > 2 * radius) == (not np.isnan(value))
                 if reason is not None:
                     assert f"L_j = {scale.L}" in reason and "\n" not in reason
 
