@@ -1,4 +1,4 @@
-r"""The critical region of lattice phi^4 (wirg.fields.phi4): Binder cumulants, their crossing, sampler cost.
+r"""The critical region of lattice phi^4 (wirg.lattice_phi4.phi4): Binder cumulants, their crossing, sampler cost.
 
 Prints, for every size L and coupling beta, the Binder cumulant :math:`U_L = 1 - \langle m^4\rangle /
 (3\langle m^2\rangle^2)` with its jackknife error (100 blocks), the integrated autocorrelation times of
@@ -19,7 +19,8 @@ import warnings
 
 import numpy as np
 
-from wirg.fields import AutocorrelationWarning, binder_cumulant, phi4
+from wirg.lattice_phi4 import phi4
+from wirg.statistics import AutocorrelationWarning, binder_cumulant
 
 
 def crossing(betas: np.ndarray, u_small: np.ndarray, e_small: np.ndarray, u_large: np.ndarray, e_large: np.ndarray):

@@ -8,7 +8,7 @@ checks the data-driven pipeline against it, with the Haar wavelet:
 1. **Couplings.** ``n_train`` exact fields (:func:`wirg.fields.gaussian_field`) are decomposed
    down to an ``coarse_side`` x ``coarse_side`` coarse field and the conditional ansatz
    (:class:`wirg.ansatz.QuadraticAnsatz`, shifts :math:`|\Delta|_\infty \le` ``radius``) is fitted
-   by exact maximum likelihood at every scale (:func:`wirg.fit.fit_exact_quadratic`). The exact
+   by exact maximum likelihood at every scale (:func:`wirg.likelihood.fit_exact_quadratic`). The exact
    couplings are the truncation to the stencil of :meth:`wirg.gaussian.Scale.kernels`: for Haar
    they have range 1 at j = 1 and decay by a factor ~40 per site at j >= 2, so at radius 2 the
    neglected couplings are < 1e-4 of the largest, far below the statistical errors (this is why
@@ -27,8 +27,8 @@ checks the data-driven pipeline against it, with the Haar wavelet:
    scale the model reproduces the training periodogram, at fine scales its error is smaller).
    Check: :math:`\max_m |z_m|` against the two-sided Bonferroni bound at :math:`\alpha = 0.01`.
 3. **Iterations** of plain gradient descent (moment matching with persistent MALA,
-   :func:`wirg.fit.fit_moment_matching` on the finest scale, radius 1 and exact there, against
-   :func:`wirg.fit.fit_direct` with the local radius-1 ansatz of the whole field) to reach 5%
+   :func:`wirg.moment_matching.fit_moment_matching` on the finest scale, radius 1 and exact there, against
+   :func:`wirg.moment_matching.fit_direct` with the local radius-1 ansatz of the whole field) to reach 5%
    relative distance to the exact ML fit of the same zero-mean data (``iteration_fields``
    fields), learning rate :math:`1/\lambda_{\max}` of the Hessian at the optimum; mean and
    standard error over MCMC seeds. No pass/fail: the scaling is reported.
@@ -58,16 +58,10 @@ from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simul
 from statlearn.sweep import write_csv
 from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.fields import free_field_spectrum, gaussian_field
-from wirg.fit import (
-    ConditionalGaussianLikelihood,
-    fit_direct,
-    fit_exact_direct,
-    fit_exact_quadratic,
-    fit_moment_matching,
-    local_fisher,
-)
 from wirg.gaussian import GaussianWIRG
 from wirg.generate import GaussianMarginal, ScaleModel, generate
+from wirg.likelihood import ConditionalGaussianLikelihood, fit_exact_direct, fit_exact_quadratic, local_fisher
+from wirg.moment_matching import fit_direct, fit_moment_matching
 from wirg.wavelets import analysis_step
 
 WAVELET = "haar"

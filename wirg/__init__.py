@@ -1,48 +1,41 @@
 """Wavelet inverse (conditional) renormalisation group (Marchand, Ozawa, Biroli & Mallat, PRX 2023).
 
 :mod:`wirg.wavelets` is the orthogonal 2-D fast wavelet transform on periodic lattices that
-splits a field into coarse fields and details, scale by scale; :mod:`wirg.fields` samples the
-training data (Gaussian fields of a given spectrum, lattice phi^4); :mod:`wirg.gaussian` solves the
-Gaussian case exactly (per-scale conditionals, couplings, free energies, condition numbers);
-:mod:`wirg.ansatz` is the per-scale conditional energy (quadratic couplings plus a pluggable
-potential) and :mod:`wirg.fit` estimates it from data: the exact maximum-likelihood solve of the
-quadratic case, and moment matching with MALA on the details only (and the direct baseline);
-:mod:`wirg.generate` samples coarse to fine from a fitted model.
+splits a field into coarse fields and details, scale by scale. The training data: :mod:`wirg.fields`
+(stationary Gaussian fields of a given spectrum), :mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain),
+:mod:`wirg.statistics` (autocorrelation times, Binder cumulant) and :mod:`wirg.datasets` (fields on
+disk with JSON sidecars). :mod:`wirg.gaussian` solves the Gaussian case exactly (per-scale
+conditionals, couplings, free energies, condition numbers); :mod:`wirg.ansatz` is the per-scale
+conditional energy (quadratic couplings plus a pluggable potential), estimated from data by
+:mod:`wirg.likelihood` (exact maximum likelihood of the quadratic case, Newton's method) and
+:mod:`wirg.moment_matching` (moment matching with the MALA chains of :mod:`wirg.mala` on the details
+only, and the direct baseline); :mod:`wirg.generate` samples coarse to fine from a fitted model.
+:mod:`wirg.checks` holds the input checks shared by these modules. Theory: ``docs/theory/wirg.md``.
 """
 
 from wirg.ansatz import LocalAnsatz, PolynomialPotential, Potential, QuadraticAnsatz
-from wirg.fields import (
+from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
+from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
+from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
+from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
+from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
+from wirg.likelihood import (
+    ConditionalGaussianLikelihood,
+    ExactFit,
+    LikelihoodTerms,
+    fit_exact_direct,
+    fit_exact_quadratic,
+    local_fisher,
+)
+from wirg.mala import ConditionalSamples, sample_conditional
+from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
+from wirg.statistics import (
     AutocorrelationTime,
     AutocorrelationWarning,
     BinderCumulant,
-    Dataset,
-    Phi4Samples,
     binder_cumulant,
-    dataset,
-    free_field_spectrum,
-    gaussian_field,
     integrated_autocorrelation_time,
-    lattice_momenta,
-    load_dataset,
-    phi4,
-    phi4_energy,
-    save_dataset,
 )
-from wirg.fit import (
-    ConditionalGaussianLikelihood,
-    ConditionalSamples,
-    ExactFit,
-    FitResult,
-    LikelihoodTerms,
-    fit_direct,
-    fit_exact_direct,
-    fit_exact_quadratic,
-    fit_moment_matching,
-    local_fisher,
-    sample_conditional,
-)
-from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
-from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.wavelets import (
     WAVELETS,
     MultiScale,

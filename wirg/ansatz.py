@@ -2,7 +2,7 @@ r"""The per-scale conditional energy ansatz of the wavelet conditional renormali
 local quadratic ansatz of the microscopic field it is compared with.
 
 **Conditional ansatz** (Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), eq. (14);
-PHYSICS.md section 5). At scale :math:`j`, with :math:`\bar\psi = \bar\psi_j` the three detail
+the theory page ``docs/theory/wirg.md``). At scale :math:`j`, with :math:`\bar\psi = \bar\psi_j` the three detail
 channels and :math:`\varphi = \varphi_j` the coarse field on the periodic :math:`L_j\times L_j`
 lattice,
 
@@ -60,58 +60,22 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from wirg.checks import (
+    check_choice,
+    check_gamma_scalar,
+    check_memory,
+    check_radius,
+    check_side,
+    count,
+    field_pair,
+    finite_result,
+    real_array,
+    show,
+)
 from wirg.gaussian import stencil_shifts
-from wirg.wavelets import _check_gamma_scalar, _check_wavelet, analysis_step, synthesis_step
+from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
 
 __all__ = ["Potential", "PolynomialPotential", "QuadraticAnsatz", "LocalAnsatz"]
-
-
-# --------------------------------------------------------------------------------------------
-# input checks
-
-
-def _check_radius(radius: object) -> int:
-    if isinstance(radius, bool) or not isinstance(radius, numbers.Integral):
-        raise TypeError(f"radius must be an integer, got {radius!r}")
-    if radius < 0:
-        raise ValueError(f"radius must be >= 0, got {radius}")
-    return int(radius)
-
-
-def _real_array(name: str, value: ArrayLike) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
-    return arr
-
-
-def _check_side(name: str, side: int, radius: int) -> None:
-    if side <= 2 * radius:
-        raise ValueError(
-            f"{name}: the lattice side {side} must exceed 2 * radius = {2 * radius} so that the shifts "
-            f"|Delta| <= radius are distinct (use a smaller radius at this scale)"
-        )
-
-
-def _field_pair(psibar: ArrayLike, phi_j: ArrayLike, radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """Validated ``psibar`` (B, 3, n, n) and ``phi_j`` (B, n, n); single fields get a batch axis of 1."""
-    psi = _real_array("psibar", psibar)
-    phi = _real_array("phi_j", phi_j)
-    if psi.ndim == 3:
-        psi = psi[None]
-    if phi.ndim == 2:
-        phi = phi[None]
-    if psi.ndim != 4 or psi.shape[1] != 3 or psi.shape[2] != psi.shape[3]:
-        raise ValueError(f"psibar must have shape (batch, 3, n, n) or (3, n, n), got {np.shape(psibar)}")
-    if phi.ndim != 3 or phi.shape != (psi.shape[0],) + psi.shape[2:]:
-        raise ValueError(
-            f"phi_j must have shape {(psi.shape[0],) + psi.shape[2:]} to match psibar {psi.shape}, got {np.shape(phi_j)}"
-        )
-    _check_side("psibar", psi.shape[-1], radius)
-    return psi, phi
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,12 +127,12 @@ class PolynomialPotential(Potential):
 
     def __init__(self, powers: Sequence[int] = (4,)) -> None:
         if isinstance(powers, (str, bytes)) or not isinstance(powers, Sequence) or not powers:
-            raise TypeError(f"powers must be a non-empty sequence of integers, got {powers!r}")
+            raise TypeError(f"powers must be a non-empty sequence of integers, got {show(powers)}")
         for p in powers:
             if isinstance(p, bool) or not isinstance(p, numbers.Integral) or p < 1:
-                raise ValueError(f"powers must be integers >= 1, got {powers!r}")
+                raise ValueError(f"powers must be integers >= 1, got {show(powers)}")
         if len(set(powers)) != len(powers):
-            raise ValueError(f"powers must be distinct, got {powers!r}")
+            raise ValueError(f"powers must be distinct, got {show(powers)}")
         self.powers = tuple(int(p) for p in powers)
 
     @property
@@ -212,12 +176,12 @@ class QuadraticAnsatz:
     def __init__(
         self, radius: int, *, potential: Potential | None = None, wavelet: str = "db4", gamma: float = 1.0
     ) -> None:
-        self.radius = _check_radius(radius)
+        self.radius = check_radius(radius)
         if potential is not None and not isinstance(potential, Potential):
             raise TypeError(f"potential must be a Potential or None, got {type(potential).__name__}")
         self.potential = potential
-        self.wavelet = _check_wavelet(wavelet)
-        self.gamma = _check_gamma_scalar(gamma)
+        self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
+        self.gamma = check_gamma_scalar(gamma)
         dd = [
             ("dd", c, cp, s)
             for c in range(3)
@@ -239,7 +203,7 @@ class QuadraticAnsatz:
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
-        arr = _real_array("theta", theta)
+        arr = real_array("theta", theta)
         if arr.shape != (self.n_params,):
             raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
         return arr
@@ -258,20 +222,21 @@ class QuadraticAnsatz:
         -------
         ndarray, shape (batch, n_params)
         """
-        psi, phi = _field_pair(psibar, phi_j, self.radius)
+        psi, phi = field_pair(psibar, phi_j, self.radius)
         B = psi.shape[0]
         pp = np.empty((len(self._shifts), B, 3, 3))
         pc = np.empty((len(self._shifts), B, 3))
-        for i, (dy, dx) in enumerate(self._shifts):
-            shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))  # shifted[k] = psi(k + Delta)
-            pp[i] = np.einsum("bcyx,bdyx->bcd", shifted, psi)
-            pc[i] = np.einsum("bcyx,byx->bc", shifted, phi)
-        out = np.empty((B, self.n_params))
-        out[:, : self.n_dd] = np.stack([pp[i, :, c, cp] for i, c, cp in self._dd_index], axis=1) * self._dd_weight
-        out[:, self.n_dd : self.n_dd + self.n_dc] = np.stack([pc[i, :, c] for i, c in self._dc_index], axis=1)
-        if self.potential is not None:
-            out[:, self.n_dd + self.n_dc :] = self.potential.features(self.reconstruct(psi, phi))
-        return out
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, (dy, dx) in enumerate(self._shifts):
+                shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))  # shifted[k] = psi(k + Delta)
+                pp[i] = np.einsum("bcyx,bdyx->bcd", shifted, psi)
+                pc[i] = np.einsum("bcyx,byx->bc", shifted, phi)
+            out = np.empty((B, self.n_params))
+            out[:, : self.n_dd] = np.stack([pp[i, :, c, cp] for i, c, cp in self._dd_index], axis=1) * self._dd_weight
+            out[:, self.n_dd : self.n_dd + self.n_dc] = np.stack([pc[i, :, c] for i, c in self._dc_index], axis=1)
+            if self.potential is not None:
+                out[:, self.n_dd + self.n_dc :] = self.potential.features(self.reconstruct(psi, phi))
+        return finite_result("psibar and phi_j", out, "the features")
 
     def reconstruct(self, psibar: np.ndarray, phi_j: np.ndarray) -> np.ndarray:
         r""":math:`\varphi_{j-1} = \gamma_j(G^\top\varphi_j + \bar G^\top\bar\psi_j)` with this ansatz's wavelet."""
@@ -279,12 +244,17 @@ class QuadraticAnsatz:
 
     def energy(self, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\bar E = \theta\cdot\Phi(\bar\psi, \varphi_j)`, shape (batch,)."""
-        return self.features(psibar, phi_j) @ self.check_theta(theta)
+        features, theta = self.features(psibar, phi_j), self.check_theta(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite_result("theta, psibar and phi_j", features @ theta, "the energy")
 
     def grad_psibar(self, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\partial\bar E/\partial\bar\psi` (module docstring), shape (batch, 3, n, n)."""
-        psi, phi = _field_pair(psibar, phi_j, self.radius)
-        return self.operator(theta, psi.shape[-1]).energy_and_grad(psi, phi)[1]
+        psi, phi = field_pair(psibar, phi_j, self.radius)
+        operator = self.operator(theta, psi.shape[-1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad = operator.energy_and_grad(psi, phi)[1]
+        return finite_result("theta, psibar and phi_j", grad, "the gradient")
 
     # -- kernels ------------------------------------------------------------------------------
 
@@ -293,9 +263,9 @@ class QuadraticAnsatz:
         quadratic part, indexed by the shift :math:`\Delta` modulo :math:`L_j` (convention of
         :meth:`wirg.gaussian.Scale.kernels`); zero outside the stencil."""
         theta = self.check_theta(theta)
-        if isinstance(L_j, bool) or not isinstance(L_j, numbers.Integral):
-            raise TypeError(f"L_j must be an integer, got {L_j!r}")
-        _check_side("L_j", int(L_j), self.radius)
+        L_j = count("L_j", L_j, minimum=1)
+        check_side("L_j", L_j, self.radius)
+        check_memory(f"the kernels on the {L_j} x {L_j} lattice", "L_j", 400 * L_j * L_j)
         K = np.zeros((3, 3, L_j, L_j))
         Kp = np.zeros((3, L_j, L_j))
         for value, (_, c, cp, (dy, dx)) in zip(theta[: self.n_dd], self.labels[: self.n_dd]):
@@ -311,14 +281,14 @@ class QuadraticAnsatz:
 
         Raises ValueError if ``Kbar`` is not symmetric, :math:`\bar K[c,c',\Delta] \ne \bar K[c',c,-\Delta]`.
         """
-        K = _real_array("Kbar", Kbar)
-        Kp = _real_array("Kbar_prime", Kbar_prime)
+        K = real_array("Kbar", Kbar)
+        Kp = real_array("Kbar_prime", Kbar_prime)
         if K.ndim != 4 or K.shape[:2] != (3, 3) or K.shape[2] != K.shape[3]:
             raise ValueError(f"Kbar must have shape (3, 3, L_j, L_j), got {K.shape}")
         L = K.shape[-1]
         if Kp.shape != (3, L, L):
             raise ValueError(f"Kbar_prime must have shape (3, {L}, {L}) to match Kbar, got {Kp.shape}")
-        _check_side("Kbar", L, self.radius)
+        check_side("Kbar", L, self.radius)
         mirrored = np.roll(K.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1], (1, 1), axis=(-2, -1))  # K[c', c, -D]
         if not np.allclose(K, mirrored, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(K).max())):
             raise ValueError("Kbar must be symmetric: Kbar[c, c', D] = Kbar[c', c, -D]")
@@ -329,7 +299,7 @@ class QuadraticAnsatz:
             theta[a] = Kp[c, dy % L, dx % L]
         n_v = self.n_params - self.n_dd - self.n_dc
         if alpha is not None:
-            alpha = _real_array("alpha", alpha)
+            alpha = real_array("alpha", alpha)
             if alpha.shape != (n_v,):
                 raise ValueError(f"alpha must have shape ({n_v},), got {alpha.shape}")
             theta[self.n_dd + self.n_dc :] = alpha
@@ -360,7 +330,9 @@ class _ConditionalOperator:
         self._Khat = np.ascontiguousarray(np.moveaxis(Khat, (2, 3), (0, 1))[..., :half])  # (3, 3, n, half)
         self._Kphat = np.ascontiguousarray(np.moveaxis(Kphat, 2, 0)[..., :half])  # (3, n, half)
         self.L_j = L_j
-        self.max_eigenvalue = float(np.linalg.eigvalsh(Khat).max())
+        eigenvalues = np.linalg.eigvalsh(Khat)
+        self.max_eigenvalue = float(eigenvalues.max())
+        self.min_eigenvalue = float(eigenvalues.min())
         self.alpha = theta[ansatz.n_dd + ansatz.n_dc :]
 
     def cross_field(self, phi: np.ndarray) -> np.ndarray:
@@ -406,7 +378,7 @@ class LocalAnsatz:
     """
 
     def __init__(self, radius: int) -> None:
-        self.radius = _check_radius(radius)
+        self.radius = check_radius(radius)
         self.shifts = stencil_shifts(self.radius, half=True)
         self.n_params = len(self.shifts)
 
@@ -414,52 +386,62 @@ class LocalAnsatz:
         return f"LocalAnsatz(radius={self.radius}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
-        arr = _real_array("theta", theta)
+        arr = real_array("theta", theta)
         if arr.shape != (self.n_params,):
             raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
         return arr
 
     def check_fields(self, phi: ArrayLike) -> np.ndarray:
         """``phi`` as (batch, L, L) float64 (a single field gets a batch axis), validated."""
-        arr = _real_array("phi", phi)
+        arr = real_array("phi", phi)
         if arr.ndim == 2:
             arr = arr[None]
         if arr.ndim != 3 or arr.shape[1] != arr.shape[2]:
             raise ValueError(f"phi must have shape (batch, L, L) or (L, L), got {np.shape(phi)}")
-        _check_side("phi", arr.shape[-1], self.radius)
+        check_side("phi", arr.shape[-1], self.radius)
         return arr
 
     def features(self, phi: ArrayLike) -> np.ndarray:
         r""":math:`\Phi_a = \tfrac12\sum_x\varphi_x\varphi_{x+\Delta_a}`, shape (batch, n_params)."""
         x = self.check_fields(phi)
-        return np.stack(
-            [0.5 * np.einsum("byx,byx->b", x, np.roll(x, (-dy, -dx), axis=(-2, -1))) for dy, dx in self.shifts], axis=1
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.stack(
+                [0.5 * np.einsum("byx,byx->b", x, np.roll(x, (-dy, -dx), axis=(-2, -1))) for dy, dx in self.shifts],
+                axis=1,
+            )
+        return finite_result("phi", out, "the features")
 
     def energy(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         """:math:`E = \\theta\\cdot\\Phi(\\varphi)`, shape (batch,)."""
-        return self.features(phi) @ self.check_theta(theta)
+        features, theta = self.features(phi), self.check_theta(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite_result("theta and phi", features @ theta, "the energy")
 
     def grad(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial\varphi = K\varphi`, shape (batch, L, L)."""
         x = self.check_fields(phi)
-        return self.operator(theta, x.shape[-1]).energy_and_grad(x)[1]
+        operator = self.operator(theta, x.shape[-1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad = operator.energy_and_grad(x)[1]
+        return finite_result("theta and phi", grad, "the gradient")
 
     def symbol(self, theta: ArrayLike, L: int) -> np.ndarray:
         r""":math:`\hat K(k) = \sum_a\theta_a\cos(k\cdot\Delta_a)` on the L x L FFT grid."""
         theta = self.check_theta(theta)
-        _check_side("L", L, self.radius)
+        L = count("L", L, minimum=1)
+        check_side("L", L, self.radius)
+        check_memory(f"the precision symbol on the {L} x {L} lattice", "L", 32 * L * L)
         k = 2.0 * np.pi * np.fft.fftfreq(L)
         return sum(t * np.cos(np.add.outer(k * dy, k * dx)) for t, (dy, dx) in zip(theta, self.shifts))
 
     def from_precision(self, precision: ArrayLike) -> np.ndarray:
         r"""Parameters of a stationary precision :math:`\hat K(k)` (L x L FFT grid) truncated to the stencil:
         :math:`\theta_0 = K[0]`, :math:`\theta_a = K[\Delta_a] + K[-\Delta_a]` with :math:`K = \mathrm{ifft2}(\hat K)`."""
-        P = _real_array("precision", precision)
+        P = real_array("precision", precision)
         if P.ndim != 2 or P.shape[0] != P.shape[1]:
             raise ValueError(f"precision must be an L x L array, got shape {P.shape}")
         L = P.shape[0]
-        _check_side("precision", L, self.radius)
+        check_side("precision", L, self.radius)
         K = np.fft.ifft2(P).real
         return np.array(
             [K[0, 0] if s == (0, 0) else K[s[0] % L, s[1] % L] + K[-s[0] % L, -s[1] % L] for s in self.shifts]

@@ -1,7 +1,8 @@
 r"""The exact Gaussian case of the wavelet conditional renormalisation group.
 
 For a stationary Gaussian field on the periodic :math:`L\times L` lattice every object of WIRG
-(Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), §III and App. B; PHYSICS.md §5) has a
+(Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), §III and App. B;
+the theory page ``docs/theory/wirg.md``) has a
 closed form, so the method can be checked exactly. Conventions: the covariance has the spectrum
 :math:`S(k)` on the FFT grid, :math:`\mathbb E\varphi_x\varphi_y = L^{-2}\sum_k S(k) e^{ik(x-y)}`,
 and the precision :math:`\hat K(k) = 1/S(k)`, so :math:`E(\varphi) = \tfrac12\varphi^\top K\varphi
@@ -49,6 +50,7 @@ how the couplings are parametrised; both use the raw couplings above.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -56,9 +58,28 @@ from itertools import product
 import numpy as np
 from numpy.typing import ArrayLike
 
-from wirg.wavelets import _check_gamma, _check_levels, _check_wavelet, filters, synthesis_step
+from statlearn.numerics.seeding import as_generator
+from wirg.checks import (
+    check_bool,
+    check_choice,
+    check_gamma,
+    check_levels,
+    check_memory,
+    check_radius,
+    count,
+    finite_result,
+    real_array,
+)
+from wirg.wavelets import WAVELETS, filters, synthesis_step
 
 __all__ = ["Scale", "ConditionNumbers", "GaussianWIRG", "polyphase_matrix", "sample_details", "stencil_shifts"]
+
+
+#: Bytes per fine lattice site at the peak of solving every scale (272 measured with tracemalloc at
+#: L = 128..512; 163 of them stored), for the memory check before solving.
+_BYTES_PER_SITE = 300
+#: Largest number of products (couplings squared times sites) the direct Fisher matrix may take, about 10 s.
+_MAX_DIRECT_WORK = 2e9
 
 
 def _response(taps: np.ndarray, omega: np.ndarray) -> np.ndarray:
@@ -71,7 +92,9 @@ def polyphase_matrix(L_coarse: int, wavelet: str) -> np.ndarray:
     """U(xi) of the module docstring for every coarse frequency: shape (L_c, L_c, 4, 4), row c =
     output channel (0 coarse, 1..3 details in the order of :mod:`wirg.wavelets`), column e = alias
     (e_y, e_x) flattened as 2 e_y + e_x."""
+    L_coarse = count("L_coarse", L_coarse, minimum=1)
     h, g = filters(wavelet)
+    check_memory(f"the polyphase matrices of the {L_coarse} x {L_coarse} lattice", "L_coarse", 1024 * L_coarse**2)
     # xi_k = 2 pi k / L_c with k = 0 .. L_c - 1 (not wrapped to [-pi, pi)), so that the alias
     # omega_e = xi / 2 + pi e is the fine FFT frequency of index k + e L_c (_alias_indices)
     xi = 2.0 * np.pi * np.arange(L_coarse) / L_coarse
@@ -95,6 +118,9 @@ def _alias_indices(L_coarse: int) -> list[tuple[np.ndarray, np.ndarray]]:
 def stencil_shifts(radius: int, *, half: bool) -> list[tuple[int, int]]:
     """Shifts with :math:`|\\Delta|_\\infty \\le` ``radius``; with ``half`` one of each pair
     :math:`\\pm\\Delta` (for symmetric couplings of a field with itself)."""
+    radius = check_radius(radius)
+    half = check_bool("half", half)
+    check_memory(f"the {(2 * radius + 1) ** 2} shifts of radius {radius}", "radius", 150 * (2 * radius + 1) ** 2)
     shifts = [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
     if half:
         shifts = [s for s in shifts if s > (0, 0) or s == (0, 0)]
@@ -127,11 +153,13 @@ class Scale:
     def free_energy(self, phi: ArrayLike) -> np.ndarray:
         """Fbar_j(phi_j) = -ln int exp(-Ebar_j) dpsibar_j for coarse fields phi (..., L_j, L_j):
         (1/2N) sum_xi free_energy_kernel(xi) |phi_hat(xi)|^2 + free_energy_constant."""
-        phi = np.asarray(phi, dtype=float)
+        phi = real_array("phi", phi)
         if phi.shape[-2:] != (self.L, self.L):
             raise ValueError(f"phi must end in ({self.L}, {self.L}) at scale {self.j}, got shape {phi.shape}")
-        power = np.abs(np.fft.fft2(phi)) ** 2
-        return 0.5 * np.sum(self.free_energy_kernel * power, axis=(-2, -1)) / self.L**2 + self.free_energy_constant
+        with np.errstate(over="ignore", invalid="ignore"):
+            power = np.abs(np.fft.fft2(phi)) ** 2
+            value = 0.5 * np.sum(self.free_energy_kernel * power, axis=(-2, -1)) / self.L**2 + self.free_energy_constant
+        return finite_result("phi", value, "the free energy")
 
     def kernels(self) -> tuple[np.ndarray, np.ndarray]:
         """Real-space coupling kernels: Kbar_j (3, 3, L_j, L_j) and Kbar'_j (3, L_j, L_j); the value at
@@ -162,20 +190,40 @@ def _real(arr: np.ndarray, name: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ConditionNumbers:
-    """Condition numbers (module docstring): ``full`` of the microscopic precision (zero mode
-    excluded if it is 0); per scale j = 1..J, ``conditional`` of Q_hh; ``fisher_direct`` of the direct
-    local ansatz and ``fisher_conditional[j - 1]`` of the conditional ansatz at scale j (NaN where the
-    coarse lattice is too small for distinct shifts, L_j <= 2 radius + 1)."""
+    """Condition numbers (module docstring), each the ratio of the largest to the smallest eigenvalue
+    (``inf`` for a matrix singular to working precision).
+
+    Attributes
+    ----------
+    full : float
+        Of the microscopic precision (zero mode excluded if it is 0).
+    conditional : tuple of float
+        Per scale j = 1..J, of the conditional precision Q_hh over all coarse frequencies.
+    fisher_direct : float
+        Of the Fisher matrix of the direct local ansatz with couplings at ``radius``.
+    fisher_conditional : tuple of float
+        ``fisher_conditional[j - 1]``: of the Fisher matrix of the conditional ansatz at scale j, or NaN
+        where it is undefined: the coarse lattice is too small for distinct shifts (L_j <= 2 radius, as
+        for :class:`wirg.ansatz.QuadraticAnsatz`).
+    radius : int
+        The stencil radius of both ansatzes.
+    fisher_conditional_reason : tuple of (str or None)
+        Per scale, None where ``fisher_conditional`` is a number, else one line saying why it is NaN
+        (for a user interface to print next to it).
+    """
 
     full: float
     conditional: tuple[float, ...]
     fisher_direct: float
     fisher_conditional: tuple[float, ...]
     radius: int
+    fisher_conditional_reason: tuple[str | None, ...]
 
 
 def _spectrum_array(name: str, value: ArrayLike, L: int | None) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
+    arr = real_array(name, value)
+    if L is not None:
+        L = count("L", L, minimum=2)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be an L x L array on the FFT grid, got shape {arr.shape}")
     if L is not None and arr.shape[0] != L:
@@ -183,8 +231,9 @@ def _spectrum_array(name: str, value: ArrayLike, L: int | None) -> np.ndarray:
     side = arr.shape[0]
     if side < 2 or side & (side - 1):
         raise ValueError(f"L must be a power of two >= 2, got {side}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    check_memory(
+        f"the exact solution of every scale at L = {side}", name, _BYTES_PER_SITE * side * side, "use a smaller L"
+    )
     if not np.allclose(arr, np.roll(arr[::-1, ::-1], 1, axis=(0, 1)), rtol=1e-12, atol=0.0):
         raise ValueError(f"{name} must be symmetric, S(k) = S(-k), for a real field")
     return arr
@@ -227,19 +276,25 @@ class GaussianWIRG:
             S = _spectrum_array("spectrum", spectrum, L)
             if np.any(S <= 0):
                 raise ValueError("spectrum must be > 0 everywhere (a covariance spectrum)")
-            K0 = 1.0 / S
+            with np.errstate(over="ignore"):
+                K0 = 1.0 / S
+            if not np.all(np.isfinite(K0)):
+                raise ValueError(
+                    f"spectrum must be >= 1/{np.finfo(float).max:.3g} (its inverse, the precision, overflows)"
+                )
         else:
             K0 = _spectrum_array("precision", precision, L)
             if np.any(K0 < 0) or np.any(K0.ravel()[1:] <= 0):
                 raise ValueError("precision must be > 0 except possibly at k = 0 (a massless zero mode)")
         self.L = K0.shape[0]
-        self.wavelet = _check_wavelet(wavelet)
-        self.levels = _check_levels(int(np.log2(self.L)) if levels is None else levels, self.L)
-        self.gamma = _check_gamma(gamma, self.levels)
+        self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
+        self.levels = check_levels(int(np.log2(self.L)) if levels is None else levels, self.L, "spectrum")
+        self.gamma = check_gamma(gamma, self.levels)
         self.scales: list[Scale] = []
         self.precisions = [K0]
         for j in range(1, self.levels + 1):
-            scale = _solve_scale(self.precisions[-1], j, self.wavelet, self.gamma[j - 1])
+            with np.errstate(over="ignore", invalid="ignore"):
+                scale = _solve_scale(self.precisions[-1], j, self.wavelet, self.gamma[j - 1])
             self.scales.append(scale)
             self.precisions.append(scale.marginal)
 
@@ -272,9 +327,9 @@ class GaussianWIRG:
     def sample(self, n_samples: int, *, seed: int | np.random.Generator) -> np.ndarray:
         """Exact coarse-to-fine generation: phi_J from its marginal, then psibar_j | phi_j for
         j = J..1 (Gaussian, in Fourier) and the wavelet synthesis. Shape (n_samples, L, L)."""
-        rng = np.random.default_rng(seed)
-        if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        rng = as_generator(seed)
+        n_samples = count("n_samples", n_samples, minimum=1)
+        check_memory(f"{n_samples} fields on the {self.L} x {self.L} lattice", "n_samples", 200 * n_samples * self.L**2)
         K = self.precisions[-1]
         if np.any(K <= 0):
             raise ValueError(
@@ -292,16 +347,58 @@ class GaussianWIRG:
 
     def condition_numbers(self, radius: int = 1) -> ConditionNumbers:
         """Condition numbers of the module docstring, couplings at shifts :math:`|\\Delta|_\\infty \\le`
-        ``radius``."""
+        ``radius``.
+
+        Raises
+        ------
+        ValueError
+            If ``radius`` does not fit the lattice (``L <= 2 radius``: the shifts of the direct ansatz
+            would coincide and its Fisher matrix be singular), or if the Fisher matrices would need more
+            than 2 GiB of memory (the estimate is in the message; checked before allocating).
+        """
+        radius = check_radius(radius)
+        if self.L <= 2 * radius:
+            raise ValueError(
+                f"radius = {radius} does not fit the L = {self.L} lattice: the shifts |Delta| <= radius are "
+                f"distinct only for L > 2 radius (use radius <= {(self.L - 1) // 2})"
+            )
+        n_half = len(stencil_shifts(radius, half=True))
+        if n_half**2 * self.L**2 > _MAX_DIRECT_WORK:
+            raise ValueError(
+                f"radius: the direct Fisher matrix at L = {self.L} with radius {radius} ({n_half} couplings) "
+                f"would take about {n_half**2 * self.L**2:.2g} operations (limit {_MAX_DIRECT_WORK:.0e}); "
+                "use a smaller radius"
+            )
+        n_dd = 3 * n_half + 3 * len(stencil_shifts(radius, half=False))
+        n_dc = 3 * len(stencil_shifts(radius, half=False))
+        fitted = [s for s in self.scales if s.L > 2 * radius]
+        if fitted:  # peak of _fisher_conditional at the finest scale (complex A, A Sigma, R, Sigma R, temporaries):
+            # 16 (40 n_dd + 6 n) bytes per coarse site: 1.01-1.05 times the peak measured with tracemalloc
+            # at L = 32..256, radius 1 and 2
+            check_memory(
+                f"the conditional Fisher matrices at L = {self.L} with radius {radius}",
+                "radius",
+                16 * fitted[0].L ** 2 * (40 * n_dd + 6 * (n_dd + n_dc)),
+                "use a smaller radius or L",
+            )
         K0 = self.precisions[0]
         positive = K0[K0 > 0]
         full = float(positive.max() / positive.min())
-        conditional = []
-        for scale in self.scales:
-            eig = np.linalg.eigvalsh(scale.coupling)
-            conditional.append(float(eig.max() / eig.min()))
-        fisher = tuple(_fisher_conditional(s, radius) if s.L > 2 * radius + 1 else np.nan for s in self.scales)
-        return ConditionNumbers(full, tuple(conditional), _fisher_direct(K0, radius), fisher, radius)
+        conditional = [_eigenvalue_ratio(np.linalg.eigvalsh(scale.coupling)) for scale in self.scales]
+        fisher, reasons = [], []
+        for s in self.scales:
+            if s.L > 2 * radius:
+                fisher.append(_fisher_conditional(s, radius))
+                reasons.append(None)
+            else:
+                fisher.append(math.nan)
+                reasons.append(
+                    f"undefined at j = {s.j}: the coarse lattice L_j = {s.L} is too small for distinct shifts "
+                    f"|Delta| <= {radius} (needs L_j > 2 radius = {2 * radius})"
+                )
+        return ConditionNumbers(
+            full, tuple(conditional), _fisher_direct(K0, radius), tuple(fisher), radius, tuple(reasons)
+        )
 
 
 def sample_details(
@@ -310,9 +407,20 @@ def sample_details(
     """Details psibar (n, 3, L, L) drawn from the Gaussian conditional given coarse fields phi (n, L, L):
     in Fourier, mean ``mean_operator`` (L, L, 3) times phi_hat plus a Cholesky factor of
     ``covariance`` (L, L, 3, 3, Hermitian, with C(-xi) = conj C(xi) so the fields are real) times the
-    FFT of real white noise."""
+    FFT of real white noise. ``rng`` may also be an integer seed."""
+    phi = real_array("phi", phi)
+    if phi.ndim != 3 or phi.shape[1] != phi.shape[2]:
+        raise ValueError(f"phi must have shape (n, L, L), got {phi.shape}")
     n, L = phi.shape[0], phi.shape[-1]
-    chol = np.linalg.cholesky(0.5 * (covariance + np.conj(np.swapaxes(covariance, -1, -2))))
+    covariance, mean_operator = np.asarray(covariance), np.asarray(mean_operator)
+    for name, value, shape in (("covariance", covariance, (L, L, 3, 3)), ("mean_operator", mean_operator, (L, L, 3))):
+        if value.shape != shape or value.dtype.kind not in "iufc" or not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} must be a finite array of shape {shape} for phi of shape {phi.shape}")
+    rng = as_generator(rng, "rng")
+    try:
+        chol = np.linalg.cholesky(0.5 * (covariance + np.conj(np.swapaxes(covariance, -1, -2))))
+    except np.linalg.LinAlgError:
+        raise ValueError("covariance must be positive definite at every frequency") from None
     white = np.fft.fft2(rng.standard_normal((n, 3, L, L)))
     mean = mean_operator[None] * np.fft.fft2(phi)[..., None]  # (n, L, L, 3)
     fluct = np.einsum("yxab,nbyx->nyxa", chol, white)
@@ -323,15 +431,21 @@ def _solve_scale(K_fine: np.ndarray, j: int, wavelet: str, gamma: float) -> Scal
     L = K_fine.shape[0] // 2
     U = polyphase_matrix(L, wavelet)
     diag = np.stack([K_fine[index] for index in _alias_indices(L)], axis=-1)  # (L, L, 4)
-    Q = gamma**2 * (U * diag[..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
+    Q = np.float64(gamma) ** 2 * (U * diag[..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
     Q = 0.5 * (Q + np.conj(np.swapaxes(Q, -1, -2)))  # exactly Hermitian
     Q_hh, Q_hl, Q_ll = Q[..., 1:, 1:], Q[..., 1:, 0], Q[..., 0, 0].real
-    covariance = np.linalg.inv(Q_hh)
+    try:
+        covariance = np.linalg.inv(Q_hh)
+    except np.linalg.LinAlgError:
+        covariance = np.full_like(Q_hh, np.nan)  # refused below
     mean_operator = -np.einsum("...ab,...b->...a", covariance, Q_hl)
     schur = np.einsum("...a,...a->...", np.conj(Q_hl), -mean_operator).real  # Q_lh Q_hh^{-1} Q_hl
     sign, logdet = np.linalg.slogdet(Q_hh / (2.0 * np.pi))
-    if np.any(sign.real <= 0):
-        raise RuntimeError(f"the conditional precision at scale {j} is not positive definite")
+    if np.any(sign.real <= 0) or not np.all(np.isfinite(logdet)) or not np.all(np.isfinite(covariance)):
+        raise ValueError(
+            f"spectrum and gamma give a conditional precision at scale {j} that is not positive definite to "
+            "working precision (values spanning too many orders of magnitude)"
+        )
     return Scale(
         j=j,
         L=L,
@@ -353,9 +467,15 @@ def _shift_symbol(shift: tuple[int, int], L: int) -> np.ndarray:
     return np.exp(1j * np.add.outer(k * shift[0], k * shift[1]))
 
 
+def _eigenvalue_ratio(eig: np.ndarray) -> float:
+    """max / min of the eigenvalues of a positive semi-definite matrix; ``inf`` if the smallest is not
+    positive (singular to working precision: a rounding-level eigenvalue of either sign)."""
+    smallest = float(eig.min())
+    return float(eig.max() / smallest) if smallest > 0.0 else math.inf
+
+
 def _condition(F: np.ndarray) -> float:
-    eig = np.linalg.eigvalsh(0.5 * (F + F.T))
-    return float(eig.max() / eig.min())
+    return _eigenvalue_ratio(np.linalg.eigvalsh(0.5 * (F + F.T)))
 
 
 def _fisher_direct(K0: np.ndarray, radius: int) -> float:
@@ -391,15 +511,14 @@ def _fisher_conditional(scale: Scale, radius: int) -> float:
             B = np.zeros((L, L, 3), dtype=complex)  # psi^T B phi = psi_c(x) phi(x + D) summed
             B[..., c] = _shift_symbol(shift, L)
             B_ops.append(B)
-    # features: 1/2 psi^T A psi (B = 0) and psi^T B phi (A = 0); R = B + A M
-    R = [np.einsum("...ab,...b->...a", A, M) for A in A_ops] + B_ops
-    quad = [np.einsum("...ab,...bc->...ac", A, Sigma) for A in A_ops]  # A Sigma
+    # features: 1/2 psi^T A psi (B = 0) and psi^T B phi (A = 0); R = B + A M. F_ab is the mean over xi of
+    # Re conj(R_a) Sigma R_b C + (1/2) tr(A_a Sigma A_b Sigma) (the trace for two detail-detail couplings),
+    # summed over xi as matrix products of the flattened (xi, channel) axes
+    A = np.stack(A_ops)  # (n_a, L, L, 3, 3)
+    R = np.concatenate([np.einsum("nyxab,yxb->nyxa", A, M), np.stack(B_ops)])  # (n, L, L, 3)
     n_a, n = len(A_ops), len(R)
-    F = np.zeros((n, n))
-    for a in range(n):
-        for b in range(a, n):
-            value = np.einsum("...a,...ab,...b->...", np.conj(R[a]), Sigma, R[b]) * C
-            if a < n_a and b < n_a:
-                value = value + 0.5 * np.einsum("...ab,...ba->...", quad[a], quad[b])
-            F[a, b] = F[b, a] = float(np.mean(value).real)
+    SR = np.einsum("yxab,nyxb->nyxa", Sigma, R)
+    F = ((np.conj(R) * C[..., None]).reshape(n, -1) @ SR.reshape(n, -1).T).real / (L * L)
+    quad = A @ Sigma  # A Sigma
+    F[:n_a, :n_a] += 0.5 * (quad.reshape(n_a, -1) @ np.swapaxes(quad, -1, -2).reshape(n_a, -1).T).real / (L * L)
     return _condition(F)

@@ -1,7 +1,7 @@
 r"""Coarse-to-fine generation from a fitted per-scale model of the wavelet conditional RG.
 
 **Generation** (Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), section III.C;
-PHYSICS.md section 5). With the factorisation
+the theory page ``docs/theory/wirg.md``). With the factorisation
 :math:`p(\varphi_0) = p(\varphi_J)\prod_{j=1}^J \bar p_j(\bar\psi_j|\varphi_j)`, a field is drawn by
 sampling the coarsest field :math:`\varphi_J` from its marginal, then for :math:`j = J, \dots, 1`
 
@@ -28,7 +28,7 @@ exact, :math:`O(L_j^2\log L_j)` per scale (the same formula as the exact solver
 fitted :math:`\hat{\bar K}(\xi)` must be positive definite at every :math:`\xi`.
 
 **With a potential** the conditional is sampled by MALA on the details only
-(:func:`wirg.fit.sample_conditional`), started from the Gaussian conditional of the quadratic
+(:func:`wirg.mala.sample_conditional`), started from the Gaussian conditional of the quadratic
 part when that is positive definite (else from zero details), with :attr:`MALASettings.burn_in`
 steps; the last state is kept.
 
@@ -40,18 +40,19 @@ periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from wirg.ansatz import QuadraticAnsatz, _real_array
+from statlearn.numerics.seeding import as_generator
+from wirg.ansatz import QuadraticAnsatz
+from wirg.checks import check_choice, check_gamma, count, finite_result, real_array
 from wirg.fields import gaussian_field
-from wirg.fit import sample_conditional
 from wirg.gaussian import sample_details
-from wirg.wavelets import _check_gamma, _check_wavelet, synthesis_step
+from wirg.mala import sample_conditional
+from wirg.wavelets import WAVELETS, synthesis_step
 
 __all__ = ["GaussianMarginal", "MALASettings", "ScaleModel", "generate"]
 
@@ -83,7 +84,7 @@ class GaussianMarginal:
     spectrum: np.ndarray
 
     def __post_init__(self) -> None:
-        S = _real_array("spectrum", self.spectrum)
+        S = real_array("spectrum", self.spectrum)
         if S.ndim != 2 or S.shape[0] != S.shape[1]:
             raise ValueError(f"spectrum must be an L_J x L_J array, got shape {S.shape}")
         object.__setattr__(self, "spectrum", S.copy())
@@ -96,10 +97,12 @@ class GaussianMarginal:
     def fit(cls, fields: ArrayLike) -> GaussianMarginal:
         """Maximum-likelihood stationary Gaussian of data coarse fields (S, L_J, L_J): the
         symmetrised mean periodogram (module docstring)."""
-        x = _real_array("fields", fields)
+        x = real_array("fields", fields)
         if x.ndim != 3 or x.shape[1] != x.shape[2]:
             raise ValueError(f"fields must have shape (S, L_J, L_J), got {x.shape}")
-        power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0) / x.shape[-1] ** 2
+        with np.errstate(over="ignore", invalid="ignore"):
+            power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0) / x.shape[-1] ** 2
+        finite_result("fields", power, "the periodogram")
         return cls(0.5 * (power + np.roll(power[::-1, ::-1], 1, axis=(0, 1))))
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -115,8 +118,7 @@ class MALASettings:
     burn_in: int = 500
 
     def __post_init__(self) -> None:
-        if isinstance(self.burn_in, bool) or not isinstance(self.burn_in, numbers.Integral) or self.burn_in < 1:
-            raise ValueError(f"burn_in must be an integer >= 1, got {self.burn_in!r}")
+        object.__setattr__(self, "burn_in", count("burn_in", self.burn_in, minimum=1))
 
 
 def generate(
@@ -165,10 +167,9 @@ def generate(
     for j, model in enumerate(scales, start=1):
         if not isinstance(model, ScaleModel):
             raise TypeError(f"scales[{j - 1}] must be a ScaleModel, got {type(model).__name__}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    wavelet = _check_wavelet(wavelet)
-    gammas = _check_gamma(gamma, len(scales))
+    n_samples = count("n_samples", n_samples, minimum=1)
+    wavelet = check_choice("wavelet", wavelet, WAVELETS)
+    gammas = check_gamma(gamma, len(scales))
     mcmc = MALASettings() if mcmc is None else mcmc
     if not isinstance(mcmc, MALASettings):
         raise TypeError(f"mcmc must be MALASettings or None, got {type(mcmc).__name__}")
@@ -178,11 +179,11 @@ def generate(
                 f"scale {j}: the ansatz reconstructs with ({model.ansatz.wavelet!r}, gamma = "
                 f"{model.ansatz.gamma}) but generation uses ({wavelet!r}, gamma = {gam})"
             )
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed)
     if isinstance(coarse, GaussianMarginal):
         phi = coarse.sample(int(n_samples), rng)
     else:
-        phi = _real_array("coarse", coarse)
+        phi = real_array("coarse", coarse)
         if phi.ndim != 3 or phi.shape[0] != n_samples or phi.shape[1] != phi.shape[2]:
             raise ValueError(f"coarse fields must have shape ({n_samples}, L_J, L_J), got {phi.shape}")
     for j in range(len(scales), 0, -1):

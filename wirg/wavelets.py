@@ -12,7 +12,8 @@ coarse field and three detail channels,
     \varphi_{j-1} = \gamma_j \big( G^\top \varphi_j + \bar G^\top \bar\psi_j \big),
 
 with :math:`G G^\top = \bar G \bar G^\top = I` and :math:`G \bar G^\top = 0`, so that the transform
-is orthogonal for :math:`\gamma_j = 1` (PHYSICS.md section 5).
+is orthogonal for :math:`\gamma_j = 1` (Guth, Lempereur, Bruna & Mallat, ICML 2023, appendix A; the
+theory page ``docs/theory/wirg.md``).
 
 Conventions (fixed; :mod:`wirg.gaussian` builds exact Gaussian conditionals from them)
 --------------------------------------------------------------------------------------
@@ -26,8 +27,8 @@ Conventions (fixed; :mod:`wirg.gaussian` builds exact Gaussian conditionals from
 with :math:`\hat h(\omega) = \sum_n h[n] e^{-i n \omega}`. ``"haar"`` has :math:`K = 1`,
 ``"db4"`` is Daubechies' minimum-phase filter with 4 vanishing moments (:math:`K = 4`, 8 taps),
 computed here by spectral factorisation (Daubechies 1992, section 6.1); :math:`h` equals
-PyWavelets' ``rec_lo`` and :math:`g` its ``rec_hi``. PHYSICS.md calls the low pass :math:`g` and
-writes the high pass, in our notation, as :math:`\bar g[n] = (-1)^{1-n} h[1 - n]`; ours is
+PyWavelets' ``rec_lo`` and :math:`g` its ``rec_hi``. Guth et al. (ICML 2023, appendix A) call the low
+pass :math:`g` and write the high pass, in our notation, as :math:`\bar g[n] = (-1)^{1-n} h[1 - n]`; ours is
 :math:`g[n] = -\bar g[n - 2K + 2]`, the same filter delayed by the even amount :math:`2K - 2` (a
 circular shift of the detail lattice by :math:`K - 1` sites) and with the opposite sign.
 
@@ -68,6 +69,8 @@ S. Mallat, *A Wavelet Tour of Signal Processing*, 3rd ed. (Academic Press, 2009)
 I. Daubechies, *Ten Lectures on Wavelets* (SIAM, 1992), section 6.1 and table 6.1.
 T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
 generation", Phys. Rev. X 13, 041038 (2023).
+F. Guth, E. Lempereur, J. Bruna & S. Mallat, "Conditionally strongly log-concave generative models",
+ICML 2023 (arXiv:2306.00181), appendix A.
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ import mpmath as mp
 import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike
+
+from wirg.checks import as_field, check_choice, check_gamma, check_gamma_scalar, check_levels, show, square_side
 
 __all__ = [
     "WAVELETS",
@@ -130,12 +135,6 @@ def _daubechies_lowpass(p: int) -> np.ndarray:
     return taps
 
 
-def _check_wavelet(wavelet: object) -> str:
-    if not isinstance(wavelet, str) or wavelet not in WAVELETS:
-        raise ValueError(f"wavelet must be one of {sorted(WAVELETS)}, got {wavelet!r}")
-    return wavelet
-
-
 @functools.cache
 def _filter_pair(wavelet: str) -> tuple[np.ndarray, np.ndarray]:
     h = _daubechies_lowpass(WAVELETS[wavelet])
@@ -162,73 +161,8 @@ def filters(wavelet: str) -> tuple[np.ndarray, np.ndarray]:
     ----------
     I. Daubechies, *Ten Lectures on Wavelets* (SIAM, 1992), section 6.1.
     """
-    h, g = _filter_pair(_check_wavelet(wavelet))
+    h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
     return h.copy(), g.copy()
-
-
-# --------------------------------------------------------------------------------------------
-# input checks
-
-
-def _as_field(name: str, value: ArrayLike, min_ndim: int = 2) -> np.ndarray:
-    """``value`` as float64 (real input) or complex128 (complex input), finite, ``ndim >= min_ndim``."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "biuf":
-        arr = arr.astype(np.float64, copy=False)
-    elif arr.dtype.kind == "c":
-        arr = arr.astype(np.complex128, copy=False)
-    else:
-        raise TypeError(f"{name} must be a real or complex numeric array, got dtype {arr.dtype}")
-    if arr.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
-    return arr
-
-
-def _square_side(name: str, arr: np.ndarray, *, power_of_two: bool) -> int:
-    n, m = arr.shape[-2], arr.shape[-1]
-    if n != m:
-        raise ValueError(f"{name} must be square on its last two axes (L x L), got shape {arr.shape}")
-    if power_of_two and (n < 2 or n & (n - 1)):
-        raise ValueError(f"{name}: the side L must be a power of two >= 2, got L = {n}")
-    if not power_of_two and (n < 2 or n % 2):
-        raise ValueError(f"{name}: the side L must be even and >= 2, got L = {n}")
-    return n
-
-
-def _check_levels(levels: object, L: int) -> int:
-    if isinstance(levels, bool) or not isinstance(levels, numbers.Integral):
-        raise TypeError(f"levels must be an integer, got {levels!r}")
-    max_levels = L.bit_length() - 1
-    if levels < 1:
-        raise ValueError(f"levels must be >= 1, got {levels}")
-    if levels > max_levels:
-        raise ValueError(f"levels = {levels} is too large for L = {L} (at most log2(L) = {max_levels})")
-    return int(levels)
-
-
-def _check_gamma_scalar(gamma: object) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-        raise TypeError(f"gamma must be a positive real number, got {gamma!r}")
-    value = float(gamma)
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"gamma must be finite and > 0, got {gamma!r}")
-    return value
-
-
-def _check_gamma(gamma: float | Sequence[float], levels: int) -> tuple[float, ...]:
-    """``gamma`` as a tuple ``(gamma_1, ..., gamma_levels)``; a number is used at every level."""
-    if isinstance(gamma, np.ndarray) and gamma.ndim == 0:
-        gamma = gamma.item()
-    if isinstance(gamma, numbers.Real) and not isinstance(gamma, bool):
-        return (_check_gamma_scalar(gamma),) * levels
-    if isinstance(gamma, (str, bytes)) or not isinstance(gamma, (Sequence, np.ndarray)):
-        raise TypeError(f"gamma must be a positive number or a sequence of {levels} positive numbers, got {gamma!r}")
-    values = tuple(gamma)
-    if len(values) != levels:
-        raise ValueError(f"gamma must have one entry per level ({levels}), got {len(values)}")
-    return tuple(_check_gamma_scalar(v) for v in values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,6 +298,15 @@ def _synthesis(coarse: np.ndarray, details: np.ndarray, h: np.ndarray, g: np.nda
     return x.reshape(*batch, 2 * n, 2 * n)
 
 
+def _finite(out, name: str, gamma: float | tuple[float, ...]):
+    """``out`` (an array or a tuple of arrays) if finite; else ``ValueError``: the transform of the
+    (finite) input overflowed float64 with these normalisations."""
+    for arr in out if isinstance(out, tuple) else (out,):
+        if not np.isfinite(arr).all():
+            raise ValueError(f"the wavelet transform of {name} with gamma = {gamma} overflows float64")
+    return out
+
+
 def analysis_step(phi: ArrayLike, wavelet: str = "db4", gamma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     r"""One scale of the fast wavelet transform: :math:`\varphi_{j-1} \mapsto (\varphi_j, \bar\psi_j)`.
 
@@ -390,10 +333,11 @@ def analysis_step(phi: ArrayLike, wavelet: str = "db4", gamma: float = 1.0) -> t
     details : ndarray, shape (..., 3, L/2, L/2)
         :math:`\bar\psi_j`, channels ``c = 0, 1, 2``.
     """
-    h, g = _filter_pair(_check_wavelet(wavelet))
-    x = _as_field("phi", phi)
-    _square_side("phi", x, power_of_two=False)
-    return _analysis(x, h, g, _check_gamma_scalar(gamma))
+    h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
+    x = as_field("phi", phi)
+    square_side("phi", x, power_of_two=False)
+    gamma = check_gamma_scalar(gamma)
+    return _finite(_analysis(x, h, g, gamma), "phi", gamma)
 
 
 def synthesis_step(coarse: ArrayLike, details: ArrayLike, wavelet: str = "db4", gamma: float = 1.0) -> np.ndarray:
@@ -413,9 +357,9 @@ def synthesis_step(coarse: ArrayLike, details: ArrayLike, wavelet: str = "db4", 
     ndarray, shape (..., 2n, 2n)
         :math:`\varphi_{j-1}`, complex if either input is complex.
     """
-    h, g = _filter_pair(_check_wavelet(wavelet))
-    c = _as_field("coarse", coarse)
-    d = _as_field("details", details, min_ndim=3)
+    h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
+    c = as_field("coarse", coarse)
+    d = as_field("details", details, min_ndim=3)
     n = c.shape[-1]
     if c.shape[-2] != n:
         raise ValueError(f"coarse must be square on its last two axes, got shape {c.shape}")
@@ -427,7 +371,8 @@ def synthesis_step(coarse: ArrayLike, details: ArrayLike, wavelet: str = "db4", 
         raise ValueError(
             f"the leading (batch) axes of coarse {c.shape} and details {d.shape} do not broadcast"
         ) from None
-    return _synthesis(c, d, h, g, _check_gamma_scalar(gamma))
+    gamma = check_gamma_scalar(gamma)
+    return _finite(_synthesis(c, d, h, g, gamma), "coarse and details", gamma)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,15 +404,15 @@ class MultiScale:
     gamma: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        _check_wavelet(self.wavelet)
-        coarse = _as_field("coarse", self.coarse)
+        check_choice("wavelet", self.wavelet, WAVELETS)
+        coarse = as_field("coarse", self.coarse)
         n = coarse.shape[-1]
         if coarse.shape[-2] != n or n & (n - 1):
             raise ValueError(f"coarse must be square with a power-of-two side, got shape {coarse.shape}")
         if isinstance(self.details, np.ndarray) or not isinstance(self.details, Sequence) or not self.details:
             raise TypeError("details must be a non-empty sequence of arrays psibar_1 .. psibar_J")
         levels = len(self.details)
-        details = tuple(_as_field(f"details[{j}]", d, min_ndim=3) for j, d in enumerate(self.details))
+        details = tuple(as_field(f"details[{j}]", d, min_ndim=3) for j, d in enumerate(self.details))
         for j, d in enumerate(details):
             side = n << (levels - 1 - j)
             if d.shape[-3:] != (3, side, side):
@@ -481,7 +426,7 @@ class MultiScale:
             raise ValueError("the leading (batch) axes of coarse and details do not broadcast") from None
         object.__setattr__(self, "coarse", coarse)
         object.__setattr__(self, "details", details)
-        object.__setattr__(self, "gamma", _check_gamma(self.gamma, levels))
+        object.__setattr__(self, "gamma", check_gamma(self.gamma, levels))
 
     @property
     def levels(self) -> int:
@@ -524,15 +469,16 @@ def decompose(field: ArrayLike, levels: int, wavelet: str = "db4", gamma: float 
     -------
     MultiScale
     """
-    h, g = _filter_pair(_check_wavelet(wavelet))
-    x = _as_field("field", field)
-    L = _square_side("field", x, power_of_two=True)
-    levels = _check_levels(levels, L)
-    gammas = _check_gamma(gamma, levels)
+    h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
+    x = as_field("field", field)
+    L = square_side("field", x, power_of_two=True)
+    levels = check_levels(levels, L, "field")
+    gammas = check_gamma(gamma, levels)
     details = []
     for gam in gammas:
         x, d = _analysis(x, h, g, gam)
         details.append(d)
+    _finite((x, *details), "field", gammas)
     return MultiScale(coarse=x, details=tuple(details), wavelet=wavelet, gamma=gammas)
 
 
@@ -559,7 +505,7 @@ def reconstruct(ms: MultiScale) -> np.ndarray:
     x = ms.coarse
     for d, gam in zip(reversed(ms.details), reversed(ms.gamma)):
         x = _synthesis(x, d, h, g, gam)
-    return x
+    return _finite(x, "ms", ms.gamma)
 
 
 def log_jacobian(L: int, levels: int, gamma: float | Sequence[float] = 1.0) -> float:
@@ -585,11 +531,11 @@ def log_jacobian(L: int, levels: int, gamma: float | Sequence[float] = 1.0) -> f
     gamma : float or sequence of ``levels`` floats, > 0
     """
     if isinstance(L, bool) or not isinstance(L, numbers.Integral):
-        raise TypeError(f"L must be an integer, got {L!r}")
+        raise TypeError(f"L must be an integer, got {show(L)}")
     if L < 2 or L & (L - 1):
         raise ValueError(f"L must be a power of two >= 2, got {L}")
-    levels = _check_levels(levels, int(L))
-    gammas = _check_gamma(gamma, levels)
+    levels = check_levels(levels, int(L))
+    gammas = check_gamma(gamma, levels)
     return -float(sum((int(L) >> (j - 1)) ** 2 * np.log(gam) for j, gam in enumerate(gammas, start=1)))
 
 
@@ -621,14 +567,17 @@ def scale_normalisation(field: ArrayLike, levels: int, wavelet: str = "db4") -> 
     ValueError
         If a coarse field has zero variance (e.g. a single field decomposed to :math:`1 \times 1`).
     """
-    h, g = _filter_pair(_check_wavelet(wavelet))
-    x = _as_field("field", field)
-    L = _square_side("field", x, power_of_two=True)
-    levels = _check_levels(levels, L)
-    variances = [float(np.var(x))]
-    for _ in range(levels):
-        x, _details = _analysis(x, h, g, 1.0)
-        variances.append(float(np.var(x)))
+    h, g = _filter_pair(check_choice("wavelet", wavelet, WAVELETS))
+    x = as_field("field", field)
+    L = square_side("field", x, power_of_two=True)
+    levels = check_levels(levels, L, "field")
+    with np.errstate(over="ignore", invalid="ignore"):
+        variances = [float(np.var(x))]
+        for _ in range(levels):
+            x, _details = _analysis(x, h, g, 1.0)
+            variances.append(float(np.var(x)))
+    if not all(np.isfinite(variances)):
+        raise ValueError("field: its variance overflows float64 (values too large)")
     if min(variances) <= 0.0:
         j = next(j for j, v in enumerate(variances) if v <= 0.0)
         raise ValueError(f"field has zero variance at scale j = {j} (side {L >> j}); use more fields or fewer levels")

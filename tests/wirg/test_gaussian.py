@@ -135,3 +135,48 @@ def test_condition_numbers_at_criticality_and_away():
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GaussianWIRG(**kwargs)
+
+
+@pytest.mark.parametrize("L, radius", [(2, 1), (8, 4), (8, 5), (16, 8)])
+def test_condition_numbers_refuse_a_radius_the_lattice_cannot_hold(L, radius):
+    # on a side <= 2 radius the shifts |D| <= radius alias: the direct Fisher matrix is singular and the old
+    # eigenvalue ratio was rounding noise of either sign (-6.4e15 at L = 8, radius 5; 1.8e17 at L = 2, radius 1)
+    solved = GaussianWIRG(free_field_spectrum(L, mass=0.0, zero_mode=1.0))
+    with pytest.raises(ValueError, match=f"radius = {radius} does not fit the L = {L} lattice"):
+        solved.condition_numbers(radius)
+
+
+def test_condition_numbers_are_at_least_one_and_say_why_one_is_undefined():
+    for L in (2, 4, 8, 16):
+        solved = GaussianWIRG(free_field_spectrum(L, mass=0.0, zero_mode=1.0))
+        for radius in range((L - 1) // 2 + 1):
+            cn = solved.condition_numbers(radius)
+            defined = [f for f in cn.fisher_conditional if not np.isnan(f)]
+            assert min(cn.full, cn.fisher_direct, *cn.conditional, *defined) >= 1.0
+            for scale, value, reason in zip(solved.scales, cn.fisher_conditional, cn.fisher_conditional_reason):
+                assert (reason is None) == (scale.L > 2 * radius) == (not np.isnan(value))
+                if reason is not None:
+                    assert f"L_j = {scale.L}" in reason and "\n" not in reason
+
+
+def test_memory_is_bounded_before_allocating(monkeypatch):
+    import tracemalloc
+
+    import wirg.checks
+
+    # the whole solve at L = 4096 (~5 GB) is refused from a read-only broadcast view, before any work
+    with pytest.raises(ValueError, match="GiB of memory"):
+        GaussianWIRG(np.broadcast_to(1.0, (4096, 4096)))
+    # the estimate of the conditional Fisher matrices bounds their measured peak, within a factor 1.5
+    solved = GaussianWIRG(free_field_spectrum(64, mass=0.0, zero_mode=1.0))
+    tracemalloc.start()
+    solved.condition_numbers(1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    monkeypatch.setattr(wirg.checks, "MAX_BYTES", peak)
+    with pytest.raises(ValueError, match="radius: the conditional Fisher matrices") as refused:
+        solved.condition_numbers(1)
+    estimate = float(str(refused.value).split("about ")[1].split(" GiB")[0]) * 2**30
+    assert peak < estimate < 1.5 * peak
+    monkeypatch.setattr(wirg.checks, "MAX_BYTES", 1.5 * peak)
+    solved.condition_numbers(1)

@@ -319,7 +319,7 @@ def test_integer_and_float32_input_become_float64():
         (lambda x: decompose(x[:, :6, :6], 1), ValueError, "power of two"),
         (lambda x: decompose(x[:, :, :4], 1), ValueError, "square"),
         (lambda x: decompose(x[0, 0], 1), ValueError, "at least 2 dimensions"),
-        (lambda x: decompose(x, 4), ValueError, "too large for L = 8"),
+        (lambda x: decompose(x, 4), ValueError, "too large for field of side L = 8"),
         (lambda x: decompose(x, 0), ValueError, "levels"),
         (lambda x: decompose(x, 1.0), TypeError, "levels"),
         (lambda x: decompose(x, True), TypeError, "levels"),
@@ -366,8 +366,8 @@ def test_multiscale_validates_its_shapes():
 
 
 @pytest.mark.parametrize("wavelet", NAMES)
-def test_high_pass_relation_to_physics_md(wavelet):
-    """g[n] = -gbar[n - 2K + 2] with PHYSICS.md's gbar[n] = (-1)^(1-n) h[1-n], n = 2-2K .. 1."""
+def test_high_pass_relation_to_guth_et_al(wavelet):
+    """g[n] = -gbar[n - 2K + 2] with the gbar[n] of Guth et al. (ICML 2023, appendix A) = (-1)^(1-n) h[1-n], n = 2-2K .. 1."""
     h, g = filters(wavelet)
     K = WAVELETS[wavelet]
     for n in range(2 * K):

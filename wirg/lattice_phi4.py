@@ -1,0 +1,390 @@
+r"""Lattice :math:`\varphi^4` and its Markov-chain sampler, the non-Gaussian training data of WIRG.
+
+All fields live on a periodic :math:`L\times L` lattice, as arrays ``phi[..., x, y]``; the lattice
+momenta are :math:`k = 2\pi n / L` in numpy FFT order (``2 * pi * numpy.fft.fftfreq(L)``, values
+in :math:`[-\pi, \pi)`), ``kx`` along the first lattice axis.
+
+**Lattice** :math:`\varphi^4`, in the parameterisation of Marchand, Ozawa, Biroli & Mallat
+(PRX 13, 041038, 2023):
+
+.. math::
+    E(\varphi) = -\beta\sum_x\sum_{\mu=1,2}\varphi_x\varphi_{x+e_\mu} + \sum_x(\varphi_x^4 - \varphi_x^2)
+    = \tfrac12\varphi^T(-\beta\Delta)\varphi + \sum_x\big(\varphi_x^4 - (1 + 2\beta)\varphi_x^2\big),
+
+with Boltzmann weight :math:`e^{-E}`; the sum over forward bonds counts each nearest-neighbour pair
+once for :math:`L\ge3` and equals the periodic-Laplacian form for every :math:`L\ge2` (at
+:math:`L = 2` each pair is joined by two bonds). The critical point is near :math:`\beta_c\approx
+0.68` (disordered at 0.50, ordered at 0.76). :func:`phi4` runs a Markov chain whose sweep is
+
+1. a Metropolis sweep, sites with :math:`x_1 + x_2` even and then odd (a checkerboard), each
+   proposing :math:`\varphi_x\to\varphi_x + \delta u`, :math:`u` uniform on :math:`[-1, 1)`,
+   accepted with probability :math:`\min(1, e^{-\Delta E})`,
+   :math:`\Delta E = -\beta(\varphi'_x - \varphi_x)h_x + (\varphi'^4_x - \varphi'^2_x) -
+   (\varphi_x^4 - \varphi_x^2)`, :math:`h_x` the sum of the four neighbours;
+2. (``cluster=True``) the embedded-Ising cluster update of Brower & Tamayo (PRL 62, 1087, 1989):
+   with :math:`\varphi_x = s_x|\varphi_x|` the energy is, at fixed :math:`|\varphi|`, an Ising model
+   :math:`-\sum_{\text{bonds}} J_{xy}s_xs_y` with :math:`J_{xy} = \beta|\varphi_x\varphi_y|`, and a
+   Swendsen-Wang step (PRL 58, 86, 1987) leaves its conditional law invariant: each bond between
+   same-sign neighbours is activated with probability :math:`p = 1 - e^{-2\beta\varphi_x\varphi_y}`,
+   and every connected cluster of active bonds has its signs flipped with probability 1/2
+   (Edwards & Sokal, PRD 38, 2009, 1988). It changes :math:`\varphi` by large, collective sign
+   flips, which removes most of the critical slowing down of the magnetisation.
+
+Both moves satisfy detailed balance with respect to :math:`e^{-E}`; Metropolis alone is ergodic.
+The step :math:`\delta` is tuned for an acceptance near 1/2 during the first half of the
+thermalisation (multiplied by :math:`e^{2(a - 1/2)}` after every 10 sweeps of acceptance ``a``) and
+frozen afterwards, so that the rest is a homogeneous chain. The second half of the thermalisation is
+a pilot run: the integrated autocorrelation times of :math:`m = L^{-2}\sum_x\varphi_x` and of
+:math:`|m|` (:func:`integrated_autocorrelation_time`) fix the default thinning
+:math:`\lceil 2\max(\tau_m, \tau_{|m|})\rceil` sweeps between stored fields (:math:`|m|` matters as
+much as :math:`m` for the Binder cumulant, and the sign flips decorrelate :math:`m` faster). The
+kernels use the xoshiro256++ generator of :mod:`statlearn.numerics.rng`, seeded from the integer
+``seed``: a seed gives the same fields bit for bit.
+
+References
+----------
+T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
+generation", Phys. Rev. X 13, 041038 (2023); the theory page ``docs/theory/wirg.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numpy.typing import ArrayLike
+
+from statlearn.numerics.result import freeze_arrays
+from statlearn.numerics.rng import fill_normal, next_double, seed_state
+from wirg.checks import check_bool, check_memory, check_scalar, count, finite_result, real_array, seed_value
+from wirg.statistics import AutocorrelationTime, integrated_autocorrelation_time
+
+__all__ = ["Phi4Samples", "phi4", "phi4_energy"]
+
+_TUNE_BLOCK = 10  # sweeps between two updates of the Metropolis step during tuning
+_MIN_THERMALIZATION = 100
+_DEFAULT_THERMALIZATION = 1000
+_CHUNK_UPDATES = 2**22  # site updates per compiled call, between two chances for Ctrl-C
+
+
+@njit(cache=True, nogil=True)
+def _metropolis_sweep(phi: np.ndarray, state: np.ndarray, beta: float, delta: float) -> int:
+    """One checkerboard Metropolis sweep in place (even sites, then odd); returns the acceptances."""
+    L = phi.shape[0]
+    accepted = 0
+    for parity in range(2):
+        for i in range(L):
+            ip = i + 1 if i + 1 < L else 0
+            im = i - 1 if i > 0 else L - 1
+            for j in range((i + parity) % 2, L, 2):
+                jp = j + 1 if j + 1 < L else 0
+                jm = j - 1 if j > 0 else L - 1
+                h = phi[ip, j] + phi[im, j] + phi[i, jp] + phi[i, jm]
+                old = phi[i, j]
+                new = old + delta * (2.0 * next_double(state) - 1.0)
+                o2 = old * old
+                n2 = new * new
+                dE = -beta * (new - old) * h + (n2 * n2 - n2) - (o2 * o2 - o2)
+                if dE <= 0.0 or next_double(state) < math.exp(-dE):
+                    phi[i, j] = new
+                    accepted += 1
+    return accepted
+
+
+@njit(cache=True, nogil=True)
+def _push(a: int, b: int, joined: bool, visited: np.ndarray, stack: np.ndarray, top: int) -> int:
+    """Mark site (a, b) and push it on the stack if ``joined`` by an active bond and not yet visited."""
+    if joined and not visited[a, b]:
+        visited[a, b] = True
+        stack[top] = a * visited.shape[0] + b
+        return top + 1
+    return top
+
+
+@njit(cache=True, nogil=True)
+def _swendsen_wang(
+    phi: np.ndarray, state: np.ndarray, beta: float, bond: np.ndarray, visited: np.ndarray, stack: np.ndarray
+) -> None:
+    """One Swendsen-Wang update of the signs of phi at fixed |phi| (Brower-Tamayo), in place.
+
+    ``bond[i, j, mu]`` (bool) is the bond from (i, j) to its forward neighbour in direction mu
+    (0: i + 1, 1: j + 1); ``visited`` (L, L) bool and ``stack`` (L * L) int64 are work arrays. Every
+    bond draws one uniform (site by site, mu = 0 then 1), then every cluster one, in the order of
+    their first site; the bond test has no branch (a mispredicted branch costs more than the draw).
+    """
+    L = phi.shape[0]
+    for i in range(L):
+        ip = i + 1 if i + 1 < L else 0
+        for j in range(L):
+            jp = j + 1 if j + 1 < L else 0
+            product0 = phi[i, j] * phi[ip, j]
+            product1 = phi[i, j] * phi[i, jp]
+            u0 = next_double(state)
+            u1 = next_double(state)
+            bond[i, j, 0] = (product0 > 0.0) & (u0 < 1.0 - math.exp(-2.0 * beta * product0))
+            bond[i, j, 1] = (product1 > 0.0) & (u1 < 1.0 - math.exp(-2.0 * beta * product1))
+            visited[i, j] = False
+    for i0 in range(L):
+        for j0 in range(L):
+            if visited[i0, j0]:
+                continue
+            sign = -1.0 if next_double(state) < 0.5 else 1.0
+            visited[i0, j0] = True
+            stack[0] = i0 * L + j0
+            top = 1
+            while top > 0:
+                top -= 1
+                i = stack[top] // L
+                j = stack[top] % L
+                phi[i, j] *= sign
+                ip = i + 1 if i + 1 < L else 0
+                im = i - 1 if i > 0 else L - 1
+                jp = j + 1 if j + 1 < L else 0
+                jm = j - 1 if j > 0 else L - 1
+                # forward bonds are stored at the site, backward ones at the neighbour
+                top = _push(ip, j, bond[i, j, 0], visited, stack, top)
+                top = _push(im, j, bond[im, j, 0], visited, stack, top)
+                top = _push(i, jp, bond[i, j, 1], visited, stack, top)
+                top = _push(i, jm, bond[i, jm, 1], visited, stack, top)
+
+
+@njit(cache=True, nogil=True)
+def _run_chain(
+    phi: np.ndarray,
+    state: np.ndarray,
+    beta: float,
+    delta: float,
+    cluster: bool,
+    thin: int,
+    magnetization: np.ndarray,
+    fields: np.ndarray,
+) -> int:
+    """``magnetization.size`` sweeps in place on ``phi``; returns the Metropolis acceptances.
+
+    After sweep ``t`` (from 0) the mean field goes to ``magnetization[t]``, and if ``t + 1`` is a
+    multiple of ``thin`` the field goes to ``fields[(t + 1) // thin - 1]`` (while rows remain).
+    """
+    L = phi.shape[0]
+    bond = np.empty((L, L, 2), dtype=np.bool_)
+    visited = np.empty((L, L), dtype=np.bool_)
+    stack = np.empty(L * L, dtype=np.int64)
+    accepted = 0
+    for t in range(magnetization.shape[0]):
+        accepted += _metropolis_sweep(phi, state, beta, delta)
+        if cluster:
+            _swendsen_wang(phi, state, beta, bond, visited, stack)
+        magnetization[t] = phi.sum() / (L * L)
+        row = (t + 1) // thin - 1
+        if (t + 1) % thin == 0 and row < fields.shape[0]:
+            fields[row] = phi
+    return accepted
+
+
+# ------------------------------------------------------------------------------------ phi^4
+
+
+@dataclass(frozen=True)
+class Phi4Samples:
+    r"""Equilibrium samples of lattice :math:`\varphi^4` from :func:`phi4`.
+
+    Attributes
+    ----------
+    fields
+        (n_samples, L, L) float64, one field every ``thin`` sweeps after the thermalisation.
+    L, beta, seed
+        The parameters of the run.
+    thermalization
+        Sweeps before the first recorded one: the first half tuned ``delta``, the second half was the
+        pilot that measured ``thin`` (when not given).
+    thin
+        Sweeps between stored fields.
+    cluster
+        Whether every sweep included the Swendsen-Wang sign update.
+    delta
+        The Metropolis step, frozen after tuning.
+    acceptance
+        Metropolis acceptance rate with the frozen ``delta`` (pilot and production sweeps).
+    magnetization
+        :math:`m = L^{-2}\sum_x\varphi_x` after every sweep with the frozen ``delta`` (pilot then
+        production: ``thermalization - thermalization // 2 + n_samples * thin`` values).
+    tau_m, tau_abs_m
+        Integrated autocorrelation times of :math:`m` and :math:`|m|` from ``magnetization``, in sweeps.
+    converged, iterations, residual, message
+        The result protocol of :mod:`statlearn.numerics.result`: a chain run to its horizon, so
+        ``converged`` is True, ``iterations`` counts every sweep (thermalisation and production),
+        ``residual`` is NaN (no equation is solved) and ``message`` says how many sweeps ran. Whether
+        the chain is long enough is measured by ``tau_m`` and ``tau_abs_m`` (and warned about).
+
+    The arrays are read-only.
+    """
+
+    fields: np.ndarray
+    L: int
+    beta: float
+    seed: int
+    thermalization: int
+    thin: int
+    cluster: bool
+    delta: float
+    acceptance: float
+    magnetization: np.ndarray
+    tau_m: AutocorrelationTime
+    tau_abs_m: AutocorrelationTime
+    converged: bool
+    iterations: int
+    residual: float
+    message: str
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of stored fields."""
+        return self.fields.shape[0]
+
+
+def _run_in_chunks(
+    phi: np.ndarray,
+    state: np.ndarray,
+    beta: float,
+    delta: float,
+    cluster: bool,
+    thin: int,
+    magnetization: np.ndarray,
+    fields: np.ndarray,
+) -> int:
+    """:func:`_run_chain` in chunks of whole ``thin`` periods of about 2**22 site updates, the same chain
+    bit for bit, so that Ctrl-C (``KeyboardInterrupt``) stops a long run within a fraction of a second."""
+    L = phi.shape[0]
+    per_chunk = max(1, _CHUNK_UPDATES // (thin * L * L))  # stored fields (or pilot sweeps) per chunk
+    accepted = 0
+    for start in range(0, max(magnetization.size // thin, 1), per_chunk):
+        stop = start + per_chunk
+        accepted += _run_chain(
+            phi, state, beta, delta, cluster, thin, magnetization[start * thin : stop * thin], fields[start:stop]
+        )
+    return accepted
+
+
+def phi4_energy(phi: ArrayLike, beta: float) -> np.ndarray:
+    r"""The :math:`\varphi^4` energy of periodic fields (the forward-bond sum of the module docstring).
+
+    .. math:: E = -\beta\sum_x\sum_{\mu=1,2}\varphi_x\varphi_{x+e_\mu} + \sum_x(\varphi_x^4 - \varphi_x^2)
+
+    ``phi`` has shape (..., L, L); returns an array of the leading shape (a 0-d array for one field).
+    """
+    phi = real_array("phi", phi)
+    if phi.ndim < 2 or phi.shape[-1] != phi.shape[-2]:
+        raise ValueError(f"phi must have shape (..., L, L), got {phi.shape}")
+    beta = check_scalar("beta", beta, minimum=0.0, strict=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bonds = phi * (np.roll(phi, -1, axis=-2) + np.roll(phi, -1, axis=-1))
+        phi2 = phi * phi
+        energy = np.sum(-beta * bonds + phi2 * phi2 - phi2, axis=(-2, -1))
+    return finite_result("phi", energy, "the energy")
+
+
+def phi4(
+    L: int,
+    beta: float,
+    n_samples: int,
+    *,
+    seed: int,
+    thermalization: int | None = None,
+    thin: int | None = None,
+    cluster: bool = True,
+) -> Phi4Samples:
+    r"""Sample lattice :math:`\varphi^4` (Boltzmann weight :math:`e^{-E}`, module docstring) by Markov chain.
+
+    Each sweep is a checkerboard Metropolis sweep followed, when ``cluster``, by a Brower-Tamayo
+    Swendsen-Wang update of the signs. The chain starts from i.i.d. :math:`N(0, 1)` site values.
+
+    Parameters
+    ----------
+    L
+        Linear lattice size, >= 2.
+    beta
+        Coupling :math:`\beta > 0` (critical near 0.68).
+    n_samples
+        Number of stored fields, >= 1.
+    seed
+        Integer in :math:`[0, 2^{63})` seeding the in-kernel xoshiro256++ generator.
+    thermalization
+        Sweeps before the first stored field, >= 100 (default 1000): the first half tunes the
+        Metropolis step, the second half runs with it frozen and measures the autocorrelation times.
+    thin
+        Sweeps between stored fields, >= 1; default :math:`\lceil 2\max(\tau_m, \tau_{|m|})\rceil`
+        measured on the second half of the thermalisation. Without the cluster update near
+        :math:`\beta_c` the autocorrelation is long: pass ``thermalization`` and ``thin`` explicitly.
+    cluster
+        Whether to add the Swendsen-Wang update to every sweep.
+
+    Returns
+    -------
+    Phi4Samples
+
+    Warns
+    -----
+    AutocorrelationWarning
+        If a measured autocorrelation time is not small compared with its series.
+    """
+    L = count("L", L, minimum=2)
+    check_memory(f"the chain on the {L} x {L} lattice", "L", 32 * L * L)
+    beta = check_scalar("beta", beta, minimum=0.0, strict=True)
+    n_samples = count("n_samples", n_samples, minimum=1)
+    seed = seed_value(seed)
+    thermalization = (
+        _DEFAULT_THERMALIZATION
+        if thermalization is None
+        else count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
+    )
+    if thin is not None:
+        thin = count("thin", thin, minimum=1)
+    check_memory(f"{thermalization} thermalisation sweeps", "thermalization", 8 * thermalization)
+    cluster = check_bool("cluster", cluster)
+
+    state = seed_state(np.uint64(seed))
+    phi = np.empty(L * L)
+    fill_normal(state, phi)  # the initial field from the same generator: a seed fixes the whole run
+    phi = phi.reshape(L, L)
+    no_fields = np.empty((0, L, L))
+    delta = 1.0
+    tuning = thermalization // 2
+    for start in range(0, tuning, _TUNE_BLOCK):
+        block = min(_TUNE_BLOCK, tuning - start)
+        accepted = _run_chain(phi, state, beta, delta, cluster, 1, np.empty(block), no_fields)
+        delta *= math.exp(2.0 * (accepted / (block * L * L) - 0.5))
+
+    pilot = np.empty(thermalization - tuning)
+    accepted = _run_in_chunks(phi, state, beta, delta, cluster, 1, pilot, no_fields)
+    if thin is None:
+        tau = max(integrated_autocorrelation_time(pilot).tau, integrated_autocorrelation_time(np.abs(pilot)).tau)
+        thin = max(1, math.ceil(2.0 * tau))
+    check_memory(f"{n_samples} fields every {thin} sweeps", "n_samples", 8 * n_samples * (L * L + thin))
+    production = np.empty(n_samples * thin)
+    fields = np.empty((n_samples, L, L))
+    accepted += _run_in_chunks(phi, state, beta, delta, cluster, thin, production, fields)
+
+    magnetization = np.concatenate([pilot, production])
+    sweeps = thermalization + production.size
+    return Phi4Samples(
+        fields=fields,
+        L=L,
+        beta=beta,
+        seed=seed,
+        thermalization=thermalization,
+        thin=thin,
+        cluster=cluster,
+        delta=delta,
+        acceptance=accepted / (magnetization.size * L * L),
+        magnetization=magnetization,
+        tau_m=integrated_autocorrelation_time(magnetization),
+        tau_abs_m=integrated_autocorrelation_time(np.abs(magnetization)),
+        converged=True,
+        iterations=sweeps,
+        residual=math.nan,
+        message=f"ran {sweeps} sweeps ({thermalization} of thermalisation, {n_samples} fields every {thin})",
+    )

@@ -1,0 +1,358 @@
+r"""Maximum likelihood of the conditional ansatz by moment matching: gradient descent with persistent MALA
+chains on the details only, and the same for the direct local ansatz on the whole field.
+
+**Moment matching with MCMC** (:func:`fit_moment_matching`, :func:`fit_direct`). Plain gradient
+descent :math:`\theta \leftarrow \theta - \eta\,\nabla_\theta\ell` (no preconditioning, so that
+the number of iterations reflects the conditioning of the Fisher matrix), the model moments
+estimated on persistent chains (persistent contrastive divergence, Tieleman 2008): chain ``i`` is
+clamped to the coarse field of data pair ``i`` and started from its details, and runs
+``mcmc_steps`` MALA steps at the current :math:`\theta` per iteration. Both moments are averaged over
+the same ``n_chains`` data pairs, so the fixed point is the maximum-likelihood estimate on those
+pairs. :func:`fit_direct` does the same for :class:`wirg.ansatz.LocalAnsatz` with MCMC on the
+whole microscopic field.
+
+The persistent chains are :class:`wirg.mala.MALAChains`; the exact fits these are compared with are in
+:mod:`wirg.likelihood`.
+
+References
+----------
+T. Tieleman, "Training restricted Boltzmann machines using approximations to the likelihood
+gradient", ICML 2008.
+T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
+generation", Phys. Rev. X 13, 041038 (2023), section III.B; the theory page ``docs/theory/wirg.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from statlearn.numerics import ConvergenceWarning
+from statlearn.numerics.result import freeze_arrays, stop_message
+from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
+from wirg.checks import (
+    channel_variances,
+    check_bool,
+    check_choice,
+    check_instance,
+    check_positive,
+    count,
+    data_pairs,
+    field_variance,
+    real_array,
+    seed_value,
+)
+from wirg.mala import MALAChains, initial_step
+
+__all__ = ["FitResult", "fit_direct", "fit_moment_matching"]
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """Moment-matching fit.
+
+    Attributes
+    ----------
+    theta : ndarray
+        Last iterate.
+    theta_average : ndarray
+        Average of the iterates over the second half of the run (Polyak averaging: the
+        Monte Carlo noise of the last iterate averaged out).
+    theta_history : ndarray, shape (iterations + 1, n_params)
+        Iterates, the initial point first.
+    gradient_norm : float
+        Euclidean norm of the last (Monte Carlo) gradient per site.
+    gradient_history : ndarray, shape (iterations,)
+    acceptance : float
+        MALA acceptance over the run; ``step_size`` the final MALA step.
+    error_history : ndarray or None
+        :math:`|\\theta_t - \\theta_{\\rm target}| / |\\theta_{\\rm target}|` per iterate (with ``target``).
+    iterations : int
+        Gradient steps done.
+    iterations_to_target : int or None
+        First iteration with relative error <= ``tol`` (None if not reached or no target).
+    converged : bool
+        Whether that happened (the run stops there). Without ``tol`` there is no stopping criterion:
+        the run goes to ``steps`` and ``converged`` is False (no warning).
+    residual : float
+        The quantity compared with ``tol``: the last relative error to ``target`` when one is given,
+        else the Monte Carlo gradient norm ``gradient_norm``.
+    message : str
+        Why it stopped (target reached, step budget, or MCMC divergence).
+
+    ``iterations`` counts gradient steps, each after ``mcmc_steps`` MALA steps of every chain. The
+    arrays are read-only.
+    """
+
+    theta: np.ndarray
+    theta_average: np.ndarray
+    theta_history: np.ndarray
+    gradient_norm: float
+    gradient_history: np.ndarray
+    acceptance: float
+    step_size: float
+    error_history: np.ndarray | None
+    iterations: int
+    iterations_to_target: int | None
+    converged: bool
+    residual: float
+    message: str
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
+
+
+def _check_target(target: ArrayLike | None, tol: float | None, n_params: int) -> tuple[np.ndarray | None, float | None]:
+    if target is None:
+        if tol is not None:
+            raise ValueError("tol needs a target: the relative accuracy is measured against target")
+        return None, None
+    target = real_array("target", target)
+    if target.shape != (n_params,):
+        raise ValueError(f"target must have shape ({n_params},), got {target.shape}")
+    if not np.any(target):
+        raise ValueError("target must not be all zeros (the accuracy is relative to its norm)")
+    return target, (None if tol is None else check_positive("tol", tol))
+
+
+def _descend(
+    theta, make_energy, features, x0, data_mean, *, steps, lr, mcmc_steps, seed, target, tol, zero_mean=False
+) -> FitResult:
+    """Gradient descent with persistent MALA chains (module docstring)."""
+    steps = count("steps", steps, minimum=1)
+    lr = check_positive("lr", lr)
+    mcmc_steps = count("mcmc_steps", mcmc_steps, minimum=1)
+    fn, max_eigenvalue = make_energy(theta)
+    sampler = MALAChains(x0, initial_step(max_eigenvalue, x0[0].size), seed, zero_mean=zero_mean)
+    sampler.set_energy(fn)
+    history, grads, accept = [theta.copy()], [], []
+    errors = None if target is None else [np.linalg.norm(theta - target) / np.linalg.norm(target)]
+    reached = None
+    diverged = False
+    for it in range(1, steps + 1):
+        acceptance = sampler.run(mcmc_steps)
+        if sampler.diverged:
+            diverged = True
+            break
+        sampler.adapt(acceptance)
+        accept.append(acceptance)
+        grad = data_mean - features(sampler.x).mean(axis=0)
+        theta = theta - lr * grad
+        history.append(theta.copy())
+        grads.append(float(np.linalg.norm(grad)))
+        if errors is not None:
+            errors.append(np.linalg.norm(theta - target) / np.linalg.norm(target))
+            if tol is not None and errors[-1] <= tol:
+                reached = it
+                break
+        if it < steps:
+            if not np.all(np.isfinite(theta)):
+                diverged = True
+                break
+            fn, max_eigenvalue = make_energy(theta)
+            if not math.isfinite(max_eigenvalue):
+                diverged = True
+                break
+            sampler.set_energy(fn)
+            if sampler.diverged:
+                diverged = True
+                break
+    history = np.array(history)
+    iterations = len(grads)
+    gradient_norm = grads[-1] if grads else math.nan
+    residual = float(errors[-1]) if errors is not None else gradient_norm
+    if diverged:
+        reason = "MCMC diverged (non-finite energy): the couplings left the positive-definite domain; reduce lr"
+    elif tol is None:
+        reason = "no target/tol given: ran the full step budget"
+    else:
+        reason = None if reached is not None else "step budget exhausted"
+    message = stop_message(reached is not None, iterations, residual, tol, unit="gradient steps", reason=reason)
+    if reached is None and (tol is not None or diverged):
+        warnings.warn(f"moment matching {message}", ConvergenceWarning, stacklevel=3)
+    return FitResult(
+        theta=theta,
+        theta_average=history[(len(history) + 1) // 2 :].mean(axis=0),
+        theta_history=history,
+        gradient_norm=gradient_norm,
+        gradient_history=np.array(grads),
+        acceptance=float(np.mean(accept)) if accept else math.nan,
+        step_size=sampler.step,
+        error_history=None if errors is None else np.array(errors),
+        iterations=iterations,
+        iterations_to_target=reached,
+        converged=reached is not None,
+        residual=residual,
+        message=message,
+    )
+
+
+def _chain_indices(n_chains: int | None, n_data: int, rng: np.random.Generator) -> np.ndarray:
+    if n_chains is None:
+        return np.arange(n_data)
+    n_chains = count("n_chains", n_chains, minimum=1)
+    if n_chains > n_data:
+        raise ValueError(f"n_chains must be <= the number of data samples ({n_data}), got {n_chains}")
+    return np.sort(rng.choice(n_data, size=n_chains, replace=False))
+
+
+def fit_moment_matching(
+    ansatz: QuadraticAnsatz,
+    phi_j: ArrayLike,
+    psibar_j: ArrayLike,
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    sampler: str = "mala",
+    n_chains: int | None = None,
+    mcmc_steps: int = 10,
+    theta0: ArrayLike | None = None,
+    target: ArrayLike | None = None,
+    tol: float | None = None,
+) -> FitResult:
+    r"""Maximum likelihood of :math:`p_\theta(\bar\psi_j|\varphi_j)` by moment matching with persistent
+    MALA chains on the details, the coarse fields clamped to the data (module docstring).
+
+    Parameters
+    ----------
+    ansatz : QuadraticAnsatz
+        With or without potential.
+    phi_j : array_like, shape (S, n, n)
+    psibar_j : array_like, shape (S, 3, n, n)
+        Data pairs.
+    steps : int
+        Maximum number of gradient steps.
+    lr : float
+        Learning rate :math:`\eta` of plain gradient descent on the per-site negative log-likelihood
+        (stable for :math:`\eta < 2/\lambda_{\max}` of its Hessian,
+        :meth:`ConditionalGaussianLikelihood.terms`).
+    seed : int
+        Seeds the choice of the chains' data pairs and the MALA generator.
+    sampler : {"mala"}
+    n_chains : int, optional
+        Number of chains = of data pairs used (a seeded random subset); default all S.
+    mcmc_steps : int
+        MALA steps per chain and iteration.
+    theta0 : array_like, optional
+        Initial parameters (default: :math:`\bar K = \mathrm{diag}(1/\mathrm{Var}\bar\psi_c)`, all else 0).
+    target, tol : optional
+        Reference parameters and a relative accuracy :math:`|\theta - \theta^*|/|\theta^*| \le` ``tol``
+        at which to stop; the errors are recorded whenever ``target`` is given.
+
+    Returns
+    -------
+    FitResult
+    """
+    check_instance("ansatz", ansatz, QuadraticAnsatz)
+    check_choice("sampler", sampler, ("mala",))
+    psi, phi = data_pairs(phi_j, psibar_j, ansatz.radius)
+    seed = seed_value(seed)
+    idx = _chain_indices(n_chains, psi.shape[0], np.random.default_rng(seed))
+    psi, phi = psi[idx], phi[idx]
+    n = psi.shape[-1]
+    N = n * n
+    target, tol = _check_target(target, tol, ansatz.n_params)
+    if theta0 is None:
+        theta = np.zeros(ansatz.n_params)
+        variance = channel_variances(psi)
+        for a, label in enumerate(ansatz.labels[: ansatz.n_dd]):
+            if label[1] == label[2] and label[3] == (0, 0):
+                theta[a] = 1.0 / variance[label[1]]
+    else:
+        theta = ansatz.check_theta(theta0).copy()
+
+    def make_energy(th):
+        op = ansatz.operator(th, n)
+        cross = op.cross_field(phi)
+        return (lambda x: op.energy_and_grad(x, phi, cross)), op.max_eigenvalue
+
+    data_mean = ansatz.features(psi, phi).mean(axis=0) / N
+    return _descend(
+        theta,
+        make_energy,
+        lambda x: ansatz.features(x, phi) / N,
+        psi,
+        data_mean,
+        steps=steps,
+        lr=lr,
+        mcmc_steps=mcmc_steps,
+        seed=seed,
+        target=target,
+        tol=tol,
+    )
+
+
+def fit_direct(
+    ansatz: LocalAnsatz,
+    fields: ArrayLike,
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    n_chains: int | None = None,
+    mcmc_steps: int = 10,
+    theta0: ArrayLike | None = None,
+    target: ArrayLike | None = None,
+    tol: float | None = None,
+    zero_mean: bool = False,
+) -> FitResult:
+    r"""Direct maximum likelihood of the local microscopic ansatz :class:`wirg.ansatz.LocalAnsatz` by
+    the same moment matching, with persistent MALA chains on the whole field (started at data fields).
+
+    Parameters
+    ----------
+    ansatz : LocalAnsatz
+    fields : array_like, shape (S, L, L)
+    steps, lr, seed, n_chains, mcmc_steps, target, tol
+        As in :func:`fit_moment_matching` (``lr`` against :func:`local_fisher`).
+    theta0 : array_like, optional
+        Default :math:`\theta_0 = 1/\mathrm{Var}\,\varphi`, all else 0.
+    zero_mean : bool
+        Sample in the subspace of zero spatial mean (for massless data of zero mean, whose zero mode
+        has no restoring force); requires data of zero mean.
+
+    Returns
+    -------
+    FitResult
+    """
+    check_instance("ansatz", ansatz, LocalAnsatz)
+    x = ansatz.check_fields(fields)
+    if x.ndim != 3 or np.ndim(fields) != 3:
+        raise ValueError(f"fields must have shape (S, L, L), got {np.shape(fields)}")
+    zero_mean = check_bool("zero_mean", zero_mean)
+    seed = seed_value(seed)
+    x = x[_chain_indices(n_chains, x.shape[0], np.random.default_rng(seed))]
+    if zero_mean and np.abs(x.mean(axis=(1, 2))).max() > 1e-9 * max(1.0, np.abs(x).max()):
+        raise ValueError("zero_mean=True needs fields of zero spatial mean")
+    L = x.shape[-1]
+    target, tol = _check_target(target, tol, ansatz.n_params)
+    if theta0 is None:
+        theta = np.zeros(ansatz.n_params)
+        theta[ansatz.shifts.index((0, 0))] = 1.0 / field_variance(x, "fields")
+    else:
+        theta = ansatz.check_theta(theta0).copy()
+
+    def make_energy(th):
+        op = ansatz.operator(th, L)
+        return op.energy_and_grad, op.max_eigenvalue
+
+    data_mean = ansatz.features(x).mean(axis=0) / (L * L)
+    return _descend(
+        theta,
+        make_energy,
+        lambda y: ansatz.features(y) / (L * L),
+        x,
+        data_mean,
+        steps=steps,
+        lr=lr,
+        mcmc_steps=mcmc_steps,
+        seed=seed,
+        target=target,
+        tol=tol,
+        zero_mean=zero_mean,
+    )
