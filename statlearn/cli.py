@@ -213,7 +213,7 @@ def _capacity(args: argparse.Namespace) -> int:
             result = overlap(args.alpha, kappa=args.kappa)
             out |= {
                 "alpha": args.alpha,
-                "overlap": float(result.overlap),
+                "overlap": float(result.q),
                 "converged": bool(result.converged),
                 "iterations": int(result.iterations),
                 "residual": float(result.residual),
@@ -239,7 +239,7 @@ def _capacity(args: argparse.Namespace) -> int:
 
 _GLM_COLUMNS = {
     "alpha": "alpha",
-    "overlap": "m",
+    "m": "m",
     "mse": "mse",
     "generalization_error": "gen_error",
     "free_entropy": "free_entropy",
@@ -346,7 +346,7 @@ def _glm_thresholds(args: argparse.Namespace, found, model: dict) -> int:
         **model,
         "alpha_it": found.alpha_it,
         "alpha_alg": found.alpha_alg,
-        "alpha_spinodal": found.alpha_spinodal,
+        "alpha_spinodal": found.alpha_informative_spinodal,
         "spinodals": [[alpha, m] for alpha, m in found.spinodals],
     }
     if args.json:
@@ -358,7 +358,7 @@ def _glm_thresholds(args: argparse.Namespace, found, model: dict) -> int:
 
     print(f"alpha_it       = {show(found.alpha_it)}  (information-theoretic threshold)")
     print(f"alpha_alg      = {show(found.alpha_alg)}  (algorithmic threshold, AMP succeeds above)")
-    print(f"alpha_spinodal = {show(found.alpha_spinodal)}  (informative branch appears)")
+    print(f"alpha_spinodal = {show(found.alpha_informative_spinodal)}  (informative branch appears)")
     spinodals = ", ".join(f"(alpha = {alpha:.6f}, m = {m:.6f})" for alpha, m in found.spinodals)
     print(f"spinodals      = {spinodals or 'None'}")
     return 0

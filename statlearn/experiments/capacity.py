@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 
 from statlearn.experiments.enumeration import MAX_ENUMERATION_N, binary_max_margin
 from statlearn.experiments.separability import spherical_max_margin
-from statlearn.numerics import as_count, as_real_array
+from statlearn.numerics import as_count, as_real_array, freeze_arrays
 
 __all__ = ["CapacityCounts", "spherical_capacity_counts", "binary_capacity_counts"]
 
@@ -58,6 +58,16 @@ class CapacityCounts:
         Instances per :math:`P`.
     seed
         The seed the instances were drawn from.
+    converged
+        True: a count is a simulation run to its end (undecided instances are counted, not failed).
+    iterations
+        Instances decided, ``len(P) * n_samples``.
+    residual
+        ``nan``: no equation is solved.
+    message
+        What was counted, and how many instances stayed undecided.
+
+    Arrays are read-only.
     """
 
     N: int
@@ -68,6 +78,13 @@ class CapacityCounts:
     n_undecided: np.ndarray
     n_samples: int
     seed: int
+    converged: bool = True
+    iterations: int = 0
+    residual: float = float("nan")
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
     @property
     def fraction(self) -> np.ndarray:
@@ -124,7 +141,14 @@ def _count(P: np.ndarray, N: int, kappa: np.ndarray, n_samples: int, seed: int, 
             solvable, undecided = decide(rng.standard_normal((int(p), N)), kappa)
             n_solvable[row] += solvable
             n_undecided[row] += undecided
-    return CapacityCounts(N, P, P / N, kappa, n_solvable, n_undecided, n_samples, seed)
+    instances = len(P) * n_samples
+    message = (
+        f"counted {instances} instances ({n_samples} per load) at {len(kappa)} margin(s); "
+        f"{int(n_undecided.sum())} (instance, margin) pairs undecided"
+    )
+    return CapacityCounts(
+        N, P, P / N, kappa, n_solvable, n_undecided, n_samples, seed, iterations=instances, message=message
+    )
 
 
 def spherical_capacity_counts(

@@ -24,13 +24,14 @@ results in 1/N to the :math:`\alpha_c \approx 0.83` of Krauth & Mézard 1989).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, xlogy
 
-from statlearn.numerics import as_count, as_real_array
+from statlearn.numerics import ConvergenceWarning, as_count, as_real_array, freeze_arrays, stop_message
 
 __all__ = ["Crossing", "crossing_point", "Extrapolation", "extrapolate_to_infinite_N"]
 
@@ -52,6 +53,14 @@ class Crossing:
         Likelihood-ratio statistic against the saturated model.
     dof
         Points used minus ``degree + 1``.
+    converged
+        Whether the Newton iteration of the fit met its step tolerance (:math:`10^{-10}` relative).
+    iterations
+        Newton steps taken.
+    residual
+        :math:`\\max_k |\\Delta\\beta_k|` of the last Newton step (the quantity compared with the tolerance).
+    message
+        Why the fit stopped.
     """
 
     alpha_half: float
@@ -59,6 +68,10 @@ class Crossing:
     width: float
     deviance: float
     dof: int
+    converged: bool = True
+    iterations: int = 0
+    residual: float = 0.0
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,10 @@ class Extrapolation:
         Weighted sum of squared residuals.
     dof
         Points minus ``d + 1``.
+    converged, iterations, residual, message
+        A closed form (QR least squares): ``True``, 0, 0.0 and a one-line summary.
+
+    Arrays are read-only.
     """
 
     value: float
@@ -87,6 +104,13 @@ class Extrapolation:
     covariance: np.ndarray
     chi2: float
     dof: int
+    converged: bool = True
+    iterations: int = 0
+    residual: float = 0.0
+    message: str = "closed form: weighted least squares by QR"
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 def _log_likelihood(eta: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
@@ -154,12 +178,16 @@ def crossing_point(
     design = np.vander(x, degree + 1, increasing=True)
     beta = np.zeros(degree + 1)
     loglik = _log_likelihood(design @ beta, k, n)
+    converged, steps, size = False, 0, float("inf")
     for _ in range(max_iter):
         p = expit(design @ beta)
         fisher = design.T @ ((n * p * (1.0 - p))[:, None] * design)
         step = np.linalg.solve(fisher, design.T @ (k - n * p))
-        if np.max(np.abs(step)) <= 1e-10 * (1.0 + np.max(np.abs(beta))):
+        steps += 1
+        size = float(np.max(np.abs(step)))
+        if size <= 1e-10 * (1.0 + np.max(np.abs(beta))):
             beta = beta + step
+            converged = True
             break
         # Newton ascent with step halving; the allowance absorbs rounding of the log-likelihood
         allowance = 1e-12 * (1.0 + abs(loglik))
@@ -168,8 +196,9 @@ def crossing_point(
             step = 0.5 * step
             new = _log_likelihood(design @ (beta + step), k, n)
         beta, loglik = beta + step, new
-    else:
-        raise RuntimeError(f"crossing_point: logistic fit did not converge in {max_iter} Newton steps")
+    message = stop_message(converged, steps, size, 1e-10, unit="Newton steps")
+    if not converged:
+        warnings.warn(f"crossing_point: logistic fit {message}", ConvergenceWarning, stacklevel=2)
 
     roots = np.roots(beta[::-1])
     roots = roots[(np.abs(roots.imag) <= 1e-9) & (roots.real >= x.min()) & (roots.real <= x.max())].real
@@ -187,6 +216,10 @@ def crossing_point(
         width=float(spread / abs(slope)),
         deviance=float(deviance),
         dof=int(alpha.size - degree - 1),
+        converged=converged,
+        iterations=steps,
+        residual=size,
+        message=message,
     )
 
 
