@@ -87,7 +87,7 @@ from statlearn.models.data import as_generator, resolve_model
 from statlearn.models.priors import Prior
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.validation import as_count, as_real, as_real_array, brief
 
 __all__ = ["GAMPResult", "gamp", "VARIANCE_MODES", "INITS"]
 
@@ -96,6 +96,9 @@ VARIANCE_MODES = ("scalar", "vector")
 
 INITS = ("uninformative", "informative", "random")
 """Named starting points of :func:`gamp` (an explicit array is also accepted)."""
+
+MAX_ITER = 10**6
+"""Largest ``max_iter`` of :func:`gamp` (bounded up front)."""
 
 RESOLUTION = 10.0
 """``c`` of the floor :math:`V \\ge c^2 q/M^2` on the pre-activation variance (see the module docstring)."""
@@ -375,7 +378,7 @@ def gamp(
         Names or instances (see :func:`statlearn.models.data.resolve_model`); ``**params`` takes
         ``rho`` (prior) and ``delta`` (channel).
     max_iter
-        Largest number of iterations, ``>= 1``.
+        Largest number of iterations, from 1 to ``MAX_ITER``.
     tol
         Convergence threshold on the relative change of ``a`` between iterations, ``> 0``.
     damping
@@ -399,13 +402,13 @@ def gamp(
     pri, cha = resolve_model(prior, channel, params)
     F, y = _matrix_and_labels(F, y)
     N = F.shape[1]
-    max_iter = as_count("max_iter", max_iter, minimum=1)
-    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
-    damping = float(as_real_array("damping", damping, minimum=0.0))
+    max_iter = as_count("max_iter", max_iter, minimum=1, maximum=MAX_ITER)
+    tol = as_real("tol", tol, minimum=0.0, strict_minimum=True)
+    damping = as_real("damping", damping, minimum=0.0)
     if not damping < 1.0:
         raise ValueError(f"damping must be < 1 (the weight of the previous iterate), got {damping!r}")
-    if variance not in VARIANCE_MODES:
-        raise ValueError(f"variance must be one of {VARIANCE_MODES}, got {variance!r}")
+    if not isinstance(variance, str) or variance not in VARIANCE_MODES:
+        raise ValueError(f"variance must be one of {VARIANCE_MODES}, got {brief(variance)}")
     if teacher is not None:
         teacher = _weights("teacher", teacher, N)
     if seed is not None and not isinstance(seed, (numbers.Integral, np.random.Generator)):

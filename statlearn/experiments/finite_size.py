@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, xlogy
 
-from statlearn.numerics import ConvergenceWarning, as_count, as_real_array, freeze_arrays, stop_message
+from statlearn.numerics import ConvergenceWarning, as_count, as_real_array, brief, freeze_arrays, stop_message
 
 __all__ = ["Crossing", "crossing_point", "Extrapolation", "extrapolate_to_infinite_N"]
 
@@ -157,7 +157,10 @@ def crossing_point(
     """
     alpha = np.atleast_1d(as_real_array("alpha", alpha))
     k = np.atleast_1d(as_real_array("n_solvable", n_solvable, minimum=0.0))
-    n = np.broadcast_to(as_real_array("n_samples", n_samples, minimum=1.0), alpha.shape)
+    n_arr = as_real_array("n_samples", n_samples, minimum=1.0)
+    if n_arr.ndim != 0 and n_arr.shape != alpha.shape:
+        raise ValueError(f"n_samples must be a scalar or of the shape of alpha {alpha.shape}, got {n_arr.shape}")
+    n = np.broadcast_to(n_arr, alpha.shape)
     if alpha.ndim != 1 or k.shape != alpha.shape:
         raise ValueError(f"alpha and n_solvable must be 1-D of equal length, got {alpha.shape} and {k.shape}")
     if np.any(k != np.round(k)) or np.any(n != np.round(n)) or np.any(k > n):
@@ -165,7 +168,10 @@ def crossing_point(
     degree = as_count("degree", degree, minimum=1)
     max_iter = as_count("max_iter", max_iter, minimum=1)
     if alpha_range is not None:
-        low, high = as_real_array("alpha_range", alpha_range)
+        bounds = as_real_array("alpha_range", alpha_range)
+        if bounds.shape != (2,) or bounds[0] > bounds[1]:
+            raise ValueError(f"alpha_range must be a pair (low, high) with low <= high, got {brief(alpha_range)}")
+        low, high = bounds
         keep = (alpha >= low) & (alpha <= high)
         alpha, k, n = alpha[keep], k[keep], n[keep]
     if np.unique(alpha[(k > 0) & (k < n)]).size < 2:
@@ -203,7 +209,9 @@ def crossing_point(
     roots = np.roots(beta[::-1])
     roots = roots[(np.abs(roots.imag) <= 1e-9) & (roots.real >= x.min()) & (roots.real <= x.max())].real
     if roots.size != 1:
-        raise ValueError(f"the fitted curve crosses 1/2 {roots.size} times within the loads, not once")
+        raise ValueError(
+            f"the curve fitted to n_solvable/n_samples crosses 1/2 {roots.size} times within the loads, not once"
+        )
     root = roots[0]
     slope = np.polyval(np.polyder(beta[::-1]), root)  # d eta / dx at the crossing
     p = expit(design @ beta)

@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import nnls
 
-from statlearn.numerics import ConvergenceWarning, as_real_array, freeze_arrays, stop_message
+from statlearn.numerics import ConvergenceWarning, as_real, as_real_array, freeze_arrays, stop_message
 
 __all__ = ["MaxMargin", "spherical_max_margin"]
 
@@ -146,7 +146,7 @@ def spherical_max_margin(patterns: ArrayLike, *, tol: float = 1e-9) -> MaxMargin
         ``converged=False``.
     """
     z = as_patterns(patterns)
-    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
+    tol = as_real("tol", tol, minimum=0.0, strict_minimum=True)
     P, N = z.shape
     target = np.zeros(N + 1)
     target[N] = 1.0

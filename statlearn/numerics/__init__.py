@@ -21,7 +21,7 @@ from statlearn.numerics.special import (
     log_gaussian_pdf,
     log_H,
 )
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.validation import as_count, as_real, as_real_array, brief
 
 __all__ = [
     "DEFAULT_ORDER",
@@ -34,9 +34,11 @@ __all__ = [
     "arccos_kernel",
     "as_count",
     "as_generator",
+    "as_real",
     "as_real_array",
     "bivariate_gaussian_expectation",
     "bracket_root",
+    "brief",
     "check_seed",
     "continuation",
     "fixed_point",

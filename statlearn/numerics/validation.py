@@ -7,7 +7,20 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["as_real_array", "as_count"]
+__all__ = ["as_real_array", "as_real", "as_count", "brief"]
+
+
+def brief(value: object, limit: int = 80) -> str:
+    """``repr(value)`` on one line, shortened to ``limit`` characters (for error messages)."""
+    if isinstance(value, np.ndarray) and value.size > 6:
+        text = f"array of shape {value.shape}"
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # a broken __repr__ must not hide the error being reported
+            text = f"<{type(value).__name__}>"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def as_real_array(
@@ -17,20 +30,24 @@ def as_real_array(
     minimum: float | None = None,
     maximum: float | None = None,
     strict_minimum: bool = False,
+    allow_empty: bool = True,
 ) -> np.ndarray:
     """Return ``value`` as a float array, or raise naming ``name``.
 
     Raises ``TypeError`` for non-numeric input and ``ValueError`` for NaN, infinities or values
-    outside ``[minimum, maximum]`` (``(minimum, maximum]`` when ``strict_minimum``).
+    outside ``[minimum, maximum]`` (``(minimum, maximum]`` when ``strict_minimum``), and for an
+    empty array unless ``allow_empty``.
     """
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {value!r}") from None
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {brief(value)}") from None
     if np.iscomplexobj(np.asarray(value)):
-        raise TypeError(f"{name} must be real, got {value!r}")
+        raise TypeError(f"{name} must be real, got {brief(value)}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity), got {value!r}")
+        raise ValueError(f"{name} must be finite (no NaN or infinity), got {brief(value)}")
     if minimum is not None:
         bad = arr <= minimum if strict_minimum else arr < minimum
         if np.any(bad):
@@ -41,10 +58,29 @@ def as_real_array(
     return arr
 
 
-def as_count(name: str, value: object, *, minimum: int = 0) -> int:
-    """Return ``value`` as an ``int >= minimum`` (bools refused), or raise naming ``name``."""
+def as_real(
+    name: str,
+    value: object,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_minimum: bool = False,
+) -> float:
+    """Return ``value`` as a finite float in ``[minimum, maximum]``, or raise naming ``name``
+    (``TypeError`` for an array or a non-number)."""
+    if np.ndim(value) != 0:  # type: ignore[arg-type]
+        raise TypeError(f"{name} must be a real number, got {brief(value)}")
+    arr = as_real_array(name, value, minimum=minimum, maximum=maximum, strict_minimum=strict_minimum)  # type: ignore[arg-type]
+    return float(arr)
+
+
+def as_count(name: str, value: object, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int`` in ``[minimum, maximum]`` (bools refused), or raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
+        raise TypeError(f"{name} must be an integer, got {brief(value)}")
+    count = int(value)
+    if count < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {brief(value)}")
+    if maximum is not None and count > maximum:
+        raise ValueError(f"{name} must be <= {maximum} (bounded up front), got {brief(value)}")
+    return count

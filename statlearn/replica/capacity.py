@@ -144,8 +144,15 @@ class BinaryPerceptronState:
 # --------------------------------------------------------------------------- validation
 
 
+KAPPA_MAX = 1e3
+"""Largest margin accepted (the capacity is then about ``1/kappa**2``)."""
+
+KAPPA_MIN = -30.0
+"""Most negative margin accepted: below it the solution volume leaves the double range (:math:`H(-\\kappa) < 10^{-197}`)."""
+
+
 def _margin(kappa: ArrayLike) -> np.ndarray:
-    kappa = as_real_array("kappa", kappa)
+    kappa = as_real_array("kappa", kappa, minimum=KAPPA_MIN, maximum=KAPPA_MAX, allow_empty=False)
     if np.any(kappa < 0):
         warnings.warn(
             "kappa < 0: the perceptron problem is non-convex and the replica-symmetric result is "
@@ -157,7 +164,7 @@ def _margin(kappa: ArrayLike) -> np.ndarray:
 
 
 def _load(alpha: ArrayLike) -> np.ndarray:
-    return as_real_array("alpha", alpha, minimum=0.0)
+    return as_real_array("alpha", alpha, minimum=0.0, allow_empty=False)
 
 
 # --------------------------------------------------------------------------- channel integrals
@@ -177,7 +184,7 @@ def _channel_average(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], epsilon
     def integrand(t, eps, k):
         return fn((k + np.sqrt(1.0 - eps) * t) / np.sqrt(eps), eps)
 
-    return gaussian_expectation(integrand, epsilon, kappa, kink=t0, width=width)
+    return np.asarray(gaussian_expectation(integrand, epsilon, kappa, kink=t0, width=width))
 
 
 def _scaled_hazard_moment(epsilon: np.ndarray, kappa: np.ndarray) -> np.ndarray:
@@ -187,7 +194,7 @@ def _scaled_hazard_moment(epsilon: np.ndarray, kappa: np.ndarray) -> np.ndarray:
 
 def _log_volume_term(epsilon: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     r""":math:`\int Dt\, \ln H(u)`."""
-    return _channel_average(lambda u, eps: log_H(u), epsilon, kappa)
+    return _channel_average(lambda u, eps: np.asarray(log_H(u)), epsilon, kappa)
 
 
 def _solve_overlap(residual: Callable[[np.ndarray, np.ndarray], np.ndarray], shape: tuple[int, ...], what: str):
@@ -256,7 +263,7 @@ def gardner_capacity(kappa: ArrayLike = 0.0) -> np.ndarray | float:
     2.0
     """
     kappa = _margin(kappa)
-    moment = gaussian_expectation(lambda t, k: (t + k) ** 2, kappa, lower=-kappa)
+    moment = np.asarray(gaussian_expectation(lambda t, k: (t + k) ** 2, kappa, lower=-kappa))
     return (1.0 / moment)[()]
 
 
@@ -332,7 +339,7 @@ def _weight_average(fn: Callable[[np.ndarray], np.ndarray], qhat: np.ndarray) ->
     r""":math:`\int Dz\, fn(\sqrt{\hat q} z)` with the kink at z = 0 of width :math:`1/\sqrt{\hat q}` resolved."""
     root = np.sqrt(qhat)
     width = np.minimum(1.0 / np.maximum(root, 1e-300), 1.0)
-    return gaussian_expectation(lambda z, r: fn(r * z), root, kink=np.zeros_like(root), width=width)
+    return np.asarray(gaussian_expectation(lambda z, r: fn(r * z), root, kink=np.zeros_like(root), width=width))
 
 
 def _binary_state(alpha: np.ndarray, kappa: np.ndarray) -> BinaryPerceptronState:
@@ -347,7 +354,9 @@ def _binary_state(alpha: np.ndarray, kappa: np.ndarray) -> BinaryPerceptronState
 
     q, eps, converged, iterations = _solve_overlap(residual, alpha.shape, "binary_overlap")
     qhat = _binary_conjugate(a, eps, kappa)
-    entropy = -0.5 * qhat * eps + _weight_average(log2cosh, qhat) + a * _log_volume_term(eps, kappa)
+    entropy = (
+        -0.5 * qhat * eps + _weight_average(lambda x: np.asarray(log2cosh(x)), qhat) + a * _log_volume_term(eps, kappa)
+    )
     res = np.where(below, np.abs(residual(q, eps)), 0.0)
     return BinaryPerceptronState(
         alpha=alpha[()],

@@ -53,11 +53,11 @@ from scipy import optimize
 
 from statlearn.models.channels import Channel
 from statlearn.models.data import resolve_model
-from statlearn.models.priors import Prior
+from statlearn.models.priors import MHAT_LIMIT, Prior
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.roots import bracket_root
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.validation import as_count, as_real, as_real_array, brief
 
 __all__ = [
     "GLMState",
@@ -86,6 +86,9 @@ r"""Largest :math:`|b| V_f` of the continuation's fit: beyond it the channel is 
 
 MHAT_GRID_MAX = 1e10
 r"""Largest conjugate overlap :math:`\hat m` of the grid :func:`thresholds` scans for spinodals."""
+
+MAX_STEPS = 10**6
+"""Largest ``n_iter`` of :func:`state_evolution` and ``n_grid`` of :func:`thresholds` (bounded up front)."""
 
 INITS = ("uninformative", "informative")
 BRANCHES = INITS + ("equilibrium",)
@@ -230,7 +233,10 @@ def near_teacher(
     values, trusted
         The values, and where they are trusted (False only for a continuation out of regime).
     """
-    V = np.asarray(gap, dtype=float)
+    rho = as_real("rho", rho, minimum=0.0, strict_minimum=True)
+    V = as_real_array("gap", gap, minimum=0.0)
+    if np.any(V > rho):
+        raise ValueError(f"gap must be in [0, rho = {rho!r}], got {V[V > rho].ravel()[0].item()!r}")
     floor = GAP_FLOOR * rho
     limit = float(np.asarray(f(np.array([rho])), dtype=float).ravel()[0])
     if difference and not np.isfinite(limit):
@@ -269,31 +275,36 @@ def near_teacher(
     return values, trusted
 
 
-def _conjugate(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`\hat m = \alpha\, C(\rho - V)` and where it is resolved (finite, and trusted by :func:`near_teacher`)."""
+def _conjugate(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray):
+    r""":math:`\hat m = \alpha\, C(\rho - V)`, capped at ``MHAT_LIMIT``; where it is resolved (trusted by
+    :func:`near_teacher`, not NaN) and where it was capped."""
     rho = prior.rho
     C, trusted = near_teacher(lambda q: channel.conjugate(q, rho), np.maximum(gap, START_GAP * rho), rho)
     with np.errstate(over="ignore", invalid="ignore"):
         mhat = alpha * C
-    ok = trusted & np.isfinite(mhat)
-    return np.where(ok, mhat, 0.0), ok
+    ok = trusted & ~np.isnan(mhat)
+    capped = ok & (mhat > MHAT_LIMIT)
+    return np.where(ok, np.minimum(mhat, MHAT_LIMIT), 0.0), ok, capped
 
 
 def _step(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray):
-    """One state-evolution step in the gap: (mhat, new gap, resolved)."""
-    mhat, ok = _conjugate(prior, channel, alpha, gap)
+    r"""One state-evolution step in the gap: (mhat, new gap, resolved, capped).
+
+    A capped :math:`\hat m` is exact where the prior's MMSE is already 0 there (perfect recovery) and
+    otherwise only a start (the informative one); a fixed point reached with it is unresolved."""
+    mhat, ok, capped = _conjugate(prior, channel, alpha, gap)
     new = np.asarray(prior.mse(mhat), dtype=float)
     ok = ok & np.isfinite(new) & ~((new > 0.0) & (new < START_GAP * prior.rho))
-    return mhat, np.where(ok, new, gap), ok
+    return mhat, np.where(ok, new, gap), ok, capped & (new > 0.0)
 
 
 def _validate_init(prior: Prior, init: float | str) -> float:
     """The starting gap V_0 = rho - m_0 of ``init``."""
     if isinstance(init, str):
         if init not in INITS:
-            raise ValueError(f"init must be one of {INITS} or an overlap, got {init!r}")
+            raise ValueError(f"init must be one of {INITS} or an overlap, got {brief(init)}")
         return prior.rho if init == "uninformative" else START_GAP * prior.rho
-    return prior.rho - float(as_real_array("init", init, minimum=0.0, maximum=prior.rho))
+    return prior.rho - as_real("init", init, minimum=0.0, maximum=prior.rho)
 
 
 def state_evolution(
@@ -312,13 +323,13 @@ def state_evolution(
     :math:`\rho - m_t`. Raises ``ValueError`` if a step cannot be resolved in double precision.
     """
     pri, cha = resolve_model(prior, channel, params)
-    a = float(as_real_array("alpha", alpha, minimum=0.0))
-    steps = as_count("n_iter", n_iter)
+    a = as_real("alpha", alpha, minimum=0.0)
+    steps = as_count("n_iter", n_iter, maximum=MAX_STEPS)
     gap = np.array([_validate_init(pri, init)])
     trajectory = [pri.rho if init == "informative" else pri.rho - gap[0]]
     for _ in range(steps):
-        _, gap, ok = _step(pri, cha, np.array([a]), gap)
-        if not ok[0]:
+        _, gap, ok, capped = _step(pri, cha, np.array([a]), gap)
+        if not ok[0] or (capped[0] and len(trajectory) > 1):
             raise ValueError(f"alpha = {a!r}: the state evolution leaves the range double precision resolves")
         trajectory.append(pri.rho - gap[0])
     return np.array(trajectory)
@@ -332,11 +343,13 @@ def _solve_branch(pri: Prior, cha: Channel, a: np.ndarray, init: str, tol: float
     residual = np.full(a.shape, np.inf)
     active = np.ones(a.shape, dtype=bool)
     resolved = np.ones(a.shape, dtype=bool)
+    capped = np.zeros(a.shape, dtype=bool)
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        mh, new, ok = _step(pri, cha, a[idx], gap[idx])
+        mh, new, ok, cap = _step(pri, cha, a[idx], gap[idx])
+        capped[idx] = cap
         old = gap[idx]
         with np.errstate(invalid="ignore", divide="ignore"):
             change = np.where(new == old, 0.0, np.abs(new - old) / np.maximum(new, old))
@@ -346,6 +359,7 @@ def _solve_branch(pri: Prior, cha: Channel, a: np.ndarray, init: str, tol: float
         iterations[idx] += 1
         resolved[idx] = ok
         active[idx] = ok & (change > tol)
+    resolved &= ~capped
     converged = resolved & (residual <= tol)
     return _observables(pri, cha, a, gap, mhat) | dict(
         converged=converged, iterations=iterations, residual=residual, resolved=resolved
@@ -437,14 +451,12 @@ def bayes_optimal(
     """
     pri, cha = resolve_model(prior, channel, params)
     if not isinstance(init, str):
-        raise TypeError(f"init must be one of {BRANCHES}, got {init!r}")
+        raise TypeError(f"init must be one of {BRANCHES}, got {brief(init)}")
     if init not in BRANCHES:
-        raise ValueError(f"init must be one of {BRANCHES}, got {init!r}")
-    tolerance = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0))
-    if np.ndim(tol) != 0:
-        raise TypeError(f"tol must be a real number, got {tol!r}")
+        raise ValueError(f"init must be one of {BRANCHES}, got {brief(init)}")
+    tolerance = as_real("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
     budget = as_count("max_iter", max_iter, minimum=1)
-    a = as_real_array("alpha", alpha, minimum=0.0)
+    a = as_real_array("alpha", alpha, minimum=0.0, allow_empty=False)
     shape = a.shape
     flat = a.ravel()
     if init == "equilibrium":
@@ -483,7 +495,7 @@ def fixed_point_curve(
     points are where :math:`\alpha` increases along the curve.
     """
     pri, cha = resolve_model(prior, channel, params)
-    mhat = as_real_array("conjugate", conjugate, minimum=0.0)
+    mhat = as_real_array("conjugate", conjugate, minimum=0.0, maximum=MHAT_LIMIT, allow_empty=False)
     gap = np.asarray(pri.mse(mhat), dtype=float)
     C, _ = near_teacher(lambda q: cha.conjugate(q, pri.rho), gap.ravel(), pri.rho)
     with np.errstate(divide="ignore"):
@@ -508,10 +520,10 @@ def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800,
     Parameters
     ----------
     n_grid
-        Points of the scan, >= 3 (the fewest that can bracket an extremum).
+        Points of the scan, from 3 (the fewest that can bracket an extremum) to ``MAX_STEPS``.
     """
     pri, cha = resolve_model(prior, channel, params)
-    points = as_count("n_grid", n_grid, minimum=3)
+    points = as_count("n_grid", n_grid, minimum=3, maximum=MAX_STEPS)
     t = np.linspace(np.log(1e-8), np.log(MHAT_GRID_MAX), points)
     spacing = float(t[1] - t[0])
 
