@@ -44,7 +44,7 @@ def gamp_point(prior: str, N: int, alpha: float, seed: int, max_iter: int) -> di
     """One GAMP run on fresh teacher-student data (sweep worker)."""
     data = teacher_student(prior, "sign", N, alpha, seed=seed)
     result = gamp(data.F, data.y, data.prior, data.channel, teacher=data.teacher, max_iter=max_iter)
-    m, q = float(result.overlap[-1]), float(result.self_overlap[-1])
+    m, q = float(result.m[-1]), float(result.q[-1])
     return {
         "overlap": m,
         "self_overlap": q,

@@ -53,7 +53,7 @@ def success_point(N: int, alpha: float, seed: int, max_iter: int) -> dict[str, A
     with warnings.catch_warnings():  # runs that stay on the uninformative branch may keep drifting
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = gamp(data.F, data.y, data.prior, data.channel, teacher=data.teacher, max_iter=max_iter)
-    overlap = float(result.overlap[-1])
+    overlap = float(result.m[-1])
     return {"overlap": overlap, "success": bool(overlap >= PERFECT), "converged": bool(result.converged)}
 
 

@@ -1,7 +1,7 @@
 r"""Generalised approximate message passing (GAMP) for Bayes-optimal generalised linear models.
 
 GAMP (Rangan, ISIT 2011; in the notation of Barbier, Krzakala, Macris, Miolane & Zdeborová,
-PNAS 116, 5451 (2019) and of PHYSICS.md section 2) estimates the teacher :math:`w^*` from
+PNAS 116, 5451 (2019); conventions in ``docs/theory/glm.md``) estimates the teacher :math:`w^*` from
 :math:`y_\mu\sim P_{out}(\cdot|z_\mu)`, :math:`z = F w^*`, :math:`F_{\mu i}\sim N(0, 1/N)`, knowing
 the prior and the channel. One iteration is
 
@@ -86,8 +86,9 @@ from statlearn.models.channels import Channel
 from statlearn.models.priors import Prior
 from statlearn.models.registry import resolve_model
 from statlearn.numerics.fixedpoint import ConvergenceWarning
+from statlearn.numerics.result import freeze_arrays, stop_message
 from statlearn.numerics.seeding import as_generator
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
 
 __all__ = ["GAMPResult", "gamp", "VARIANCE_MODES", "INITS"]
 
@@ -96,6 +97,9 @@ VARIANCE_MODES = ("scalar", "vector")
 
 INITS = ("uninformative", "informative", "random")
 """Named starting points of :func:`gamp` (an explicit array is also accepted)."""
+
+MAX_ITER = 10**6
+"""Largest ``max_iter`` of :func:`gamp` (bounded up front)."""
 
 RESOLUTION = 10.0
 """``c`` of the floor :math:`V \\ge c^2 q/M^2` on the pre-activation variance (see the module docstring)."""
@@ -107,20 +111,44 @@ _TINY = float(np.finfo(float).tiny)
 class GAMPResult:
     """Outcome of :func:`gamp`.
 
-    ``a`` and ``v`` are the estimate (posterior means) and its variances at the last iteration.
-    The per-iteration arrays have length ``iterations``: ``delta`` the relative change of ``a``,
-    ``self_overlap`` :math:`a\\cdot a/N`, and, when the teacher is known, ``overlap``
-    :math:`a\\cdot w^*/N` and ``mse`` :math:`|a - w^*|^2/N` (``None`` otherwise).
+    Attributes
+    ----------
+    a, v
+        The estimate (posterior means) and its variances at the last iteration.
+    converged
+        Whether the relative change of ``a`` fell to ``tol``.
+    iterations
+        GAMP iterations completed (one channel step and one prior step each); the per-iteration
+        arrays have this length.
+    residual
+        The relative change :math:`\\|a_t - a_{t-1}\\|/\\|a_t\\|` at the last iteration (``delta[-1]``;
+        ``inf`` if no iteration completed), the quantity compared with ``tol``.
+    message
+        Why the iteration stopped.
+    delta
+        The relative change of ``a`` at every iteration.
+    q
+        The self-overlap :math:`a\\cdot a/N` at every iteration.
+    m, mse
+        When the teacher is known, the overlap :math:`a\\cdot w^*/N` and :math:`|a - w^*|^2/N` at
+        every iteration (``None`` otherwise).
+
+    Arrays are read-only.
     """
 
     a: np.ndarray
     v: np.ndarray
     converged: bool
     iterations: int
+    residual: float
+    message: str
     delta: np.ndarray
-    self_overlap: np.ndarray
-    overlap: np.ndarray | None
+    q: np.ndarray
+    m: np.ndarray | None
     mse: np.ndarray | None
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 # --------------------------------------------------------------------------- vector-mode kernels
@@ -351,7 +379,7 @@ def gamp(
         Names or instances (see :func:`statlearn.models.registry.resolve_model`); ``**params`` takes
         ``rho`` (prior) and ``delta`` (channel).
     max_iter
-        Largest number of iterations, ``>= 1``.
+        Largest number of iterations, from 1 to ``MAX_ITER``.
     tol
         Convergence threshold on the relative change of ``a`` between iterations, ``> 0``.
     damping
@@ -363,7 +391,7 @@ def gamp(
         ``"uninformative"`` (default), ``"informative"`` (the teacher), ``"random"`` (a draw from the
         prior, with ``seed``) or an ``(N,)`` array.
     teacher
-        ``(N,)`` true weights: enables ``overlap`` and ``mse`` and ``init="informative"``.
+        ``(N,)`` true weights: enables ``m`` and ``mse`` and ``init="informative"``.
     seed
         Integer or ``numpy.random.Generator`` for ``init="random"``.
 
@@ -375,13 +403,13 @@ def gamp(
     pri, cha = resolve_model(prior, channel, params)
     F, y = _matrix_and_labels(F, y)
     N = F.shape[1]
-    max_iter = as_count("max_iter", max_iter, minimum=1)
-    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
-    damping = float(as_real_array("damping", damping, minimum=0.0))
+    max_iter = as_count("max_iter", max_iter, minimum=1, maximum=MAX_ITER)
+    tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
+    damping = as_real_scalar("damping", damping, minimum=0.0)
     if not damping < 1.0:
         raise ValueError(f"damping must be < 1 (the weight of the previous iterate), got {damping!r}")
-    if variance not in VARIANCE_MODES:
-        raise ValueError(f"variance must be one of {VARIANCE_MODES}, got {variance!r}")
+    if not isinstance(variance, str) or variance not in VARIANCE_MODES:
+        raise ValueError(f"variance must be one of {VARIANCE_MODES}, got {brief(variance)}")
     if teacher is not None:
         teacher = _weights("teacher", teacher, N)
     if seed is not None and not isinstance(seed, (numbers.Integral, np.random.Generator)):
@@ -414,6 +442,8 @@ def gamp(
         if deltas[-1] <= tol:
             converged = True
             break
+    residual = deltas[-1] if deltas else math.inf
+    message = stop_message(converged, len(deltas), residual, tol, reason=failure or None)
     if not converged:
         reason = failure or f"relative change {deltas[-1]:.3g} > tol {tol:.3g} after {max_iter} iterations"
         warnings.warn(f"gamp did not converge: {reason}", ConvergenceWarning, stacklevel=2)
@@ -422,8 +452,10 @@ def gamp(
         v=state.v,
         converged=converged,
         iterations=len(deltas),
+        residual=residual,
+        message=message,
         delta=np.array(deltas),
-        self_overlap=np.array(selfs),
-        overlap=np.array(overlaps) if teacher is not None else None,
+        q=np.array(selfs),
+        m=np.array(overlaps) if teacher is not None else None,
         mse=np.array(errors) if teacher is not None else None,
     )

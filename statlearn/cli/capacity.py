@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             result = overlap(args.alpha, kappa=args.kappa)
             out |= {
                 "alpha": args.alpha,
-                "overlap": float(result.overlap),
+                "overlap": float(result.q),
                 "converged": bool(result.converged),
                 "iterations": int(result.iterations),
                 "residual": float(result.residual),

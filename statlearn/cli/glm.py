@@ -89,7 +89,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 _GLM_COLUMNS = {
     "alpha": "alpha",
-    "overlap": "m",
+    "m": "m",
     "mse": "mse",
     "generalization_error": "gen_error",
     "free_entropy": "free_entropy",
@@ -183,7 +183,7 @@ def _glm_thresholds(args: argparse.Namespace, found, model: dict) -> int:
         **model,
         "alpha_it": found.alpha_it,
         "alpha_alg": found.alpha_alg,
-        "alpha_spinodal": found.alpha_spinodal,
+        "alpha_spinodal": found.alpha_informative_spinodal,
         "spinodals": [[alpha, m] for alpha, m in found.spinodals],
     }
     if args.json:
@@ -208,13 +208,13 @@ def _glm_thresholds(args: argparse.Namespace, found, model: dict) -> int:
     )
     show(
         "alpha_spinodal",
-        found.alpha_spinodal,
+        found.alpha_informative_spinodal,
         "the informative branch appears",
         "no interior spinodal: the informative branch extends to small alpha"
         if found.spinodals
         else "no spinodal on the scanned range",
     )
-    names = {found.alpha_alg: "alpha_alg", found.alpha_spinodal: "alpha_spinodal"}
+    names = {found.alpha_alg: "alpha_alg", found.alpha_informative_spinodal: "alpha_spinodal"}
     extrema = [
         f"alpha = {alpha:.6f} at m = {m:.6f}" + (f" ({names[alpha]})" if alpha in names else "")
         for alpha, m in found.spinodals

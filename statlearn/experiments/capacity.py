@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 
 from statlearn.experiments.enumeration import MAX_ENUMERATION_N, binary_max_margin
 from statlearn.experiments.separability import spherical_max_margin
-from statlearn.numerics import as_count, as_real_array
+from statlearn.numerics import as_count, as_real_array, as_real_scalar, freeze_arrays
 
 __all__ = ["CapacityCounts", "spherical_capacity_counts", "binary_capacity_counts"]
 
@@ -58,6 +58,16 @@ class CapacityCounts:
         Instances per :math:`P`.
     seed
         The seed the instances were drawn from.
+    converged
+        True: a count is a simulation run to its end (undecided instances are counted, not failed).
+    iterations
+        Instances decided, ``len(P) * n_samples``.
+    residual
+        ``nan``: no equation is solved.
+    message
+        What was counted, and how many instances stayed undecided.
+
+    Arrays are read-only.
     """
 
     N: int
@@ -68,6 +78,13 @@ class CapacityCounts:
     n_undecided: np.ndarray
     n_samples: int
     seed: int
+    converged: bool = True
+    iterations: int = 0
+    residual: float = float("nan")
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
     @property
     def fraction(self) -> np.ndarray:
@@ -96,6 +113,15 @@ class CapacityCounts:
         }
 
 
+MAX_INSTANCE_ENTRIES = 10**8
+"""Largest instance ``P * N`` drawn (800 MB), refused up front."""
+
+MAX_INSTANCES = 10**7
+"""Largest number of instances a count decides (each is a solve), refused up front."""
+
+MAX_TOTAL_ENTRIES = 10**11
+"""Largest total number of pattern entries a count draws (hours of work), refused up front."""
+
 # decide(z, kappa) -> (solvable, undecided), boolean arrays over kappa
 Decider = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -103,8 +129,8 @@ Decider = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 def _validate(alpha: ArrayLike, N: object, kappa: ArrayLike, n_samples: object, seed: object, kappa_min: float | None):
     """Checked ``(P, N, kappa, n_samples, seed)``, with ``P = round(alpha * N)`` (half up)."""
     N = as_count("N", N, minimum=1)
-    alpha = np.atleast_1d(as_real_array("alpha", alpha, minimum=0.0, strict_minimum=True))
-    kappa = np.atleast_1d(as_real_array("kappa", kappa, minimum=kappa_min))
+    alpha = np.atleast_1d(as_real_array("alpha", alpha, minimum=0.0, strict_minimum=True, allow_empty=False))
+    kappa = np.atleast_1d(as_real_array("kappa", kappa, minimum=kappa_min, allow_empty=False))
     if alpha.ndim != 1 or kappa.ndim != 1:
         raise ValueError(f"alpha and kappa must be scalars or 1-D, got shapes {alpha.shape} and {kappa.shape}")
     P = np.floor(alpha * N + 0.5).astype(np.int64)
@@ -112,7 +138,18 @@ def _validate(alpha: ArrayLike, N: object, kappa: ArrayLike, n_samples: object, 
         raise ValueError(f"alpha must give at least one pattern (alpha * N >= 0.5), got alpha={alpha[P < 1][0]!r}")
     if len(np.unique(P)) != len(P):
         raise ValueError(f"alpha values must give distinct P = round(alpha * N) at N={N}, got P={P.tolist()}")
-    return P, N, kappa, as_count("n_samples", n_samples, minimum=1), as_count("seed", seed, minimum=0)
+    n_samples = as_count("n_samples", n_samples, minimum=1)
+    entries = int(P.sum()) * N * n_samples
+    if len(P) * n_samples > MAX_INSTANCES:
+        raise ValueError(
+            f"alpha and n_samples ask for {len(P) * n_samples:.3g} instances; the bound is {MAX_INSTANCES:.0e}"
+        )
+    if int(P.max()) * N > MAX_INSTANCE_ENTRIES or entries > MAX_TOTAL_ENTRIES:
+        raise ValueError(
+            f"alpha, N and n_samples ask for {entries:.3g} Gaussian entries (largest instance {int(P.max()) * N:.3g}); "
+            f"the bounds are {MAX_TOTAL_ENTRIES:.0e} in all and {MAX_INSTANCE_ENTRIES:.0e} per instance"
+        )
+    return P, N, kappa, n_samples, as_count("seed", seed, minimum=0)
 
 
 def _count(P: np.ndarray, N: int, kappa: np.ndarray, n_samples: int, seed: int, decide: Decider) -> CapacityCounts:
@@ -124,7 +161,14 @@ def _count(P: np.ndarray, N: int, kappa: np.ndarray, n_samples: int, seed: int, 
             solvable, undecided = decide(rng.standard_normal((int(p), N)), kappa)
             n_solvable[row] += solvable
             n_undecided[row] += undecided
-    return CapacityCounts(N, P, P / N, kappa, n_solvable, n_undecided, n_samples, seed)
+    instances = len(P) * n_samples
+    message = (
+        f"counted {instances} instances ({n_samples} per load) at {len(kappa)} margin(s); "
+        f"{int(n_undecided.sum())} (instance, margin) pairs undecided"
+    )
+    return CapacityCounts(
+        N, P, P / N, kappa, n_solvable, n_undecided, n_samples, seed, iterations=instances, message=message
+    )
 
 
 def spherical_capacity_counts(
@@ -161,7 +205,7 @@ def spherical_capacity_counts(
     CapacityCounts
     """
     P, N, kappa, n_samples, seed = _validate(alpha, N, kappa, n_samples, seed, kappa_min=0.0)
-    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
+    tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
 
     def decide(z: np.ndarray, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         result = spherical_max_margin(z, tol=tol)

@@ -30,7 +30,7 @@ from numba import njit
 from numpy.typing import ArrayLike
 
 from statlearn.experiments.separability import as_patterns
-from statlearn.numerics import as_real_array
+from statlearn.numerics import as_real_scalar, brief
 
 __all__ = ["MAX_ENUMERATION_N", "binary_max_margin", "count_binary_solutions"]
 
@@ -119,7 +119,12 @@ def binary_max_margin(patterns: ArrayLike, *, stop_above: float = np.inf) -> flo
         The maximal margin, or, after an early stop, a margin ``> stop_above``.
     """
     z = _as_small_instance(patterns)
-    stop = float(stop_above)
+    if np.ndim(stop_above) != 0 or isinstance(stop_above, bool):
+        raise TypeError(f"stop_above must be a real number or +inf, got {brief(stop_above)}")
+    try:
+        stop = float(stop_above)
+    except (TypeError, ValueError):
+        raise TypeError(f"stop_above must be a real number or +inf, got {brief(stop_above)}") from None
     if np.isnan(stop):
         raise ValueError("stop_above must be a number or +inf, got nan")
     best, _ = _enumerate(z / np.sqrt(z.shape[1]), np.inf, stop)
@@ -133,5 +138,5 @@ def count_binary_solutions(patterns: ArrayLike, *, kappa: float = 0.0) -> int:
     divided by N is the finite-N version of the Gardner-Derrida entropy :math:`s(\alpha)`.
     """
     z = _as_small_instance(patterns)
-    _, count = _enumerate(z / np.sqrt(z.shape[1]), float(as_real_array("kappa", kappa)), np.inf)
+    _, count = _enumerate(z / np.sqrt(z.shape[1]), as_real_scalar("kappa", kappa), np.inf)
     return int(count)

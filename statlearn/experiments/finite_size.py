@@ -24,13 +24,14 @@ results in 1/N to the :math:`\alpha_c \approx 0.83` of Krauth & Mézard 1989).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, xlogy
 
-from statlearn.numerics import as_count, as_real_array
+from statlearn.numerics import ConvergenceWarning, as_count, as_real_array, brief, freeze_arrays, stop_message
 
 __all__ = ["Crossing", "crossing_point", "Extrapolation", "extrapolate_to_infinite_N"]
 
@@ -52,6 +53,14 @@ class Crossing:
         Likelihood-ratio statistic against the saturated model.
     dof
         Points used minus ``degree + 1``.
+    converged
+        Whether the Newton iteration of the fit met its step tolerance (:math:`10^{-10}` relative).
+    iterations
+        Newton steps taken.
+    residual
+        :math:`\\max_k |\\Delta\\beta_k|` of the last Newton step (the quantity compared with the tolerance).
+    message
+        Why the fit stopped.
     """
 
     alpha_half: float
@@ -59,6 +68,10 @@ class Crossing:
     width: float
     deviance: float
     dof: int
+    converged: bool = True
+    iterations: int = 0
+    residual: float = 0.0
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,10 @@ class Extrapolation:
         Weighted sum of squared residuals.
     dof
         Points minus ``d + 1``.
+    converged, iterations, residual, message
+        A closed form (QR least squares): ``True``, 0, 0.0 and a one-line summary.
+
+    Arrays are read-only.
     """
 
     value: float
@@ -87,6 +104,13 @@ class Extrapolation:
     covariance: np.ndarray
     chi2: float
     dof: int
+    converged: bool = True
+    iterations: int = 0
+    residual: float = 0.0
+    message: str = "closed form: weighted least squares by QR"
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 def _log_likelihood(eta: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
@@ -133,7 +157,10 @@ def crossing_point(
     """
     alpha = np.atleast_1d(as_real_array("alpha", alpha))
     k = np.atleast_1d(as_real_array("n_solvable", n_solvable, minimum=0.0))
-    n = np.broadcast_to(as_real_array("n_samples", n_samples, minimum=1.0), alpha.shape)
+    n_arr = as_real_array("n_samples", n_samples, minimum=1.0)
+    if n_arr.ndim != 0 and n_arr.shape != alpha.shape:
+        raise ValueError(f"n_samples must be a scalar or of the shape of alpha {alpha.shape}, got {n_arr.shape}")
+    n = np.broadcast_to(n_arr, alpha.shape)
     if alpha.ndim != 1 or k.shape != alpha.shape:
         raise ValueError(f"alpha and n_solvable must be 1-D of equal length, got {alpha.shape} and {k.shape}")
     if np.any(k != np.round(k)) or np.any(n != np.round(n)) or np.any(k > n):
@@ -141,7 +168,10 @@ def crossing_point(
     degree = as_count("degree", degree, minimum=1)
     max_iter = as_count("max_iter", max_iter, minimum=1)
     if alpha_range is not None:
-        low, high = as_real_array("alpha_range", alpha_range)
+        bounds = as_real_array("alpha_range", alpha_range)
+        if bounds.shape != (2,) or bounds[0] > bounds[1]:
+            raise ValueError(f"alpha_range must be a pair (low, high) with low <= high, got {brief(alpha_range)}")
+        low, high = bounds
         keep = (alpha >= low) & (alpha <= high)
         alpha, k, n = alpha[keep], k[keep], n[keep]
     if np.unique(alpha[(k > 0) & (k < n)]).size < 2:
@@ -154,12 +184,16 @@ def crossing_point(
     design = np.vander(x, degree + 1, increasing=True)
     beta = np.zeros(degree + 1)
     loglik = _log_likelihood(design @ beta, k, n)
+    converged, steps, size = False, 0, float("inf")
     for _ in range(max_iter):
         p = expit(design @ beta)
         fisher = design.T @ ((n * p * (1.0 - p))[:, None] * design)
         step = np.linalg.solve(fisher, design.T @ (k - n * p))
-        if np.max(np.abs(step)) <= 1e-10 * (1.0 + np.max(np.abs(beta))):
+        steps += 1
+        size = float(np.max(np.abs(step)))
+        if size <= 1e-10 * (1.0 + np.max(np.abs(beta))):
             beta = beta + step
+            converged = True
             break
         # Newton ascent with step halving; the allowance absorbs rounding of the log-likelihood
         allowance = 1e-12 * (1.0 + abs(loglik))
@@ -168,13 +202,16 @@ def crossing_point(
             step = 0.5 * step
             new = _log_likelihood(design @ (beta + step), k, n)
         beta, loglik = beta + step, new
-    else:
-        raise RuntimeError(f"crossing_point: logistic fit did not converge in {max_iter} Newton steps")
+    message = stop_message(converged, steps, size, 1e-10, unit="Newton steps")
+    if not converged:
+        warnings.warn(f"crossing_point: logistic fit {message}", ConvergenceWarning, stacklevel=2)
 
     roots = np.roots(beta[::-1])
     roots = roots[(np.abs(roots.imag) <= 1e-9) & (roots.real >= x.min()) & (roots.real <= x.max())].real
     if roots.size != 1:
-        raise ValueError(f"the fitted curve crosses 1/2 {roots.size} times within the loads, not once")
+        raise ValueError(
+            f"the curve fitted to n_solvable/n_samples crosses 1/2 {roots.size} times within the loads, not once"
+        )
     root = roots[0]
     slope = np.polyval(np.polyder(beta[::-1]), root)  # d eta / dx at the crossing
     p = expit(design @ beta)
@@ -187,6 +224,10 @@ def crossing_point(
         width=float(spread / abs(slope)),
         deviance=float(deviance),
         dof=int(alpha.size - degree - 1),
+        converged=converged,
+        iterations=steps,
+        residual=size,
+        message=message,
     )
 
 

@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import nnls
 
-from statlearn.numerics import ConvergenceWarning, as_real_array
+from statlearn.numerics import ConvergenceWarning, as_real_array, as_real_scalar, freeze_arrays, stop_message
 
 __all__ = ["MaxMargin", "spherical_max_margin"]
 
@@ -78,6 +78,15 @@ class MaxMargin:
         non-separable instance :math:`Z^\top a \approx 0` is Cover's certificate.
     converged
         ``upper_bound - margin <= tol * upper_bound``, or ``upper_bound`` is zero to rounding.
+    iterations
+        Solves done: 1 (the NNLS) or 2 (plus the refinement on the support).
+    residual
+        The relative width of the certified bracket, ``(upper_bound - margin) / upper_bound``
+        (0 when ``upper_bound`` is zero to rounding), the quantity compared with ``tol``.
+    message
+        Why it stopped.
+
+    Arrays are read-only.
     """
 
     margin: float
@@ -85,6 +94,12 @@ class MaxMargin:
     direction: np.ndarray | None
     coefficients: np.ndarray
     converged: bool
+    iterations: int = 1
+    residual: float = 0.0
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
     @property
     def separable(self) -> bool:
@@ -131,7 +146,7 @@ def spherical_max_margin(patterns: ArrayLike, *, tol: float = 1e-9) -> MaxMargin
         ``converged=False``.
     """
     z = as_patterns(patterns)
-    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
+    tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
     P, N = z.shape
     target = np.zeros(N + 1)
     target[N] = 1.0
@@ -139,7 +154,9 @@ def spherical_max_margin(patterns: ArrayLike, *, tol: float = 1e-9) -> MaxMargin
     a, _ = nnls(np.vstack([z.T, np.ones((1, P))]), target)
     lower, upper, u = _bracket(z, a, z.T @ a)
     zero = _ROUNDING_ZERO * float(np.max(np.linalg.norm(z, axis=1)))
+    solves = 1
     if lower > 0.0 and upper - lower > tol * upper:
+        solves = 2
         # stationarity on the support S: Z_S w = 1 (w = pinv(Z_S) 1) and Z_S Z_S^T a_S = 1
         support = a > 0.0
         left, s, right_t = np.linalg.svd(z[support], full_matrices=False)
@@ -159,4 +176,6 @@ def spherical_max_margin(patterns: ArrayLike, *, tol: float = 1e-9) -> MaxMargin
             ConvergenceWarning,
             stacklevel=2,
         )
-    return MaxMargin(lower, upper, u, a / a.sum(), bool(converged))
+    width = 0.0 if upper <= zero else (upper - lower) / upper
+    message = stop_message(bool(converged), solves, width, tol, unit="solves", reason="certified bracket too wide")
+    return MaxMargin(lower, upper, u, a / a.sum(), bool(converged), solves, width, message)

@@ -43,7 +43,7 @@ from scipy import special
 from statlearn.models.naming import lookup
 from statlearn.numerics.gaussian import crossover_width, gaussian_expectation
 from statlearn.numerics.special import log2cosh
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_real_array, as_real_scalar
 
 __all__ = [
     "Prior",
@@ -57,7 +57,15 @@ __all__ = [
 
 
 def _snr(mhat: ArrayLike) -> np.ndarray:
-    return as_real_array("mhat", mhat, minimum=0.0)
+    return as_real_array("mhat", mhat, minimum=0.0, maximum=MHAT_LIMIT, allow_empty=False)
+
+
+MHAT_LIMIT = 1e150
+r"""Largest signal-to-noise ratio :math:`\hat m` accepted (its square must stay in the double range)."""
+
+
+RHO_LIMIT = 1e100
+"""Largest variance of the Gaussian prior accepted (``rho * mhat`` must stay in the double range)."""
 
 
 class Prior(ABC):
@@ -123,7 +131,7 @@ class GaussianPrior(Prior):
     name = "gaussian"
 
     def __init__(self, rho: float = 1.0) -> None:
-        self._rho = float(as_real_array("rho", rho, minimum=0.0, strict_minimum=True))
+        self._rho = as_real_scalar("rho", rho, minimum=0.0, strict_minimum=True, maximum=RHO_LIMIT)
 
     @property
     def rho(self) -> float:
@@ -280,7 +288,7 @@ class GaussBernoulliPrior(Prior):
     name = "gauss-bernoulli"
 
     def __init__(self, rho: float) -> None:
-        self._rho = float(as_real_array("rho", rho, minimum=0.0, strict_minimum=True, maximum=1.0))
+        self._rho = as_real_scalar("rho", rho, minimum=0.0, strict_minimum=True, maximum=1.0)
 
     @property
     def rho(self) -> float:

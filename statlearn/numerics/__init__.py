@@ -22,7 +22,7 @@ from statlearn.numerics.special import (
     log_gaussian_pdf,
     log_H,
 )
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
 
 __all__ = [
     "DEFAULT_ORDER",
@@ -35,10 +35,12 @@ __all__ = [
     "arccos_kernel",
     "as_count",
     "as_generator",
+    "as_real_scalar",
     "as_real_array",
     "bivariate_gaussian_expectation",
     "crossover_width",
     "bracket_root",
+    "brief",
     "check_seed",
     "continuation",
     "fixed_point",

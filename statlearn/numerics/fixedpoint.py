@@ -24,8 +24,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.numerics.result import freeze_arrays, stop_message
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar
 
 __all__ = ["ConvergenceWarning", "FixedPointResult", "fixed_point", "continuation"]
+
+
+MAX_ITER = 10**7
+"""Largest ``max_iter`` of :func:`fixed_point` (bounded up front)."""
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -99,15 +104,11 @@ def fixed_point(
         Emit :class:`ConvergenceWarning` when not converged (default). Callers that report
         non-convergence themselves (e.g. along a curve) may pass ``False``.
     """
-    if not (0.0 < mixing <= 1.0):
-        raise ValueError(f"mixing must lie in (0, 1], got {mixing!r}")
-    if not isinstance(anderson, (int, np.integer)) or anderson < 0:
-        raise ValueError(f"anderson must be a non-negative integer, got {anderson!r}")
-    if not (tol > 0):
-        raise ValueError(f"tol must be positive, got {tol!r}")
-    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-    x = np.array(x0, dtype=float)
+    mixing = as_real_scalar("mixing", mixing, minimum=0.0, strict_minimum=True, maximum=1.0)
+    anderson = as_count("anderson", anderson)
+    tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
+    max_iter = as_count("max_iter", max_iter, minimum=1, maximum=MAX_ITER)
+    x = np.array(as_real_array("x0", x0, allow_empty=False), dtype=float)
     shape = x.shape
     proj = project if project is not None else (lambda y: y)
     x = np.asarray(proj(x), dtype=float).ravel()

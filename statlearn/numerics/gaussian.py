@@ -46,6 +46,7 @@ from numpy.typing import ArrayLike
 from scipy.linalg import eigh_tridiagonal
 
 from statlearn.numerics.special import gaussian_pdf
+from statlearn.numerics.validation import as_count
 
 __all__ = [
     "crossover_width",
@@ -70,15 +71,24 @@ _HALF_ORDER = 64  # nodes of the half-range Hermite rule and of the Legendre pan
 _LEGENDRE_FLOOR = -13.0  # the half-line rule ignores z < -13 (Gaussian weight < 1e-37)
 
 
-@lru_cache(maxsize=32)
+MAX_ORDER = 1000
+"""Largest number of nodes of the Gauss-Hermite rule (bounded up front)."""
+
+MAX_HALF_ORDER = 200
+"""Largest number of nodes of the half-range rule (its moments are computed with ``3*order + 30`` digits)."""
+
+
 def hermite_rule(order: int = DEFAULT_ORDER) -> tuple[np.ndarray, np.ndarray]:
     r"""Nodes and weights of the ``order``-point rule for :math:`\int Dz\, f(z)`.
 
     Probabilists' Gauss-Hermite rule (weight :math:`e^{-z^2/2}`) normalised so that the weights
-    sum to one. Exact for polynomials of degree ``2*order - 1``.
+    sum to one. Exact for polynomials of degree ``2*order - 1``; ``order`` in ``[1, MAX_ORDER]``.
     """
-    if not isinstance(order, (int, np.integer)) or order < 1:
-        raise ValueError(f"order must be a positive integer, got {order!r}")
+    return _hermite_rule(as_count("order", order, minimum=1, maximum=MAX_ORDER))
+
+
+@lru_cache(maxsize=32)
+def _hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = np.polynomial.hermite_e.hermegauss(int(order))
     weights = weights / weights.sum()
     nodes.setflags(write=False)
@@ -112,8 +122,14 @@ def _kink_rule(t0: np.ndarray, scale: np.ndarray, ndim: int) -> tuple[np.ndarray
     return z, _KINK_STEP * scale * np.cosh(s) * gaussian_pdf(z)
 
 
-@lru_cache(maxsize=8)
 def half_hermite_rule(order: int = _HALF_ORDER) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gauss rule for :math:`\int_0^\infty \frac{e^{-s^2/2}}{\sqrt{2\pi}} g(s)\, ds` (weights sum to 1/2),
+    ``order`` in ``[1, MAX_HALF_ORDER]``; see :func:`_half_hermite_rule` for the construction."""
+    return _half_hermite_rule(as_count("order", order, minimum=1, maximum=MAX_HALF_ORDER))
+
+
+@lru_cache(maxsize=32)
+def _half_hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
     r"""Gauss rule for :math:`\int_0^\infty \frac{e^{-s^2/2}}{\sqrt{2\pi}} g(s)\, ds` (weights sum to 1/2).
 
     Recurrence coefficients by Chebyshev's algorithm from the moments

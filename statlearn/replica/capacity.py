@@ -5,8 +5,8 @@ Setting (Gardner 1988; Engel & Van den Broeck 2001, ch. 6): ``P = alpha N`` patt
 :math:`y^\mu=\pm1`; a weight vector ``w`` stores them with margin ``kappa`` if
 :math:`y^\mu w\cdot x^\mu/\sqrt N \ge \kappa` for all :math:`\mu`.
 
-Names used throughout: ``alpha`` = P/N (load), ``kappa`` = margin (stability), ``overlap`` =
-:math:`q = w^a\cdot w^b/N`, the typical overlap of two solutions, ``epsilon`` = 1 - q, and
+Names used throughout: ``alpha`` = P/N (load), ``kappa`` = margin (stability), ``q`` =
+:math:`w^a\cdot w^b/N`, the typical overlap of two solutions, ``epsilon`` = 1 - q, and
 :math:`u(t) = (\kappa + \sqrt q\, t)/\sqrt{1-q}`, the argument of every channel integral.
 :math:`R(u) = \varphi(u)/H(u)` is the Gaussian hazard (:func:`statlearn.numerics.gaussian_hazard`).
 
@@ -57,6 +57,7 @@ from scipy import special
 
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.gaussian import gaussian_expectation
+from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.roots import bracket_root
 from statlearn.numerics.special import gaussian_hazard, log2cosh, log_H
 from statlearn.numerics.validation import as_real_array
@@ -92,17 +93,25 @@ class ReplicaSymmetryWarning(UserWarning):
 class GardnerState:
     """RS saddle point of the spherical perceptron (arrays of the broadcast shape, or floats).
 
-    ``overlap`` is 1 and ``free_entropy`` is ``-inf`` at and above capacity (no solutions).
-    ``residual`` is ``|q - alpha (1-q) int Dt R(u)^2|`` at the returned overlap.
+    ``q`` is the typical overlap of two solutions; it is 1 and ``free_entropy`` is ``-inf`` at and
+    above capacity (no solutions). ``converged`` is per point; ``iterations`` counts the
+    evaluations of the saddle-point equation by the bracketed root finder in logit(q) (one count
+    for the whole vectorised solve); ``residual`` is ``|q - alpha (1-q) int Dt R(u)^2|`` at the
+    returned ``q`` (0 at and above capacity, where nothing is solved); ``message`` says why it
+    stopped. Arrays are read-only.
     """
 
     alpha: np.ndarray | float
     kappa: np.ndarray | float
-    overlap: np.ndarray | float
+    q: np.ndarray | float
     free_entropy: np.ndarray | float
     converged: np.ndarray | bool
     iterations: int
     residual: np.ndarray | float
+    message: str
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 @dataclass(frozen=True)
@@ -111,25 +120,39 @@ class BinaryPerceptronState:
 
     ``conjugate`` is :math:`\\hat q`; ``entropy`` is the RS entropy s(alpha) (negative above the
     Krauth-Mézard capacity, where RS is no longer the right description but is still what the
-    zero-entropy criterion uses). At and above the RS divergence ``overlap`` is 1 and ``entropy``
-    is ``-inf``.
+    zero-entropy criterion uses). ``q`` is the typical overlap of two solutions; at and above the
+    RS divergence it is 1 and ``entropy`` is ``-inf``. ``converged`` is per point; ``iterations``
+    counts the evaluations of the saddle-point equation by the bracketed root finder in logit(q);
+    ``residual`` is :math:`|\\int Dz\\,\\mathrm{sech}^2(\\sqrt{\\hat q}z)/(1-q) - 1|` at the returned ``q``
+    (0 at and above the divergence); ``message`` says why it stopped. Arrays are read-only.
     """
 
     alpha: np.ndarray | float
     kappa: np.ndarray | float
-    overlap: np.ndarray | float
+    q: np.ndarray | float
     conjugate: np.ndarray | float
     entropy: np.ndarray | float
     converged: np.ndarray | bool
     iterations: int
     residual: np.ndarray | float
+    message: str
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 # --------------------------------------------------------------------------- validation
 
 
+KAPPA_MAX = 1e3
+"""Largest margin accepted (the capacity is then about ``1/kappa**2``)."""
+
+KAPPA_MIN = -30.0
+"""Most negative margin accepted: below it the solution volume leaves the double range (:math:`H(-\\kappa) < 10^{-197}`)."""
+
+
 def _margin(kappa: ArrayLike) -> np.ndarray:
-    kappa = as_real_array("kappa", kappa)
+    kappa = as_real_array("kappa", kappa, minimum=KAPPA_MIN, maximum=KAPPA_MAX, allow_empty=False)
     if np.any(kappa < 0):
         warnings.warn(
             "kappa < 0: the perceptron problem is non-convex and the replica-symmetric result is "
@@ -141,7 +164,7 @@ def _margin(kappa: ArrayLike) -> np.ndarray:
 
 
 def _load(alpha: ArrayLike) -> np.ndarray:
-    return as_real_array("alpha", alpha, minimum=0.0)
+    return as_real_array("alpha", alpha, minimum=0.0, allow_empty=False)
 
 
 # --------------------------------------------------------------------------- channel integrals
@@ -161,7 +184,7 @@ def _channel_average(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], epsilon
     def integrand(t, eps, k):
         return fn((k + np.sqrt(1.0 - eps) * t) / np.sqrt(eps), eps)
 
-    return gaussian_expectation(integrand, epsilon, kappa, kink=t0, width=width)
+    return np.asarray(gaussian_expectation(integrand, epsilon, kappa, kink=t0, width=width))
 
 
 def _scaled_hazard_moment(epsilon: np.ndarray, kappa: np.ndarray) -> np.ndarray:
@@ -171,7 +194,7 @@ def _scaled_hazard_moment(epsilon: np.ndarray, kappa: np.ndarray) -> np.ndarray:
 
 def _log_volume_term(epsilon: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     r""":math:`\int Dt\, \ln H(u)`."""
-    return _channel_average(lambda u, eps: log_H(u), epsilon, kappa)
+    return _channel_average(lambda u, eps: np.asarray(log_H(u)), epsilon, kappa)
 
 
 def _solve_overlap(residual: Callable[[np.ndarray, np.ndarray], np.ndarray], shape: tuple[int, ...], what: str):
@@ -212,6 +235,19 @@ def _solve_overlap(residual: Callable[[np.ndarray, np.ndarray], np.ndarray], sha
     return special.expit(y), special.expit(-y), converged, iterations
 
 
+def _message(converged: np.ndarray, iterations: int, residual: np.ndarray) -> str:
+    n = np.size(converged)
+    worst = float(np.max(residual)) if n else 0.0
+    if np.all(converged):
+        return (
+            f"converged: root bracketed to 1e-13 in logit(q), max residual {worst:.3g}, after {iterations} iterations"
+        )
+    return (
+        f"not converged at {int(np.sum(~np.asarray(converged)))} of {n} point(s): closer to the q -> 1 divergence "
+        f"than 1 - q = {EPSILON_MIN:g}, or the root finder ran out of iterations ({iterations})"
+    )
+
+
 # --------------------------------------------------------------------------- spherical perceptron
 
 
@@ -227,7 +263,7 @@ def gardner_capacity(kappa: ArrayLike = 0.0) -> np.ndarray | float:
     2.0
     """
     kappa = _margin(kappa)
-    moment = gaussian_expectation(lambda t, k: (t + k) ** 2, kappa, lower=-kappa)
+    moment = np.asarray(gaussian_expectation(lambda t, k: (t + k) ** 2, kappa, lower=-kappa))
     return (1.0 / moment)[()]
 
 
@@ -247,7 +283,7 @@ def gardner_overlap(alpha: ArrayLike, kappa: ArrayLike = 0.0) -> GardnerState:
     """
     alpha = _load(alpha)
     kappa = _margin(kappa)
-    alpha, kappa = np.broadcast_arrays(alpha, kappa)
+    alpha, kappa = (np.array(x) for x in np.broadcast_arrays(alpha, kappa))
     capacity = 1.0 / gaussian_expectation(lambda t, k: (t + k) ** 2, kappa, lower=-kappa)
     below = alpha < capacity * (1.0 - _AT_DIVERGENCE)
     a = np.where(below, alpha, 0.0)  # points at/above capacity are solved trivially, then replaced
@@ -261,11 +297,12 @@ def gardner_overlap(alpha: ArrayLike, kappa: ArrayLike = 0.0) -> GardnerState:
     return GardnerState(
         alpha=alpha[()],
         kappa=kappa[()],
-        overlap=np.where(below, q, 1.0)[()],
+        q=np.where(below, q, 1.0)[()],
         free_entropy=np.where(below, f, -np.inf)[()],
         converged=(converged | ~below)[()],
         iterations=iterations,
         residual=np.where(below, res, 0.0)[()],
+        message=_message(converged | ~below, iterations, np.where(below, res, 0.0)),
     )
 
 
@@ -302,11 +339,11 @@ def _weight_average(fn: Callable[[np.ndarray], np.ndarray], qhat: np.ndarray) ->
     r""":math:`\int Dz\, fn(\sqrt{\hat q} z)` with the kink at z = 0 of width :math:`1/\sqrt{\hat q}` resolved."""
     root = np.sqrt(qhat)
     width = np.minimum(1.0 / np.maximum(root, 1e-300), 1.0)
-    return gaussian_expectation(lambda z, r: fn(r * z), root, kink=np.zeros_like(root), width=width)
+    return np.asarray(gaussian_expectation(lambda z, r: fn(r * z), root, kink=np.zeros_like(root), width=width))
 
 
 def _binary_state(alpha: np.ndarray, kappa: np.ndarray) -> BinaryPerceptronState:
-    alpha, kappa = np.broadcast_arrays(alpha, kappa)
+    alpha, kappa = (np.array(x) for x in np.broadcast_arrays(alpha, kappa))
     divergence = 2.0 / np.pi / gaussian_expectation(lambda t, k: (t + k) ** 2, kappa, lower=-kappa)
     below = alpha < divergence * (1.0 - _AT_DIVERGENCE)
     a = np.where(below, alpha, 0.0)
@@ -317,16 +354,20 @@ def _binary_state(alpha: np.ndarray, kappa: np.ndarray) -> BinaryPerceptronState
 
     q, eps, converged, iterations = _solve_overlap(residual, alpha.shape, "binary_overlap")
     qhat = _binary_conjugate(a, eps, kappa)
-    entropy = -0.5 * qhat * eps + _weight_average(log2cosh, qhat) + a * _log_volume_term(eps, kappa)
+    entropy = (
+        -0.5 * qhat * eps + _weight_average(lambda x: np.asarray(log2cosh(x)), qhat) + a * _log_volume_term(eps, kappa)
+    )
+    res = np.where(below, np.abs(residual(q, eps)), 0.0)
     return BinaryPerceptronState(
         alpha=alpha[()],
         kappa=kappa[()],
-        overlap=np.where(below, q, 1.0)[()],
+        q=np.where(below, q, 1.0)[()],
         conjugate=np.where(below, qhat, np.inf)[()],
         entropy=np.where(below, entropy, -np.inf)[()],
         converged=(converged | ~below)[()],
         iterations=iterations,
-        residual=np.where(below, np.abs(residual(q, eps)), 0.0)[()],
+        residual=res[()],
+        message=_message(converged | ~below, iterations, res),
     )
 
 

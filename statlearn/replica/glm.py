@@ -18,9 +18,19 @@ with :math:`I_w(\hat m) = \rho\hat m/2 - \Psi_w(\hat m)` the information of the 
 
 are the state evolution of AMP (Rangan 2011): iterating them from :math:`m = 0` follows what AMP
 achieves (``init="uninformative"``), from :math:`m=\rho` the best fixed point an informed start
-reaches (``init="informative"``). Outputs: overlap :math:`m`, MMSE :math:`\rho - m`, the
-Bayes-optimal generalisation error of the channel, the mutual information per weight
-:math:`i = -\phi - \alpha H(Y|Z)`.
+reaches (``init="informative"``). Outputs: overlap :math:`m` (= the self-overlap :math:`q` on the
+Nishimori line), MMSE :math:`\rho - m`, the Bayes-optimal generalisation error of the channel, the
+mutual information per weight :math:`i = -\phi - \alpha H(Y|Z)`.
+
+The iteration runs in the gap :math:`V = \rho - m` (the MMSE), not in :math:`m`: at large
+:math:`\alpha` the gap falls like :math:`\alpha^{-2}` (Gaussian prior, sign channel:
+:math:`V \simeq 1/(K\alpha)^2`, :math:`\epsilon_g \simeq 1/(\pi K\alpha) = 0.4417/\alpha` with
+:math:`K = \sqrt{2/\pi}\int dt\,\varphi(t)^2/H(t)`, see ``docs/theory/glm.md``) and :math:`m` itself
+cannot hold it. The channel's quantities are evaluated at :math:`q = \rho - V` while
+:math:`V \ge 10^{-6}\rho` and continued below by their expansion in :math:`V`
+(:func:`near_teacher`), so the MMSE, the error and the mutual information stay accurate to
+:math:`\alpha\sim10^{100}`; a load that cannot be resolved is reported ``converged=False`` with a
+warning, never clamped.
 
 The fixed points form one curve parametrised by :math:`m`:
 :math:`\alpha(m) = \hat m(m)/C(m)`, with :math:`\hat m(m)` the inverse of the prior's overlap and
@@ -34,6 +44,7 @@ stable branches' free entropies cross (:func:`thresholds`).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,16 +52,43 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 from statlearn.models.channels import Channel
-from statlearn.models.priors import Prior
+from statlearn.models.priors import MHAT_LIMIT, Prior
 from statlearn.models.registry import resolve_model
 from statlearn.numerics.fixedpoint import ConvergenceWarning
+from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.roots import bracket_root
-from statlearn.numerics.validation import as_real_array
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
 
-__all__ = ["GLMState", "Thresholds", "bayes_optimal", "state_evolution", "fixed_point_curve", "thresholds"]
+__all__ = [
+    "GLMState",
+    "Thresholds",
+    "bayes_optimal",
+    "state_evolution",
+    "fixed_point_curve",
+    "thresholds",
+    "near_teacher",
+]
 
-MHAT_MAX = 1e10
-"""Largest conjugate overlap iterated; beyond it the scalar channel is noiseless to double precision."""
+GAP_FLOOR = 1e-6
+r"""Smallest relative gap :math:`V/\rho` at which a channel is evaluated directly at :math:`q = \rho - V`.
+
+Below it :math:`q` no longer holds :math:`V` to better than :math:`10^{-10}` relative, and the
+channel's quantities are continued by their expansion in :math:`V` (:func:`near_teacher`)."""
+
+START_GAP = 1e-200
+r"""Relative gap :math:`V_0/\rho` of the informative start (:math:`m_0 = \rho(1 - 10^{-200})`).
+
+It lies below every fixed point double precision can resolve; a fixed point with a smaller
+non-zero gap is reported as unresolved."""
+
+REGIME_TOL = 1e-3
+r"""Largest :math:`|b| V_f` of the continuation's fit: beyond it the channel is not in its asymptotic regime."""
+
+MHAT_GRID_MAX = 1e10
+r"""Largest conjugate overlap :math:`\hat m` of the grid :func:`thresholds` scans for spinodals."""
+
+MAX_STEPS = 10**6
+"""Largest ``n_iter`` of :func:`state_evolution` and ``n_grid`` of :func:`thresholds` (bounded up front)."""
 
 INITS = ("uninformative", "informative")
 BRANCHES = INITS + ("equilibrium",)
@@ -58,15 +96,46 @@ BRANCHES = INITS + ("equilibrium",)
 
 @dataclass(frozen=True)
 class GLMState:
-    """Bayes-optimal learning at one or several loads (array fields for an array of ``alpha``).
+    r"""Bayes-optimal learning at one or several loads (array fields, of the shape of ``alpha``, for an array).
 
-    ``overlap`` is m (= the estimator's self-overlap, Nishimori), ``conjugate`` is mhat, ``mse``
-    is the MMSE :math:`\\rho - m`, ``free_entropy`` is :math:`\\phi`, ``mutual_information`` is
-    i per weight (nats), ``init`` the branch followed.
+    Attributes
+    ----------
+    alpha
+        The loads M/N.
+    m
+        Student-teacher overlap :math:`m = \mathbb{E}\, w^* \hat w` of the posterior mean.
+    q
+        Self-overlap :math:`q = \mathbb{E}\,\hat w^2` of the posterior mean; equal to ``m`` on the
+        Nishimori line (the student knows the prior and the channel), kept so that every overlap
+        has its name.
+    conjugate
+        The conjugate overlap :math:`\hat m` (signal-to-noise ratio of the scalar prior channel).
+    mse
+        The MMSE :math:`\rho - m`, computed as the gap the iteration runs in (no cancellation).
+    generalization_error
+        The Bayes-optimal test error of the channel (:meth:`Channel.generalization_error`).
+    free_entropy
+        :math:`\phi` of the branch followed.
+    mutual_information
+        :math:`i = -\phi - \alpha H(Y|Z)` per weight (nats).
+    converged
+        Per load: the relative change of the MMSE fell to ``tol`` (bool array for an array of loads).
+    iterations
+        Per load: evaluations of the state-evolution map :math:`V \mapsto \rho - m(\alpha C(\rho - V))`.
+    residual
+        Per load: :math:`|V_{t+1} - V_t| / \max(V_t, V_{t+1})` at the last evaluation, the
+        relative change of the MMSE (0 at an exact fixed point, e.g. perfect recovery).
+    message
+        One line: why the iteration stopped (over all loads for an array).
+    init
+        The branch followed (``"uninformative"``, ``"informative"``, ``"equilibrium"``).
+
+    Arrays are read-only.
     """
 
     alpha: np.ndarray | float
-    overlap: np.ndarray | float
+    m: np.ndarray | float
+    q: np.ndarray | float
     conjugate: np.ndarray | float
     mse: np.ndarray | float
     generalization_error: np.ndarray | float
@@ -75,30 +144,167 @@ class GLMState:
     converged: np.ndarray | bool
     iterations: np.ndarray | int
     residual: np.ndarray | float
+    message: str
     init: str
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Phase transitions of a (prior, channel) pair; None where a threshold does not exist.
+    r"""Phase transitions of a (prior, channel) pair.
 
-    ``alpha_alg``: the uninformative branch disappears (AMP starts to succeed);
-    ``alpha_it``: the informative branch's free entropy overtakes the uninformative one;
-    ``alpha_spinodal``: where an interior informative branch appears (None when it extends to
-    small alpha, e.g. the perfect-recovery point of a noiseless channel); ``spinodals``: every
-    local extremum of alpha(m), as (alpha, m) pairs.
+    Attributes
+    ----------
+    alpha_it
+        Where the informative branch's free entropy overtakes the uninformative one (the
+        information-theoretic threshold); None when there is no transition (``alpha_alg`` is None)
+        or when it was not found (then ``converged`` is False and ``message`` says why).
+    alpha_alg
+        Where the uninformative branch disappears (AMP starts to succeed): the first local maximum
+        of :math:`\alpha(m)`; None when :math:`\alpha(m)` has no maximum on the scanned range (no
+        phase transition).
+    alpha_informative_spinodal
+        Where an interior informative branch appears: the first local minimum of :math:`\alpha(m)`
+        beyond ``alpha_alg``; None when the informative branch extends to small alpha (e.g. the
+        perfect-recovery point of a noiseless channel with a discrete prior). ``alpha_alg`` is a
+        spinodal too (that of the uninformative branch); both are in ``spinodals``.
+    spinodals
+        Every local extremum of :math:`\alpha(m)` found, as (alpha, m) pairs in increasing m.
+    converged
+        Whether every threshold that exists was found: each extremum refined, both branches of the
+        free-entropy comparison converged, and the root ``alpha_it`` bracketed and converged.
+    iterations
+        Evaluations of the free-entropy difference by the root finder for ``alpha_it`` (0 when it
+        was not sought).
+    residual
+        :math:`|\phi_{inf} - \phi_{uninf}|` at ``alpha_it``; ``nan`` when no root was sought.
+    message
+        One line saying, for each threshold, found, does not exist, or not found and why.
     """
 
     alpha_it: float | None
     alpha_alg: float | None
-    alpha_spinodal: float | None
+    alpha_informative_spinodal: float | None
     spinodals: tuple[tuple[float, float], ...]
+    converged: bool
+    iterations: int
+    residual: float
+    message: str
 
 
-def _conjugate(prior: Prior, channel: Channel, alpha: np.ndarray, m: np.ndarray) -> np.ndarray:
+def near_teacher(
+    f: Callable[[np.ndarray], ArrayLike], gap: ArrayLike, rho: float, *, difference: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""A channel quantity :math:`f(q)` at :math:`q = \rho - V`, accurate for gaps :math:`V` down to 0.
+
+    For :math:`V \ge V_f =` ``GAP_FLOOR`` :math:`\rho`, :math:`f` is evaluated at :math:`q = \rho - V`
+    (the channel computes :math:`\rho - q` exactly, so the only error is the rounding of :math:`q`,
+    :math:`10^{-16}\rho/V \le 10^{-10}` relative). Below, where :math:`q` cannot hold :math:`V`,
+    :math:`g(V) = f(\rho - V) - f(\rho)` (:math:`g = f` when :math:`f(\rho)` is infinite, as the
+    conjugate of a noiseless channel, :math:`C\sim K/\sqrt V`) is continued by its expansion
+
+    .. math:: g(V) = A\, V^{\gamma} e^{bV}\,(1 + O(V^2)),
+
+    with :math:`(A, \gamma, b)` fitted exactly through :math:`g` at the gaps :math:`V_f, 2V_f, 4V_f`
+    (taken as :math:`\rho - q`, exact). The expansion of every built-in channel at :math:`q\to\rho`
+    is of this form (a power series in :math:`V` times :math:`V^\gamma`; :math:`\gamma = -1/2` for
+    the conjugate, :math:`1/2` for the error and the free entropy of a noiseless threshold
+    teacher, 1 for a smooth quantity), so the continuation is accurate to :math:`O(V_f^2)` in
+    :math:`\gamma`. Where :math:`|b| V_f >` ``REGIME_TOL`` the channel is not in its asymptotic
+    regime at :math:`V_f` (noise of order :math:`V_f`): a finite :math:`f(\rho)` is then evaluated
+    directly at :math:`q = \rho - V`, an infinite one is not trusted.
+
+    Parameters
+    ----------
+    f
+        Vectorised :math:`q \mapsto f(q)` on ``[0, rho]``.
+    gap
+        Gaps :math:`V` in ``[0, rho]``.
+    rho
+        The teacher's norm.
+    difference
+        Return :math:`g(V) = f(\rho - V) - f(\rho)` (needs a finite :math:`f(\rho)`), without the
+        cancellation of subtracting afterwards.
+
+    Returns
+    -------
+    values, trusted
+        The values, and where they are trusted (False only for a continuation out of regime).
+    """
+    rho = as_real_scalar("rho", rho, minimum=0.0, strict_minimum=True)
+    V = as_real_array("gap", gap, minimum=0.0)
+    if np.any(V > rho):
+        raise ValueError(f"gap must be in [0, rho = {rho!r}], got {V[V > rho].ravel()[0].item()!r}")
+    floor = GAP_FLOOR * rho
+    limit = float(np.asarray(f(np.array([rho])), dtype=float).ravel()[0])
+    if difference and not np.isfinite(limit):
+        raise ValueError("near_teacher: difference=True needs a finite f(rho)")
+    shift = limit if difference else 0.0
+    values = np.empty(V.shape)
+    trusted = np.ones(V.shape, dtype=bool)
+    far = V >= floor
+    if np.any(far):
+        values[far] = np.asarray(f(rho - V[far]), dtype=float) - shift
+    near = ~far & (V > 0.0)
+    values[V == 0.0] = limit - shift
+    if not np.any(near):
+        return values, trusted
+    base = limit if np.isfinite(limit) else 0.0
+    q = rho - floor * np.array([1.0, 2.0, 4.0])
+    g = np.asarray(f(q), dtype=float) - base
+    gaps = rho - q
+    if np.all(g == 0.0):
+        values[near] = base - shift
+        return values, trusted
+    sign = np.sign(g[0])
+    regular = bool(np.all(sign * g > 0.0))
+    if regular:
+        log_A, gamma, b = np.linalg.solve(np.column_stack([np.ones(3), np.log(gaps), gaps]), np.log(sign * g))
+        regular = bool(np.isfinite(gamma) and abs(b) * floor <= REGIME_TOL)
+    if regular:
+        v = V[near]
+        with np.errstate(over="ignore", under="ignore"):
+            values[near] = sign * np.exp(log_A + gamma * np.log(v) + b * v) + (base - shift)
+    elif np.isfinite(limit):
+        values[near] = np.asarray(f(rho - V[near]), dtype=float) - shift
+    else:
+        values[near] = np.inf
+        trusted[near] = False
+    return values, trusted
+
+
+def _conjugate(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray):
+    r""":math:`\hat m = \alpha\, C(\rho - V)`, capped at ``MHAT_LIMIT``; where it is resolved (trusted by
+    :func:`near_teacher`, not NaN) and where it was capped."""
+    rho = prior.rho
+    C, trusted = near_teacher(lambda q: channel.conjugate(q, rho), np.maximum(gap, START_GAP * rho), rho)
     with np.errstate(over="ignore", invalid="ignore"):
-        mhat = alpha * np.asarray(channel.conjugate(np.minimum(m, prior.rho), prior.rho), dtype=float)
-    return np.where(np.isnan(mhat) | (mhat > MHAT_MAX), MHAT_MAX, mhat)
+        mhat = alpha * C
+    ok = trusted & ~np.isnan(mhat)
+    capped = ok & (mhat > MHAT_LIMIT)
+    return np.where(ok, np.minimum(mhat, MHAT_LIMIT), 0.0), ok, capped
+
+
+def _step(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray):
+    r"""One state-evolution step in the gap: (mhat, new gap, resolved, capped).
+
+    A capped :math:`\hat m` is exact where the prior's MMSE is already 0 there (perfect recovery) and
+    otherwise only a start (the informative one); a fixed point reached with it is unresolved."""
+    mhat, ok, capped = _conjugate(prior, channel, alpha, gap)
+    new = np.asarray(prior.mse(mhat), dtype=float)
+    ok = ok & np.isfinite(new) & ~((new > 0.0) & (new < START_GAP * prior.rho))
+    return mhat, np.where(ok, new, gap), ok, capped & (new > 0.0)
+
+
+def _validate_init(prior: Prior, init: float | str) -> float:
+    """The starting gap V_0 = rho - m_0 of ``init``."""
+    if isinstance(init, str):
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS} or an overlap, got {brief(init)}")
+        return prior.rho if init == "uninformative" else START_GAP * prior.rho
+    return prior.rho - as_real_scalar("init", init, minimum=0.0, maximum=prior.rho)
 
 
 def state_evolution(
@@ -108,30 +314,98 @@ def state_evolution(
     *,
     n_iter: int,
     init: float | str = "uninformative",
-    **params,
+    **params: float,
 ) -> np.ndarray:
     r"""The state-evolution trajectory :math:`m_0, m_1, \dots, m_{n}` of AMP at load ``alpha``.
 
     ``init`` is a starting overlap or one of ``"uninformative"`` (:math:`m_0 = 0`) and
     ``"informative"`` (:math:`m_0 = \rho`). The predicted MSE of AMP at iteration t is
-    :math:`\rho - m_t`.
+    :math:`\rho - m_t`. Raises ``ValueError`` if a step cannot be resolved in double precision.
     """
     pri, cha = resolve_model(prior, channel, params)
-    a = float(as_real_array("alpha", alpha, minimum=0.0))
-    m = _initial_overlap(pri, init)
-    trajectory = [m]
-    for _ in range(int(n_iter)):
-        m = float(pri.overlap(_conjugate(pri, cha, np.array(a), np.array(m))))
-        trajectory.append(m)
+    a = as_real_scalar("alpha", alpha, minimum=0.0)
+    steps = as_count("n_iter", n_iter, maximum=MAX_STEPS)
+    gap = np.array([_validate_init(pri, init)])
+    trajectory = [pri.rho if init == "informative" else pri.rho - gap[0]]
+    for _ in range(steps):
+        _, gap, ok, capped = _step(pri, cha, np.array([a]), gap)
+        if not ok[0] or (capped[0] and len(trajectory) > 1):
+            raise ValueError(f"alpha = {a!r}: the state evolution leaves the range double precision resolves")
+        trajectory.append(pri.rho - gap[0])
     return np.array(trajectory)
 
 
-def _initial_overlap(prior: Prior, init: float | str) -> float:
-    if isinstance(init, str):
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS} or an overlap, got {init!r}")
-        return 0.0 if init == "uninformative" else prior.rho
-    return float(as_real_array("init", init, minimum=0.0, maximum=prior.rho))
+def _solve_branch(pri: Prior, cha: Channel, a: np.ndarray, init: str, tol: float, max_iter: int) -> dict:
+    """Iterate one branch at the flat loads ``a``; every field a flat array, plus ``resolved``."""
+    gap = np.full(a.shape, _validate_init(pri, init))
+    mhat = np.zeros(a.shape)
+    iterations = np.zeros(a.shape, dtype=int)
+    residual = np.full(a.shape, np.inf)
+    active = np.ones(a.shape, dtype=bool)
+    resolved = np.ones(a.shape, dtype=bool)
+    capped = np.zeros(a.shape, dtype=bool)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        mh, new, ok, cap = _step(pri, cha, a[idx], gap[idx])
+        capped[idx] = cap
+        old = gap[idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            change = np.where(new == old, 0.0, np.abs(new - old) / np.maximum(new, old))
+        residual[idx] = np.where(ok, change, residual[idx])
+        gap[idx] = new
+        mhat[idx] = np.where(ok, mh, mhat[idx])
+        iterations[idx] += 1
+        resolved[idx] = ok
+        active[idx] = ok & (change > tol)
+    resolved &= ~capped
+    converged = resolved & (residual <= tol)
+    return _observables(pri, cha, a, gap, mhat) | dict(
+        converged=converged, iterations=iterations, residual=residual, resolved=resolved
+    )
+
+
+def _observables(pri: Prior, cha: Channel, a: np.ndarray, gap: np.ndarray, mhat: np.ndarray) -> dict:
+    r"""Errors and free entropy at the gaps ``gap``: :math:`i = I_w(\hat m) - \hat m V/2 + \alpha D(V)`
+    with :math:`D(V) = \Psi_{out}(\rho) - \Psi_{out}(\rho - V)`, and :math:`\phi = -i - \alpha H(Y|Z)`."""
+    rho = pri.rho
+    error, _ = near_teacher(lambda q: cha.generalization_error(q, rho), gap, rho)
+    drop, _ = near_teacher(lambda q: cha.free_entropy(q, rho), gap, rho, difference=True)
+    info = np.asarray(pri.information(mhat), dtype=float) - 0.5 * mhat * gap - a * drop
+    phi = 0.0 - info - a * float(cha.conditional_entropy(rho))
+    return dict(
+        alpha=a,
+        m=rho - gap,
+        q=rho - gap,
+        conjugate=mhat,
+        mse=gap.copy(),
+        generalization_error=error,
+        free_entropy=phi,
+        mutual_information=info,
+    )
+
+
+def _summary(alpha: np.ndarray, fields: dict, tol: float, max_iter: int) -> str:
+    converged, resolved = fields["converged"], fields["resolved"]
+    n = converged.size
+    worst = float(np.max(fields["residual"])) if n else 0.0
+    most = int(np.max(fields["iterations"])) if n else 0
+    if np.all(converged):
+        scope = "" if n == 1 else f" at all {n} loads"
+        return f"converged{scope}: relative change of the MMSE {worst:.3g} <= tol {tol:.3g} after at most {most} iterations"
+    parts = []
+    if np.any(~resolved):
+        parts.append(
+            f"unresolved at alpha = {alpha[~resolved].tolist()} (the fixed point leaves the range double precision "
+            "resolves, or the channel is out of its asymptotic regime)"
+        )
+    budget = resolved & ~converged
+    if np.any(budget):
+        parts.append(
+            f"state evolution did not converge in {max_iter} iterations at alpha = {alpha[budget].tolist()} (a spinodal nearby?)"
+        )
+    return "not converged: " + "; ".join(parts)
 
 
 def bayes_optimal(
@@ -146,11 +420,13 @@ def bayes_optimal(
 ) -> GLMState:
     r"""Bayes-optimal overlap, errors, free entropy and mutual information at loads ``alpha``.
 
-    Iterates the state evolution from the start ``init`` for every load at once (plain
+    Iterates the state evolution :math:`V_{t+1} = \rho - m(\alpha\, C(\rho - V_t))` in the gap
+    :math:`V = \rho - m` (the MMSE) from the start ``init``, for every load at once (plain
     iteration, which is monotone and so stays on the branch of its start; converged loads drop
-    out), until
-    :math:`|m_{t+1} - m_t| \le` ``tol`` :math:`\rho`. Loads that do not converge in ``max_iter``
-    iterations (critical slowing down at a spinodal) are flagged ``converged=False`` with a
+    out), until the relative change of the MMSE :math:`|V_{t+1} - V_t|/V_t \le` ``tol``. Loads that
+    do not converge in ``max_iter`` iterations (critical slowing down at a spinodal), and loads
+    whose fixed point double precision cannot resolve (gap below ``START_GAP`` :math:`\rho`, or an
+    overflowing :math:`\hat m`), are flagged ``converged=False`` with a
     :class:`~statlearn.numerics.ConvergenceWarning`.
 
     Parameters
@@ -159,106 +435,97 @@ def bayes_optimal(
         Names (see :data:`statlearn.models.priors.PRIORS` and
         :data:`statlearn.models.channels.CHANNELS`) or instances.
     alpha
-        Load(s) M/N >= 0; a scalar gives scalar fields, an array a curve.
+        Load(s) M/N >= 0; a scalar gives scalar fields, an array (of any shape) a curve of that shape.
     init
         ``"uninformative"`` (m = 0: the branch AMP follows), ``"informative"`` (m = rho), or
         ``"equilibrium"`` (default): at every load the branch of larger free entropy, which is
         the Bayes-optimal one (Barbier et al. 2019). On a metastable branch the reported
         ``mutual_information`` is :math:`-\phi - \alpha H(Y|Z)` of that branch, which exceeds the
         true mutual information.
+    tol
+        Relative tolerance on the MMSE, in (0, 1).
+    max_iter
+        Iteration budget per branch, >= 1.
     **params
         ``rho`` (prior) and ``delta`` (channel), see :func:`resolve_model`.
     """
     pri, cha = resolve_model(prior, channel, params)
+    if not isinstance(init, str):
+        raise TypeError(f"init must be one of {BRANCHES}, got {brief(init)}")
     if init not in BRANCHES:
-        raise ValueError(f"init must be one of {BRANCHES}, got {init!r}")
+        raise ValueError(f"init must be one of {BRANCHES}, got {brief(init)}")
+    tolerance = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
+    budget = as_count("max_iter", max_iter, minimum=1)
+    a = as_real_array("alpha", alpha, minimum=0.0, allow_empty=False)
+    shape = a.shape
+    flat = a.ravel()
     if init == "equilibrium":
-        low = bayes_optimal(pri, cha, alpha, init="uninformative", tol=tol, max_iter=max_iter)
-        high = bayes_optimal(pri, cha, alpha, init="informative", tol=tol, max_iter=max_iter)
-        take_high = np.asarray(high.free_entropy) > np.asarray(low.free_entropy)
-        merged = {
-            name: np.where(take_high, getattr(high, name), getattr(low, name))[()]
-            for name in GLMState.__dataclass_fields__
-            if name != "init"
-        }
-        if np.ndim(alpha) == 0:
-            merged = {k: v.item() for k, v in merged.items()}
-        return GLMState(init="equilibrium", **merged)
-    a = as_real_array("alpha", alpha, minimum=0.0)
-    scalar = a.ndim == 0
-    a = np.atleast_1d(a).astype(float)
-    rho = pri.rho
-    m = np.full(a.shape, _initial_overlap(pri, init))
-    mhat = np.zeros(a.shape)
-    iterations = np.zeros(a.shape, dtype=int)
-    residual = np.full(a.shape, np.inf)
-    active = np.ones(a.shape, dtype=bool)
-    for _ in range(int(max_iter)):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        mh = _conjugate(pri, cha, a[idx], m[idx])
-        new = np.asarray(pri.overlap(mh), dtype=float)
-        residual[idx] = np.abs(new - m[idx])
-        m[idx], mhat[idx] = new, mh
-        iterations[idx] += 1
-        active[idx] = residual[idx] > tol * rho
-    converged = ~active
-    if not np.all(converged):
-        warnings.warn(
-            f"bayes_optimal: state evolution did not converge at alpha = {a[~converged].tolist()} "
-            f"in {max_iter} iterations (a spinodal nearby?); converged=False there",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    mse = np.asarray(pri.mse(mhat), dtype=float)
-    phi = 0.5 * mhat * mse - np.asarray(pri.information(mhat)) + a * np.asarray(cha.free_entropy(rho - mse, rho))
-    info = -phi - a * cha.conditional_entropy(rho)
-    fields = dict(
-        alpha=a,
-        overlap=rho - mse,
-        conjugate=mhat,
-        mse=mse,
-        generalization_error=np.asarray(cha.generalization_error(rho - mse, rho), dtype=float),
-        free_entropy=phi,
-        mutual_information=info,
-        converged=converged,
-        iterations=iterations,
-        residual=residual,
-    )
-    if scalar:
-        fields = {k: v[0].item() for k, v in fields.items()}
-    return GLMState(init=init, **fields)
+        low = _solve_branch(pri, cha, flat, "uninformative", tolerance, budget)
+        high = _solve_branch(pri, cha, flat, "informative", tolerance, budget)
+        take_high = high["free_entropy"] > low["free_entropy"]
+        fields = {k: np.where(take_high, high[k], low[k]) for k in low}
+        failed = ~(low["converged"] & high["converged"])
+        report = {k: low[k] & high[k] for k in ("converged", "resolved")}
+        report |= {"residual": np.maximum(low["residual"], high["residual"])}
+        report |= {"iterations": np.maximum(low["iterations"], high["iterations"])}
+    else:
+        fields = _solve_branch(pri, cha, flat, init, tolerance, budget)
+        failed = ~fields["converged"]
+        report = fields
+    message = _summary(flat, report, tolerance, budget)
+    if np.any(failed):
+        warnings.warn(f"bayes_optimal: {message}; converged=False there", ConvergenceWarning, stacklevel=2)
+    del fields["resolved"]
+    if shape == ():
+        values = {k: v[0].item() for k, v in fields.items()}
+    else:
+        values = {k: v.reshape(shape) for k, v in fields.items()}
+    return GLMState(message=message, init=init, **values)
 
 
-def fixed_point_curve(prior: str | Prior, channel: str | Channel, conjugate: ArrayLike, **params: float):
+def fixed_point_curve(
+    prior: str | Prior, channel: str | Channel, conjugate: ArrayLike, **params: float
+) -> tuple[np.ndarray | float, np.ndarray | float]:
     r"""Every fixed point, parametrised by the conjugate overlap: ``(alpha, m)`` for each :math:`\hat m`.
 
     Along the curve :math:`m = m(\hat m)` (the prior's overlap) and
-    :math:`\alpha = \hat m / C(m)` (:math:`C` = the channel's conjugate), so every point is a fixed
-    point of the state evolution at that load; no equation is solved. :math:`m(\hat m)` increases,
-    so stable fixed points are where :math:`\alpha` increases along the curve.
+    :math:`\alpha = \hat m / C(m)` (:math:`C` = the channel's conjugate, evaluated in the gap
+    :math:`\rho - m` by :func:`near_teacher`), so every point is a fixed point of the state
+    evolution at that load; no equation is solved. :math:`m(\hat m)` increases, so stable fixed
+    points are where :math:`\alpha` increases along the curve.
     """
     pri, cha = resolve_model(prior, channel, params)
-    mhat = as_real_array("conjugate", conjugate, minimum=0.0)
-    m = pri.rho - np.asarray(pri.mse(mhat), dtype=float)
+    mhat = as_real_array("conjugate", conjugate, minimum=0.0, maximum=MHAT_LIMIT, allow_empty=False)
+    gap = np.asarray(pri.mse(mhat), dtype=float)
+    C, _ = near_teacher(lambda q: cha.conjugate(q, pri.rho), gap.ravel(), pri.rho)
     with np.errstate(divide="ignore"):
-        alpha = mhat / np.asarray(cha.conjugate(m, pri.rho), dtype=float)
-    return alpha[()], m[()]
+        alpha = mhat / C.reshape(gap.shape)
+    return alpha[()], (pri.rho - gap)[()]
 
 
 def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800, **params: float) -> Thresholds:
     r"""Algorithmic and information-theoretic thresholds and spinodals of the model.
 
     The fixed-point curve is sampled on ``n_grid`` conjugate overlaps :math:`\hat m` spaced
-    logarithmically from :math:`10^{-8}` to ``MHAT_MAX``; the local extrema of :math:`\alpha`
-    along it are refined by bounded scalar optimisation in :math:`\ln\hat m`.
+    logarithmically from :math:`10^{-8}` to ``MHAT_GRID_MAX``; the local extrema of :math:`\alpha`
+    along it are refined by bounded scalar optimisation in :math:`\ln\hat m`. Extrema closer than
+    the grid spacing may be missed: the message gives the spacing.
     :math:`\alpha_{IT}` is the root of :math:`\phi_{inf}(\alpha) - \phi_{uninf}(\alpha)` between
     the informative spinodal (or a small load) and :math:`\alpha_{alg}`, with both branches
-    solved by :func:`bayes_optimal`.
+    solved by :func:`bayes_optimal`. A threshold that does not exist is None with
+    ``converged=True``; one that exists but was not found is None with ``converged=False``, a
+    :class:`~statlearn.numerics.ConvergenceWarning` and the reason in ``message``; the branches'
+    own convergence warnings are passed on.
+
+    Parameters
+    ----------
+    n_grid
+        Points of the scan, from 3 (the fewest that can bracket an extremum) to ``MAX_STEPS``.
     """
     pri, cha = resolve_model(prior, channel, params)
-    t = np.linspace(np.log(1e-8), np.log(MHAT_MAX), int(n_grid))
+    points = as_count("n_grid", n_grid, minimum=3, maximum=MAX_STEPS)
+    t = np.linspace(np.log(1e-8), np.log(MHAT_GRID_MAX), points)
+    spacing = float(t[1] - t[0])
 
     def alpha_of(tt: np.ndarray) -> np.ndarray:
         return np.asarray(fixed_point_curve(pri, cha, np.exp(tt))[0])
@@ -267,41 +534,76 @@ def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800,
     slope = np.sign(np.diff(alpha))
     turns = np.flatnonzero(slope[1:] * slope[:-1] < 0) + 1
     spinodals = []
+    problems: list[str] = []
     for k in turns:
         is_max = slope[k - 1] > 0
         sign = -1.0 if is_max else 1.0
         best = optimize.minimize_scalar(
-            lambda x: sign * float(alpha_of(np.array([x]))[0]),
+            lambda x, s=sign: s * float(alpha_of(np.array([x]))[0]),
             bounds=(t[k - 1], t[k + 1]),
             method="bounded",
             options={"xatol": 1e-10},
         )
-        m_turn = float(fixed_point_curve(pri, cha, np.exp(best.x))[1])
+        if not best.success:
+            problems.append(f"the extremum near alpha = {alpha[k]:.6g} was not refined ({best.message})")
+        m_turn = float(np.asarray(fixed_point_curve(pri, cha, np.exp(best.x))[1]))
         spinodals.append((float(sign * best.fun), m_turn, is_max))
     maxima = [s for s in spinodals if s[2]]
     alpha_alg = maxima[0][0] if maxima else None
     minima_after = [s for s in spinodals if not s[2] and maxima and s[1] > maxima[0][1]]
     alpha_sp = minima_after[0][0] if minima_after else None
+    scan = f"{points} points, d ln mhat = {spacing:.3g}, mhat in [1e-8, {MHAT_GRID_MAX:g}]"
+    notes = []
     alpha_it = None
-    if alpha_alg is not None:
+    iterations, residual = 0, float("nan")
+    if alpha_alg is None:
+        notes.append(f"alpha_alg and alpha_it do not exist: alpha(m) has no maximum on the scan ({scan})")
+    else:
         lo = alpha_sp if alpha_sp is not None else alpha_alg / 50.0
         grid = np.linspace(lo, alpha_alg, 41)[1:-1]
+        branch_warnings: list[str] = []
 
         def gap(a: np.ndarray) -> np.ndarray:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
                 up = bayes_optimal(pri, cha, a, init="informative").free_entropy
                 down = bayes_optimal(pri, cha, a, init="uninformative").free_entropy
+            branch_warnings.extend(str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning))
+            for w in caught:
+                if not issubclass(w.category, ConvergenceWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             return np.asarray(up) - np.asarray(down)
 
         g = gap(grid)
         change = np.flatnonzero(np.sign(g[1:]) * np.sign(g[:-1]) < 0)
-        if change.size:
+        if change.size == 0:
+            problems.append(
+                f"alpha_it not found: phi_inf - phi_uninf has no sign change on [{grid[0]:.6g}, {grid[-1]:.6g}]"
+            )
+        else:
             k = change[0]
-            alpha_it = float(bracket_root(gap, grid[k], grid[k + 1], xtol=1e-10, rtol=1e-10).root)
+            root = bracket_root(gap, grid[k], grid[k + 1], xtol=1e-10, rtol=1e-10, warn=False)
+            iterations, residual = root.iterations, float(root.residual)
+            if root.converged:
+                alpha_it = float(root.root)
+            else:
+                problems.append(f"alpha_it not found: {root.message}")
+        if branch_warnings:
+            problems.append(f"{len(branch_warnings)} branch solves did not converge ({branch_warnings[0]})")
+        notes.append(f"alpha_alg = {alpha_alg:.10g}" + (f", alpha_it = {alpha_it:.10g}" if alpha_it else ""))
+        if alpha_sp is None:
+            notes.append("no informative spinodal beyond alpha_alg: the informative branch extends to small alpha")
+    converged = not problems
+    message = ("found: " if converged else "not converged: " + "; ".join(problems) + "; ") + "; ".join(notes)
+    if problems:
+        warnings.warn(f"thresholds: {message}", ConvergenceWarning, stacklevel=2)
     return Thresholds(
         alpha_it=alpha_it,
         alpha_alg=alpha_alg,
-        alpha_spinodal=alpha_sp,
+        alpha_informative_spinodal=alpha_sp,
         spinodals=tuple((a, mm) for a, mm, _ in spinodals),
+        converged=converged,
+        iterations=iterations,
+        residual=residual,
+        message=message,
     )

@@ -40,7 +40,7 @@ def test_gaussian_fixed_point_is_the_ridge_posterior_mean(variance, N, alpha):
 
 def test_gaussian_mse_matches_replica_mmse():
     """Replica / state-evolution MMSE rho - m with m = rho^2 mhat/(1 + rho mhat),
-    mhat = alpha/(Delta + rho - m) (PHYSICS.md section 2 with the Gaussian prior and channel),
+    mhat = alpha/(Delta + rho - m) (Barbier et al., PNAS 116, 5451 (2019); docs/theory/glm.md; Gaussian prior and channel),
     against the final MSE at N = 2000 over 8 seeds (mean within 3 standard errors); the
     Nishimori identities hold for the same runs: overlap = self-overlap, mean posterior
     variance = MSE."""
@@ -53,8 +53,8 @@ def test_gaussian_mse_matches_replica_mmse():
         result = gamp(data.F, data.y, "gaussian", "gaussian", rho=rho, delta=delta, teacher=data.teacher)
         assert result.converged
         mse.append(result.mse[-1])
-        overlap.append(result.overlap[-1])
-        self_overlap.append(result.self_overlap[-1])
+        overlap.append(result.m[-1])
+        self_overlap.append(result.q[-1])
         predicted.append(np.mean(result.v))
     se = np.std(mse, ddof=1) / np.sqrt(seeds)
     assert abs(np.mean(mse) - mmse) < 3.0 * se
@@ -72,7 +72,7 @@ def _final_overlaps(alpha, N, seeds, **kwargs):
         data = teacher_student("rademacher", "sign", N, alpha, seed=seed)
         result = gamp(data.F, data.y, "rademacher", "sign", teacher=data.teacher, **kwargs)
         assert result.converged
-        out.append(result.overlap[-1])
+        out.append(result.m[-1])
     return np.array(out)
 
 
@@ -107,7 +107,7 @@ def test_trajectory_follows_state_evolution():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             result = gamp(data.F, data.y, "rademacher", "sign", teacher=data.teacher, max_iter=6)
-        runs.append(result.overlap)
+        runs.append(result.m)
     runs = np.array(runs)
     se = np.std(runs, axis=0, ddof=1) / 2.0
     assert np.all(np.abs(runs.mean(axis=0) - theory) < 4.0 * se + 2e-3)
@@ -128,7 +128,7 @@ def test_vector_mode_and_damping_reach_the_same_solution(damping):
     a = {}
     for variance in MODES:
         result = gamp(data.F, data.y, "rademacher", "sign", variance=variance, damping=damping, teacher=data.teacher)
-        assert result.converged and result.overlap[-1] > 0.999
+        assert result.converged and result.m[-1] > 0.999
         a[variance] = result.a
     np.testing.assert_allclose(a["scalar"], a["vector"], atol=1e-8)
 
@@ -139,9 +139,9 @@ def test_random_start_and_explicit_array_start():
     rng = np.random.default_rng(11)
     two = gamp(data.F, data.y, "rademacher", "sign", init="random", seed=rng, teacher=data.teacher)
     np.testing.assert_array_equal(one.a, two.a)
-    assert one.overlap[-1] > 0.999
+    assert one.m[-1] > 0.999
     start = gamp(data.F, data.y, "rademacher", "sign", init=data.teacher.copy(), teacher=data.teacher)
-    assert start.converged and start.iterations == 1 and start.overlap[-1] == 1.0
+    assert start.converged and start.iterations == 1 and start.m[-1] == 1.0
 
 
 # --------------------------------------------------------------------------- kernels and bookkeeping
@@ -165,17 +165,17 @@ def test_result_fields():
     data = teacher_student("rademacher", "sign", 200, 2.5, seed=0)
     result = gamp(data.F, data.y, "rademacher", "sign", teacher=data.teacher)
     assert isinstance(result, GAMPResult)
-    for field in ("delta", "self_overlap", "overlap", "mse"):
+    for field in ("delta", "q", "m", "mse"):
         assert getattr(result, field).shape == (result.iterations,)
     assert result.a.shape == result.v.shape == (200,)
     assert result.delta[0] == 1.0  # from a = 0
     assert result.delta[-1] <= 1e-8
-    expanded = result.self_overlap - 2 * result.overlap + np.mean(data.teacher**2)
+    expanded = result.q - 2 * result.m + np.mean(data.teacher**2)
     np.testing.assert_allclose(result.mse, expanded, atol=1e-12)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.converged = False
     blind = gamp(data.F, data.y, RademacherPrior(), "sign")
-    assert blind.overlap is None and blind.mse is None
+    assert blind.m is None and blind.mse is None
     np.testing.assert_array_equal(blind.a, result.a)
 
 
@@ -189,7 +189,7 @@ def test_same_input_same_output_bit_for_bit(variance):
         data = teacher_student("gauss-bernoulli", "probit", 300, 1.5, seed=42, rho=0.3, delta=0.05)
         params = dict(rho=0.3, delta=0.05, variance=variance, damping=0.2)
         runs.append(gamp(data.F, data.y, "gauss-bernoulli", "probit", **params))
-    for field in ("a", "v", "delta", "self_overlap"):
+    for field in ("a", "v", "delta", "q"):
         np.testing.assert_array_equal(getattr(runs[0], field), getattr(runs[1], field))
     assert runs[0].iterations == runs[1].iterations
 

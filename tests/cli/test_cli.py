@@ -162,7 +162,7 @@ def test_overlap_at_alpha_is_the_theory_value(theory, binary, capsys):
     flags = ["--binary"] if binary else []
     out = run_json(capsys, ["capacity", "--alpha", "0.5", *flags])
     solve = theory.binary_overlap if binary else theory.gardner_overlap
-    assert out["overlap"] == pytest.approx(float(solve(0.5).overlap), rel=1e-12)
+    assert out["overlap"] == pytest.approx(float(solve(0.5).q), rel=1e-12)
     assert 0 < out["overlap"] < 1 and out["converged"] is True
     assert main(["capacity", "--alpha", "0.5", *flags]) == 0
     assert "q = " in capsys.readouterr().out
@@ -190,7 +190,7 @@ def test_glm_gaussian_model_is_the_linear_regression_mmse(glm_theory, capsys):
     columns = out["columns"]
     assert list(columns) == [
         "alpha",
-        "overlap",
+        "m",
         "mse",
         "generalization_error",
         "free_entropy",
@@ -198,7 +198,7 @@ def test_glm_gaussian_model_is_the_linear_regression_mmse(glm_theory, capsys):
         "converged",
     ]
     assert columns["alpha"] == [0.5, 1.0, 3.0]
-    for alpha, mse, overlap in zip(columns["alpha"], columns["mse"], columns["overlap"]):
+    for alpha, mse, overlap in zip(columns["alpha"], columns["mse"], columns["m"]):
         b = delta + alpha * rho - rho  # E^2 + b E - rho delta = 0
         exact = (-b + (b * b + 4 * rho * delta) ** 0.5) / 2
         assert mse == pytest.approx(exact, rel=1e-9)
@@ -224,7 +224,7 @@ def test_glm_csv_has_the_table_columns(glm_theory, tmp_path, capsys):
     assert main(argv) == 0
     assert f"csv: {path}" in capsys.readouterr().out
     header, row = path.read_text().splitlines()
-    assert header == "alpha,overlap,mse,generalization_error,free_entropy,mutual_information,converged"
+    assert header == "alpha,m,mse,generalization_error,free_entropy,mutual_information,converged"
     assert row.startswith("1.0,") and row.endswith(",True")
 
 

@@ -24,7 +24,7 @@ from statlearn.replica.capacity import (
 )
 
 # ------------------------------------------------------------ independent high-precision pieces
-# Everything below is written from the equations of PHYSICS.md section 1 with mpmath, sharing no
+# Everything below is written from the equations of docs/theory/capacity.md (Gardner 1988; Gardner & Derrida 1988) with mpmath, sharing no
 # code with the package.
 
 DPS = 25
@@ -105,21 +105,21 @@ def test_gardner_overlap_against_mpmath(alpha, kappa):
     state = gardner_overlap(alpha, kappa)
     assert state.converged
     with mp.workdps(DPS):
-        q0 = mp.mpf(state.overlap)
+        q0 = mp.mpf(state.q)
         q = mp.findroot(
             lambda q: q / (1 - q) - alpha * _mp_channel(_mp_R2, q, mp.mpf(kappa)),
             (q0 * (1 - mp.mpf("1e-4")), q0 + (1 - q0) * mp.mpf("1e-4")),
             solver="anderson",
         )
         f = mp.log(1 - q) / 2 + q / (2 * (1 - q)) + alpha * _mp_channel(lambda u: mp.log(_mp_H(u)), q, mp.mpf(kappa))
-    assert state.overlap == pytest.approx(float(q), rel=1e-10)
+    assert state.q == pytest.approx(float(q), rel=1e-10)
     assert state.free_entropy == pytest.approx(float(f), rel=1e-10)
 
 
 def test_gardner_free_entropy_is_stationary_in_q():
     """The solved q extremises f(q) (checks the derivation of the stationarity condition)."""
     alpha, kappa = 1.2, 0.3
-    q0 = gardner_overlap(alpha, kappa).overlap
+    q0 = gardner_overlap(alpha, kappa).q
     with mp.workdps(DPS):
 
         def f(q):
@@ -136,7 +136,7 @@ def test_gardner_free_entropy_is_stationary_in_q():
 def test_gardner_free_entropy_envelope_derivative():
     """d f / d alpha = int Dt ln H(u) at the saddle (envelope theorem), by finite differences."""
     alpha, kappa, h = 0.7, 0.5, 1e-5
-    q = gardner_overlap(alpha, kappa).overlap
+    q = gardner_overlap(alpha, kappa).q
     num = (gardner_free_entropy(alpha + h, kappa) - gardner_free_entropy(alpha - h, kappa)) / (2 * h)
     with mp.workdps(DPS):
         ref = _mp_channel(lambda u: mp.log(_mp_H(u)), mp.mpf(q), mp.mpf(kappa))
@@ -145,7 +145,7 @@ def test_gardner_free_entropy_envelope_derivative():
 
 def test_gardner_overlap_at_and_above_capacity():
     state = gardner_overlap([2.0, 2.5], 0.0)
-    np.testing.assert_array_equal(state.overlap, [1.0, 1.0])
+    np.testing.assert_array_equal(state.q, [1.0, 1.0])
     assert np.all(np.isneginf(state.free_entropy)) and np.all(state.converged)
 
 
@@ -153,21 +153,21 @@ def test_gardner_overlap_close_to_capacity_against_mpmath():
     # 1 - q ~ 1e-6 here: the kink of the integrand has width 1e-3
     alpha, kappa = float(mp_gardner_capacity(0.5)) - 1e-6, 0.5
     state = gardner_overlap(alpha, kappa)
-    assert state.converged and 1 - state.overlap < 1e-5
+    assert state.converged and 1 - state.q < 1e-5
     with mp.workdps(DPS):
         eps = mp.findroot(
             lambda e: (1 - e) / e - alpha * _mp_channel(_mp_R2, 1 - e, mp.mpf(kappa)),
-            (mp.mpf(1 - state.overlap) * (1 - mp.mpf("1e-4")), mp.mpf(1 - state.overlap) * (1 + mp.mpf("1e-4"))),
+            (mp.mpf(1 - state.q) * (1 - mp.mpf("1e-4")), mp.mpf(1 - state.q) * (1 + mp.mpf("1e-4"))),
             solver="anderson",
         )
-    assert 1 - state.overlap == pytest.approx(float(eps), rel=1e-7)
+    assert 1 - state.q == pytest.approx(float(eps), rel=1e-7)
 
 
 @settings(max_examples=25, deadline=None)
 @given(a1=st.floats(0.0, 1.95), a2=st.floats(0.0, 1.95), kappa=st.floats(0.0, 0.02))
 def test_gardner_overlap_monotone_in_alpha(a1, a2, kappa):
     lo, hi = sorted([a1, a2])
-    q = gardner_overlap([lo, hi], kappa).overlap
+    q = gardner_overlap([lo, hi], kappa).q
     assert q[0] <= q[1] + 1e-14
 
 
@@ -177,7 +177,7 @@ def test_gardner_small_alpha_limit(kappa):
     """q -> alpha R(kappa)^2 as alpha -> 0 (the first iterate from q = 0)."""
     alpha = 1e-7
     R2 = float((mp.npdf(kappa) / _mp_H(mp.mpf(kappa))) ** 2)
-    assert gardner_overlap(alpha, kappa).overlap == pytest.approx(alpha * R2, rel=1e-5)
+    assert gardner_overlap(alpha, kappa).q == pytest.approx(alpha * R2, rel=1e-5)
 
 
 def test_gardner_input_validation():
@@ -212,9 +212,9 @@ def test_binary_capacity_krauth_mezard():
 def test_binary_capacity_against_mpmath_6_digits(kappa):
     ac = binary_capacity(kappa)
     st_ = binary_overlap(ac, kappa)
-    q, qhat, alpha = mp_binary_capacity(kappa, [st_.overlap, st_.conjugate, ac])
+    q, qhat, alpha = mp_binary_capacity(kappa, [st_.q, st_.conjugate, ac])
     assert ac == pytest.approx(alpha, rel=1e-9)
-    assert st_.overlap == pytest.approx(q, rel=1e-8)
+    assert st_.q == pytest.approx(q, rel=1e-8)
 
 
 def test_binary_entropy_limits_and_annealed_bound():
@@ -231,13 +231,13 @@ def test_binary_entropy_envelope_derivative():
     st_ = binary_overlap(alpha, kappa)
     num = (binary_entropy(alpha + h, kappa) - binary_entropy(alpha - h, kappa)) / (2 * h)
     with mp.workdps(DPS):
-        ref = _mp_channel(lambda u: mp.log(_mp_H(u)), mp.mpf(st_.overlap), mp.mpf(kappa))
+        ref = _mp_channel(lambda u: mp.log(_mp_H(u)), mp.mpf(st_.q), mp.mpf(kappa))
     assert num == pytest.approx(float(ref), rel=1e-7)
 
 
 def test_binary_overlap_diverges_at_rs_point():
     st_ = binary_overlap([1.2, 1.27, 1.3], 0.0)
-    assert st_.overlap[0] < st_.overlap[1] < 1.0 and st_.overlap[2] == 1.0
+    assert st_.q[0] < st_.q[1] < 1.0 and st_.q[2] == 1.0
     assert np.isneginf(st_.entropy[2])
 
 

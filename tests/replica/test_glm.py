@@ -44,7 +44,7 @@ def test_nishimori_overlap_with_teacher_equals_self_overlap():
         teacher = gaussian_expectation(
             lambda xi: np.tanh(r + np.sqrt(r) * xi), kink=-np.sqrt(r), width=min(1, 1 / np.sqrt(r))
         )
-        assert state.overlap == pytest.approx(teacher, rel=1e-10)
+        assert state.m == pytest.approx(teacher, rel=1e-10)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_free_entropy_derivative_is_channel_free_entropy(prior, channel, params)
     state = bayes_optimal(prior, channel, alpha, **params)
     up = bayes_optimal(prior, channel, alpha + h, **params).free_entropy
     down = bayes_optimal(prior, channel, alpha - h, **params).free_entropy
-    assert (up - down) / (2 * h) == pytest.approx(float(cha.free_entropy(state.overlap, pri.rho)), rel=1e-6)
+    assert (up - down) / (2 * h) == pytest.approx(float(cha.free_entropy(state.m, pri.rho)), rel=1e-6)
 
 
 def test_gaussian_prior_sign_channel_large_alpha_decay():
@@ -73,13 +73,120 @@ def test_gaussian_prior_sign_channel_large_alpha_decay():
     np.testing.assert_allclose(state.generalization_error * state.alpha, 0.442, atol=1e-3)
 
 
+def _mp_sign_channel_constant():
+    """K = sqrt(2/pi) int dt phi(t)^2 / H(t): the noiseless sign channel's conjugate is K / sqrt(1 - q) as q -> 1."""
+    with mp.workdps(30):
+        phi = lambda t: mp.exp(-t * t / 2) / mp.sqrt(2 * mp.pi)  # noqa: E731
+        H = lambda t: mp.erfc(t / mp.sqrt(2)) / 2  # noqa: E731
+        return float(mp.sqrt(2 / mp.pi) * mp.quad(lambda t: phi(t) ** 2 / H(t), [-mp.inf, 0, mp.inf]))
+
+
+def test_gaussian_sign_large_alpha_expansion():
+    """Large-alpha expansion of the state evolution (docs/theory/glm.md), Gaussian prior, sign channel, rho = 1.
+
+    With V = 1 - m: C(1 - V) = K/sqrt(V) (1 + O(V)) and V = 1/(1 + mhat), so mhat = alpha K/sqrt(V) gives
+    V = 1/(K alpha)^2, eps_g = arcsin(sqrt V)/pi = 1/(pi K alpha) = 0.441700/alpha (Engel & Van den Broeck
+    2001, ch. 3: 0.442/alpha), and i = I(mhat) - mhat V/2 + alpha [Psi(1) - Psi(1 - V)] = ln(K alpha) + 1/2,
+    all up to relative O(alpha^-2). The old solver clamped mhat at 1e10 and reported eps_g = 3.18e-6 at every
+    alpha >= 1e6, marked converged."""
+    K = _mp_sign_channel_constant()
+    assert 1 / (math.pi * K) == pytest.approx(0.4417, abs=1e-4)
+    alpha = np.array([1e4, 1e5, 1e6, 1e7, 1e8])
+    state = bayes_optimal("gaussian", "sign", alpha)
+    assert np.all(state.converged)
+    np.testing.assert_allclose(state.generalization_error * alpha, 1 / (math.pi * K), rtol=1e-6)
+    np.testing.assert_allclose(state.mse * (K * alpha) ** 2, 1.0, rtol=1e-6)
+    np.testing.assert_allclose(state.mutual_information, np.log(K * alpha) + 0.5, atol=1e-6)
+    # the same on both branches (a single stable fixed point)
+    low = bayes_optimal("gaussian", "sign", alpha, init="uninformative")
+    np.testing.assert_allclose(low.generalization_error, state.generalization_error, rtol=1e-9)
+
+
+def test_unresolvable_load_is_flagged_not_clamped():
+    """At alpha = 1e200 the MMSE 1/(K alpha)^2 underflows double precision: converged=False with a warning."""
+    with pytest.warns(ConvergenceWarning, match="unresolved at alpha"):
+        state = bayes_optimal("gaussian", "sign", np.array([1e50, 1e200]))
+    assert state.converged.tolist() == [True, False]
+    assert "unresolved" in state.message
+
+
+def test_perfect_recovery_is_an_exact_fixed_point():
+    """Rademacher prior, sign channel above alpha_it: m = rho exactly, I = ln 2, converged at any large load."""
+    state = bayes_optimal("rademacher", "sign", np.array([2.0, 1e6, 1e100]))
+    assert np.all(state.converged) and np.all(state.mse == 0.0) and np.all(state.generalization_error == 0.0)
+    np.testing.assert_allclose(state.mutual_information, math.log(2), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        ({"tol": float("nan")}, "tol"),
+        ({"tol": -1.0}, "tol"),
+        ({"tol": 0.0}, "tol"),
+        ({"tol": math.inf}, "tol"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"max_iter": 2.5}, "max_iter"),
+        ({"max_iter": True}, "max_iter"),
+        ({"init": 3}, "init"),
+    ],
+)
+def test_solver_settings_are_validated(kwargs, name):
+    """tol = nan used to return overlap 0.4146 'converged' after one iteration; tol = -1 hung."""
+    with pytest.raises((ValueError, TypeError), match=name):
+        bayes_optimal("rademacher", "sign", 1.0, **kwargs)
+
+
+def test_two_dimensional_alpha_keeps_its_shape():
+    alpha = np.array([[0.5, 1.0], [2.0, 3.0]])
+    state = bayes_optimal("rademacher", "sign", alpha)
+    assert state.m.shape == (2, 2) and state.converged.shape == (2, 2)
+    flat = bayes_optimal("rademacher", "sign", alpha.ravel())
+    np.testing.assert_array_equal(state.m.ravel(), flat.m)
+
+
+def test_result_protocol_and_read_only_arrays():
+    from statlearn.numerics import SolverResult
+
+    state = bayes_optimal("gaussian", "probit", np.array([0.5, 1.0]), delta=0.2)
+    assert isinstance(state, SolverResult) and state.message.startswith("converged")
+    np.testing.assert_array_equal(state.m, state.q)
+    with pytest.raises(ValueError):
+        state.m[0] = 0.0
+    th = thresholds("rademacher", "sign")
+    assert isinstance(th, SolverResult) and th.converged and th.iterations > 0 and th.residual < 1e-8
+
+
+def test_thresholds_refuses_a_grid_that_cannot_bracket():
+    """n_grid = 2 used to return every threshold None without a word."""
+    with pytest.raises(ValueError, match="n_grid"):
+        thresholds("rademacher", "sign", n_grid=2)
+
+
+def test_thresholds_say_does_not_exist_versus_not_found():
+    none = thresholds("gaussian", "sign")
+    assert none.converged and "do not exist" in none.message
+    found = thresholds("rademacher", "sign")
+    assert found.converged and "no informative spinodal" in found.message
+
+
+def test_thresholds_pass_on_branch_warnings(monkeypatch):
+    """A branch solve that does not converge is reported (warning, converged=False), not swallowed."""
+    import statlearn.replica.glm as glm
+
+    original = glm.bayes_optimal
+    monkeypatch.setattr(glm, "bayes_optimal", lambda *a, **k: original(*a, **{**k, "max_iter": 2}))
+    with pytest.warns(ConvergenceWarning, match="branch solves did not converge"):
+        th = glm.thresholds("rademacher", "sign")
+    assert not th.converged and "not converged" in th.message
+
+
 def test_small_alpha_limits():
     state = bayes_optimal("rademacher", "sign", 0.0)
-    assert state.overlap == 0.0 and state.free_entropy == 0.0 and state.mutual_information == 0.0
+    assert state.m == 0.0 and state.free_entropy == 0.0 and state.mutual_information == 0.0
     assert state.generalization_error == pytest.approx(0.5)
     # first order in alpha: m = alpha * 2/(pi rho) * rho^2 = 2 alpha / pi for the sign channel
     tiny = bayes_optimal("gaussian", "sign", 1e-6)
-    assert tiny.overlap == pytest.approx(2e-6 / math.pi, rel=1e-5)
+    assert tiny.m == pytest.approx(2e-6 / math.pi, rel=1e-5)
 
 
 def _mp_uninformative_free_entropy(alpha):
@@ -120,11 +227,11 @@ def test_rademacher_sign_thresholds():
     # independent check: at alpha_it the uninformative free entropy equals that of perfect recovery, -ln 2
     with mp.workdps(20):
         assert float(_mp_uninformative_free_entropy(mp.mpf(th.alpha_it))) == pytest.approx(-math.log(2), abs=2e-7)
-    assert th.alpha_spinodal is None  # the perfect-recovery fixed point exists at every alpha
+    assert th.alpha_informative_spinodal is None  # the perfect-recovery fixed point exists at every alpha
     amp = bayes_optimal(
         "rademacher", "sign", np.array([th.alpha_alg - 0.01, th.alpha_alg + 0.01]), init="uninformative"
     )
-    assert amp.overlap[0] < 0.95 and amp.overlap[1] == pytest.approx(1.0, abs=1e-12)
+    assert amp.m[0] < 0.95 and amp.m[1] == pytest.approx(1.0, abs=1e-12)
     # the Bayes-optimal (equilibrium) error jumps to zero at alpha_it already
     best = bayes_optimal("rademacher", "sign", np.array([th.alpha_it - 0.01, th.alpha_it + 0.01]))
     assert best.generalization_error[0] > 0.1 and best.generalization_error[1] == 0.0
@@ -139,13 +246,13 @@ def test_fixed_point_curve_contains_the_solved_points():
     state = bayes_optimal("rademacher", "sign", np.array([0.4, 1.0]), init="uninformative")
     alpha, m = fixed_point_curve("rademacher", "sign", state.conjugate)
     np.testing.assert_allclose(alpha, [0.4, 1.0], rtol=1e-9)
-    np.testing.assert_allclose(m, state.overlap, rtol=1e-12)
+    np.testing.assert_allclose(m, state.m, rtol=1e-12)
 
 
 def test_state_evolution_trajectory_reaches_the_fixed_point():
     m = state_evolution("rademacher", "sign", 1.0, n_iter=200)
     assert m[0] == 0.0 and np.all(np.diff(m) >= -1e-15)
-    assert m[-1] == pytest.approx(bayes_optimal("rademacher", "sign", 1.0, init="uninformative").overlap, abs=1e-10)
+    assert m[-1] == pytest.approx(bayes_optimal("rademacher", "sign", 1.0, init="uninformative").m, abs=1e-10)
     assert state_evolution("rademacher", "sign", 1.0, n_iter=3, init="informative")[-1] == pytest.approx(1.0)
 
 
@@ -154,7 +261,7 @@ def test_state_evolution_trajectory_reaches_the_fixed_point():
 def test_overlap_and_information_monotone_in_alpha(a, b):
     lo, hi = sorted([a, b])
     s = bayes_optimal("gaussian", "probit", np.array([lo, hi]), delta=0.2)
-    assert s.overlap[0] <= s.overlap[1] + 1e-12
+    assert s.m[0] <= s.m[1] + 1e-12
     assert s.mutual_information[0] <= s.mutual_information[1] + 1e-10
 
 
