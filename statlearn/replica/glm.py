@@ -294,7 +294,7 @@ def _step(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray):
     otherwise only a start (the informative one); a fixed point reached with it is unresolved."""
     mhat, ok, capped = _conjugate(prior, channel, alpha, gap)
     new = np.asarray(prior.mse(mhat), dtype=float)
-    ok = ok & np.isfinite(new) & ~((new > 0.0) & (new < START_GAP * prior.rho))
+    ok = ok & np.isfinite(new)
     return mhat, np.where(ok, new, gap), ok, capped & (new > 0.0)
 
 
@@ -359,7 +359,7 @@ def _solve_branch(pri: Prior, cha: Channel, a: np.ndarray, init: str, tol: float
         iterations[idx] += 1
         resolved[idx] = ok
         active[idx] = ok & (change > tol)
-    resolved &= ~capped
+    resolved &= ~capped & ~((gap > 0.0) & (gap < START_GAP * pri.rho))  # a fixed point below the start
     converged = resolved & (residual <= tol)
     return _observables(pri, cha, a, gap, mhat) | dict(
         converged=converged, iterations=iterations, residual=residual, resolved=resolved
