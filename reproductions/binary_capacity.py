@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import Check, ReproductionResult, register
-from reproductions.transition import crossings, extrapolation_check, measure, plot_extrapolation
 from statlearn.experiments import binary_capacity_counts, count_binary_solutions
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import binary_annealed_capacity, binary_capacity, binary_entropy, binary_rs_divergence
+from statlearn.reproductions.registry import Check, ReproductionResult, register
+from statlearn.reproductions.transition import crossings, extrapolation_check, measure, plot_extrapolation
 from statlearn.sweep import sweep, write_csv
 
 QUICK = {

@@ -23,11 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import Check, ReproductionResult, register
-from reproductions.transition import binomial_chi2, crossings, extrapolation_check, measure, plot_extrapolation
 from statlearn.experiments import spherical_capacity_counts
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import cover_probability, gardner_capacity
+from statlearn.reproductions.registry import Check, ReproductionResult, register
+from statlearn.reproductions.transition import (
+    binomial_chi2,
+    crossings,
+    extrapolation_check,
+    measure,
+    plot_extrapolation,
+)
 from statlearn.sweep import write_csv
 
 QUICK = {"sizes": [25, 50, 100], "kappa": [0.0, 0.5, 1.0], "n_samples": 300, "points": 11, "window": 2.0, "seed": 1}

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.comparison import compare, mean_stderr, plot_shrinking
-from reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point, stacked
-from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate, plateau
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
+from statlearn.reproductions.comparison import compare, mean_stderr, plot_shrinking
+from statlearn.reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point, stacked
+from statlearn.reproductions.registry import ReproductionResult, register
 from statlearn.sweep import sweep, write_csv
 
 ETA = 0.5

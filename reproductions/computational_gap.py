@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import ReproductionResult, register
-from reproductions.transition import TransitionData, crossings, extrapolation_check, plot_extrapolation
 from statlearn.amp import gamp
 from statlearn.models.data import resolve_model, teacher_student
 from statlearn.numerics import ConvergenceWarning
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import bayes_optimal, fixed_point_curve, thresholds
+from statlearn.reproductions.registry import ReproductionResult, register
+from statlearn.reproductions.transition import TransitionData, crossings, extrapolation_check, plot_extrapolation
 from statlearn.sweep import sweep, write_csv
 
 QUICK = {

@@ -24,8 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 import statlearn
-from reproductions.registry import Check, Reproduction, ReproductionResult, get
-from reproductions.registry import names as registered_names
+from statlearn.reproductions.registry import Check, Reproduction, ReproductionResult, get
+from statlearn.reproductions.registry import names as registered_names
 
 __all__ = ["Outcome", "run_reproductions"]
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from reproductions.registry import Check
 from statlearn.experiments import crossing_point, extrapolate_to_infinite_N
 from statlearn.plotting import simulation_points
+from statlearn.reproductions.registry import Check
 from statlearn.sweep import sweep, write_csv
 
 __all__ = ["TransitionData", "binomial_chi2", "crossings", "extrapolation_check", "measure", "plot_extrapolation"]

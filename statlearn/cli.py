@@ -176,8 +176,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from reproductions.registry import get, names
-    from reproductions.runner import run_reproductions
+    from statlearn.reproductions.registry import get, names
+    from statlearn.reproductions.runner import run_reproductions
 
     if args.list:
         known = names()

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from reproductions import get, names
-from reproductions.runner import run_reproductions
+from statlearn.reproductions import get, names
+from statlearn.reproductions.runner import run_reproductions
 
 TINY = {
     "capacity": {"sizes": [10, 14], "kappa": [0.0, 0.5], "n_samples": 120, "points": 7, "window": 2.0, "seed": 3},
