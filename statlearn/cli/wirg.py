@@ -14,9 +14,9 @@ import argparse
 import json
 from pathlib import Path
 
-from statlearn.cli import _nonnegative_float, _positive_float, _positive_int
+from statlearn.cli.common import nonnegative_float, positive_float, positive_int
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -33,21 +33,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "numbers (conditional precision, conditional Fisher matrix) and couplings, against the full-field and "
         "direct-estimation condition numbers.",
     )
-    gaussian.add_argument("--L", type=_positive_int, required=True, help="lattice side (a power of two)")
-    gaussian.add_argument("--mass", type=_nonnegative_float, default=0.0, help="mass (0: critical)")
-    gaussian.add_argument("--beta", type=_positive_float, default=1.0, help="gradient coupling (default 1)")
+    gaussian.add_argument("--L", type=positive_int, required=True, help="lattice side (a power of two)")
+    gaussian.add_argument("--mass", type=nonnegative_float, default=0.0, help="mass (0: critical)")
+    gaussian.add_argument("--beta", type=positive_float, default=1.0, help="gradient coupling (default 1)")
     gaussian.add_argument(
-        "--zero-mode", type=_positive_float, default=1.0, help="variance of the zero mode when mass = 0 (default 1)"
+        "--zero-mode", type=positive_float, default=1.0, help="variance of the zero mode when mass = 0 (default 1)"
     )
     gaussian.add_argument("--wavelet", default="db4", help="db4 (default) or haar")
     gaussian.add_argument("--radius", type=int, default=1, help="stencil radius of the Fisher ansatz (default 1)")
     out = gaussian.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     gaussian.add_argument("--plot", type=Path, metavar="FILE", help="save a PNG of the couplings and spectra")
-    gaussian.set_defaults(run=_gaussian, parser=gaussian)
+    gaussian.set_defaults(run=run, parser=gaussian)
 
 
-def _gaussian(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     parser = args.parser
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         parser.error(f"argument --plot: the file must end in .png, got {str(args.plot)!r}")

@@ -15,9 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-from statlearn.cli import _nonnegative_float, _positive_float, _positive_int, write_outputs
+from statlearn.cli.common import nonnegative_float, positive_float, positive_int, write_outputs
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -28,36 +28,34 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "student and M teacher hidden units (Saad & Solla 1995; Goldt et al. 2019) and print the "
         "generalisation error against alpha = steps / N; with --simulate, compare with numba SGD.",
     )
-    online.add_argument("--K", type=_positive_int, required=True, help="student hidden units")
-    online.add_argument("--M", type=_positive_int, required=True, help="teacher hidden units")
-    online.add_argument("--eta", type=_positive_float, required=True, help="first-layer learning rate")
+    online.add_argument("--K", type=positive_int, required=True, help="student hidden units")
+    online.add_argument("--M", type=positive_int, required=True, help="teacher hidden units")
+    online.add_argument("--eta", type=positive_float, required=True, help="first-layer learning rate")
     online.add_argument(
-        "--alpha-max", type=_positive_float, default=1e3, metavar="A", help="last time alpha (default: %(default)g)"
+        "--alpha-max", type=positive_float, default=1e3, metavar="A", help="last time alpha (default: %(default)g)"
     )
     online.add_argument(
-        "--points", type=_positive_int, default=40, help="log-spaced times from alpha = 0.1 (default: 40)"
+        "--points", type=positive_int, default=40, help="log-spaced times from alpha = 0.1 (default: 40)"
     )
     online.add_argument("--activation", default="erf", help="erf (default), linear or relu")
-    online.add_argument("--sigma", type=_nonnegative_float, default=0.0, help="label-noise standard deviation")
+    online.add_argument("--sigma", type=nonnegative_float, default=0.0, help="label-noise standard deviation")
     online.add_argument("--train-second-layer", action="store_true", help="also learn the second layer v")
+    online.add_argument("--eta-v", type=positive_float, metavar="ETA", help="second-layer learning rate (default: eta)")
+    online.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="first-layer weight decay")
     online.add_argument(
-        "--eta-v", type=_positive_float, metavar="ETA", help="second-layer learning rate (default: eta)"
-    )
-    online.add_argument("--weight-decay", type=_nonnegative_float, default=0.0, help="first-layer weight decay")
-    online.add_argument(
-        "--init-scale", type=_nonnegative_float, default=1.0, help="std of the initial student weights (default: 1)"
+        "--init-scale", type=nonnegative_float, default=1.0, help="std of the initial student weights (default: 1)"
     )
     online.add_argument("--seed", type=int, default=0, help="seed of the initial weights (first seed with --simulate)")
-    online.add_argument("--simulate", type=_positive_int, metavar="N", help="also simulate SGD at input dimension N")
-    online.add_argument("--seeds", type=_positive_int, default=5, help="simulation seeds (default: 5)")
+    online.add_argument("--simulate", type=positive_int, metavar="N", help="also simulate SGD at input dimension N")
+    online.add_argument("--seeds", type=positive_int, default=5, help="simulation seeds (default: 5)")
     out = online.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to FILE as CSV")
     online.add_argument("--plot", type=Path, metavar="FILE", help="save a PNG of eps_g against alpha")
-    online.set_defaults(run=_online, parser=online)
+    online.set_defaults(run=run, parser=online)
 
 
-def _online(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     parser = args.parser
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         parser.error(f"argument --plot: the file must end in .png, got {str(args.plot)!r}")

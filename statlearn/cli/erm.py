@@ -18,9 +18,9 @@ import math
 import sys
 from pathlib import Path
 
-from statlearn.cli import _nonnegative_float, _number, _positive_int, write_outputs
+from statlearn.cli.common import nonnegative_float, number, positive_int, write_outputs
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "run"]
 
 MODELS = ("random-features", "isotropic", "salient-weak")
 
@@ -31,8 +31,8 @@ def _grid(text: str) -> tuple[float, ...]:
         parts = text.split(":")
         if len(parts) != 3:
             raise argparse.ArgumentTypeError(f"expected START:STOP:NUM, got {text!r}")
-        start, stop = _number(parts[0]), _number(parts[1])
-        num = _positive_int(parts[2])
+        start, stop = number(parts[0]), number(parts[1])
+        num = positive_int(parts[2])
         if not 0 < start <= stop:
             raise argparse.ArgumentTypeError(f"need 0 < START <= STOP, got {text!r}")
         if num > 100_000:
@@ -44,21 +44,21 @@ def _grid(text: str) -> tuple[float, ...]:
     items = text.split(",")
     if any(not item.strip() for item in items):
         raise argparse.ArgumentTypeError(f"empty entry in the list {text!r}")
-    values = tuple(_number(item) for item in items)
+    values = tuple(number(item) for item in items)
     if any(v <= 0 for v in values):
         raise argparse.ArgumentTypeError(f"values must be > 0, got {text!r}")
     return values
 
 
 def _triple(text: str) -> tuple[float, ...]:
-    values = tuple(_number(item) for item in text.split(","))
+    values = tuple(number(item) for item in text.split(","))
     if len(values) != 3:
         raise argparse.ArgumentTypeError(f"expected FRACTION,SALIENT,WEAK, got {text!r}")
     return values
 
 
 def _pair(text: str) -> tuple[float, ...]:
-    values = tuple(_number(item) for item in text.split(","))
+    values = tuple(number(item) for item in text.split(","))
     if len(values) != 2:
         raise argparse.ArgumentTypeError(f"expected T_SALIENT,T_WEAK, got {text!r}")
     return values
@@ -90,7 +90,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="salient-weak model: teacher weight variances on the two blocks (default: 1,1)",
     )
     erm.add_argument("--loss", default="logistic", help="square, logistic (default) or hinge")
-    erm.add_argument("--lam", type=_nonnegative_float, required=True, help="ridge penalty (0: ridgeless, square loss)")
+    erm.add_argument("--lam", type=nonnegative_float, required=True, help="ridge penalty (0: ridgeless, square loss)")
     erm.add_argument(
         "--alpha",
         type=_grid,
@@ -101,19 +101,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     erm.add_argument("--teacher", default="sign", help="sign (default), noisy-sign, probit or gaussian (linear)")
     erm.add_argument(
         "--delta",
-        type=_nonnegative_float,
+        type=nonnegative_float,
         default=0.0,
         help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian)",
     )
-    erm.add_argument("--simulate", type=_positive_int, metavar="D", help="also train at input dimension D")
-    erm.add_argument("--seeds", type=_positive_int, default=5, help="training draws per point (default: 5)")
-    erm.add_argument("--n-test", type=_positive_int, default=4000, help="test samples per draw (default: 4000)")
+    erm.add_argument("--simulate", type=positive_int, metavar="D", help="also train at input dimension D")
+    erm.add_argument("--seeds", type=positive_int, default=5, help="training draws per point (default: 5)")
+    erm.add_argument("--n-test", type=positive_int, default=4000, help="test samples per draw (default: 4000)")
     erm.add_argument("--seed", type=int, default=0, help="seed of the training draws (default: 0)")
     out = erm.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to FILE as CSV")
     erm.add_argument("--plot", type=Path, metavar="FILE", help="save a PNG of the test error and training loss")
-    erm.set_defaults(run=_erm, parser=erm)
+    erm.set_defaults(run=run, parser=erm)
 
 
 def _model(args: argparse.Namespace):
@@ -127,7 +127,7 @@ def _model(args: argparse.Namespace):
     return BlockCovariates.salient_weak(fraction, salient, weak, teacher=args.teacher_weights)
 
 
-def _erm(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     parser = args.parser
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         parser.error(f"argument --plot: the file must end in .png, got {str(args.plot)!r}")

@@ -1,0 +1,31 @@
+"""The ``statlearn`` command (also ``python -m statlearn``).
+
+Subcommands:
+
+- ``statlearn reproduce [NAME ...] [--quick | --full] [--out DIR] [--jobs N] [--scheduler ADDRESS]
+  [--list]`` runs the registered reproductions, writes ``DIR/report.md`` and exits with 0 only if every check passed;
+- ``statlearn capacity [--kappa K] [--binary] [--alpha A] [--json]`` prints the storage capacity
+  of the perceptron and, with ``--alpha``, the typical overlap of two of its solutions;
+- ``statlearn glm [solve] --prior P --channel C --alpha GRID [--branch B] [--rho R] [--delta D]
+  [--json | --csv FILE] [--plot FILE]`` solves the Bayes-optimal generalised linear model on a grid
+  of loads (exit status 1 if a point did not converge), and ``statlearn glm thresholds --prior P
+  --channel C [--rho R] [--delta D] [--json]`` prints its phase transitions;
+- ``statlearn online --K K --M M --eta ETA [--alpha-max A] [--simulate N --seeds S] [--plot FILE]
+  [--csv FILE]`` integrates the overlap ODEs of online SGD and compares them with simulations
+  (:mod:`statlearn.cli.online`);
+- ``statlearn erm --model M --loss L --lam LAM (--gamma GRID | --alpha GRID) [--simulate D --seeds S]
+  [--plot FILE] [--csv FILE]`` solves the ERM saddle point of the Gaussian covariate model along a
+  grid and optionally trains students at finite size (:mod:`statlearn.cli.erm`);
+- ``statlearn wirg gaussian --L L --mass M [--plot FILE] [--json]`` prints the exact per-scale
+  couplings and condition numbers of the free field's WIRG (:mod:`statlearn.cli.wirg`).
+
+The package: :mod:`statlearn.cli.command` builds the top-level parser from one module per
+subcommand (:mod:`~statlearn.cli.reproduce`, :mod:`~statlearn.cli.capacity`, :mod:`~statlearn.cli.glm`,
+:mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`), which share the
+helpers of :mod:`statlearn.cli.common`. Each subcommand imports what it needs when it runs, so
+``statlearn --help`` stays fast.
+"""
+
+from statlearn.cli.command import main
+
+__all__ = ["main"]
