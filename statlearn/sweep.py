@@ -118,7 +118,8 @@ def sweep(
         bound with :func:`functools.partial` are not part of the fingerprint: put fixed
         arguments in the grid as one-value axes, or use a new path after changing them.
     progress
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (unless the environment sets ``TQDM_DISABLE=1``), and
+        a line saying how many points were resumed from the checkpoint.
     desc
         Label of the progress bar.
 
@@ -168,9 +169,14 @@ def sweep(
         rows = {key: _row(point, saved[key]) for point, key in zip(points, keys) if key in saved}
     todo = [point for point, key in zip(points, keys) if key not in rows]
 
-    with tqdm(total=len(points), initial=len(rows), desc=desc, disable=not progress) as bar:
+    if rows and progress and log is not None:
+        tqdm.write(f"{desc or 'sweep'}: {len(rows)} of {len(points)} points resumed from {log.path}", file=sys.stderr)
+    hide = {} if progress else {"disable": True}  # when shown, tqdm's TQDM_DISABLE=1 still hides it
+    with tqdm(total=len(points), initial=len(rows), desc=desc, **hide) as bar:
 
-        def record(point: dict[str, Any], result: Any) -> None:
+        def record(point: dict[str, Any], evaluated: tuple[Any, list[Any]]) -> None:
+            result, caught = evaluated
+            _reissue(caught)
             result = _plain(_as_data(result), f"the result at point {point}")
             rows[_key(point)] = _row(point, result)
             if log is not None:
@@ -233,13 +239,15 @@ def grid_points(grid: Grid) -> list[dict[str, Any]]:
     return points
 
 
-def dask_executor(address: str) -> Executor:
+def dask_executor(address: str, timeout: float = 10.0) -> Executor:
     """Return a :class:`concurrent.futures.Executor` running on the dask cluster at ``address``.
 
     Parameters
     ----------
     address
         Address of a running dask scheduler, e.g. ``"tcp://10.0.0.1:8786"``.
+    timeout
+        Seconds to wait for the scheduler to answer, > 0.
 
     Returns
     -------
@@ -251,7 +259,17 @@ def dask_executor(address: str) -> Executor:
     ------
     ImportError
         If ``dask.distributed`` is not installed (``pip install 'statlearn[dask]'``).
+    ConnectionError
+        If no scheduler answers at ``address`` within ``timeout`` (one line).
+    TypeError, ValueError
+        If ``address`` is not a string or not an address, or ``timeout`` is not a positive number.
     """
+    if not isinstance(address, str):
+        raise TypeError(f"address must be a string such as 'tcp://host:8786', got {type(address).__name__}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not (0 < timeout < float("inf")):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     try:
         from distributed import Client
     except ImportError as exc:
@@ -259,7 +277,15 @@ def dask_executor(address: str) -> Executor:
             "dask_executor needs dask.distributed, which is not installed; "
             "install the 'dask' extra: pip install 'statlearn[dask]'"
         ) from exc
-    return _ClientExecutor(Client(address))
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConnectionError(f"cannot reach the dask scheduler at address {address!r}: {reason}") from None
+    except (ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"address {address!r} is not a dask scheduler address: {reason}") from None
+    return _ClientExecutor(client)
 
 
 class _ClientExecutor(Executor):
@@ -383,12 +409,23 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
-def _evaluate(func: Callable[..., Any], point: dict[str, Any]) -> Any:
-    """Call ``func(**point)``, naming the point if it raises (runs in the worker)."""
-    try:
-        return func(**point)
-    except Exception as exc:
-        raise RuntimeError(f"func failed at grid point {point}: {exc!r}") from exc
+def _evaluate(func: Callable[..., Any], point: dict[str, Any]) -> tuple[Any, list[tuple[str, type[Warning], str, int]]]:
+    """Call ``func(**point)``, naming the point if it raises (runs in the worker).
+
+    Returns the result and the warnings it raised, which the caller re-issues in its own process,
+    so that warnings of pool workers reach the caller's filters instead of the console.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            result = func(**point)
+        except Exception as exc:
+            raise RuntimeError(f"func failed at grid point {point}: {exc!r}") from exc
+    return result, [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+
+
+def _reissue(caught: list[tuple[str, type[Warning], str, int]]) -> None:
+    for message, category, filename, lineno in caught:
+        warnings.warn_explicit(message, category, filename, lineno)
 
 
 def _run_on(
