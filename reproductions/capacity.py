@@ -31,6 +31,7 @@ from statlearn.reproductions.transition import (
     binomial_chi2,
     crossings,
     extrapolation_check,
+    extrapolation_legend,
     measure,
     plot_extrapolation,
 )
@@ -122,7 +123,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             plot_extrapolation(ax_b, sizes, values, errors, fit, float(alpha_c[j]), COLORS[j], rf"$\kappa = {k:g}$")
         ax_b.axhline(1.0, color="k", lw=1.0)
         ax_b.set(xlabel=r"$1/N$", ylabel=r"$\alpha_{1/2}(N)\,/\,\alpha_c(\kappa)$", title=r"(b) finite-size transition")
-        ax_b.legend(loc="best")
+        extrapolation_legend(ax_b, loc="best")
 
         grid = np.linspace(0.0, 1.5, 200)
         theory_line(ax_c, grid, gardner_capacity(grid), label=r"Gardner $\alpha_c(\kappa)$", color="k")

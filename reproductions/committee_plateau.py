@@ -128,8 +128,9 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                     color=COLORS[j],
                     marker="osD^"[i % 4],
                     ms=4,
-                    label=f"SGD, N = {N}" if j == 0 else None,
                 )
+        for i, N in enumerate(sizes):  # one grey entry per size: its marker stands for every K
+            simulation_points(ax, [], [], [], color="0.35", marker="osD^"[i % 4], ms=4, label=f"SGD, N = {N}")
         ax.axhline(fp.eps_g, color="0.5", ls=":", label=f"symmetric fixed point, K = {K2}")
         ax.set(
             yscale="log",

@@ -18,6 +18,8 @@ import ast
 import functools
 import importlib
 import math
+import numbers
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,8 +74,15 @@ class Check:
     note: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.quantity, str) or not self.quantity:
+            raise TypeError(f"quantity of a check must be a non-empty string, got {self.quantity!r}")
+        if not isinstance(self.note, str):
+            raise TypeError(f"note of check {self.quantity!r} must be a string, got {type(self.note).__name__}")
         for name in ("theory", "simulation", "stderr", "tolerance"):
-            object.__setattr__(self, name, float(getattr(self, name)))
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} of check {self.quantity!r} must be a real number, got {type(value).__name__}")
+            object.__setattr__(self, name, float(value))
         if not self.tolerance >= 0:  # also refuses NaN
             raise ValueError(f"tolerance of check {self.quantity!r} must be >= 0, got {self.tolerance!r}")
 
@@ -128,7 +137,19 @@ REGISTRY: dict[str, Reproduction] = {}
 def register(name: str, title: str, *, quick: Mapping[str, Any], full: Mapping[str, Any]):
     """Decorator registering ``run(settings, out_dir, executor)`` under ``name``."""
 
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ValueError(f"reproduction name must be letters, digits, '-', '_' or '.' (a folder name), got {name!r}")
+    if not isinstance(title, str) or not title.strip():
+        raise TypeError(f"title of reproduction {name!r} must be a non-empty string, got {title!r}")
+    for mode, settings in (("quick", quick), ("full", full)):
+        if not isinstance(settings, Mapping):
+            raise TypeError(
+                f"{mode} settings of reproduction {name!r} must be a mapping, got {type(settings).__name__}"
+            )
+
     def deco(func: Callable[[Mapping[str, Any], Path, Any], ReproductionResult]):
+        if not callable(func):
+            raise TypeError(f"reproduction {name!r} must decorate a function, got {type(func).__name__}")
         if name in REGISTRY:
             raise ValueError(f"reproduction {name!r} is registered twice")
         REGISTRY[name] = Reproduction(name, title, func, dict(quick), dict(full))

@@ -179,8 +179,22 @@ def run_reproductions(
         raise TypeError(f"jobs must be an int, got {type(jobs).__name__}")
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
-    selected = [get(name) for name in dict.fromkeys(names or registered_names())]
+    if names is not None and not isinstance(names, Sequence):
+        raise TypeError(f"names must be a sequence of names or None, got {type(names).__name__}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address string or None, got {type(scheduler).__name__}")
+    for flag, value in (("fresh", fresh), ("progress", progress)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False, got {type(value).__name__}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a path, got {type(out).__name__}")
     out = Path(out)
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"out {out} cannot be a folder: {folder} is a file")
+            break
+    selected = [get(name) for name in dict.fromkeys(names or registered_names())]
     out.mkdir(parents=True, exist_ok=True)
     for repro in selected:
         (out / repro.name).mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,7 @@ __all__ = [
     "Grid",
     "SweepInterrupted",
     "Table",
+    "checkpoint_path",
     "code_fingerprint",
     "dask_executor",
     "grid_points",
@@ -138,7 +139,8 @@ def sweep(
     ValueError
         If ``grid`` is empty, has a duplicate point or points with different names, results have
         different names at different points, a result repeats a parameter with another value,
-        or ``checkpoint`` belongs to another function or is corrupt before its last line.
+        or ``checkpoint`` is a folder, lies under a file, belongs to another function or is not a
+        sweep checkpoint.
     RuntimeError
         If ``func`` raises at a point (the original exception is the cause). Points finished
         before, or running at the same time, are still saved to the checkpoint.
@@ -151,19 +153,24 @@ def sweep(
     """
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a string or None, got {type(desc).__name__}")
     points = grid_points(grid)
     workers = _workers(executor)
     keys = [_key(point) for point in points]
     rows: dict[str, dict[str, Any]] = {}
     log = None
     if checkpoint is not None:
-        log = _Checkpoint(Path(checkpoint), _function_name(func), code_fingerprint(func))
+        log = _Checkpoint(checkpoint_path(checkpoint), _function_name(func), code_fingerprint(func))
         saved = log.load()
         unknown = saved.keys() - set(keys)
         if unknown:
             warnings.warn(
                 f"checkpoint {log.path} holds {len(unknown)} point(s) not in this grid, e.g. "
                 f"{min(unknown)}; they are ignored",
+                CheckpointWarning,
                 stacklevel=2,
             )
         rows = {key: _row(point, saved[key]) for point, key in zip(points, keys) if key in saved}
@@ -359,8 +366,32 @@ def _compute(
             _run_on(pool, func, points, record)
 
 
-@contextlib.contextmanager
-def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+def checkpoint_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`~pathlib.Path` where a file can be created, checked before any work.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a string or path.
+    ValueError
+        If it is empty, an existing folder, or lies under an existing file.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be a path, got {type(path).__name__}")
+    path = Path(path)
+    if str(path) in ("", ".") or "\0" in str(path):
+        raise ValueError(f"checkpoint must be the path of a file, got {str(path)!r}")
+    if path.is_dir():
+        raise ValueError(f"checkpoint {path} is a folder, not a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"checkpoint {path} cannot be created: {parent} is a file, not a folder")
+            break
+    return path
+
+
+def process_pool(workers: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
     """A local process pool whose workers never outlive this process or its interruption.
 
     The workers ignore Ctrl-C (the parent handles it) and, on Linux, die with the parent even if
@@ -373,8 +404,15 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     workers
         Number of worker processes, >= 1.
     """
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if not isinstance(workers, int) or isinstance(workers, bool):
+        raise TypeError(f"workers must be an int, got {type(workers).__name__}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    return _pool(workers)
+
+
+@contextlib.contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
     try:
         yield pool
