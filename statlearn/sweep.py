@@ -33,14 +33,13 @@ from typing import Any, Literal
 import numpy as np
 from tqdm import tqdm
 
-from statlearn.tables import write_csv
+from statlearn.tables import writable_path, write_csv
 
 __all__ = [
     "CheckpointWarning",
     "Grid",
     "SweepInterrupted",
     "Table",
-    "checkpoint_path",
     "code_fingerprint",
     "dask_executor",
     "grid_points",
@@ -163,7 +162,7 @@ def sweep(
     rows: dict[str, dict[str, Any]] = {}
     log = None
     if checkpoint is not None:
-        log = _Checkpoint(checkpoint_path(checkpoint), _function_name(func), code_fingerprint(func))
+        log = _Checkpoint(writable_path(checkpoint, "checkpoint"), _function_name(func), code_fingerprint(func))
         saved = log.load()
         unknown = saved.keys() - set(keys)
         if unknown:
@@ -364,31 +363,6 @@ def _compute(
     else:
         with process_pool(min(workers, len(points))) as pool:
             _run_on(pool, func, points, record)
-
-
-def checkpoint_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a :class:`~pathlib.Path` where a file can be created, checked before any work.
-
-    Raises
-    ------
-    TypeError
-        If ``path`` is not a string or path.
-    ValueError
-        If it is empty, an existing folder, or lies under an existing file.
-    """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"checkpoint must be a path, got {type(path).__name__}")
-    path = Path(path)
-    if str(path) in ("", ".") or "\0" in str(path):
-        raise ValueError(f"checkpoint must be the path of a file, got {str(path)!r}")
-    if path.is_dir():
-        raise ValueError(f"checkpoint {path} is a folder, not a file")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ValueError(f"checkpoint {path} cannot be created: {parent} is a file, not a folder")
-            break
-    return path
 
 
 def process_pool(workers: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:

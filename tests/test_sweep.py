@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import statlearn.sweep as sweep_module
+import statlearn.tables as tables_module
 from statlearn.sweep import CheckpointWarning, SweepInterrupted, code_fingerprint, grid_points, sweep, write_csv
 
 
@@ -435,3 +436,19 @@ def test_progress_bar_counts_points_resumed_from_the_checkpoint(tmp_path, capsys
     sweep(scalar, {"x": [1, 2, 3]}, "serial", checkpoint, desc="alpha sweep")
     err = capsys.readouterr().err
     assert "alpha sweep" in err and "2/3" in err and "3/3" in err
+
+
+def test_write_csv_on_a_full_disk_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = write_csv({"alpha": [1.0, 2.0]}, tmp_path / "t.csv")
+    before = path.read_text()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(
+        tables_module.csv, "writer", lambda f: type("W", (), {"writerow": f.write, "writerows": full})()
+    )
+    with pytest.raises(OSError, match="No space left"):
+        write_csv({"alpha": [3.0, 4.0]}, path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
