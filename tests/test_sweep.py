@@ -445,9 +445,16 @@ def test_write_csv_on_a_full_disk_keeps_the_previous_file(tmp_path, monkeypatch)
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(
-        tables_module.csv, "writer", lambda f: type("W", (), {"writerow": f.write, "writerows": full})()
-    )
+    class Writer:  # writes the header, then the disk is full
+        def __init__(self, f):
+            self.f = f
+
+        def writerow(self, row):
+            self.f.write(",".join(row) + "\n")
+
+        writerows = staticmethod(full)
+
+    monkeypatch.setattr(tables_module.csv, "writer", Writer)
     with pytest.raises(OSError, match="No space left"):
         write_csv({"alpha": [3.0, 4.0]}, path)
     assert path.read_text() == before
