@@ -65,6 +65,7 @@ class Outcome:
     summary: str = ""
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    cpu: float = 0.0
 
     @property
     def crashed(self) -> bool:
@@ -94,7 +95,10 @@ class Outcome:
 
     def line(self) -> str:
         """One console line: status, name, checks passed, time, and the reason of a crash."""
-        text = f"{self.status:<5}  {self.name}  {self.n_passed}/{len(self.checks)} checks  {self.elapsed:.1f} s"
+        text = (
+            f"{self.status:<5}  {self.name}  {self.n_passed}/{len(self.checks)} checks  {self.elapsed:.1f} s"
+            f" (CPU {self.cpu:.1f} s)"
+        )
         return f"{text}  ({self.reason})" if self.crashed else text
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +108,7 @@ class Outcome:
             "title": self.title,
             "mode": self.mode,
             "elapsed_seconds": self.elapsed,
+            "cpu_seconds": self.cpu,
             "passed": self.passed,
             "error": self.error,
             "warnings": list(self.warnings),
@@ -263,17 +268,17 @@ def _write_report(outcomes: list[Outcome], path: Path, *, mode: str, started: da
         f"- **Mode:** {mode}",
         f"- **Date:** {started.isoformat(timespec='seconds')}",
         f"- **Machine:** {_machine()}",
-        f"- **Wall time:** {wall:.1f} s with {jobs} job(s)",
+        f"- **Wall time:** {wall:.1f} s with {jobs} job(s); CPU time {sum(o.cpu for o in outcomes):.1f} s",
         f"- **Result:** {sum(o.passed for o in outcomes)} of {len(outcomes)} reproductions passed, "
         f"{n_passed} of {n_checks} checks passed, {sum(o.crashed for o in outcomes)} crashed",
         "",
         "## Summary",
         "",
-        "| Reproduction | Title | Checks passed | Time (s) | Status |",
-        "|---|---|--:|--:|---|",
+        "| Reproduction | Title | Checks passed | Time (s) | CPU (s) | Status |",
+        "|---|---|--:|--:|--:|---|",
     ]
     lines += [
-        f"| `{o.name}` | {_cell(o.title)} | {o.n_passed}/{len(o.checks)} | {o.elapsed:.1f} | {_marked(o)} |"
+        f"| `{o.name}` | {_cell(o.title)} | {o.n_passed}/{len(o.checks)} | {o.elapsed:.1f} | {o.cpu:.1f} | {_marked(o)} |"
         for o in outcomes
     ]
     for outcome in outcomes:
@@ -373,7 +378,7 @@ def _run_one(repro: Reproduction, mode: str, folder: Path, executor: Any, progre
     full disk and Ctrl-C are not crashes of the reproduction and propagate. Without
     ``progress`` its sweeps show no progress bar.
     """
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     with _bars(progress), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -398,7 +403,17 @@ def _run_one(repro: Reproduction, mode: str, folder: Path, executor: Any, progre
             outcome = Outcome(repro.name, repro.title, mode, time.perf_counter() - start, error=traceback.format_exc())
     counts = Counter(f"{w.category.__name__}: {w.message}" for w in caught)
     seen = tuple(text if n == 1 else f"{text} (x{n})" for text, n in counts.items())
-    return dataclasses.replace(outcome, warnings=seen)
+    return dataclasses.replace(outcome, warnings=seen, cpu=_cpu_seconds() - cpu_start)
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished children, e.g. pool workers."""
+    try:
+        import resource
+    except ImportError:  # not on Unix: this process only
+        return time.process_time()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _checked(check: Check) -> Check:
