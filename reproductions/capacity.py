@@ -119,8 +119,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         )
         ax_a.legend(loc="upper right")
 
-        for j, (k, (_values, _errors, fit)) in enumerate(zip(kappa, fits)):
-            plot_extrapolation(ax_b, sizes, values, errors, fit, float(alpha_c[j]), COLORS[j], rf"$\kappa = {k:g}$")
+        for j, (k, (values_k, errors_k, fit)) in enumerate(zip(kappa, fits)):
+            plot_extrapolation(ax_b, sizes, values_k, errors_k, fit, float(alpha_c[j]), COLORS[j], rf"$\kappa = {k:g}$")
         ax_b.axhline(1.0, color="k", lw=1.0)
         ax_b.set(xlabel=r"$1/N$", ylabel=r"$\alpha_{1/2}(N)\,/\,\alpha_c(\kappa)$", title=r"(b) finite-size transition")
         extrapolation_legend(ax_b, loc="best")
