@@ -1,21 +1,31 @@
-"""Lecture and paper figures, one module each; importing this package registers them all."""
+"""Lecture and paper figures, one module each, installed as ``statlearn.reproductions``.
 
-from reproductions.registry import REGISTRY, Check, Reproduction, ReproductionResult, get, names, register
+Importing this package is light: :func:`names` and :func:`catalogue` read the reproductions' names
+and titles without importing them, and :func:`get` imports the one module asked for.
+"""
 
-__all__ = ["REGISTRY", "Check", "Reproduction", "ReproductionResult", "get", "names", "register"]
-
-from reproductions import (  # noqa: F401  (each module registers itself)
-    amp_state_evolution,
-    bayes_perceptron,
-    binary_capacity,
-    capacity,
-    committee_plateau,
-    computational_gap,
-    double_descent_classification,
-    double_descent_regression,
-    loss_comparison,
-    online_perceptron,
-    overparametrisation,
-    structured_data,
-    wirg_gaussian,
+from statlearn.reproductions.registry import (
+    MODULES,
+    REGISTRY,
+    Check,
+    Entry,
+    Reproduction,
+    ReproductionResult,
+    catalogue,
+    get,
+    names,
+    register,
 )
+
+__all__ = [
+    "MODULES",
+    "REGISTRY",
+    "Check",
+    "Entry",
+    "Reproduction",
+    "ReproductionResult",
+    "catalogue",
+    "get",
+    "names",
+    "register",
+]

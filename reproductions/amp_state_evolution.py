@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import Check, ReproductionResult, register
 from statlearn.amp import gamp
 from statlearn.experiments import extrapolate_to_infinite_N
 from statlearn.models.data import teacher_student
@@ -28,6 +27,7 @@ from statlearn.models.registry import resolve_model
 from statlearn.numerics import ConvergenceWarning
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import state_evolution
+from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.sweep import sweep, write_csv
 
 MODELS = {

@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import Check, ReproductionResult, register
 from statlearn.amp import gamp
 from statlearn.experiments import extrapolate_to_infinite_N
 from statlearn.models.channels import sign_error
 from statlearn.models.data import teacher_student
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import bayes_optimal, thresholds
+from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.sweep import sweep, write_csv
 
 PRIORS = ("gaussian", "rademacher")

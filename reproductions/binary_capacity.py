@@ -25,11 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import Check, ReproductionResult, register
-from reproductions.transition import crossings, extrapolation_check, measure, plot_extrapolation
 from statlearn.experiments import binary_capacity_counts, count_binary_solutions
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import binary_annealed_capacity, binary_capacity, binary_entropy, binary_rs_divergence
+from statlearn.reproductions.registry import Check, ReproductionResult, register
+from statlearn.reproductions.transition import (
+    crossings,
+    extrapolation_check,
+    extrapolation_legend,
+    measure,
+    plot_extrapolation,
+)
 from statlearn.sweep import sweep, write_csv
 
 QUICK = {
@@ -93,9 +99,11 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     ]
     table = sweep(solution_counts, grid, executor=executor, checkpoint=out_dir / "solutions.jsonl", desc="solutions")
     counts = np.asarray(table["counts"], dtype=float)
-    with np.errstate(divide="ignore"):
-        log_counts = np.log(counts)
     all_storable = np.all(counts > 0, axis=1)
+    # ln of the counts of the rows where every instance has a solution; a row with an unsolvable
+    # instance (count 0, ln = -inf) has no finite mean entropy and is NaN below (its std would
+    # be -inf - -inf = NaN, with a RuntimeWarning, if it were computed).
+    log_counts = np.log(np.where(all_storable[:, None], counts, 1.0))
     entropy = np.where(all_storable, log_counts.mean(axis=1) / table["N"], np.nan)
     entropy_err = np.where(all_storable, log_counts.std(axis=1, ddof=1) / np.sqrt(counts.shape[1]) / table["N"], np.nan)
     write_csv(
@@ -149,7 +157,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         plot_extrapolation(ax_b, sizes, values, errors, fit, alpha_km, COLORS[0], r"$\alpha_{1/2}(N)$")
         ax_b.axhline(1.0, color="k", lw=1.0)
         ax_b.set(xlabel=r"$1/N$", ylabel=r"$\alpha_{1/2}(N)\,/\,\alpha_{KM}$", title="(b) finite-size transition")
-        ax_b.legend(loc="best")
+        extrapolation_legend(ax_b, loc="best")
 
         dense = np.linspace(0.0, 1.2, 200)
         theory_line(ax_c, dense, binary_entropy(dense, 0.0), label=r"RS entropy $s(\alpha)$", color="k")

@@ -23,11 +23,18 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import Check, ReproductionResult, register
-from reproductions.transition import binomial_chi2, crossings, extrapolation_check, measure, plot_extrapolation
 from statlearn.experiments import spherical_capacity_counts
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import cover_probability, gardner_capacity
+from statlearn.reproductions.registry import Check, ReproductionResult, register
+from statlearn.reproductions.transition import (
+    binomial_chi2,
+    crossings,
+    extrapolation_check,
+    extrapolation_legend,
+    measure,
+    plot_extrapolation,
+)
 from statlearn.sweep import write_csv
 
 QUICK = {"sizes": [25, 50, 100], "kappa": [0.0, 0.5, 1.0], "n_samples": 300, "points": 11, "window": 2.0, "seed": 1}
@@ -112,11 +119,11 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         )
         ax_a.legend(loc="upper right")
 
-        for j, (k, (_values, _errors, fit)) in enumerate(zip(kappa, fits)):
-            plot_extrapolation(ax_b, sizes, values, errors, fit, float(alpha_c[j]), COLORS[j], rf"$\kappa = {k:g}$")
+        for j, (k, (values_k, errors_k, fit)) in enumerate(zip(kappa, fits)):
+            plot_extrapolation(ax_b, sizes, values_k, errors_k, fit, float(alpha_c[j]), COLORS[j], rf"$\kappa = {k:g}$")
         ax_b.axhline(1.0, color="k", lw=1.0)
         ax_b.set(xlabel=r"$1/N$", ylabel=r"$\alpha_{1/2}(N)\,/\,\alpha_c(\kappa)$", title=r"(b) finite-size transition")
-        ax_b.legend(loc="best")
+        extrapolation_legend(ax_b, loc="best")
 
         grid = np.linspace(0.0, 1.5, 200)
         theory_line(ax_c, grid, gardner_capacity(grid), label=r"Gardner $\alpha_c(\kappa)$", color="k")

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.comparison import compare, mean_stderr, plot_shrinking
-from reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point, stacked
-from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate, plateau
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
+from statlearn.reproductions.comparison import compare, mean_stderr, plot_shrinking
+from statlearn.reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point, stacked
+from statlearn.reproductions.registry import ReproductionResult, register
 from statlearn.sweep import sweep, write_csv
 
 ETA = 0.5
@@ -128,8 +128,9 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                     color=COLORS[j],
                     marker="osD^"[i % 4],
                     ms=4,
-                    label=f"SGD, N = {N}" if j == 0 else None,
                 )
+        for i, N in enumerate(sizes):  # one grey entry per size: its marker stands for every K
+            simulation_points(ax, [], [], [], color="0.35", marker="osD^"[i % 4], ms=4, label=f"SGD, N = {N}")
         ax.axhline(fp.eps_g, color="0.5", ls=":", label=f"symmetric fixed point, K = {K2}")
         ax.set(
             yscale="log",

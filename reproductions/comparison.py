@@ -16,9 +16,9 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 from scipy.stats import t as student_t
 
-from reproductions.registry import Check
 from statlearn.experiments import extrapolate_to_infinite_N
 from statlearn.plotting import COLORS
+from statlearn.reproductions.registry import Check
 
 __all__ = ["mean_stderr", "Comparison", "compare", "plot_shrinking"]
 

@@ -22,14 +22,20 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.registry import ReproductionResult, register
-from reproductions.transition import TransitionData, crossings, extrapolation_check, plot_extrapolation
 from statlearn.amp import gamp
 from statlearn.models.data import teacher_student
 from statlearn.models.registry import resolve_model
 from statlearn.numerics import ConvergenceWarning
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica import bayes_optimal, fixed_point_curve, thresholds
+from statlearn.reproductions.registry import ReproductionResult, register
+from statlearn.reproductions.transition import (
+    TransitionData,
+    crossings,
+    extrapolation_check,
+    extrapolation_legend,
+    plot_extrapolation,
+)
 from statlearn.sweep import sweep, write_csv
 
 QUICK = {
@@ -152,7 +158,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         plot_extrapolation(ax_c, sizes, values, errors, fit, th.alpha_alg, COLORS[0], r"$\alpha_{1/2}(N)$")
         ax_c.axhline(1.0, color="k", lw=1.0)
         ax_c.set(xlabel=r"$1/N$", ylabel=r"$\alpha_{1/2}(N)\,/\,\alpha_{alg}$", title="(c) finite-size shift")
-        ax_c.legend(loc="best")
+        extrapolation_legend(ax_c, loc="best")
         save_figure(fig, out_dir / "computational-gap.png")
 
     return ReproductionResult(

@@ -12,7 +12,7 @@ fresh samples.
 
 Checks: at every simulated point, 0-1 test error and training loss averaged over seeds at each D
 and extrapolated linearly in 1/D, against the theory within the Student-t equivalent of 3 standard
-errors (see :mod:`reproductions.erm_common`).
+errors (see :mod:`statlearn.reproductions.erm_common`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reproductions.erm_common import CurveSpec, error_and_loss_figure, reproduce_curves
-from reproductions.registry import ReproductionResult, register
 from statlearn.plotting import COLORS
+from statlearn.reproductions.erm_common import CurveSpec, error_and_loss_figure, reproduce_curves
+from statlearn.reproductions.registry import ReproductionResult, register
 
 ALPHA = 2.0
 MODEL = {"kind": "random-features", "activation": "relu"}

@@ -12,7 +12,7 @@ samples.
 
 Checks: at every simulated point, test error and training loss averaged over seeds at each D and
 extrapolated linearly in 1/D, against the theory within the Student-t equivalent of 3 standard
-errors (see :mod:`reproductions.erm_common`). The smallest penalty is
+errors (see :mod:`statlearn.reproductions.erm_common`). The smallest penalty is
 not simulated at P = N itself, where the finite-D error has a heavy tail (its variance diverges as
 lambda -> 0) and a mean over a few seeds is not a usable estimate.
 """
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.erm_common import CurveSpec, error_and_loss_figure, reproduce_curves
-from reproductions.registry import ReproductionResult, register
 from statlearn.plotting import COLORS
+from statlearn.reproductions.erm_common import CurveSpec, error_and_loss_figure, reproduce_curves
+from statlearn.reproductions.registry import ReproductionResult, register
 
 ALPHA, NOISE = 1.0, 0.1
 MODEL = {"kind": "random-features", "activation": "relu"}

@@ -6,7 +6,7 @@ horizontal axis, either ``"P/N"`` (random features at fixed alpha = N/D, gamma =
 ``"alpha"`` (n/d for models with p = d). :func:`run_curves` computes the theory on a fine grid and
 at the simulated points, trains real students at those points (a sweep over sizes and seeds,
 checkpointed so that a rerun resumes), and checks the test error and the training loss at every
-simulated point with :func:`reproductions.comparison.compare` (discrepancy averaged over seeds at
+simulated point with :func:`statlearn.reproductions.comparison.compare` (discrepancy averaged over seeds at
 each size, extrapolated linearly in 1/d, within the Student-t equivalent of 3 standard errors for
 standard errors estimated from ``seeds`` runs). The logistic and hinge fits stop at a KKT
 residual of :data:`TRAINING_TOL` (relative); the training-loss checks allow
@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.comparison import compare, mean_stderr
-from reproductions.registry import Check
 from statlearn.experiments.covariates import simulate
 from statlearn.models.channels import get_channel
 from statlearn.models.covariates import BlockCovariates, CovariateModel, RandomFeatures
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.plotting import figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica.erm import learning_curve, optimal_lambda
+from statlearn.reproductions.comparison import compare, mean_stderr
+from statlearn.reproductions.registry import Check
 from statlearn.sweep import sweep, write_csv
 
 __all__ = [

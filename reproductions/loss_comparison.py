@@ -15,7 +15,7 @@ The full settings stop at d = 400: exact dual coordinate ascent for the hinge lo
 takes ~15 s per fit at d = 800, n = 4000 on one core. Checks: at every simulated point, test error
 and training loss averaged over seeds at each d and
 extrapolated linearly in 1/d, against the theory within the Student-t equivalent of 3 standard
-errors (see :mod:`reproductions.erm_common`).
+errors (see :mod:`statlearn.reproductions.erm_common`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.erm_common import CurveSpec, Panel, curve_panels, reproduce_curves
-from reproductions.registry import ReproductionResult, register
-from reproductions.structured_data import model
 from statlearn.plotting import COLORS
 from statlearn.replica.glm import bayes_optimal
+from statlearn.reproductions.erm_common import CurveSpec, Panel, curve_panels, reproduce_curves
+from statlearn.reproductions.registry import ReproductionResult, register
+from statlearn.reproductions.structured_data import model
 
 LAM = 1e-3
 QUICK = {"sizes": [100, 200], "seeds": 10, "theory_points": 61, "points": [0.25, 0.5, 1.0, 2.0, 4.0], "n_test": 4000}

@@ -2,7 +2,7 @@
 
 Every simulation starts from weights built with *exactly* the initial overlaps the ODE starts
 from (``online_sgd(..., init=Overlaps)``), so theory and experiment differ only by the finite-N
-fluctuations of SGD; the checks are :func:`reproductions.comparison.compare` (extrapolation of
+fluctuations of SGD; the checks are :func:`statlearn.reproductions.comparison.compare` (extrapolation of
 the discrepancy in 1/N).
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.comparison import mean_stderr
 from statlearn.online import Overlaps, online_sgd
+from statlearn.reproductions.comparison import mean_stderr
 
 __all__ = ["add_curve_rows", "stacked", "sgd_point", "overlaps_dict", "as_overlaps"]
 

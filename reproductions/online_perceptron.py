@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.comparison import compare, mean_stderr, plot_shrinking
-from reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point
-from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate, perceptron_learning_rates
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
+from statlearn.reproductions.comparison import compare, mean_stderr, plot_shrinking
+from statlearn.reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point
+from statlearn.reproductions.registry import ReproductionResult, register
 from statlearn.sweep import sweep, write_csv
 
 QUICK = {"sizes": [500, 2000], "seeds": 8, "alpha_max": 30.0, "checked": [2.0, 5.0, 10.0, 20.0]}

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from reproductions.comparison import compare, mean_stderr, plot_shrinking
-from reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point
-from reproductions.registry import ReproductionResult, register
 from statlearn.online import Overlaps, integrate
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
+from statlearn.reproductions.comparison import compare, mean_stderr, plot_shrinking
+from statlearn.reproductions.online_common import add_curve_rows, overlaps_dict, sgd_point
+from statlearn.reproductions.registry import ReproductionResult, register
 from statlearn.sweep import sweep, write_csv
 
 M, ETA, SIGMA, ALPHA_CONVERGED = 2, 0.2, 0.3, 1e5

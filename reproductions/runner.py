@@ -3,17 +3,28 @@
 Each reproduction runs in its own folder ``out/<name>/``; a reproduction that raises is recorded
 as crashed, with its traceback, and the others still run. ``report.md`` in ``out`` lays out every
 figure and every check (theory, simulation, standard error, tolerance, discrepancy, pass).
+
+On the console (stderr) every reproduction gets one line when it starts and one when it ends
+(status, checks, time, and for a crash its reason), followed by the warnings it raised, each once
+with its count; the progress bar of the running sweep is the only bar. Ctrl-C stops the run with
+:class:`RunInterrupted`; a full disk stops it with the :class:`OSError`: what was saved stays.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import errno
 import json
 import os
 import platform
+import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +35,20 @@ import numpy as np
 from tqdm import tqdm
 
 import statlearn
-from reproductions.registry import Check, Reproduction, ReproductionResult, get
-from reproductions.registry import names as registered_names
+from statlearn.reproductions.registry import Check, Reproduction, ReproductionResult, get
+from statlearn.reproductions.registry import names as registered_names
+from statlearn.sweep import SweepInterrupted, process_pool
 
-__all__ = ["Outcome", "run_reproductions"]
+__all__ = ["Outcome", "RunInterrupted", "run_reproductions"]
 
 MODES = ("quick", "full")
+
+#: Errors that stop the whole run instead of crashing one reproduction: the disk is full.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_reproductions`; the message says what was saved and how to resume."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,8 @@ class Outcome:
     data: tuple[str, ...] = ()
     summary: str = ""
     error: str | None = None
+    warnings: tuple[str, ...] = ()
+    cpu: float = 0.0
 
     @property
     def crashed(self) -> bool:
@@ -66,6 +87,20 @@ class Outcome:
             return "CRASH"
         return "PASS" if self.passed else "FAIL"
 
+    @property
+    def reason(self) -> str:
+        """Why it crashed: the last line of the traceback (empty if it did not crash)."""
+        lines = (self.error or "").strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def line(self) -> str:
+        """One console line: status, name, checks passed, time, and the reason of a crash."""
+        text = (
+            f"{self.status:<5}  {self.name}  {self.n_passed}/{len(self.checks)} checks  {self.elapsed:.1f} s"
+            f" (CPU {self.cpu:.1f} s)"
+        )
+        return f"{text}  ({self.reason})" if self.crashed else text
+
     def to_dict(self) -> dict[str, Any]:
         """The content of ``checks.json``."""
         return {
@@ -73,8 +108,10 @@ class Outcome:
             "title": self.title,
             "mode": self.mode,
             "elapsed_seconds": self.elapsed,
+            "cpu_seconds": self.cpu,
             "passed": self.passed,
             "error": self.error,
+            "warnings": list(self.warnings),
             "summary": self.summary,
             "figures": list(self.figures),
             "data": list(self.data),
@@ -88,6 +125,9 @@ def run_reproductions(
     out: str | os.PathLike[str] = Path("reproduce-out"),
     jobs: int = 1,
     scheduler: str | None = None,
+    *,
+    fresh: bool = False,
+    progress: bool = True,
 ) -> list[Outcome]:
     """Run reproductions, write ``out/<name>/checks.json`` for each and ``out/report.md``.
 
@@ -108,6 +148,12 @@ def run_reproductions(
         Address of a dask.distributed scheduler: the reproductions' sweeps then run on that
         cluster (through :func:`statlearn.sweep.dask_executor`) and the reproductions
         themselves one after the other.
+    fresh
+        Delete the reproductions' checkpoints (``out/<name>/*.jsonl``) first and recompute
+        everything. Without it, finished points are resumed from the checkpoints, unless they
+        were written by other code (then they are ignored with a message).
+    progress
+        Print a line per reproduction, its warnings and its sweep's progress bar on stderr.
 
     Returns
     -------
@@ -121,6 +167,14 @@ def run_reproductions(
         ``"quick"`` or ``"full"``, or ``jobs < 1``.
     TypeError
         If ``names`` is a single string or ``jobs`` is not an int.
+    ConnectionError
+        If the scheduler cannot be reached (one line, before anything runs).
+    OSError
+        If the disk is full (or ``out`` cannot be written): one line naming the file; checkpoints
+        keep every point saved before.
+    RunInterrupted
+        On Ctrl-C: the message says how many points of the running reproduction were saved;
+        rerunning the same command resumes.
     """
     if isinstance(names, str):
         raise TypeError(f"names must be a sequence of names, not the string {names!r}")
@@ -130,44 +184,78 @@ def run_reproductions(
         raise TypeError(f"jobs must be an int, got {type(jobs).__name__}")
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
-    selected = [get(name) for name in dict.fromkeys(names or registered_names())]
+    if names is not None and not isinstance(names, Sequence):
+        raise TypeError(f"names must be a sequence of names or None, got {type(names).__name__}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address string or None, got {type(scheduler).__name__}")
+    for flag, value in (("fresh", fresh), ("progress", progress)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False, got {type(value).__name__}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a path, got {type(out).__name__}")
     out = Path(out)
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"out {out} cannot be a folder: {folder} is a file")
+            break
+    selected = [get(name) for name in dict.fromkeys(names or registered_names())]
     out.mkdir(parents=True, exist_ok=True)
+    for repro in selected:
+        (out / repro.name).mkdir(parents=True, exist_ok=True)
+        if fresh:
+            for checkpoint in (out / repro.name).glob("*.jsonl"):
+                checkpoint.unlink()
+    say = _Console(progress)
     started = datetime.now().astimezone()
     clock = time.perf_counter()
     outcomes: dict[str, Outcome] = {}
-    with tqdm(total=len(selected), desc="reproduce", unit="repro") as bar:
 
-        def finish(outcome: Outcome) -> None:
-            outcomes[outcome.name] = outcome
-            text = json.dumps(outcome.to_dict(), indent=2)
-            (out / outcome.name / "checks.json").write_text(text + "\n")
-            bar.set_postfix_str(f"{outcome.name}: {outcome.status}")
-            bar.update()
+    def finish(outcome: Outcome) -> None:
+        outcomes[outcome.name] = outcome
+        text = json.dumps(outcome.to_dict(), indent=2)
+        (out / outcome.name / "checks.json").write_text(text + "\n")
+        say(f"[{len(outcomes)}/{len(selected)}] {outcome.line()}")
+        for warning in outcome.warnings:
+            say(f"    warning: {warning}")
 
-        for repro in selected:
-            (out / repro.name).mkdir(parents=True, exist_ok=True)
-        parallel = scheduler is None and jobs > 1 and len(selected) > 1
-        if scheduler is not None:
-            from statlearn.sweep import dask_executor
+    parallel = scheduler is None and jobs > 1 and len(selected) > 1
+    if scheduler is not None:
+        from statlearn.sweep import dask_executor
 
-            executor = dask_executor(scheduler)
+        executor = dask_executor(scheduler)
+    else:
+        executor = "serial" if parallel else None
+    try:
+        if parallel:
+            say(f"running {len(selected)} reproductions, {min(jobs, len(selected))} at a time")
+            _run_parallel(selected, mode, out, jobs, finish)
         else:
-            executor = "serial" if parallel else None
-        try:
-            if parallel:
-                _run_parallel(selected, mode, out, jobs, finish)
-            else:
-                for repro in selected:
-                    bar.set_postfix_str(repro.name)
-                    finish(_run_one(repro, mode, out / repro.name, executor))
-        finally:
-            if scheduler is not None:
-                executor.shutdown()
+            for repro in selected:
+                say(f"[{len(outcomes) + 1}/{len(selected)}] {repro.name}: {repro.title}")
+                try:
+                    finish(_run_one(repro, mode, out / repro.name, executor, progress))
+                except KeyboardInterrupt as exc:
+                    saved = str(exc) if isinstance(exc, SweepInterrupted) else "interrupted, rerun to resume"
+                    raise RunInterrupted(f"{repro.name}: {saved}") from None
+    finally:
+        if scheduler is not None:
+            executor.shutdown()
     ordered = [outcomes[repro.name] for repro in selected]
     wall = time.perf_counter() - clock
     _write_report(ordered, out / "report.md", mode=mode, started=started, wall=wall, jobs=jobs)
     return ordered
+
+
+class _Console:
+    """Lines on stderr that keep clear of the progress bar of a running sweep."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str) -> None:
+        if self.enabled:
+            tqdm.write(text, file=sys.stderr)
 
 
 def _write_report(outcomes: list[Outcome], path: Path, *, mode: str, started: datetime, wall: float, jobs: int) -> None:
@@ -180,17 +268,17 @@ def _write_report(outcomes: list[Outcome], path: Path, *, mode: str, started: da
         f"- **Mode:** {mode}",
         f"- **Date:** {started.isoformat(timespec='seconds')}",
         f"- **Machine:** {_machine()}",
-        f"- **Wall time:** {wall:.1f} s with {jobs} job(s)",
+        f"- **Wall time:** {wall:.1f} s with {jobs} job(s); CPU time {sum(o.cpu for o in outcomes):.1f} s",
         f"- **Result:** {sum(o.passed for o in outcomes)} of {len(outcomes)} reproductions passed, "
         f"{n_passed} of {n_checks} checks passed, {sum(o.crashed for o in outcomes)} crashed",
         "",
         "## Summary",
         "",
-        "| Reproduction | Title | Checks passed | Time (s) | Status |",
-        "|---|---|--:|--:|---|",
+        "| Reproduction | Title | Checks passed | Time (s) | CPU (s) | Status |",
+        "|---|---|--:|--:|--:|---|",
     ]
     lines += [
-        f"| `{o.name}` | {_cell(o.title)} | {o.n_passed}/{len(o.checks)} | {o.elapsed:.1f} | {_marked(o)} |"
+        f"| `{o.name}` | {_cell(o.title)} | {o.n_passed}/{len(o.checks)} | {o.elapsed:.1f} | {o.cpu:.1f} | {_marked(o)} |"
         for o in outcomes
     ]
     for outcome in outcomes:
@@ -211,6 +299,8 @@ def _section(o: Outcome, root: Path) -> list[str]:
         lines += [o.summary, ""]
     if o.error is not None:
         lines += ["The reproduction crashed:", "", "```text", o.error.rstrip(), "```", ""]
+    if o.warnings:
+        lines += ["Warnings:", "", *(f"- {_cell(text)}" for text in o.warnings), ""]
     for figure in o.figures:
         if (root / o.name / figure).exists():
             lines += [f"![{o.name}: {figure}]({_link(o.name, figure)})", ""]
@@ -234,41 +324,96 @@ def _section(o: Outcome, root: Path) -> list[str]:
 def _run_parallel(
     selected: list[Reproduction], mode: str, out: Path, jobs: int, finish: Callable[[Outcome], None]
 ) -> None:
-    """Run the reproductions on a process pool, passing each outcome to ``finish`` as it comes."""
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(selected)))
+    """Run the reproductions on a process pool, passing each outcome to ``finish`` as it comes.
+
+    On Ctrl-C the running reproductions are stopped (their finished points are in their
+    checkpoints) and :class:`RunInterrupted` names the ones that finished.
+    """
     try:
-        futures = {pool.submit(_run_one, repro, mode, out / repro.name, "serial"): repro for repro in selected}
-        for future in as_completed(futures):
-            try:
-                outcome = future.result()
-            except Exception:  # the worker died, or the reproduction could not be pickled
-                repro = futures[future]
-                outcome = Outcome(repro.name, repro.title, mode, 0.0, error=traceback.format_exc())
-            finish(outcome)
-    finally:  # on Ctrl-C too: drop the queued reproductions, wait for the running ones
-        pool.shutdown(wait=True, cancel_futures=True)
+        with process_pool(min(jobs, len(selected))) as pool:
+            futures = {
+                pool.submit(_run_one, repro, mode, out / repro.name, "serial", False): repro for repro in selected
+            }
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except OSError as exc:
+                    if exc.errno in DISK_FULL:
+                        raise
+                    outcome = _crashed(futures[future], mode)
+                except Exception:  # the worker died, or the reproduction could not be pickled
+                    outcome = _crashed(futures[future], mode)
+                finish(outcome)
+    except KeyboardInterrupt:
+        done = [repro.name for repro in selected if (out / repro.name / "checks.json").exists()]
+        raise RunInterrupted(
+            f"interrupted; the running reproductions keep their finished points, rerun to resume"
+            f" (finished before: {', '.join(done) or 'none'})"
+        ) from None
 
 
-def _run_one(repro: Reproduction, mode: str, folder: Path, executor: Any) -> Outcome:
-    """Run one reproduction, turning any exception into a crashed outcome (runs in the worker)."""
-    start = time.perf_counter()
+@contextlib.contextmanager
+def _bars(shown: bool) -> Iterator[None]:
+    """Hide tqdm's progress bars inside the block unless ``shown`` (through ``TQDM_DISABLE``)."""
+    before = os.environ.get("TQDM_DISABLE")
+    if not shown:
+        os.environ["TQDM_DISABLE"] = "1"
     try:
-        result = repro.run(repro.settings(mode), folder, executor)
-        if not isinstance(result, ReproductionResult):
-            raise TypeError(f"{repro.name} returned {type(result).__name__}, not a ReproductionResult")
-        return Outcome(
-            repro.name,
-            repro.title,
-            mode,
-            time.perf_counter() - start,
-            checks=tuple(_checked(check) for check in result.checks),
-            figures=tuple(str(figure) for figure in result.figures),
-            data=tuple(str(name) for name in result.data),
-            summary=str(result.summary),
-        )
-    except Exception:
-        elapsed = time.perf_counter() - start
-        return Outcome(repro.name, repro.title, mode, elapsed, error=traceback.format_exc())
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = before
+
+
+def _crashed(repro: Reproduction, mode: str) -> Outcome:
+    return Outcome(repro.name, repro.title, mode, 0.0, error=traceback.format_exc())
+
+
+def _run_one(repro: Reproduction, mode: str, folder: Path, executor: Any, progress: bool = False) -> Outcome:
+    """Run one reproduction, turning any exception into a crashed outcome (runs in the worker).
+
+    Its warnings are recorded (each distinct one once, with its count) instead of printed; a
+    full disk and Ctrl-C are not crashes of the reproduction and propagate. Without
+    ``progress`` its sweeps show no progress bar.
+    """
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    with _bars(progress), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = repro.run(repro.settings(mode), folder, executor)
+            if not isinstance(result, ReproductionResult):
+                raise TypeError(f"{repro.name} returned {type(result).__name__}, not a ReproductionResult")
+            outcome = Outcome(
+                repro.name,
+                repro.title,
+                mode,
+                time.perf_counter() - start,
+                checks=tuple(_checked(check) for check in result.checks),
+                figures=tuple(str(figure) for figure in result.figures),
+                data=tuple(str(name) for name in result.data),
+                summary=str(result.summary),
+            )
+        except OSError as exc:
+            if exc.errno in DISK_FULL:
+                raise
+            outcome = Outcome(repro.name, repro.title, mode, time.perf_counter() - start, error=traceback.format_exc())
+        except Exception:
+            outcome = Outcome(repro.name, repro.title, mode, time.perf_counter() - start, error=traceback.format_exc())
+    counts = Counter(f"{w.category.__name__}: {w.message}" for w in caught)
+    seen = tuple(text if n == 1 else f"{text} (x{n})" for text, n in counts.items())
+    return dataclasses.replace(outcome, warnings=seen, cpu=_cpu_seconds() - cpu_start)
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished children, e.g. pool workers."""
+    try:
+        import resource
+    except ImportError:  # not on Unix: this process only
+        return time.process_time()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _checked(check: Check) -> Check:

@@ -14,7 +14,7 @@ Theory: the saddle point of :mod:`statlearn.replica.erm` on the two-block spectr
 ERM on the Gaussian inputs (logistic loss by L-BFGS, square loss by an exact solve). Checks: at
 every simulated point, test error and training loss averaged over seeds at each d and
 extrapolated linearly in 1/d, against the theory within the Student-t equivalent of 3 standard
-errors (see :mod:`reproductions.erm_common`).
+errors (see :mod:`statlearn.reproductions.erm_common`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from reproductions.erm_common import CurveSpec, Panel, curve_panels, reproduce_curves
-from reproductions.registry import ReproductionResult, register
 from statlearn.plotting import COLORS
+from statlearn.reproductions.erm_common import CurveSpec, Panel, curve_panels, reproduce_curves
+from statlearn.reproductions.registry import ReproductionResult, register
 
 LAM, FRACTION, SALIENT, WEAK = 1e-3, 0.1, 5.5, 0.5
 QUICK = {"sizes": [100, 200], "seeds": 10, "theory_points": 61, "points": [0.25, 0.5, 1.0, 2.0, 4.0], "n_test": 4000}

@@ -16,12 +16,20 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from reproductions.registry import Check
 from statlearn.experiments import crossing_point, extrapolate_to_infinite_N
 from statlearn.plotting import simulation_points
+from statlearn.reproductions.registry import Check
 from statlearn.sweep import sweep, write_csv
 
-__all__ = ["TransitionData", "binomial_chi2", "crossings", "extrapolation_check", "measure", "plot_extrapolation"]
+__all__ = [
+    "TransitionData",
+    "binomial_chi2",
+    "crossings",
+    "extrapolation_check",
+    "extrapolation_legend",
+    "measure",
+    "plot_extrapolation",
+]
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,14 @@ def plot_extrapolation(ax, sizes, values, errors, fit, theory: float, color: str
     ax.plot(x, (fit.coefficients[0] + fit.coefficients[1] * x) / theory, color=color, lw=1.0, ls="--")
     ax.errorbar([0.0], [fit.value / theory], yerr=[fit.stderr / theory], fmt="s", color=color, ms=6, capsize=3)
     ax.xaxis.set_major_locator(MaxNLocator(4))
+
+
+def extrapolation_legend(ax, **kwargs: Any) -> None:
+    """The legend of a :func:`plot_extrapolation` panel, with grey entries for the fit and the
+    extrapolated squares (their colour is that of the curve above them)."""
+    ax.plot([], [], color="0.35", lw=1.0, ls="--", label=r"fit $a + b/N$")
+    ax.errorbar([], [], yerr=[], fmt="s", color="0.35", ms=6, capsize=3, label=r"extrapolated $N \to \infty$")
+    ax.legend(**kwargs)
 
 
 def binomial_chi2(observed: np.ndarray, n: int, p: np.ndarray, min_expected_var: float = 5.0):

@@ -53,8 +53,8 @@ import numpy as np
 from matplotlib.ticker import NullLocator
 from scipy.stats import chi2, norm
 
-from reproductions.registry import Check, ReproductionResult, register
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
+from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.sweep import write_csv
 from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.fields import free_field_spectrum, gaussian_field

@@ -5,18 +5,27 @@ mapping each parameter and each result name to a numpy array, one entry per poin
 which :func:`write_csv` writes unchanged. The points run on any
 :class:`concurrent.futures.Executor` (local processes by default, a dask cluster through
 :func:`dask_executor`). With a checkpoint file every finished point is saved at once, so a sweep
-that was interrupted resumes where it stopped.
+that was interrupted resumes where it stopped; the file records what produced it (the function,
+the package version and a hash of the code), and a checkpoint written by other code is set aside
+with a :class:`CheckpointWarning` and recomputed. Ctrl-C raises :class:`SweepInterrupted`, which
+says how many points were saved; worker processes never outlive the sweep.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
+import importlib.util
+import inspect
 import itertools
 import json
 import os
+import signal
+import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Literal
@@ -24,12 +33,46 @@ from typing import Any, Literal
 import numpy as np
 from tqdm import tqdm
 
-from statlearn.tables import write_csv
+from statlearn.tables import writable_path, write_csv
 
-__all__ = ["Grid", "Table", "dask_executor", "grid_points", "sweep", "write_csv"]
+__all__ = [
+    "CheckpointWarning",
+    "Grid",
+    "SweepInterrupted",
+    "Table",
+    "code_fingerprint",
+    "dask_executor",
+    "grid_points",
+    "process_pool",
+    "sweep",
+    "write_csv",
+]
 
 Grid = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 Table = dict[str, np.ndarray]
+
+#: The distribution's packages whose source is hashed into a checkpoint's fingerprint.
+PACKAGES = ("statlearn", "wirg")
+
+
+class CheckpointWarning(UserWarning):
+    """A checkpoint, or a line of it, was set aside: written by other code, or corrupt."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM turned into it) during a sweep; every finished point is saved.
+
+    Attributes ``saved`` (points in the checkpoint, resumed ones included), ``total`` (points of
+    the grid) and ``checkpoint`` (its path, or None).
+    """
+
+    def __init__(self, saved: int, total: int, checkpoint: Path | None) -> None:
+        self.saved, self.total, self.checkpoint = saved, total, checkpoint
+        if checkpoint is None:
+            text = f"interrupted after {saved} of {total} points (no checkpoint, nothing saved)"
+        else:
+            text = f"interrupted, {saved} of {total} points saved in {checkpoint}, rerun to resume"
+        super().__init__(text)
 
 
 def sweep(
@@ -65,13 +108,18 @@ def sweep(
         Path of a JSON-lines file. Every finished point is appended at once as
         ``{"point": ..., "result": ...}`` and flushed to disk; points already in the file are
         not recomputed, so rerunning an interrupted sweep with the same arguments finishes it. A
-        torn last line (a crash while writing) is dropped and its point recomputed. Points in
-        the file that are not in ``grid`` are ignored with a warning, so a grid may be extended.
-        The file records the name of ``func`` and refuses to serve another function; it does not
-        see changes to the code or to arguments bound with :func:`functools.partial`, so put
-        fixed arguments in the grid as one-value axes or use a new path after changing them.
+        torn last line (a crash while writing) is dropped and its point recomputed; a corrupt
+        line elsewhere is dropped with a :class:`CheckpointWarning` naming the file and line, and
+        its point recomputed. Points in the file that are not in ``grid`` are ignored with a
+        warning, so a grid may be extended. The header line records the name of ``func`` (the
+        file refuses to serve another function), the package version and
+        :func:`code_fingerprint` of ``func``: a checkpoint written by another version or other
+        code is set aside with a :class:`CheckpointWarning` and every point recomputed. Arguments
+        bound with :func:`functools.partial` are not part of the fingerprint: put fixed
+        arguments in the grid as one-value axes, or use a new path after changing them.
     progress
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (unless the environment sets ``TQDM_DISABLE=1``), and
+        a line saying how many points were resumed from the checkpoint.
     desc
         Label of the progress bar.
 
@@ -90,41 +138,61 @@ def sweep(
     ValueError
         If ``grid`` is empty, has a duplicate point or points with different names, results have
         different names at different points, a result repeats a parameter with another value,
-        or ``checkpoint`` belongs to another function or is corrupt before its last line.
+        or ``checkpoint`` is a folder, lies under a file, belongs to another function or is not a
+        sweep checkpoint.
     RuntimeError
         If ``func`` raises at a point (the original exception is the cause). Points finished
         before, or running at the same time, are still saved to the checkpoint.
+    OSError
+        If the checkpoint cannot be written (e.g. the disk is full): a one-line message naming
+        the file; every point saved before stays in it, intact.
+    SweepInterrupted
+        On Ctrl-C: running points are stopped (worker processes terminated), every finished
+        point is in the checkpoint, and rerunning the same sweep resumes.
     """
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a string or None, got {type(desc).__name__}")
     points = grid_points(grid)
     workers = _workers(executor)
     keys = [_key(point) for point in points]
     rows: dict[str, dict[str, Any]] = {}
     log = None
     if checkpoint is not None:
-        log = _Checkpoint(Path(checkpoint), _function_name(func))
+        log = _Checkpoint(writable_path(checkpoint, "checkpoint"), _function_name(func), code_fingerprint(func))
         saved = log.load()
         unknown = saved.keys() - set(keys)
         if unknown:
             warnings.warn(
                 f"checkpoint {log.path} holds {len(unknown)} point(s) not in this grid, e.g. "
                 f"{min(unknown)}; they are ignored",
+                CheckpointWarning,
                 stacklevel=2,
             )
         rows = {key: _row(point, saved[key]) for point, key in zip(points, keys) if key in saved}
     todo = [point for point, key in zip(points, keys) if key not in rows]
 
-    with tqdm(total=len(points), initial=len(rows), desc=desc, disable=not progress) as bar:
+    if rows and progress and log is not None:
+        tqdm.write(f"{desc or 'sweep'}: {len(rows)} of {len(points)} points resumed from {log.path}", file=sys.stderr)
+    hide = {} if progress else {"disable": True}  # when shown, tqdm's TQDM_DISABLE=1 still hides it
+    with tqdm(total=len(points), initial=len(rows), desc=desc, **hide) as bar:
 
-        def record(point: dict[str, Any], result: Any) -> None:
+        def record(point: dict[str, Any], evaluated: tuple[Any, list[Any]]) -> None:
+            result, caught = evaluated
+            _reissue(caught)
             result = _plain(_as_data(result), f"the result at point {point}")
             rows[_key(point)] = _row(point, result)
             if log is not None:
                 log.append(point, result)
             bar.update()
 
-        _compute(workers, func, todo, record)
+        try:
+            _compute(workers, func, todo, record)
+        except KeyboardInterrupt:
+            raise SweepInterrupted(len(rows), len(points), None if log is None else log.path) from None
     return _table(points, [rows[key] for key in keys])
 
 
@@ -177,13 +245,15 @@ def grid_points(grid: Grid) -> list[dict[str, Any]]:
     return points
 
 
-def dask_executor(address: str) -> Executor:
+def dask_executor(address: str, timeout: float = 10.0) -> Executor:
     """Return a :class:`concurrent.futures.Executor` running on the dask cluster at ``address``.
 
     Parameters
     ----------
     address
         Address of a running dask scheduler, e.g. ``"tcp://10.0.0.1:8786"``.
+    timeout
+        Seconds to wait for the scheduler to answer, > 0.
 
     Returns
     -------
@@ -195,7 +265,17 @@ def dask_executor(address: str) -> Executor:
     ------
     ImportError
         If ``dask.distributed`` is not installed (``pip install 'statlearn[dask]'``).
+    ConnectionError
+        If no scheduler answers at ``address`` within ``timeout`` (one line).
+    TypeError, ValueError
+        If ``address`` is not a string or not an address, or ``timeout`` is not a positive number.
     """
+    if not isinstance(address, str):
+        raise TypeError(f"address must be a string such as 'tcp://host:8786', got {type(address).__name__}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not (0 < timeout < float("inf")):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     try:
         from distributed import Client
     except ImportError as exc:
@@ -203,7 +283,15 @@ def dask_executor(address: str) -> Executor:
             "dask_executor needs dask.distributed, which is not installed; "
             "install the 'dask' extra: pip install 'statlearn[dask]'"
         ) from exc
-    return _ClientExecutor(Client(address))
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConnectionError(f"cannot reach the dask scheduler at address {address!r}: {reason}") from None
+    except (ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"address {address!r} is not a dask scheduler address: {reason}") from None
+    return _ClientExecutor(client)
 
 
 class _ClientExecutor(Executor):
@@ -273,19 +361,83 @@ def _compute(
         for point in points:
             record(point, _evaluate(func, point))
     else:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(points)))
-        try:
+        with process_pool(min(workers, len(points))) as pool:
             _run_on(pool, func, points, record)
-        finally:  # on Ctrl-C too: drop the queued points, wait for the running ones
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _evaluate(func: Callable[..., Any], point: dict[str, Any]) -> Any:
-    """Call ``func(**point)``, naming the point if it raises (runs in the worker)."""
+def process_pool(workers: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
+    """A local process pool whose workers never outlive this process or its interruption.
+
+    The workers ignore Ctrl-C (the parent handles it) and, on Linux, die with the parent even if
+    it is killed outright. Leaving the block normally waits for the running calls; leaving it by
+    an exception (Ctrl-C, SIGTERM turned into an exception, a failure) drops the queued calls
+    and terminates the workers at once.
+
+    Parameters
+    ----------
+    workers
+        Number of worker processes, >= 1.
+    """
+    if not isinstance(workers, int) or isinstance(workers, bool):
+        raise TypeError(f"workers must be an int, got {type(workers).__name__}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    return _pool(workers)
+
+
+@contextlib.contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
     try:
-        return func(**point)
-    except Exception as exc:
-        raise RuntimeError(f"func failed at grid point {point}: {exc!r}") from exc
+        yield pool
+    except BaseException:
+        _terminate(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a pool worker: ignore Ctrl-C, default SIGTERM, and exit with the parent (Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: SIGTERM when the parent dies
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel the queued calls and terminate the workers running the others."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # the stdlib pool's workers
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
+
+
+def _evaluate(func: Callable[..., Any], point: dict[str, Any]) -> tuple[Any, list[tuple[str, type[Warning], str, int]]]:
+    """Call ``func(**point)``, naming the point if it raises (runs in the worker).
+
+    Returns the result and the warnings it raised, which the caller re-issues in its own process,
+    so that warnings of pool workers reach the caller's filters instead of the console.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            result = func(**point)
+        except Exception as exc:
+            raise RuntimeError(f"func failed at grid point {point}: {exc!r}") from exc
+    return result, [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+
+
+def _reissue(caught: list[tuple[str, type[Warning], str, int]]) -> None:
+    for message, category, filename, lineno in caught:
+        warnings.warn_explicit(message, category, filename, lineno)
 
 
 def _run_on(
@@ -392,48 +544,154 @@ def _function_name(func: Callable[..., Any]) -> str:
     return f"{getattr(func, '__module__', None)}.{qualname}"
 
 
-class _Checkpoint:
-    """The JSON-lines checkpoint: a header ``{"function": name}``, then one line per point."""
+def code_fingerprint(func: Callable[..., Any]) -> str:
+    """A hash of the code behind ``func``: its module's source and every module of the distribution.
 
-    def __init__(self, path: Path, function: str) -> None:
+    Any edit to ``statlearn`` or ``wirg`` (or to the file defining ``func``, e.g. a test module)
+    changes it, so a checkpoint never serves results computed by other code. Arguments bound
+    with :func:`functools.partial` are not included.
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of a SHA-256.
+    """
+    while isinstance(func, functools.partial):
+        func = func.func
+    digest = hashlib.sha256(_packages_digest().encode())
+    try:
+        source = inspect.getsourcefile(func)
+    except TypeError:  # a builtin or a callable instance of a builtin class
+        source = None
+    if source and os.path.isfile(source):
+        digest.update(Path(source).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def _packages_digest() -> str:
+    digest = hashlib.sha256()
+    for package in PACKAGES:
+        spec = importlib.util.find_spec(package)
+        for folder in sorted(spec.submodule_search_locations or []) if spec else []:
+            for path in sorted(Path(folder).rglob("*.py")):
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    reproductions = importlib.util.find_spec("statlearn.reproductions")  # a folder of its own when editable
+    for folder in reproductions.submodule_search_locations or [] if reproductions else []:
+        for path in sorted(Path(folder).glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _version() -> str:
+    from statlearn import __version__
+
+    return __version__
+
+
+class _Checkpoint:
+    """The JSON-lines checkpoint: a header ``{"function", "version", "code"}``, then one line per point."""
+
+    def __init__(self, path: Path, function: str, code: str) -> None:
         self.path = path
-        self.function = function
+        self.header = {"function": function, "version": _version(), "code": code}
 
     def load(self) -> dict[str, Any]:
-        """Return the saved results by point key, dropping a torn last line from the file."""
+        """Return the saved results by point key.
+
+        A torn last line is cut off the file; corrupt lines are dropped with a warning and the
+        file rewritten without them; a file written by other code is set aside (emptied).
+        """
         if not self.path.exists():
             return {}
+        if not self.path.is_file():
+            raise ValueError(f"checkpoint {self.path} is not a file")
         data = self.path.read_bytes()
         complete = data.rfind(b"\n") + 1  # everything after the last newline is a torn write
-        lines = data[:complete].decode().splitlines()
+        lines = data[:complete].split(b"\n")[:-1]
+        if not lines:
+            self._rewrite([])
+            return {}
+        header = _json_line(lines[0])
+        if not isinstance(header, dict) or "function" not in header:
+            raise ValueError(f"{self.path} is not a sweep checkpoint (no header line); use another path or delete it")
+        if header["function"] != self.header["function"]:
+            raise ValueError(
+                f"checkpoint {self.path} was written for {header['function']}, not for "
+                f"{self.header['function']}; use another path or delete the file"
+            )
+        if header != self.header:
+            warnings.warn(
+                f"checkpoint {self.path} was written by other code (statlearn {header.get('version', '?')}, "
+                f"code {header.get('code', '?')}; now {self.header['version']}, {self.header['code']}): "
+                f"its {len(lines) - 1} point(s) are ignored and recomputed",
+                CheckpointWarning,
+                stacklevel=3,
+            )
+            self._rewrite([])
+            return {}
         results: dict[str, Any] = {}
-        for number, line in enumerate(lines, start=1):
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"checkpoint {self.path} line {number} is not valid JSON: {exc}") from None
-            if number == 1:
-                if not isinstance(entry, dict) or "function" not in entry:
-                    raise ValueError(f"{self.path} is not a sweep checkpoint (no header line)")
-                if entry["function"] != self.function:
-                    raise ValueError(
-                        f"checkpoint {self.path} was written for {entry['function']}, not for "
-                        f"{self.function}; use another path or delete the file"
-                    )
-            elif not isinstance(entry, dict) or entry.keys() != {"point", "result"}:
-                raise ValueError(f"checkpoint {self.path} line {number} is not a {{point, result}} record")
-            else:
+        kept, bad = [lines[0]], []
+        for number, line in enumerate(lines[1:], start=2):
+            entry = _json_line(line)
+            if isinstance(entry, dict) and entry.keys() == {"point", "result"} and isinstance(entry["point"], dict):
                 results[_key(entry["point"])] = entry["result"]
-        if complete < len(data):
+                kept.append(line)
+            else:
+                bad.append(number)
+        if bad:
+            shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
+            warnings.warn(
+                f"checkpoint {self.path}: line(s) {shown} corrupt, dropped; their points are recomputed",
+                CheckpointWarning,
+                stacklevel=3,
+            )
+            self._rewrite(kept)
+        elif complete < len(data):
             with self.path.open("r+b") as f:
                 f.truncate(complete)
         return results
 
+    def _rewrite(self, lines: list[bytes]) -> None:
+        """Replace the file by ``lines`` atomically (a crash leaves the old file or the new one)."""
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        try:
+            temporary.write_bytes(b"".join(line + b"\n" for line in lines))
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise OSError(exc.errno, f"cannot rewrite checkpoint {self.path}: {exc.strerror}") from None
+
     def append(self, point: dict[str, Any], result: Any) -> None:
-        """Append one finished point (after the header if the file is new) and force it to disk."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            header = json.dumps({"function": self.function}) + "\n" if f.tell() == 0 else ""
-            f.write(header + json.dumps({"point": point, "result": result}) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        """Append one finished point (after the header if the file is new) and force it to disk.
+
+        If the write fails (a full disk), the file is cut back to what it held before, so
+        every point saved earlier stays readable, and a one-line OSError names the file.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                size = os.fstat(fd).st_size
+                header = json.dumps(self.header) + "\n" if size == 0 else ""
+                data = memoryview((header + json.dumps({"point": point, "result": result}) + "\n").encode())
+                try:
+                    while data:
+                        data = data[os.write(fd, data) :]
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size)
+                    raise
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot write checkpoint {self.path}: {exc.strerror or exc}") from None
+
+
+def _json_line(line: bytes) -> Any:
+    """The JSON value of one line, or None if it is not valid UTF-8 JSON."""
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None

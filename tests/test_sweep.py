@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from statlearn.sweep import grid_points, sweep, write_csv
+import statlearn.sweep as sweep_module
+import statlearn.tables as tables_module
+from statlearn.sweep import CheckpointWarning, SweepInterrupted, code_fingerprint, grid_points, sweep, write_csv
 
 
 # Functions run on worker processes must be importable, hence at module level.
@@ -21,12 +30,14 @@ def energy(alpha, seed):
     return {"energy": np.float64(alpha * rng.standard_normal()), "curve": np.arange(3) * alpha}
 
 
-def logged(x, log, fail_at=None):
-    """Append x to the call log, fail at x == fail_at, else return x squared."""
+def logged(x, log, fail_at=None, interrupt_at=None):
+    """Append x to the call log, fail at x == fail_at, Ctrl-C at interrupt_at, else return x squared."""
     with open(log, "a") as f:
         f.write(f"{x}\n")
     if x == fail_at:
         raise ArithmeticError(f"planned failure at {x}")
+    if x == interrupt_at:
+        raise KeyboardInterrupt
     return {"square": x * x}
 
 
@@ -147,7 +158,8 @@ def test_checkpoint_lines_are_point_result_records(tmp_path):
     checkpoint = tmp_path / "ckpt.jsonl"
     sweep(energy, {"alpha": [1.0], "seed": [7]}, "serial", checkpoint, progress=False)
     header, record = (json.loads(line) for line in checkpoint.read_text().splitlines())
-    assert header == {"function": f"{__name__}.energy"}
+    assert header["function"] == f"{__name__}.energy"
+    assert header.keys() == {"function", "version", "code"}
     assert record["point"] == {"alpha": 1.0, "seed": 7}
     assert record["result"] == {"energy": energy(1.0, 7)["energy"], "curve": [0.0, 1.0, 2.0]}
 
@@ -169,13 +181,178 @@ def test_checkpoint_of_another_function_is_refused(tmp_path):
         sweep(functools.partial(logged, log=tmp_path / "l"), {"x": [1]}, "serial", checkpoint, progress=False)
 
 
-def test_corrupt_line_before_the_end_is_an_error(tmp_path):
-    checkpoint = tmp_path / "ckpt.jsonl"
-    sweep(scalar, {"x": [1, 2]}, "serial", checkpoint, progress=False)
+def test_corrupt_middle_line_is_dropped_with_a_warning_and_only_its_point_recomputed(tmp_path):
+    log, checkpoint = tmp_path / "calls.txt", tmp_path / "ckpt.jsonl"
+    func = functools.partial(logged, log=log)
+    sweep(func, {"x": range(4)}, "serial", checkpoint, progress=False)
     lines = checkpoint.read_text().splitlines()
-    checkpoint.write_text("\n".join([lines[0], "{garbage", lines[2]]) + "\n")
-    with pytest.raises(ValueError, match="line 2"):
-        sweep(scalar, {"x": [1, 2]}, "serial", checkpoint, progress=False)
+    lines[2] = lines[2][:9] + "\x00garbage"  # the record of x = 1
+    checkpoint.write_text("\n".join(lines) + "\n")
+    with pytest.warns(CheckpointWarning, match=r"ckpt.jsonl: line\(s\) 3 corrupt"):
+        table = sweep(func, {"x": range(4)}, "serial", checkpoint, progress=False)
+    assert calls(log) == [0, 1, 2, 3, 1]
+    np.testing.assert_array_equal(table["square"], [0, 1, 4, 9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the file was repaired: no warning, nothing recomputed
+        sweep(func, {"x": range(4)}, "serial", checkpoint, progress=False)
+    assert len(calls(log)) == 5
+
+
+@pytest.mark.parametrize("header", ["{garbage", '["not", "a", "header"]', '{"point": {"x": 1}, "result": 1}'])
+def test_a_file_without_a_header_is_refused_untouched(tmp_path, header):
+    checkpoint = tmp_path / "notes.jsonl"
+    checkpoint.write_text(header + "\n")
+    with pytest.raises(ValueError, match="not a sweep checkpoint"):
+        sweep(scalar, {"x": [1]}, "serial", checkpoint, progress=False)
+    assert checkpoint.read_text() == header + "\n"
+
+
+@pytest.mark.parametrize("field", ["version", "code"])
+def test_checkpoint_of_other_code_is_ignored_with_a_warning_and_recomputed(tmp_path, field):
+    log, checkpoint = tmp_path / "calls.txt", tmp_path / "ckpt.jsonl"
+    func = functools.partial(logged, log=log)
+    sweep(func, {"x": range(3)}, "serial", checkpoint, progress=False)
+    lines = checkpoint.read_text().splitlines()
+    header = json.loads(lines[0])
+    header[field] = "other"
+    checkpoint.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    with pytest.warns(CheckpointWarning, match=r"written by other code.*3 point\(s\) are ignored"):
+        sweep(func, {"x": range(3)}, "serial", checkpoint, progress=False)
+    assert calls(log) == [0, 1, 2, 0, 1, 2]
+    assert json.loads(checkpoint.read_text().splitlines()[0])[field] != "other"
+
+
+def test_a_checkpoint_without_fingerprint_is_stale(tmp_path):
+    checkpoint = tmp_path / "ckpt.jsonl"  # the format before fingerprints
+    checkpoint.write_text(json.dumps({"function": f"{__name__}.scalar"}) + '\n{"point": {"x": 1}, "result": 99}\n')
+    with pytest.warns(CheckpointWarning, match="other code"):
+        table = sweep(scalar, {"x": [1]}, "serial", checkpoint, progress=False)
+    assert table["result"][0] == 0.5
+
+
+def test_fingerprint_follows_the_code_of_the_function_module(tmp_path, monkeypatch):
+    assert code_fingerprint(scalar) == code_fingerprint(functools.partial(logged, log="x"))
+    module = tmp_path / "pointfunc.py"
+    module.write_text("def f(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import pointfunc
+
+    before = code_fingerprint(pointfunc.f)
+    module.write_text("def f(x):\n    return 2 * x\n")
+    assert code_fingerprint(pointfunc.f) != before
+
+
+def disk_full_after(monkeypatch, n_writes, written=None):
+    """Make the n-th and later os.write calls of statlearn.sweep write half, then fail with ENOSPC."""
+    real, count = os.write, itertools.count(1)
+
+    def write(fd, data):
+        if next(count) < n_writes:
+            return real(fd, data)
+        real(fd, bytes(data[: len(data) // 2]))  # a torn record reaches the disk first
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(sweep_module.os, "write", write)
+
+
+def test_full_disk_is_one_clean_error_and_loses_nothing_saved(tmp_path, monkeypatch):
+    log, checkpoint = tmp_path / "calls.txt", tmp_path / "ckpt.jsonl"
+    func = functools.partial(logged, log=log)
+    disk_full_after(monkeypatch, 4)
+    with pytest.raises(OSError, match=r"^\[Errno 28\] cannot write checkpoint .*ckpt.jsonl: No space left") as info:
+        sweep(func, {"x": range(6)}, "serial", checkpoint, progress=False)
+    assert info.value.errno == errno.ENOSPC and "\n" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    monkeypatch.undo()
+    lines = checkpoint.read_text().splitlines()  # header + 3 points, no torn fourth record
+    assert len(lines) == 4 and all(json.loads(line) for line in lines)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = sweep(func, {"x": range(6)}, "serial", checkpoint, progress=False)
+    assert calls(log) == [0, 1, 2, 3, 3, 4, 5]
+    np.testing.assert_array_equal(table["square"], [0, 1, 4, 9, 16, 25])
+
+
+def test_ctrl_c_says_how_many_points_are_saved_and_the_rerun_resumes(tmp_path):
+    log, checkpoint = tmp_path / "calls.txt", tmp_path / "ckpt.jsonl"
+    with pytest.raises(SweepInterrupted, match=r"interrupted, 3 of 6 points saved in .*ckpt.jsonl, rerun") as info:
+        sweep(functools.partial(logged, log=log, interrupt_at=3), {"x": range(6)}, "serial", checkpoint, progress=False)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert (info.value.saved, info.value.total) == (3, 6)
+    table = sweep(functools.partial(logged, log=log), {"x": range(6)}, "serial", checkpoint, progress=False)
+    assert calls(log) == [0, 1, 2, 3, 3, 4, 5]
+    np.testing.assert_array_equal(table["square"], [0, 1, 4, 9, 16, 25])
+
+
+def test_ctrl_c_without_checkpoint_says_nothing_is_saved():
+    with pytest.raises(SweepInterrupted, match=r"after 0 of 2 points \(no checkpoint, nothing saved\)"):
+        sweep(functools.partial(logged, log=os.devnull, interrupt_at=0), {"x": [0, 1]}, "serial", progress=False)
+
+
+POOL_SCRIPT = """
+import os, signal, sys, time
+from statlearn.sweep import sweep
+
+def sleepy(x, folder):
+    open(os.path.join(folder, f"worker-{os.getpid()}"), "w").close()
+    time.sleep(60)
+    return x
+
+def stop(signum, frame):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGTERM, stop)
+import functools
+try:
+    sweep(functools.partial(sleepy, folder=sys.argv[1]), {"x": [0, 1, 2, 3]}, 2, progress=False)
+except KeyboardInterrupt as exc:
+    print(exc)
+    sys.exit(130)
+"""
+
+
+def worker_pids(folder, n, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = [int(p.name.split("-")[1]) for p in Path(folder).glob("worker-*")]
+        if len(pids) >= n:
+            return pids
+        time.sleep(0.05)
+    raise AssertionError("the workers did not start")
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as dead
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_dead(pids, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if alive(pid)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_workers_do_not_outlive_an_interrupted_or_killed_sweep(tmp_path, how):
+    process = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = worker_pids(tmp_path, 2)
+        process.send_signal(how)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert wait_dead(pids) == []
+    if how != signal.SIGKILL:
+        assert process.returncode == 130
+        assert "interrupted after 0 of 4 points" in out
 
 
 @pytest.mark.parametrize("executor", ["serial", 2])
@@ -259,3 +436,26 @@ def test_progress_bar_counts_points_resumed_from_the_checkpoint(tmp_path, capsys
     sweep(scalar, {"x": [1, 2, 3]}, "serial", checkpoint, desc="alpha sweep")
     err = capsys.readouterr().err
     assert "alpha sweep" in err and "2/3" in err and "3/3" in err
+
+
+def test_write_csv_on_a_full_disk_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = write_csv({"alpha": [1.0, 2.0]}, tmp_path / "t.csv")
+    before = path.read_text()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    class Writer:  # writes the header, then the disk is full
+        def __init__(self, f):
+            self.f = f
+
+        def writerow(self, row):
+            self.f.write(",".join(row) + "\n")
+
+        writerows = staticmethod(full)
+
+    monkeypatch.setattr(tables_module.csv, "writer", Writer)
+    with pytest.raises(OSError, match="No space left"):
+        write_csv({"alpha": [3.0, 4.0]}, path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]

@@ -1,12 +1,16 @@
 """``statlearn reproduce``: run the registered reproductions and write ``DIR/report.md``.
 
-``statlearn reproduce [NAME ...] [--quick | --full] [--out DIR] [--jobs N] [--scheduler ADDRESS] [--list]``
-exits with 0 only if every check passed.
+``statlearn reproduce [NAME ...] [--quick | --full] [--out DIR] [--jobs N] [--scheduler ADDRESS] [--fresh]
+[--list]`` exits with 0 only if every check passed, 1 if a check failed, a reproduction crashed or the
+disk is full, 2 on a usage error (an unknown name, an unreachable scheduler), 130 on Ctrl-C and 143
+on SIGTERM (both say how many points were saved; rerunning resumes).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from pathlib import Path
 
 from statlearn.cli.common import positive_int
@@ -37,26 +41,61 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="ADDRESS",
         help="run the sweeps on a dask.distributed cluster at ADDRESS (needs the 'dask' extra)",
     )
-    reproduce.add_argument("--list", action="store_true", help="list the registered reproductions and exit")
+    reproduce.add_argument(
+        "--fresh", action="store_true", help="delete the checkpoints in DIR first and recompute every point"
+    )
+    reproduce.add_argument(
+        "--list", action="store_true", help="list the reproductions (or the NAMEs given) with their titles and exit"
+    )
     reproduce.set_defaults(mode="quick", run=run, parser=reproduce)
 
 
 def run(args: argparse.Namespace) -> int:
-    from reproductions.registry import get, names
-    from reproductions.runner import run_reproductions
+    from statlearn.reproductions.registry import catalogue
 
+    known = catalogue()
+    unknown = [name for name in args.names if name not in known]
+    if unknown:
+        args.parser.error(f"unknown reproduction {unknown[0]!r}; known: {', '.join(known)}")
     if args.list:
-        known = names()
-        width = max(map(len, known), default=0)
-        for name in known:
-            print(f"{name:<{width}}  {get(name).title}")
+        shown = args.names or list(known)
+        width = max(map(len, shown), default=0)
+        for name in shown:
+            print(f"{name:<{width}}  {known[name].title}")
         return 0
+
+    from statlearn.reproductions.runner import run_reproductions
+
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
-        outcomes = run_reproductions(args.names, mode=args.mode, out=args.out, jobs=args.jobs, scheduler=args.scheduler)
-    except ValueError as exc:  # an unknown name; failures inside reproductions are in the outcomes
+        outcomes = run_reproductions(
+            args.names, mode=args.mode, out=args.out, jobs=args.jobs, scheduler=args.scheduler, fresh=args.fresh
+        )
+    except (ConnectionError, ValueError) as exc:  # an unreachable scheduler, a bad address
         args.parser.error(str(exc))
+    except OSError as exc:  # a full disk, an unwritable --out: what was saved stays
+        print(f"statlearn reproduce: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through _terminated
+        what = str(exc) or "interrupted, rerun to resume"
+        if _received:
+            print(f"statlearn reproduce: terminated; {what}", file=sys.stderr)
+            return 128 + signal.SIGTERM
+        print(f"statlearn reproduce: {what}", file=sys.stderr)
+        return 128 + signal.SIGINT
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _received.clear()
     for outcome in outcomes:
-        checks = f"{outcome.n_passed}/{len(outcome.checks)} checks"
-        print(f"{outcome.status:<5}  {outcome.name}  {checks}  {outcome.elapsed:.1f} s")
+        print(outcome.line())
     print(f"report: {args.out / 'report.md'}")
     return 0 if all(outcome.passed for outcome in outcomes) else 1
+
+
+_received: list[int] = []
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM is handled as Ctrl-C is: the pool workers are stopped and the checkpoints kept."""
+    _received.append(signum)
+    raise KeyboardInterrupt

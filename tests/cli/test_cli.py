@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from scipy.stats import norm
 
-from reproductions.registry import REGISTRY, Check, ReproductionResult, register
 from statlearn.cli import main
+from statlearn.reproductions.registry import REGISTRY, Check, ReproductionResult, register
 
 
 def passing_run(settings, out_dir, executor):

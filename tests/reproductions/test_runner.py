@@ -1,4 +1,4 @@
-"""Tests for reproductions.runner with fake reproductions registered for the test only."""
+"""Tests for statlearn.reproductions.runner with fake reproductions registered for the test only."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import uuid
 import numpy as np
 import pytest
 
-from reproductions.registry import REGISTRY, Check, ReproductionResult, register
-from reproductions.runner import run_reproductions
 from statlearn.plotting import figure, lecture_style, save_figure, simulation_points, theory_line
+from statlearn.reproductions.registry import REGISTRY, Check, ReproductionResult, register
+from statlearn.reproductions.runner import run_reproductions
 from statlearn.sweep import write_csv
 
 

@@ -1,13 +1,14 @@
 """Every registered reproduction runs end to end on tiny settings and writes what it promises."""
 
 import csv
+import importlib
 import json
 
 import numpy as np
 import pytest
 
-from reproductions import get, names
-from reproductions.runner import run_reproductions
+from statlearn.reproductions import get, names
+from statlearn.reproductions.runner import run_reproductions
 
 TINY = {
     "capacity": {"sizes": [10, 14], "kappa": [0.0, 0.5], "n_samples": 120, "points": 7, "window": 2.0, "seed": 3},
@@ -125,3 +126,25 @@ def test_sweeps_on_a_dask_cluster_give_the_same_counts(tmp_path, monkeypatch):
         (remote,) = run_reproductions(["capacity"], out=tmp_path / "dask", scheduler=cluster.scheduler_address)
     assert not serial.crashed and not remote.crashed
     assert (tmp_path / "dask/capacity/counts.csv").read_text() == (tmp_path / "serial/capacity/counts.csv").read_text()
+
+
+def test_capacity_panel_b_plots_each_margin_with_its_own_crossings(tmp_path, monkeypatch):
+    """Each margin's alpha_1/2(N) points go with that margin's fit and theory (a lint fix once passed
+    the last margin's points to every margin, which put them far from 1 in the figure)."""
+    from statlearn.experiments import extrapolate_to_infinite_N
+
+    module = importlib.import_module(get("capacity").run.__module__)
+    drawn = []
+    original = module.plot_extrapolation
+
+    def recording(ax, sizes, values, errors, fit, theory, color, label):
+        drawn.append((np.asarray(sizes, float), np.asarray(values), np.asarray(errors), fit, theory))
+        return original(ax, sizes, values, errors, fit, theory, color, label)
+
+    monkeypatch.setattr(module, "plot_extrapolation", recording)
+    get("capacity").run(TINY["capacity"], tmp_path, "serial")
+    assert len(drawn) == len(TINY["capacity"]["kappa"])
+    for sizes, values, errors, fit, _theory in drawn:
+        refit = extrapolate_to_infinite_N(sizes, values, errors, degree=1)
+        assert refit.value == pytest.approx(fit.value, rel=1e-12)
+    assert len({tuple(values) for _, values, *_ in drawn}) == len(drawn)
