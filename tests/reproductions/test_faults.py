@@ -148,7 +148,10 @@ def test_stale_checkpoint_is_ignored_with_a_message_and_fresh_recomputes(cli, tm
     rerun = cli("reproduce", "fake-sweep", "--out", str(out))
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "written by other code" in rerun.stderr and "6 point(s) are ignored and recomputed" in rerun.stderr
-    assert json.loads(checkpoint.read_text().splitlines()[1])["result"] == {"square": 0}
+    # the pool finishes points in any order: find each recomputed point by its parameters
+    records = [json.loads(line) for line in checkpoint.read_text().splitlines()[1:]]
+    assert len(records) == 6
+    assert all(r["result"] == {"square": r["point"]["x"] ** 2} for r in records)
 
     stamp = checkpoint.stat().st_mtime_ns
     fresh = cli("reproduce", "fake-sweep", "--out", str(out), "--fresh")
