@@ -37,7 +37,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     online.add_argument(
         "--points", type=_positive_int, default=40, help="log-spaced times from alpha = 0.1 (default: 40)"
     )
-    online.add_argument("--activation", default="erf", help="erf (default), linear or relu")
+    online.add_argument(
+        "--activation", default="scaled-erf", help="scaled-erf (default: erf(z / sqrt 2)), linear or relu"
+    )
     online.add_argument("--sigma", type=_nonnegative_float, default=0.0, help="label-noise standard deviation")
     online.add_argument("--train-second-layer", action="store_true", help="also learn the second layer v")
     online.add_argument(
@@ -114,10 +116,10 @@ def _online(args: argparse.Namespace) -> int:
                 )
 
     n = min(min(ode.t.size, t.size if sim is None else sim.t.size) for ode, sim in runs)
-    columns = {"alpha": t[:n], "eps_g": np.mean([ode.eps_g[:n] for ode, _ in runs], axis=0)}
+    columns = {"alpha": t[:n], "eps_g": np.mean([ode.generalization_error[:n] for ode, _ in runs], axis=0)}
     if args.simulate is not None:
-        sim_eps = np.array([sim.eps_g[:n] for _, sim in runs])
-        disc = sim_eps - np.array([ode.eps_g[:n] for ode, _ in runs])
+        sim_eps = np.array([sim.generalization_error[:n] for _, sim in runs])
+        disc = sim_eps - np.array([ode.generalization_error[:n] for ode, _ in runs])
         columns |= {
             "eps_g_sim": sim_eps.mean(axis=0),
             "eps_g_sim_se": _stderr(sim_eps),

@@ -2,7 +2,7 @@
 
 Shared by the overlap ODEs (:mod:`statlearn.online.ode`) and the simulation
 (:mod:`statlearn.online.simulate`), so that theory and experiment return the same type and are
-compared like for like.
+compared like for like, with the parameter checks both use.
 
 Notation (Saad & Solla 1995; Goldt et al. 2019): inputs x in R^N with i.i.d. N(0, 1) entries;
 student first-layer weights w_k (k = 1..K), teacher weights w*_m (m = 1..M); overlaps
@@ -13,14 +13,26 @@ student first-layer weights w_k (k = 1..K), teacher weights w*_m (m = 1..M); ove
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from statlearn.models.activations import ACTIVATIONS, Activation, get_activation
+from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.validation import as_count, as_real_array
 
-__all__ = ["Overlaps", "Trajectory", "check_times", "check_setup", "DivergenceWarning"]
+__all__ = [
+    "Overlaps",
+    "Trajectory",
+    "check_activation",
+    "check_times",
+    "check_setup",
+    "DivergenceWarning",
+    "generalization_error",
+    "overlap_matrix",
+]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -97,25 +109,34 @@ class Trajectory:
     """Overlaps and generalisation error of online SGD at the times ``t`` (alpha = steps / N).
 
     Returned by both :func:`statlearn.online.ode.integrate` (``N is None``) and
-    :func:`statlearn.online.simulate.online_sgd` (measured at finite ``N`` for one ``seed``).
+    :func:`statlearn.online.simulate.online_sgd` (measured at finite ``N`` for one ``seed``). It
+    follows the package's result protocol (:mod:`statlearn.numerics.result`); its arrays are read-only.
 
     Attributes
     ----------
     t : (n,) times alpha at which the state is recorded.
     R : (n, K, M), Q : (n, K, K), v : (n, K): the order parameters at those times.
-    eps_g : (n,) generalisation error E (y - yhat)^2 / 2 without label noise. In a simulation it is
+    generalization_error : (n,) eps_g = E (y - yhat)^2 / 2 without label noise. In a simulation it is
         evaluated from the measured overlaps with the activation's closed-form Gaussian average, which
         is the exact test error of those weights on Gaussian inputs (not a prediction of the ODE).
     T : (M, M) teacher overlaps; v_star : (M,) teacher second layer (both constant in time).
+    activation : the name of the activation g; eta, sigma : learning rate and label noise.
+    N, seed : input dimension and seed of a simulation (None for the ODE).
     diverged : True if the weights blew up; the arrays then stop at the last finite time before
         ``t_diverged`` (they are shorter than the requested times).
+    converged : True if the run reached the last requested time (no blow-up, no solver failure,
+        no exhausted budget).
+    iterations : the work done: SGD steps (simulation) or evaluations of the ODE's right-hand side.
+    residual : nan (no equation is solved: the run goes to a horizon).
+    message : one line saying why the run stopped.
+    info : solver details (``eta_v``, ``weight_decay``, and ``steps`` or ``method``, ``nfev``).
     """
 
     t: np.ndarray
     R: np.ndarray
     Q: np.ndarray
     v: np.ndarray
-    eps_g: np.ndarray
+    generalization_error: np.ndarray
     T: np.ndarray
     v_star: np.ndarray
     activation: str
@@ -125,7 +146,14 @@ class Trajectory:
     seed: int | None = None
     diverged: bool = False
     t_diverged: float = float("nan")
+    converged: bool = True
+    iterations: int = 0
+    residual: float = float("nan")
+    message: str = ""
     info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
     @property
     def K(self) -> int:
@@ -140,6 +168,61 @@ class Trajectory:
         return Overlaps(
             self.R[index].copy(), self.Q[index].copy(), self.T.copy(), self.v[index].copy(), self.v_star.copy()
         )
+
+
+def overlap_matrix(R: ArrayLike, Q: ArrayLike, T: ArrayLike) -> np.ndarray:
+    """Covariance of the local fields (lambda, nu): ``C = [[Q, R], [R^T, T]]``, batched over leading axes.
+
+    ``R`` has shape ``(..., K, M)``, ``Q`` ``(..., K, K)``, ``T`` ``(M, M)`` or ``(..., M, M)``.
+    """
+    R, Q, T = np.asarray(R, dtype=float), np.asarray(Q, dtype=float), np.asarray(T, dtype=float)
+    batch = np.broadcast_shapes(R.shape[:-2], Q.shape[:-2], T.shape[:-2])
+    K, M = R.shape[-2:]
+    C = np.empty(batch + (K + M, K + M))
+    C[..., :K, :K] = Q
+    C[..., :K, K:] = R
+    C[..., K:, :K] = np.swapaxes(R, -1, -2)
+    C[..., K:, K:] = T
+    return C
+
+
+def generalization_error(
+    activation: Activation, R: ArrayLike, Q: ArrayLike, T: ArrayLike, v: ArrayLike, v_star: ArrayLike
+) -> np.ndarray:
+    """eps_g = E (y - yhat)^2 / 2 without label noise, from the overlaps (batched over leading axes).
+
+    eps_g = (1/2) sum_{a,b} s_a s_b I2[a, b] with s = (-v, v_star) and I2 the activation's average
+    on C = [[Q, R], [R^T, T]]; for erf(z / sqrt 2) this is Saad & Solla's (1/pi) [sum_kl v_k v_l
+    arcsin(.) + sum_mn v*_m v*_n arcsin(.) - 2 sum_km v_k v*_m arcsin(.)].
+    """
+    C = overlap_matrix(R, Q, T)
+    v = np.asarray(v, dtype=float)
+    v_star = np.broadcast_to(np.asarray(v_star, dtype=float), C.shape[:-2] + (C.shape[-1] - v.shape[-1],))
+    s = np.concatenate([-np.broadcast_to(v, C.shape[:-2] + v.shape[-1:]), v_star], axis=-1)
+    # A quadratic form in the PSD matrix I2: >= 0 up to rounding, which is clipped (log plots).
+    return np.maximum(0.5 * np.einsum("...a,...ab,...b->...", s, activation.i2(C), s), 0.0)
+
+
+def check_activation(activation: str | Activation) -> Activation:
+    """The activation of the online ODEs and simulation: a name or an :class:`Activation` with averages.
+
+    The bare name ``"erf"`` is refused: this module used to call erf(z / sqrt 2) ``"erf"``, which
+    is now ``"scaled-erf"`` (:mod:`statlearn.models.activations`); erf(z) itself is the object
+    ``ACTIVATIONS["erf"]``.
+    """
+    if isinstance(activation, str) and activation == "erf":
+        raise ValueError(
+            "activation 'erf' is ambiguous in statlearn.online (it used to mean erf(z / sqrt 2)): pass "
+            "'scaled-erf' for Saad & Solla's g(z) = erf(z / sqrt 2), or ACTIVATIONS['erf'] of "
+            "statlearn.models.activations for erf(z)"
+        )
+    act = get_activation(activation)
+    if not act.has_averages:
+        known = ", ".join(name for name, a in ACTIVATIONS.items() if a.has_averages and name != "erf")
+        raise ValueError(
+            f"activation {act.name!r} has no closed-form Gaussian averages for the overlap ODEs; use {known}"
+        )
+    return act
 
 
 def check_times(t: ArrayLike) -> np.ndarray:
@@ -171,6 +254,12 @@ def check_setup(
     eta = float(as_real_array("eta", eta, minimum=0.0, strict_minimum=True))
     sigma = float(as_real_array("sigma", sigma, minimum=0.0))
     weight_decay = float(as_real_array("weight_decay", weight_decay, minimum=0.0))
+    # The ODEs hold eta^2 (J2 sigma^2 + I4) and eta weight_decay: refuse values whose products overflow.
+    if not math.isfinite(eta * eta * (1.0 + sigma * sigma)) or not math.isfinite(eta * weight_decay):
+        raise ValueError(
+            f"eta = {eta:g}, sigma = {sigma:g}, weight_decay = {weight_decay:g}: eta^2 (1 + sigma^2) or "
+            "eta * weight_decay overflows a float"
+        )
     if not isinstance(train_second_layer, (bool, np.bool_)):
         raise TypeError(f"train_second_layer must be True or False, got {train_second_layer!r}")
     if train_second_layer:
