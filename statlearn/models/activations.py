@@ -136,6 +136,14 @@ class Averages(NamedTuple):
     J2: np.ndarray
 
 
+def _real_array(x: ArrayLike) -> np.ndarray:
+    """``x`` as a float array; ``TypeError`` naming x for anything but real numbers (None is not NaN)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"x must be real numbers, got {type(x).__name__} of dtype {arr.dtype}")
+    return arr.astype(float, copy=False)
+
+
 # ------------------------------------------------------------------------------ compiled scalars
 
 
@@ -271,7 +279,7 @@ class Activation(ABC):
         if rows is None:
             return C, n
         if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)):
-            raise TypeError(f"rows must be an integer, got {rows!r}")
+            raise TypeError(f"rows must be an integer, got {type(rows).__name__}")
         if not 1 <= rows <= n:
             raise ValueError(f"rows must be in [1, n] = [1, {n}], got {rows}")
         return C, int(rows)
@@ -307,10 +315,11 @@ class ScaledErf(Activation):
     has_averages = True
 
     def g(self, x: ArrayLike) -> np.ndarray:
-        return np.asarray(erf(np.asarray(x, dtype=float) / np.sqrt(2.0)))
+        return np.asarray(erf(_real_array(x) / np.sqrt(2.0)))
 
     def dg(self, x: ArrayLike) -> np.ndarray:
-        return np.sqrt(2.0 / np.pi) * np.exp(-0.5 * np.square(np.asarray(x, dtype=float)))
+        with np.errstate(over="ignore"):  # x^2 = inf beyond 1e154: g' = 0 exactly
+            return np.sqrt(2.0 / np.pi) * np.exp(-0.5 * np.square(_real_array(x)))
 
     def _i2(self, C: np.ndarray) -> np.ndarray:
         return erf_averages.i2(C)
@@ -342,10 +351,11 @@ class Erf(Activation):
     has_averages = True
 
     def g(self, x: ArrayLike) -> np.ndarray:
-        return np.asarray(erf(np.asarray(x, dtype=float)))
+        return np.asarray(erf(_real_array(x)))
 
     def dg(self, x: ArrayLike) -> np.ndarray:
-        return _TWO_OVER_SQRT_PI * np.exp(-np.square(np.asarray(x, dtype=float)))
+        with np.errstate(over="ignore"):  # x^2 = inf beyond 1e154: g' = 0 exactly
+            return _TWO_OVER_SQRT_PI * np.exp(-np.square(_real_array(x)))
 
     def _i2(self, C: np.ndarray) -> np.ndarray:
         return erf_averages.i2(2.0 * C)
@@ -372,10 +382,10 @@ class Linear(Activation):
     has_averages = True
 
     def g(self, x: ArrayLike) -> np.ndarray:
-        return np.array(x, dtype=float)
+        return _real_array(x).copy()
 
     def dg(self, x: ArrayLike) -> np.ndarray:
-        return np.ones_like(np.asarray(x, dtype=float))
+        return np.ones_like(_real_array(x))
 
     def gaussian_equivalence(self) -> GaussianEquivalence:
         """(0, 1, 0): a linear feature map has no nonlinear part."""
@@ -408,10 +418,10 @@ class Relu(Activation):
     has_averages = True
 
     def g(self, x: ArrayLike) -> np.ndarray:
-        return np.maximum(np.asarray(x, dtype=float), 0.0)
+        return np.maximum(_real_array(x), 0.0)
 
     def dg(self, x: ArrayLike) -> np.ndarray:
-        return (np.asarray(x, dtype=float) > 0).astype(float)
+        return (_real_array(x) > 0).astype(float)
 
     def _i2(self, C: np.ndarray) -> np.ndarray:
         return relu_averages.i2(C)
@@ -433,10 +443,10 @@ class Tanh(Activation):
     formula = "tanh(z)"
 
     def g(self, x: ArrayLike) -> np.ndarray:
-        return np.tanh(np.asarray(x, dtype=float))
+        return np.tanh(_real_array(x))
 
     def dg(self, x: ArrayLike) -> np.ndarray:
-        return 1.0 - np.square(np.tanh(np.asarray(x, dtype=float)))
+        return 1.0 - np.square(np.tanh(_real_array(x)))
 
 
 class Sign(Activation):
@@ -446,7 +456,7 @@ class Sign(Activation):
     formula = "sign(z)"
 
     def g(self, x: ArrayLike) -> np.ndarray:
-        return np.sign(np.asarray(x, dtype=float))
+        return np.sign(_real_array(x))
 
 
 #: The named activations (module docstring): ``"erf"`` is erf(z), ``"scaled-erf"`` erf(z / sqrt 2).

@@ -71,10 +71,10 @@ def _i4_entry(
 
 
 _i4_ufunc = vectorize([float64(*([float64] * 10))], cache=True)(_i4_entry)
-_i4_scalar = njit(cache=True)(_i4_entry)
+_i4_scalar = njit(cache=True, error_model="numpy")(_i4_entry)  # 0 / 0 gives NaN, as in the ufunc
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _i4_quadratic(C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
     n = C.shape[0]
     out = np.empty((rows, rows))

@@ -33,9 +33,9 @@ from scipy.optimize import root
 from statlearn.models.activations import Activation
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.validation import as_real_array
 from statlearn.online.ode import OverlapODE
-from statlearn.online.trajectory import Overlaps, check_activation
+from statlearn.online.trajectory import Overlaps, check_activation, check_units, count_parameter, real_parameter
 
 __all__ = ["FixedPoint", "PerceptronRates", "plateau", "asymptotic_state", "perceptron_learning_rates", "jacobian"]
 
@@ -130,7 +130,8 @@ def plateau(
     path = np.geomspace(min(eta, 1e-3), eta, 12)
     for step in path[:-1]:
         step_ode = OverlapODE(ode.activation, K, K, float(step), 0.0, sigma, 0.0, ode.T, ode.v_star)
-        x = root(lambda y: _plateau_equations(step_ode, build, y), x, method="hybr", options={"xtol": 1e-14}).x
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            x = root(lambda y: _plateau_equations(step_ode, build, y), x, method="hybr", options={"xtol": 1e-14}).x
     return _solve(
         ode, state, lambda y: _plateau_equations(ode, build, y), build, x, f"plateau (K = {K}, eta = {eta})", tol
     )
@@ -181,10 +182,11 @@ def _check(
     K: int, eta: float, sigma: float, tol: float, activation: str | Activation, *, minimum_units: int
 ) -> tuple[int, float, float, float, Activation]:
     """The validated (K, eta, sigma, tol, activation) of :func:`plateau` and :func:`asymptotic_state`."""
-    K = as_count("K", K, minimum=minimum_units)
-    eta = float(as_real_array("eta", eta, minimum=0.0, strict_minimum=True))
-    sigma = float(as_real_array("sigma", sigma, minimum=0.0))
-    tol = float(as_real_array("tol", tol, minimum=0.0, strict_minimum=True))
+    K = count_parameter("K", K, minimum=minimum_units)
+    check_units(K, K)
+    eta = real_parameter("eta", eta, minimum=0.0, strict_minimum=True)
+    sigma = real_parameter("sigma", sigma, minimum=0.0)
+    tol = real_parameter("tol", tol, minimum=0.0, strict_minimum=True)
     if not np.isfinite(eta * eta * (1.0 + sigma * sigma)):
         raise ValueError(f"eta = {eta:g}, sigma = {sigma:g}: eta^2 (1 + sigma^2) overflows a float")
     return K, eta, sigma, tol, check_activation(activation)
@@ -193,8 +195,15 @@ def _check(
 def _solve(
     ode: OverlapODE, state: Overlaps, residual_vector, build, guess: np.ndarray, what: str, tol: float
 ) -> FixedPoint:
-    sol = root(residual_vector, guess, method="hybr", options={"xtol": 1e-14})
-    resid = float(np.max(np.abs(residual_vector(sol.x))))
+    def safe(x: np.ndarray) -> np.ndarray:
+        try:
+            return residual_vector(x)
+        except ValueError:  # an iterate with a negative variance: not a state of weight vectors
+            return np.full(x.shape, np.nan)
+
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # an iterate off the Gram cone: NaN
+        sol = root(safe, guess, method="hybr", options={"xtol": 1e-14})
+        resid = float(np.max(np.abs(safe(sol.x))))
     R, Q = build(sol.x)
     gram = np.block([[Q, R], [R.T, ode.T]])
     # The plateau lies on the boundary of the Gram cone (the students are in the teachers' span), so a

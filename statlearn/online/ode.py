@@ -27,6 +27,7 @@ vectorised over units: a handful of array operations for any K and M.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -36,16 +37,19 @@ from scipy.integrate import solve_ivp
 
 from statlearn.models.activations import Activation
 from statlearn.numerics.fixedpoint import ConvergenceWarning
-from statlearn.numerics.validation import as_count, as_real_array
 from statlearn.online.trajectory import (
+    MAX_OVERLAP,
     DivergenceWarning,
     Overlaps,
     Trajectory,
     check_activation,
     check_setup,
     check_times,
+    check_units,
+    count_parameter,
     generalization_error,
     overlap_matrix,
+    real_parameter,
 )
 
 __all__ = ["OverlapODE", "integrate", "random_overlaps", "DIVERGENCE_THRESHOLD", "MAX_DECAY_RATE", "MAX_EVALUATIONS"]
@@ -59,9 +63,15 @@ DIVERGENCE_THRESHOLD = 1e6
 MAX_EVALUATIONS = 100_000
 
 
+#: Largest number of random weights :func:`random_overlaps` draws (2 GiB of float64).
+MAX_RANDOM_NUMBERS = 2**28
+
 #: Largest decay rate eta * weight_decay of the first layer that :func:`integrate` accepts. Beyond ~1e17
 #: LSODA cannot follow the O(1) learning dynamics on top of the decay (a stiffness ratio near 1 / eps).
 MAX_DECAY_RATE = 1e15
+
+
+_METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
 
 
 class _BudgetExhausted(Exception):
@@ -141,10 +151,17 @@ def random_overlaps(
     draws them for ``init=None``, so the two start from the same overlaps for the same seed and N.
     Both second layers are ones.
     """
-    K = as_count("K", K, minimum=1)
-    M = as_count("M", M, minimum=1)
-    N = as_count("dimension", dimension, minimum=1)
-    init_scale = float(as_real_array("init_scale", init_scale, minimum=0.0))
+    K = count_parameter("K", K, minimum=1)
+    M = count_parameter("M", M, minimum=1)
+    N = count_parameter("dimension", dimension, minimum=1)
+    if (K + M) * N > MAX_RANDOM_NUMBERS:
+        raise ValueError(
+            f"(K + M) * dimension = {(K + M) * N:.3g} random weights exceed {MAX_RANDOM_NUMBERS:.3g} "
+            f"({8 * MAX_RANDOM_NUMBERS / 2**30:.0f} GiB); lower dimension"
+        )
+    init_scale = real_parameter("init_scale", init_scale, minimum=0.0, maximum=math.sqrt(MAX_OVERLAP))
+    if K * K + K * M + M * M > MAX_RANDOM_NUMBERS:
+        raise ValueError(f"K = {K}, M = {M}: the overlap matrices need more than {MAX_RANDOM_NUMBERS:.3g} numbers")
     rng = np.random.default_rng(seed)
     W_star = rng.standard_normal((M, N))
     W = init_scale * rng.standard_normal((K, N))
@@ -224,15 +241,30 @@ def integrate(
     K, M, eta, eta_v, sigma, weight_decay = check_setup(
         K, M, eta, eta_v=eta_v, sigma=sigma, weight_decay=weight_decay, train_second_layer=train_second_layer
     )
+    check_units(K, M)
     times = check_times(t)
     g = check_activation(activation)
-    max_evaluations = as_count("max_evaluations", max_evaluations, minimum=1)
+    max_evaluations = count_parameter("max_evaluations", max_evaluations, minimum=1)
+    # scipy clamps rtol below 100 eps with a warning; LSODA crashes on denormal tolerances
+    rtol = real_parameter("rtol", rtol, minimum=100 * np.finfo(float).eps, maximum=1.0)
+    atol = real_parameter("atol", atol, minimum=1e-100)
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(
+            f"method must be one of {', '.join(_METHODS)}, got {method!r:.40}"
+            if isinstance(method, str)
+            else f"method must be a name, got {type(method).__name__}"
+        )
     if eta * weight_decay > MAX_DECAY_RATE:
         raise ValueError(
             f"eta * weight_decay = {eta * weight_decay:.3g} exceeds {MAX_DECAY_RATE:g}: the first layer decays on a "
             "time scale the ODE solver cannot resolve next to the learning dynamics (stiffness ratio ~ 1/eps)"
         )
     if init is None:
+        init_dimension = count_parameter("init_dimension", init_dimension, minimum=1)
+        if (K + M) * init_dimension > MAX_RANDOM_NUMBERS:
+            raise ValueError(
+                f"(K + M) * init_dimension = {(K + M) * init_dimension:.3g} exceeds {MAX_RANDOM_NUMBERS:.3g}"
+            )
         state = random_overlaps(K, M, init_scale=init_scale, dimension=init_dimension, seed=seed)
     elif isinstance(init, Overlaps):
         state = Overlaps.checked(init.R, init.Q, init.T, init.v, init.v_star)
@@ -310,7 +342,7 @@ def integrate(
     finite = np.all(np.isfinite(ys), axis=1)
     n_ok = int(np.argmin(finite)) if not np.all(finite) else ys.shape[0]
     diverged = not exhausted and (status == 1 or status == -1 or n_ok < times.size)
-    t_div = float("nan")
+    t_div = None
     if diverged:
         if status == 1 and t_events.size:
             t_div = float(t_events[0])

@@ -64,24 +64,30 @@ from tqdm import tqdm
 
 from statlearn.models.activations import Activation, kernel_dg, kernel_g
 from statlearn.numerics.rng import fill_normal, next_normal, seed_state
-from statlearn.numerics.validation import as_count, as_real_array
+from statlearn.numerics.validation import as_real_array
 from statlearn.online.trajectory import (
+    MAX_OVERLAP,
     DivergenceWarning,
     Overlaps,
     Trajectory,
     check_activation,
     check_setup,
     check_times,
+    count_parameter,
     generalization_error,
+    real_parameter,
 )
 
-__all__ = ["online_sgd", "online_sgd_seeds", "DIVERGENCE_FACTOR", "MAX_STEPS", "CHUNK_WORK"]
+__all__ = ["online_sgd", "online_sgd_seeds", "DIVERGENCE_FACTOR", "MAX_STEPS", "MAX_FLOATS", "CHUNK_WORK"]
 
 DIVERGENCE_FACTOR = 1e8
 """A run has diverged when some Q_kk exceeds this factor times max(1, max_k Q_kk(0))."""
 
 MAX_STEPS = 10**10
 """Default bound on the SGD steps of one run (about 9 hours at N = 1000, K = M = 2)."""
+
+MAX_FLOATS = 2**28
+"""Largest number of float64 a run may allocate (2 GiB), checked before allocating."""
 
 CHUNK_WORK = 50_000_000
 """Multiply-adds (steps times N (K + M)) per call of the kernel: about 0.05 s."""
@@ -278,12 +284,18 @@ def _prepare(
     K, M, eta, eta_v, sigma, weight_decay = check_setup(
         K, M, eta, eta_v=eta_v, sigma=sigma, weight_decay=weight_decay, train_second_layer=train_second_layer
     )
-    N = as_count("N", N, minimum=1)
+    N = count_parameter("N", N, minimum=1)
     times = check_times(t)
     act = check_activation(activation)
     if act.code is None:
         raise ValueError(f"activation {act.name!r} has no compiled kernel (kernel_g of statlearn.models.activations)")
-    max_steps = as_count("max_steps", max_steps, minimum=1)
+    floats = (K + M) * N + times.size * (K + M) ** 2 + M * M  # weights, recorded overlaps and their C, T
+    if floats > MAX_FLOATS:
+        raise ValueError(
+            f"the weights ((K + M) N = {(K + M) * N:.3g}) and records ({times.size} times) of one run need "
+            f"{8 * floats / 2**30:.3g} GiB, more than {8 * MAX_FLOATS / 2**30:.0f} GiB; lower N, K, M or len(t)"
+        )
+    max_steps = count_parameter("max_steps", max_steps, minimum=1)
     steps = float(times[-1]) * N
     if steps > max_steps or steps >= 2.0**62:  # before anything is allocated (also keeps the step counts within int64)
         hours = steps * N * (K + M) * _SECONDS_PER_MULTIPLY_ADD / 3600.0
@@ -296,7 +308,7 @@ def _prepare(
             f"eta * weight_decay must be < N (the decay factor 1 - eta weight_decay / N > 0), got "
             f"{eta * weight_decay:.4g} with N = {N}"
         )
-    init_scale = float(as_real_array("init_scale", init_scale, minimum=0.0))
+    init_scale = real_parameter("init_scale", init_scale, minimum=0.0, maximum=math.sqrt(MAX_OVERLAP))
     if init is not None:
         if isinstance(init, Overlaps):
             init = Overlaps.checked(init.R, init.Q, init.T, init.v, init.v_star)
@@ -431,7 +443,7 @@ def _simulate(
         N=N,
         seed=seed,
         diverged=diverged,
-        t_diverged=steps / N if diverged else float("nan"),
+        t_diverged=steps / N if diverged else None,
         converged=not diverged,
         iterations=steps,
         residual=float("nan"),
@@ -554,7 +566,7 @@ def online_sgd(
         v_star=v_star,
         max_steps=max_steps,
     )
-    trajectory = _simulate(setup, as_count("seed", seed))[0]
+    trajectory = _simulate(setup, count_parameter("seed", seed))[0]
     _warn_if_diverged(trajectory)
     return trajectory
 
@@ -582,9 +594,11 @@ def online_sgd_seeds(
     """
     setup = _prepare(K, M, eta, N, t, **_with_defaults(kwargs))
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
-    seeds = [as_count("each seed in seeds", seed) for seed in seeds]
-    workers = min(len(seeds), os.cpu_count() or 1) if workers is None else as_count("workers", workers, minimum=1)
+        raise ValueError(f"seeds must be a non-empty sequence of integers, got {type(seeds).__name__}")
+    seeds = [count_parameter("each seed in seeds", seed) for seed in seeds]
+    workers = (
+        min(len(seeds), os.cpu_count() or 1) if workers is None else count_parameter("workers", workers, minimum=1)
+    )
     stop = threading.Event()
     lock = threading.Lock()
     total = int(setup.record_steps[-1]) * len(seeds)

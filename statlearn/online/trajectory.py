@@ -27,12 +27,35 @@ __all__ = [
     "Overlaps",
     "Trajectory",
     "check_activation",
+    "check_units",
     "check_times",
     "check_setup",
     "DivergenceWarning",
     "generalization_error",
     "overlap_matrix",
+    "count_parameter",
+    "real_parameter",
+    "MAX_OVERLAP",
 ]
+
+#: Largest |overlap| accepted as an initial state: beyond it the closed-form averages, which cancel
+#: terms of order C^3 against results of order 1, lose all their digits.
+MAX_OVERLAP = 1e8
+
+
+def count_parameter(name: str, value: object, *, minimum: int = 0) -> int:
+    """``value`` as an ``int >= minimum`` (bools refused), or raise a one-line error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    return as_count(name, value, minimum=minimum)
+
+
+def real_parameter(name: str, value: object, **bounds: float | bool | None) -> float:
+    """``value`` as a finite real number within ``bounds`` (of :func:`as_real_array`), or raise naming ``name``."""
+    arr = as_real_array(name, value, **bounds)  # type: ignore[arg-type]  # bounds are those keywords
+    if arr.ndim != 0:
+        raise TypeError(f"{name} must be a real number, got an array of shape {arr.shape}")
+    return float(arr)
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -86,6 +109,8 @@ class Overlaps:
             if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12):
                 raise ValueError(f"initial {name} must be symmetric")
         C = np.block([[Q, R], [R.T, T]])
+        if np.abs(C).max() > MAX_OVERLAP:
+            raise ValueError(f"initial overlaps must be at most {MAX_OVERLAP:g} in size, got {np.abs(C).max():.3g}")
         smallest = float(np.linalg.eigvalsh(0.5 * (C + C.T))[0])
         scale = max(1.0, float(np.abs(C).max()))
         if smallest < -1e-10 * scale:
@@ -123,7 +148,7 @@ class Trajectory:
     activation : the name of the activation g; eta, sigma : learning rate and label noise.
     N, seed : input dimension and seed of a simulation (None for the ODE).
     diverged : True if the weights blew up; the arrays then stop at the last finite time before
-        ``t_diverged`` (they are shorter than the requested times).
+        ``t_diverged`` (they are shorter than the requested times); ``t_diverged`` is None otherwise.
     converged : True if the run reached the last requested time (no blow-up, no solver failure,
         no exhausted budget).
     iterations : the work done: SGD steps (simulation) or evaluations of the ODE's right-hand side.
@@ -145,7 +170,7 @@ class Trajectory:
     N: int | None = None
     seed: int | None = None
     diverged: bool = False
-    t_diverged: float = float("nan")
+    t_diverged: float | None = None
     converged: bool = True
     iterations: int = 0
     residual: float = float("nan")
@@ -225,6 +250,23 @@ def check_activation(activation: str | Activation) -> Activation:
     return act
 
 
+#: Largest K^2 (K + M)^2, the operation count of one right-hand side of the overlap ODEs (~1 s of work).
+MAX_ODE_WORK = 10**9
+
+
+def check_units(K: int, M: int) -> None:
+    """Refuse committees whose overlap ODEs cost more than :data:`MAX_ODE_WORK` per right-hand side.
+
+    The Delta^2 term contracts I4 over (a, b, c, d): K^2 (K + M)^2 terms per evaluation.
+    """
+    work = K * K * (K + M) ** 2
+    if work > MAX_ODE_WORK:
+        raise ValueError(
+            f"K = {K}, M = {M}: one evaluation of the overlap ODEs needs K^2 (K + M)^2 = {work:.3g} terms, more "
+            f"than {MAX_ODE_WORK:.0e} (about a second each); use fewer units"
+        )
+
+
 def check_times(t: ArrayLike) -> np.ndarray:
     """Validate the recording times: a non-empty, finite, non-decreasing array of alpha >= 0."""
     times = np.atleast_1d(as_real_array("t", t, minimum=0.0))
@@ -249,11 +291,11 @@ def check_setup(
 
     ``eta_v`` defaults to ``eta`` when the second layer is trained and is 0 otherwise.
     """
-    K = as_count("K", K, minimum=1)
-    M = as_count("M", M, minimum=1)
-    eta = float(as_real_array("eta", eta, minimum=0.0, strict_minimum=True))
-    sigma = float(as_real_array("sigma", sigma, minimum=0.0))
-    weight_decay = float(as_real_array("weight_decay", weight_decay, minimum=0.0))
+    K = count_parameter("K", K, minimum=1)
+    M = count_parameter("M", M, minimum=1)
+    eta = real_parameter("eta", eta, minimum=0.0, strict_minimum=True)
+    sigma = real_parameter("sigma", sigma, minimum=0.0)
+    weight_decay = real_parameter("weight_decay", weight_decay, minimum=0.0)
     # The ODEs hold eta^2 (J2 sigma^2 + I4) and eta weight_decay: refuse values whose products overflow.
     if not math.isfinite(eta * eta * (1.0 + sigma * sigma)) or not math.isfinite(eta * weight_decay):
         raise ValueError(
@@ -261,9 +303,9 @@ def check_setup(
             "eta * weight_decay overflows a float"
         )
     if not isinstance(train_second_layer, (bool, np.bool_)):
-        raise TypeError(f"train_second_layer must be True or False, got {train_second_layer!r}")
+        raise TypeError(f"train_second_layer must be True or False, got {type(train_second_layer).__name__}")
     if train_second_layer:
-        eta_v = eta if eta_v is None else float(as_real_array("eta_v", eta_v, minimum=0.0, strict_minimum=True))
+        eta_v = eta if eta_v is None else real_parameter("eta_v", eta_v, minimum=0.0, strict_minimum=True)
     else:
         if eta_v is not None:
             raise ValueError("eta_v is the second layer's learning rate; set train_second_layer=True to use it")
