@@ -98,11 +98,11 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             sizes,
             t[idx],
             {N: e[:, idx] for N, e in eps.items()},
-            ode[K].eps_g[idx],
+            ode[K].generalization_error[idx],
             relative=True,
         )
         checks += found
-        add_curve_rows(rows, {"K": K}, t, eps, ode[K].eps_g)
+        add_curve_rows(rows, {"K": K}, t, eps, ode[K].generalization_error)
     write_csv(rows, out_dir / "committee_plateau.csv")
 
     K2 = int(committees[0]["K"])
@@ -117,7 +117,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         ax = axes[0, 0]
         for j, c in enumerate(committees):
             K = int(c["K"])
-            theory_line(ax, times[K], ode[K].eps_g, label=f"K = M = {K} (ODE)", color=COLORS[j])
+            theory_line(ax, times[K], ode[K].generalization_error, label=f"K = M = {K} (ODE)", color=COLORS[j])
             for i, N in enumerate(sizes):
                 mean, se = mean_stderr(stacked(table, "eps_g", (table["K"] == K) & (table["N"] == N)))
                 simulation_points(
@@ -131,7 +131,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 )
         for i, N in enumerate(sizes):  # one grey entry per size: its marker stands for every K
             simulation_points(ax, [], [], [], color="0.35", marker="osD^"[i % 4], ms=4, label=f"SGD, N = {N}")
-        ax.axhline(fp.eps_g, color="0.5", ls=":", label=f"symmetric fixed point, K = {K2}")
+        ax.axhline(fp.generalization_error, color="0.5", ls=":", label=f"symmetric fixed point, K = {K2}")
         ax.set(
             yscale="log",
             ylim=(1e-6, 1.0),
@@ -168,7 +168,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         save_figure(fig, out_dir / "committee_plateau.png")
 
     summary = (
-        f"eta = {ETA}; the symmetric fixed point of K = {K2} has eps_g = {fp.eps_g:.5f} and escape rate "
+        f"eta = {ETA}; the symmetric fixed point of K = {K2} has eps_g = {fp.generalization_error:.5f} and escape rate "
         f"{fp.escape_rate:.4f}; SGD at N = {', '.join(map(str, sizes))} "
         f"with {', '.join(map(str, settings['seeds']))} seeds."
     )

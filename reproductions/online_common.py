@@ -93,7 +93,7 @@ def sgd_point(
         return out.tolist()
 
     return {
-        "eps_g": padded(traj.eps_g),
+        "eps_g": padded(traj.generalization_error),
         "R": padded(traj.R),
         "Q": padded(traj.Q),
         "v": padded(traj.v),

@@ -34,7 +34,7 @@ INIT = Overlaps.checked([[0.0]], [[0.25]], [[1.0]])
 
 
 def learning_rates() -> list[tuple[float, str]]:
-    rates = perceptron_learning_rates("erf")
+    rates = perceptron_learning_rates("scaled-erf")
     return [
         (0.5, r"$\eta$ = 0.5"),
         (1.5, r"$\eta$ = 1.5"),
@@ -74,19 +74,19 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             sizes,
             times[idx],
             {N: s[:, idx] for N, s in sims.items()},
-            ode[eta].eps_g[idx],
+            ode[eta].generalization_error[idx],
             relative=True,
         )
         comparisons[eta] = comparison
         checks += found
-        add_curve_rows(rows, {"eta": eta}, times, sims, ode[eta].eps_g)
+        add_curve_rows(rows, {"eta": eta}, times, sims, ode[eta].generalization_error)
     write_csv(rows, out_dir / "online_perceptron.csv")
 
     with lecture_style():
         fig, (left, right) = figure(1, 2, figsize=(11.5, 4.4))
         N_show = sizes[-1]
         for j, (eta, label) in enumerate(etas):
-            theory_line(left, times, ode[eta].eps_g, label=f"{label} (ODE)", color=COLORS[j])
+            theory_line(left, times, ode[eta].generalization_error, label=f"{label} (ODE)", color=COLORS[j])
             mean, se = mean_stderr(eps[(table["eta"] == eta) & (table["N"] == N_show)])
             pick = slice(0, None, 4)
             simulation_points(left, times[pick], mean[pick], se[pick], color=COLORS[j], ms=4)

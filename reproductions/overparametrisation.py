@@ -99,11 +99,11 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 sizes,
                 times[idx],
                 {N: e[:, idx] for N, e in eps.items()},
-                ode[regime, K].eps_g[idx],
+                ode[regime, K].generalization_error[idx],
                 relative=True,
             )
             checks += found
-            add_curve_rows(rows, {"regime": regime, "K": K}, times, eps, ode[regime, K].eps_g[:-1])
+            add_curve_rows(rows, {"regime": regime, "K": K}, times, eps, ode[regime, K].generalization_error[:-1])
     write_csv(rows, out_dir / "overparametrisation.csv")
 
     N_show = sizes[-1]
@@ -115,7 +115,12 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             for j, K in enumerate(students):
                 tr = ode[regime, K]
                 theory_line(
-                    ax, times[1:], tr.eps_g[1:-1], color=COLORS[j], linestyle=styles[regime], label=f"K = {K}, {regime}"
+                    ax,
+                    times[1:],
+                    tr.generalization_error[1:-1],
+                    color=COLORS[j],
+                    linestyle=styles[regime],
+                    label=f"K = {K}, {regime}",
                 )
                 mean, se = mean_stderr(
                     eps_all[
@@ -139,8 +144,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         last = times.size - 1
         for i, regime in enumerate(REGIMES):
             color = COLORS[4 + i]
-            final = [ode[regime, K].eps_g[-1] for K in students]
-            at_end = [ode[regime, K].eps_g[last] for K in students]
+            final = [ode[regime, K].generalization_error[-1] for K in students]
+            at_end = [ode[regime, K].generalization_error[last] for K in students]
             theory_line(
                 ax,
                 students,
@@ -198,7 +203,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         save_figure(fig, out_dir / "overparametrisation.png")
 
     finals = "; ".join(
-        f"{regime}: " + ", ".join(f"K = {K}: {ode[regime, K].eps_g[-1]:.4f}" for K in students) for regime in REGIMES
+        f"{regime}: " + ", ".join(f"K = {K}: {ode[regime, K].generalization_error[-1]:.4f}" for K in students)
+        for regime in REGIMES
     )
     summary = f"converged ODE error (alpha = {ALPHA_CONVERGED:g}): {finals}."
     return ReproductionResult(("overparametrisation.png",), ("overparametrisation.csv",), tuple(checks), summary)

@@ -71,7 +71,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=40,
         help="log-spaced times from alpha = 0.1 (default: 40) [%(type)s]",
     )
-    online.add_argument("--activation", default="erf", help="erf (default), linear or relu")
+    online.add_argument(
+        "--activation", default="scaled-erf", help="scaled-erf (default: erf(z / sqrt 2)), linear or relu"
+    )
     online.add_argument(
         "--sigma", type=bounded_float(0.0, MAX_SIGMA), default=0.0, help="label-noise standard deviation [%(type)s]"
     )
@@ -179,13 +181,16 @@ def run(args: argparse.Namespace) -> int:
                 )
 
     n = min(min(ode.t.size, t.size if sim is None else sim.t.size) for ode, sim in runs)
-    columns = {"alpha": t[:n], "eps_g": np.mean([ode.eps_g[:n] for ode, _ in runs], axis=0)}
+    columns = {
+        "alpha": t[:n],
+        "generalization_error": np.mean([ode.generalization_error[:n] for ode, _ in runs], axis=0),
+    }
     if args.simulate is not None:
-        sim_eps = np.array([sim.eps_g[:n] for _, sim in runs])
-        disc = sim_eps - np.array([ode.eps_g[:n] for ode, _ in runs])
+        sim_eps = np.array([sim.generalization_error[:n] for _, sim in runs])
+        disc = sim_eps - np.array([ode.generalization_error[:n] for ode, _ in runs])
         columns |= {
-            "eps_g_sim": sim_eps.mean(axis=0),
-            "eps_g_sim_se": _stderr(sim_eps),
+            "generalization_error_sim": sim_eps.mean(axis=0),
+            "generalization_error_sim_se": _stderr(sim_eps),
             "discrepancy": disc.mean(axis=0),
             "discrepancy_se": _stderr(disc),
         }
@@ -215,7 +220,16 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         shown = [
-            k for k in ("alpha", "eps_g", "eps_g_sim", "eps_g_sim_se", "discrepancy", "discrepancy_se") if k in columns
+            k
+            for k in (
+                "alpha",
+                "generalization_error",
+                "generalization_error_sim",
+                "generalization_error_sim_se",
+                "discrepancy",
+                "discrepancy_se",
+            )
+            if k in columns
         ]
         print(
             f"# online SGD: K = {args.K}, M = {args.M}, eta = {args.eta:g}, {args.activation}, sigma = {args.sigma:g}"
@@ -247,13 +261,13 @@ def _plot(args: argparse.Namespace, columns: dict) -> None:
     keep = columns["alpha"] > 0
     with lecture_style():
         fig, ax = figure(1, 1)
-        theory_line(ax, columns["alpha"][keep], columns["eps_g"][keep], label="ODE", color="k")
-        if "eps_g_sim" in columns:
+        theory_line(ax, columns["alpha"][keep], columns["generalization_error"][keep], label="ODE", color="k")
+        if "generalization_error_sim" in columns:
             simulation_points(
                 ax,
                 columns["alpha"][keep],
-                columns["eps_g_sim"][keep],
-                columns["eps_g_sim_se"][keep],
+                columns["generalization_error_sim"][keep],
+                columns["generalization_error_sim_se"][keep],
                 label=f"SGD, N = {args.simulate} ({args.seeds} seeds)",
                 color=COLORS[0],
             )

@@ -1,6 +1,12 @@
 """Scalar pieces of a model, shared by the replica theories and the message-passing algorithms."""
 
-from statlearn.models.activations import ACTIVATION_FUNCTIONS, GaussianEquivalence, gaussian_equivalence
+from statlearn.models.activations import (
+    ACTIVATIONS,
+    Activation,
+    GaussianEquivalence,
+    gaussian_equivalence,
+    get_activation,
+)
 from statlearn.models.channels import (
     CHANNELS,
     Channel,
@@ -51,7 +57,9 @@ from statlearn.models.priors import (
 from statlearn.models.registry import resolve_model
 
 __all__ = [
-    "ACTIVATION_FUNCTIONS",
+    "ACTIVATIONS",
+    "Activation",
+    "get_activation",
     "GaussianEquivalence",
     "gaussian_equivalence",
     "BlockCovariates",

@@ -1,8 +1,38 @@
-r"""Gaussian-equivalence coefficients of a random-features activation.
+r"""Activation functions: one object per nonlinearity, for the whole package.
 
-For random features v = sigma(F x / sqrt(D)) with i.i.d. Gaussian F and inputs x, the learning
-curves of ERM in the proportional limit are those of the Gaussian-equivalent model (Mei &
-Montanari 2019; Goldt et al. 2020; Gerace et al. ICML 2020; Hu & Lu 2020)
+An :class:`Activation` g carries everything the package computes from it:
+
+- the function :meth:`~Activation.g` and its derivative :meth:`~Activation.dg`, vectorised (numpy);
+- a compiled scalar version for numba kernels: :func:`kernel_g` and :func:`kernel_dg` switch on
+  the activation's integer ``code`` (the online-SGD kernel of :mod:`statlearn.online.simulate`);
+- the Gaussian-equivalence coefficients (mu0, mu1, mu_star) of random features
+  (:meth:`~Activation.gaussian_equivalence`);
+- the Gaussian averages I2, I3, I4, J2 that close the overlap ODEs of online SGD
+  (:meth:`~Activation.averages`), for the activations that have them in closed form.
+
+**Names.** Two error functions are in use in the literature and both are here, under different
+names (no name means two functions):
+
+==============  ==========================================  =====================================
+name            g(z)                                        used by
+==============  ==========================================  =====================================
+``"erf"``       erf(z)                                      random features (Gerace et al. 2020)
+``"scaled-erf"`` erf(z / sqrt 2) = 2 Phi(z) - 1             soft committee machines (Saad & Solla
+                                                            1995; Goldt et al. 2019)
+``"linear"``    z
+``"relu"``      max(z, 0), g'(0) = 0
+``"tanh"``      tanh(z)
+``"sign"``      sign(z) (no derivative: not for gradient descent)
+==============  ==========================================  =====================================
+
+Before this release :mod:`statlearn.online` called erf(z / sqrt 2) ``"erf"``; its entry points now
+refuse the bare name ``"erf"`` with a message pointing to ``"scaled-erf"``
+(:func:`statlearn.online.trajectory.check_activation`), so that old code cannot silently change
+meaning. erf(z) itself is available there as the object ``ACTIVATIONS["erf"]``.
+
+**Gaussian equivalence.** For random features v = sigma(F x / sqrt(D)) with i.i.d. Gaussian F and
+inputs x, the learning curves of ERM in the proportional limit are those of the Gaussian-equivalent
+model (Mei & Montanari 2019; Goldt et al. 2020; Gerace et al. ICML 2020; Hu & Lu 2020)
 
 .. math:: v = \mu_0 \mathbf 1 + \mu_1 F x / \sqrt D + \mu_\star \xi, \qquad \xi \sim N(0, I),
 
@@ -15,32 +45,64 @@ The expectations are Gauss quadratures on each half line, z < 0 and z > 0 (half-
 and Legendre rules of :func:`statlearn.numerics.gaussian_expectation`), so activations with a
 kink or a jump at 0 (ReLU, sign, absolute value) are integrated as accurately as smooth ones.
 Kinks elsewhere converge more slowly; a user's activation with them should be checked.
+
+**Online averages.** The local fields u = (lambda_1 .. lambda_K, nu_1 .. nu_M) of a K-unit student
+and an M-unit teacher are jointly Gaussian with zero mean and covariance C = [[Q, R], [R^T, T]] (the
+overlaps). The overlap ODEs of online SGD (Saad & Solla, PRE 52, 4225, 1995; Biehl & Schwarze,
+J. Phys. A 28, 643, 1995; Goldt et al., NeurIPS 2019; ``docs/theory/online.md``) need
+
+- ``I2[a, b]       = E g(u_a) g(u_b)``
+- ``I3[a, b, c]    = E g'(u_a) u_b g(u_c)``
+- ``I4[a, b, c, d] = E g'(u_a) g'(u_b) g(u_c) g(u_d)``
+- ``J2[a, b]       = E g'(u_a) g'(u_b)``
+
+on C with any leading batch axes, shape ``(..., n, n)``; the indices carrying g' (``a`` and ``b``
+in I3, I4, J2) run over the first ``rows`` fields only (the student units): I3 has shape
+``(..., rows, n, n)``, I4 ``(..., rows, rows, n, n)``, J2 ``(..., rows, rows)``. Closed forms:
+erf(z / sqrt 2) in :mod:`statlearn.models.erf_averages` (Saad & Solla 1995); erf(c z) from those by
+the change of variable y = sqrt 2 c z (C -> 2 c^2 C, and a factor sqrt 2 c per g'); linear: I2 = C,
+I3[a, b, c] = C_bc, I4[a, b, c, d] = C_cd, J2 = 1; ReLU in :mod:`statlearn.models.relu_averages`
+(I2, I3, J2 closed form, I4 by a path quadrature).
 """
 
 from __future__ import annotations
 
+import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
+from numpy.typing import ArrayLike
 from scipy.special import erf
 
+from statlearn.models import erf_averages, relu_averages
+from statlearn.models.naming import lookup
 from statlearn.numerics.gaussian import gaussian_expectation
 
-__all__ = ["ACTIVATION_FUNCTIONS", "GaussianEquivalence", "gaussian_equivalence", "get_activation_function"]
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "Averages",
+    "Contractions",
+    "Erf",
+    "GaussianEquivalence",
+    "Linear",
+    "Relu",
+    "ScaledErf",
+    "Sign",
+    "Tanh",
+    "gaussian_equivalence",
+    "get_activation",
+    "get_activation_function",
+    "kernel_dg",
+    "kernel_g",
+]
 
-
-def _relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(z, 0.0)
-
-
-#: Named activations: ``"erf"`` is erf(z) (not erf(z / sqrt 2)), ``"sign"`` is sign(z).
-ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "relu": _relu,
-    "erf": erf,
-    "tanh": np.tanh,
-    "sign": np.sign,
-}
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 class GaussianEquivalence(NamedTuple):
@@ -51,29 +113,382 @@ class GaussianEquivalence(NamedTuple):
     mu_star: float
 
 
-def get_activation_function(activation: str | Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-    """The function called ``activation`` in :data:`ACTIVATION_FUNCTIONS`, or ``activation`` if callable."""
-    if isinstance(activation, str):
-        try:
-            return ACTIVATION_FUNCTIONS[activation]
-        except KeyError:
+class Contractions(NamedTuple):
+    """The averages contracted with a vector s over their g-indices, as the overlap ODEs need them.
+
+    For one covariance C (n, n), ``rows`` leading fields and s (n,): ``I2s[a] = sum_c I2[a, c] s_c``
+    (a < rows; None unless asked for), ``I3s[a, b] = sum_c I3[a, b, c] s_c``,
+    ``I4ss[a, b] = sum_cd I4[a, b, c, d] s_c s_d`` and ``J2[a, b]``.
+    """
+
+    I2s: np.ndarray | None
+    I3s: np.ndarray
+    I4ss: np.ndarray
+    J2: np.ndarray
+
+
+class Averages(NamedTuple):
+    """The four Gaussian averages I2, I3, I4, J2 on one covariance (shapes in the module docstring)."""
+
+    I2: np.ndarray
+    I3: np.ndarray
+    I4: np.ndarray
+    J2: np.ndarray
+
+
+def _real_array(x: ArrayLike) -> np.ndarray:
+    """``x`` as a float array; ``TypeError`` naming x for anything but real numbers (None is not NaN)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"x must be real numbers, got {type(x).__name__} of dtype {arr.dtype}")
+    return arr.astype(float, copy=False)
+
+
+# ------------------------------------------------------------------------------ compiled scalars
+
+
+@njit(cache=True, nogil=True)
+def kernel_g(code: int, u: float) -> float:
+    """g(u) for numba kernels: scaled-erf (code 0), linear (1), relu (2), erf (3)."""
+    if code == 0:
+        return math.erf(u * _SQRT_HALF)
+    if code == 1:
+        return u
+    if code == 2:
+        return max(u, 0.0)
+    return math.erf(u)
+
+
+@njit(cache=True, nogil=True)
+def kernel_dg(code: int, u: float) -> float:
+    """g'(u) for numba kernels: sqrt(2/pi) exp(-u^2/2) (0), 1 (1), 1 if u > 0 else 0 (2), 2/sqrt(pi) exp(-u^2) (3)."""
+    if code == 0:
+        return _SQRT_2_OVER_PI * math.exp(-0.5 * u * u)
+    if code == 1:
+        return 1.0
+    if code == 2:
+        return 1.0 if u > 0.0 else 0.0
+    return _TWO_OVER_SQRT_PI * math.exp(-u * u)
+
+
+# ------------------------------------------------------------------------------ the activation
+
+
+class Activation(ABC):
+    """A hidden-unit nonlinearity g: function, derivative, kernel code, Gaussian equivalence, averages.
+
+    Subclasses set ``name`` and ``formula`` and implement :meth:`g`; those with a derivative
+    implement :meth:`dg`; those with closed-form Gaussian averages set ``has_averages = True`` and
+    implement ``_i2``, ``_i3``, ``_i4``, ``_j2`` (unchecked formulas; the public :meth:`i2` ..
+    :meth:`j2` validate their input first); those the compiled kernels know set ``code`` (a
+    branch of :func:`kernel_g` and :func:`kernel_dg`).
+    """
+
+    name: str = ""
+    formula: str = ""
+    code: int | None = None
+    has_averages: bool = False
+
+    @abstractmethod
+    def g(self, x: ArrayLike) -> np.ndarray:
+        """The activation g(x), elementwise."""
+
+    def dg(self, x: ArrayLike) -> np.ndarray:
+        """Its derivative g'(x), elementwise."""
+        raise ValueError(f"activation {self.name!r} ({self.formula}) has no derivative usable by gradient descent")
+
+    def gaussian_equivalence(self) -> GaussianEquivalence:
+        """(mu0, mu1, mu_star) of g (module docstring)."""
+        return _equivalence(self.g)
+
+    # -- online averages (module docstring) ----------------------------------------------------
+    def i2(self, C: ArrayLike) -> np.ndarray:
+        """I2[..., a, b] = E g(u_a) g(u_b)."""
+        C, _ = self._checked(C, None)
+        return self._i2(C)
+
+    def i3(self, C: ArrayLike, rows: int) -> np.ndarray:
+        """I3[..., a, b, c] = E g'(u_a) u_b g(u_c), a < rows."""
+        C, rows = self._checked(C, rows)
+        return self._i3(C, rows)
+
+    def i4(self, C: ArrayLike, rows: int) -> np.ndarray:
+        """I4[..., a, b, c, d] = E g'(u_a) g'(u_b) g(u_c) g(u_d), a, b < rows."""
+        C, rows = self._checked(C, rows)
+        return self._i4(C, rows)
+
+    def j2(self, C: ArrayLike, rows: int) -> np.ndarray:
+        """J2[..., a, b] = E g'(u_a) g'(u_b), a, b < rows."""
+        C, rows = self._checked(C, rows)
+        return self._j2(C, rows)
+
+    def i4_quadratic(self, C: ArrayLike, rows: int, s: ArrayLike) -> np.ndarray:
+        """sum_cd I4[a, b, c, d] s_c s_d, shape (rows, rows), for one covariance C (n, n): the Delta^2 term."""
+        C, rows = self._checked(C, rows)
+        s = np.asarray(s, dtype=float)
+        if C.ndim != 2 or s.shape != C.shape[-1:]:
             raise ValueError(
-                f"unknown activation {activation!r}; known activations: "
-                f"{', '.join(ACTIVATION_FUNCTIONS)} (or pass a vectorised callable)"
-            ) from None
+                f"i4_quadratic needs one covariance C (n, n) and s of shape (n,), got {C.shape}, {s.shape}"
+            )
+        if not np.all(np.isfinite(s)):
+            raise ValueError("s must be finite")
+        return self._i4_quadratic(C, rows, s)
+
+    def contractions(self, C: ArrayLike, rows: int, s: ArrayLike, *, with_i2: bool = True) -> Contractions:
+        """The averages on one covariance C (n, n) contracted with s (n,) (:class:`Contractions`).
+
+        With s = (-v, v_star) these are the expectations of the overlap ODEs
+        (:class:`statlearn.online.ode.OverlapODE`); one input check for the four of them.
+        """
+        C, rows = self._checked(C, rows)
+        s = np.asarray(s, dtype=float)
+        if C.ndim != 2 or s.shape != C.shape[-1:]:
+            raise ValueError(f"contractions need one covariance C (n, n) and s of shape (n,), got {C.shape}, {s.shape}")
+        if not np.isfinite(s).all():
+            raise ValueError("s must be finite")
+        I2s = self._i2(C)[:rows] @ s if with_i2 else None
+        I3s = np.einsum("abc,c->ab", self._i3(C, rows), s)
+        return Contractions(I2s, I3s, self._i4_quadratic(C, rows, s), self._j2(C, rows))
+
+    def averages(self, C: ArrayLike, rows: int | None = None) -> Averages:
+        """All four averages on the covariance ``C`` (``rows`` defaults to every field)."""
+        C, rows = self._checked(C, rows)
+        return Averages(self._i2(C), self._i3(C, rows), self._i4(C, rows), self._j2(C, rows))
+
+    def _checked(self, C: ArrayLike, rows: int | None) -> tuple[np.ndarray, int]:
+        """C as a float array of shape (..., n, n) with finite entries and diagonal >= 0; rows in [1, n]."""
+        if not self.has_averages:
+            known = ", ".join(name for name, act in ACTIVATIONS.items() if act.has_averages)
+            raise ValueError(
+                f"activation {self.name!r} ({self.formula}) has no closed-form Gaussian averages; "
+                f"activations with them: {known}"
+            )
+        try:
+            C = np.asarray(C, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"C must be an array of covariances, got {type(C).__name__}") from None
+        if C.ndim < 2 or C.shape[-1] != C.shape[-2] or C.shape[-1] == 0:
+            raise ValueError(f"C must have shape (..., n, n) with n >= 1, got {C.shape}")
+        diagonal = C.diagonal(0, -2, -1)
+        low, high = float(diagonal.min()), float(diagonal.max())  # NaN if C has NaN on its diagonal
+        if not (np.isfinite(C).all() and low >= -1e-12 * max(1.0, high)):  # one test on the fast path
+            if not np.isfinite(C).all():
+                raise ValueError("C must be finite (got NaN or infinite entries)")
+            raise ValueError(f"C must be a covariance: its diagonal (the variances) must be >= 0, got {low:.3g}")
+        n = C.shape[-1]
+        if rows is None:
+            return C, n
+        if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)):
+            raise TypeError(f"rows must be an integer, got {type(rows).__name__}")
+        if not 1 <= rows <= n:
+            raise ValueError(f"rows must be in [1, n] = [1, {n}], got {rows}")
+        return C, int(rows)
+
+    def _i2(self, C: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _i3(self, C: np.ndarray, rows: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _i4(self, C: np.ndarray, rows: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _j2(self, C: np.ndarray, rows: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _i4_quadratic(self, C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
+        return np.asarray(np.einsum("abcd,c,d->ab", self._i4(C, rows), s, s))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class ScaledErf(Activation):
+    """g(z) = erf(z / sqrt 2) = 2 Phi(z) - 1, g'(z) = sqrt(2/pi) exp(-z^2/2): Saad & Solla's soft committee unit.
+
+    All four averages in closed form (:mod:`statlearn.models.erf_averages`).
+    """
+
+    name = "scaled-erf"
+    formula = "erf(z / sqrt 2)"
+    code = 0
+    has_averages = True
+
+    def g(self, x: ArrayLike) -> np.ndarray:
+        return np.asarray(erf(_real_array(x) / np.sqrt(2.0)))
+
+    def dg(self, x: ArrayLike) -> np.ndarray:
+        with np.errstate(over="ignore"):  # x^2 = inf beyond 1e154: g' = 0 exactly
+            return np.sqrt(2.0 / np.pi) * np.exp(-0.5 * np.square(_real_array(x)))
+
+    def _i2(self, C: np.ndarray) -> np.ndarray:
+        return erf_averages.i2(C)
+
+    def _i3(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return erf_averages.i3(C, rows)
+
+    def _i4(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return erf_averages.i4(C, rows)
+
+    def _j2(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return erf_averages.j2(C, rows)
+
+    def _i4_quadratic(self, C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
+        return erf_averages.i4_quadratic(C, rows, s)
+
+
+class Erf(Activation):
+    """g(z) = erf(z), g'(z) = (2 / sqrt pi) exp(-z^2).
+
+    erf(z) = G(sqrt 2 z) with G(y) = erf(y / sqrt 2): the averages are those of :class:`ScaledErf`
+    on the covariance 2 C, with a factor sqrt 2 per g' (so J2 and I4 gain a factor 2; I3 keeps its
+    value, its factor sqrt 2 cancelling against u_b = y_b / sqrt 2).
+    """
+
+    name = "erf"
+    formula = "erf(z)"
+    code = 3
+    has_averages = True
+
+    def g(self, x: ArrayLike) -> np.ndarray:
+        return np.asarray(erf(_real_array(x)))
+
+    def dg(self, x: ArrayLike) -> np.ndarray:
+        with np.errstate(over="ignore"):  # x^2 = inf beyond 1e154: g' = 0 exactly
+            return _TWO_OVER_SQRT_PI * np.exp(-np.square(_real_array(x)))
+
+    def _i2(self, C: np.ndarray) -> np.ndarray:
+        return erf_averages.i2(2.0 * C)
+
+    def _i3(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return erf_averages.i3(2.0 * C, rows)
+
+    def _i4(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return 2.0 * erf_averages.i4(2.0 * C, rows)
+
+    def _j2(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return 2.0 * erf_averages.j2(2.0 * C, rows)
+
+    def _i4_quadratic(self, C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
+        return 2.0 * erf_averages.i4_quadratic(2.0 * C, rows, s)
+
+
+class Linear(Activation):
+    """g(z) = z (the linear perceptron and linear committee); all averages are moments of C."""
+
+    name = "linear"
+    formula = "z"
+    code = 1
+    has_averages = True
+
+    def g(self, x: ArrayLike) -> np.ndarray:
+        return _real_array(x).copy()
+
+    def dg(self, x: ArrayLike) -> np.ndarray:
+        return np.ones_like(_real_array(x))
+
+    def gaussian_equivalence(self) -> GaussianEquivalence:
+        """(0, 1, 0): a linear feature map has no nonlinear part."""
+        return GaussianEquivalence(0.0, 1.0, 0.0)
+
+    def _i2(self, C: np.ndarray) -> np.ndarray:
+        return np.array(C, dtype=float)
+
+    def _i3(self, C: np.ndarray, rows: int) -> np.ndarray:
+        n = C.shape[-1]
+        return np.broadcast_to(C[..., None, :, :], C.shape[:-2] + (rows, n, n)).copy()
+
+    def _i4(self, C: np.ndarray, rows: int) -> np.ndarray:
+        n = C.shape[-1]
+        return np.broadcast_to(C[..., None, None, :, :], C.shape[:-2] + (rows, rows, n, n)).copy()
+
+    def _j2(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return np.ones(C.shape[:-2] + (rows, rows))
+
+
+class Relu(Activation):
+    """g(z) = max(z, 0), g'(z) = Theta(z) (Theta(0) = 0); I2, I3, J2 closed form, I4 by quadrature.
+
+    Formulas, method and accuracy in :mod:`statlearn.models.relu_averages`.
+    """
+
+    name = "relu"
+    formula = "max(z, 0)"
+    code = 2
+    has_averages = True
+
+    def g(self, x: ArrayLike) -> np.ndarray:
+        return np.maximum(_real_array(x), 0.0)
+
+    def dg(self, x: ArrayLike) -> np.ndarray:
+        return (_real_array(x) > 0).astype(float)
+
+    def _i2(self, C: np.ndarray) -> np.ndarray:
+        return relu_averages.i2(C)
+
+    def _i3(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return relu_averages.i3(C, rows)
+
+    def _i4(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return relu_averages.i4(C, rows)
+
+    def _j2(self, C: np.ndarray, rows: int) -> np.ndarray:
+        return relu_averages.j2(C, rows)
+
+
+class Tanh(Activation):
+    """g(z) = tanh(z), g'(z) = 1 - tanh(z)^2 (no closed-form online averages)."""
+
+    name = "tanh"
+    formula = "tanh(z)"
+
+    def g(self, x: ArrayLike) -> np.ndarray:
+        return np.tanh(_real_array(x))
+
+    def dg(self, x: ArrayLike) -> np.ndarray:
+        return 1.0 - np.square(np.tanh(_real_array(x)))
+
+
+class Sign(Activation):
+    """g(z) = sign(z) (sign(0) = 0); no derivative usable by gradient descent."""
+
+    name = "sign"
+    formula = "sign(z)"
+
+    def g(self, x: ArrayLike) -> np.ndarray:
+        return np.sign(_real_array(x))
+
+
+#: The named activations (module docstring): ``"erf"`` is erf(z), ``"scaled-erf"`` erf(z / sqrt 2).
+ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (Relu(), Erf(), ScaledErf(), Tanh(), Sign(), Linear())}
+
+
+def get_activation(activation: str | Activation) -> Activation:
+    """The activation called ``activation`` in :data:`ACTIVATIONS`, or the instance itself."""
+    act: Activation = lookup("activation", activation, Activation, ACTIVATIONS, {})
+    return act
+
+
+def get_activation_function(
+    activation: str | Activation | Callable[[np.ndarray], np.ndarray],
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The vectorised function g of a named activation or an :class:`Activation`, or ``activation`` if callable."""
+    if isinstance(activation, (str, Activation)):
+        return get_activation(activation).g
     if not callable(activation):
-        raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
+        raise TypeError(f"activation must be a name, an Activation or a callable, got {type(activation).__name__}")
     return activation
 
 
-def gaussian_equivalence(activation: str | Callable[[np.ndarray], np.ndarray]) -> GaussianEquivalence:
+def gaussian_equivalence(activation: str | Activation | Callable[[np.ndarray], np.ndarray]) -> GaussianEquivalence:
     r"""The Gaussian-equivalence coefficients (mu0, mu1, mu_star) of ``activation`` (module docstring).
 
     Parameters
     ----------
     activation
-        ``"relu"``, ``"erf"`` (erf(z)), ``"tanh"``, ``"sign"``, or a vectorised callable
-        sigma(z) -> array of the same shape.
+        A name of :data:`ACTIVATIONS` (``"relu"``, ``"erf"`` = erf(z), ``"scaled-erf"`` =
+        erf(z / sqrt 2), ``"tanh"``, ``"sign"``, ``"linear"``), an :class:`Activation`, or a
+        vectorised callable sigma(z) -> array of the same shape.
 
     Returns
     -------
@@ -83,12 +498,18 @@ def gaussian_equivalence(activation: str | Callable[[np.ndarray], np.ndarray]) -
     Raises
     ------
     TypeError
-        ``activation`` is neither a known name nor a callable, or does not return an array of the
-        shape of its argument.
+        ``activation`` is neither a known name, an Activation nor a callable, or does not return an
+        array of the shape of its argument.
     ValueError
         Unknown name, or non-finite values of sigma on the quadrature nodes.
     """
-    sigma = get_activation_function(activation)
+    if isinstance(activation, (str, Activation)):
+        return get_activation(activation).gaussian_equivalence()
+    return _equivalence(get_activation_function(activation))
+
+
+def _equivalence(sigma: Callable[[np.ndarray], np.ndarray]) -> GaussianEquivalence:
+    """(mu0, mu1, mu_star) of the vectorised function ``sigma`` by half-line Gauss quadratures."""
 
     def moments(z: np.ndarray) -> np.ndarray:
         s = np.asarray(sigma(z), dtype=float)
@@ -113,4 +534,5 @@ def gaussian_equivalence(activation: str | Callable[[np.ndarray], np.ndarray]) -
 
 def _half_line_moments(integrand: Callable[[np.ndarray], np.ndarray]) -> tuple[float, float, float]:
     # gaussian_expectation broadcasts over parameters, not over outputs: integrate each moment.
-    return tuple(float(gaussian_expectation(lambda z, k=k: integrand(z)[k], lower=0.0)) for k in range(3))
+    mu0, mu1, second = (float(gaussian_expectation(lambda z, k=k: integrand(z)[k], lower=0.0)) for k in range(3))
+    return mu0, mu1, second

@@ -30,11 +30,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import root
 
+from statlearn.models.activations import Activation
 from statlearn.numerics.fixedpoint import ConvergenceWarning
-from statlearn.numerics.validation import as_count, as_real_array
-from statlearn.online.averages import Activation, get_activation
+from statlearn.numerics.result import freeze_arrays, stop_message
+from statlearn.numerics.validation import as_real_array
 from statlearn.online.ode import OverlapODE
-from statlearn.online.trajectory import Overlaps
+from statlearn.online.trajectory import Overlaps, check_activation, check_units, count_parameter, real_parameter
 
 __all__ = ["FixedPoint", "PerceptronRates", "plateau", "asymptotic_state", "perceptron_learning_rates", "jacobian"]
 
@@ -46,17 +47,25 @@ class FixedPoint:
     Attributes
     ----------
     state : the overlaps (R, Q, T, v, v_star) there.
-    eps_g : generalisation error without label noise.
-    eigenvalues : of the Jacobian in the (R, upper triangle of Q) coordinates, by decreasing real part.
-    converged, iterations, residual : of the root solve (residual = max |d/dt overlaps|).
+    generalization_error : eps_g without label noise.
+    eigenvalues : of the Jacobian in the (R, upper triangle of Q) coordinates, by decreasing real part
+        (read-only).
+    converged : the residual is below ``tol`` and the root is a Gram matrix of weight vectors.
+    iterations : evaluations of the ODE's right-hand side by the root solve (Powell's hybrid method).
+    residual : max |d/dt overlaps| at the returned point.
+    message : one line saying why the solve stopped.
     """
 
     state: Overlaps
-    eps_g: float
+    generalization_error: float
     eigenvalues: np.ndarray
     converged: bool
     iterations: int
     residual: float
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
 
     @property
     def stable(self) -> bool:
@@ -100,7 +109,7 @@ def jacobian(ode: OverlapODE, state: Overlaps, h: float = 1e-3) -> np.ndarray:
 
 
 def plateau(
-    K: int, eta: float, *, activation: str | Activation = "erf", sigma: float = 0.0, tol: float = 1e-10
+    K: int, eta: float, *, activation: str | Activation = "scaled-erf", sigma: float = 0.0, tol: float = 1e-10
 ) -> FixedPoint:
     """The symmetric (unspecialised) plateau of a K = M soft committee machine with T = I, v = v* = 1.
 
@@ -108,10 +117,8 @@ def plateau(
     solved by Powell's hybrid method from Saad & Solla's eta -> 0 values, then linearised in the
     full (R, Q) space; ``escape_rate`` is the rate of the specialisation instability.
     """
-    K = as_count("K", K, minimum=2)
-    eta = float(as_real_array("eta", eta, minimum=0.0, strict_minimum=True))
-    sigma = float(as_real_array("sigma", sigma, minimum=0.0))
-    ode = OverlapODE(get_activation(activation), K, K, eta, 0.0, sigma, 0.0, np.eye(K), np.ones(K))
+    K, eta, sigma, tol, g = _check(K, eta, sigma, tol, activation, minimum_units=2)
+    ode = OverlapODE(g, K, K, eta, 0.0, sigma, 0.0, np.eye(K), np.ones(K))
     state = Overlaps(np.zeros((K, K)), np.eye(K), np.eye(K), np.ones(K), np.ones(K))
 
     def build(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +130,8 @@ def plateau(
     path = np.geomspace(min(eta, 1e-3), eta, 12)
     for step in path[:-1]:
         step_ode = OverlapODE(ode.activation, K, K, float(step), 0.0, sigma, 0.0, ode.T, ode.v_star)
-        x = root(lambda y: _plateau_equations(step_ode, build, y), x, method="hybr", options={"xtol": 1e-14}).x
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            x = root(lambda y: _plateau_equations(step_ode, build, y), x, method="hybr", options={"xtol": 1e-14}).x
     return _solve(
         ode, state, lambda y: _plateau_equations(ode, build, y), build, x, f"plateau (K = {K}, eta = {eta})", tol
     )
@@ -140,7 +148,7 @@ def asymptotic_state(
     eta: float,
     *,
     sigma: float,
-    activation: str | Activation = "erf",
+    activation: str | Activation = "scaled-erf",
     T: ArrayLike | None = None,
     tol: float = 1e-10,
 ) -> FixedPoint:
@@ -149,12 +157,12 @@ def asymptotic_state(
     Solved by Powell's hybrid method in all of (R, Q) from the perfect solution R = Q = T (default
     T = I). With ``sigma > 0`` it lies off the teacher, with eps_g > 0 of order eta sigma^2.
     """
-    K = as_count("K", K, minimum=1)
-    eta = float(as_real_array("eta", eta, minimum=0.0, strict_minimum=True))
-    sigma = float(as_real_array("sigma", sigma, minimum=0.0))
+    K, eta, sigma, tol, g = _check(K, eta, sigma, tol, activation, minimum_units=1)
     T = np.eye(K) if T is None else np.atleast_2d(as_real_array("T", T))
+    if T.shape != (K, K):
+        raise ValueError(f"T must have shape (K, K) = {(K, K)}, got {T.shape}")
     state = Overlaps.checked(T, T, T)
-    ode = OverlapODE(get_activation(activation), K, K, eta, 0.0, sigma, 0.0, state.T, state.v_star)
+    ode = OverlapODE(g, K, K, eta, 0.0, sigma, 0.0, state.T, state.v_star)
     iu = np.triu_indices(K)
 
     def build(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,28 +178,49 @@ def asymptotic_state(
     return _solve(ode, state, residual_vector, build, guess, f"asymptotic state (K = {K}, eta = {eta})", tol)
 
 
+def _check(
+    K: int, eta: float, sigma: float, tol: float, activation: str | Activation, *, minimum_units: int
+) -> tuple[int, float, float, float, Activation]:
+    """The validated (K, eta, sigma, tol, activation) of :func:`plateau` and :func:`asymptotic_state`."""
+    K = count_parameter("K", K, minimum=minimum_units)
+    check_units(K, K)
+    eta = real_parameter("eta", eta, minimum=0.0, strict_minimum=True)
+    sigma = real_parameter("sigma", sigma, minimum=0.0)
+    tol = real_parameter("tol", tol, minimum=0.0, strict_minimum=True)
+    if not np.isfinite(eta * eta * (1.0 + sigma * sigma)):
+        raise ValueError(f"eta = {eta:g}, sigma = {sigma:g}: eta^2 (1 + sigma^2) overflows a float")
+    return K, eta, sigma, tol, check_activation(activation)
+
+
 def _solve(
     ode: OverlapODE, state: Overlaps, residual_vector, build, guess: np.ndarray, what: str, tol: float
 ) -> FixedPoint:
-    sol = root(residual_vector, guess, method="hybr", options={"xtol": 1e-14})
-    resid = float(np.max(np.abs(residual_vector(sol.x))))
+    def safe(x: np.ndarray) -> np.ndarray:
+        try:
+            return residual_vector(x)
+        except ValueError:  # an iterate with a negative variance: not a state of weight vectors
+            return np.full(x.shape, np.nan)
+
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # an iterate off the Gram cone: NaN
+        sol = root(safe, guess, method="hybr", options={"xtol": 1e-14})
+        resid = float(np.max(np.abs(safe(sol.x))))
     R, Q = build(sol.x)
     gram = np.block([[Q, R], [R.T, ode.T]])
     # The plateau lies on the boundary of the Gram cone (the students are in the teachers' span), so a
     # converged root may sit a rounding error outside it; an unphysical root is far outside.
     physical = bool(np.all(np.isfinite(gram)) and np.linalg.eigvalsh(gram)[0] >= -1e-7 * max(1.0, np.abs(gram).max()))
     converged = bool(resid <= tol and physical)
+    reason = None if physical else "the root found is not a Gram matrix of weight vectors"
+    message = stop_message(converged, int(sol.nfev), resid, tol, unit="evaluations", reason=reason)
     if not converged:
-        reason = "" if physical else "; the root found is not a Gram matrix of weight vectors"
-        warnings.warn(
-            f"{what}: no fixed point to tolerance {tol:g} (residual {resid:.3g}; {sol.message}{reason})",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+        warnings.warn(f"{what}: {message} ({sol.message})", ConvergenceWarning, stacklevel=3)
     fp = Overlaps(R, Q, ode.T, state.v, ode.v_star)
-    eig = np.linalg.eigvals(jacobian(ode, fp))
-    eig = eig[np.argsort(-eig.real)]
-    return FixedPoint(fp, float(ode.generalisation_error(R, Q, state.v)), eig, converged, int(sol.nfev), resid)
+    if np.all(np.isfinite(gram)):
+        eig = np.linalg.eigvals(jacobian(ode, fp))
+        eig = eig[np.argsort(-eig.real)]
+    else:
+        eig = np.full(R.size + ode.K * (ode.K + 1) // 2, np.nan + 0j)
+    return FixedPoint(fp, float(ode.generalization_error(R, Q, state.v)), eig, converged, int(sol.nfev), resid, message)
 
 
 @dataclass(frozen=True)
@@ -230,7 +259,7 @@ class PerceptronRates:
         return self.second_mode[0] * eta + self.second_mode[1] * eta**2
 
 
-def perceptron_learning_rates(activation: str | Activation = "erf") -> PerceptronRates:
+def perceptron_learning_rates(activation: str | Activation = "scaled-erf") -> PerceptronRates:
     """Maximal and optimal learning rates of the noiseless K = M = 1 perceptron (see :class:`PerceptronRates`).
 
     Exact up to the Jacobian's ~1e-13 differencing error: A and B come from J(1) and J(2), the
@@ -240,7 +269,7 @@ def perceptron_learning_rates(activation: str | Activation = "erf") -> Perceptro
     + 4 eta^2 / (sqrt(5) pi^2), so eta_max = pi sqrt(5/3), eta_opt = 2 pi sqrt(5) / (3 sqrt(3)) and
     eta_opt_overlaps = (5/6) pi sqrt(5/3). Linear units: eta_max = 2, eta_opt = eta_opt_overlaps = 1.
     """
-    g = get_activation(activation)
+    g = check_activation(activation)
     one = np.ones((1, 1))
     perfect = Overlaps(one, one, one, np.ones(1), np.ones(1))
 

@@ -1,7 +1,7 @@
 r"""Online SGD of a soft committee machine on a teacher, simulated at finite N (numba).
 
 The setting of Saad & Solla (PRE 52, 4225, 1995) and Goldt, Advani, Saxe, Krzakala & Zdeborová
-(NeurIPS 2019), PHYSICS.md section 4: at every step a fresh input :math:`x\in\mathbb{R}^N` with
+(NeurIPS 2019); notation and equations in ``docs/theory/online.md``. At every step a fresh input :math:`x\in\mathbb{R}^N` with
 i.i.d. :math:`N(0, 1)` entries is drawn, with local fields
 :math:`\lambda_k = w_k\cdot x/\sqrt N` (student, :math:`k = 1..K`) and
 :math:`\nu_m = w^*_m\cdot x/\sqrt N` (teacher, :math:`m = 1..M`), the label
@@ -26,7 +26,16 @@ integer), computes the K + M fields as dot products with four partial sums each,
 over ``x``, and updates the K student rows in one vectorised pass. The order of every sum is fixed
 in the code (no ``fastmath``, whose reassociation would follow the CPU's vector width), so a seed
 gives the same trajectory bit for bit whatever the threads. The N normal deviates (about 2.5 ns
-each) are half the cost of a step; ``benchmarks/bench_online_sgd.py`` compares with numpy.
+each) are half the cost of a step; ``benchmarks/bench_online_sgd.py`` compares with numpy. The
+activation's g and g' are the compiled scalars :func:`statlearn.models.activations.kernel_g` and
+:func:`~statlearn.models.activations.kernel_dg`, selected by the activation's ``code``.
+
+**Bounded and interruptible.** The number of steps, ``round(t[-1] N)``, is checked before anything
+is allocated against ``max_steps`` (a ``ValueError`` states the size and a rough time). The kernel
+runs in chunks of about :data:`CHUNK_WORK` multiply-adds, resuming exactly where it stopped (the
+generator's state, the weights and the norms live outside it), so Ctrl-C stops a run within a
+fraction of a second, a progress bar can follow the steps, and the trajectory is the same bit for
+bit whatever the chunking.
 
 **Divergence.** :math:`N Q_{kk}` is tracked exactly in O(1) per step,
 :math:`|w_k'|^2 = d^2|w_k|^2 + 2 d c_k\,(w_k\cdot x) + c_k^2|x|^2` with :math:`d = 1 - \eta\gamma/N`
@@ -42,8 +51,9 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -52,42 +62,40 @@ from numba import njit
 from numpy.typing import ArrayLike
 from tqdm import tqdm
 
+from statlearn.models.activations import Activation, kernel_dg, kernel_g
 from statlearn.numerics.rng import fill_normal, next_normal, seed_state
-from statlearn.numerics.validation import as_count, as_real_array
-from statlearn.online.averages import Activation, get_activation
-from statlearn.online.trajectory import DivergenceWarning, Overlaps, Trajectory, check_setup, check_times
+from statlearn.numerics.validation import as_real_array
+from statlearn.online.trajectory import (
+    MAX_OVERLAP,
+    DivergenceWarning,
+    Overlaps,
+    Trajectory,
+    check_activation,
+    check_setup,
+    check_times,
+    count_parameter,
+    generalization_error,
+    real_parameter,
+)
 
-__all__ = ["online_sgd", "online_sgd_seeds", "DIVERGENCE_FACTOR"]
+__all__ = ["online_sgd", "online_sgd_seeds", "DIVERGENCE_FACTOR", "MAX_STEPS", "MAX_FLOATS", "CHUNK_WORK"]
 
 DIVERGENCE_FACTOR = 1e8
 """A run has diverged when some Q_kk exceeds this factor times max(1, max_k Q_kk(0))."""
 
-_KERNEL_ACTIVATIONS = {0: "erf", 1: "linear", 2: "relu"}  # Activation.code -> g in the kernel
-_SQRT_HALF = math.sqrt(0.5)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+MAX_STEPS = 10**10
+"""Default bound on the SGD steps of one run (about 9 hours at N = 1000, K = M = 2)."""
+
+MAX_FLOATS = 2**28
+"""Largest number of float64 a run may allocate (2 GiB), checked before allocating."""
+
+CHUNK_WORK = 50_000_000
+"""Multiply-adds (steps times N (K + M)) per call of the kernel: about 0.05 s."""
+
+_SECONDS_PER_MULTIPLY_ADD = 0.8e-9  # measured kernel cost per weight per step, for the size estimate
 
 
 # ------------------------------------------------------------------------------------- kernel
-
-
-@njit(cache=True, nogil=True)
-def _g(code: int, u: float) -> float:
-    """g(u): erf(u / sqrt 2) (code 0), u (1), max(u, 0) (2)."""
-    if code == 0:
-        return math.erf(u * _SQRT_HALF)
-    if code == 1:
-        return u
-    return max(u, 0.0)
-
-
-@njit(cache=True, nogil=True)
-def _dg(code: int, u: float) -> float:
-    """g'(u): sqrt(2/pi) exp(-u^2/2) (code 0), 1 (1), 1 if u > 0 else 0 (2)."""
-    if code == 0:
-        return _SQRT_2_OVER_PI * math.exp(-0.5 * u * u)
-    if code == 1:
-        return 1.0
-    return 1.0 if u > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -162,38 +170,42 @@ def _sgd_kernel(
     eta_v: float,
     sigma: float,
     decay: float,
-    seed: int,
+    state: np.ndarray,
+    norms: np.ndarray,
+    step: int,
+    stop: int,
+    recorded: int,
     record_steps: np.ndarray,
     norm_limit: float,
     R_out: np.ndarray,
     Q_out: np.ndarray,
     v_out: np.ndarray,
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     """Run online SGD in place on ``weights`` (K student rows, then the teacher rows) and ``v``.
 
-    Records R, Q, v into row ``j`` of the outputs after ``record_steps[j]`` steps (non-decreasing).
-    Returns ``(recorded, diverged_at)``: the number of rows written and the step count at which a
-    divergence was detected (-1 if none; the run then stops).
+    Resumes after ``step`` steps with ``recorded`` rows written, and returns at the latest after
+    ``stop`` steps. Records R, Q, v into row ``j`` of the outputs after ``record_steps[j]`` steps
+    (non-decreasing). ``state`` is the generator's state and ``norms`` holds |w_k|^2 = N Q_kk (set
+    here at step 0); both are updated in place. Returns ``(recorded, diverged_at, step)``: the rows
+    written, the step count at which a divergence was detected (-1 if none; the run then stops) and
+    the steps done.
     """
     n, N = weights.shape
     scale = 1.0 / math.sqrt(N)
-    state = seed_state(seed)
     x = np.empty(N)
     dots = np.empty(n)  # w_j . x
     coef = np.empty(K)  # coefficient of x in the update of w_k
     dv = np.empty(K)
-    norms = np.empty(K)  # |w_k|^2 = N Q_kk
-    for k in range(K):
-        norms[k] = _dot(weights[k], weights[k])
-    recorded = 0
-    step = 0
+    if step == 0:
+        for k in range(K):
+            norms[k] = _dot(weights[k], weights[k])
     while True:
         while recorded < record_steps.shape[0] and record_steps[recorded] == step:
             _record(weights, K, R_out[recorded], Q_out[recorded], norms)
             v_out[recorded] = v
             recorded += 1
-        if recorded == record_steps.shape[0]:
-            return recorded, -1
+        if recorded == record_steps.shape[0] or step >= stop:
+            return recorded, -1, step
         fill_normal(state, x)
         zeta = next_normal(state)
         delta = sigma * zeta
@@ -201,15 +213,15 @@ def _sgd_kernel(
         for j in range(n):
             field = dots[j] * scale
             if not math.isfinite(field):
-                return recorded, step
+                return recorded, step, step
             if j < K:
-                delta -= v[j] * _g(code, field)
+                delta -= v[j] * kernel_g(code, field)
             else:
-                delta += v_star[j - K] * _g(code, field)
+                delta += v_star[j - K] * kernel_g(code, field)
         for k in range(K):  # both increments from the state before the step
             field = dots[k] * scale
-            coef[k] = eta * scale * v[k] * _dg(code, field) * delta
-            dv[k] = eta_v / N * _g(code, field) * delta
+            coef[k] = eta * scale * v[k] * kernel_dg(code, field) * delta
+            dv[k] = eta_v / N * kernel_g(code, field) * delta
         x_norm = _dot(x, x)
         for k in range(K):
             w = weights[k]
@@ -222,7 +234,7 @@ def _sgd_kernel(
         step += 1
         for k in range(K):
             if not (norms[k] <= norm_limit and math.isfinite(v[k])):  # `not <=` also catches NaN
-                return recorded, step
+                return recorded, step, step
 
 
 # ------------------------------------------------------------------------------------- setup
@@ -246,6 +258,11 @@ class _Setup:
     init_scale: float
     v_star: np.ndarray
 
+    @property
+    def chunk(self) -> int:
+        """SGD steps per call of the kernel (about :data:`CHUNK_WORK` multiply-adds)."""
+        return max(1, CHUNK_WORK // (self.N * (self.K + self.M)))
+
 
 def _prepare(
     K: int,
@@ -262,24 +279,36 @@ def _prepare(
     init: Overlaps | Mapping | None,
     init_scale: float,
     v_star: ArrayLike | None,
+    max_steps: int,
 ) -> _Setup:
     K, M, eta, eta_v, sigma, weight_decay = check_setup(
         K, M, eta, eta_v=eta_v, sigma=sigma, weight_decay=weight_decay, train_second_layer=train_second_layer
     )
-    N = as_count("N", N, minimum=1)
+    N = count_parameter("N", N, minimum=1)
     times = check_times(t)
-    act = get_activation(activation)
-    if act.code not in _KERNEL_ACTIVATIONS:
+    act = check_activation(activation)
+    if act.code is None:
+        raise ValueError(f"activation {act.name!r} has no compiled kernel (kernel_g of statlearn.models.activations)")
+    floats = (K + M) * N + times.size * (K + M) ** 2 + M * M  # weights, recorded overlaps and their C, T
+    if floats > MAX_FLOATS:
         raise ValueError(
-            f"activation {act.name!r} has no simulation kernel; simulated activations: "
-            f"{', '.join(_KERNEL_ACTIVATIONS.values())}"
+            f"the weights ((K + M) N = {(K + M) * N:.3g}) and records ({times.size} times) of one run need "
+            f"{8 * floats / 2**30:.3g} GiB, more than {8 * MAX_FLOATS / 2**30:.0f} GiB; lower N, K, M or len(t)"
+        )
+    max_steps = count_parameter("max_steps", max_steps, minimum=1)
+    steps = float(times[-1]) * N
+    if steps > max_steps or steps >= 2.0**62:  # before anything is allocated (also keeps the step counts within int64)
+        hours = steps * N * (K + M) * _SECONDS_PER_MULTIPLY_ADD / 3600.0
+        raise ValueError(
+            f"t[-1] * N = {steps:.3g} SGD steps exceed max_steps = {max_steps:.3g} (about {hours:.3g} hours at "
+            f"N = {N}, K + M = {K + M}); lower t or N, or raise max_steps"
         )
     if eta * weight_decay >= N:
         raise ValueError(
             f"eta * weight_decay must be < N (the decay factor 1 - eta weight_decay / N > 0), got "
             f"{eta * weight_decay:.4g} with N = {N}"
         )
-    init_scale = float(as_real_array("init_scale", init_scale, minimum=0.0))
+    init_scale = real_parameter("init_scale", init_scale, minimum=0.0, maximum=math.sqrt(MAX_OVERLAP))
     if init is not None:
         if isinstance(init, Overlaps):
             init = Overlaps.checked(init.R, init.Q, init.T, init.v, init.v_star)
@@ -346,8 +375,14 @@ def _kernel_seed(seed: int) -> int:
     return int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))  # fits numba's int64
 
 
-def _simulate(setup: _Setup, seed: int) -> tuple[Trajectory, np.ndarray, np.ndarray]:
-    """One run: the trajectory, and the final weights (student rows first) and second layer."""
+def _simulate(
+    setup: _Setup, seed: int, advance: Callable[[int], None] | None = None, stop: threading.Event | None = None
+) -> tuple[Trajectory, np.ndarray, np.ndarray]:
+    """One run: the trajectory, and the final weights (student rows first) and second layer.
+
+    The kernel runs in chunks of ``setup.chunk`` steps; ``advance(steps)`` is called after each, and
+    the run raises ``KeyboardInterrupt`` between chunks once ``stop`` is set.
+    """
     K, M, N = setup.K, setup.M, setup.N
     weights, v = _initial_weights(setup, seed)
     student_norms = np.einsum("kn,kn->k", weights[:K], weights[:K]) / N
@@ -355,34 +390,51 @@ def _simulate(setup: _Setup, seed: int) -> tuple[Trajectory, np.ndarray, np.ndar
     count = setup.t.size
     R, Q, V = np.empty((count, K, M)), np.empty((count, K, K)), np.empty((count, K))
     decay = 1.0 - setup.eta * setup.weight_decay / N
-    recorded, diverged_at = _sgd_kernel(
-        weights,
-        K,
-        v,
-        setup.v_star,
-        setup.activation.code,
-        setup.eta,
-        setup.eta_v,
-        setup.sigma,
-        decay,
-        _kernel_seed(seed),
-        setup.record_steps,
-        norm_limit,
-        R,
-        Q,
-        V,
-    )
+    state, norms = seed_state(_kernel_seed(seed)), np.empty(K)
+    recorded, diverged_at, step = 0, -1, 0
+    last = int(setup.record_steps[-1])
+    while recorded < count and diverged_at < 0:
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
+        before = step
+        recorded, diverged_at, step = _sgd_kernel(
+            weights,
+            K,
+            v,
+            setup.v_star,
+            setup.activation.code,
+            setup.eta,
+            setup.eta_v,
+            setup.sigma,
+            decay,
+            state,
+            norms,
+            step,
+            min(last, step + setup.chunk),
+            recorded,
+            setup.record_steps,
+            norm_limit,
+            R,
+            Q,
+            V,
+        )
+        if advance is not None:
+            advance(step - before)
     teacher = weights[K:]
     T = teacher @ teacher.T / N
     R, Q, V = R[:recorded], Q[:recorded], V[:recorded]
     diverged = diverged_at >= 0
     steps = int(diverged_at if diverged else setup.record_steps[-1])
+    if diverged:
+        message = f"diverged at alpha = {steps / N:.4g} after {steps} SGD steps (some Q_kk beyond the limit)"
+    else:
+        message = f"reached alpha = {setup.t[-1]:.4g} after {steps} SGD steps"
     trajectory = Trajectory(
         t=setup.t[:recorded].copy(),
         R=R,
         Q=Q,
         v=V,
-        eps_g=setup.activation.generalisation_error(R, Q, T, V, setup.v_star),
+        generalization_error=generalization_error(setup.activation, R, Q, T, V, setup.v_star),
         T=T,
         v_star=setup.v_star.copy(),
         activation=setup.activation.name,
@@ -391,7 +443,11 @@ def _simulate(setup: _Setup, seed: int) -> tuple[Trajectory, np.ndarray, np.ndar
         N=N,
         seed=seed,
         diverged=diverged,
-        t_diverged=steps / N if diverged else float("nan"),
+        t_diverged=steps / N if diverged else None,
+        converged=not diverged,
+        iterations=steps,
+        residual=float("nan"),
+        message=message,
         info={"eta_v": setup.eta_v, "weight_decay": setup.weight_decay, "steps": steps},
     )
     return trajectory, weights, v
@@ -419,7 +475,7 @@ def online_sgd(
     t: ArrayLike,
     *,
     seed: int,
-    activation: str | Activation = "erf",
+    activation: str | Activation = "scaled-erf",
     train_second_layer: bool = False,
     eta_v: float | None = None,
     sigma: float = 0.0,
@@ -427,6 +483,7 @@ def online_sgd(
     init: Overlaps | Mapping | None = None,
     init_scale: float = 1.0,
     v_star: ArrayLike | None = None,
+    max_steps: int = MAX_STEPS,
 ) -> Trajectory:
     r"""Simulate online SGD of a K-unit student on an M-unit teacher at input dimension N.
 
@@ -446,9 +503,10 @@ def online_sgd(
         inputs and label noise from the kernel's xoshiro256++ generator seeded from a child of
         ``numpy.random.SeedSequence(seed)``; the same seed gives the same trajectory bit for bit.
     activation
-        ``"erf"`` (:math:`g(x) = \operatorname{erf}(x/\sqrt2)`), ``"linear"`` or ``"relu"`` (when
-        registered), or an :class:`~statlearn.online.averages.Activation` whose ``code`` is one of
-        these.
+        ``"scaled-erf"`` (:math:`g(x) = \operatorname{erf}(x/\sqrt2)`), ``"linear"`` or ``"relu"``,
+        or an :class:`~statlearn.models.activations.Activation` with a kernel ``code`` and Gaussian
+        averages (e.g. ``ACTIVATIONS["erf"]``, erf(x)). The bare name ``"erf"`` is refused
+        (:func:`~statlearn.online.trajectory.check_activation`).
     train_second_layer, eta_v
         Whether ``v`` is learned, and its learning rate (default ``eta``; only with
         ``train_second_layer=True``).
@@ -469,19 +527,23 @@ def online_sgd(
         Standard deviation of the random student weights (``init=None`` only).
     v_star
         Teacher second layer, default ones (``init=None`` only; otherwise ``init.v_star``).
+    max_steps
+        Refuse (``ValueError``, before allocating) runs of more than this many SGD steps,
+        ``round(t[-1] N)``; default :data:`MAX_STEPS`.
 
     Returns
     -------
     Trajectory
-        ``R``, ``Q``, ``v`` at the times ``t`` and ``eps_g``, evaluated from the measured overlaps
+        ``R``, ``Q``, ``v`` at the times ``t`` and ``generalization_error`` (eps_g), evaluated from the measured overlaps
         with the activation's Gaussian average
         :math:`\epsilon_g = \frac12\sum_{ab} s_a s_b I_2(a, b)`, :math:`s = (-v, v^*)`, which is the
         exact test error (without label noise) of those weights on Gaussian inputs: the fields of a
         fresh input are jointly Gaussian with covariance :math:`[[Q, R], [R^T, T]]`. ``T`` is the
         measured teacher overlap, ``info`` holds ``eta_v``, ``weight_decay`` and ``steps`` (the
-        number of SGD steps done). On divergence (module docstring) the arrays stop at the last
-        recorded time before it, ``diverged`` is True, ``t_diverged`` the time it was detected,
-        and a :class:`~statlearn.online.trajectory.DivergenceWarning` is emitted.
+        number of SGD steps done, also ``iterations``). On divergence (module docstring) the arrays
+        stop at the last recorded time before it, ``diverged`` is True, ``converged`` False,
+        ``t_diverged`` the time it was detected, and a
+        :class:`~statlearn.online.trajectory.DivergenceWarning` is emitted.
 
     References
     ----------
@@ -502,8 +564,9 @@ def online_sgd(
         init=init,
         init_scale=init_scale,
         v_star=v_star,
+        max_steps=max_steps,
     )
-    trajectory = _simulate(setup, as_count("seed", seed))[0]
+    trajectory = _simulate(setup, count_parameter("seed", seed))[0]
     _warn_if_diverged(trajectory)
     return trajectory
 
@@ -524,20 +587,41 @@ def online_sgd_seeds(
 
     The kernel releases the GIL, so the runs proceed in parallel; each depends on its seed only,
     so the result is the same bit for bit as serial calls, whatever ``workers`` (default: one per
-    core, at most one per seed). ``progress`` shows a tqdm bar of finished runs; ``kwargs`` are
-    the keyword arguments of :func:`online_sgd`. A DivergenceWarning is emitted for each run that
-    diverged.
+    core, at most one per seed). ``progress`` shows a tqdm bar of the SGD steps done over all
+    runs; ``kwargs`` are the keyword arguments of :func:`online_sgd`. A DivergenceWarning is
+    emitted for each run that diverged. Ctrl-C stops every run within one chunk of the kernel
+    (a fraction of a second) and raises ``KeyboardInterrupt``.
     """
     setup = _prepare(K, M, eta, N, t, **_with_defaults(kwargs))
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
-    seeds = [as_count("each seed in seeds", seed) for seed in seeds]
-    workers = min(len(seeds), os.cpu_count() or 1) if workers is None else as_count("workers", workers, minimum=1)
-    with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(total=len(seeds), disable=not progress) as bar:
-        futures = [pool.submit(_simulate, setup, seed) for seed in seeds]
-        for _ in as_completed(futures):
-            bar.update()
-        trajectories = [future.result()[0] for future in futures]
+        raise ValueError(f"seeds must be a non-empty sequence of integers, got {type(seeds).__name__}")
+    seeds = [count_parameter("each seed in seeds", seed) for seed in seeds]
+    workers = (
+        min(len(seeds), os.cpu_count() or 1) if workers is None else count_parameter("workers", workers, minimum=1)
+    )
+    stop = threading.Event()
+    lock = threading.Lock()
+    total = int(setup.record_steps[-1]) * len(seeds)
+    with tqdm(total=total, disable=not progress, unit="step", unit_scale=True) as bar:
+
+        def advance(steps: int) -> None:
+            with lock:
+                bar.update(steps)
+
+        pool = ThreadPoolExecutor(max_workers=workers)
+        futures: list = []
+        try:
+            futures = [pool.submit(_simulate, setup, seed, advance, stop) for seed in seeds]
+            for _ in as_completed(futures):
+                pass
+            trajectories = [future.result()[0] for future in futures]
+        except BaseException:
+            stop.set()  # the running kernels return within a chunk; the queued runs do not start
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            pool.shutdown(wait=True)
     for trajectory in trajectories:
         _warn_if_diverged(trajectory)
     return trajectories

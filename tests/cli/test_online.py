@@ -39,7 +39,7 @@ def test_ode_table_matches_integrate(capsys):
     t = np.asarray(cols["alpha"])
     assert t[0] == 0 and t[-1] == pytest.approx(100) and len(t) == 6
     ref = integrate(2, 2, 0.5, t, seed=3)
-    assert np.allclose(cols["eps_g"], ref.eps_g, rtol=1e-12)
+    assert np.allclose(cols["generalization_error"], ref.generalization_error, rtol=1e-12)
     assert np.allclose(cols["R_01"], ref.R[:, 0, 1], rtol=1e-12)
     assert out["diverged"] == []
 
@@ -71,7 +71,12 @@ def test_simulation_comparison_and_files(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "N = 200, 3 seeds" in text and "discrepancy" in text
     rows = list(csv.DictReader(csv_path.open()))
-    assert len(rows) == 5 and {"eps_g", "eps_g_sim", "eps_g_sim_se", "discrepancy"} <= set(rows[0])
+    assert len(rows) == 5 and {
+        "generalization_error",
+        "generalization_error_sim",
+        "generalization_error_sim_se",
+        "discrepancy",
+    } <= set(rows[0])
     # at alpha = 0 simulation and ODE start from the same overlaps: no discrepancy
     assert float(rows[0]["discrepancy"]) == pytest.approx(0.0, abs=1e-12)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -123,4 +128,4 @@ def test_ode_start_from_explicit_overlaps_is_like_for_like():
     init = Overlaps.checked([[0.1, 0.0]], [[0.3]], [[1.0, 0.2], [0.2, 1.0]])
     sim = online_sgd(1, 2, 0.5, 300, [0.0, 1.0], seed=1, init=init)
     ode = integrate(1, 2, 0.5, [0.0, 1.0], init=sim.overlaps(0))
-    assert ode.eps_g[0] == pytest.approx(sim.eps_g[0], rel=1e-9)
+    assert ode.generalization_error[0] == pytest.approx(sim.generalization_error[0], rel=1e-9)

@@ -52,7 +52,7 @@ def test_user_callables():
 def test_bad_activations():
     with pytest.raises(ValueError, match="unknown activation 'softplus'"):
         gaussian_equivalence("softplus")
-    with pytest.raises(TypeError, match="name or a callable"):
+    with pytest.raises(TypeError, match="a name, an Activation or a callable"):
         gaussian_equivalence(3.0)
     with pytest.raises(TypeError, match="vectorised"):
         gaussian_equivalence(lambda z: 1.0)

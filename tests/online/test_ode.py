@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import erf
 
+from statlearn.models.activations import get_activation
 from statlearn.numerics import ConvergenceWarning, hermite_rule
-from statlearn.online import DivergenceWarning, Overlaps, erf_averages, get_activation
-from statlearn.online.averages import overlap_matrix
+from statlearn.online import DivergenceWarning, Overlaps, generalization_error, overlap_matrix
 from statlearn.online.fixed_points import asymptotic_state, perceptron_learning_rates, plateau
-from statlearn.online.ode import OverlapODE, integrate, random_overlaps
+from statlearn.online.ode import MAX_EVALUATIONS, OverlapODE, integrate, random_overlaps
 
 
 def g(x):
@@ -44,7 +44,7 @@ def gauss_hermite(C, f, order):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_erf_I2_J2_against_2d_quadrature(seed):
     C = wishart(2, seed, scale=1.5)
-    av = erf_averages(C)
+    av = get_activation("scaled-erf").averages(C)
     assert av.I2[0, 1] == pytest.approx(gauss_hermite(C, lambda u: g(u[0]) * g(u[1]), 120), abs=1e-12)
     assert av.I2[0, 0] == pytest.approx(gauss_hermite(C, lambda u: g(u[0]) ** 2, 120), abs=1e-12)
     assert av.J2[0, 1] == pytest.approx(gauss_hermite(C, lambda u: dg(u[0]) * dg(u[1]), 120), abs=1e-12)
@@ -53,7 +53,7 @@ def test_erf_I2_J2_against_2d_quadrature(seed):
 @pytest.mark.parametrize("seed", [2, 3])
 def test_erf_I3_against_3d_quadrature(seed):
     C = wishart(3, seed)
-    av = erf_averages(C, rows=3)
+    av = get_activation("scaled-erf").averages(C, rows=3)
     for a, b, c in [(0, 1, 2), (0, 0, 1), (1, 2, 2), (2, 0, 0), (0, 0, 0)]:
         ref = gauss_hermite(C, lambda u: dg(u[a]) * u[b] * g(u[c]), 80)
         assert av.I3[a, b, c] == pytest.approx(ref, abs=1e-11), (a, b, c)
@@ -62,13 +62,13 @@ def test_erf_I3_against_3d_quadrature(seed):
 @pytest.mark.parametrize("seed", [4, 5])
 def test_erf_I4_against_4d_quadrature(seed):
     C = wishart(4, seed)
-    av = erf_averages(C, rows=2)
+    av = get_activation("scaled-erf").averages(C, rows=2)
     for a, b, c, d in [(0, 1, 2, 3), (0, 0, 2, 3), (0, 1, 1, 3), (1, 1, 0, 0), (0, 1, 2, 2)]:
         ref = gauss_hermite(C, lambda u: dg(u[a]) * dg(u[b]) * g(u[c]) * g(u[d]), 40)
         assert av.I4[a, b, c, d] == pytest.approx(ref, abs=1e-10), (a, b, c, d)
 
 
-@pytest.mark.parametrize("name", ["erf", "linear"])
+@pytest.mark.parametrize("name", ["scaled-erf", "erf", "linear"])
 def test_delta_squared_term_is_the_contraction_of_I4(name):
     C, s = wishart(5, 13), np.array([-0.7, 1.2, -0.4, 1.0, 0.6])
     act = get_activation(name)
@@ -86,7 +86,7 @@ def test_linear_averages_are_moments():
 @given(st.integers(2, 6), st.integers(0, 10_000), st.floats(0.05, 20.0))
 def test_erf_I2_is_a_covariance(n, seed, scale):
     """I2 = E g(u) g(u)^T is positive semi-definite, with |entries| <= 1."""
-    I2 = erf_averages(wishart(n, seed, scale))[0]
+    I2 = get_activation("scaled-erf").averages(wishart(n, seed, scale))[0]
     assert np.linalg.eigvalsh(I2)[0] > -1e-12
     assert np.all(np.abs(I2) <= 1.0 + 1e-15)
 
@@ -100,14 +100,14 @@ def test_generalisation_error_closed_form_against_direct_average():
     u = W @ rng.standard_normal((5, 400_000))
     delta = v_star @ g(u[2:]) - v @ g(u[:2])
     mc, err = 0.5 * np.mean(delta**2), 0.5 * np.std(delta**2) / np.sqrt(u.shape[1])
-    eps = get_activation("erf").generalisation_error(R, Q, T, v, v_star)
+    eps = generalization_error(get_activation("scaled-erf"), R, Q, T, v, v_star)
     assert abs(eps - mc) < 5 * err
 
 
 # -- the right-hand side --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["erf", "relu", "linear"])
+@pytest.mark.parametrize("name", ["scaled-erf", "erf", "relu", "linear"])
 def test_rhs_against_monte_carlo_expected_update(name):
     """dR, dQ, dv against the sample average of the per-step increments over Gaussian fields."""
     K, M, eta, eta_v, sigma, wd = 2, 3, 0.7, 0.4, 0.3, 0.05
@@ -141,21 +141,21 @@ def test_rhs_symmetries():
     """dQ is symmetric and permuting student (or teacher) units permutes the derivatives."""
     state = random_overlaps(3, 2, dimension=50, seed=3)
     v = np.array([1.0, 0.5, -0.3])
-    ode = OverlapODE(get_activation("erf"), 3, 2, 0.8, 0.3, 0.2, 0.0, state.T, state.v_star)
+    ode = OverlapODE(get_activation("scaled-erf"), 3, 2, 0.8, 0.3, 0.2, 0.0, state.T, state.v_star)
     dR, dQ, dv = ode.derivatives(state.R, state.Q, v)
     assert np.allclose(dQ, dQ.T, atol=1e-15)
     p = [2, 0, 1]
     dRp, dQp, dvp = ode.derivatives(state.R[p], state.Q[np.ix_(p, p)], v[p])
     assert np.allclose(dRp, dR[p]) and np.allclose(dQp, dQ[np.ix_(p, p)]) and np.allclose(dvp, dv[p])
     q = [1, 0]
-    ode_q = OverlapODE(get_activation("erf"), 3, 2, 0.8, 0.3, 0.2, 0.0, state.T[np.ix_(q, q)], state.v_star[q])
+    ode_q = OverlapODE(get_activation("scaled-erf"), 3, 2, 0.8, 0.3, 0.2, 0.0, state.T[np.ix_(q, q)], state.v_star[q])
     dRq, dQq, dvq = ode_q.derivatives(state.R[:, q], state.Q, v)
     assert np.allclose(dRq, dR[:, q]) and np.allclose(dQq, dQ) and np.allclose(dvq, dv)
 
 
 def test_perfect_student_is_stationary_without_noise():
     T = wishart(2, 21)
-    ode = OverlapODE(get_activation("erf"), 2, 2, 0.9, 0.0, 0.0, 0.0, T, np.ones(2))
+    ode = OverlapODE(get_activation("scaled-erf"), 2, 2, 0.9, 0.0, 0.0, 0.0, T, np.ones(2))
     for d in ode.derivatives(T, T, np.ones(2)):
         assert np.max(np.abs(d)) < 1e-14
 
@@ -171,25 +171,25 @@ def test_linear_perceptron_exact_solution(eta):
     tr = integrate(1, 1, eta, t, activation="linear", sigma=sigma, init=init)
     eps0, eps_inf = 0.5 * (1.0 - 2 * 0.2 + 0.5), eta * sigma**2 / (2 * (2 - eta))
     exact = eps_inf + (eps0 - eps_inf) * np.exp(-eta * (2 - eta) * t)
-    assert np.allclose(tr.eps_g, exact, rtol=1e-6, atol=1e-10)
+    assert np.allclose(tr.generalization_error, exact, rtol=1e-6, atol=1e-10)
     assert np.allclose(tr.R[:, 0, 0], 1.0 - 0.8 * np.exp(-eta * t), rtol=1e-6)
 
 
 def test_default_tolerances_resolve_small_errors():
     """Near perfect learning eps_g ~ 1e-9 is still resolved to 1e-3 by the default tolerances."""
     init, t = Overlaps.checked([[0.0]], [[0.25]], [[1.0]]), [0.0, 30.0]
-    eta = perceptron_learning_rates("erf").eta_opt
+    eta = perceptron_learning_rates("scaled-erf").eta_opt
     default = integrate(1, 1, eta, t, init=init)
     tight = integrate(1, 1, eta, t, init=init, rtol=1e-12, atol=1e-17)
-    assert 1e-10 < tight.eps_g[-1] < 1e-8
-    assert default.eps_g[-1] == pytest.approx(tight.eps_g[-1], rel=1e-3)
+    assert 1e-10 < tight.generalization_error[-1] < 1e-8
+    assert default.generalization_error[-1] == pytest.approx(tight.generalization_error[-1], rel=1e-3)
 
 
 def test_lsoda_and_rk45_agree_on_the_committee_plateau():
     t = np.array([0.0, 10.0, 100.0, 300.0, 1000.0])
     a = integrate(2, 2, 0.5, t, seed=4, init_dimension=300)
     b = integrate(2, 2, 0.5, t, seed=4, init_dimension=300, method="RK45", rtol=1e-10, atol=1e-12)
-    assert np.allclose(a.eps_g, b.eps_g, rtol=1e-5, atol=1e-9)
+    assert np.allclose(a.generalization_error, b.generalization_error, rtol=1e-5, atol=1e-9)
 
 
 def test_trained_second_layer_moves_and_fixed_does_not():
@@ -213,15 +213,15 @@ def test_blow_up_is_reported_as_divergence():
     with pytest.warns(DivergenceWarning, match="eta = 3"):
         tr = integrate(1, 1, 3.0, np.geomspace(0.1, 100, 30), activation="linear", init=init)
     assert tr.diverged and 0 < tr.t_diverged < 100
-    assert tr.t.size < 30 and np.all(np.isfinite(tr.eps_g)) and np.all(tr.t <= tr.t_diverged)
+    assert tr.t.size < 30 and np.all(np.isfinite(tr.generalization_error)) and np.all(tr.t <= tr.t_diverged)
 
 
 def test_long_run_reaches_the_noisy_asymptotic_fixed_point():
     fp = asymptotic_state(2, 0.8, sigma=0.3)
-    assert fp.converged and fp.stable and fp.eps_g > 0
+    assert fp.converged and fp.stable and fp.generalization_error > 0
     init = Overlaps.checked(0.9 * np.eye(2) + 0.05, np.eye(2), np.eye(2))
     tr = integrate(2, 2, 0.8, [0.0, 3000.0], sigma=0.3, init=init)
-    assert tr.eps_g[-1] == pytest.approx(fp.eps_g, rel=1e-5)
+    assert tr.generalization_error[-1] == pytest.approx(fp.generalization_error, rel=1e-5)
 
 
 # -- fixed points ---------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_plateau_at_small_eta_is_saad_solla(K):
     assert fp.converged
     assert fp.state.R == pytest.approx(np.full((K, K), 1 / np.sqrt(K * (2 * K - 1))), rel=1e-5)
     assert fp.state.Q == pytest.approx(np.full((K, K), 1 / (2 * K - 1)), rel=1e-5)
-    assert fp.eps_g == pytest.approx(K / np.pi * (np.pi / 6 - K * np.arcsin(1 / (2 * K))), rel=1e-5)
+    assert fp.generalization_error == pytest.approx(K / np.pi * (np.pi / 6 - K * np.arcsin(1 / (2 * K))), rel=1e-5)
     assert fp.escape_rate > 0  # the specialisation mode is unstable
 
 
@@ -266,7 +266,7 @@ def test_learning_rates_of_the_linear_perceptron():
 def test_learning_rates_of_the_erf_perceptron_against_independent_quadrature():
     """eta_max = pi sqrt(5/3), eta_opt = 2 pi sqrt(5) / (3 sqrt(3)); the Jacobian at R = Q = 1 recomputed
     from the defining 2-D averages by Gauss-Hermite quadrature has the eigenvalues behind them."""
-    rates = perceptron_learning_rates("erf")
+    rates = perceptron_learning_rates("scaled-erf")
     eta_max = rates.eta_max
     assert eta_max == pytest.approx(np.pi * np.sqrt(5 / 3), rel=1e-10)
     assert rates.eta_opt == pytest.approx(2 * np.pi * np.sqrt(5) / (3 * np.sqrt(3)), rel=1e-10)
@@ -299,10 +299,10 @@ def test_learning_rates_of_the_erf_perceptron_against_independent_quadrature():
 @pytest.mark.parametrize("eta", [1.0, 3.5])
 def test_erf_perceptron_error_decays_at_the_predicted_rate(eta):
     """At eta = 1 the norm mode (quadratic in eps_g) sets the rate, at eta = 3.5 the second mode."""
-    rate = perceptron_learning_rates("erf").error_decay_rate(eta)
+    rate = perceptron_learning_rates("scaled-erf").error_decay_rate(eta)
     init = Overlaps.checked([[0.95]], [[0.95]], [[1.0]])
     tr = integrate(1, 1, eta, [0.0, 40.0, 50.0], init=init, rtol=1e-12, atol=1e-18)
-    assert np.log(tr.eps_g[1] / tr.eps_g[2]) / 10.0 == pytest.approx(rate, rel=2e-3)
+    assert np.log(tr.generalization_error[1] / tr.generalization_error[2]) / 10.0 == pytest.approx(rate, rel=2e-3)
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -320,7 +320,14 @@ def test_erf_perceptron_error_decays_at_the_predicted_rate(eta):
         ({"init": ([[np.nan]], [[1.0]], [[1.0]])}, "initial R must be finite"),
         ({"init": ([[2.0]], [[1.0]], [[1.0]])}, "positive semi-definite"),
         ({"init": ([[0.0, 0.0]], [[1.0]], [[1.0]])}, "initial R must have shape"),
-        ({"activation": "tanh"}, "unknown activation"),
+        ({"activation": "tanh"}, "activation 'tanh' has no closed-form Gaussian averages"),
+        ({"activation": "softsign"}, "unknown activation 'softsign'"),
+        ({"activation": "erf"}, "activation 'erf' is ambiguous.*'scaled-erf'"),
+        ({"eta": 1e300}, r"eta = 1e\+300.*overflows"),
+        ({"sigma": 1e300}, r"sigma = 1e\+300.*overflows"),
+        ({"weight_decay": 1e300}, r"eta \* weight_decay = 5e\+299 exceeds 1e\+15"),
+        ({"eta": 1e200, "weight_decay": 1e200}, r"weight_decay = 1e\+200.*overflows"),
+        ({"max_evaluations": 0}, "max_evaluations must be >= 1"),
         ({"t": [1.0, 0.5]}, "non-decreasing"),
         ({"t": [-1.0]}, "t must be >= 0"),
     ],
@@ -335,3 +342,62 @@ def test_bad_input_is_named(kwargs, match):
 def test_non_integer_units_are_a_type_error():
     with pytest.raises(TypeError, match="K must be an integer"):
         integrate(1.5, 1, 0.5, [1.0])
+
+
+# -- hangs and tracebacks of the bad-input audit (issue 11) ---------------------------------------
+
+
+def test_zero_horizon_returns_the_initial_state():
+    """integrate(2, 2, 0.5, [0, 0]) raised AttributeError: nothing to integrate is the initial state, twice."""
+    tr = integrate(2, 2, 0.5, [0.0, 0.0], seed=1)
+    start = random_overlaps(2, 2, seed=1)
+    assert tr.converged and tr.iterations == 0 and tr.t.tolist() == [0.0, 0.0]
+    assert np.array_equal(tr.R[1], start.R) and np.array_equal(tr.Q[0], start.Q)
+
+
+@pytest.mark.parametrize("eta", [1e6, 1000.0])
+def test_far_above_the_stability_limit_the_budget_stops_the_solver(eta):
+    """integrate(2, 2, 1e6, [0, 1]) and eta = 1000 (statlearn online --eta 1000) crawled for hours: the
+    evaluation budget stops them, with converged=False, the times reached, and a ConvergenceWarning."""
+    t = np.geomspace(1e-6, 100.0, 30)
+    with pytest.warns(ConvergenceWarning, match="budget of 2000 evaluations was spent"):
+        tr = integrate(2, 2, eta, t, seed=0, max_evaluations=2000)
+    assert not tr.converged and not tr.diverged and tr.t.size < t.size
+    assert "max_evaluations" in tr.message and 2000 < tr.iterations <= 4000
+    assert np.all(np.isfinite(tr.R)) and np.all(tr.t <= 100.0)
+
+
+def test_default_budget_is_ample_for_the_reproductions():
+    """The longest ODE of the reproductions (overparametrisation, K = 8, alpha = 1e5) needs ~15 000 evaluations."""
+    tr = integrate(8, 2, 0.2, np.geomspace(1.0, 1e5, 20), seed=0, sigma=0.3, train_second_layer=True)
+    assert tr.converged and tr.iterations < MAX_EVALUATIONS / 4
+
+
+def test_result_protocol_of_trajectory_and_fixed_point():
+    from statlearn.numerics.result import SolverResult
+
+    tr = integrate(1, 1, 0.5, [0.0, 1.0, 2.0], seed=0)
+    fp = plateau(2, 0.5)
+    for result in (tr, fp):
+        assert isinstance(result, SolverResult) and result.converged and result.iterations > 0
+    assert np.isnan(tr.residual) and "reached alpha = 2" in tr.message
+    assert fp.residual <= 1e-10 and fp.message.startswith("converged")
+    with pytest.raises(ValueError, match="read-only"):
+        tr.generalization_error[0] = 0.0
+    with pytest.raises(ValueError, match="read-only"):
+        fp.eigenvalues[0] = 0.0
+
+
+def test_erf_is_refused_and_erf_of_z_is_a_different_unit():
+    """The bare name "erf" meant erf(z / sqrt 2) here: refused, never silently erf(z); the object
+    ACTIVATIONS["erf"] (erf(z)) runs and differs from "scaled-erf"."""
+    from statlearn.models.activations import ACTIVATIONS
+
+    with pytest.raises(ValueError, match="'scaled-erf'"):
+        perceptron_learning_rates("erf")
+    with pytest.raises(ValueError, match="ambiguous"):
+        plateau(2, 0.5, activation="erf")
+    a = integrate(1, 1, 0.5, [0.0, 5.0], seed=0, activation="scaled-erf")
+    b = integrate(1, 1, 0.5, [0.0, 5.0], seed=0, activation=ACTIVATIONS["erf"])
+    assert a.activation == "scaled-erf" and b.activation == "erf"
+    assert abs(a.generalization_error[-1] - b.generalization_error[-1]) > 1e-3

@@ -8,46 +8,28 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from statlearn.online import Activation, DivergenceWarning, Overlaps, get_activation
+from statlearn.models.activations import ACTIVATIONS
+from statlearn.online import DivergenceWarning, Overlaps
 from statlearn.online.simulate import _prepare, _simulate, online_sgd, online_sgd_seeds
 
 SIGMAS = 5.0
 
 
 def field_functions(name):
-    """g and g' written out independently of the package (PHYSICS.md section 4)."""
-    if name == "erf":
+    """g and g' written out independently of the package (Saad & Solla 1995; docs/theory/online.md)."""
+    if name == "scaled-erf":
         return (lambda u: erf(u / np.sqrt(2.0))), (lambda u: np.sqrt(2.0 / np.pi) * np.exp(-0.5 * u * u))
+    if name == "erf":
+        return erf, (lambda u: 2.0 / np.sqrt(np.pi) * np.exp(-u * u))
     if name == "linear":
         return (lambda u: u), (lambda u: np.ones_like(u))
     return (lambda u: np.maximum(u, 0.0)), (lambda u: (u > 0.0).astype(float))
 
 
-class ArcCosineRelu(Activation):
-    """g(x) = max(x, 0) with I2 only (the arc-cosine kernel of Cho & Saul 2009), enough to run the
-    simulation's relu (kernel code 2) whether or not :mod:`statlearn.online.relu` is there."""
-
-    name, code = "relu", 2
-
-    def i2(self, C):
-        d = np.sqrt(np.diagonal(C, axis1=-2, axis2=-1))
-        scale = d[..., :, None] * d[..., None, :]
-        theta = np.arccos(np.clip(C / scale, -1.0, 1.0))
-        return scale * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2.0 * np.pi)
-
-
-def simulated_activation(name):
-    try:
-        return get_activation(name)
-    except ValueError:
-        if name == "relu":
-            return ArcCosineRelu()
-        raise
-
-
 def same(a, b):
     return all(
-        np.array_equal(getattr(a, name), getattr(b, name)) for name in ("t", "R", "Q", "v", "eps_g", "T", "v_star")
+        np.array_equal(getattr(a, name), getattr(b, name))
+        for name in ("t", "R", "Q", "v", "generalization_error", "T", "v_star")
     )
 
 
@@ -164,7 +146,7 @@ def test_linear_perceptron_mean_follows_the_exact_dynamics(weight_decay):
     assert se_Q[-1] < 0.05 * abs(exact_Q[-1] - Q0)  # the check resolves the motion of Q
 
 
-@pytest.mark.parametrize("name", ["erf", "linear", "relu"])
+@pytest.mark.parametrize("name", ["scaled-erf", "erf", "linear", "relu"])
 def test_one_step_drift_is_the_gaussian_average(name):
     """One step from given weights: Delta R_km = (eta/N) v_k g'(lambda_k) nu_m Delta and
     Delta v_k = (eta_v/N) g(lambda_k) Delta exactly, with the fields (lambda, nu) ~ N(0, C) for the
@@ -185,7 +167,7 @@ def test_one_step_drift_is_the_gaussian_average(name):
         seeds=list(range(runs)),
         init=init,
         sigma=0.2,
-        activation=simulated_activation(name),
+        activation=ACTIVATIONS[name],
         train_second_layer=True,
         eta_v=eta_v,
     )
@@ -205,7 +187,7 @@ def test_one_step_drift_is_the_gaussian_average(name):
         assert np.all(np.abs(exact.mean(axis=0)) > 5 * se)  # the drifts are resolved, not just noise
 
 
-def test_eps_g_is_the_test_error_of_the_final_weights():
+def test_generalization_error_is_the_test_error_of_the_final_weights():
     K, M, N = 2, 2, 40
     setup = _prepare(
         K,
@@ -213,7 +195,7 @@ def test_eps_g_is_the_test_error_of_the_final_weights():
         0.5,
         N,
         [0.0, 2.0],
-        activation="erf",
+        activation="scaled-erf",
         train_second_layer=True,
         eta_v=None,
         sigma=0.1,
@@ -221,13 +203,14 @@ def test_eps_g_is_the_test_error_of_the_final_weights():
         init=None,
         init_scale=1.0,
         v_star=[1.0, 0.6],
+        max_steps=10**6,
     )
     trajectory, weights, v = _simulate(setup, 3)
     student, teacher = weights[:K], weights[K:]
     np.testing.assert_allclose(trajectory.R[-1], student @ teacher.T / N, atol=1e-12)
     np.testing.assert_allclose(trajectory.Q[-1], student @ student.T / N, atol=1e-12)
     assert np.array_equal(trajectory.v[-1], v)
-    g = field_functions("erf")[0]
+    g = field_functions("scaled-erf")[0]
     rng = np.random.default_rng(99)
     losses = np.concatenate(
         [
@@ -236,8 +219,8 @@ def test_eps_g_is_the_test_error_of_the_final_weights():
         ]
     )
     se = losses.std(ddof=1) / math.sqrt(losses.size)
-    assert abs(trajectory.eps_g[-1] - losses.mean()) <= SIGMAS * se
-    assert trajectory.eps_g[-1] < 0.7 * trajectory.eps_g[0]  # and it did learn
+    assert abs(trajectory.generalization_error[-1] - losses.mean()) <= SIGMAS * se
+    assert trajectory.generalization_error[-1] < 0.7 * trajectory.generalization_error[0]  # and it did learn
 
 
 # ------------------------------------------------------------------ second layer, weight decay
@@ -283,7 +266,7 @@ def test_linear_perceptron_diverges_above_eta_2():
     assert 0 < n < t.size and trajectory.t[-1] < trajectory.t_diverged
     assert np.array_equal(trajectory.t, t[:n])
     assert trajectory.R.shape == (n, 1, 1) and trajectory.Q.shape == (n, 1, 1) and trajectory.v.shape == (n, 1)
-    assert trajectory.eps_g.shape == (n,) and np.all(np.isfinite(trajectory.eps_g))
+    assert trajectory.generalization_error.shape == (n,) and np.all(np.isfinite(trajectory.generalization_error))
     assert trajectory.info["steps"] == round(trajectory.t_diverged * 100)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
@@ -312,7 +295,13 @@ GOOD = {"K": 2, "M": 1, "eta": 0.5, "N": 20, "t": [0.0, 1.0], "seed": 0}
         ({"sigma": -0.1}, ValueError, "sigma must be >= 0"),
         ({"weight_decay": 100.0}, ValueError, "eta \\* weight_decay must be < N"),
         ({"eta_v": 0.3}, ValueError, "eta_v"),
-        ({"activation": "tanh"}, ValueError, "unknown activation 'tanh'"),
+        ({"activation": "tanh"}, ValueError, "activation 'tanh' has no closed-form Gaussian averages"),
+        ({"activation": "softsign"}, ValueError, "unknown activation 'softsign'"),
+        ({"activation": "erf"}, ValueError, "activation 'erf' is ambiguous.*'scaled-erf'"),
+        ({"eta": 1e300}, ValueError, r"eta = 1e\+300.*overflows"),
+        ({"sigma": 1e300}, ValueError, r"sigma = 1e\+300.*overflows"),
+        ({"t": [0.0, 1e300]}, ValueError, r"t\[-1\] \* N = 2e\+301 SGD steps exceed max_steps"),
+        ({"max_steps": 0}, ValueError, "max_steps must be >= 1"),
         ({"init_scale": -1.0}, ValueError, "init_scale must be >= 0"),
         ({"v_star": [1.0, 1.0]}, ValueError, "v_star must have shape"),
         ({"init": Overlaps.checked([[0.1], [0.2]], np.eye(2), [[1.0]]), "N": 2}, ValueError, "N must be >= K \\+ M"),
@@ -336,3 +325,53 @@ def test_bad_seeds_and_workers():
         online_sgd_seeds(*args, seeds=[0], workers=0)
     with pytest.raises(TypeError, match="unexpected keyword arguments \\['learning_rate'\\]"):
         online_sgd_seeds(*args, seeds=[0], learning_rate=1.0)
+
+
+def test_huge_horizon_is_refused_before_allocating_with_its_size():
+    with pytest.raises(ValueError, match=r"1e\+303 SGD steps exceed max_steps = 1e\+10 \(about .* hours"):
+        online_sgd(2, 2, 0.5, 1000, [0.0, 1e300], seed=0)
+    with pytest.raises(ValueError, match="max_steps"):
+        online_sgd(1, 1, 0.5, 10, [0.0, 2.0], seed=0, max_steps=19)
+    assert online_sgd(1, 1, 0.5, 10, [0.0, 2.0], seed=0, max_steps=20).iterations == 20
+
+
+def test_chunked_kernel_gives_the_same_run_bit_for_bit(monkeypatch):
+    """The kernel resumes exactly where it stopped: chunks of 7 steps give the one-call trajectory."""
+    import statlearn.online.simulate as simulate
+
+    args = dict(seed=3, sigma=0.1, train_second_layer=True, activation="relu")
+    whole = online_sgd(2, 2, 0.6, 50, [0.0, 0.3, 0.3, 1.0, 2.5], **args)
+    monkeypatch.setattr(simulate, "CHUNK_WORK", 7 * 50 * 4)
+    chunked = online_sgd(2, 2, 0.6, 50, [0.0, 0.3, 0.3, 1.0, 2.5], **args)
+    assert same(whole, chunked) and whole.iterations == chunked.iterations == 125
+
+
+def test_ctrl_c_stops_every_run_within_a_chunk():
+    """SIGINT while online_sgd_seeds runs two 1e7-step runs (~30 s each): KeyboardInterrupt within a
+    fraction of a second, the worker threads stopped between chunks rather than run to the end."""
+    import os
+    import signal
+    import threading
+    import time
+
+    online_sgd(2, 2, 0.5, 1000, [0.0, 0.01], seed=0)  # compiled before the clock starts
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        online_sgd_seeds(2, 2, 0.5, 1000, [0.0, 1e4], seeds=[0, 1], workers=2)
+    assert time.perf_counter() - start < 3.0
+    assert not [t for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]  # none left running
+
+
+def test_result_protocol():
+    from statlearn.numerics.result import SolverResult
+
+    ok = online_sgd(1, 1, 0.5, 50, [0.0, 1.0], seed=0)
+    assert isinstance(ok, SolverResult) and ok.converged and ok.iterations == 50 and math.isnan(ok.residual)
+    assert "reached alpha = 1" in ok.message
+    with pytest.raises(ValueError, match="read-only"):
+        ok.R[0, 0, 0] = 1.0
+    with pytest.warns(DivergenceWarning):
+        bad = online_sgd(1, 1, 3.0, 100, np.linspace(0, 20, 21), seed=1, activation="linear")
+    assert not bad.converged and bad.diverged and "diverged" in bad.message

@@ -1,6 +1,6 @@
 r"""Gaussian averages of the ReLU activation g(x) = max(x, 0), g'(x) = Theta(x), for the online-SGD ODEs.
 
-The averages (notation of :mod:`statlearn.online.averages`) are over zero-mean jointly Gaussian
+The averages (notation of :mod:`statlearn.models.activations`) are over zero-mean jointly Gaussian
 fields u with covariance C; ``R`` (``rho_ab = C_ab / sqrt(C_aa C_bb)``) is the correlation, and
 ``Theta(0) = 0``. A field of zero variance is identically 0, so every average involving it
 (through Theta or relu) is 0; such entries are returned as exact zeros, never NaN.
@@ -81,7 +81,7 @@ value of its factor): tuples are evaluated in three groups with 57, 74 or 108 no
 Accuracy: against 40-digit values (Stein decomposition plus Plackett's integral for P4, mpmath)
 on generic, near-singular (pairs and triples of fields at angles 1e-1 .. 1e-7) and exactly
 singular correlation matrices, the absolute error of ``G`` is below 5e-13 (typically 1e-14 ..
-1e-13); see ``tests/online/test_relu.py``. Note that J2 and I4 are only Hoelder-1/2 continuous
+1e-13); see ``tests/models/test_relu_averages.py``. Note that J2 and I4 are only Hoelder-1/2 continuous
 in rho_ab at rho_ab = +-1 (two Theta fields merging), so there an input known to eps is
 determined only to ~sqrt(eps) whatever the method; exactly coinciding fields are exact.
 
@@ -112,9 +112,9 @@ from functools import cache
 import numpy as np
 from numpy.typing import ArrayLike
 
-from statlearn.online.averages import Activation
+from statlearn.numerics.special import arccos_kernel
 
-__all__ = ["Relu", "theta_theta_relu_relu"]
+__all__ = ["i2", "i3", "i4", "j2", "theta_theta_relu_relu", "I4_STEP"]
 
 _TWO_PI = 2.0 * np.pi
 
@@ -169,11 +169,6 @@ def _nan_where(bad: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def _sqrt_one_minus_sq(rho: np.ndarray) -> np.ndarray:
     return np.sqrt((1.0 - rho) * (1.0 + rho))
-
-
-def _arccos_kernel(rho: np.ndarray) -> np.ndarray:
-    """(sin th + (pi - th) cos th) / (2 pi) with cos th = rho: E relu(x) relu(y) for unit variances."""
-    return (_sqrt_one_minus_sq(rho) + rho * (np.pi - np.arccos(rho))) / _TWO_PI
 
 
 def _theta_relu_sq(rho: np.ndarray) -> np.ndarray:
@@ -312,7 +307,7 @@ def theta_theta_relu_relu(C: ArrayLike, step: float | None = None) -> np.ndarray
     Returns
     -------
     numpy.ndarray
-        Shape ``C.shape[:-2]``. Method and accuracy: module docstring of :mod:`statlearn.online.relu`.
+        Shape ``C.shape[:-2]``. Method and accuracy: module docstring of :mod:`statlearn.models.relu_averages`.
     """
     C = np.asarray(C, dtype=float)
     if C.shape[-2:] != (4, 4):
@@ -350,7 +345,7 @@ def _theta_theta_relu_relu(R: np.ndarray, V: np.ndarray, step: float | None) -> 
             val = f @ w
             # tail s < s[-1]: geometric continuation of the trapezoidal sum; the integrand in x
             # decays like e^{x} where R is singular at this scale, like e^{2x} otherwise
-            ratio = np.where(sigma[sel] < 0.1 * s[-1], np.exp(-step), np.exp(-2.0 * step))
+            ratio = np.exp(-step * np.where(sigma[sel] < 0.1 * s[-1], 1.0, 2.0))
             out[sel] = val + f[:, -1] * w[-1] * ratio / (1.0 - ratio)
     out += 1.0 / (8.0 * np.pi) + r[:, 5] / 16.0
     return out
@@ -388,77 +383,65 @@ def _i4_layout(rows: int, n: int):
 
 
 # ---------------------------------------------------------------------------------------------
-# the activation
+# the averages
 # ---------------------------------------------------------------------------------------------
 
 
-class Relu(Activation):
-    """g(x) = max(x, 0), g'(x) = Theta(x) (Theta(0) = 0); I2, I3, J2 closed form, I4 by quadrature.
+def i2(C: ArrayLike) -> np.ndarray:
+    """I2[a, b] = sqrt(C_aa C_bb) (sin th + (pi - th) cos th) / (2 pi), cos th = rho_ab (Cho & Saul 2009)."""
+    C = np.asarray(C, dtype=float)
+    var, pos, R, bad = _correlations(C)
+    scale = np.sqrt(var[..., :, None] * var[..., None, :])
+    return _nan_where(bad, scale * arccos_kernel(R))
 
-    Formulas, method and accuracy in the module docstring of :mod:`statlearn.online.relu`.
-    """
 
-    name = "relu"
-    code = 2
+def i3(C: ArrayLike, rows: int) -> np.ndarray:
+    """I3[a, b, c] = sqrt(C_bb C_cc) [rho_ab sqrt(1 - rho_ac^2) + rho_bc (pi/2 + arcsin rho_ac)] / (2 pi)."""
+    C = np.asarray(C, dtype=float)
+    var, pos, R, bad = _correlations(C)
+    sd = np.sqrt(var)
+    rac = R[..., :rows, None, :]
+    rab = R[..., :rows, :, None]
+    rbc = R[..., None, :, :]
+    val = rab * _sqrt_one_minus_sq(rac) / _TWO_PI + rbc * (0.25 + np.arcsin(rac) / _TWO_PI)
+    val = val * (sd[..., None, :, None] * sd[..., None, None, :])
+    return _nan_where(bad, np.where(pos[..., :rows, None, None], val, 0.0))
 
-    def g(self, x: ArrayLike) -> np.ndarray:
-        return np.maximum(np.asarray(x, dtype=float), 0.0)
 
-    def dg(self, x: ArrayLike) -> np.ndarray:
-        return (np.asarray(x, dtype=float) > 0).astype(float)
+def j2(C: ArrayLike, rows: int) -> np.ndarray:
+    """J2[a, b] = 1/4 + arcsin(rho_ab) / (2 pi) (0 if a field has zero variance)."""
+    C = np.asarray(C, dtype=float)
+    var, pos, R, bad = _correlations(C)
+    p = pos[..., :rows]
+    val = 0.25 + np.arcsin(R[..., :rows, :rows]) / _TWO_PI
+    return _nan_where(bad, np.where(p[..., :, None] & p[..., None, :], val, 0.0))
 
-    def i2(self, C: np.ndarray) -> np.ndarray:
-        """I2[a, b] = sqrt(C_aa C_bb) (sin th + (pi - th) cos th) / (2 pi), cos th = rho_ab (Cho & Saul 2009)."""
-        C = np.asarray(C, dtype=float)
-        var, pos, R, bad = _correlations(C)
-        scale = np.sqrt(var[..., :, None] * var[..., None, :])
-        return _nan_where(bad, scale * _arccos_kernel(R))
 
-    def i3(self, C: np.ndarray, rows: int) -> np.ndarray:
-        """I3[a, b, c] = sqrt(C_bb C_cc) [rho_ab sqrt(1 - rho_ac^2) + rho_bc (pi/2 + arcsin rho_ac)] / (2 pi)."""
-        C = np.asarray(C, dtype=float)
-        var, pos, R, bad = _correlations(C)
-        sd = np.sqrt(var)
-        rac = R[..., :rows, None, :]
-        rab = R[..., :rows, :, None]
-        rbc = R[..., None, :, :]
-        val = rab * _sqrt_one_minus_sq(rac) / _TWO_PI + rbc * (0.25 + np.arcsin(rac) / _TWO_PI)
-        val = val * (sd[..., None, :, None] * sd[..., None, None, :])
-        return _nan_where(bad, np.where(pos[..., :rows, None, None], val, 0.0))
-
-    def j2(self, C: np.ndarray, rows: int) -> np.ndarray:
-        """J2[a, b] = 1/4 + arcsin(rho_ab) / (2 pi) (0 if a field has zero variance)."""
-        C = np.asarray(C, dtype=float)
-        var, pos, R, bad = _correlations(C)
-        p = pos[..., :rows]
-        val = 0.25 + np.arcsin(R[..., :rows, :rows]) / _TWO_PI
-        return _nan_where(bad, np.where(p[..., :, None] & p[..., None, :], val, 0.0))
-
-    def i4(self, C: np.ndarray, rows: int) -> np.ndarray:
-        """I4[a, b, c, d] = E Theta(u_a) Theta(u_b) relu(u_c) relu(u_d): path quadrature (module docstring)."""
-        C = np.asarray(C, dtype=float)
-        batch, n = C.shape[:-2], C.shape[-1]
-        Cf = C.reshape((-1, n, n))
-        B = Cf.shape[0]
-        var, pos, R, bad = _correlations(Cf)
-        sd = np.sqrt(var)
-        idx, kind, pair, path, full = _i4_layout(rows, n)
-        vals = np.empty((B, idx.shape[0]))
-        # exact reductions of repeated indices
-        k1 = np.nonzero(kind == 1)[0]
-        x, y = pair[k1, 0], pair[k1, 1]
-        vals[:, k1] = sd[:, x] * sd[:, y] * _arccos_kernel(R[:, x, y])
-        k2 = np.nonzero(kind == 2)[0]
-        x, y = pair[k2, 0], pair[k2, 1]
-        vals[:, k2] = var[:, y] * _theta_relu_sq(R[:, x, y])
-        # generic tuples (and the remaining repeated-index ones): path integral on the 4 x 4 correlations
-        if path.size:
-            tup = idx[path]  # (P, 4)
-            V = _pivoted_cholesky(R)  # (B, n, r)
-            Vt = V[:, tup]  # (B, P, 4, r)
-            R4 = R[:, tup[:, :, None], tup[:, None, :]]  # (B, P, 4, 4)
-            g = _theta_theta_relu_relu(R4.reshape(-1, 4, 4), Vt.reshape((-1, 4, Vt.shape[-1])), None)
-            vals[:, path] = g.reshape(B, path.size) * sd[:, tup[:, 2]] * sd[:, tup[:, 3]]
-        alive = pos[:, idx[:, 0]] & pos[:, idx[:, 1]] & pos[:, idx[:, 2]] & pos[:, idx[:, 3]]
-        vals = _nan_where(bad, np.where(alive, vals, 0.0))
-        return vals[:, full].reshape(batch + full.shape)
+def i4(C: ArrayLike, rows: int) -> np.ndarray:
+    """I4[a, b, c, d] = E Theta(u_a) Theta(u_b) relu(u_c) relu(u_d): path quadrature (module docstring)."""
+    C = np.asarray(C, dtype=float)
+    batch, n = C.shape[:-2], C.shape[-1]
+    Cf = C.reshape((-1, n, n))
+    B = len(Cf)
+    var, pos, R, bad = _correlations(Cf)
+    sd = np.sqrt(var)
+    idx, kind, pair, path, full = _i4_layout(rows, n)
+    vals = np.empty((B, idx.shape[0]))
+    # exact reductions of repeated indices
+    k1 = np.nonzero(kind == 1)[0]
+    x, y = pair[k1, 0], pair[k1, 1]
+    vals[:, k1] = sd[:, x] * sd[:, y] * arccos_kernel(R[:, x, y])
+    k2 = np.nonzero(kind == 2)[0]
+    x, y = pair[k2, 0], pair[k2, 1]
+    vals[:, k2] = var[:, y] * _theta_relu_sq(R[:, x, y])
+    # generic tuples (and the remaining repeated-index ones): path integral on the 4 x 4 correlations
+    if path.size:
+        tup = idx[path]  # (P, 4)
+        V = _pivoted_cholesky(R)  # (B, n, r)
+        Vt = V[:, tup]  # (B, P, 4, r)
+        R4 = R[:, tup[:, :, None], tup[:, None, :]]  # (B, P, 4, 4)
+        g = _theta_theta_relu_relu(R4.reshape(-1, 4, 4), Vt.reshape((-1, 4, Vt.shape[-1])), None)
+        vals[:, path] = g.reshape(B, path.size) * sd[:, tup[:, 2]] * sd[:, tup[:, 3]]
+    alive = pos[:, idx[:, 0]] & pos[:, idx[:, 1]] & pos[:, idx[:, 2]] & pos[:, idx[:, 3]]
+    vals = _nan_where(bad, np.where(alive, vals, 0.0))
+    return vals[:, full].reshape(batch + full.shape)
