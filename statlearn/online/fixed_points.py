@@ -23,6 +23,7 @@ Three analyses from the papers, all on the right-hand side :class:`~statlearn.on
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -215,12 +216,17 @@ def _solve(
     if not converged:
         warnings.warn(f"{what}: {message} ({sol.message})", ConvergenceWarning, stacklevel=3)
     fp = Overlaps(R, Q, ode.T, state.v, ode.v_star)
-    if np.all(np.isfinite(gram)):
-        eig = np.linalg.eigvals(jacobian(ode, fp))
+    if physical:
+        # difference steps a fraction of the smallest teacher norm, so that they stay near the Gram cone
+        # (h = 1e-3 for teachers of norm >= 1, as in every figure)
+        h = 1e-3 * min(1.0, max(float(np.min(np.diag(ode.T))), 1e-12))
+        eig = np.linalg.eigvals(jacobian(ode, fp, h=h))
         eig = eig[np.argsort(-eig.real)]
-    else:
+        error = float(ode.generalization_error(R, Q, state.v))
+    else:  # the averages are undefined off the Gram cone; the warning above says so
         eig = np.full(R.size + ode.K * (ode.K + 1) // 2, np.nan + 0j)
-    return FixedPoint(fp, float(ode.generalization_error(R, Q, state.v)), eig, converged, int(sol.nfev), resid, message)
+        error = math.nan
+    return FixedPoint(fp, error, eig, converged, int(sol.nfev), resid, message)
 
 
 @dataclass(frozen=True)

@@ -205,17 +205,12 @@ for _name, _act in ACTIVATIONS.items():
 ALIASES = {"rtol": ("rtol", "tol"), "atol": ("atol", "tol"), "method": ("method", "solver")}
 
 
-KNOWN = {"online.asymptotic_state"}  # a bad T can still surface as an error about C (open, see the report)
+KNOWN: set[str] = set()
 
 
 @pytest.mark.parametrize(
     "entry",
-    [
-        pytest.param(e, marks=pytest.mark.xfail(reason="open: bad T reported as C", strict=False))
-        if e.name in KNOWN
-        else e
-        for e in ENTRIES
-    ],
+    [pytest.param(e, marks=pytest.mark.xfail(reason="open", strict=False)) if e.name in KNOWN else e for e in ENTRIES],
     ids=repr,
 )
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
