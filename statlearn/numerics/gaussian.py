@@ -71,8 +71,9 @@ _HALF_ORDER = 64  # nodes of the half-range Hermite rule and of the Legendre pan
 _LEGENDRE_FLOOR = -13.0  # the half-line rule ignores z < -13 (Gaussian weight < 1e-37)
 
 
-MAX_ORDER = 1000
-"""Largest number of nodes of the Gauss-Hermite rule (bounded up front)."""
+MAX_ORDER = 360
+"""Largest number of nodes of the Gauss-Hermite rule: beyond about 370 nodes the weights of the outermost
+nodes (``exp(-x^2/2)`` at ``|x| ~ 27``) leave the double range and the rule returns NaN."""
 
 MAX_HALF_ORDER = 200
 """Largest number of nodes of the half-range rule (its moments are computed with ``3*order + 30`` digits)."""

@@ -344,3 +344,16 @@ def test_results_follow_the_protocol_and_are_read_only():
     with pytest.warns(ConvergenceWarning):
         failed = fixed_point(lambda x: 2.0 * x + 1.0, np.ones(1), max_iter=5)
     assert failed.message.startswith("not converged") and "budget" in failed.message
+
+
+def test_every_accepted_hermite_order_gives_a_finite_rule():
+    # the fuzz audit found NaN weights at order 920 (then accepted): the bound sits below the overflow
+    from statlearn.numerics.gaussian import MAX_ORDER
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, w = hermite_rule(MAX_ORDER)
+    assert np.all(np.isfinite(w)) and w.sum() == pytest.approx(1.0, abs=1e-13)
+    assert np.sum(w * x**2) == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="order"):
+        hermite_rule(MAX_ORDER + 1)

@@ -286,3 +286,13 @@ def test_no_silent_nonconvergence():
         warnings.simplefilter("error", ConvergenceWarning)
         gardner_overlap(np.linspace(0, 1.99, 50), 0.0)
         binary_overlap(np.linspace(0, 1.25, 50), 0.0)
+
+
+def test_binary_capacity_refuses_margins_it_cannot_bracket():
+    # the fuzz audit found kappa = 579: a bracketing error that named no parameter
+    from statlearn.replica.capacity import BINARY_KAPPA_MAX, binary_capacity, binary_rs_divergence
+
+    top = binary_capacity(BINARY_KAPPA_MAX)
+    assert 0 < top < binary_rs_divergence(BINARY_KAPPA_MAX)
+    with pytest.raises(ValueError, match="kappa"):
+        binary_capacity(579.0)

@@ -198,7 +198,8 @@ def test_full_disk_is_one_clean_error_and_keeps_what_was_saved(cli, tmp_path):
     line = one_line_error(run.stderr)
     assert "No space left on device" in line and "sweep.jsonl" in line
     checkpoint = out / "fake-sweep" / "sweep.jsonl"
-    assert sorted(saved_points(checkpoint)) == [0, 1, 2]  # intact: no torn fourth record
+    saved = saved_points(checkpoint)  # the pool finishes points in any order
+    assert len(saved) == len(set(saved)) == 3 and set(saved) <= set(range(6))  # intact: no torn fourth record
     (tmp_path / "sitecustomize.py").unlink()
     done = cli("reproduce", "fake-sweep", "--out", str(out))
     assert done.returncode == 0 and "CheckpointWarning" not in done.stderr
