@@ -13,17 +13,17 @@ An :class:`Activation` g carries everything the package computes from it:
 **Names.** Two error functions are in use in the literature and both are here, under different
 names (no name means two functions):
 
-==============  ==========================================  =====================================
-name            g(z)                                        used by
-==============  ==========================================  =====================================
-``"erf"``       erf(z)                                      random features (Gerace et al. 2020)
-``"scaled-erf"`` erf(z / sqrt 2) = 2 Phi(z) - 1             soft committee machines (Saad & Solla
-                                                            1995; Goldt et al. 2019)
-``"linear"``    z
-``"relu"``      max(z, 0), g'(0) = 0
-``"tanh"``      tanh(z)
-``"sign"``      sign(z) (no derivative: not for gradient descent)
-==============  ==========================================  =====================================
+================  =================================================  =====================================
+name              g(z)                                               used by
+================  =================================================  =====================================
+``"erf"``         erf(z)                                             random features (Gerace et al. 2020)
+``"scaled-erf"``  erf(z / sqrt 2) = 2 Phi(z) - 1                     soft committee machines (Saad & Solla
+                                                                     1995; Goldt et al. 2019)
+``"linear"``      z
+``"relu"``        max(z, 0), g'(0) = 0
+``"tanh"``        tanh(z)
+``"sign"``        sign(z) (no derivative: not for gradient descent)
+================  =================================================  =====================================
 
 Before this release :mod:`statlearn.online` called erf(z / sqrt 2) ``"erf"``; its entry points now
 refuse the bare name ``"erf"`` with a message pointing to ``"scaled-erf"``
@@ -459,7 +459,7 @@ class Sign(Activation):
         return np.sign(_real_array(x))
 
 
-#: The named activations (module docstring): ``"erf"`` is erf(z), ``"scaled-erf"`` erf(z / sqrt 2).
+#: The named activations (module docstring): ``"erf"`` is erf(z), ``"scaled-erf"``  erf(z / sqrt 2).
 ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (Relu(), Erf(), ScaledErf(), Tanh(), Sign(), Linear())}
 
 
