@@ -18,6 +18,10 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar
+
+MAX_ITER = 100_000
+"""Largest ``max_iter`` accepted (bounded up front; the Illinois method needs a few dozen)."""
 
 __all__ = ["RootResult", "bracket_root"]
 
@@ -91,10 +95,14 @@ def bracket_root(
     ValueError
         If a bracket is not finite, or ``f`` has the same sign at both ends of some bracket.
     """
-    a, b = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
-    a, b = a.copy(), b.copy()
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("lo and hi must be finite")
+    as_real_scalar("xtol", xtol, minimum=0.0)
+    as_real_scalar("rtol", rtol, minimum=0.0)
+    max_iter = as_count("max_iter", max_iter, minimum=1, maximum=MAX_ITER)
+    a, b = as_real_array("lo", lo), as_real_array("hi", hi)
+    try:
+        a, b = (end.copy() for end in np.broadcast_arrays(a, b))
+    except ValueError:
+        raise ValueError(f"lo and hi must broadcast to one shape, got shapes {a.shape} and {b.shape}") from None
     fa = np.asarray(f(a), dtype=float).copy()
     fb = np.asarray(f(b), dtype=float).copy()
     if fa.shape != a.shape or fb.shape != a.shape:
@@ -103,7 +111,7 @@ def bracket_root(
     if np.any(bad):
         idx = np.argwhere(bad)[0]
         raise ValueError(
-            f"no sign change in the bracket at index {tuple(idx)}: "
+            f"no sign change of f between lo and hi at index {tuple(idx)}: "
             f"f({a[tuple(idx)]!r}) = {fa[tuple(idx)]!r}, f({b[tuple(idx)]!r}) = {fb[tuple(idx)]!r}"
         )
     # Keep b as the most recent iterate, a as the other end of the bracket.

@@ -235,6 +235,12 @@ ENTRIES = [
         {"x0": [0.1], "mixing": 1.0, "anderson": 0, "tol": 1e-10, "max_iter": 200},
         ("x0", "mixing", "anderson", "tol", "max_iter"),
     ),
+    Entry(
+        "numerics.bracket_root",
+        lambda lo, hi, **kw: numerics.bracket_root(lambda x: x * x - 2.0, lo, hi, **kw),
+        {"lo": 0.0, "hi": 2.0, "xtol": 1e-14, "rtol": 1e-13, "max_iter": 200},
+        ("lo", "hi", "xtol", "rtol", "max_iter"),
+    ),
     Entry("numerics.as_generator", numerics.as_generator, {"seed": 3}, ("seed",)),
     Entry(
         "numerics.as_count", lambda value: numerics.as_count("n", value), {"value": 3}, ("value",), extra={"name": "n"}
@@ -254,7 +260,6 @@ KNOWN = {
     "models.priors.Prior.denoise / log_partition": "elementwise kernels of GAMP: NaN in, NaN out, like ufuncs (not audited)",
     "models.priors.Prior.sample": "size and rng not validated (AttributeError for a float rng)",
     "numerics.gaussian_expectation / bivariate_gaussian_expectation": "kink, width, lower, variances not validated by name",
-    "numerics.bracket_root": "xtol, rtol, max_iter not validated by name",
     "numerics.check_seed, numerics.rng.seed_state": "a float seed is not refused by name",
     "numerics special functions (H, log_H, gaussian_pdf, ...)": "elementwise kernels like ufuncs: None gives NaN "
     "without a word, arccos_kernel outside [-1, 1] a bare RuntimeWarning (not validated: they run in inner loops)",
