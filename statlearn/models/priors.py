@@ -33,6 +33,8 @@ quantities stay accurate for :math:`\hat m` up to :math:`10^{8}` and beyond.
 
 from __future__ import annotations
 
+import math
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
@@ -42,8 +44,9 @@ from scipy import special
 
 from statlearn.models.naming import lookup
 from statlearn.numerics.gaussian import crossover_width, gaussian_expectation
+from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.special import log2cosh
-from statlearn.numerics.validation import as_real_array, as_real_scalar
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
 
 __all__ = [
     "Prior",
@@ -68,6 +71,10 @@ RHO_LIMIT = 1e100
 """Largest variance of the Gaussian prior accepted (``rho * mhat`` must stay in the double range)."""
 
 
+MAX_SAMPLE = 10**9
+"""Most weights :meth:`Prior.sample` draws in one call (bounded up front, before allocating)."""
+
+
 class Prior(ABC):
     """A prior on the teacher's weights (see the module docstring for the equations)."""
 
@@ -86,9 +93,19 @@ class Prior(ABC):
     def denoise(self, B: ArrayLike, A: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         r"""Posterior mean and variance :math:`(f_a, f_v)` of ``w`` given :math:`(B, A)`, elementwise."""
 
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator | int) -> np.ndarray:
+        """Draw weights from the prior: an array of shape ``size`` from the generator (or integer seed) ``rng``."""
+        dims = (size,) if isinstance(size, numbers.Integral) and not isinstance(size, bool) else size
+        if not isinstance(dims, tuple):
+            raise TypeError(f"size must be an integer or a tuple of integers, got {brief(size)}")
+        shape = tuple(as_count("size", n) for n in dims)
+        if math.prod(shape) > MAX_SAMPLE:
+            raise ValueError(f"size must hold at most {MAX_SAMPLE:g} weights (bounded up front), got {shape}")
+        return self._draw(shape if isinstance(size, tuple) else shape[0], as_generator(rng, "rng"))
+
     @abstractmethod
-    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-        """Draw weights from the prior."""
+    def _draw(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        """The draw of :meth:`sample`, given valid arguments."""
 
     @abstractmethod
     def channel_average(self, g: Callable[[np.ndarray, np.ndarray], np.ndarray], mhat: np.ndarray) -> np.ndarray:
@@ -147,7 +164,7 @@ class GaussianPrior(Prior):
         var = self._rho / (1.0 + self._rho * A)
         return var * B, np.broadcast_to(var, np.broadcast_shapes(B.shape, var.shape))
 
-    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    def _draw(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         return np.sqrt(self._rho) * rng.standard_normal(size)
 
     def channel_average(self, g, mhat):
@@ -224,7 +241,7 @@ class DiscretePrior(Prior):
             var = np.maximum(np.sum(weights * v * v, axis=0) - mean * mean, 0.0)
         return mean, var
 
-    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    def _draw(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         return rng.choice(self.values, size=size, p=self.probabilities)
 
     def information(self, mhat: ArrayLike) -> np.ndarray | float:
@@ -315,7 +332,7 @@ class GaussBernoulliPrior(Prior):
         var = slab * shrink + slab * special.expit(-logit) * (B * shrink) ** 2
         return mean, var
 
-    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    def _draw(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         support = rng.random(size) < self._rho
         return np.where(support, rng.standard_normal(size), 0.0)
 

@@ -135,6 +135,12 @@ ENTRIES = [
         "models.priors.get_prior", lambda prior, **kw: priors.get_prior(prior, **kw), {"prior": "gaussian"}, ("prior",)
     ),
     Entry("models.priors.GaussianPrior", priors.GaussianPrior, {"rho": 1.0}, ("rho",)),
+    Entry(
+        "models.priors.Prior.sample",
+        lambda size, rng: priors.get_prior("gauss-bernoulli", rho=0.3).sample(size, rng),
+        {"size": 3, "rng": 0},
+        ("size", "rng"),
+    ),
     Entry("models.priors.GaussBernoulliPrior", priors.GaussBernoulliPrior, {"rho": 0.3}, ("rho",)),
     Entry(
         "models.priors.DiscretePrior",
@@ -258,7 +264,6 @@ KNOWN = {
     "replica.glm.bayes_optimal(rho=1e9..1e30, delta=1e-300 or 1e300)": "bare numpy overflow warnings inside the channels "
     "(statlearn.models.channels, owned by the contract helper)",
     "models.priors.Prior.denoise / log_partition": "elementwise kernels of GAMP: NaN in, NaN out, like ufuncs (not audited)",
-    "models.priors.Prior.sample": "size and rng not validated (AttributeError for a float rng)",
     "numerics.gaussian_expectation / bivariate_gaussian_expectation": "kink, width, lower, variances not validated by name",
     "numerics.check_seed, numerics.rng.seed_state": "a float seed is not refused by name",
     "numerics special functions (H, log_H, gaussian_pdf, ...)": "elementwise kernels like ufuncs: None gives NaN "
