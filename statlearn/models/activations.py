@@ -70,7 +70,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 import numpy as np
 from numba import njit
@@ -258,11 +258,7 @@ class Activation(ABC):
     def _checked(self, C: ArrayLike, rows: int | None) -> tuple[np.ndarray, int]:
         """C as a float array of shape (..., n, n) with finite entries and diagonal >= 0; rows in [1, n]."""
         if not self.has_averages:
-            known = ", ".join(name for name, act in ACTIVATIONS.items() if act.has_averages)
-            raise ValueError(
-                f"activation {self.name!r} ({self.formula}) has no closed-form Gaussian averages; "
-                f"activations with them: {known}"
-            )
+            self._refuse_averages()
         try:
             C = np.asarray(C, dtype=float)
         except (TypeError, ValueError):
@@ -284,17 +280,28 @@ class Activation(ABC):
             raise ValueError(f"rows must be in [1, n] = [1, {n}], got {rows}")
         return C, int(rows)
 
+    def _refuse_averages(self) -> NoReturn:
+        known = ", ".join(name for name, act in ACTIVATIONS.items() if act.has_averages)
+        raise ValueError(
+            f"activation {self.name!r} ({self.formula}) has no closed-form Gaussian averages; "
+            f"activations with them: {known}"
+        )
+
     def _i2(self, C: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Overridden by the activations with ``has_averages``; the others refuse."""
+        self._refuse_averages()
 
     def _i3(self, C: np.ndarray, rows: int) -> np.ndarray:
-        raise NotImplementedError
+        """Overridden by the activations with ``has_averages``; the others refuse."""
+        self._refuse_averages()
 
     def _i4(self, C: np.ndarray, rows: int) -> np.ndarray:
-        raise NotImplementedError
+        """Overridden by the activations with ``has_averages``; the others refuse."""
+        self._refuse_averages()
 
     def _j2(self, C: np.ndarray, rows: int) -> np.ndarray:
-        raise NotImplementedError
+        """Overridden by the activations with ``has_averages``; the others refuse."""
+        self._refuse_averages()
 
     def _i4_quadratic(self, C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
         return np.asarray(np.einsum("abcd,c,d->ab", self._i4(C, rows), s, s))
