@@ -276,10 +276,17 @@ def channel_variances(psi: np.ndarray) -> np.ndarray:
 
 
 def field_variance(x: np.ndarray, name: str) -> float:
-    """The variance of all values of ``x``, refused if zero or beyond float64 (the initial point is 1/variance)."""
+    """The variance of all values of ``x``, refused if zero or outside [1e-100, 1e100]: the initial point is
+    1/variance and the Fisher information of the fits scales as variance**2, which leaves float64 beyond
+    these bounds (the fits are scale covariant: rescale the fields, theta scales as 1/scale**2)."""
     with np.errstate(over="ignore", invalid="ignore"):
         variance = float(x.var())
     finite_result(name, np.float64(variance), "the variance")
     if not variance > 0.0:
         raise ValueError(f"{name} must not be constant: zero variance, nothing to fit")
+    if not 1e-100 <= variance <= 1e100:
+        raise ValueError(
+            f"{name} has variance {variance:.3g}, outside [1e-100, 1e100] where the fit's Fisher information"
+            " stays in float64; rescale the fields (theta scales as 1/scale**2)"
+        )
     return variance

@@ -99,7 +99,8 @@ class MALAChains:
 
     def set_energy(self, fn) -> None:
         self.fn = fn
-        energy, grad = fn(self.x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            energy, grad = fn(self.x)
         self.energy = np.ascontiguousarray(energy, dtype=np.float64)
         self.grad = np.ascontiguousarray(grad, dtype=np.float64)
 
@@ -110,7 +111,8 @@ class MALAChains:
         flat_x, flat_g, flat_y = self.x.reshape(-1), self.grad.reshape(-1), self._proposal.reshape(-1)
         for _ in range(n_steps):
             _mala_propose(flat_x, flat_g, self.step, self.zero_mean, self.n_chains, self.state, self._noise, flat_y)
-            energy_y, grad_y = self.fn(self._proposal)
+            with np.errstate(over="ignore", invalid="ignore"):  # a non-finite proposal is rejected below
+                energy_y, grad_y = self.fn(self._proposal)
             accepted += _mala_accept(
                 flat_x,
                 flat_g,

@@ -61,6 +61,18 @@ def test_exact_direct_fit_recovers_the_free_field():
     assert np.allclose(np.linalg.inv(local_fisher(ansatz, fit.theta, L)) / (100 * L * L), fit.covariance)
 
 
+def test_exact_direct_fit_is_scale_covariant_and_refuses_fields_beyond_float64():
+    """Fields scaled by s give theta / s**2 (the Gaussian likelihood is scale covariant); a scale whose
+    Fisher information (~ variance**2) leaves float64 is refused by name instead of overflowing."""
+    L, ansatz = 8, LocalAnsatz(1)
+    fields = gaussian_field(free_field_spectrum(L, 0.5), L, 20, seed=3)
+    base = fit_exact_direct(ansatz, fields).theta
+    assert np.allclose(fit_exact_direct(ansatz, 1e20 * fields).theta * 1e40, base, rtol=1e-8)
+    for scale in (1e60, 1e-60):
+        with pytest.raises(ValueError, match="fields has variance"):
+            fit_exact_direct(ansatz, scale * fields)
+
+
 def test_bad_input():
     rng = np.random.default_rng(0)
     psi, phi = rng.normal(size=(2, 3, 4, 4)), rng.normal(size=(2, 4, 4))

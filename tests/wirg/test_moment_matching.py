@@ -63,6 +63,15 @@ def test_bad_input():
         fit_direct(LocalAnsatz(1), np.ones((2, 4, 4)) + np.eye(4), steps=1, lr=0.1, seed=0, zero_mean=True)
 
 
+def test_an_unstable_learning_rate_gives_no_floating_point_warning(pairs, exact_case, recwarn):
+    """lr far above 2 / lambda_max sends the couplings to ~1e299: the MALA proposals' energies overflow
+    and are rejected (documented), without bare numpy warnings from inside the energy."""
+    spectrum, _ = exact_case(8)
+    phi, psi = pairs(spectrum, 8, 6, seed=1)
+    fit_moment_matching(QuadraticAnsatz(1, wavelet="haar"), phi, psi, steps=3, lr=1e300, seed=0, mcmc_steps=2)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_moment_matching_result_protocol_and_warning_at_the_budget(exact_case, pairs):
     from statlearn.numerics import ConvergenceWarning
     from statlearn.numerics.result import SolverResult
