@@ -158,23 +158,51 @@ class ERMState:
 class _Problem:
     """One (model, teacher, loss) at fixed (alpha, gamma): the two sides of the saddle point."""
 
-    def __init__(self, model: CovariateModel, teacher: Channel, loss: Loss, alpha: float, gamma: float | None):
-        self.spectrum: Spectrum = model.spectrum(gamma)
+    def __init__(
+        self,
+        model: CovariateModel,
+        teacher: Channel,
+        loss: Loss,
+        alpha: float,
+        gamma: float | None,
+        shared: dict[Any, Any] | None = None,
+    ):
+        # ``shared``: the spectrum per gamma and the teacher's moments per rho, kept along a curve
+        shared = {} if shared is None else shared
+        if ("spectrum", gamma) not in shared:
+            shared["spectrum", gamma] = model.spectrum(gamma)
+        self.spectrum: Spectrum = shared["spectrum", gamma]
         self.ratio = model.ratio(alpha, gamma)
         self.teacher, self.loss = teacher, loss
         self.rho = self.spectrum.rho
         sp = self.spectrum
         self._pos = sp.omega > 0
         self._omega, self._weight, self._tau = sp.omega[self._pos], sp.weight[self._pos], sp.teacher[self._pos]
+        self._moments: tuple[float, float] | None = None
+        if _has_moment_averages(loss):
+            if ("moments", self.rho) not in shared:
+                shared["moments", self.rho] = _teacher_moments(teacher, self.rho)
+            self._moments = shared["moments", self.rho]
+        self._last: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
 
-    # -- channel side (statlearn.models.student) ------------------------------------------------
+    # -- channel side (statlearn.models.student, or the loss's closed form) ----------------------
 
     def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float]:
-        """(mhat, qhat, Vhat) of the channel side."""
-        g0f, f2, df = output_averages(self.teacher, self.loss, m, q, V, self.rho)
-        return self.ratio * g0f, self.ratio * f2, -self.ratio * df
+        """(mhat, qhat, Vhat) of the channel side; the last evaluation is remembered (the Newton polish
+        starts at the iteration's last point, and the solution's conjugates are those of its last step)."""
+        if self._last is not None and self._last[0] == (m, q, V):
+            return self._last[1]
+        if self._moments is not None:
+            g0f, f2, df, _ = self.loss.moment_averages(*self._moments, m, q, V)  # type: ignore[misc]
+        else:
+            g0f, f2, df = output_averages(self.teacher, self.loss, m, q, V, self.rho)
+        hats = (self.ratio * g0f, self.ratio * f2, -self.ratio * df)
+        self._last = ((m, q, V), hats)
+        return hats
 
     def training_loss(self, m: float, q: float, V: float) -> float:
+        if self._moments is not None:
+            return self.loss.moment_averages(*self._moments, m, q, V)[3]  # type: ignore[index]
         return expected_loss(self.teacher, self.loss, m, q, V, self.rho)
 
     # -- prior side ---------------------------------------------------------------------------
@@ -237,14 +265,12 @@ class _Problem:
         log_h = brentq(lambda t: np.sum(weight * omega / (math.exp(-t) + omega)) - alpha, -690.0, 60.0, xtol=1e-14)
         h = math.exp(log_h)
         inverse = 1.0 / (1.0 + h * omega)
-
-        def integrand(y, omega_, z0, slope):
-            residual = y - omega_
-            return z0 * residual * residual, slope * residual
+        second_moment, gain = _teacher_moments(self.teacher, self.rho)
 
         def step(x: np.ndarray) -> np.ndarray:
             m, q = self.unpack(x)
-            b, a = self.teacher.teacher_average(integrand, m, q, self.rho)
+            # E g0 (y - omega) and E (y - omega)^2: the square loss's averages at V = 0
+            a, b, _, _ = Square().moment_averages(second_moment, gain, m, q, 0.0)  # type: ignore[misc]
             mt, qt = h * a, h * h * b / alpha
             return self.state(
                 mt * np.sum(weight * tau * inverse),
@@ -252,6 +278,20 @@ class _Problem:
             )
 
         return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project)
+
+
+def _has_moment_averages(loss: Loss) -> bool:
+    """Whether the loss gives its channel averages in closed form (:meth:`Loss.moment_averages`)."""
+    return loss.moment_averages(1.0, 0.0, 0.0, 1.0, 1.0) is not None
+
+
+def _teacher_moments(teacher: Channel, rho: float) -> tuple[float, float]:
+    r"""The teacher's :math:`(\mathbb E y^2,\ b = \mathbb E\,g_0 y = \mathbb E[y\nu]/\rho)`, :math:`\nu\sim N(0,\rho)`,
+    for :meth:`Loss.moment_averages`: the average of :math:`(y^2, g_0 y)` at :math:`m = 0`, where the
+    student's field carries no information (:math:`\mu = 0`, :math:`V_0 = \rho`) and the label weights
+    are the same at every node (so the rule adds them up exactly), for any channel."""
+    second_moment, gain = teacher.teacher_average(lambda y, omega, z0, slope: (z0 * y * y, slope * y), 0.0, rho, rho)
+    return float(second_moment), float(gain)
 
 
 _COARSE_TOL = 1e-6  # the iteration's tolerance before the Newton polish
@@ -523,9 +563,16 @@ def _solve_point(
     )
 
 
-def _problem(model: CovariateModel, teacher: Channel, loss: Loss, alpha: float, gamma: float | None) -> _Problem:
+def _problem(
+    model: CovariateModel,
+    teacher: Channel,
+    loss: Loss,
+    alpha: float,
+    gamma: float | None,
+    shared: dict[Any, Any] | None = None,
+) -> _Problem:
     """The problem at one point; the model's own checks (e.g. gamma required) as ValueError/TypeError."""
-    problem = _Problem(model, teacher, loss, alpha, gamma)
+    problem = _Problem(model, teacher, loss, alpha, gamma, shared)
     if not (np.isfinite(problem.ratio) and problem.ratio > 0):
         raise ValueError(f"alpha = {alpha!r} gives the sample ratio n/p = {problem.ratio!r}: it must be finite and > 0")
     return problem
@@ -599,13 +646,14 @@ def learning_curve(
         pairs = list(zip(a_grid.tolist(), g_grid.tolist()))
     points: list[ERMState] = []
     solved: list[tuple[float, np.ndarray]] = []  # (log of the control parameter, state) of converged points
+    shared: dict[Any, Any] = {}  # spectra and teacher moments along the curve (_Problem)
     iterator = pairs
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(pairs, desc="saddle point", unit="pt")
     for a, g in iterator:
-        problem = _problem(model, teacher, loss, a, g)
+        problem = _problem(model, teacher, loss, a, g, shared)
         t = math.log(a) + (0.0 if g is None else math.log(g))
         point = _solve_point(problem, lam, a, g, _predict(problem, solved, t), tol, max_iter)
         if point.converged:
