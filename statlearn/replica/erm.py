@@ -48,11 +48,16 @@ noise :math:`\Delta` for the error on a noisy label); classification
 :math:`\xi = 0`, of width :math:`\sqrt{V_0 q}/|m|`, and at the loss's kinks; continuous labels: a
 tensor Gauss-Hermite rule in :math:`(\omega, y)`): :meth:`statlearn.models.channels.Channel.teacher_average`
 and :func:`statlearn.models.student.output_averages` (one compiled loop for a threshold teacher and
-a built-in loss). Any teacher with labels :math:`\pm1` (or the Gaussian one) and any loss can be
-passed as objects. The prior side is a sum over the spectrum's nodes. The fixed point is found by damped Anderson-accelerated iteration of
+a built-in loss). A loss whose channel averages close in the teacher's moments gives them in closed
+form instead (:meth:`statlearn.models.losses.Loss.moment_averages`: the square loss, from
+:math:`\mathbb E y^2` and :math:`b = \mathbb E[y\nu]/\rho`, for any teacher; the ridgeless
+interpolator's averages are the same at :math:`V = 0`). Any teacher with labels :math:`\pm1` (or the
+Gaussian one) and any loss can be passed as objects. The prior side is a sum over the spectrum's nodes. The fixed point is found by damped Anderson-accelerated iteration of
 :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (scale-free, so the residual stays relative when
 :math:`q, V\sim 1/\lambda` near interpolation),
-continued along the curve; a point that fails is solved again by continuation in :math:`\lambda`
+continued along the curve: each point first takes chord-Newton steps from the secant predictor with
+the previous point's inverse Jacobian (Broyden-updated), and falls back to the iteration and the
+Newton polish if they do not contract; a point that fails is solved again by continuation in :math:`\lambda`
 from the regularised side (:math:`10^4\lambda, 10^3\lambda, \dots, \lambda`), and is flagged
 ``converged=False`` (with a warning) if that fails too. The ridgeless square loss
 (:math:`\lambda = 0`) is the exact limit :math:`\lambda\to0^+`: above the interpolation threshold
@@ -169,6 +174,7 @@ class _Problem:
     ):
         # ``shared``: the spectrum per gamma and the teacher's moments per rho, kept along a curve
         shared = {} if shared is None else shared
+        self._shared = shared
         if ("spectrum", gamma) not in shared:
             shared["spectrum", gamma] = model.spectrum(gamma)
         self.spectrum: Spectrum = shared["spectrum", gamma]
@@ -255,7 +261,7 @@ class _Problem:
 
     def solve(self, lam: float, start: np.ndarray, tol: float, max_iter: int) -> tuple[FixedPointResult, tuple]:
         """Fixed point at penalty ``lam`` from a state ``start``: (FixedPointResult, conjugates)."""
-        result = _solve_map(self._map(lam), start, tol, max_iter, anderson=5, project=self.project)
+        result = _solve_map(self._map(lam), start, tol, max_iter, anderson=5, project=self.project, memory=self._shared)
         return result, self.conjugates(*self.unpack(result.x))
 
     def solve_interpolator(self, start: np.ndarray, tol: float, max_iter: int) -> FixedPointResult:
@@ -277,7 +283,7 @@ class _Problem:
                 np.sum(weight * omega * (mt * mt * tau + qt * omega) * inverse * inverse),
             )
 
-        return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project)
+        return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project, memory=self._shared)
 
 
 def _has_moment_averages(loss: Loss) -> bool:
@@ -298,9 +304,32 @@ _COARSE_TOL = 1e-6  # the iteration's tolerance before the Newton polish
 _NEWTON_STEPS = 6  # chord-Newton steps of the polish (one Jacobian)
 
 
-def _solve_map(step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project) -> FixedPointResult:
-    """x = step(x): damped Anderson iteration to a coarse tolerance (a plain damped retry if that fails),
-    then :func:`_polish`; if the polish fails, the iteration is continued to ``tol`` as before."""
+def _solve_map(
+    step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project, memory: dict | None = None
+) -> FixedPointResult:
+    """x = step(x): chord-Newton steps from ``start`` with the inverse Jacobian remembered in ``memory``
+    from the last point solved (:func:`_chord`); if there is none or they do not contract, damped Anderson
+    iteration to a coarse tolerance (a plain damped retry if that fails), then :func:`_polish`, which
+    leaves its inverse Jacobian in ``memory``; if the polish fails, the iteration is continued to ``tol``
+    as before."""
+    memory = {} if memory is None else memory
+    key = ("chord", np.size(start))
+    spent = 0  # evaluations of a chord attempt that did not contract
+    if key in memory:
+        chorded = _chord(step, np.array(start, dtype=float), memory, key, tol, project)
+        if chorded.converged:
+            return chorded
+        spent = chorded.iterations
+    result = _iterate(step, start, tol, max_iter, anderson=anderson, project=project, memory=memory, key=key)
+    if not spent:
+        return result
+    return FixedPointResult(result.x, result.converged, spent + result.iterations, result.residual, result.message)
+
+
+def _iterate(
+    step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project, memory: dict, key: tuple
+) -> FixedPointResult:
+    """The iteration and polish of :func:`_solve_map`."""
     coarse = max(tol, _COARSE_TOL)
     result = fixed_point(
         step, start, mixing=0.5, anderson=anderson, tol=coarse, max_iter=max_iter, project=project, warn=False
@@ -309,7 +338,7 @@ def _solve_map(step, start: np.ndarray, tol: float, max_iter: int, *, anderson: 
         result = fixed_point(step, start, mixing=0.3, tol=coarse, max_iter=max_iter, project=project, warn=False)
     if not result.converged:
         return result
-    polished = _polish(step, result, tol, project)
+    polished = _polish(step, result, tol, project, memory, key)
     if polished is not None:
         return polished
     rest = fixed_point(
@@ -318,11 +347,52 @@ def _solve_map(step, start: np.ndarray, tol: float, max_iter: int, *, anderson: 
     return FixedPointResult(rest.x, rest.converged, result.iterations + rest.iterations, rest.residual, rest.message)
 
 
-def _polish(step, result: FixedPointResult, tol: float, project) -> FixedPointResult | None:
+_CHORD_STEPS = 12  # chord-Newton steps from a curve's predictor before falling back to the iteration
+_CHORD_CONTRACTION = 0.5  # each step must be at most this fraction of the last
+
+
+def _chord(step, x: np.ndarray, memory: dict, key: tuple, tol: float, project) -> FixedPointResult:
+    r"""Chord-Newton steps :math:`x \leftarrow x - H(F(x) - x)` from a predicted start, with
+    :math:`H\approx(J - I)^{-1}` the inverse Jacobian of the last point solved, refreshed by Broyden's
+    (good) update after every step that is large enough to measure it: converged, as :func:`_polish`,
+    when the step is at most ``tol``; not converged (at the start, with the evaluations spent) if a step
+    is not finite or does not contract by :data:`_CHORD_CONTRACTION` (the caller then iterates from the
+    start)."""
+    start = x
+    inverse = np.array(memory[key], dtype=float)
+    fx = np.asarray(step(x), dtype=float)
+    g = fx - x
+    evaluations = 1
+    previous = np.inf
+    for _ in range(_CHORD_STEPS):
+        delta = -inverse @ g
+        size = float(np.max(np.abs(delta)))
+        if not (np.isfinite(size) and size <= _CHORD_CONTRACTION * previous):
+            break
+        x_new = np.asarray(project(x + delta), dtype=float)
+        fx = np.asarray(step(x_new), dtype=float)
+        evaluations += 1
+        g_new = fx - x_new
+        residual = float(np.max(np.abs(g_new)))
+        if size <= tol:
+            memory[key] = inverse
+            message = f"converged: Newton step {size:.3g} <= tol {tol:.3g} (residual {residual:.3g}) after {evaluations} evaluations"
+            return FixedPointResult(x_new, True, evaluations, residual, message)
+        s, y = x_new - x, g_new - g
+        hy = inverse @ y
+        denominator = float(s @ hy)
+        if size > 1e-8 and abs(denominator) > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(hy)):
+            inverse += np.outer(s - hy, s @ inverse) / denominator
+        x, g, previous = x_new, g_new, size
+    return FixedPointResult(start, False, evaluations, np.inf, "chord-Newton steps did not contract")
+
+
+def _polish(step, result: FixedPointResult, tol: float, project, memory: dict, key: tuple) -> FixedPointResult | None:
     r"""Chord-Newton steps :math:`x \leftarrow x - (J - I)^{-1}(F(x) - x)` from a converged iterate, with
     the Jacobian :math:`J` of the map by forward differences (one evaluation per component): converged
-    when the step, the estimate of the distance to the fixed point, is at most ``tol``. None if a step
-    is not finite or stops shrinking."""
+    when the step, the estimate of the distance to the fixed point, is at most ``tol``; the inverse is
+    left in ``memory[key]`` for the next point (:func:`_chord`). None if a step is not finite or stops
+    shrinking."""
     x = np.array(result.x, dtype=float)
     fx = np.asarray(step(x), dtype=float)
     evaluations = result.iterations + 1
@@ -350,6 +420,7 @@ def _polish(step, result: FixedPointResult, tol: float, project) -> FixedPointRe
         evaluations += 1
         residual = float(np.max(np.abs(fx - x)))
         if size <= tol:
+            memory[key] = lu
             message = f"converged: Newton step {size:.3g} <= tol {tol:.3g} (residual {residual:.3g}) after {evaluations} evaluations"
             return FixedPointResult(x, True, evaluations, residual, message)
         previous = size
