@@ -184,6 +184,8 @@ class _Problem:
         sp = self.spectrum
         self._pos = sp.omega > 0
         self._omega, self._weight, self._tau = sp.omega[self._pos], sp.weight[self._pos], sp.teacher[self._pos]
+        wo = self._weight * self._omega
+        self._products = (wo, self._weight * self._tau, wo * self._tau, wo * self._omega)
         self._moments: tuple[float, float] | None = None
         if _has_moment_averages(loss):
             if ("moments", self.rho) not in shared:
@@ -215,12 +217,14 @@ class _Problem:
 
     def overlaps(self, lam: float, mhat: float, qhat: float, Vhat: float) -> tuple[float, float, float]:
         """(m, q, V) of the prior side."""
-        omega, weight, tau = self._omega, self._weight, self._tau
-        inverse = 1.0 / (lam + Vhat * omega)
-        V = np.sum(weight * omega * inverse)
-        m = mhat * np.sum(weight * tau * inverse)
-        q = np.sum(weight * omega * (mhat * mhat * tau + qhat * omega) * inverse * inverse)
-        return float(m), float(q), float(V)
+        inverse = 1.0 / (lam + Vhat * self._omega)
+        squared = inverse * inverse
+        wo, wt, wot, wo2 = self._products  # (weight omega, weight tau, weight omega tau, weight omega^2)
+        return (
+            float(mhat * (wt @ inverse)),
+            float(mhat * mhat * (wot @ squared) + qhat * (wo2 @ squared)),
+            float(wo @ inverse),
+        )
 
     def generalization_error(self, m: float, q: float) -> float:
         if self.teacher.discrete_labels:
@@ -248,7 +252,7 @@ class _Problem:
 
     @staticmethod
     def project(x: np.ndarray) -> np.ndarray:
-        y = np.clip(x, -200.0, 200.0)
+        y = np.minimum(np.maximum(x, -200.0), 200.0)
         y[0] = min(max(x[0], -1.0 + 1e-15), 1.0 - 1e-15)
         return y
 
@@ -735,6 +739,9 @@ def learning_curve(
     return ERMState.stack(points)
 
 
+_TIE_SLOPE = 1e-10  # optimal_lambda: ties in the error go to the larger penalty
+
+
 def optimal_lambda(
     model: CovariateModel,
     teacher: str | Channel,
@@ -745,9 +752,14 @@ def optimal_lambda(
     bounds: tuple[float, float] = (1e-8, 1e2),
     **teacher_params: float,
 ) -> ERMState:
-    """The saddle point at the penalty that minimises the generalisation error, searched in log lambda
-    within ``bounds`` (Brent); the returned point's ``lam`` is the optimum. An optimum at a bound
-    is reported with a :class:`BoundaryWarning` (the true optimum may be 0 or beyond)."""
+    r"""The saddle point at the penalty that minimises the generalisation error, searched in log lambda
+    within ``bounds`` (Brent); the returned point's ``lam`` is the optimum. Where the error does not
+    depend on lambda (to rounding; e.g. the hinge loss's max-margin plateau on separable data) ties go
+    to the larger penalty: the searched function is the error minus :data:`_TIE_SLOPE` times
+    :math:`\ln\lambda`, which moves a true minimum by about :data:`_TIE_SLOPE` over its curvature, far
+    below the search's tolerance (without it Brent's method followed rounding noise on a plateau). An
+    optimum at a bound is reported with a :class:`BoundaryWarning` (the true optimum may be 0 or
+    beyond)."""
     _check_model(model)
     if not isinstance(bounds, (tuple, list, np.ndarray)) or len(bounds) != 2:
         raise ValueError(f"bounds must be a pair (low, high), got {bounds!r}")
@@ -765,7 +777,7 @@ def optimal_lambda(
         point = _solve_point(problem, math.exp(log_lam), alpha, gamma, start[0], 1e-12, 3000)
         if point.converged:
             start[0] = problem.state(float(point.m), float(point.q), float(point.V))
-        return float(point.generalization_error)
+        return float(point.generalization_error) - _TIE_SLOPE * log_lam
 
     result = minimize_scalar(error, bounds=(math.log(low), math.log(high)), method="bounded", options={"xatol": 1e-6})
     best = _solve_point(problem, math.exp(result.x), alpha, gamma, start[0], 1e-12, 3000)

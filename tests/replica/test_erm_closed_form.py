@@ -73,3 +73,19 @@ def test_noiseless_ridgeless_linear_teacher_is_learnt_exactly_above_alpha_one():
     assert np.all(curve.converged)
     assert np.allclose(curve.m, 1.0, rtol=0, atol=1e-13) and np.allclose(curve.q, 1.0, rtol=0, atol=1e-13)
     assert np.all(curve.generalization_error < 1e-13)
+
+
+def test_optimal_lambda_is_not_lost_on_the_max_margin_plateau():
+    # hinge loss on separable data: the error is flat to rounding for lam <~ 1e-3 (the max-margin
+    # solution), and the minimum (~0.26 near lam ~ 0.66) lies to its right; the search must not settle on
+    # the plateau by rounding noise. Check against a plain scan of saddle points.
+    from statlearn.replica.erm import optimal_lambda, saddle_point
+
+    iso = BlockCovariates.isotropic()
+    best = optimal_lambda(iso, "probit", "hinge", alpha=1.5, delta=0.3)
+    scan = [
+        saddle_point(iso, "probit", "hinge", lam, alpha=1.5, delta=0.3).generalization_error
+        for lam in np.geomspace(1e-8, 1e2, 41)
+    ]
+    assert best.converged and best.generalization_error <= min(scan) + 1e-12
+    assert best.generalization_error < scan[0] - 0.01
