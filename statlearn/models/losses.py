@@ -281,7 +281,12 @@ class Square(Loss):
         f_{out} = -1/(1+V)` and :math:`\mathbb E\,\ell = \mathbb E f_{out}^2/2` (as
         :math:`y - \mathrm{prox} = (y - \omega)/(1+V)`)."""
         s = 1.0 / (1.0 + V)
-        f2 = max(second_moment - 2.0 * m * gain + q, 0.0) * s * s  # E (y - omega)^2 / (1 + V)^2
+        # E (y - omega)^2 = E y^2 - 2 m b + q as the sum of two squares (the first by Cauchy-Schwarz,
+        # (E y omega)^2 <= E y^2 q), so that it stays positive and smooth when the student nears the teacher
+        root_q = math.sqrt(q) if q > 0 else 1e-300
+        slope = m * gain / root_q  # E y omega / sqrt(q)
+        residual = max(second_moment - slope * slope, 0.0) + (root_q - slope) ** 2
+        f2 = residual * s * s
         return gain * s, f2, -s, 0.5 * f2
 
 
