@@ -285,7 +285,8 @@ class Square(Loss):
         # (E y omega)^2 <= E y^2 q), so that it stays positive and smooth when the student nears the teacher
         root_q = math.sqrt(q) if q > 0 else 1e-300
         slope = m * gain / root_q  # E y omega / sqrt(q)
-        residual = max(second_moment - slope * slope, 0.0) + (root_q - slope) ** 2
+        gap = root_q - slope
+        residual = max(second_moment - slope * slope, 0.0) + gap * gap
         f2 = residual * s * s
         return gain * s, f2, -s, 0.5 * f2
 

@@ -358,25 +358,37 @@ _CHORD_CONTRACTION = 0.5  # each step must be at most this fraction of the last
 def _chord(step, x: np.ndarray, memory: dict, key: tuple, tol: float, project) -> FixedPointResult:
     r"""Chord-Newton steps :math:`x \leftarrow x - H(F(x) - x)` from a predicted start, with
     :math:`H\approx(J - I)^{-1}` the inverse Jacobian of the last point solved, refreshed by Broyden's
-    (good) update after every step that is large enough to measure it: converged, as :func:`_polish`,
-    when the step is at most ``tol``; not converged (at the start, with the evaluations spent) if a step
-    is not finite or does not contract by :data:`_CHORD_CONTRACTION` (the caller then iterates from the
-    start)."""
+    (good) update after every step that is large enough to measure it, and once by finite differences
+    (:func:`_inverse_jacobian`) when a step does not contract by :data:`_CHORD_CONTRACTION`: converged, as
+    :func:`_polish`, when the step is at most ``tol``; not converged (at the start, with the evaluations
+    spent) if a step is not finite or the refreshed steps do not contract either (the caller then
+    iterates from the start)."""
     start = x
     inverse = np.array(memory[key], dtype=float)
     fx = np.asarray(step(x), dtype=float)
     g = fx - x
     evaluations = 1
     previous = np.inf
+    refreshed = False
     for _ in range(_CHORD_STEPS):
         delta = -inverse @ g
         size = float(np.max(np.abs(delta)))
         if not (np.isfinite(size) and size <= _CHORD_CONTRACTION * previous):
-            break
+            if refreshed:
+                break
+            fresh = _inverse_jacobian(step, x, fx, project)
+            evaluations += x.size
+            if fresh is None:
+                break
+            inverse, refreshed, previous = fresh, True, np.inf
+            delta = -inverse @ g
+            size = float(np.max(np.abs(delta)))
+            if not np.isfinite(size):
+                break
         x_new = np.asarray(project(x + delta), dtype=float)
-        fx = np.asarray(step(x_new), dtype=float)
+        fx_new = np.asarray(step(x_new), dtype=float)
         evaluations += 1
-        g_new = fx - x_new
+        g_new = fx_new - x_new
         residual = float(np.max(np.abs(g_new)))
         if size <= tol:
             memory[key] = inverse
@@ -387,8 +399,25 @@ def _chord(step, x: np.ndarray, memory: dict, key: tuple, tol: float, project) -
         denominator = float(s @ hy)
         if size > 1e-8 and abs(denominator) > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(hy)):
             inverse += np.outer(s - hy, s @ inverse) / denominator
-        x, g, previous = x_new, g_new, size
+        x, fx, g, previous = x_new, fx_new, g_new, size
     return FixedPointResult(start, False, evaluations, np.inf, "chord-Newton steps did not contract")
+
+
+def _inverse_jacobian(step, x: np.ndarray, fx: np.ndarray, project) -> np.ndarray | None:
+    """:math:`(J - I)^{-1}` at ``x`` (where the map is ``fx``), with :math:`J` by forward differences (one
+    evaluation of the map per component); None if :math:`J - I` is singular."""
+    jacobian = np.empty((x.size, x.size))
+    for j in range(x.size):
+        shifted = x.copy()
+        shifted[j] += 1e-7 * max(1.0, abs(x[j]))
+        shifted = np.asarray(project(shifted), dtype=float)
+        if shifted[j] == x[j]:  # at the domain's edge (a cosine of 1): step inward
+            shifted[j] = x[j] - 1e-7 * max(1.0, abs(x[j]))
+        jacobian[:, j] = (np.asarray(step(shifted), dtype=float) - fx) / (shifted[j] - x[j])
+    try:
+        return np.linalg.inv(jacobian - np.eye(x.size))
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _polish(step, result: FixedPointResult, tol: float, project, memory: dict, key: tuple) -> FixedPointResult | None:
@@ -399,19 +428,9 @@ def _polish(step, result: FixedPointResult, tol: float, project, memory: dict, k
     shrinking."""
     x = np.array(result.x, dtype=float)
     fx = np.asarray(step(x), dtype=float)
-    evaluations = result.iterations + 1
-    jacobian = np.empty((x.size, x.size))
-    for j in range(x.size):
-        shifted = x.copy()
-        shifted[j] += 1e-7 * max(1.0, abs(x[j]))
-        shifted = np.asarray(project(shifted), dtype=float)
-        if shifted[j] == x[j]:  # at the domain's edge (a cosine of 1): step inward
-            shifted[j] = x[j] - 1e-7 * max(1.0, abs(x[j]))
-        jacobian[:, j] = (np.asarray(step(shifted), dtype=float) - fx) / (shifted[j] - x[j])
-    evaluations += x.size
-    try:
-        lu = np.linalg.inv(jacobian - np.eye(x.size))
-    except np.linalg.LinAlgError:
+    evaluations = result.iterations + 1 + x.size
+    lu = _inverse_jacobian(step, x, fx, project)
+    if lu is None:
         return None
     previous = np.inf
     for _ in range(_NEWTON_STEPS):
