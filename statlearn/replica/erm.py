@@ -110,7 +110,7 @@ class ERMState:
     the ridgeless interpolator, whose ``training_loss`` is 0. ``generalization_error`` is against the
     clean teacher (module docstring). ``iterations`` counts evaluations of the saddle-point map (summed
     over the lambda ladder when it was climbed); ``residual`` is the fixed-point residual of
-    :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (the max norm) after the final Newton polish,
+    :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (the max norm) after the final Newton step,
     at the returned point; ``message`` says why it stopped (for a curve: how many points converged and
     where the first failure is). Arrays are read-only.
     """
@@ -172,7 +172,8 @@ class _Problem:
         gamma: float | None,
         shared: dict[Any, Any] | None = None,
     ):
-        # ``shared``: the spectrum per gamma and the teacher's moments per rho, kept along a curve
+        # ``shared``, kept along a curve: the spectrum per gamma, the teacher's moments per rho, and the
+        # last inverse Jacobian of the map (_solve_map)
         shared = {} if shared is None else shared
         self._shared = shared
         if ("spectrum", gamma) not in shared:
