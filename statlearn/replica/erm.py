@@ -276,7 +276,7 @@ class _Problem:
         log_h = brentq(lambda t: np.sum(weight * omega / (math.exp(-t) + omega)) - alpha, -690.0, 60.0, xtol=1e-14)
         h = math.exp(log_h)
         inverse = 1.0 / (1.0 + h * omega)
-        second_moment, gain = _teacher_moments(self.teacher, self.rho)
+        second_moment, gain = self._moments or _teacher_moments(self.teacher, self.rho)
 
         def step(x: np.ndarray) -> np.ndarray:
             m, q = self.unpack(x)
