@@ -6,9 +6,10 @@ sign teacher, lam = 1e-3, alpha = n/d = 2, gamma = P/D = ``geomspace(0.1, 10, 10
 * **fast**: :func:`statlearn.replica.erm.learning_curve` on the whole grid (one call, after a
   one-point warm-up that compiles or loads the numba kernels), best of ``--rounds`` rounds.
 * **reference**: the same saddle-point equations, solved in this script with the same strategy:
-  the solver's own iteration (``erm._solve_map``: damped Anderson iteration on its state
-  (c = m/sqrt(rho q), ln q, ln V) with its projection, then the Newton polish to tol 1e-11), the lambda ladder, and the same continuation along the grid (the secant through its own last two
-  solutions, ``erm._predict``); but each channel-side average E f_out^2, E d_omega f_out,
+  the solver's own iteration (``erm._solve_map`` on its state (c = m/sqrt(rho q), ln q, ln V) with its
+  projection: chord-Newton steps with the previous point's inverse Jacobian, else damped Anderson
+  iteration and the Newton polish, to tol 1e-11), the lambda ladder, and the same continuation along the
+  grid (the secant through its own last two solutions, ``erm._predict``); but each channel-side average E f_out^2, E d_omega f_out,
   E g0 f_out (over xi ~ N(0, 1) and y = +-1 with the weights Z0(y, m xi / sqrt q, rho - m^2/q)) is
   its own ``scipy.integrate.quad`` on (-inf, 0] and [0, inf) (split at the teacher's crossover
   xi = 0; epsabs 1e-12, epsrel 1e-10), whose integrand is plain scalar Python (``math.erfc`` for the
@@ -94,11 +95,12 @@ def logistic_output(y: float, omega: float, V: float) -> tuple[float, float]:
 class QuadReference:
     """The saddle point with every channel-side average a scipy ``quad`` over xi (module docstring)."""
 
-    def __init__(self, model, teacher, loss, alpha: float, gamma: float):
+    def __init__(self, model, teacher, loss, alpha: float, gamma: float, memory: dict):
         self.prior = _Problem(model, teacher, loss, alpha, gamma)  # spectrum, ratio, rho, overlaps
         self.teacher, self.loss = teacher, loss
         self.rho, self.ratio = self.prior.rho, self.prior.ratio
         self.evaluations = 0
+        self.memory = memory  # shared along the curve (reference_curve)
 
     def _expectation(self, m: float, q: float, V: float, which: int) -> float:
         """E over xi and y of f_out^2 (which = 0), d_omega f_out (1) or g0 f_out (2)."""
@@ -149,7 +151,7 @@ class QuadReference:
             m, q, V = self.prior.overlaps(lam, *self.conjugates(*self.unpack(x)))
             return self.state(m, q, V)
 
-        result = _solve_map(step, start, TOL, MAX_ITER, anderson=5, project=self.project)
+        result = _solve_map(step, start, TOL, MAX_ITER, anderson=5, project=self.project, memory=self.memory)
         return result, self.conjugates(*self.unpack(result.x))
 
     def point(self, lam: float, start: tuple[float, float, float]) -> dict:
@@ -224,8 +226,9 @@ def reference_curve(model, teacher, loss, gammas: np.ndarray) -> tuple[list[dict
     """The reference along the grid with the fast solver's own continuation (``_predict``: the secant
     through the last two solutions), and its number of quad integrand evaluations."""
     solved, points, evaluations = [], [], 0
+    memory: dict = {}  # the last inverse Jacobian along the curve, as the solver's
     for gamma in gammas:
-        ref = QuadReference(model, teacher, loss, ALPHA, float(gamma))
+        ref = QuadReference(model, teacher, loss, ALPHA, float(gamma), memory)
         t = math.log(ALPHA) + math.log(gamma)
         out = ref.point(LAM, tuple(ref.unpack(_predict(ref.prior, solved, t))))
         if out["converged"]:
