@@ -12,7 +12,7 @@ from statlearn.models.channels import get_channel
 from statlearn.models.covariates import BlockCovariates, RandomFeatures
 from statlearn.models.losses import Hinge, Logistic, Square
 from statlearn.models.student import expected_loss, output_averages
-from statlearn.replica.erm import learning_curve
+from statlearn.replica.erm import learning_curve, optimal_lambda, saddle_point
 
 RHO = 1.3
 # (teacher, parameters, E y^2, b = E[y nu] / rho) for nu ~ N(0, RHO), written out by hand
@@ -79,7 +79,6 @@ def test_optimal_lambda_is_not_lost_on_the_max_margin_plateau():
     # hinge loss on separable data: the error is flat to rounding for lam <~ 1e-3 (the max-margin
     # solution), and the minimum (~0.26 near lam ~ 0.66) lies to its right; the search must not settle on
     # the plateau by rounding noise. Check against a plain scan of saddle points.
-    from statlearn.replica.erm import optimal_lambda, saddle_point
 
     iso = BlockCovariates.isotropic()
     best = optimal_lambda(iso, "probit", "hinge", alpha=1.5, delta=0.3)
@@ -89,3 +88,25 @@ def test_optimal_lambda_is_not_lost_on_the_max_margin_plateau():
     ]
     assert best.converged and best.generalization_error <= min(scan) + 1e-12
     assert best.generalization_error < scan[0] - 0.01
+
+
+@pytest.mark.parametrize(
+    "model, teacher, loss, lam, alpha, gamma",
+    [
+        (RandomFeatures("relu"), "sign", "logistic", 1e-3, 2.0, np.geomspace(0.1, 10.0, 12)),
+        (BlockCovariates.isotropic(), "sign", "hinge", 1e-4, np.geomspace(0.3, 5.0, 12), None),
+        (BlockCovariates.salient_weak(0.3, 4.0, 0.5), "probit", "square", 1e-4, np.geomspace(0.1, 10.0, 12), None),
+    ],
+)
+def test_a_curve_s_chord_steps_give_each_point_s_own_saddle_point(model, teacher, loss, lam, alpha, gamma):
+    # along a curve each point starts with chord-Newton steps from the previous point's Jacobian; each
+    # point solved alone (default start, Anderson iteration and polish) must give the same numbers
+    params = {"delta": 0.2} if teacher == "probit" else {}
+    curve = learning_curve(model, teacher, loss, lam, alpha=alpha, gamma=gamma, **params)
+    alphas, gammas = np.broadcast_arrays(alpha, np.nan if gamma is None else gamma)
+    for i, (a, g) in enumerate(zip(alphas, gammas)):
+        alone = saddle_point(model, teacher, loss, lam, alpha=a, gamma=None if gamma is None else g, **params)
+        assert alone.converged and curve.converged[i]
+        for field in ("m", "q", "V", "generalization_error", "training_loss"):
+            value = getattr(alone, field)
+            assert getattr(curve, field)[i] == pytest.approx(value, rel=1e-10, abs=1e-10), (i, field)
