@@ -44,7 +44,9 @@ where required; the messages name the parameter) and works elementwise on broadc
 returning a float for scalar input. To add a loss, subclass :class:`Loss`, implement ``_value``,
 ``_proximal`` and ``_proximal_derivative`` and, where the generic formulas lose accuracy,
 override ``_moreau_envelope``, ``_moreau_derivative`` and ``_output`` (and ``_output_kinks`` where
-:math:`f_{out}` has kinks or sharp corners).
+:math:`f_{out}` has kinks or sharp corners; ``_moment_averages`` where the channel averages of the ERM
+saddle point close in the teacher's moments, :meth:`Loss.moment_averages`, as for :class:`Square`, whose
+subclasses must override it if they change :math:`f_{out}`).
 
 The output functions of the built-in losses are compiled scalars (:func:`square_output`,
 :func:`logistic_output`, :func:`hinge_output`, dispatched by :func:`compiled_output` on the codes of
