@@ -111,8 +111,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     erm.add_argument(
         "--delta",
         type=bounded_float(0.0, MAX_DELTA),
-        default=0.0,
-        help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian) [%(type)s]",
+        default=None,
+        help="teacher noise: flip probability (noisy-sign) or label-noise variance (probit, gaussian; "
+        "0 is the noiseless teacher); required by those teachers, refused by sign [%(type)s]",
     )
     erm.add_argument(
         "--simulate", type=bounded_int(1, MAX_DIMENSION), metavar="D", help="also train at input dimension D [%(type)s]"
@@ -188,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         parser, "--activation" if random_features else "--salient/--teacher-weights", lambda: _model(args)
     )
     teacher = _resolved(
-        parser, "--teacher", lambda: get_channel(args.teacher, **({"delta": args.delta} if args.delta else {}))
+        parser, "--teacher", lambda: get_channel(args.teacher, **({} if args.delta is None else {"delta": args.delta}))
     )
     _resolved(parser, "--loss", lambda: get_loss(args.loss))
     with warnings.catch_warnings():
@@ -228,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
             f"# ERM: {args.model}"
             + (f" ({args.activation})" if random_features else "")
             + f", {args.loss} loss, lambda = {args.lam:g}, teacher {args.teacher}"
-            + (f" (delta = {args.delta:g})" if args.delta else "")
+            + ("" if args.delta is None else f" (delta = {args.delta:g})")
             + (f"; training at d = {args.simulate}, {args.seeds} draws" if args.simulate else "")
         )
         print_table(columns)

@@ -44,7 +44,9 @@ where required; the messages name the parameter) and works elementwise on broadc
 returning a float for scalar input. To add a loss, subclass :class:`Loss`, implement ``_value``,
 ``_proximal`` and ``_proximal_derivative`` and, where the generic formulas lose accuracy,
 override ``_moreau_envelope``, ``_moreau_derivative`` and ``_output`` (and ``_output_kinks`` where
-:math:`f_{out}` has kinks or sharp corners).
+:math:`f_{out}` has kinks or sharp corners; ``_moment_averages`` where the channel averages of the ERM
+saddle point close in the teacher's moments, :meth:`Loss.moment_averages`, as for :class:`Square`, whose
+subclasses must override it if they change :math:`f_{out}`).
 
 The output functions of the built-in losses are compiled scalars (:func:`square_output`,
 :func:`logistic_output`, :func:`hinge_output`, dispatched by :func:`compiled_output` on the codes of
@@ -104,6 +106,39 @@ class Loss(ABC):
     def _output_kinks(self, V: float) -> tuple[tuple[float, float], ...]:
         """:meth:`output_kinks` at a valid ``V`` (a loss with kinks or sharp corners overrides it)."""
         return ()
+
+    def moment_averages(
+        self, second_moment: float, gain: float, m: float, q: float, V: float
+    ) -> tuple[float, float, float, float] | None:
+        r"""The channel averages of the ERM saddle point in closed form from two moments of the teacher,
+        or ``None`` (the default) when the loss has no such form and they need a quadrature.
+
+        The averages are over the student's field :math:`\omega\sim N(0, q)` and the teacher's label
+        :math:`y\sim P_0(\cdot|\nu)` with :math:`\mathbb E\nu^2=\rho`, :math:`\mathbb E\nu\omega = m`
+        (:func:`statlearn.models.student.output_averages`): returns
+        :math:`(\mathbb E\,g_0 f_{out},\ \mathbb E f_{out}^2,\ \mathbb E\,\partial_\omega f_{out},\
+        \mathbb E\,\ell(y, \mathrm{prox}))`. A loss whose :math:`f_{out}` is affine in
+        :math:`(y, \omega)` needs only ``second_moment`` :math:`=\mathbb E y^2` and ``gain``
+        :math:`= b = \mathbb E\,g_0 y = \mathbb E[y\nu]/\rho` (Stein's lemma), since
+        :math:`\mathbb E\,g_0\omega = 0` and :math:`\mathbb E\,y\omega = m b`, for any teacher. Of the
+        built-in losses only :class:`Square` has it (the logistic prox has no closed form; the hinge's
+        averages are bivariate normal integrals that depend on more than two moments of the teacher).
+        ``V >= 0`` (0: the ridgeless limit of :math:`f_{out}`).
+        """
+        values = (second_moment, gain, m, q, V)
+        if not all(isinstance(v, float) and math.isfinite(v) for v in values) or min(second_moment, q, V) < 0:
+            second_moment = as_real_scalar("second_moment", second_moment, minimum=0.0)
+            gain = as_real_scalar("gain", gain)
+            m = as_real_scalar("m", m)
+            q = as_real_scalar("q", q, minimum=0.0)
+            V = as_real_scalar("V", V, minimum=0.0)
+        return self._moment_averages(second_moment, gain, m, q, V)
+
+    def _moment_averages(
+        self, second_moment: float, gain: float, m: float, q: float, V: float
+    ) -> tuple[float, float, float, float] | None:
+        """:meth:`moment_averages` at valid arguments (a loss with a closed form overrides it)."""
+        return None
 
     # -- elementwise pieces, implemented by every loss ----------------------------------------
 
@@ -241,6 +276,21 @@ class Square(Loss):
 
     def _output(self, y, omega, V):
         return _compiled_outputs(_SQUARE, y, omega, V, 0)
+
+    def _moment_averages(self, second_moment, gain, m, q, V):
+        r""":math:`f_{out} = (y-\omega)/(1+V)`: :math:`\mathbb E\,g_0 f_{out} = b/(1+V)`,
+        :math:`\mathbb E f_{out}^2 = (\mathbb E y^2 - 2mb + q)/(1+V)^2`, :math:`\mathbb E\,\partial_\omega
+        f_{out} = -1/(1+V)` and :math:`\mathbb E\,\ell = \mathbb E f_{out}^2/2` (as
+        :math:`y - \mathrm{prox} = (y - \omega)/(1+V)`)."""
+        s = 1.0 / (1.0 + V)
+        # E (y - omega)^2 = E y^2 - 2 m b + q as the sum of two squares (the first by Cauchy-Schwarz,
+        # (E y omega)^2 <= E y^2 q), so that it stays positive and smooth when the student nears the teacher
+        root_q = math.sqrt(q) if q > 0 else 1e-300
+        slope = m * gain / root_q  # E y omega / sqrt(q)
+        gap = root_q - slope
+        residual = max(second_moment - slope * slope, 0.0) + gap * gap
+        f2 = residual * s * s
+        return gain * s, f2, -s, 0.5 * f2
 
 
 @njit(cache=True)

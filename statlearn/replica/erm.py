@@ -48,11 +48,16 @@ noise :math:`\Delta` for the error on a noisy label); classification
 :math:`\xi = 0`, of width :math:`\sqrt{V_0 q}/|m|`, and at the loss's kinks; continuous labels: a
 tensor Gauss-Hermite rule in :math:`(\omega, y)`): :meth:`statlearn.models.channels.Channel.teacher_average`
 and :func:`statlearn.models.student.output_averages` (one compiled loop for a threshold teacher and
-a built-in loss). Any teacher with labels :math:`\pm1` (or the Gaussian one) and any loss can be
-passed as objects. The prior side is a sum over the spectrum's nodes. The fixed point is found by damped Anderson-accelerated iteration of
+a built-in loss). A loss whose channel averages close in the teacher's moments gives them in closed
+form instead (:meth:`statlearn.models.losses.Loss.moment_averages`: the square loss, from
+:math:`\mathbb E y^2` and :math:`b = \mathbb E[y\nu]/\rho`, for any teacher; the ridgeless
+interpolator's averages are the same at :math:`V = 0`). Any teacher with labels :math:`\pm1` (or the
+Gaussian one) and any loss can be passed as objects. The prior side is a sum over the spectrum's nodes. The fixed point is found by damped Anderson-accelerated iteration of
 :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (scale-free, so the residual stays relative when
 :math:`q, V\sim 1/\lambda` near interpolation),
-continued along the curve; a point that fails is solved again by continuation in :math:`\lambda`
+continued along the curve: each point first takes chord-Newton steps from the secant predictor with
+the previous point's inverse Jacobian (Broyden-updated), and falls back to the iteration and the
+Newton polish if they do not contract; a point that fails is solved again by continuation in :math:`\lambda`
 from the regularised side (:math:`10^4\lambda, 10^3\lambda, \dots, \lambda`), and is flagged
 ``converged=False`` (with a warning) if that fails too. The ridgeless square loss
 (:math:`\lambda = 0`) is the exact limit :math:`\lambda\to0^+`: above the interpolation threshold
@@ -105,7 +110,7 @@ class ERMState:
     the ridgeless interpolator, whose ``training_loss`` is 0. ``generalization_error`` is against the
     clean teacher (module docstring). ``iterations`` counts evaluations of the saddle-point map (summed
     over the lambda ladder when it was climbed); ``residual`` is the fixed-point residual of
-    :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (the max norm) after the final Newton polish,
+    :math:`(m/\sqrt{\rho q}, \ln q, \ln V)` (the max norm) after the final Newton step,
     at the returned point; ``message`` says why it stopped (for a curve: how many points converged and
     where the first failure is). Arrays are read-only.
     """
@@ -158,35 +163,69 @@ class ERMState:
 class _Problem:
     """One (model, teacher, loss) at fixed (alpha, gamma): the two sides of the saddle point."""
 
-    def __init__(self, model: CovariateModel, teacher: Channel, loss: Loss, alpha: float, gamma: float | None):
-        self.spectrum: Spectrum = model.spectrum(gamma)
+    def __init__(
+        self,
+        model: CovariateModel,
+        teacher: Channel,
+        loss: Loss,
+        alpha: float,
+        gamma: float | None,
+        shared: dict[Any, Any] | None = None,
+    ):
+        # ``shared``, kept along a curve: the spectrum per gamma, the teacher's moments per rho, and the
+        # last inverse Jacobian of the map (_solve_map)
+        shared = {} if shared is None else shared
+        self._shared = shared
+        if ("spectrum", gamma) not in shared:
+            shared["spectrum", gamma] = model.spectrum(gamma)
+        self.spectrum: Spectrum = shared["spectrum", gamma]
         self.ratio = model.ratio(alpha, gamma)
         self.teacher, self.loss = teacher, loss
         self.rho = self.spectrum.rho
         sp = self.spectrum
         self._pos = sp.omega > 0
         self._omega, self._weight, self._tau = sp.omega[self._pos], sp.weight[self._pos], sp.teacher[self._pos]
+        wo = self._weight * self._omega
+        self._products = (wo, self._weight * self._tau, wo * self._tau, wo * self._omega)
+        self._moments: tuple[float, float] | None = None
+        if _has_moment_averages(loss):
+            if ("moments", self.rho) not in shared:
+                shared["moments", self.rho] = _teacher_moments(teacher, self.rho)
+            self._moments = shared["moments", self.rho]
+        self._last: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
 
-    # -- channel side (statlearn.models.student) ------------------------------------------------
+    # -- channel side (statlearn.models.student, or the loss's closed form) ----------------------
 
     def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float]:
-        """(mhat, qhat, Vhat) of the channel side."""
-        g0f, f2, df = output_averages(self.teacher, self.loss, m, q, V, self.rho)
-        return self.ratio * g0f, self.ratio * f2, -self.ratio * df
+        """(mhat, qhat, Vhat) of the channel side; the last evaluation is remembered (the Newton polish
+        starts at the iteration's last point, and the solution's conjugates are those of its last step)."""
+        if self._last is not None and self._last[0] == (m, q, V):
+            return self._last[1]
+        if self._moments is not None:
+            g0f, f2, df, _ = self.loss.moment_averages(*self._moments, m, q, V)  # type: ignore[misc]
+        else:
+            g0f, f2, df = output_averages(self.teacher, self.loss, m, q, V, self.rho)
+        hats = (self.ratio * g0f, self.ratio * f2, -self.ratio * df)
+        self._last = ((m, q, V), hats)
+        return hats
 
     def training_loss(self, m: float, q: float, V: float) -> float:
+        if self._moments is not None:
+            return self.loss.moment_averages(*self._moments, m, q, V)[3]  # type: ignore[index]
         return expected_loss(self.teacher, self.loss, m, q, V, self.rho)
 
     # -- prior side ---------------------------------------------------------------------------
 
     def overlaps(self, lam: float, mhat: float, qhat: float, Vhat: float) -> tuple[float, float, float]:
         """(m, q, V) of the prior side."""
-        omega, weight, tau = self._omega, self._weight, self._tau
-        inverse = 1.0 / (lam + Vhat * omega)
-        V = np.sum(weight * omega * inverse)
-        m = mhat * np.sum(weight * tau * inverse)
-        q = np.sum(weight * omega * (mhat * mhat * tau + qhat * omega) * inverse * inverse)
-        return float(m), float(q), float(V)
+        inverse = 1.0 / (lam + Vhat * self._omega)
+        squared = inverse * inverse
+        wo, wt, wot, wo2 = self._products  # (weight omega, weight tau, weight omega tau, weight omega^2)
+        return (
+            float(mhat * (wt @ inverse)),
+            float(mhat * mhat * (wot @ squared) + qhat * (wo2 @ squared)),
+            float(wo @ inverse),
+        )
 
     def generalization_error(self, m: float, q: float) -> float:
         if self.teacher.discrete_labels:
@@ -214,7 +253,7 @@ class _Problem:
 
     @staticmethod
     def project(x: np.ndarray) -> np.ndarray:
-        y = np.clip(x, -200.0, 200.0)
+        y = np.minimum(np.maximum(x, -200.0), 200.0)
         y[0] = min(max(x[0], -1.0 + 1e-15), 1.0 - 1e-15)
         return y
 
@@ -227,7 +266,7 @@ class _Problem:
 
     def solve(self, lam: float, start: np.ndarray, tol: float, max_iter: int) -> tuple[FixedPointResult, tuple]:
         """Fixed point at penalty ``lam`` from a state ``start``: (FixedPointResult, conjugates)."""
-        result = _solve_map(self._map(lam), start, tol, max_iter, anderson=5, project=self.project)
+        result = _solve_map(self._map(lam), start, tol, max_iter, anderson=5, project=self.project, memory=self._shared)
         return result, self.conjugates(*self.unpack(result.x))
 
     def solve_interpolator(self, start: np.ndarray, tol: float, max_iter: int) -> FixedPointResult:
@@ -237,30 +276,65 @@ class _Problem:
         log_h = brentq(lambda t: np.sum(weight * omega / (math.exp(-t) + omega)) - alpha, -690.0, 60.0, xtol=1e-14)
         h = math.exp(log_h)
         inverse = 1.0 / (1.0 + h * omega)
-
-        def integrand(y, omega_, z0, slope):
-            residual = y - omega_
-            return z0 * residual * residual, slope * residual
+        second_moment, gain = self._moments or _teacher_moments(self.teacher, self.rho)
 
         def step(x: np.ndarray) -> np.ndarray:
             m, q = self.unpack(x)
-            b, a = self.teacher.teacher_average(integrand, m, q, self.rho)
+            # E g0 (y - omega) and E (y - omega)^2: the square loss's averages at V = 0
+            a, b, _, _ = Square().moment_averages(second_moment, gain, m, q, 0.0)  # type: ignore[misc]
             mt, qt = h * a, h * h * b / alpha
             return self.state(
                 mt * np.sum(weight * tau * inverse),
                 np.sum(weight * omega * (mt * mt * tau + qt * omega) * inverse * inverse),
             )
 
-        return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project)
+        return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project, memory=self._shared)
+
+
+def _has_moment_averages(loss: Loss) -> bool:
+    """Whether the loss gives its channel averages in closed form (:meth:`Loss.moment_averages`)."""
+    return loss.moment_averages(1.0, 0.0, 0.0, 1.0, 1.0) is not None
+
+
+def _teacher_moments(teacher: Channel, rho: float) -> tuple[float, float]:
+    r"""The teacher's :math:`(\mathbb E y^2,\ b = \mathbb E\,g_0 y = \mathbb E[y\nu]/\rho)`, :math:`\nu\sim N(0,\rho)`,
+    for :meth:`Loss.moment_averages`: the average of :math:`(y^2, g_0 y)` at :math:`m = 0`, where the
+    student's field carries no information (:math:`\mu = 0`, :math:`V_0 = \rho`) and the label weights
+    are the same at every node (so the rule adds them up exactly), for any channel."""
+    second_moment, gain = teacher.teacher_average(lambda y, omega, z0, slope: (z0 * y * y, slope * y), 0.0, rho, rho)
+    return float(second_moment), float(gain)
 
 
 _COARSE_TOL = 1e-6  # the iteration's tolerance before the Newton polish
 _NEWTON_STEPS = 6  # chord-Newton steps of the polish (one Jacobian)
 
 
-def _solve_map(step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project) -> FixedPointResult:
-    """x = step(x): damped Anderson iteration to a coarse tolerance (a plain damped retry if that fails),
-    then :func:`_polish`; if the polish fails, the iteration is continued to ``tol`` as before."""
+def _solve_map(
+    step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project, memory: dict | None = None
+) -> FixedPointResult:
+    """x = step(x): chord-Newton steps from ``start`` with the inverse Jacobian remembered in ``memory``
+    from the last point solved (:func:`_chord`); if there is none or they do not contract, damped Anderson
+    iteration to a coarse tolerance (a plain damped retry if that fails), then :func:`_polish`, which
+    leaves its inverse Jacobian in ``memory``; if the polish fails, the iteration is continued to ``tol``
+    as before."""
+    memory = {} if memory is None else memory
+    key = ("chord", np.size(start))
+    spent = 0  # evaluations of a chord attempt that did not contract
+    if key in memory:
+        chorded = _chord(step, np.array(start, dtype=float), memory, key, tol, project)
+        if chorded.converged:
+            return chorded
+        spent = chorded.iterations
+    result = _iterate(step, start, tol, max_iter, anderson=anderson, project=project, memory=memory, key=key)
+    if not spent:
+        return result
+    return FixedPointResult(result.x, result.converged, spent + result.iterations, result.residual, result.message)
+
+
+def _iterate(
+    step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project, memory: dict, key: tuple
+) -> FixedPointResult:
+    """The iteration and polish of :func:`_solve_map`."""
     coarse = max(tol, _COARSE_TOL)
     result = fixed_point(
         step, start, mixing=0.5, anderson=anderson, tol=coarse, max_iter=max_iter, project=project, warn=False
@@ -269,7 +343,7 @@ def _solve_map(step, start: np.ndarray, tol: float, max_iter: int, *, anderson: 
         result = fixed_point(step, start, mixing=0.3, tol=coarse, max_iter=max_iter, project=project, warn=False)
     if not result.converged:
         return result
-    polished = _polish(step, result, tol, project)
+    polished = _polish(step, result, tol, project, memory, key)
     if polished is not None:
         return polished
     rest = fixed_point(
@@ -278,14 +352,61 @@ def _solve_map(step, start: np.ndarray, tol: float, max_iter: int, *, anderson: 
     return FixedPointResult(rest.x, rest.converged, result.iterations + rest.iterations, rest.residual, rest.message)
 
 
-def _polish(step, result: FixedPointResult, tol: float, project) -> FixedPointResult | None:
-    r"""Chord-Newton steps :math:`x \leftarrow x - (J - I)^{-1}(F(x) - x)` from a converged iterate, with
-    the Jacobian :math:`J` of the map by forward differences (one evaluation per component): converged
-    when the step, the estimate of the distance to the fixed point, is at most ``tol``. None if a step
-    is not finite or stops shrinking."""
-    x = np.array(result.x, dtype=float)
+_CHORD_STEPS = 12  # chord-Newton steps from a curve's predictor before falling back to the iteration
+_CHORD_CONTRACTION = 0.5  # each step must be at most this fraction of the last
+
+
+def _chord(step, x: np.ndarray, memory: dict, key: tuple, tol: float, project) -> FixedPointResult:
+    r"""Chord-Newton steps :math:`x \leftarrow x - H(F(x) - x)` from a predicted start, with
+    :math:`H\approx(J - I)^{-1}` the inverse Jacobian of the last point solved, refreshed by Broyden's
+    (good) update after every step that is large enough to measure it, and once by finite differences
+    (:func:`_inverse_jacobian`) when a step does not contract by :data:`_CHORD_CONTRACTION`: converged, as
+    :func:`_polish`, when the step is at most ``tol``; not converged (at the start, with the evaluations
+    spent) if a step is not finite or the refreshed steps do not contract either (the caller then
+    iterates from the start)."""
+    start = x
+    inverse = np.array(memory[key], dtype=float)
     fx = np.asarray(step(x), dtype=float)
-    evaluations = result.iterations + 1
+    g = fx - x
+    evaluations = 1
+    previous = np.inf
+    refreshed = False
+    for _ in range(_CHORD_STEPS):
+        delta = -inverse @ g
+        size = float(np.max(np.abs(delta)))
+        if not (np.isfinite(size) and size <= _CHORD_CONTRACTION * previous):
+            if refreshed:
+                break
+            fresh = _inverse_jacobian(step, x, fx, project)
+            evaluations += x.size
+            if fresh is None:
+                break
+            inverse, refreshed, previous = fresh, True, np.inf
+            delta = -inverse @ g
+            size = float(np.max(np.abs(delta)))
+            if not np.isfinite(size):
+                break
+        x_new = np.asarray(project(x + delta), dtype=float)
+        fx_new = np.asarray(step(x_new), dtype=float)
+        evaluations += 1
+        g_new = fx_new - x_new
+        residual = float(np.max(np.abs(g_new)))
+        if size <= tol:
+            memory[key] = inverse
+            message = f"converged: Newton step {size:.3g} <= tol {tol:.3g} (residual {residual:.3g}) after {evaluations} evaluations"
+            return FixedPointResult(x_new, True, evaluations, residual, message)
+        s, y = x_new - x, g_new - g
+        hy = inverse @ y
+        denominator = float(s @ hy)
+        if size > 1e-8 and abs(denominator) > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(hy)):
+            inverse += np.outer(s - hy, s @ inverse) / denominator
+        x, fx, g, previous = x_new, fx_new, g_new, size
+    return FixedPointResult(start, False, evaluations, np.inf, "chord-Newton steps did not contract")
+
+
+def _inverse_jacobian(step, x: np.ndarray, fx: np.ndarray, project) -> np.ndarray | None:
+    """:math:`(J - I)^{-1}` at ``x`` (where the map is ``fx``), with :math:`J` by forward differences (one
+    evaluation of the map per component); None if :math:`J - I` is singular."""
     jacobian = np.empty((x.size, x.size))
     for j in range(x.size):
         shifted = x.copy()
@@ -294,10 +415,23 @@ def _polish(step, result: FixedPointResult, tol: float, project) -> FixedPointRe
         if shifted[j] == x[j]:  # at the domain's edge (a cosine of 1): step inward
             shifted[j] = x[j] - 1e-7 * max(1.0, abs(x[j]))
         jacobian[:, j] = (np.asarray(step(shifted), dtype=float) - fx) / (shifted[j] - x[j])
-    evaluations += x.size
     try:
-        lu = np.linalg.inv(jacobian - np.eye(x.size))
+        return np.linalg.inv(jacobian - np.eye(x.size))
     except np.linalg.LinAlgError:
+        return None
+
+
+def _polish(step, result: FixedPointResult, tol: float, project, memory: dict, key: tuple) -> FixedPointResult | None:
+    r"""Chord-Newton steps :math:`x \leftarrow x - (J - I)^{-1}(F(x) - x)` from a converged iterate, with
+    the Jacobian :math:`J` of the map by forward differences (one evaluation per component): converged
+    when the step, the estimate of the distance to the fixed point, is at most ``tol``; the inverse is
+    left in ``memory[key]`` for the next point (:func:`_chord`). None if a step is not finite or stops
+    shrinking."""
+    x = np.array(result.x, dtype=float)
+    fx = np.asarray(step(x), dtype=float)
+    evaluations = result.iterations + 1 + x.size
+    lu = _inverse_jacobian(step, x, fx, project)
+    if lu is None:
         return None
     previous = np.inf
     for _ in range(_NEWTON_STEPS):
@@ -310,6 +444,7 @@ def _polish(step, result: FixedPointResult, tol: float, project) -> FixedPointRe
         evaluations += 1
         residual = float(np.max(np.abs(fx - x)))
         if size <= tol:
+            memory[key] = lu
             message = f"converged: Newton step {size:.3g} <= tol {tol:.3g} (residual {residual:.3g}) after {evaluations} evaluations"
             return FixedPointResult(x, True, evaluations, residual, message)
         previous = size
@@ -523,9 +658,16 @@ def _solve_point(
     )
 
 
-def _problem(model: CovariateModel, teacher: Channel, loss: Loss, alpha: float, gamma: float | None) -> _Problem:
+def _problem(
+    model: CovariateModel,
+    teacher: Channel,
+    loss: Loss,
+    alpha: float,
+    gamma: float | None,
+    shared: dict[Any, Any] | None = None,
+) -> _Problem:
     """The problem at one point; the model's own checks (e.g. gamma required) as ValueError/TypeError."""
-    problem = _Problem(model, teacher, loss, alpha, gamma)
+    problem = _Problem(model, teacher, loss, alpha, gamma, shared)
     if not (np.isfinite(problem.ratio) and problem.ratio > 0):
         raise ValueError(f"alpha = {alpha!r} gives the sample ratio n/p = {problem.ratio!r}: it must be finite and > 0")
     return problem
@@ -599,13 +741,14 @@ def learning_curve(
         pairs = list(zip(a_grid.tolist(), g_grid.tolist()))
     points: list[ERMState] = []
     solved: list[tuple[float, np.ndarray]] = []  # (log of the control parameter, state) of converged points
+    shared: dict[Any, Any] = {}  # spectra and teacher moments along the curve (_Problem)
     iterator = pairs
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(pairs, desc="saddle point", unit="pt")
     for a, g in iterator:
-        problem = _problem(model, teacher, loss, a, g)
+        problem = _problem(model, teacher, loss, a, g, shared)
         t = math.log(a) + (0.0 if g is None else math.log(g))
         point = _solve_point(problem, lam, a, g, _predict(problem, solved, t), tol, max_iter)
         if point.converged:
@@ -614,6 +757,9 @@ def learning_curve(
         points.append(point)
     _warn_unconverged(points)
     return ERMState.stack(points)
+
+
+_TIE_SLOPE = 1e-10  # optimal_lambda: ties in the error go to the larger penalty
 
 
 def optimal_lambda(
@@ -626,9 +772,14 @@ def optimal_lambda(
     bounds: tuple[float, float] = (1e-8, 1e2),
     **teacher_params: float,
 ) -> ERMState:
-    """The saddle point at the penalty that minimises the generalisation error, searched in log lambda
-    within ``bounds`` (Brent); the returned point's ``lam`` is the optimum. An optimum at a bound
-    is reported with a :class:`BoundaryWarning` (the true optimum may be 0 or beyond)."""
+    r"""The saddle point at the penalty that minimises the generalisation error, searched in log lambda
+    within ``bounds`` (Brent); the returned point's ``lam`` is the optimum. Where the error does not
+    depend on lambda (to rounding; e.g. the hinge loss's max-margin plateau on separable data) ties go
+    to the larger penalty: the searched function is the error minus :data:`_TIE_SLOPE` times
+    :math:`\ln\lambda`, which moves a true minimum by about :data:`_TIE_SLOPE` over its curvature, far
+    below the search's tolerance (without it Brent's method followed rounding noise on a plateau). An
+    optimum at a bound is reported with a :class:`BoundaryWarning` (the true optimum may be 0 or
+    beyond)."""
     _check_model(model)
     if not isinstance(bounds, (tuple, list, np.ndarray)) or len(bounds) != 2:
         raise ValueError(f"bounds must be a pair (low, high), got {bounds!r}")
@@ -646,7 +797,7 @@ def optimal_lambda(
         point = _solve_point(problem, math.exp(log_lam), alpha, gamma, start[0], 1e-12, 3000)
         if point.converged:
             start[0] = problem.state(float(point.m), float(point.q), float(point.V))
-        return float(point.generalization_error)
+        return float(point.generalization_error) - _TIE_SLOPE * log_lam
 
     result = minimize_scalar(error, bounds=(math.log(low), math.log(high)), method="bounded", options={"xatol": 1e-6})
     best = _solve_point(problem, math.exp(result.x), alpha, gamma, start[0], 1e-12, 3000)

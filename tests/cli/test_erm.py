@@ -84,6 +84,20 @@ def test_training_comparison_and_files(capsys, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_delta_zero_is_the_noiseless_teacher(capsys):
+    # --delta 0 used to read as "not given" (and the gaussian teacher then refused a missing delta)
+    argv = ["erm", "--model", "isotropic", "--loss", "square", "--lam", "0.01", "--alpha", "0.5,2"]
+    assert main([*argv, "--teacher", "gaussian", "--delta", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["delta"] == 0.0
+    ref = learning_curve(BlockCovariates.isotropic(), "gaussian", "square", 0.01, alpha=[0.5, 2.0], delta=0.0)
+    assert np.allclose(out["columns"]["generalization_error"], ref.generalization_error, rtol=1e-12, atol=0)
+    noisy = learning_curve(BlockCovariates.isotropic(), "gaussian", "square", 0.01, alpha=[0.5, 2.0], delta=0.1)
+    assert np.all(np.asarray(out["columns"]["generalization_error"]) < noisy.generalization_error)
+    assert main([*argv, "--teacher", "gaussian", "--delta", "0"]) == 0
+    assert "teacher gaussian (delta = 0)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -97,6 +111,11 @@ def test_training_comparison_and_files(capsys, tmp_path):
         (["--loss", "cross-entropy", "--lam", "0.1", "--gamma", "1"], "loss"),
         (["--loss", "logistic", "--lam", "0", "--gamma", "1"], "lam"),
         (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--teacher", "gaussian", "--delta", "0.1"], "labels"),
+        (
+            ["--model", "isotropic", "--loss", "square", "--lam", "0.1", "--alpha", "1", "--teacher", "gaussian"],
+            "delta",
+        ),
+        (["--model", "isotropic", "--loss", "square", "--lam", "0.1", "--alpha", "1", "--delta", "0"], "delta"),
         (["--activation", "swish", "--loss", "logistic", "--lam", "0.1", "--gamma", "1"], "activation"),
         (["--loss", "logistic", "--lam", "0.1", "--gamma", "1", "--plot", "x.pdf"], ".png"),
     ],

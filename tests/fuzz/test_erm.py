@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from statlearn.experiments.covariates import realise, simulate
 from statlearn.experiments.erm import train
 from statlearn.models.covariates import BlockCovariates, RandomFeatures
+from statlearn.models.losses import LOSSES
 from statlearn.replica import (
     learning_curve,
     marchenko_pastur_stieltjes,
@@ -100,6 +101,12 @@ CASES: dict[str, tuple] = {
         {"X": np.eye(4)[:3] + 0.5, "y": np.array([1.0, -1.0, 1.0]), "loss": "square", "lam": 0.1},
     ),
 }
+
+for _name, _loss in LOSSES.items():  # the closed-form channel averages the saddle point uses (None: none)
+    CASES[f"Loss.moment_averages[{_name}]"] = (
+        _loss.moment_averages,
+        {"second_moment": 1.0, "gain": 0.6, "m": 0.3, "q": 0.5, "V": 0.7},
+    )
 
 
 def test_every_case_is_valid_as_given(audit):
