@@ -1,6 +1,6 @@
 r"""A seedable uniform and Gaussian generator for numba kernels: xoshiro256++ and a 256-layer ziggurat.
 
-Every function here is ``numba.njit``; the generator state is a ``uint64`` array of length 4 made
+Every function here but :func:`seed_state` is ``numba.njit``; the generator state is a ``uint64`` array of length 4 made
 by :func:`seed_state` from an integer seed, owned by the caller and advanced in place, so that a
 kernel given an integer seed draws the same numbers on every run and on every thread.
 
@@ -216,17 +216,25 @@ def _store(state: np.ndarray, s: tuple) -> None:
     state[0], state[1], state[2], state[3] = s
 
 
-@njit(cache=True)
-def seed_state(seed: int) -> np.ndarray:
+def seed_state(seed: int | np.integer) -> np.ndarray:
     r"""A fresh xoshiro256++ state (uint64 array of 4) from an integer seed, by splitmix64.
 
     The state words are the first four splitmix64 outputs: the counter :math:`z` starts at the seed
     and advances by :math:`\gamma` = ``0x9E3779B97F4A7C15`` (modulo 2^64); each value is mixed,
     :math:`y = (z \oplus z\gg30)\,c_1`, :math:`y \leftarrow (y \oplus y\gg27)\,c_2`, output
     :math:`y \oplus y\gg31`, with :math:`c_1` = ``0xBF58476D1CE4E5B9``, :math:`c_2` =
-    ``0x94D049BB133111EB``. ``seed`` is an int64 (or a numpy uint64), taken modulo 2^64; equal
-    seeds give equal states.
+    ``0x94D049BB133111EB``. ``seed`` is a Python or numpy integer, taken modulo 2^64; equal
+    seeds give equal states. Anything else (a float, a bool) is refused with a ``TypeError``.
+    Called from Python (the kernels receive the state).
     """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    return _splitmix_state(np.uint64(int(seed) % 2**64))
+
+
+@njit(cache=True)
+def _splitmix_state(seed: np.uint64) -> np.ndarray:
+    """The first four splitmix64 outputs from ``seed`` (:func:`seed_state`)."""
     state = np.empty(4, dtype=np.uint64)
     z = np.uint64(seed)
     for i in range(4):

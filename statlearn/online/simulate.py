@@ -254,6 +254,7 @@ class _Setup:
     t: np.ndarray
     record_steps: np.ndarray
     activation: Activation
+    code: int  # the activation's kernel code (checked not None)
     init: Overlaps | None
     init_scale: float
     v_star: np.ndarray
@@ -340,6 +341,7 @@ def _prepare(
         times,
         np.rint(times * N).astype(np.int64),
         act,
+        act.code,
         init,
         init_scale,
         v_star_arr,
@@ -402,7 +404,7 @@ def _simulate(
             K,
             v,
             setup.v_star,
-            setup.activation.code,
+            setup.code,
             setup.eta,
             setup.eta_v,
             setup.sigma,

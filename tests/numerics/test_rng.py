@@ -167,3 +167,9 @@ def test_tail_is_the_truncated_normal():
     assert abs(tail.size - expected) < SIGMAS * math.sqrt(expected)
     assert abs(np.count_nonzero(tail > 0) - tail.size / 2) < SIGMAS * math.sqrt(tail.size / 4)
     assert stats.kstest(np.abs(tail), stats.truncnorm(r, np.inf).cdf).pvalue > 1e-4
+
+
+@pytest.mark.parametrize("seed", [1.0, 2.5, np.float64(3.0), True, "4", None])
+def test_seed_state_refuses_non_integers_by_name(seed):
+    with pytest.raises(TypeError, match="seed"):
+        rng.seed_state(seed)
