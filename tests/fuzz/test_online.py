@@ -113,6 +113,7 @@ ENTRIES = [
             "rtol",
             "atol",
             "method",
+            "analytic_jacobian",
         ),
     ),
     Entry(
@@ -198,6 +199,15 @@ for _name, _act in ACTIVATIONS.items():
                 ("C", "rows", "s"),
             ),
         ]
+    if _act.has_gradients:
+        ENTRIES.append(
+            Entry(
+                f"models.activations.{_name}.contraction_gradients",
+                _act.contraction_gradients,
+                {"C": C_GOOD, "rows": 2, "s": S_GOOD},
+                ("C", "rows", "s"),
+            )
+        )
     else:  # no averages: every call is refused, whatever C
         ENTRIES.append(Entry(f"models.activations.{_name}.averages", _act.averages, {"C": C_GOOD}, ("C",)))
 
