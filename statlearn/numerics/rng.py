@@ -59,8 +59,8 @@ Cost (one core, ``fill_normal``): about 2.5 ns per deviate, twice the cost of th
 **Lanes: a vectorisable stream of normal deviates.** One xoshiro256++ stream is a chain of
 dependent operations, and the ziggurat's branch sits in it: the compiler cannot use the CPU's
 vector units. :func:`fill_normal_lanes` runs :data:`LANES` = 16 independent xoshiro256++ streams
-side by side (the lanes) plus one scalar stream (the spare), a state of ``4 (LANES + 1)`` words made
-by :func:`seed_lanes` from consecutive splitmix64 outputs. Deviates come in groups of ``LANES``:
+side by side (the lanes) plus one scalar stream (the spare), a state of ``4 (LANES + 1)`` words
+(and as many of scratch) made by :func:`seed_lanes` from consecutive splitmix64 outputs. Deviates come in groups of ``LANES``:
 deviate ``l`` of a group starts from the next word of lane ``l`` and takes the fast path of a
 ziggurat with :data:`LANE_LAYERS` = 1024 layers (the same equations as above with
 :math:`n = 1024`: :math:`r = 4.0388`, the layer from the low 10 bits, ``u`` from the word shifted
@@ -328,16 +328,19 @@ _LANE_MASK = np.uint64(LANE_LAYERS - 1)
 
 
 def seed_lanes(seed: int | np.integer) -> np.ndarray:
-    """A fresh state of the lane generator: ``4 (LANES + 1)`` uint64 words from an integer seed.
+    """A fresh state of the lane generator: ``5 (LANES + 1)`` uint64 words from an integer seed.
 
-    Word ``j`` of lane ``l`` (``l = LANES``: the spare stream) is element ``j LANES' + l`` with
-    ``LANES' = LANES + 1``, and the words are consecutive splitmix64 outputs from ``seed``
-    (:func:`seed_state` takes the first four of the same sequence). ``TypeError`` for a seed that
-    is not an integer.
+    Word ``j < 4`` of lane ``l`` (``l = LANES``: the spare stream) is element ``j LANES' + l`` with
+    ``LANES' = LANES + 1``, and these are consecutive splitmix64 outputs from ``seed``
+    (:func:`seed_state` takes the first four of the same sequence). The last ``LANES + 1`` words are
+    scratch for :func:`fill_normal_lanes` (no allocation per call), not part of the generator's
+    state. ``TypeError`` for a seed that is not an integer.
     """
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    return _splitmix_words(np.uint64(int(seed) % 2**64), 4 * (LANES + 1))
+    state = np.zeros(5 * (LANES + 1), dtype=np.uint64)
+    state[: 4 * (LANES + 1)] = _splitmix_words(np.uint64(int(seed) % 2**64), 4 * (LANES + 1))
+    return state
 
 
 @njit(cache=True)
@@ -376,11 +379,12 @@ def fill_normal_lanes(state: np.ndarray, out: np.ndarray) -> None:
     n = out.shape[0]
     if n % LANES:
         raise ValueError("fill_normal_lanes: the size of out must be a multiple of LANES")
-    s0 = state[0:LANES].copy()
-    s1 = state[_WIDE : _WIDE + LANES].copy()
-    s2 = state[2 * _WIDE : 2 * _WIDE + LANES].copy()
-    s3 = state[3 * _WIDE : 3 * _WIDE + LANES].copy()
-    words = np.empty(LANES, dtype=np.uint64)
+    # views into the state (no allocation: a call costs little more than its draws)
+    s0 = state[0:LANES]
+    s1 = state[_WIDE : _WIDE + LANES]
+    s2 = state[2 * _WIDE : 2 * _WIDE + LANES]
+    s3 = state[3 * _WIDE : 3 * _WIDE + LANES]
+    words = state[4 * _WIDE : 4 * _WIDE + LANES]  # scratch: the first words of the current group
     spare = _spare(state)
     for start in range(0, n, LANES):
         rejected = 0
@@ -398,10 +402,6 @@ def fill_normal_lanes(state: np.ndarray, out: np.ndarray) -> None:
                     out[start + lane], spare = _normal_slow_in(
                         spare, layer, u, LANE_ZIGGURAT_R, _LANE_ACCEPT, _LANE_WIDTH, _LANE_HEIGHT, _LANE_MASK
                     )
-    state[0:LANES] = s0
-    state[_WIDE : _WIDE + LANES] = s1
-    state[2 * _WIDE : 2 * _WIDE + LANES] = s2
-    state[3 * _WIDE : 3 * _WIDE + LANES] = s3
     _store_spare(state, spare)
 
 
