@@ -6,7 +6,7 @@ vector lanes). With ``fastmath`` it would be vectorised, but in an order that fo
 vector width, and a seed would no longer give the same numbers on every machine. :func:`dot_prefix`
 instead states the lanes explicitly in LLVM IR: element ``i`` of the product is added to the
 partial sum of lane ``i mod 8``, held in two 4-wide vectors, the elements past the last multiple of
-8 to a scalar tail in order, and the result is
+8 to a scalar tail in order, and the result is::
 
     ((s_0 + s_1) + (s_2 + s_3)) + ((s_4 + s_5) + (s_6 + s_7)) + tail,
 
