@@ -7,8 +7,13 @@ kernels), best of ``--rounds`` rounds, each round running every candidate once:
   ``--steps`` SGD steps (one call, so its O(N) set-up is included);
 * a straightforward numpy loop doing the same steps: ``rng.standard_normal(N)`` per step, two
   matrix-vector products for the fields, ``scipy.special.erf``, an ``np.outer`` update;
-* for reference, the cost of the N normal deviates each step needs: ``fill_normal`` of
-  :mod:`statlearn.numerics.rng` against numpy's ``Generator.standard_normal(out=...)``.
+* the limits of a step: the N normal deviates it needs alone (``fill_normal_lanes`` of
+  :mod:`statlearn.numerics.rng`, what the kernel uses; the scalar ``fill_normal`` and numpy's
+  ``Generator.standard_normal(out=...)`` for comparison), and a stream of the bytes a step moves
+  between the core and its caches (the (K + M) rows read for the fields, the K student rows read
+  and written by the update, x written once and read K + M + 1 + K times: 128 KB at N = 1000,
+  K = M = 2), timed as a vectorised ``b += a`` over arrays of the kernel's working-set size.
+  The kernel's time per step is printed as a multiple of each limit.
 
 Target (issue): kernel / numpy >= 20 in steps per second.
 
@@ -27,9 +32,10 @@ import argparse
 import time
 
 import numpy as np
+from numba import njit
 from scipy.special import erf
 
-from statlearn.numerics.rng import fill_normal, seed_state
+from statlearn.numerics.rng import LANES, fill_normal, fill_normal_lanes, seed_lanes, seed_state
 from statlearn.online import online_sgd
 
 N, K, M, ETA = 1000, 2, 2, 0.5
@@ -40,6 +46,22 @@ def seconds(func) -> float:
     start = time.perf_counter()
     func()
     return time.perf_counter() - start
+
+
+@njit(cache=True)
+def stream(a: np.ndarray, b: np.ndarray, repeats: int) -> None:
+    """``b += a`` ``repeats`` times: 24 bytes moved per element (two reads, one write)."""
+    for _ in range(repeats):
+        for i in range(a.shape[0]):
+            b[i] += a[i]
+
+
+def step_bytes() -> int:
+    """Bytes a step moves between core and caches (module docstring)."""
+    rows_read = (K + M) * N + K * N  # fields, then the update's reads of the student rows
+    rows_written = K * N
+    x_traffic = N + (K + M + 1 + K) * N  # written once, read by the K + M fields, |x|^2 and the update
+    return 8 * (rows_read + rows_written + x_traffic)
 
 
 def numpy_sgd(steps: int, seed: int = 0) -> np.ndarray:
@@ -68,33 +90,45 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-seconds", type=float, default=120.0, help="longest alpha = 1e4 run actually done")
     args = parser.parse_args(argv)
 
-    draws = np.empty(N)
-    state, generator = seed_state(0), np.random.default_rng(0)
+    draws, lane_draws = np.empty(N), np.empty(-(-N // LANES) * LANES)
+    state, lanes, generator = seed_state(0), seed_lanes(0), np.random.default_rng(0)
+    working_set = (K + M + 1) * N  # the weights and x, in float64
+    left, right = np.ones(working_set // 2), np.zeros(working_set // 2)
     repeats = 2000
+    stream_repeats = max(1, repeats * step_bytes() // (24 * left.size))
     candidates = {
         "kernel": lambda: online_sgd(K, M, ETA, N, [0.0, args.steps / N], seed=0),
         "numpy": lambda: numpy_sgd(args.numpy_steps),
+        "fill_normal_lanes": lambda: [fill_normal_lanes(lanes, lane_draws) for _ in range(repeats)],
         "fill_normal": lambda: [fill_normal(state, draws) for _ in range(repeats)],
         "standard_normal": lambda: [generator.standard_normal(out=draws) for _ in range(repeats)],
+        "stream": lambda: stream(left, right, stream_repeats),
     }
     online_sgd(K, M, ETA, N, [0.0, 1.0], seed=0)  # compile, or load the cached kernels
     numpy_sgd(100)
     fill_normal(state, draws)
+    fill_normal_lanes(lanes, lane_draws)
+    stream(left, right, 1)
     best = dict.fromkeys(candidates, np.inf)
     for _ in range(args.rounds):  # rounds, so that a burst of load on the machine hits all alike
         for name, func in candidates.items():
             best[name] = min(best[name], seconds(func))
-    kernel_rate, numpy_rate = args.steps / best["kernel"], args.numpy_steps / best["numpy"]
-    ours, theirs = best["fill_normal"], best["standard_normal"]
+    kernel_step, numpy_step = best["kernel"] / args.steps, best["numpy"] / args.numpy_steps
+    per_step = {name: best[name] / repeats for name in ("fill_normal_lanes", "fill_normal", "standard_normal")}
+    stream_step = best["stream"] / (stream_repeats * 24 * left.size) * step_bytes()
 
     rows = [
-        (f"numba kernel, {args.steps} steps", f"{kernel_rate:10.0f} steps/s  ({1e6 / kernel_rate:.2f} us/step)"),
-        (f"numpy loop, {args.numpy_steps} steps", f"{numpy_rate:10.0f} steps/s  ({1e6 / numpy_rate:.2f} us/step)"),
-        ("ratio kernel / numpy", f"{kernel_rate / numpy_rate:10.1f}   (target >= 20)"),
-        (f"{N} normals, rng.fill_normal", f"{1e9 * ours / (repeats * N):10.2f} ns/draw"),
-        (f"{N} normals, numpy standard_normal", f"{1e9 * theirs / (repeats * N):10.2f} ns/draw"),
+        (f"numba kernel, {args.steps} steps", f"{1e6 * kernel_step:10.3f} us/step"),
+        (f"numpy loop, {args.numpy_steps} steps", f"{1e6 * numpy_step:10.3f} us/step"),
+        ("ratio numpy / kernel", f"{numpy_step / kernel_step:10.1f}   (target >= 20)"),
+        (f"{N} normals, rng.fill_normal_lanes", f"{1e6 * per_step['fill_normal_lanes']:10.3f} us/step"),
+        (f"{N} normals, rng.fill_normal", f"{1e6 * per_step['fill_normal']:10.3f} us/step"),
+        (f"{N} normals, numpy standard_normal", f"{1e6 * per_step['standard_normal']:10.3f} us/step"),
+        (f"stream of {step_bytes() // 1024} KB (b += a)", f"{1e6 * stream_step:10.3f} us/step"),
+        ("kernel step / generator alone", f"{kernel_step / per_step['fill_normal_lanes']:10.2f}"),
+        ("kernel step / byte stream", f"{kernel_step / stream_step:10.2f}"),
     ]
-    print(f"online SGD, erf, N = {N}, K = M = {K}, eta = {ETA}")
+    print(f"online SGD, erf, N = {N}, K = M = {K}, eta = {ETA} (best of {args.rounds} rounds)")
     for label, value in rows:
         print(f"  {label:<38}: {value}")
 

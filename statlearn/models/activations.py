@@ -85,6 +85,7 @@ __all__ = [
     "ACTIVATIONS",
     "Activation",
     "Averages",
+    "ContractionGradients",
     "Contractions",
     "Erf",
     "GaussianEquivalence",
@@ -125,6 +126,27 @@ class Contractions(NamedTuple):
     I3s: np.ndarray
     I4ss: np.ndarray
     J2: np.ndarray
+
+
+class ContractionGradients(NamedTuple):
+    """The :class:`Contractions` and their derivatives, for the Jacobian of the overlap ODEs.
+
+    Derivatives with respect to C are taken for a symmetric C: ``X_C[..., p, q]`` is symmetric in
+    (p, q) and dX = sum_pq X_C[..., p, q] dC_pq for every symmetric dC. Shapes for ``rows`` leading
+    fields of n: ``I2s_C`` (rows, n, n), ``I3s_C`` (rows, n, n, n), ``I4ss_C`` and ``J2_C``
+    (rows, rows, n, n). With respect to s: ``I2s_s[a, c] = I2[a, c]`` (rows, n),
+    ``I3s_s[a, b, c] = I3[a, b, c]`` (rows, n, n), ``I4ss_s[a, b, c] = 2 sum_d I4[a, b, c, d] s_d``
+    (rows, rows, n). The I2 entries are None unless asked for.
+    """
+
+    values: Contractions
+    I2s_C: np.ndarray | None
+    I2s_s: np.ndarray | None
+    I3s_C: np.ndarray
+    I3s_s: np.ndarray
+    I4ss_C: np.ndarray
+    I4ss_s: np.ndarray
+    J2_C: np.ndarray
 
 
 class Averages(NamedTuple):
@@ -180,14 +202,17 @@ class Activation(ABC):
     Subclasses set ``name`` and ``formula`` and implement :meth:`g`; those with a derivative
     implement :meth:`dg`; those with closed-form Gaussian averages set ``has_averages = True`` and
     implement ``_i2``, ``_i3``, ``_i4``, ``_j2`` (unchecked formulas; the public :meth:`i2` ..
-    :meth:`j2` validate their input first); those the compiled kernels know set ``code`` (a
-    branch of :func:`kernel_g` and :func:`kernel_dg`).
+    :meth:`j2` validate their input first); those whose averages have closed-form derivatives set
+    ``has_gradients = True`` and implement ``_contraction_gradients`` (the Jacobian of the overlap
+    ODEs); those the compiled kernels know set ``code`` (a branch of :func:`kernel_g` and
+    :func:`kernel_dg`).
     """
 
     name: str = ""
     formula: str = ""
     code: int | None = None
     has_averages: bool = False
+    has_gradients: bool = False
 
     @abstractmethod
     def g(self, x: ArrayLike) -> np.ndarray:
@@ -249,6 +274,27 @@ class Activation(ABC):
         I2s = self._i2(C)[:rows] @ s if with_i2 else None
         I3s = np.einsum("abc,c->ab", self._i3(C, rows), s)
         return Contractions(I2s, I3s, self._i4_quadratic(C, rows, s), self._j2(C, rows))
+
+    def contraction_gradients(
+        self, C: ArrayLike, rows: int, s: ArrayLike, *, with_i2: bool = True
+    ) -> ContractionGradients:
+        """The contractions on one covariance C (n, n) with s (n,) and their derivatives (:class:`ContractionGradients`).
+
+        For the activations with ``has_gradients``; the others refuse (``ValueError``).
+        """
+        if not self.has_gradients:
+            raise ValueError(
+                f"activation {self.name!r} ({self.formula}) has no closed-form derivatives of its averages"
+            )
+        values = self.contractions(C, rows, s, with_i2=with_i2)
+        C, rows = self._checked(C, rows)
+        return self._contraction_gradients(C, rows, np.asarray(s, dtype=float), values)
+
+    def _contraction_gradients(
+        self, C: np.ndarray, rows: int, s: np.ndarray, values: Contractions
+    ) -> ContractionGradients:
+        """Overridden by the activations with ``has_gradients``."""
+        raise NotImplementedError
 
     def averages(self, C: ArrayLike, rows: int | None = None) -> Averages:
         """All four averages on the covariance ``C`` (``rows`` defaults to every field)."""
@@ -320,6 +366,7 @@ class ScaledErf(Activation):
     formula = "erf(z / sqrt 2)"
     code = 0
     has_averages = True
+    has_gradients = True
 
     def g(self, x: ArrayLike) -> np.ndarray:
         return np.asarray(erf(_real_array(x) / np.sqrt(2.0)))
@@ -343,6 +390,13 @@ class ScaledErf(Activation):
     def _i4_quadratic(self, C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
         return erf_averages.i4_quadratic(C, rows, s)
 
+    def _contraction_gradients(
+        self, C: np.ndarray, rows: int, s: np.ndarray, values: Contractions
+    ) -> ContractionGradients:
+        I2s_C, I3s_C, I4ss_C, I4ss_s, J2_C = erf_averages.contraction_gradients(C, rows, s, values.I2s is not None)
+        I2s_s = erf_averages.i2(C)[:rows] if values.I2s is not None else None
+        return ContractionGradients(values, I2s_C, I2s_s, I3s_C, erf_averages.i3(C, rows), I4ss_C, I4ss_s, J2_C)
+
 
 class Erf(Activation):
     """g(z) = erf(z), g'(z) = (2 / sqrt pi) exp(-z^2).
@@ -356,6 +410,7 @@ class Erf(Activation):
     formula = "erf(z)"
     code = 3
     has_averages = True
+    has_gradients = True
 
     def g(self, x: ArrayLike) -> np.ndarray:
         return np.asarray(erf(_real_array(x)))
@@ -379,6 +434,23 @@ class Erf(Activation):
     def _i4_quadratic(self, C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
         return 2.0 * erf_averages.i4_quadratic(2.0 * C, rows, s)
 
+    def _contraction_gradients(
+        self, C: np.ndarray, rows: int, s: np.ndarray, values: Contractions
+    ) -> ContractionGradients:
+        # d/dC of X(2C) is 2 X'(2C); I4 and J2 carry a further factor 2
+        with_i2 = values.I2s is not None
+        I2s_C, I3s_C, I4ss_C, I4ss_s, J2_C = erf_averages.contraction_gradients(2.0 * C, rows, s, with_i2)
+        return ContractionGradients(
+            values,
+            2.0 * I2s_C if I2s_C is not None else None,
+            erf_averages.i2(2.0 * C)[:rows] if with_i2 else None,
+            2.0 * I3s_C,
+            erf_averages.i3(2.0 * C, rows),
+            4.0 * I4ss_C,
+            2.0 * I4ss_s,
+            4.0 * J2_C,
+        )
+
 
 class Linear(Activation):
     """g(z) = z (the linear perceptron and linear committee); all averages are moments of C."""
@@ -387,6 +459,7 @@ class Linear(Activation):
     formula = "z"
     code = 1
     has_averages = True
+    has_gradients = True
 
     def g(self, x: ArrayLike) -> np.ndarray:
         return _real_array(x).copy()
@@ -411,6 +484,25 @@ class Linear(Activation):
 
     def _j2(self, C: np.ndarray, rows: int) -> np.ndarray:
         return np.ones(C.shape[:-2] + (rows, rows))
+
+    def _contraction_gradients(
+        self, C: np.ndarray, rows: int, s: np.ndarray, values: Contractions
+    ) -> ContractionGradients:
+        # I2s[a] = sum_c C_ac s_c, I3s[a, b] = sum_c C_bc s_c, I4ss[a, b] = s^T C s, J2 = 1
+        n = C.shape[-1]
+        eye = np.eye(n)
+        half = 0.5 * (eye[:, :, None] * s[None, None, :] + eye[:, None, :] * s[None, :, None])  # d(Cs)_b / dC_pq
+        with_i2 = values.I2s is not None
+        return ContractionGradients(
+            values,
+            half[:rows].copy() if with_i2 else None,
+            C[:rows].copy() if with_i2 else None,
+            np.broadcast_to(half, (rows, n, n, n)).copy(),
+            self._i3(C, rows),
+            np.broadcast_to(np.outer(s, s), (rows, rows, n, n)).copy(),
+            np.broadcast_to(2.0 * C @ s, (rows, rows, n)).copy(),
+            np.zeros((rows, rows, n, n)),
+        )
 
 
 class Relu(Activation):

@@ -36,7 +36,7 @@ import math
 import numpy as np
 from numba import float64, njit, vectorize
 
-__all__ = ["i2", "i3", "i4", "i4_quadratic", "j2"]
+__all__ = ["contraction_gradients", "i2", "i3", "i4", "i4_quadratic", "j2"]
 
 _TWO_OVER_PI = 2.0 / np.pi
 
@@ -148,3 +148,195 @@ def j2(C: np.ndarray, rows: int) -> np.ndarray:
     d = 1.0 + _diag(C)[..., :rows]
     cab = C[..., :rows, :rows]
     return _TWO_OVER_PI / np.sqrt(d[..., :, None] * d[..., None, :] - cab**2)
+
+
+# ------------------------------------------------------------------ derivatives (the ODE's Jacobian)
+#
+# The gradients below are of the contractions the overlap ODEs use, with respect to the entries of a
+# symmetric C: ``X_C[..., p, q]`` is such that dX = sum_pq X_C[..., p, q] dC_pq for a symmetric dC,
+# so X_C is symmetric in (p, q); a formula's argument C_xy (x != y) puts half of its partial
+# derivative at (x, y) and half at (y, x), an argument 1 + C_xx all of it at (x, x). Repeated
+# indices (a = b, c = d, ...) are handled by this scatter: every argument slot adds its share.
+
+
+@njit(cache=True, error_model="numpy")
+def _scatter(G: np.ndarray, x: int, y: int, value: float) -> None:
+    """Add the partial derivative ``value`` of the argument C_xy to the symmetric gradient G (n, n)."""
+    if x == y:
+        G[x, x] += value
+    else:
+        G[x, y] += 0.5 * value
+        G[y, x] += 0.5 * value
+
+
+@njit(cache=True, error_model="numpy")
+def _i4_entry_gradient(
+    daa: float,
+    dbb: float,
+    dcc: float,
+    ddd: float,
+    cab: float,
+    cac: float,
+    cad: float,
+    cbc: float,
+    cbd: float,
+    ccd: float,
+) -> tuple:
+    """(I4, and its partial derivatives in the order of the arguments) of :func:`_i4_entry`.
+
+    With I4 = k asin(L0 / sqrt(L1 L2)) / sqrt(L4): dI4 = k [d(arg) / sqrt(1 - arg^2) - asin(arg) dL4 / (2 L4)]
+    / sqrt(L4), d(arg) = arg (dL0 / L0 - dL1 / (2 L1) - dL2 / (2 L2)), written without dividing by L0.
+    """
+    L4 = daa * dbb - cab * cab
+    L0 = L4 * ccd - cbc * cbd * daa - cac * cad * dbb + cab * cac * cbd + cab * cad * cbc
+    L1 = L4 * dcc - cbc * cbc * daa - cac * cac * dbb + 2.0 * cab * cac * cbc
+    L2 = L4 * ddd - cbd * cbd * daa - cad * cad * dbb + 2.0 * cab * cad * cbd
+    root = math.sqrt(L1 * L2)
+    arg = min(1.0, max(-1.0, L0 / root))
+    k = 4.0 / (math.pi * math.pi) / math.sqrt(L4)
+    angle = math.asin(arg)
+    slope = 1.0 - arg * arg
+    slope = 1.0 / math.sqrt(slope) if slope > 0.0 else 0.0  # at |arg| = 1 (degenerate fields) no finite slope
+    u = k * slope / root  # coefficient of dL0
+    w1 = -0.5 * k * slope * arg / L1  # of dL1
+    w2 = -0.5 * k * slope * arg / L2  # of dL2
+    w4 = -0.5 * k * angle / L4  # of dL4
+    # the L4 terms of L0, L1, L2 (L4 ccd, L4 dcc, L4 ddd) folded into one coefficient of dL4
+    c4 = w4 + u * ccd + w1 * dcc + w2 * ddd
+    g_daa = c4 * dbb + u * (-cbc * cbd) + w1 * (-cbc * cbc) + w2 * (-cbd * cbd)
+    g_dbb = c4 * daa + u * (-cac * cad) + w1 * (-cac * cac) + w2 * (-cad * cad)
+    g_dcc = w1 * L4
+    g_ddd = w2 * L4
+    g_cab = c4 * (-2.0 * cab) + u * (cac * cbd + cad * cbc) + w1 * 2.0 * cac * cbc + w2 * 2.0 * cad * cbd
+    g_cac = u * (-cad * dbb + cab * cbd) + w1 * (-2.0 * cac * dbb + 2.0 * cab * cbc)
+    g_cad = u * (-cac * dbb + cab * cbc) + w2 * (-2.0 * cad * dbb + 2.0 * cab * cbd)
+    g_cbc = u * (-cbd * daa + cab * cad) + w1 * (-2.0 * cbc * daa + 2.0 * cab * cac)
+    g_cbd = u * (-cbc * daa + cab * cac) + w2 * (-2.0 * cbd * daa + 2.0 * cab * cad)
+    g_ccd = u * L4
+    return k * angle, g_daa, g_dbb, g_dcc, g_ddd, g_cab, g_cac, g_cad, g_cbc, g_cbd, g_ccd
+
+
+@njit(cache=True, error_model="numpy")
+def _i4_quadratic_gradient(C: np.ndarray, rows: int, s: np.ndarray) -> tuple:
+    n = C.shape[0]
+    value = np.zeros((rows, rows))
+    by_c = np.zeros((rows, rows, n, n))
+    by_s = np.zeros((rows, rows, n))
+    for a in range(rows):
+        for b in range(a, rows):
+            G = by_c[a, b]
+            for c in range(n):
+                for d in range(c, n):
+                    e, g_aa, g_bb, g_cc, g_dd, g_ab, g_ac, g_ad, g_bc, g_bd, g_cd = _i4_entry_gradient(
+                        1.0 + C[a, a],
+                        1.0 + C[b, b],
+                        1.0 + C[c, c],
+                        1.0 + C[d, d],
+                        C[a, b],
+                        C[a, c],
+                        C[a, d],
+                        C[b, c],
+                        C[b, d],
+                        C[c, d],
+                    )
+                    weight = s[c] * s[d] * (1.0 if c == d else 2.0)
+                    value[a, b] += weight * e
+                    if c == d:
+                        by_s[a, b, c] += 2.0 * s[c] * e
+                    else:
+                        by_s[a, b, c] += 2.0 * s[d] * e
+                        by_s[a, b, d] += 2.0 * s[c] * e
+                    _scatter(G, a, a, weight * g_aa)
+                    _scatter(G, b, b, weight * g_bb)
+                    _scatter(G, c, c, weight * g_cc)
+                    _scatter(G, d, d, weight * g_dd)
+                    _scatter(G, a, b, weight * g_ab)
+                    _scatter(G, a, c, weight * g_ac)
+                    _scatter(G, a, d, weight * g_ad)
+                    _scatter(G, b, c, weight * g_bc)
+                    _scatter(G, b, d, weight * g_bd)
+                    _scatter(G, c, d, weight * g_cd)
+            value[b, a] = value[a, b]
+            by_c[b, a] = G
+            by_s[b, a] = by_s[a, b]
+    return value, by_c, by_s
+
+
+@njit(cache=True, error_model="numpy")
+def _i3s_gradient(C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
+    """d/dC of I3s[a, b] = sum_c I3[a, b, c] s_c, shape (rows, n, n, n), from the formula of :func:`i3`.
+
+    I3 = k P / D with P = C_bc d_a - C_ab C_ac, D = d_a sqrt(L3), L3 = d_a d_c - C_ac^2.
+    """
+    n = C.shape[0]
+    out = np.zeros((rows, n, n, n))
+    for a in range(rows):
+        daa = 1.0 + C[a, a]
+        for b in range(n):
+            G = out[a, b]
+            cab = C[a, b]
+            for c in range(n):
+                dcc, cac, cbc = 1.0 + C[c, c], C[a, c], C[b, c]
+                root = math.sqrt(daa * dcc - cac * cac)
+                D = daa * root
+                P = cbc * daa - cab * cac
+                k = _TWO_OVER_PI * s[c] / D
+                q = k * P / D  # coefficient of -dD
+                _scatter(G, b, c, k * daa)
+                _scatter(G, a, b, -k * cac)
+                _scatter(G, a, c, -k * cab - q * (-daa * cac / root))
+                _scatter(G, a, a, k * cbc - q * (root + 0.5 * daa * dcc / root))
+                _scatter(G, c, c, -q * 0.5 * daa * daa / root)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _j2_gradient(C: np.ndarray, rows: int) -> np.ndarray:
+    """d/dC of J2[a, b] = k (d_a d_b - C_ab^2)^(-1/2), shape (rows, rows, n, n)."""
+    n = C.shape[0]
+    out = np.zeros((rows, rows, n, n))
+    for a in range(rows):
+        for b in range(rows):
+            daa, dbb, cab = 1.0 + C[a, a], 1.0 + C[b, b], C[a, b]
+            L = daa * dbb - cab * cab
+            k = _TWO_OVER_PI / (L * math.sqrt(L))
+            G = out[a, b]
+            _scatter(G, a, a, -0.5 * k * dbb)
+            _scatter(G, b, b, -0.5 * k * daa)
+            _scatter(G, a, b, k * cab)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _i2s_gradient(C: np.ndarray, rows: int, s: np.ndarray) -> np.ndarray:
+    """d/dC of I2s[a] = sum_c I2[a, c] s_c, I2 = k asin(C_ac / sqrt(d_a d_c)), shape (rows, n, n)."""
+    n = C.shape[0]
+    out = np.zeros((rows, n, n))
+    for a in range(rows):
+        G = out[a]
+        for c in range(n):
+            daa, dcc = 1.0 + C[a, a], 1.0 + C[c, c]
+            z = C[a, c] / math.sqrt(daa * dcc)
+            slope = 1.0 - z * z
+            k = _TWO_OVER_PI * s[c] / math.sqrt(slope) if slope > 0.0 else 0.0
+            _scatter(G, a, c, k / math.sqrt(daa * dcc))
+            _scatter(G, a, a, -0.5 * k * z / daa)
+            _scatter(G, c, c, -0.5 * k * z / dcc)
+    return out
+
+
+def contraction_gradients(
+    C: np.ndarray, rows: int, s: np.ndarray, with_i2: bool
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The derivatives of the contractions I2s, I3s, I4ss, J2 (:mod:`statlearn.models.activations`).
+
+    For one covariance C (n, n) and s (n,): ``(I2s_C, I3s_C, I4ss_C, I4ss_s, J2_C)``, the gradients
+    with respect to a symmetric C (section comment above), of shapes (rows, n, n), (rows, n, n, n),
+    (rows, rows, n, n), (rows, rows, n, n), and ``I4ss_s[a, b, c] = 2 sum_d I4[a, b, c, d] s_d``
+    (rows, rows, n); ``I2s_C`` is None unless ``with_i2``.
+    """
+    C = np.ascontiguousarray(C, dtype=float)
+    s = np.ascontiguousarray(s, dtype=float)
+    _, I4ss_C, I4ss_s = _i4_quadratic_gradient(C, rows, s)
+    I2s_C = _i2s_gradient(C, rows, s) if with_i2 else None
+    return I2s_C, _i3s_gradient(C, rows, s), I4ss_C, I4ss_s, _j2_gradient(C, rows)

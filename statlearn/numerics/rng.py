@@ -1,6 +1,6 @@
 r"""A seedable uniform and Gaussian generator for numba kernels: xoshiro256++ and a 256-layer ziggurat.
 
-Every function here is ``numba.njit``; the generator state is a ``uint64`` array of length 4 made
+Every function here but :func:`seed_state` and :func:`seed_lanes` is ``numba.njit``; the generator state is a ``uint64`` array of length 4 made
 by :func:`seed_state` from an integer seed, owned by the caller and advanced in place, so that a
 kernel given an integer seed draws the same numbers on every run and on every thread.
 
@@ -55,6 +55,24 @@ with :math:`a = -\ln U_1 / r`, :math:`b = -\ln U_2`, repeat until :math:`2b > a^
 bias of order :math:`10^{-15}` in the sign of the tail. About 1.02 words are used per deviate.
 
 Cost (one core, ``fill_normal``): about 2.5 ns per deviate, twice the cost of the 64 random bits.
+
+**Lanes: a vectorisable stream of normal deviates.** One xoshiro256++ stream is a chain of
+dependent operations, and the ziggurat's branch sits in it: the compiler cannot use the CPU's
+vector units. :func:`fill_normal_lanes` runs :data:`LANES` = 16 independent xoshiro256++ streams
+side by side (the lanes) plus one scalar stream (the spare), a state of ``4 (LANES + 1)`` words
+(and as many of scratch) made by :func:`seed_lanes` from consecutive splitmix64 outputs. Deviates come in groups of ``LANES``:
+deviate ``l`` of a group starts from the next word of lane ``l`` and takes the fast path of a
+ziggurat with :data:`LANE_LAYERS` = 1024 layers (the same equations as above with
+:math:`n = 1024`: :math:`r = 4.0388`, the layer from the low 10 bits, ``u`` from the word shifted
+right by 10, accepted if :math:`|u| < k_i`, which fails for 0.43% of the points against 1.5% with
+256 layers; the tables take 24 KB). These operations are the same for every lane, so the loop
+over lanes compiles to vector instructions (the table look-ups to gathers). The rare groups with a
+rejected first point are finished afterwards, lane by lane in order, by the same slow path as above
+(wedge or exact tail beyond r) drawing its uniforms and fresh words from the spare stream. Every
+deviate is thus an exact ziggurat draw, the numbers depend only on the seed and the sizes of the
+calls, and no floating-point result depends on the vector width. The spare
+also serves single deviates (:func:`next_normal_lanes`, by the 256-layer ziggurat). Cost: about
+0.4 times that of :func:`fill_normal` per deviate (``benchmarks/bench_online_sgd.py``).
 """
 
 from __future__ import annotations
@@ -65,7 +83,22 @@ import numpy as np
 from numba import njit
 from scipy.special import erfc
 
-__all__ = ["seed_state", "next_uint64", "next_double", "next_normal", "fill_normal", "ZIGGURAT_R", "ZIGGURAT_V"]
+__all__ = [
+    "seed_state",
+    "next_uint64",
+    "next_double",
+    "next_normal",
+    "fill_normal",
+    "ZIGGURAT_R",
+    "ZIGGURAT_V",
+    "LANES",
+    "LANE_LAYERS",
+    "LANE_ZIGGURAT_R",
+    "LANE_ZIGGURAT_V",
+    "seed_lanes",
+    "fill_normal_lanes",
+    "next_normal_lanes",
+]
 
 _LAYERS = 256  # the low 8 bits of a word pick the layer
 _MANTISSA = 53
@@ -91,11 +124,11 @@ def _f(x: np.ndarray | float) -> np.ndarray | float:
     return np.exp(-0.5 * np.square(x))
 
 
-def _layer_edges(r: float) -> tuple[np.ndarray, float]:
-    """Edges x_1 = r, x_2, ... of the layers of equal area v(r), and v; stops early if f exceeds 1."""
+def _layer_edges(r: float, layers: int = _LAYERS) -> tuple[np.ndarray, float]:
+    """Edges x_1 = r, x_2, ... of the ``layers`` layers of equal area v(r), and v; stops early if f exceeds 1."""
     v = r * _f(r) + math.sqrt(math.pi / 2.0) * erfc(r / math.sqrt(2.0))
     x = [r]
-    for _ in range(_LAYERS - 2):  # x_2 .. x_{n-1}
+    for _ in range(layers - 2):  # x_2 .. x_{n-1}
         top = _f(x[-1]) + v / x[-1]
         if top >= 1.0:  # the layers reach f = 1 before the (n-1)-th: r is too small
             break
@@ -103,7 +136,9 @@ def _layer_edges(r: float) -> tuple[np.ndarray, float]:
     return np.array(x), v
 
 
-def _ziggurat_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
+def _ziggurat_tables(
+    layers: int = _LAYERS, bracket: tuple[float, float] = (3.0, 4.0)
+) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
     """r, v and the tables (accept thresholds k_i, scaled widths w_i, heights f_i) from the equations.
 
     Bisection on r for the closing condition f(x_{n-1}) + v/x_{n-1} = 1: a larger r gives a smaller
@@ -111,12 +146,12 @@ def _ziggurat_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray
     """
 
     def excess(r: float) -> float:
-        x, v = _layer_edges(r)
-        if x.size < _LAYERS - 1:
+        x, v = _layer_edges(r, layers)
+        if x.size < layers - 1:
             return 1.0
         return _f(x[-1]) + v / x[-1] - 1.0
 
-    lo, hi = 3.0, 4.0
+    lo, hi = bracket
     assert excess(lo) > 0.0 > excess(hi)
     while True:
         mid = 0.5 * (lo + hi)
@@ -124,7 +159,7 @@ def _ziggurat_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray
             break
         lo, hi = (mid, hi) if excess(mid) > 0.0 else (lo, mid)
     r = hi
-    x, v = _layer_edges(r)
+    x, v = _layer_edges(r, layers)
     edges = np.concatenate([[v / _f(r)], x, [0.0]])  # x_0 (pseudo-width of the base), x_1..x_{n-1}, x_n
     accept = np.floor(2.0**_MANTISSA * edges[1:] / edges[:-1]).astype(np.int64)  # |u| < k_i => |x| < x_{i+1}
     width = edges[:-1] * _TWO_M53
@@ -169,31 +204,39 @@ def _uniform(s: tuple) -> tuple:
 
 
 @njit(cache=True)
-def _split(bits: np.uint64) -> tuple:
-    """(layer from the low 8 bits, u = the word as int64 shifted right by 10: uniform on [-2^53, 2^53))."""
-    return np.intp(bits & _LAYER_MASK), np.int64(bits) >> 10
+def _split(bits: np.uint64, mask: np.uint64 = _LAYER_MASK) -> tuple:
+    """(layer from the low bits under ``mask``, u = the word as int64 shifted right by 10: uniform on [-2^53, 2^53))."""
+    return np.intp(bits & mask), np.int64(bits) >> 10
 
 
 @njit(cache=True)
 def _normal_slow(s: tuple, layer: int, u: int) -> tuple:
     """The rest of a ziggurat draw whose first point fell outside the rectangle of its layer."""
+    return _normal_slow_in(s, layer, u, ZIGGURAT_R, _ACCEPT, _WIDTH, _HEIGHT, _LAYER_MASK)
+
+
+@njit(cache=True)
+def _normal_slow_in(
+    s: tuple, layer: int, u: int, r: float, accept: np.ndarray, width: np.ndarray, height: np.ndarray, mask: np.uint64
+) -> tuple:
+    """:func:`_normal_slow` for the ziggurat with tail start ``r`` and tables ``accept``, ``width``, ``height``."""
     while True:
         if layer == 0:  # tail |x| > r, exact (Marsaglia 1964); 1 - uniform is in (0, 1]
             while True:
                 a, s = _uniform(s)
                 b, s = _uniform(s)
-                a = -math.log1p(-a) / ZIGGURAT_R
+                a = -math.log1p(-a) / r
                 b = -math.log1p(-b)
                 if b + b > a * a:
-                    return (-(ZIGGURAT_R + a) if u < 0 else ZIGGURAT_R + a), s
-        x = u * _WIDTH[layer]
+                    return (-(r + a) if u < 0 else r + a), s
+        x = u * width[layer]
         y, s = _uniform(s)
-        if _HEIGHT[layer] + y * (_HEIGHT[layer + 1] - _HEIGHT[layer]) < math.exp(-0.5 * x * x):  # wedge
+        if height[layer] + y * (height[layer + 1] - height[layer]) < math.exp(-0.5 * x * x):  # wedge
             return x, s
         bits, s = _advance(s)  # rejected: start over
-        layer, u = _split(bits)
-        if abs(u) < _ACCEPT[layer]:
-            return u * _WIDTH[layer], s
+        layer, u = _split(bits, mask)
+        if abs(u) < accept[layer]:
+            return u * width[layer], s
 
 
 @njit(cache=True)
@@ -216,25 +259,20 @@ def _store(state: np.ndarray, s: tuple) -> None:
     state[0], state[1], state[2], state[3] = s
 
 
-@njit(cache=True)
-def seed_state(seed: int) -> np.ndarray:
+def seed_state(seed: int | np.integer) -> np.ndarray:
     r"""A fresh xoshiro256++ state (uint64 array of 4) from an integer seed, by splitmix64.
 
     The state words are the first four splitmix64 outputs: the counter :math:`z` starts at the seed
     and advances by :math:`\gamma` = ``0x9E3779B97F4A7C15`` (modulo 2^64); each value is mixed,
     :math:`y = (z \oplus z\gg30)\,c_1`, :math:`y \leftarrow (y \oplus y\gg27)\,c_2`, output
     :math:`y \oplus y\gg31`, with :math:`c_1` = ``0xBF58476D1CE4E5B9``, :math:`c_2` =
-    ``0x94D049BB133111EB``. ``seed`` is an int64 (or a numpy uint64), taken modulo 2^64; equal
-    seeds give equal states.
+    ``0x94D049BB133111EB``. ``seed`` is a Python or numpy integer, taken modulo 2^64; equal
+    seeds give equal states. Anything else (a float, a bool) is refused with a ``TypeError``.
+    Called from Python (the kernels receive the state).
     """
-    state = np.empty(4, dtype=np.uint64)
-    z = np.uint64(seed)
-    for i in range(4):
-        z += _GOLDEN
-        y = (z ^ (z >> _U30)) * _MIX1
-        y = (y ^ (y >> _U27)) * _MIX2
-        state[i] = y ^ (y >> _U31)
-    return state
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    return _splitmix_words(np.uint64(int(seed) % 2**64), 4)
 
 
 @njit(cache=True)
@@ -274,3 +312,102 @@ def fill_normal(state: np.ndarray, out: np.ndarray) -> None:
     for i in range(out.shape[0]):
         out[i], s = _normal(s)
     _store(state, s)
+
+
+# ------------------------------------------------------------------ lanes (module docstring)
+
+LANES = 16
+"""Independent xoshiro256++ streams drawn side by side by :func:`fill_normal_lanes`."""
+
+LANE_LAYERS = 1024
+"""Layers of the lanes' ziggurat: the low 10 bits of a word pick one (0.43% of first points rejected, 1.5% with 256)."""
+
+LANE_ZIGGURAT_R, LANE_ZIGGURAT_V, _LANE_ACCEPT, _LANE_WIDTH, _LANE_HEIGHT = _ziggurat_tables(LANE_LAYERS, (3.5, 4.5))
+"""r and v of the 1024-layer ziggurat (the same equations as the 256-layer one)."""
+_LANE_MASK = np.uint64(LANE_LAYERS - 1)
+
+
+def seed_lanes(seed: int | np.integer) -> np.ndarray:
+    """A fresh state of the lane generator: ``5 (LANES + 1)`` uint64 words from an integer seed.
+
+    Word ``j < 4`` of lane ``l`` (``l = LANES``: the spare stream) is element ``j LANES' + l`` with
+    ``LANES' = LANES + 1``, and these are consecutive splitmix64 outputs from ``seed``
+    (:func:`seed_state` takes the first four of the same sequence). The last ``LANES + 1`` words are
+    scratch for :func:`fill_normal_lanes` (no allocation per call), not part of the generator's
+    state. ``TypeError`` for a seed that is not an integer.
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    state = np.zeros(5 * (LANES + 1), dtype=np.uint64)
+    state[: 4 * (LANES + 1)] = _splitmix_words(np.uint64(int(seed) % 2**64), 4 * (LANES + 1))
+    return state
+
+
+@njit(cache=True)
+def _splitmix_words(seed: np.uint64, count: int) -> np.ndarray:
+    """The first ``count`` splitmix64 outputs from ``seed``."""
+    words = np.empty(count, dtype=np.uint64)
+    z = seed
+    for i in range(count):
+        z += _GOLDEN
+        y = (z ^ (z >> _U30)) * _MIX1
+        y = (y ^ (y >> _U27)) * _MIX2
+        words[i] = y ^ (y >> _U31)
+    return words
+
+
+_WIDE = LANES + 1
+
+
+@njit(cache=True)
+def _spare(state: np.ndarray) -> tuple:
+    return state[LANES], state[_WIDE + LANES], state[2 * _WIDE + LANES], state[3 * _WIDE + LANES]
+
+
+@njit(cache=True)
+def _store_spare(state: np.ndarray, s: tuple) -> None:
+    state[LANES], state[_WIDE + LANES], state[2 * _WIDE + LANES], state[3 * _WIDE + LANES] = s
+
+
+@njit(cache=True, nogil=True)
+def fill_normal_lanes(state: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` (1-D, size a multiple of :data:`LANES`) with standard normal deviates; advances ``state``.
+
+    ``state`` is made by :func:`seed_lanes`. Deviate ``g LANES + l`` comes from lane ``l`` (module
+    docstring); a call with ``n`` deviates takes ``n / LANES`` words from every lane.
+    """
+    n = out.shape[0]
+    if n % LANES:
+        raise ValueError("fill_normal_lanes: the size of out must be a multiple of LANES")
+    # views into the state (no allocation: a call costs little more than its draws)
+    s0 = state[0:LANES]
+    s1 = state[_WIDE : _WIDE + LANES]
+    s2 = state[2 * _WIDE : 2 * _WIDE + LANES]
+    s3 = state[3 * _WIDE : 3 * _WIDE + LANES]
+    words = state[4 * _WIDE : 4 * _WIDE + LANES]  # scratch: the first words of the current group
+    spare = _spare(state)
+    for start in range(0, n, LANES):
+        rejected = 0
+        for lane in range(LANES):  # the same operations on every lane: vector instructions
+            bits, (s0[lane], s1[lane], s2[lane], s3[lane]) = _advance((s0[lane], s1[lane], s2[lane], s3[lane]))
+            layer = np.intp(bits & _LANE_MASK)
+            u = np.int64(bits) >> 10
+            out[np.uintp(start + lane)] = u * _LANE_WIDTH[layer]  # an unsigned index needs no wraparound check
+            words[lane] = bits
+            rejected += abs(u) >= _LANE_ACCEPT[layer]
+        if rejected:
+            for lane in range(LANES):
+                layer, u = _split(words[lane], _LANE_MASK)
+                if abs(u) >= _LANE_ACCEPT[layer]:
+                    out[start + lane], spare = _normal_slow_in(
+                        spare, layer, u, LANE_ZIGGURAT_R, _LANE_ACCEPT, _LANE_WIDTH, _LANE_HEIGHT, _LANE_MASK
+                    )
+    _store_spare(state, spare)
+
+
+@njit(cache=True, nogil=True)
+def next_normal_lanes(state: np.ndarray) -> float:
+    """One standard normal deviate from the spare stream of a lane state (:func:`seed_lanes`); advances it."""
+    x, s = _normal(_spare(state))
+    _store_spare(state, s)
+    return x

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,9 +139,12 @@ def plateau(
     )
 
 
-def _plateau_equations(ode: OverlapODE, build, x: np.ndarray) -> np.ndarray:
+def _plateau_equations(
+    ode: OverlapODE, build: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], x: np.ndarray
+) -> np.ndarray:
     # The three distinct equations of the symmetric subspace: dR_00, dQ_00, dQ_01.
-    dR, dQ, _ = ode.derivatives(*build(x), np.ones(ode.K))
+    R, Q = build(x)
+    dR, dQ, _ = ode.derivatives(R, Q, np.ones(ode.K))
     return np.array([dR[0, 0], dQ[0, 0], dQ[0, 1]])
 
 

@@ -72,6 +72,7 @@ MAX_DECAY_RATE = 1e15
 
 
 _METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
+_IMPLICIT_METHODS = ("LSODA", "Radau", "BDF")  # the methods that use a Jacobian
 
 
 class _BudgetExhausted(Exception):
@@ -121,6 +122,76 @@ class OverlapODE:
         dQ = eta * (vB[:, :K] + vB[:, :K].T) + eta**2 * np.outer(v, v) * noise - 2.0 * eta * self.weight_decay * Q
         dv = self.eta_v * terms.I2s if terms.I2s is not None else np.zeros(K)
         return dR, 0.5 * (dQ + dQ.T), dv
+
+    def jacobian(self, y: np.ndarray) -> np.ndarray:
+        r"""The Jacobian d(rhs)/dy of the flat right-hand side (:meth:`pack`) at ``y``, in closed form.
+
+        For activations with ``has_gradients`` (:meth:`~statlearn.models.activations.Activation.contraction_gradients`).
+        With G the derivative of a contraction with respect to a symmetric C (``G[..., p, q]``
+        symmetric), a change of ``R_km`` moves C_{k,K+m} and C_{K+m,k}, hence ``2 G[..., k, K+m]``,
+        and a change of ``Q_kl`` is taken as the symmetric change (Q + Q^T)/2, hence ``G[..., k, l]``:
+        this is the Jacobian of the right-hand side on symmetric Q, where the solution stays
+        (dQ/dt is symmetrised). With s = (-v, v*) and B = I3s, for student units:
+
+        .. math::
+            \partial \dot R_{km} = \eta\,\partial(v_k B_{k,K+m}), \quad
+            \partial \dot Q_{kl} = \eta\,\partial(v_k B_{kl} + v_l B_{lk})
+              + \eta^2 \partial[v_k v_l (I4ss_{kl} + \sigma^2 J2_{kl})], \quad
+            \partial \dot v_k = \eta_v\,\partial I2s_k,
+
+        minus the weight decay on the diagonal, with :math:`\partial s_j / \partial v_j = -1`.
+        NaN at a non-finite state.
+        """
+        K, M, eta = self.K, self.M, self.eta
+        R, Q, v = self.unpack(np.asarray(y, dtype=float))
+        size = K * M + K * K + K
+        C = overlap_matrix(R, Q, self.T)
+        if not (np.isfinite(C).all() and np.isfinite(v).all()):
+            return np.full((size, size), np.nan)
+        s = np.concatenate([-v, self.v_star])
+        grad = self.activation.contraction_gradients(C, K, s, with_i2=self.train_second_layer)
+        B, noise = grad.values.I3s, grad.values.I4ss + self.sigma**2 * grad.values.J2
+
+        def to_state(G: np.ndarray) -> np.ndarray:
+            """(..., n, n) derivatives in C -> (..., K M + K K) in (R, Q)."""
+            return np.concatenate(
+                [
+                    2.0 * G[..., :K, K:].reshape(G.shape[:-2] + (K * M,)),
+                    G[..., :K, :K].reshape(G.shape[:-2] + (K * K,)),
+                ],
+                axis=-1,
+            )
+
+        eye = np.eye(K)
+        # d B[a, b] / d(state) and d B[a, b] / d v_j (through s_j = -v_j)
+        B_x, B_v = to_state(grad.I3s_C), -grad.I3s_s[:, :, :K]
+        J = np.zeros((size, size))
+        x, nx = slice(0, K * M + K * K), K * M + K * K
+        # dR_km = eta v_k B[k, K+m] - eta wd R_km
+        J[: K * M, x] = (eta * v[:, None, None] * B_x[:, K:, :]).reshape(K * M, nx)
+        dR_v = eta * (eye[:, None, :] * B[:, K:, None] + v[:, None, None] * B_v[:, K:, :])
+        J[: K * M, nx:] = dR_v.reshape(K * M, K)
+        # A_kl = eta (v_k B[k, l] + v_l B[l, k]) + eta^2 v_k v_l noise_kl; dQ = (A + A^T) / 2
+        vv = np.outer(v, v)
+        noise_x = to_state(grad.I4ss_C + self.sigma**2 * grad.J2_C)
+        first = v[:, None, None] * B_x[:, :K, :]
+        A_x = eta * (first + first.transpose(1, 0, 2)) + eta**2 * vv[:, :, None] * noise_x
+        A_x.reshape(K * K, nx)[np.arange(K * K), K * M + np.arange(K * K)] -= 2.0 * eta * self.weight_decay
+        first_v = eye[:, None, :] * B[:, :K, None] + v[:, None, None] * B_v[:, :K, :]
+        vv_v = eye[:, None, :] * v[None, :, None] + v[:, None, None] * eye[None, :, :]  # d(v_k v_l)/dv_j
+        A_v = (
+            eta * (first_v + first_v.transpose(1, 0, 2))
+            + eta**2 * vv_v * noise[:, :, None]
+            - eta**2 * vv[:, :, None] * grad.I4ss_s[:, :, :K]
+        )
+        J[K * M : nx, x] = (0.5 * (A_x + A_x.transpose(1, 0, 2))).reshape(K * K, nx)
+        J[K * M : nx, nx:] = (0.5 * (A_v + A_v.transpose(1, 0, 2))).reshape(K * K, K)
+        if self.train_second_layer:
+            assert grad.I2s_C is not None and grad.I2s_s is not None
+            J[nx:, x] = self.eta_v * to_state(grad.I2s_C)
+            J[nx:, nx:] = -self.eta_v * grad.I2s_s[:, :K]
+        J[np.arange(K * M), np.arange(K * M)] -= eta * self.weight_decay
+        return J
 
     # -- flat state vector for solve_ivp: [R (K*M), Q (K*K), v (K)] -------------------------------
     def pack(self, R: np.ndarray, Q: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -187,6 +258,7 @@ def integrate(
     rtol: float = 1e-10,
     atol: float = 1e-13,
     max_evaluations: int = MAX_EVALUATIONS,
+    analytic_jacobian: bool = True,
 ) -> Trajectory:
     """Integrate the overlap ODEs of online SGD and return R, Q, v, eps_g at the times ``t``.
 
@@ -227,6 +299,13 @@ def integrate(
         Budget of right-hand-side evaluations (default :data:`MAX_EVALUATIONS`). Far above the
         stability limit of the learning rate the ODE is so stiff that
         the solver would crawl for hours; when the budget is spent the integration stops there.
+    analytic_jacobian
+        Give the implicit methods (LSODA's stiff phase, Radau, BDF) the closed-form Jacobian
+        :meth:`OverlapODE.jacobian` when the activation has derivatives of its averages
+        (``has_gradients``: scaled-erf, erf, linear); otherwise, or with ``False``, the solver
+        builds it by finite differences (one right-hand side per state variable). Both give the
+        same trajectory to the integration tolerance; the analytic one is several times faster
+        for large K, M.
 
     Returns
     -------
@@ -248,6 +327,8 @@ def integrate(
     # scipy clamps rtol below 100 eps with a warning; LSODA crashes on denormal tolerances
     rtol = real_parameter("rtol", rtol, minimum=100 * np.finfo(float).eps, maximum=1.0)
     atol = real_parameter("atol", atol, minimum=1e-100)
+    if not isinstance(analytic_jacobian, (bool, np.bool_)):
+        raise TypeError(f"analytic_jacobian must be True or False, got {type(analytic_jacobian).__name__}")
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(
             f"method must be one of {', '.join(_METHODS)}, got {method!r:.40}"
@@ -299,6 +380,9 @@ def integrate(
         evaluations += 1
         return ode(t_now, y)
 
+    use_jacobian = analytic_jacobian and g.has_gradients and method in _IMPLICIT_METHODS
+    jac_options = {"jac": lambda t_now, y: ode.jacobian(y)} if use_jacobian else {}
+
     def solve(requested: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, str]:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             sol = solve_ivp(
@@ -310,6 +394,7 @@ def integrate(
                 rtol=rtol,
                 atol=atol,
                 events=blow_up,
+                **jac_options,
             )
         return sol.y.T, sol.t, sol.status, sol.t_events[0], str(sol.message)
 
@@ -390,6 +475,7 @@ def integrate(
             "weight_decay": weight_decay,
             "method": method,
             "nfev": evaluations,
+            "analytic_jacobian": use_jacobian,
             "message": solver_message,
         },
     )

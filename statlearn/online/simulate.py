@@ -20,13 +20,17 @@ overlaps :math:`R = W W^{*T}/N`, :math:`Q = W W^T/N` and ``v``; in the limit
 :math:`N\to\infty` they follow the ODEs of :mod:`statlearn.online.ode`.
 
 **Kernel.** One run is one call of a numba kernel that releases the GIL, so that several seeds run
-in parallel on threads (:func:`online_sgd_seeds`). Per step it draws ``x`` and then
-:math:`\zeta` with the ziggurat of :mod:`statlearn.numerics.rng` (seeded in the kernel from an
-integer), computes the K + M fields as dot products with four partial sums each, two rows per pass
-over ``x``, and updates the K student rows in one vectorised pass. The order of every sum is fixed
-in the code (no ``fastmath``, whose reassociation would follow the CPU's vector width), so a seed
-gives the same trajectory bit for bit whatever the threads. The N normal deviates (about 2.5 ns
-each) are half the cost of a step; ``benchmarks/bench_online_sgd.py`` compares with numpy. The
+in parallel on threads (:func:`online_sgd_seeds`). Per step it draws ``x`` with the lane generator
+of :mod:`statlearn.numerics.rng` (:func:`~statlearn.numerics.rng.fill_normal_lanes`: 16
+xoshiro256++ streams side by side and a 1024-layer ziggurat, compiled to vector instructions;
+``x`` is drawn in whole groups of 16 and its first N entries are the input) and then
+:math:`\zeta` from the generator's spare stream, computes the K + M fields and :math:`|x|^2` as
+dot products with eight partial sums in 4-wide vectors
+(:func:`statlearn.online.lane_dot.dot_prefix`), and updates the K student rows in one vectorised
+pass. The order of every sum is fixed in the code (no ``fastmath``, whose reassociation would follow
+the CPU's vector width), so a seed gives the same trajectory bit for bit whatever the threads and
+the CPU. Drawing the N normal deviates remains the larger part of a step;
+``benchmarks/bench_online_sgd.py`` compares with numpy and with the generator alone. The
 activation's g and g' are the compiled scalars :func:`statlearn.models.activations.kernel_g` and
 :func:`~statlearn.models.activations.kernel_dg`, selected by the activation's ``code``.
 
@@ -63,8 +67,9 @@ from numpy.typing import ArrayLike
 from tqdm import tqdm
 
 from statlearn.models.activations import Activation, kernel_dg, kernel_g
-from statlearn.numerics.rng import fill_normal, next_normal, seed_state
+from statlearn.numerics.rng import LANES, fill_normal_lanes, next_normal_lanes, seed_lanes
 from statlearn.numerics.validation import as_real_array
+from statlearn.online.lane_dot import dot_prefix
 from statlearn.online.trajectory import (
     MAX_OVERLAP,
     DivergenceWarning,
@@ -115,39 +120,6 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _dot_pair(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> tuple[float, float]:
-    """(a . x, b . x) in one pass over x, each summed exactly as :func:`_dot` sums it."""
-    n = x.shape[0]
-    a0 = a1 = a2 = a3 = 0.0
-    b0 = b1 = b2 = b3 = 0.0
-    m = n - n % 4
-    for i in range(0, m, 4):
-        x0, x1, x2, x3 = x[i], x[i + 1], x[i + 2], x[i + 3]
-        a0 += a[i] * x0
-        a1 += a[i + 1] * x1
-        a2 += a[i + 2] * x2
-        a3 += a[i + 3] * x3
-        b0 += b[i] * x0
-        b1 += b[i + 1] * x1
-        b2 += b[i + 2] * x2
-        b3 += b[i + 3] * x3
-    for i in range(m, n):
-        a0 += a[i] * x[i]
-        b0 += b[i] * x[i]
-    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
-
-
-@njit(cache=True, nogil=True)
-def _project(weights: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
-    """out[j] = weights[j] . x, two rows per pass over x (eight chains in flight, ~20% faster than one row)."""
-    n = weights.shape[0]
-    for j in range(0, n - 1, 2):
-        out[j], out[j + 1] = _dot_pair(weights[j], weights[j + 1], x)
-    if n % 2:
-        out[n - 1] = _dot(weights[n - 1], x)
-
-
-@njit(cache=True, nogil=True)
 def _record(weights: np.ndarray, K: int, R: np.ndarray, Q: np.ndarray, norms: np.ndarray) -> None:
     """R = W W*^T / N, Q = W W^T / N (exactly symmetric); ``norms[k] = |w_k|^2``."""
     n, N = weights.shape
@@ -192,7 +164,7 @@ def _sgd_kernel(
     """
     n, N = weights.shape
     scale = 1.0 / math.sqrt(N)
-    x = np.empty(N)
+    x = np.empty(-(-N // LANES) * LANES)  # whole groups of the lane generator; x[:N] is the input
     dots = np.empty(n)  # w_j . x
     coef = np.empty(K)  # coefficient of x in the update of w_k
     dv = np.empty(K)
@@ -206,10 +178,11 @@ def _sgd_kernel(
             recorded += 1
         if recorded == record_steps.shape[0] or step >= stop:
             return recorded, -1, step
-        fill_normal(state, x)
-        zeta = next_normal(state)
+        fill_normal_lanes(state, x)
+        zeta = next_normal_lanes(state)
         delta = sigma * zeta
-        _project(weights, x, dots)
+        for j in range(n):
+            dots[j] = dot_prefix(weights, j * N, x, N)
         for j in range(n):
             field = dots[j] * scale
             if not math.isfinite(field):
@@ -222,7 +195,7 @@ def _sgd_kernel(
             field = dots[k] * scale
             coef[k] = eta * scale * v[k] * kernel_dg(code, field) * delta
             dv[k] = eta_v / N * kernel_g(code, field) * delta
-        x_norm = _dot(x, x)
+        x_norm = dot_prefix(x, 0, x, N)
         for k in range(K):
             w = weights[k]
             c = coef[k]
@@ -254,6 +227,7 @@ class _Setup:
     t: np.ndarray
     record_steps: np.ndarray
     activation: Activation
+    code: int  # the activation's kernel code (checked not None)
     init: Overlaps | None
     init_scale: float
     v_star: np.ndarray
@@ -340,6 +314,7 @@ def _prepare(
         times,
         np.rint(times * N).astype(np.int64),
         act,
+        act.code,
         init,
         init_scale,
         v_star_arr,
@@ -390,7 +365,7 @@ def _simulate(
     count = setup.t.size
     R, Q, V = np.empty((count, K, M)), np.empty((count, K, K)), np.empty((count, K))
     decay = 1.0 - setup.eta * setup.weight_decay / N
-    state, norms = seed_state(_kernel_seed(seed)), np.empty(K)
+    state, norms = seed_lanes(_kernel_seed(seed)), np.empty(K)
     recorded, diverged_at, step = 0, -1, 0
     last = int(setup.record_steps[-1])
     while recorded < count and diverged_at < 0:
@@ -402,7 +377,7 @@ def _simulate(
             K,
             v,
             setup.v_star,
-            setup.activation.code,
+            setup.code,
             setup.eta,
             setup.eta_v,
             setup.sigma,
@@ -501,7 +476,8 @@ def online_sgd(
     seed
         Integer >= 0. The initial weights come from ``numpy.random.default_rng(seed)`` and the
         inputs and label noise from the kernel's xoshiro256++ generator seeded from a child of
-        ``numpy.random.SeedSequence(seed)``; the same seed gives the same trajectory bit for bit.
+        ``numpy.random.SeedSequence(seed)`` (the lane generator of :mod:`statlearn.numerics.rng`);
+        the same seed gives the same trajectory bit for bit.
     activation
         ``"scaled-erf"`` (:math:`g(x) = \operatorname{erf}(x/\sqrt2)`), ``"linear"`` or ``"relu"``,
         or an :class:`~statlearn.models.activations.Activation` with a kernel ``code`` and Gaussian

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from statlearn.models import activations
 from statlearn.models.activations import ACTIVATIONS
-from statlearn.numerics import ConvergenceWarning
+from statlearn.numerics import ConvergenceWarning, rng
 from statlearn.online import (
     DivergenceWarning,
     Overlaps,
@@ -113,6 +113,7 @@ ENTRIES = [
             "rtol",
             "atol",
             "method",
+            "analytic_jacobian",
         ),
     ),
     Entry(
@@ -163,6 +164,9 @@ ENTRIES = [
         {"R": INIT.R, "Q": INIT.Q, "T": INIT.T},
         ("R", "Q", "T", "v", "v_star"),
     ),
+    # the seeds of the kernels' generators (the online kernel uses seed_lanes)
+    Entry("numerics.rng.seed_state", rng.seed_state, {"seed": 0}, ("seed",)),
+    Entry("numerics.rng.seed_lanes", rng.seed_lanes, {"seed": 0}, ("seed",)),
     Entry("models.activations.get_activation", activations.get_activation, {"activation": "relu"}, ("activation",)),
     Entry(
         "models.activations.get_activation_function",
@@ -200,6 +204,15 @@ for _name, _act in ACTIVATIONS.items():
         ]
     else:  # no averages: every call is refused, whatever C
         ENTRIES.append(Entry(f"models.activations.{_name}.averages", _act.averages, {"C": C_GOOD}, ("C",)))
+    if _act.has_gradients:
+        ENTRIES.append(
+            Entry(
+                f"models.activations.{_name}.contraction_gradients",
+                _act.contraction_gradients,
+                {"C": C_GOOD, "rows": 2, "s": S_GOOD},
+                ("C", "rows", "s"),
+            )
+        )
 
 # The integrate() failure modes also name the solver options through scipy; these names appear in its message.
 ALIASES = {"rtol": ("rtol", "tol"), "atol": ("atol", "tol"), "method": ("method", "solver")}

@@ -167,3 +167,118 @@ def test_tail_is_the_truncated_normal():
     assert abs(tail.size - expected) < SIGMAS * math.sqrt(expected)
     assert abs(np.count_nonzero(tail > 0) - tail.size / 2) < SIGMAS * math.sqrt(tail.size / 4)
     assert stats.kstest(np.abs(tail), stats.truncnorm(r, np.inf).cdf).pvalue > 1e-4
+
+
+@pytest.mark.parametrize("seed", [1.0, 2.5, np.float64(3.0), True, "4", None])
+def test_seed_state_refuses_non_integers_by_name(seed):
+    with pytest.raises(TypeError, match="seed"):
+        rng.seed_state(seed)
+
+
+# ------------------------------------------------------------------ lanes (a vectorisable stream)
+
+LANE_DRAWS = 2_000_000
+
+
+def lane_reference(seed, groups):
+    """Reference words of the lane generator in Python integers: lane l of state word j is splitmix64 output j (L + 1) + l."""
+    words = splitmix64(seed)
+    flat = [next(words) for _ in range(4 * (rng.LANES + 1))]
+    lanes = [[flat[j * (rng.LANES + 1) + lane] for j in range(4)] for lane in range(rng.LANES)]
+    return [[xoshiro256pp(lanes[lane]) for lane in range(rng.LANES)] for _ in range(groups)]
+
+
+@pytest.fixture(scope="module")
+def lane_normals():
+    out = np.empty(LANE_DRAWS)  # a multiple of LANES
+    rng.fill_normal_lanes(rng.seed_lanes(20240611), out)
+    return out
+
+
+def test_lane_state_and_fast_path_match_the_reference():
+    seed, groups = 987654321, 200
+    state = rng.seed_lanes(seed)
+    reference = splitmix64(seed)
+    assert [int(w) for w in state[: 4 * (rng.LANES + 1)]] == [next(reference) for _ in range(4 * (rng.LANES + 1))]
+    out = np.empty(groups * rng.LANES)
+    rng.fill_normal_lanes(state, out)
+    width = rng._LANE_WIDTH
+    accept = rng._LANE_ACCEPT
+    checked = 0
+    for g, words in enumerate(lane_reference(seed, groups)):
+        for lane, word in enumerate(words):
+            layer, u = word & (rng.LANE_LAYERS - 1), (word - 2**64 if word >= 2**63 else word) >> 10
+            if abs(u) < accept[layer]:  # fast path: the deviate is u times the layer's width
+                assert out[g * rng.LANES + lane] == u * width[layer]
+                checked += 1
+    assert checked > 0.99 * out.size
+
+
+def test_lane_ziggurat_layers_have_equal_area():
+    r, v = rng.LANE_ZIGGURAT_R, rng.LANE_ZIGGURAT_V
+    x = rng._LANE_WIDTH * 2.0**53
+    f = rng._LANE_HEIGHT
+    assert x[1] == r and 4.0 < r < 4.1
+    assert x[0] * math.exp(-r * r / 2) == pytest.approx(v, rel=1e-13)
+    np.testing.assert_allclose(x[1:] * (f[2:] - f[1:-1]), v, rtol=1e-11)
+    assert f[-1] == 1.0 and x.size == rng.LANE_LAYERS
+
+
+def test_lanes_same_seed_same_numbers_and_split_calls():
+    a, b = np.empty(4096), np.empty(4096)
+    rng.fill_normal_lanes(rng.seed_lanes(3), a)
+    state = rng.seed_lanes(3)
+    rng.fill_normal_lanes(state, b[:1024])
+    rng.fill_normal_lanes(state, b[1024:])
+    assert np.array_equal(a, b)  # a call of n deviates takes n / LANES words from every lane
+    c = np.empty(4096)
+    rng.fill_normal_lanes(rng.seed_lanes(4), c)
+    assert np.mean(a == c) < 1e-3
+
+
+def test_lanes_refuse_a_partial_group_and_a_float_seed():
+    with pytest.raises(ValueError, match="multiple of LANES"):
+        rng.fill_normal_lanes(rng.seed_lanes(0), np.empty(rng.LANES + 1))
+    with pytest.raises(TypeError, match="seed"):
+        rng.seed_lanes(1.0)
+
+
+@pytest.mark.parametrize("k, moment, variance", [(1, 0.0, 1.0), (2, 1.0, 2.0), (3, 0.0, 15.0), (4, 3.0, 96.0)])
+def test_lane_moments(lane_normals, k, moment, variance):
+    estimate = np.mean(lane_normals**k)
+    assert abs(estimate - moment) < SIGMAS * math.sqrt(variance / lane_normals.size)
+
+
+def test_lane_kolmogorov_smirnov(lane_normals):
+    # 2e6 deviates: the KS statistic of N(0, 1) itself is below ~1.9e-3 with probability 1 - 1e-4
+    assert stats.kstest(lane_normals, "norm").pvalue > 1e-4
+
+
+def test_lanes_are_independent(lane_normals):
+    # neighbouring lanes (lag 1) and the same lane in consecutive groups (lag LANES) are uncorrelated
+    for lag in (1, rng.LANES):
+        r = np.corrcoef(lane_normals[:-lag], lane_normals[lag:])[0, 1]
+        assert abs(r) < SIGMAS / math.sqrt(lane_normals.size)
+
+
+def test_lane_tail_beyond_r_is_the_truncated_normal():
+    r = rng.LANE_ZIGGURAT_R  # 4.04: only the exact tail algorithm (on the spare stream) draws beyond it
+    draws = np.empty(20_000_000)
+    rng.fill_normal_lanes(rng.seed_lanes(5), draws)
+    tail = draws[np.abs(draws) > r]
+    expected = 2.0 * stats.norm.sf(r) * draws.size  # about 1070
+    assert abs(tail.size - expected) < SIGMAS * math.sqrt(expected)
+    assert abs(np.count_nonzero(tail > 0) - tail.size / 2) < SIGMAS * math.sqrt(tail.size / 4)
+    assert stats.kstest(np.abs(tail), stats.truncnorm(r, np.inf).cdf).pvalue > 1e-4
+    for level in (3.0, 3.9):  # the wedges of the outer layers
+        p = 2.0 * stats.norm.sf(level)
+        count = np.count_nonzero(np.abs(draws) > level)
+        assert abs(count - p * draws.size) < SIGMAS * math.sqrt(draws.size * p)
+
+
+def test_next_normal_lanes_draws_from_the_spare_stream():
+    state = rng.seed_lanes(8)
+    spare = state[rng.LANES :: rng.LANES + 1].copy()  # the spare's four words
+    x = rng.next_normal_lanes(state)
+    assert x == rng.next_normal(spare)  # the 256-layer ziggurat of fill_normal on the spare
+    assert np.array_equal(state[rng.LANES :: rng.LANES + 1], spare)

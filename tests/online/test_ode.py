@@ -401,3 +401,53 @@ def test_erf_is_refused_and_erf_of_z_is_a_different_unit():
     b = integrate(1, 1, 0.5, [0.0, 5.0], seed=0, activation=ACTIVATIONS["erf"])
     assert a.activation == "scaled-erf" and b.activation == "erf"
     assert abs(a.generalization_error[-1] - b.generalization_error[-1]) > 1e-3
+
+
+# -- the analytic Jacobian -------------------------------------------------------------------------
+
+
+def symmetrised_rhs(ode, y):
+    """The right-hand side on (R, (Q + Q^T) / 2, v): the function whose Jacobian OverlapODE.jacobian is."""
+    R, Q, v = ode.unpack(y)
+    return ode.pack(*ode.derivatives(R, 0.5 * (Q + Q.T), v))
+
+
+@pytest.mark.parametrize("name", ["scaled-erf", "erf", "linear"])
+@pytest.mark.parametrize(
+    "K, M, eta_v, sigma, weight_decay", [(1, 1, 0.0, 0.0, 0.0), (2, 3, 0.0, 0.3, 0.0), (3, 2, 0.7, 0.5, 0.1)]
+)
+def test_jacobian_against_central_differences(name, K, M, eta_v, sigma, weight_decay):
+    rng = np.random.default_rng(K + 10 * M)
+    for trial in range(3):  # random overlap matrices, second layers away from one
+        init = random_overlaps(K, M, init_scale=0.5 + trial, dimension=3 * (K + M), seed=trial)
+        v = 1.0 + 0.4 * rng.standard_normal(K)
+        v_star = 1.0 + 0.3 * rng.standard_normal(M)
+        ode = OverlapODE(get_activation(name), K, M, 0.8, eta_v, sigma, weight_decay, init.T, v_star)
+        y = ode.pack(init.R, init.Q, v)
+        h = 1e-6 * max(1.0, float(np.max(np.abs(y))))
+        columns = [
+            (symmetrised_rhs(ode, y + h * e) - symmetrised_rhs(ode, y - h * e)) / (2 * h) for e in np.eye(y.size)
+        ]
+        differences = np.stack(columns, axis=1)
+        np.testing.assert_allclose(
+            ode.jacobian(y), differences, rtol=0, atol=2e-7 * max(1.0, np.abs(differences).max())
+        )
+
+
+@pytest.mark.parametrize("name, train", [("scaled-erf", False), ("erf", True), ("linear", False)])
+def test_analytic_jacobian_gives_the_finite_difference_trajectory(name, train):
+    times = np.geomspace(1.0, 1e3, 12)
+    kwargs = {"activation": get_activation(name), "train_second_layer": train, "seed": 1, "sigma": 0.1}
+    eta = 0.2 if name == "linear" else 0.5
+    fast = integrate(3, 2, eta, times, analytic_jacobian=True, **kwargs)
+    plain = integrate(3, 2, eta, times, analytic_jacobian=False, **kwargs)
+    assert fast.info["analytic_jacobian"] and not plain.info["analytic_jacobian"]
+    for field in ("R", "Q", "v", "generalization_error"):  # within the integrator's tolerances (rtol 1e-10)
+        np.testing.assert_allclose(getattr(fast, field), getattr(plain, field), rtol=1e-7, atol=1e-10)
+
+
+def test_activation_without_derivatives_falls_back_to_finite_differences():
+    trajectory = integrate(1, 1, 0.5, [0.0, 1.0], activation="relu", seed=0)
+    assert trajectory.converged and not trajectory.info["analytic_jacobian"]
+    with pytest.raises(ValueError, match="derivatives"):
+        get_activation("relu").contraction_gradients(np.eye(2), 1, np.ones(2))
