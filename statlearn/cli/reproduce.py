@@ -4,11 +4,16 @@
 [--list]`` exits with 0 only if every check passed, 1 if a check failed, a reproduction crashed or the
 disk is full, 2 on a usage error (an unknown name, an unreachable scheduler), 130 on Ctrl-C and 143
 on SIGTERM (both say how many points were saved; rerunning resumes).
+
+Every process of the run computes on one thread (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
+``MKL_NUM_THREADS`` and ``NUMBA_NUM_THREADS`` default to 1 unless set): the parallelism is over
+points (one worker process per core) or reproductions (``--jobs``), so N cores run N threads.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,6 +21,9 @@ from pathlib import Path
 from statlearn.cli.common import positive_int
 
 __all__ = ["add_parser", "run"]
+
+#: Thread counts of the numerical libraries, set to 1 before they load unless the user set them.
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -34,7 +42,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=Path("reproduce-out"), metavar="DIR", help="output folder (default: %(default)s)"
     )
     reproduce.add_argument(
-        "--jobs", type=positive_int, default=1, metavar="N", help="reproductions run at once (default: %(default)s)"
+        "--jobs",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="reproductions run at once, each on one core, longest first (default: %(default)s: one after the "
+        "other, each sweep on every core)",
     )
     reproduce.add_argument(
         "--scheduler",
@@ -64,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:<{width}}  {known[name].title}")
         return 0
 
+    for name in THREADS:  # before numpy and numba load (in this process and the forked workers)
+        os.environ.setdefault(name, "1")
     from statlearn.reproductions.runner import run_reproductions
 
     previous = signal.signal(signal.SIGTERM, _terminated)

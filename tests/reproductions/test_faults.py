@@ -36,6 +36,10 @@ def run(settings, out_dir, executor):
     total = float(sum(table["square"]))
     expected = float(sum(x * x for x in range(settings["n"])))
     return ReproductionResult((), (), (Check("sum of squares", expected, total, 0.0, 0.0),))
+
+@register("fake-costly", "The same sweep, announced as the longest", quick={"n": 6}, full={"n": 6}, cost=100.0)
+def run_costly(settings, out_dir, executor):
+    return run(settings, out_dir, executor)
 """
 
 LAUNCH = "import sys, fake_repro; from statlearn.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -66,6 +70,8 @@ def cli(tmp_path):
 
 
 def saved_points(checkpoint: Path) -> list[int]:
+    if not checkpoint.exists():  # before the first point is saved
+        return []
     return [json.loads(line)["point"]["x"] for line in checkpoint.read_text().splitlines()[1:]]
 
 
@@ -120,6 +126,47 @@ def test_signal_stops_the_workers_saves_the_points_and_the_rerun_resumes(cli, tm
     assert done.returncode == 0, done.stderr
     assert "fake: 4 of 6 points resumed from" in done.stderr
     assert sorted(saved_points(out / "fake-sweep" / "sweep.jsonl")) == list(range(6))  # 4 and 5 once each
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_parallel_run_stops_every_reproduction_and_says_what_each_saved(cli, tmp_path, how, status):
+    out = tmp_path / "out"
+    names = ("fake-sweep", "fake-costly")
+    process = cli.start("reproduce", *names, "--jobs", "2", "--out", str(out), extra={"FAKE_SLOW_FROM": "4"})
+    pids = [pid for name in names for pid in workers(out / name, 1)]  # each runs in one worker, serially
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and min(len(saved_points(out / n / "sweep.jsonl")) for n in names) < 4:
+        time.sleep(0.05)
+    time.sleep(0.3)  # both are now stuck on point 4
+    process.send_signal(how)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status
+    line = one_line_error(err)
+    for name in names:
+        assert f"{name}: interrupted, 4 of 6 points saved in {out / name / 'sweep.jsonl'}, rerun to resume" in line
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(alive, pids)):
+        time.sleep(0.05)
+    assert not [pid for pid in pids if alive(pid)], "workers outlived the command"
+
+    done = cli("reproduce", *names, "--jobs", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    for name in names:
+        assert sorted(saved_points(out / name / "sweep.jsonl")) == list(range(6))
+
+
+def test_parallel_run_starts_the_longest_first_and_shows_the_overall_progress(cli, tmp_path):
+    run = cli("reproduce", "fake-sweep", "fake-costly", "--jobs", "2", "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    started = [line.split()[1] for line in run.stderr.splitlines() if line.startswith("started ")]
+    assert started == ["fake-costly:", "fake-sweep:"]
+    finished = [line for line in run.stderr.splitlines() if line.startswith("[")]
+    assert [line.split("|")[1].split(",")[0].strip() for line in finished] == [
+        "so far 1/1 checks passed",
+        "so far 2/2 checks passed",
+    ]
+    assert run.stderr.count("a point warns") == 2  # once per reproduction
 
 
 def test_corrupt_middle_line_is_reported_with_file_and_line_and_recomputed(cli, tmp_path):
