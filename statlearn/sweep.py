@@ -122,8 +122,8 @@ def sweep(
         bound with :func:`functools.partial` are not part of the fingerprint: put fixed
         arguments in the grid as one-value axes, or use a new path after changing them.
     progress
-        Show a tqdm progress bar on stderr (unless the environment sets ``TQDM_DISABLE=1``), and
-        a line saying how many points were resumed from the checkpoint.
+        Show a tqdm progress bar on stderr (unless the environment sets ``TQDM_DISABLE=1``, read at
+        the call), and a line saying how many points were resumed from the checkpoint.
     desc
         Label of the progress bar.
 
@@ -181,7 +181,9 @@ def sweep(
 
     if rows and progress and log is not None:
         tqdm.write(f"{desc or 'sweep'}: {len(rows)} of {len(points)} points resumed from {log.path}", file=sys.stderr)
-    hide = {} if progress else {"disable": True}  # when shown, tqdm's TQDM_DISABLE=1 still hides it
+    # TQDM_DISABLE is read here, not only when tqdm was imported: a runner may set it afterwards
+    hidden = not progress or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+    hide = {"disable": True} if hidden else {}
     with tqdm(total=len(points), initial=len(rows), desc=desc, **hide) as bar:
 
         def record(point: dict[str, Any], evaluated: tuple[Any, list[Any]]) -> None:
