@@ -152,8 +152,10 @@ def register(name: str, title: str, *, quick: Mapping[str, Any], full: Mapping[s
                 f"{mode} settings of reproduction {name!r} must be a mapping, got {type(settings).__name__}"
             )
 
-    if isinstance(cost, bool) or not isinstance(cost, numbers.Real) or not 0 <= cost < math.inf:
-        raise ValueError(f"cost of reproduction {name!r} must be a number of seconds >= 0, got {cost!r}")
+    if isinstance(cost, bool) or not isinstance(cost, numbers.Real):
+        raise TypeError(f"cost of reproduction {name!r} must be a number of seconds, got {type(cost).__name__}")
+    if not 0 <= cost < math.inf:
+        raise ValueError(f"cost of reproduction {name!r} must be a finite number of seconds >= 0, got {cost!r}")
 
     def deco(func: Callable[[Mapping[str, Any], Path, Any], ReproductionResult]):
         if not callable(func):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import statlearn.reproductions as package
-from statlearn.reproductions import MODULES, REGISTRY, catalogue, get, names, register
+from statlearn.reproductions import MODULES, REGISTRY, catalogue, get, names
 
 
 def test_catalogue_matches_what_each_module_registers():
@@ -53,9 +53,3 @@ def test_unknown_name_is_a_value_error_listing_the_known(bad):
 def test_a_name_must_be_a_string():
     with pytest.raises(TypeError, match="name must be a string"):
         get(3)
-
-
-@pytest.mark.parametrize("cost", [-1.0, float("nan"), float("inf"), "10", True])
-def test_a_cost_must_be_seconds(cost):
-    with pytest.raises(ValueError, match="cost of reproduction 'x' must be a number of seconds"):
-        register("x", "X", quick={}, full={}, cost=cost)
