@@ -6,8 +6,10 @@ disk is full, 2 on a usage error (an unknown name, an unreachable scheduler), 13
 on SIGTERM (both say how many points were saved; rerunning resumes).
 
 Every process of the run computes on one thread (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
-``MKL_NUM_THREADS`` and ``NUMBA_NUM_THREADS`` default to 1 unless set): the parallelism is over
-points (one worker process per core) or reproductions (``--jobs``), so N cores run N threads.
+``MKL_NUM_THREADS`` and ``NUMBA_NUM_THREADS`` default to 1 unless set, when the command starts
+before numpy and numba are loaded): the parallelism is over points (one worker process per core)
+or reproductions (``--jobs``), so N cores run N threads. Threaded libraries in every pool worker
+made the main job spend 5 to 10 times the CPU time on 2 cores (spinning threads).
 """
 
 from __future__ import annotations
@@ -22,8 +24,14 @@ from statlearn.cli.common import positive_int
 
 __all__ = ["add_parser", "run"]
 
-#: Thread counts of the numerical libraries, set to 1 before they load unless the user set them.
-THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+#: Thread counts of the numerical libraries (and the module that reads each when it loads), set to 1
+#: unless the user set them.
+THREADS = {
+    "OMP_NUM_THREADS": "numpy",
+    "OPENBLAS_NUM_THREADS": "numpy",
+    "MKL_NUM_THREADS": "numpy",
+    "NUMBA_NUM_THREADS": "numba",
+}
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -77,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:<{width}}  {known[name].title}")
         return 0
 
-    for name in THREADS:  # before numpy and numba load (in this process and the forked workers)
-        os.environ.setdefault(name, "1")
+    for name, reader in THREADS.items():  # before numpy and numba load (here and in the forked workers)
+        if reader not in sys.modules:  # numba refuses a new value once its threads run (a call in-process)
+            os.environ.setdefault(name, "1")
     from statlearn.reproductions.runner import run_reproductions
 
     previous = signal.signal(signal.SIGTERM, _terminated)

@@ -17,7 +17,7 @@ import pytest
 FAKE = """
 import os, time, warnings
 from statlearn.reproductions.registry import Check, ReproductionResult, register
-from statlearn.sweep import sweep
+# numpy (through statlearn.sweep) is imported when a reproduction runs, as for the shipped ones
 
 def point(x, folder):
     open(os.path.join(folder, f"worker-{os.getpid()}"), "w").close()
@@ -29,6 +29,8 @@ def point(x, folder):
 
 @register("fake-sweep", "A sweep of squares", quick={"n": 6}, full={"n": 6})
 def run(settings, out_dir, executor):
+    from statlearn.sweep import sweep
+
     if os.environ.get("FAKE_CRASH"):
         raise ZeroDivisionError("planned crash in the fake")
     grid = {"x": list(range(settings["n"])), "folder": [str(out_dir)]}
@@ -40,6 +42,19 @@ def run(settings, out_dir, executor):
 @register("fake-costly", "The same sweep, announced as the longest", quick={"n": 6}, full={"n": 6}, cost=100.0)
 def run_costly(settings, out_dir, executor):
     return run(settings, out_dir, executor)
+
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+def threads_point(x):
+    return {name: os.environ.get(name, "unset") for name in THREADS}
+
+@register("fake-threads", "Thread settings seen by a pool worker", quick={}, full={})
+def run_threads(settings, out_dir, executor):
+    from statlearn.sweep import sweep
+
+    seen = sweep(threads_point, {"x": [0, 1]}, executor=executor, desc="threads")
+    note = ",".join(f"{name}={seen[name][0]}" for name in THREADS)
+    return ReproductionResult((), (), (Check("threads", 0.0, 0.0, 0.0, 0.0, note=note),))
 """
 
 LAUNCH = "import sys, fake_repro; from statlearn.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -51,16 +66,17 @@ def cli(tmp_path):
     (tmp_path / "fake_repro.py").write_text(textwrap.dedent(FAKE))
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "TQDM_DISABLE": "1"}
 
-    def start(*args: str, extra: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(*args: str, extra: dict[str, str | None] | None = None) -> subprocess.Popen:
+        changed = {**env, **(extra or {})}  # None: unset
         return subprocess.Popen(
             [sys.executable, "-c", LAUNCH, *args],
-            env={**env, **(extra or {})},
+            env={key: value for key, value in changed.items() if value is not None},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
 
-    def run(*args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def run(*args: str, extra: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
         process = start(*args, extra=extra)
         out, err = process.communicate(timeout=300)
         return subprocess.CompletedProcess(process.args, process.returncode, out, err)
@@ -167,6 +183,17 @@ def test_parallel_run_starts_the_longest_first_and_shows_the_overall_progress(cl
         "so far 2/2 checks passed",
     ]
     assert run.stderr.count("a point warns") == 2  # once per reproduction
+
+
+def test_every_process_computes_on_one_thread_unless_the_user_says_otherwise(cli, tmp_path):
+    unset = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"))
+    run = cli("reproduce", "fake-threads", "--out", str(tmp_path / "a"), extra=unset)
+    chosen = cli("reproduce", "fake-threads", "--out", str(tmp_path / "b"), extra={**unset, "OMP_NUM_THREADS": "2"})
+    assert run.returncode == 0 and chosen.returncode == 0, run.stderr + chosen.stderr
+    note = json.loads((tmp_path / "a" / "fake-threads" / "checks.json").read_text())["checks"][0]["note"]
+    assert note == "OMP_NUM_THREADS=1,OPENBLAS_NUM_THREADS=1,MKL_NUM_THREADS=1,NUMBA_NUM_THREADS=1"
+    note = json.loads((tmp_path / "b" / "fake-threads" / "checks.json").read_text())["checks"][0]["note"]
+    assert note == "OMP_NUM_THREADS=2,OPENBLAS_NUM_THREADS=1,MKL_NUM_THREADS=1,NUMBA_NUM_THREADS=1"
 
 
 def test_corrupt_middle_line_is_reported_with_file_and_line_and_recomputed(cli, tmp_path):
