@@ -56,7 +56,11 @@ def trajectory_point(model: str, N: int, seed: int, iterations: int) -> dict[str
 
 
 @register(
-    "amp-state-evolution", "GAMP mean squared error per iteration against state evolution", quick=QUICK, full=FULL
+    "amp-state-evolution",
+    "GAMP mean squared error per iteration against state evolution",
+    quick=QUICK,
+    full=FULL,
+    cost=2,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

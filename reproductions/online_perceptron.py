@@ -48,6 +48,7 @@ def learning_rates() -> list[tuple[float, str]]:
     "Online SGD of the erf perceptron: eps_g(alpha) for several learning rates, ODE vs SGD",
     quick=QUICK,
     full=FULL,
+    cost=12,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

@@ -58,6 +58,7 @@ def initial_overlaps(K: int) -> Overlaps:
     "Over-parametrised students (M = 2; K = 2, 4, 8): first layer vs both layers",
     quick=QUICK,
     full=FULL,
+    cost=113,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     students = [int(k) for k in settings["students"]]

@@ -119,11 +119,15 @@ class ReproductionResult:
 
 @dataclass(frozen=True)
 class Reproduction:
+    """A registered reproduction; ``cost`` estimates the CPU seconds of its quick settings (the
+    runner starts the most expensive first when it runs several at once)."""
+
     name: str
     title: str
     run: Callable[[Mapping[str, Any], Path, Any], ReproductionResult]
     quick: Mapping[str, Any] = field(default_factory=dict)
     full: Mapping[str, Any] = field(default_factory=dict)
+    cost: float = 0.0
 
     def settings(self, mode: str) -> Mapping[str, Any]:
         if mode not in ("quick", "full"):
@@ -134,8 +138,9 @@ class Reproduction:
 REGISTRY: dict[str, Reproduction] = {}
 
 
-def register(name: str, title: str, *, quick: Mapping[str, Any], full: Mapping[str, Any]):
-    """Decorator registering ``run(settings, out_dir, executor)`` under ``name``."""
+def register(name: str, title: str, *, quick: Mapping[str, Any], full: Mapping[str, Any], cost: float = 0.0):
+    """Decorator registering ``run(settings, out_dir, executor)`` under ``name``; ``cost`` is the
+    estimated CPU time of its quick settings in seconds (>= 0), used to schedule the longest first."""
 
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise ValueError(f"reproduction name must be letters, digits, '-', '_' or '.' (a folder name), got {name!r}")
@@ -147,12 +152,17 @@ def register(name: str, title: str, *, quick: Mapping[str, Any], full: Mapping[s
                 f"{mode} settings of reproduction {name!r} must be a mapping, got {type(settings).__name__}"
             )
 
+    if isinstance(cost, bool) or not isinstance(cost, numbers.Real):
+        raise TypeError(f"cost of reproduction {name!r} must be a number of seconds, got {type(cost).__name__}")
+    if not 0 <= cost < math.inf:
+        raise ValueError(f"cost of reproduction {name!r} must be a finite number of seconds >= 0, got {cost!r}")
+
     def deco(func: Callable[[Mapping[str, Any], Path, Any], ReproductionResult]):
         if not callable(func):
             raise TypeError(f"reproduction {name!r} must decorate a function, got {type(func).__name__}")
         if name in REGISTRY:
             raise ValueError(f"reproduction {name!r} is registered twice")
-        REGISTRY[name] = Reproduction(name, title, func, dict(quick), dict(full))
+        REGISTRY[name] = Reproduction(name, title, func, dict(quick), dict(full), float(cost))
         return func
 
     return deco

@@ -5,9 +5,18 @@ as crashed, with its traceback, and the others still run. ``report.md`` in ``out
 figure and every check (theory, simulation, standard error, tolerance, discrepancy, pass).
 
 On the console (stderr) every reproduction gets one line when it starts and one when it ends
-(status, checks, time, and for a crash its reason), followed by the warnings it raised, each once
-with its count; the progress bar of the running sweep is the only bar. Ctrl-C stops the run with
+(status, checks, time, and for a crash its reason, then the overall progress: reproductions done,
+checks passed so far, time since the start), followed by the warnings it raised, each once with
+its count; the progress bar of the running sweep is the only bar. Ctrl-C stops the run with
 :class:`RunInterrupted`; a full disk stops it with the :class:`OSError`: what was saved stays.
+
+With ``jobs > 1`` the reproductions run side by side, each in one worker process with its sweeps
+run serially in it: ``jobs`` single-threaded processes keep ``jobs`` cores busy, with no
+oversubscription, and the serial parts of one reproduction (its theory curves, thresholds,
+figures) overlap with the work of the others instead of leaving a core idle. The workers are
+started once for the whole run (imports and compiled code are reused), and the reproductions are
+started longest first (:attr:`~statlearn.reproductions.registry.Reproduction.cost`), so that the
+last one to finish is a short one.
 """
 
 from __future__ import annotations
@@ -24,7 +33,8 @@ import traceback
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -143,7 +153,8 @@ def run_reproductions(
     jobs
         Number of reproductions run at the same time in separate processes; 1 runs them one
         after the other in this process, and their sweeps use a local process pool. With
-        ``jobs > 1`` the sweeps inside each reproduction run serially (no oversubscription).
+        ``jobs > 1`` the sweeps inside each reproduction run serially (no oversubscription),
+        and the reproductions start longest first (module docstring).
     scheduler
         Address of a dask.distributed scheduler: the reproductions' sweeps then run on that
         cluster (through :func:`statlearn.sweep.dask_executor`) and the reproductions
@@ -173,7 +184,7 @@ def run_reproductions(
         If the disk is full (or ``out`` cannot be written): one line naming the file; checkpoints
         keep every point saved before.
     RunInterrupted
-        On Ctrl-C: the message says how many points of the running reproduction were saved;
+        On Ctrl-C: the message says how many points of each running reproduction were saved;
         rerunning the same command resumes.
     """
     if isinstance(names, str):
@@ -215,7 +226,12 @@ def run_reproductions(
         outcomes[outcome.name] = outcome
         text = json.dumps(outcome.to_dict(), indent=2)
         (out / outcome.name / "checks.json").write_text(text + "\n")
-        say(f"[{len(outcomes)}/{len(selected)}] {outcome.line()}")
+        checks = sum(len(o.checks) for o in outcomes.values())
+        passed = sum(o.n_passed for o in outcomes.values())
+        say(
+            f"[{len(outcomes)}/{len(selected)}] {outcome.line()}  |  so far {passed}/{checks} checks passed, "
+            f"{time.perf_counter() - clock:.0f} s"
+        )
         for warning in outcome.warnings:
             say(f"    warning: {warning}")
 
@@ -228,8 +244,8 @@ def run_reproductions(
         executor = "serial" if parallel else None
     try:
         if parallel:
-            say(f"running {len(selected)} reproductions, {min(jobs, len(selected))} at a time")
-            _run_parallel(selected, mode, out, jobs, finish)
+            say(f"running {len(selected)} reproductions, {min(jobs, len(selected))} at a time, longest first")
+            _run_parallel(selected, mode, out, jobs, finish, say)
         else:
             for repro in selected:
                 say(f"[{len(outcomes) + 1}/{len(selected)}] {repro.name}: {repro.title}")
@@ -322,34 +338,58 @@ def _section(o: Outcome, root: Path) -> list[str]:
 
 
 def _run_parallel(
-    selected: list[Reproduction], mode: str, out: Path, jobs: int, finish: Callable[[Outcome], None]
+    selected: list[Reproduction],
+    mode: str,
+    out: Path,
+    jobs: int,
+    finish: Callable[[Outcome], None],
+    say: Callable[[str], None],
 ) -> None:
-    """Run the reproductions on a process pool, passing each outcome to ``finish`` as it comes.
+    """Run the reproductions ``jobs`` at a time on worker processes, longest first, passing each
+    outcome to ``finish`` as it comes.
 
-    On Ctrl-C the running reproductions are stopped (their finished points are in their
-    checkpoints) and :class:`RunInterrupted` names the ones that finished.
+    A worker that dies crashes the reproductions running at that moment; the others go on in a
+    new pool. On Ctrl-C the running reproductions are interrupted (each saves what its sweep
+    finished) and :class:`RunInterrupted` says, for each, how many points were saved.
     """
+    queue = sorted(selected, key=lambda repro: -repro.cost)  # stable: equal costs keep their order
+    workers = min(jobs, len(selected))
+    running: dict[Future[Outcome], Reproduction] = {}
     try:
-        with process_pool(min(jobs, len(selected))) as pool:
-            futures = {
-                pool.submit(_run_one, repro, mode, out / repro.name, "serial", False): repro for repro in selected
-            }
-            for future in as_completed(futures):
-                try:
-                    outcome = future.result()
-                except OSError as exc:
-                    if exc.errno in DISK_FULL:
-                        raise
-                    outcome = _crashed(futures[future], mode)
-                except Exception:  # the worker died, or the reproduction could not be pickled
-                    outcome = _crashed(futures[future], mode)
-                finish(outcome)
+        while queue:
+            with process_pool(workers, interruptible=True) as pool:
+                broken = False
+                while (queue and not broken) or running:
+                    while queue and not broken and len(running) < workers:
+                        repro = queue.pop(0)
+                        running[pool.submit(_run_one, repro, mode, out / repro.name, "serial", False)] = repro
+                        say(f"started {repro.name}: {repro.title}")
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        repro = running.pop(future)
+                        try:
+                            outcome = future.result()
+                        except OSError as exc:
+                            if exc.errno in DISK_FULL:
+                                raise
+                            outcome = _crashed(repro, mode, exc)
+                        except BrokenProcessPool as exc:  # a worker died: start a new pool for the rest
+                            broken = True
+                            outcome = _crashed(repro, mode, exc)
+                        except Exception as exc:  # the reproduction could not be pickled
+                            outcome = _crashed(repro, mode, exc)
+                        finish(outcome)
     except KeyboardInterrupt:
-        done = [repro.name for repro in selected if (out / repro.name / "checks.json").exists()]
-        raise RunInterrupted(
-            f"interrupted; the running reproductions keep their finished points, rerun to resume"
-            f" (finished before: {', '.join(done) or 'none'})"
-        ) from None
+        saved = "; ".join(f"{repro.name}: {_interrupted(future)}" for future, repro in running.items())
+        raise RunInterrupted(saved or "interrupted, rerun to resume") from None
+
+
+def _interrupted(future: Future[Outcome]) -> str:
+    """What an interrupted reproduction saved: the message of its sweep's SweepInterrupted."""
+    exc = future.exception(timeout=0) if future.done() and not future.cancelled() else None
+    if isinstance(exc, SweepInterrupted):
+        return str(exc)
+    return "interrupted, rerun to resume"
 
 
 @contextlib.contextmanager
@@ -367,8 +407,8 @@ def _bars(shown: bool) -> Iterator[None]:
             os.environ["TQDM_DISABLE"] = before
 
 
-def _crashed(repro: Reproduction, mode: str) -> Outcome:
-    return Outcome(repro.name, repro.title, mode, 0.0, error=traceback.format_exc())
+def _crashed(repro: Reproduction, mode: str, exc: BaseException) -> Outcome:
+    return Outcome(repro.name, repro.title, mode, 0.0, error="".join(traceback.format_exception(exc)))
 
 
 def _run_one(repro: Reproduction, mode: str, folder: Path, executor: Any, progress: bool = False) -> Outcome:

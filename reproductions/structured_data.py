@@ -69,6 +69,7 @@ def curves(loss: str) -> list[CurveSpec]:
     "Salient/weak features: logistic and square-loss learning curves for aligned and misaligned teachers",
     quick=QUICK,
     full=FULL,
+    cost=15,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]

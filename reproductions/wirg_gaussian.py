@@ -274,6 +274,7 @@ def _slope(x: Any, y: Any) -> float:
     "WIRG of the critical free field: fitted vs exact couplings, generated spectrum, iterations, conditioning",
     quick=QUICK,
     full=FULL,
+    cost=20,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     rng = np.random.default_rng(settings["seed"])

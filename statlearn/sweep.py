@@ -24,6 +24,7 @@ import json
 import os
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -74,6 +75,9 @@ class SweepInterrupted(KeyboardInterrupt):
             text = f"interrupted, {saved} of {total} points saved in {checkpoint}, rerun to resume"
         super().__init__(text)
 
+    def __reduce__(self) -> tuple[Any, ...]:  # the message comes back from a pool worker
+        return type(self), (self.saved, self.total, self.checkpoint)
+
 
 def sweep(
     func: Callable[..., Any],
@@ -118,8 +122,8 @@ def sweep(
         bound with :func:`functools.partial` are not part of the fingerprint: put fixed
         arguments in the grid as one-value axes, or use a new path after changing them.
     progress
-        Show a tqdm progress bar on stderr (unless the environment sets ``TQDM_DISABLE=1``), and
-        a line saying how many points were resumed from the checkpoint.
+        Show a tqdm progress bar on stderr (unless the environment sets ``TQDM_DISABLE=1``, read at
+        the call), and a line saying how many points were resumed from the checkpoint.
     desc
         Label of the progress bar.
 
@@ -177,7 +181,9 @@ def sweep(
 
     if rows and progress and log is not None:
         tqdm.write(f"{desc or 'sweep'}: {len(rows)} of {len(points)} points resumed from {log.path}", file=sys.stderr)
-    hide = {} if progress else {"disable": True}  # when shown, tqdm's TQDM_DISABLE=1 still hides it
+    # TQDM_DISABLE is read here, not only when tqdm was imported: a runner may set it afterwards
+    hidden = not progress or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+    hide = {"disable": True} if hidden else {}
     with tqdm(total=len(points), initial=len(rows), desc=desc, **hide) as bar:
 
         def record(point: dict[str, Any], evaluated: tuple[Any, list[Any]]) -> None:
@@ -365,7 +371,9 @@ def _compute(
             _run_on(pool, func, points, record)
 
 
-def process_pool(workers: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
+def process_pool(
+    workers: int, *, interruptible: bool = False
+) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
     """A local process pool whose workers never outlive this process or its interruption.
 
     The workers ignore Ctrl-C (the parent handles it) and, on Linux, die with the parent even if
@@ -377,45 +385,101 @@ def process_pool(workers: int) -> contextlib.AbstractContextManager[ProcessPoolE
     ----------
     workers
         Number of worker processes, >= 1.
+    interruptible
+        If True, leaving the block by an exception interrupts the running calls instead of
+        killing them: each worker receives SIGTERM, which raises :class:`KeyboardInterrupt` inside
+        the running call, so that it can say what it saved (a :class:`SweepInterrupted` of a
+        serial sweep comes back as the call's exception); a worker still busy after
+        :data:`INTERRUPT_GRACE` seconds (e.g. in compiled code) is killed.
     """
     if not isinstance(workers, int) or isinstance(workers, bool):
         raise TypeError(f"workers must be an int, got {type(workers).__name__}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    return _pool(workers)
+    if not isinstance(interruptible, bool):
+        raise TypeError(f"interruptible must be True or False, got {type(interruptible).__name__}")
+    return _pool(workers, interruptible)
+
+
+#: Seconds an interruptible pool's workers get to return from their calls after SIGTERM.
+INTERRUPT_GRACE = 5.0
+
+
+class _InterruptiblePool(ProcessPoolExecutor):
+    """A pool whose calls turn SIGTERM into KeyboardInterrupt while they run (:func:`process_pool`)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return super().submit(_call_interruptibly, fn, *args, **kwargs)
+
+
+_calling = False  # in a worker of an interruptible pool: a call is running
+
+
+def _call_interruptibly(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    global _calling
+    _calling = True
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _calling = False
+
+
+def _interrupt_call(signum: int, frame: object) -> None:
+    """SIGTERM in a worker of an interruptible pool interrupts the running call; an idle worker
+    waits for the pool's shutdown (it is killed if its parent dies)."""
+    if _calling:
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
-def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
+def _pool(workers: int, interruptible: bool) -> Iterator[ProcessPoolExecutor]:
+    kind = _InterruptiblePool if interruptible else ProcessPoolExecutor
+    pool = kind(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(), interruptible))
     try:
         yield pool
     except BaseException:
-        _terminate(pool)
+        _terminate(pool, INTERRUPT_GRACE if interruptible else 0.0)
         raise
     else:
         pool.shutdown(wait=True)
 
 
-def _worker_init(parent: int) -> None:
-    """Set up a pool worker: ignore Ctrl-C, default SIGTERM, and exit with the parent (Linux)."""
+def _worker_init(parent: int, interruptible: bool = False) -> None:
+    """Set up a pool worker: ignore Ctrl-C, SIGTERM ends it (or interrupts its call, if
+    ``interruptible``), and exit with the parent (Linux; killed outright if ``interruptible``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _interrupt_call if interruptible else signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: SIGTERM when the parent dies
+        death = signal.SIGKILL if interruptible else signal.SIGTERM
+        libc.prctl(1, int(death))  # PR_SET_PDEATHSIG: a signal when the parent dies
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel the queued calls and terminate the workers running the others."""
+def _terminate(pool: ProcessPoolExecutor, grace: float = 0.0) -> None:
+    """Stop a pool now: cancel the queued calls and terminate the workers running the others.
+
+    With ``grace > 0`` the workers get that many seconds to return from their calls after
+    SIGTERM (their results, or the exceptions they raised, reach the futures) before they are
+    killed.
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())  # the stdlib pool's workers
     for process in processes:
         if process.is_alive():
             process.terminate()
+    if grace > 0:
+        manager = getattr(pool, "_executor_manager_thread", None)  # it sets the futures' results
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for process in processes:
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+        if manager is not None:
+            manager.join(timeout=grace)
     pool.shutdown(wait=True, cancel_futures=True)
     for process in processes:
         process.join(timeout=5)

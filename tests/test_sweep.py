@@ -438,6 +438,12 @@ def test_progress_bar_counts_points_resumed_from_the_checkpoint(tmp_path, capsys
     assert "alpha sweep" in err and "2/3" in err and "3/3" in err
 
 
+def test_tqdm_disable_set_after_tqdm_was_imported_hides_the_bar(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "1")  # as the runner does in its workers, after the import
+    sweep(scalar, {"x": [1, 2]}, "serial", desc="alpha sweep")
+    assert "alpha sweep" not in capsys.readouterr().err
+
+
 def test_write_csv_on_a_full_disk_keeps_the_previous_file(tmp_path, monkeypatch):
     path = write_csv({"alpha": [1.0, 2.0]}, tmp_path / "t.csv")
     before = path.read_text()

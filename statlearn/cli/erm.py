@@ -234,8 +234,10 @@ def run(args: argparse.Namespace) -> int:
         )
         print_table(columns)
     write_outputs(args, columns, _plot)
-    if not curve.converged.all():
-        bad = ", ".join(f"{a:g}/{g:g}" for a, g in zip(curve.alpha[~curve.converged], curve.gamma[~curve.converged]))
+    converged = np.asarray(curve.converged, dtype=bool)  # a curve's fields are arrays (one per point)
+    if not converged.all():
+        alpha, gamma = np.asarray(curve.alpha)[~converged], np.asarray(curve.gamma)[~converged]
+        bad = ", ".join(f"{a:g}/{g:g}" for a, g in zip(alpha, gamma))
         print(f"statlearn erm: the saddle point did not converge at alpha/gamma = {bad}", file=sys.stderr)
         return 1
     return 0

@@ -137,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     from statlearn.online import DivergenceWarning
     from statlearn.online.ode import integrate
+    from statlearn.online.trajectory import Trajectory
 
     t = np.concatenate([[0.0], np.geomspace(0.1, args.alpha_max, args.points)])
     setup = {
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergenceWarning)  # reported below, once per run
+            runs: list[tuple[Trajectory, Trajectory | None]]  # (ODE, simulation or None)
             if args.simulate is None:
                 runs = [
                     (integrate(args.K, args.M, args.eta, t, seed=args.seed, init_scale=args.init_scale, **setup), None)
@@ -186,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         "generalization_error": np.mean([ode.generalization_error[:n] for ode, _ in runs], axis=0),
     }
     if args.simulate is not None:
-        sim_eps = np.array([sim.generalization_error[:n] for _, sim in runs])
+        sim_eps = np.array([sim.generalization_error[:n] for _, sim in runs if sim is not None])
         disc = sim_eps - np.array([ode.generalization_error[:n] for ode, _ in runs])
         columns |= {
             "generalization_error_sim": sim_eps.mean(axis=0),

@@ -258,6 +258,12 @@ def test_process_pool_rejects_bad_worker_counts(audit, workers):
     )
 
 
+@pytest.mark.parametrize("interruptible", [1, "yes", None])
+def test_process_pool_rejects_a_bad_interruptible_flag(audit, interruptible):
+    error = audit.call("sweep.process_pool", process_pool, 1, interruptible=interruptible, names=("interruptible",))
+    assert isinstance(error, TypeError)
+
+
 def test_code_fingerprint_of_any_callable(audit):
     for func in (square, len, print, np.sin, lambda x: x, Check, object(), 3):
         value = audit.call("sweep.code_fingerprint", code_fingerprint, func, names=("func",))
@@ -293,6 +299,11 @@ def test_registry_listing(audit):
         (("ok-name", "t"), {"quick": [1], "full": {}}),
         (("ok-name", "t"), {"quick": {}, "full": None}),
         (("capacity", "t"), {"quick": {}, "full": {}}),  # registered twice
+        (("ok-name", "t"), {"quick": {}, "full": {}, "cost": -1.0}),
+        (("ok-name", "t"), {"quick": {}, "full": {}, "cost": float("nan")}),
+        (("ok-name", "t"), {"quick": {}, "full": {}, "cost": float("inf")}),
+        (("ok-name", "t"), {"quick": {}, "full": {}, "cost": "10"}),
+        (("ok-name", "t"), {"quick": {}, "full": {}, "cost": True}),
     ],
 )
 def test_register_rejects_bad_names_titles_and_settings(audit, args, kwargs):
@@ -301,7 +312,7 @@ def test_register_rejects_bad_names_titles_and_settings(audit, args, kwargs):
         return register(*args, **kwargs)(square)
 
     try:
-        error = audit.call("registry.register", decorate, names=("name", "title", "settings", "registered"))
+        error = audit.call("registry.register", decorate, names=("name", "title", "settings", "registered", "cost"))
     finally:
         if args[0] == "ok-name":
             REGISTRY.pop("ok-name", None)

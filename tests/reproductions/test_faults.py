@@ -17,7 +17,7 @@ import pytest
 FAKE = """
 import os, time, warnings
 from statlearn.reproductions.registry import Check, ReproductionResult, register
-from statlearn.sweep import sweep
+# numpy (through statlearn.sweep) is imported when a reproduction runs, as for the shipped ones
 
 def point(x, folder):
     open(os.path.join(folder, f"worker-{os.getpid()}"), "w").close()
@@ -29,6 +29,8 @@ def point(x, folder):
 
 @register("fake-sweep", "A sweep of squares", quick={"n": 6}, full={"n": 6})
 def run(settings, out_dir, executor):
+    from statlearn.sweep import sweep
+
     if os.environ.get("FAKE_CRASH"):
         raise ZeroDivisionError("planned crash in the fake")
     grid = {"x": list(range(settings["n"])), "folder": [str(out_dir)]}
@@ -36,6 +38,23 @@ def run(settings, out_dir, executor):
     total = float(sum(table["square"]))
     expected = float(sum(x * x for x in range(settings["n"])))
     return ReproductionResult((), (), (Check("sum of squares", expected, total, 0.0, 0.0),))
+
+@register("fake-costly", "The same sweep, announced as the longest", quick={"n": 6}, full={"n": 6}, cost=100.0)
+def run_costly(settings, out_dir, executor):
+    return run(settings, out_dir, executor)
+
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+def threads_point(x):
+    return {name: os.environ.get(name, "unset") for name in THREADS}
+
+@register("fake-threads", "Thread settings seen by a pool worker", quick={}, full={})
+def run_threads(settings, out_dir, executor):
+    from statlearn.sweep import sweep
+
+    seen = sweep(threads_point, {"x": [0, 1]}, executor=executor, desc="threads")
+    note = ",".join(f"{name}={seen[name][0]}" for name in THREADS)
+    return ReproductionResult((), (), (Check("threads", 0.0, 0.0, 0.0, 0.0, note=note),))
 """
 
 LAUNCH = "import sys, fake_repro; from statlearn.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -47,16 +66,17 @@ def cli(tmp_path):
     (tmp_path / "fake_repro.py").write_text(textwrap.dedent(FAKE))
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "TQDM_DISABLE": "1"}
 
-    def start(*args: str, extra: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(*args: str, extra: dict[str, str | None] | None = None) -> subprocess.Popen:
+        changed = {**env, **(extra or {})}  # None: unset
         return subprocess.Popen(
             [sys.executable, "-c", LAUNCH, *args],
-            env={**env, **(extra or {})},
+            env={key: value for key, value in changed.items() if value is not None},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
 
-    def run(*args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def run(*args: str, extra: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
         process = start(*args, extra=extra)
         out, err = process.communicate(timeout=300)
         return subprocess.CompletedProcess(process.args, process.returncode, out, err)
@@ -66,6 +86,8 @@ def cli(tmp_path):
 
 
 def saved_points(checkpoint: Path) -> list[int]:
+    if not checkpoint.exists():  # before the first point is saved
+        return []
     return [json.loads(line)["point"]["x"] for line in checkpoint.read_text().splitlines()[1:]]
 
 
@@ -120,6 +142,58 @@ def test_signal_stops_the_workers_saves_the_points_and_the_rerun_resumes(cli, tm
     assert done.returncode == 0, done.stderr
     assert "fake: 4 of 6 points resumed from" in done.stderr
     assert sorted(saved_points(out / "fake-sweep" / "sweep.jsonl")) == list(range(6))  # 4 and 5 once each
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_parallel_run_stops_every_reproduction_and_says_what_each_saved(cli, tmp_path, how, status):
+    out = tmp_path / "out"
+    names = ("fake-sweep", "fake-costly")
+    process = cli.start("reproduce", *names, "--jobs", "2", "--out", str(out), extra={"FAKE_SLOW_FROM": "4"})
+    pids = [pid for name in names for pid in workers(out / name, 1)]  # each runs in one worker, serially
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and min(len(saved_points(out / n / "sweep.jsonl")) for n in names) < 4:
+        time.sleep(0.05)
+    time.sleep(0.3)  # both are now stuck on point 4
+    process.send_signal(how)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status
+    line = one_line_error(err)
+    for name in names:
+        assert f"{name}: interrupted, 4 of 6 points saved in {out / name / 'sweep.jsonl'}, rerun to resume" in line
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(alive, pids)):
+        time.sleep(0.05)
+    assert not [pid for pid in pids if alive(pid)], "workers outlived the command"
+
+    done = cli("reproduce", *names, "--jobs", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    for name in names:
+        assert sorted(saved_points(out / name / "sweep.jsonl")) == list(range(6))
+
+
+def test_parallel_run_starts_the_longest_first_and_shows_the_overall_progress(cli, tmp_path):
+    run = cli("reproduce", "fake-sweep", "fake-costly", "--jobs", "2", "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    started = [line.split()[1] for line in run.stderr.splitlines() if line.startswith("started ")]
+    assert started == ["fake-costly:", "fake-sweep:"]
+    finished = [line for line in run.stderr.splitlines() if line.startswith("[")]
+    assert [line.split("|")[1].split(",")[0].strip() for line in finished] == [
+        "so far 1/1 checks passed",
+        "so far 2/2 checks passed",
+    ]
+    assert run.stderr.count("a point warns") == 2  # once per reproduction
+
+
+def test_every_process_computes_on_one_thread_unless_the_user_says_otherwise(cli, tmp_path):
+    unset = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"))
+    run = cli("reproduce", "fake-threads", "--out", str(tmp_path / "a"), extra=unset)
+    chosen = cli("reproduce", "fake-threads", "--out", str(tmp_path / "b"), extra={**unset, "OMP_NUM_THREADS": "2"})
+    assert run.returncode == 0 and chosen.returncode == 0, run.stderr + chosen.stderr
+    note = json.loads((tmp_path / "a" / "fake-threads" / "checks.json").read_text())["checks"][0]["note"]
+    assert note == "OMP_NUM_THREADS=1,OPENBLAS_NUM_THREADS=1,MKL_NUM_THREADS=1,NUMBA_NUM_THREADS=1"
+    note = json.loads((tmp_path / "b" / "fake-threads" / "checks.json").read_text())["checks"][0]["note"]
+    assert note == "OMP_NUM_THREADS=2,OPENBLAS_NUM_THREADS=1,MKL_NUM_THREADS=1,NUMBA_NUM_THREADS=1"
 
 
 def test_corrupt_middle_line_is_reported_with_file_and_line_and_recomputed(cli, tmp_path):
