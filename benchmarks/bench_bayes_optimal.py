@@ -50,8 +50,8 @@ def conjugate_quad(q: float, rho: float = 1.0) -> float:
             * (special.ndtr(x) * hazard(-x) ** 2 + special.ndtr(-x) * hazard(x) ** 2)
         )
 
-    lo, _ = integrate.quad(f, -40.0, 0.0, epsabs=0, epsrel=1e-14, limit=200)
-    hi, _ = integrate.quad(f, 0.0, 40.0, epsabs=0, epsrel=1e-14, limit=200)
+    lo, _ = integrate.quad(f, -40.0, 0.0, epsabs=0, epsrel=1e-13, limit=200)
+    hi, _ = integrate.quad(f, 0.0, 40.0, epsabs=0, epsrel=1e-13, limit=200)
     return (lo + hi) / V
 
 
@@ -64,7 +64,7 @@ def rademacher_mse_quad(mhat: float) -> float:
         return math.exp(-0.5 * xi * xi) / math.sqrt(2 * math.pi) / math.cosh(mhat + root * xi) ** 2
 
     centre = -root
-    parts = [integrate.quad(f, a, b, epsabs=0, epsrel=1e-14, limit=200)[0] for a, b in ((-60, centre), (centre, 60))]
+    parts = [integrate.quad(f, a, b, epsabs=0, epsrel=1e-13, limit=200)[0] for a, b in ((-60, centre), (centre, 60))]
     return sum(parts)
 
 
@@ -136,13 +136,11 @@ def main() -> None:
     ours_r = best(lambda: bayes_optimal("rademacher", "sign", curve), rounds) / curve.size
     pair = np.array([1.0, 2.0])
     ours_pair = best(lambda: bayes_optimal("rademacher", "sign", pair), rounds * 4) / pair.size
+    below = np.array([1.0, 1.4])  # below alpha_alg: the uninformative fixed point is interior (V > 0)
     t = time.perf_counter()
-    low = solve_quad("rademacher", pair, 1.0)
-    high = solve_quad("rademacher", pair, 1e-200)
-    quad_r = (time.perf_counter() - t) / pair.size
-    state_low = bayes_optimal("rademacher", "sign", pair, init="uninformative").m
-    state_high = bayes_optimal("rademacher", "sign", pair, init="informative").m
-    error = max(np.max(np.abs(state_low - low)), np.max(np.abs(state_high - high)))
+    low = solve_quad("rademacher", below, 1.0)
+    quad_r = (time.perf_counter() - t) / below.size
+    error = np.max(np.abs(bayes_optimal("rademacher", "sign", below, init="uninformative").m - low))
     print(
         f"Rademacher-sign, 20 alphas: {ours_r * 1e6:.1f} us/point; alpha = 1, 2: {ours_pair * 1e6:.1f} us/point "
         f"| quad {quad_r * 1e3:.1f} ms | {TARGET_RADEMACHER / ours_r:.2f}x the 0.1 ms target, {quad_r / ours_pair:.0f}x "
