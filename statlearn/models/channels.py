@@ -70,6 +70,7 @@ from statlearn.numerics.gaussian import (
     gaussian_expectation,
     graded_rule,
     hermite_rule,
+    node_sum,
 )
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.special import H, arccos_kernel, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
@@ -547,14 +548,14 @@ class ThresholdChannel(Channel):
         if self.flip != 0.0:
             return super()._conjugate_average(q, rho)
         t, w, v_eff, total = self._scaled_rule(q, rho)
-        return 2.0 * np.tensordot(w, gaussian_hazard(t), axes=1) / (_SQRT_2PI * np.sqrt(v_eff) * np.sqrt(total))
+        return 2.0 * node_sum(w, gaussian_hazard(t)) / (_SQRT_2PI * np.sqrt(v_eff) * np.sqrt(total))
 
     def _free_entropy_average(self, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
         """Closed-form label sum without flips (see :meth:`_conjugate_average`)."""
         if self.flip != 0.0:
             return super()._free_entropy_average(q, rho)
         t, w, v_eff, total = self._scaled_rule(q, rho)
-        mean = np.tensordot(w, log_H(t) / gaussian_hazard(t), axes=1)
+        mean = node_sum(w, log_H(t) / gaussian_hazard(t))
         return 2.0 * np.sqrt(v_eff / total) * mean / _SQRT_2PI
 
     def _squared_output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:

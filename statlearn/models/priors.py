@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from statlearn.models.naming import lookup
-from statlearn.numerics.gaussian import crossover_width, gaussian_expectation
+from statlearn.numerics.gaussian import crossover_width, gaussian_expectation, node_sum
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.special import as_elementwise, log2cosh
 from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
@@ -315,7 +315,7 @@ class RademacherPrior(DiscretePrior):
         spread = np.where(small, 1.0, r)  # the variance of x
         with np.errstate(under="ignore"):
             density = np.exp(-0.5 * np.multiply.outer(x * x, 1.0 / spread)) / np.sqrt(2.0 * np.pi * spread)
-            return np.exp(-0.5 * r) * np.tensordot(w, density * kernel(np.multiply.outer(x, scale)), axes=1)
+            return np.exp(-0.5 * r) * node_sum(w, density * kernel(np.multiply.outer(x, scale)))
 
     def mse(self, mhat: ArrayLike) -> np.ndarray | float:
         r""":math:`\mathbb{E}\operatorname{sech}^2 B = e^{-\hat m/2}\,\mathbb{E}_{t\sim N(0,\hat m)}\operatorname{sech} t`
