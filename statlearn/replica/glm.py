@@ -515,9 +515,9 @@ def bayes_optimal(
     r"""Bayes-optimal overlap, errors, free entropy and mutual information at loads ``alpha``.
 
     Iterates the state evolution :math:`V_{t+1} = \rho - m(\alpha\, C(\rho - V_t))` in the gap
-    :math:`V = \rho - m` (the MMSE) from the start ``init``, for every load at once (plain
-    iteration, which is monotone and so stays on the branch of its start; converged loads drop
-    out), until the relative change of the MMSE :math:`|V_{t+1} - V_t|/V_t \le` ``tol``. Loads that
+    :math:`V = \rho - m` (the MMSE) from the start ``init``, for every load at once (the monotone
+    iteration, accelerated by Aitken's extrapolation that stays on the branch of its start, see
+    ``docs/theory/glm.md``; converged loads drop out), until the relative change of the MMSE :math:`|V_{t+1} - V_t|/V_t \le` ``tol``. Loads that
     do not converge in ``max_iter`` iterations (critical slowing down at a spinodal), and loads
     whose fixed point double precision cannot resolve (an overflowing :math:`\hat m`; a gap below
     ``START_GAP`` :math:`\rho` is reported as 0, perfect recovery), are flagged ``converged=False`` with a
