@@ -61,6 +61,9 @@ __all__ = [
 
 
 def _snr(mhat: ArrayLike) -> np.ndarray:
+    if type(mhat) is np.ndarray and mhat.dtype == np.float64 and mhat.size:  # one pass for the solvers' arrays
+        if np.all((mhat >= 0.0) & (mhat <= MHAT_LIMIT)):  # (False for NaN and infinities: checked below)
+            return mhat
     return as_real_array("mhat", mhat, minimum=0.0, maximum=MHAT_LIMIT, allow_empty=False)
 
 

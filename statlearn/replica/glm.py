@@ -46,6 +46,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -317,33 +318,48 @@ class _Continuation:
         return values, trusted
 
 
-class _Model:
-    """A (prior, channel) pair with the channel's continued quantities built once per solve."""
+class _ChannelPieces:
+    r"""A channel's continued quantities at one :math:`\rho` (the conjugate, the error, the drop of
+    :math:`\Psi_{out}`, and :math:`H(Y|Z)`), built once per (channel, rho) and cached: channels compare equal
+    by their parameters, so a channel named again reuses its limits and continuation fits."""
 
-    def __init__(self, prior: Prior, channel: Channel) -> None:
-        self.prior, self.channel, rho = prior, channel, prior.rho
-        self.rho = rho
+    def __init__(self, channel: Channel, rho: float) -> None:
         self.conjugate = _Continuation(
             lambda q: channel.conjugate_interior(q, rho), rho, float(channel.conjugate(rho, rho)), False
         )
-        self._error: _Continuation | None = None
-        self._drop: _Continuation | None = None
+        self.teacher = float(channel.free_entropy(rho, rho))  # -H(Y|Z)
+        self.error = _Continuation(
+            lambda q: channel.generalization_error(q, rho), rho, float(channel.generalization_error(rho, rho)), False
+        )
+        self.drop = (
+            _Continuation(lambda q: channel.free_entropy_interior(q, rho), rho, self.teacher, True)
+            if np.isfinite(self.teacher)
+            else None
+        )
+
+
+@lru_cache(maxsize=64)
+def _channel_pieces(channel: Channel, rho: float) -> _ChannelPieces:
+    return _ChannelPieces(channel, rho)
+
+
+class _Model:
+    """A (prior, channel) pair with the channel's continued quantities (:class:`_ChannelPieces`)."""
+
+    def __init__(self, prior: Prior, channel: Channel) -> None:
+        self.prior, self.channel, self.rho = prior, channel, prior.rho
+        self.pieces = _channel_pieces(channel, prior.rho)
+        self.conjugate = self.pieces.conjugate
 
     def observables_of_channel(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""The generalisation error and :math:`D(V) = \Psi_{out}(\rho) - \Psi_{out}(\rho - V)` at ``gap``."""
-        cha, rho = self.channel, self.rho
-        if self._error is None or self._drop is None:
-            teacher = float(cha.free_entropy(rho, rho))
-            if not np.isfinite(teacher):
-                raise ValueError(
-                    f"delta must be > 0 for the {cha.name} channel here: with delta = 0 its H(Y|Z) is infinite and "
-                    "the free entropy and mutual information do not exist"
-                )
-            self._error = _Continuation(
-                lambda q: cha.generalization_error(q, rho), rho, float(cha.generalization_error(rho, rho)), False
+        drop = self.pieces.drop
+        if drop is None:
+            raise ValueError(
+                f"delta must be > 0 for the {self.channel.name} channel here: with delta = 0 its H(Y|Z) is infinite "
+                "and the free entropy and mutual information do not exist"
             )
-            self._drop = _Continuation(lambda q: cha.free_entropy_interior(q, rho), rho, teacher, True)
-        return self._error(gap)[0], self._drop(gap)[0]
+        return self.pieces.error(gap)[0], drop(gap)[0]
 
 
 def _conjugate(model: _Model, alpha: np.ndarray, gap: np.ndarray):
@@ -464,10 +480,10 @@ def _aitken(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, going: np.ndarray, r
 def _observables(model: _Model, a: np.ndarray, gap: np.ndarray, mhat: np.ndarray) -> dict:
     r"""Errors and free entropy at the gaps ``gap``: :math:`i = I_w(\hat m) - \hat m V/2 + \alpha D(V)`
     with :math:`D(V) = \Psi_{out}(\rho) - \Psi_{out}(\rho - V)`, and :math:`\phi = -i - \alpha H(Y|Z)`."""
-    pri, cha, rho = model.prior, model.channel, model.rho
+    pri, rho = model.prior, model.rho
     error, drop = model.observables_of_channel(gap)
     info = np.asarray(pri.information(mhat), dtype=float) - 0.5 * mhat * gap - a * drop
-    phi = 0.0 - info - a * float(cha.conditional_entropy(rho))
+    phi = 0.0 - info + a * model.pieces.teacher  # -H(Y|Z) = Psi_out(rho)
     return dict(
         alpha=a,
         m=rho - gap,
