@@ -70,6 +70,7 @@ from statlearn.numerics.gaussian import (
     gaussian_expectation,
     graded_rule,
     hermite_rule,
+    node_sum,
 )
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.special import H, arccos_kernel, gaussian_hazard, gaussian_hazard_gap, log_gaussian_pdf, log_H
@@ -99,8 +100,10 @@ of arrays (broadcast with ``y``), each already multiplied by the teacher's weigh
 
 _LOG_2PI_E = float(np.log(2.0 * np.pi * np.e))
 _SQRT2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
 _REACH = 9.0  # teacher_average covers |xi| <= 9 (Gaussian weight beyond: 2e-19)
 _HERMITE_2D = 40  # Gauss-Hermite order per axis of the Gaussian teacher's (omega, y) rule
+_REPLICA_ORDER = 48  # Gauss-Hermite nodes of the threshold channels' closed-form label sums (exact to ~1e-15)
 
 
 def _crossover_width(variance: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -219,6 +222,9 @@ class Channel(ABC):
     """True when the labels are :math:`y = \\pm 1`."""
     parameters: ClassVar[tuple[str, ...]] = ()
     """Names of the constructor's parameters (attributes of the instance)."""
+    log_concave: bool = False
+    r""":math:`P_{out}(y|z)` is log-concave in :math:`z` for every label (sign, probit, Gaussian): with a
+    :attr:`~statlearn.models.priors.Prior.log_concave` prior the state evolution has one fixed point."""
 
     # -- elementwise pieces, implemented by every channel -------------------------------------
 
@@ -350,7 +356,7 @@ class Channel(ABC):
         At ``q = rho`` it is :math:`-H(Y|Z)`."""
         q, rho = _overlap("q", q, rho)
         with extreme_arguments():
-            value = self._interior_or_limit(self._log_partition, self._free_entropy_limit, q, rho)
+            value = self._interior_or_limit(self._free_entropy_average, self._free_entropy_limit, q, rho)
         return _finite_or_refused(self, value, "q, rho")[()]
 
     def conjugate(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
@@ -359,7 +365,7 @@ class Channel(ABC):
         vectorised over ``q`` in ``[0, rho]``; at ``q = rho`` the limit (``inf`` if it diverges)."""
         q, rho = _overlap("q", q, rho)
         with extreme_arguments():
-            value = self._interior_or_limit(self._squared_output, self._conjugate_limit, q, rho)
+            value = self._interior_or_limit(self._conjugate_average, self._conjugate_limit, q, rho)
         return _finite_or_refused(self, value, "q, rho")[()]
 
     def conditional_entropy(self, rho: ArrayLike) -> np.ndarray | float:
@@ -367,25 +373,53 @@ class Channel(ABC):
         (nats; a differential entropy for continuous labels)."""
         return (0.0 - np.asarray(self.free_entropy(rho, rho)))[()]  # 0.0 - x: no -0.0 for noiseless channels
 
+    def _free_entropy_average(self, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r""":math:`\Psi_{out}(q)` at valid broadcast arrays (unchecked, for the solvers' inner loops): the
+        label average of :math:`\ln Z_{out}`; channels with a cheaper exact form override it."""
+        return self._label_average(self._log_partition, q, rho)
+
+    def _conjugate_average(self, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r""":math:`\hat m/\alpha` at valid broadcast arrays (unchecked, for the solvers' inner loops): the
+        label average of :math:`g_{out}^2`; channels with a cheaper exact form override it."""
+        return self._label_average(self._squared_output, q, rho)
+
     def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
-        r""":math:`\Psi_{out}` at :math:`q=\rho`; by default the label average evaluated there."""
-        return self._label_average(self._log_partition, rho, rho)
+        r""":math:`\Psi_{out}` at :math:`q=\rho`; by default the average evaluated there."""
+        return self._free_entropy_average(rho, rho)
 
     def _conjugate_limit(self, rho: np.ndarray) -> np.ndarray:
-        r"""Limit of the conjugate as :math:`q\to\rho`; by default the label average evaluated there."""
-        return self._label_average(self._squared_output, rho, rho)
+        r"""Limit of the conjugate as :math:`q\to\rho`; by default the average evaluated there."""
+        return self._conjugate_average(rho, rho)
 
     def _squared_output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
         return self._output(y, omega, V)[0] ** 2
 
     def _interior_or_limit(
-        self, fn: LabelFunction, limit: Callable[[np.ndarray], np.ndarray], q: np.ndarray, rho: np.ndarray
+        self,
+        average: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        limit: Callable[[np.ndarray], np.ndarray],
+        q: np.ndarray,
+        rho: np.ndarray,
     ) -> np.ndarray | float:
         end = q == rho
         if not np.any(end):
-            return np.asarray(self._label_average(fn, q, rho))[()]
-        interior = self._label_average(fn, np.where(end, 0.0, q), rho)
+            return np.asarray(average(q, rho))[()]
+        interior = average(np.where(end, 0.0, q), rho)
         return np.where(end, limit(rho), interior)[()]
+
+    def conjugate_interior(self, q: np.ndarray, rho: np.ndarray | float) -> np.ndarray:
+        r""":meth:`conjugate` without validation, for overlaps ``q`` (a float array) in ``[0, rho]``: the
+        inner-loop entry of the replica solvers (:mod:`statlearn.replica.glm`), which check their arguments
+        once."""
+        with extreme_arguments():
+            average, limit = self._conjugate_average, self._conjugate_limit
+            return np.asarray(self._interior_or_limit(average, limit, q, np.asarray(rho, dtype=float)))
+
+    def free_entropy_interior(self, q: np.ndarray, rho: np.ndarray | float) -> np.ndarray:
+        r""":meth:`free_entropy` without validation, for overlaps ``q`` (a float array) in ``[0, rho]``."""
+        with extreme_arguments():
+            average, limit = self._free_entropy_average, self._free_entropy_limit
+            return np.asarray(self._interior_or_limit(average, limit, q, np.asarray(rho, dtype=float)))
 
     # -- boundary checks ------------------------------------------------------------------------
 
@@ -437,6 +471,11 @@ class ThresholdChannel(Channel):
     noise: float = 0.0
     r"""Variance :math:`s` of the Gaussian noise before the threshold."""
 
+    @property
+    def log_concave(self) -> bool:  # type: ignore[override]
+        r""":math:`H(-yz/\sqrt s)` is log-concave in :math:`z`; a flip floor :math:`\epsilon > 0` is not."""
+        return self.flip == 0.0
+
     def _tail_argument(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         v_eff = V + self.noise
         return -y * omega / np.sqrt(v_eff), v_eff
@@ -485,6 +524,47 @@ class ThresholdChannel(Channel):
 
         width = _crossover_width(rho - q + self.noise, q)
         return np.asarray(gaussian_expectation(integrand, q, rho, kink=0.0, width=width))
+
+    def _scaled_rule(self, q: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        r"""(``t`` = :math:`k u` on the nodes :math:`u` of the cached Gauss-Hermite rule, its weights,
+        :math:`V_e`, :math:`q + V_e`) for the label sum in closed form (:meth:`_conjugate_average`)."""
+        u, w = hermite_rule(_REPLICA_ORDER)
+        v_eff = rho - q + self.noise
+        total = q + v_eff
+        return np.multiply.outer(u, np.sqrt(q / total)), w, v_eff, total
+
+    def _conjugate_average(self, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        r"""Without flips, the label sum and the crossover are done in closed form (sign and probit):
+        with :math:`s = \sqrt{q/V_e}` and :math:`Z_{out}(+1) = H(-s\xi)`, the symmetry :math:`(y,\xi)\to(-y,-\xi)`
+        and :math:`t = s\xi`, :math:`\varphi(t/s)\varphi(t) = \varphi(t/k)/\sqrt{2\pi}`, :math:`k = \sqrt{q/(q+V_e)}`,
+
+        .. math:: \frac{\hat m}{\alpha} = \frac{2\,\mathbb{E}_u R(k u)}{\sqrt{2\pi V_e (q+V_e)}},\qquad
+           \Psi_{out} = 2\sqrt{\frac{V_e}{2\pi (q+V_e)}}\;\mathbb{E}_u\frac{\ln H(k u)}{R(k u)},
+
+        :math:`u\sim N(0,1)`, :math:`R = \varphi/H`: smooth integrands (nearest complex singularities, the zeros
+        of :math:`H`, at :math:`|\Im t| = 2.8`, and :math:`k < 1`) on a fixed 48-node Gauss-Hermite rule, exact to
+        a few ulp for every :math:`q < \rho` (the crossover of width :math:`1/s` is absorbed by the change of
+        variables). With flips (noisy sign) the integrand has poles near the real axis: the generic label average."""
+        if self.flip != 0.0:
+            return super()._conjugate_average(q, rho)
+        t, w, v_eff, total = self._scaled_rule(q, rho)
+        return 2.0 * node_sum(w, gaussian_hazard(t)) / (_SQRT_2PI * np.sqrt(v_eff) * np.sqrt(total))
+
+    def _free_entropy_average(self, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        """Closed-form label sum without flips (see :meth:`_conjugate_average`)."""
+        if self.flip != 0.0:
+            return super()._free_entropy_average(q, rho)
+        t, w, v_eff, total = self._scaled_rule(q, rho)
+        mean = node_sum(w, log_H(t) / gaussian_hazard(t))
+        return 2.0 * np.sqrt(v_eff / total) * mean / _SQRT_2PI
+
+    def _squared_output(self, y: np.ndarray, omega: np.ndarray, V: np.ndarray) -> np.ndarray:
+        r""":math:`g_{out}^2` alone (no :math:`\partial_\omega g_{out}`)."""
+        x, v_eff = self._tail_argument(y, omega, V)
+        if self.flip == 0.0:
+            return gaussian_hazard(x) ** 2 / v_eff
+        log_flip, log_kept = self._log_terms(x)
+        return (gaussian_hazard(x) * special.expit(log_kept - log_flip)) ** 2 / v_eff
 
     def _free_entropy_limit(self, rho: np.ndarray) -> np.ndarray:
         r"""Without noise before the threshold the label is :math:`\operatorname{sign}\omega` flipped with
@@ -579,6 +659,7 @@ class GaussianChannel(Channel):
     name = "gaussian"
     discrete_labels = False
     parameters = ("delta",)
+    log_concave = True
 
     def __init__(self, delta: float) -> None:
         self.delta = _noise_variance(delta, zero=True)
@@ -622,12 +703,18 @@ class GaussianChannel(Channel):
     def free_entropy(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         q, rho = _overlap("q", q, rho)
         with np.errstate(divide="ignore"):  # delta = 0 at q = rho: -inf
-            return (-0.5 * (_LOG_2PI_E + np.log(rho - q + self.delta)))[()]
+            return np.asarray(self._free_entropy_average(q, rho))[()]
 
     def conjugate(self, q: ArrayLike, rho: ArrayLike) -> np.ndarray | float:
         q, rho = _overlap("q", q, rho)
         with np.errstate(divide="ignore"):  # delta = 0 at q = rho: inf
-            return (1.0 / (rho - q + self.delta))[()]
+            return np.asarray(self._conjugate_average(q, rho))[()]
+
+    def _free_entropy_average(self, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        return -0.5 * (_LOG_2PI_E + np.log(rho - q + self.delta))
+
+    def _conjugate_average(self, q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        return 1.0 / (rho - q + self.delta)
 
     def _generalization_error(self, m: np.ndarray, rho: np.ndarray) -> np.ndarray:
         r"""Mean squared error of the Bayes-optimal predictor :math:`\mathbb{E}[y|\omega] = \omega` on a

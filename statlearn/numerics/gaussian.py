@@ -45,8 +45,8 @@ from numba import njit
 from numpy.typing import ArrayLike
 from scipy.linalg import eigh_tridiagonal
 
-from statlearn.numerics.special import gaussian_pdf
-from statlearn.numerics.validation import as_count
+from statlearn.numerics.special import as_elementwise, gaussian_pdf
+from statlearn.numerics.validation import as_count, as_real_array, brief
 
 __all__ = [
     "crossover_width",
@@ -56,6 +56,7 @@ __all__ = [
     "gaussian_expectation",
     "bivariate_gaussian_expectation",
     "graded_rule",
+    "node_sum",
 ]
 
 DEFAULT_ORDER = 121
@@ -69,6 +70,7 @@ _GRADING = 4.0  # ratio of successive panel lengths away from a kink
 _PANEL_ORDER = 16  # Gauss-Legendre nodes per panel of the graded rule
 _HALF_ORDER = 64  # nodes of the half-range Hermite rule and of the Legendre panel
 _LEGENDRE_FLOOR = -13.0  # the half-line rule ignores z < -13 (Gaussian weight < 1e-37)
+_LARGEST_ARGUMENT = 1e100  # largest width and lower accepted: the squared nodes stay in the double range
 
 
 MAX_ORDER = 360
@@ -105,8 +107,11 @@ def _sinh_steps(n_half: int) -> np.ndarray:
 
 
 def _broadcast(params: tuple[ArrayLike, ...]) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
-    arrays = tuple(np.asarray(p, dtype=float) for p in params)
-    shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+    arrays = tuple(as_elementwise("params", p) for p in params)
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+    except ValueError:
+        raise ValueError(f"params must broadcast, got shapes {[a.shape for a in arrays]}") from None
     return arrays, shape
 
 
@@ -294,6 +299,13 @@ def _graded_nodes(
     return z, w
 
 
+def node_sum(weights: np.ndarray, values: ArrayLike) -> np.ndarray:
+    r""":math:`\sum_i w_i\, v_{i\ldots}`: a rule's weights (1-d) against values with the nodes on axis 0 (unchecked,
+    for inner loops: one matrix-vector product, cheaper than ``np.tensordot`` on small arrays)."""
+    array = np.asarray(values)
+    return (weights @ array.reshape(weights.size, -1)).reshape(array.shape[1:])
+
+
 def crossover_width(slope: ArrayLike) -> np.ndarray:
     r"""Width :math:`\min(1, 1/\text{slope})` of a crossover of the integrand, in the integration variable,
     for the ``width`` of :func:`gaussian_expectation`'s kink rule: a crossover as steep as ``slope``
@@ -340,23 +352,38 @@ def gaussian_expectation(
     float or ndarray
         The expectation, with the broadcast shape of ``params`` (and of the rule's arrays).
     """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {brief(f)}")
     arrays, shape = _broadcast(params)
     if (kink is None) != (width is None):
         raise ValueError("kink and width must be given together")
     if sum(x is not None for x in (kink, lower, kinks)) > 1:
         raise ValueError("give at most one of kink/width, lower and kinks")
     if kinks is not None:
-        pairs = [(np.asarray(t, dtype=float), np.asarray(w, dtype=float)) for t, w in kinks]
+        if isinstance(kinks, (str, bytes)) or not isinstance(kinks, Sequence):
+            raise TypeError(f"kinks must be a sequence of (location, width) pairs, got {brief(kinks)}")
+        if not all(isinstance(pair, Sequence) and len(pair) == 2 for pair in kinks):
+            raise TypeError(f"kinks must be a sequence of (location, width) pairs, got {brief(kinks)}")
+        pairs = [
+            (
+                as_real_array("kinks", t, allow_empty=False),
+                as_real_array("kinks (widths)", w, minimum=0.0, strict_minimum=True, allow_empty=False),
+            )
+            for t, w in kinks
+        ]
         if not pairs:
             raise ValueError("kinks must hold at least one (location, width) pair")
         shape = np.broadcast_shapes(shape, *(t.shape for t, _ in pairs), *(w.shape for _, w in pairs))
         panels = [_graded_rule(pairs, shape)]
-    elif kink is not None:
-        t0, scale = np.asarray(kink, dtype=float), np.asarray(width, dtype=float)
+    elif kink is not None and width is not None:
+        t0 = as_real_array("kink", kink, allow_empty=False)
+        scale = as_real_array(
+            "width", width, minimum=0.0, strict_minimum=True, maximum=_LARGEST_ARGUMENT, allow_empty=False
+        )
         shape = np.broadcast_shapes(shape, t0.shape, scale.shape)
         panels = [_kink_rule(t0, scale, len(shape))]
     elif lower is not None:
-        a = np.asarray(lower, dtype=float)
+        a = as_real_array("lower", lower, maximum=_LARGEST_ARGUMENT, allow_empty=False)
         shape = np.broadcast_shapes(shape, a.shape)
         panels = _half_line_rule(a, len(shape))
     else:
@@ -388,11 +415,16 @@ def bivariate_gaussian_expectation(
     a tensor-product Gauss-Hermite rule of ``order**2`` nodes. ``f(u, v, *params)`` receives
     arrays with two leading node axes.
     """
-    cuu, cuv, cvv = (np.asarray(c, dtype=float) for c in (var_u, cov_uv, var_v))
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {brief(f)}")
+    cuu = as_real_array("var_u", var_u, minimum=0.0)
+    cuv = as_real_array("cov_uv", cov_uv)
+    cvv = as_real_array("var_v", var_v, minimum=0.0)
     arrays, shape = _broadcast(params)
-    shape = np.broadcast_shapes(shape, cuu.shape, cuv.shape, cvv.shape)
-    if np.any(cuu < 0) or np.any(cvv < 0):
-        raise ValueError("var_u and var_v must be non-negative")
+    try:
+        shape = np.broadcast_shapes(shape, cuu.shape, cuv.shape, cvv.shape)
+    except ValueError:
+        raise ValueError("var_u, cov_uv, var_v and params must broadcast") from None
     schur = cvv - np.divide(cuv * cuv, cuu, out=np.zeros(np.broadcast_shapes(cuv.shape, cuu.shape)), where=cuu > 0)
     if np.any(schur < -1e-12 * np.maximum(cvv, 1.0)):
         raise ValueError("the covariance [[var_u, cov_uv], [cov_uv, var_v]] is not positive semi-definite")

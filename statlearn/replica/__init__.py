@@ -15,7 +15,16 @@ from statlearn.replica.capacity import (
     gardner_overlap,
 )
 from statlearn.replica.erm import BoundaryWarning, ERMState, learning_curve, optimal_lambda, saddle_point
-from statlearn.replica.glm import GLMState, Thresholds, bayes_optimal, fixed_point_curve, state_evolution, thresholds
+from statlearn.replica.glm import (
+    GLMState,
+    PhaseDiagram,
+    Thresholds,
+    bayes_optimal,
+    fixed_point_curve,
+    phase_diagram,
+    state_evolution,
+    thresholds,
+)
 from statlearn.replica.ridge import (
     RandomFeaturesRisk,
     RidgeRisk,
@@ -36,9 +45,11 @@ __all__ = [
     "ridge_isotropic",
     "saddle_point",
     "GLMState",
+    "PhaseDiagram",
     "Thresholds",
     "bayes_optimal",
     "fixed_point_curve",
+    "phase_diagram",
     "state_evolution",
     "thresholds",
     "BinaryPerceptronState",

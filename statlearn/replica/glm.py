@@ -46,6 +46,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -61,12 +62,14 @@ from statlearn.numerics.validation import as_count, as_real_array, as_real_scala
 
 __all__ = [
     "GLMState",
+    "PhaseDiagram",
     "Thresholds",
     "bayes_optimal",
     "state_evolution",
     "fixed_point_curve",
     "thresholds",
     "near_teacher",
+    "phase_diagram",
 ]
 
 GAP_FLOOR = 1e-6
@@ -78,8 +81,9 @@ channel's quantities are continued by their expansion in :math:`V` (:func:`near_
 START_GAP = 1e-200
 r"""Relative gap :math:`V_0/\rho` of the informative start (:math:`m_0 = \rho(1 - 10^{-200})`).
 
-It lies below every fixed point double precision can resolve; a fixed point with a smaller
-non-zero gap is reported as unresolved."""
+A fixed point with a smaller non-zero gap (e.g. the Rademacher prior's MMSE
+:math:`\sim e^{-\hat m/2}` at :math:`\hat m\sim10^3`) is reported as perfect recovery, gap 0: :math:`m = \rho`
+to every digit, and below the start the iteration cannot tell two fixed points apart."""
 
 REGIME_TOL = 1e-3
 r"""Largest :math:`|b| V_f` of the continuation's fit: beyond it the channel is not in its asymptotic regime."""
@@ -128,7 +132,12 @@ class GLMState:
     message
         One line: why the iteration stopped (over all loads for an array).
     init
-        The branch followed (``"uninformative"``, ``"informative"``, ``"equilibrium"``).
+        The branch requested (``"uninformative"``, ``"informative"``, ``"equilibrium"``).
+    branch
+        Per load, the branch reported: ``"uninformative"`` or ``"informative"`` (for ``"equilibrium"``, the
+        one of larger free entropy), or ``"single"`` where the model has one fixed point (a log-concave
+        prior and channel, e.g. the Gaussian prior with the sign, probit or Gaussian channel), which was
+        then solved once.
 
     Arrays are read-only.
     """
@@ -146,6 +155,7 @@ class GLMState:
     residual: np.ndarray | float
     message: str
     init: str
+    branch: np.ndarray | str
 
     def __post_init__(self) -> None:
         freeze_arrays(self)
@@ -237,63 +247,140 @@ def near_teacher(
     V = as_real_array("gap", gap, minimum=0.0)
     if np.any(V > rho):
         raise ValueError(f"gap must be in [0, rho = {rho!r}], got {V[V > rho].ravel()[0].item()!r}")
-    floor = GAP_FLOOR * rho
     limit = float(np.asarray(f(np.array([rho])), dtype=float).ravel()[0])
-    if difference and not np.isfinite(limit):
-        raise ValueError("near_teacher: difference=True needs a finite f(rho)")
-    shift = limit if difference else 0.0
-    values = np.empty(V.shape)
-    trusted = np.ones(V.shape, dtype=bool)
-    far = V >= floor
-    if np.any(far):
-        values[far] = np.asarray(f(rho - V[far]), dtype=float) - shift
-    near = ~far & (V > 0.0)
-    values[V == 0.0] = limit - shift
-    if not np.any(near):
-        return values, trusted
-    base = limit if np.isfinite(limit) else 0.0
-    q = rho - floor * np.array([1.0, 2.0, 4.0])
-    g = np.asarray(f(q), dtype=float) - base
-    gaps = rho - q
-    if np.all(g == 0.0):
-        values[near] = base - shift
-        return values, trusted
-    sign = np.sign(g[0])
-    regular = bool(np.all(sign * g > 0.0))
-    if regular:
-        log_A, gamma, b = np.linalg.solve(np.column_stack([np.ones(3), np.log(gaps), gaps]), np.log(sign * g))
-        regular = bool(np.isfinite(gamma) and abs(b) * floor <= REGIME_TOL)
-    if regular:
-        v = V[near]
-        with np.errstate(over="ignore", under="ignore"):
-            values[near] = sign * np.exp(log_A + gamma * np.log(v) + b * v) + (base - shift)
-    elif np.isfinite(limit):
-        values[near] = np.asarray(f(rho - V[near]), dtype=float) - shift
-    else:
-        values[near] = np.inf
-        trusted[near] = False
-    return values, trusted
+    return _Continuation(f, rho, limit, difference)(V)
 
 
-def _conjugate(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray):
+class _Continuation:
+    """:func:`near_teacher` for one quantity, built once (the limit and the fit are computed on first need),
+    so that a solver's every step evaluates :math:`f` only at its far gaps."""
+
+    def __init__(self, f: Callable[[np.ndarray], ArrayLike], rho: float, limit: float, difference: bool) -> None:
+        if difference and not np.isfinite(limit):
+            raise ValueError("near_teacher: difference=True needs a finite f(rho)")
+        self.f, self.rho, self.limit = f, rho, limit
+        self.shift = limit if difference else 0.0
+        self.floor = GAP_FLOOR * rho
+        self._fit: tuple | None = None
+
+    def fit(self) -> tuple:
+        """(kind, parameters) of the continuation below the floor (module docstring of :func:`near_teacher`)."""
+        if self._fit is not None:
+            return self._fit
+        limit, rho, floor = self.limit, self.rho, self.floor
+        base = limit if np.isfinite(limit) else 0.0
+        q = rho - floor * np.array([1.0, 2.0, 4.0])
+        g = np.asarray(self.f(q), dtype=float) - base
+        gaps = rho - q
+        if np.all(g == 0.0):
+            self._fit = ("constant", base)
+            return self._fit
+        sign = np.sign(g[0])
+        regular = bool(np.all(sign * g > 0.0))
+        if regular:
+            log_A, gamma, b = np.linalg.solve(np.column_stack([np.ones(3), np.log(gaps), gaps]), np.log(sign * g))
+            regular = bool(np.isfinite(gamma) and abs(b) * floor <= REGIME_TOL)
+        if regular:
+            self._fit = ("power", (sign, log_A, gamma, b, base))
+        elif np.isfinite(limit):
+            self._fit = ("direct", None)
+        else:
+            self._fit = ("untrusted", None)
+        return self._fit
+
+    def __call__(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rho, shift = self.rho, self.shift
+        values = np.empty(V.shape)
+        trusted = np.ones(V.shape, dtype=bool)
+        far = V >= self.floor
+        if V.size and np.all(far):
+            values[...] = np.asarray(self.f(rho - V), dtype=float) - shift
+            return values, trusted
+        if np.any(far):
+            values[far] = np.asarray(self.f(rho - V[far]), dtype=float) - shift
+        near = ~far & (V > 0.0)
+        values[V == 0.0] = self.limit - shift
+        if not np.any(near):
+            return values, trusted
+        kind, parameters = self.fit()
+        if kind == "constant":
+            values[near] = parameters - shift
+        elif kind == "power":
+            sign, log_A, gamma, b, base = parameters
+            v = V[near]
+            with np.errstate(over="ignore", under="ignore"):
+                values[near] = sign * np.exp(log_A + gamma * np.log(v) + b * v) + (base - shift)
+        elif kind == "direct":
+            values[near] = np.asarray(self.f(rho - V[near]), dtype=float) - shift
+        else:
+            values[near] = np.inf
+            trusted[near] = False
+        return values, trusted
+
+
+class _ChannelPieces:
+    r"""A channel's continued quantities at one :math:`\rho` (the conjugate, the error, the drop of
+    :math:`\Psi_{out}`, and :math:`H(Y|Z)`), built once per (channel, rho) and cached: channels compare equal
+    by their parameters, so a channel named again reuses its limits and continuation fits."""
+
+    def __init__(self, channel: Channel, rho: float) -> None:
+        self.conjugate = _Continuation(
+            lambda q: channel.conjugate_interior(q, rho), rho, float(channel.conjugate(rho, rho)), False
+        )
+        self.teacher = float(channel.free_entropy(rho, rho))  # -H(Y|Z)
+        self.error = _Continuation(
+            lambda q: channel.generalization_error(q, rho), rho, float(channel.generalization_error(rho, rho)), False
+        )
+        self.drop = (
+            _Continuation(lambda q: channel.free_entropy_interior(q, rho), rho, self.teacher, True)
+            if np.isfinite(self.teacher)
+            else None
+        )
+
+
+@lru_cache(maxsize=64)
+def _channel_pieces(channel: Channel, rho: float) -> _ChannelPieces:
+    return _ChannelPieces(channel, rho)
+
+
+class _Model:
+    """A (prior, channel) pair with the channel's continued quantities (:class:`_ChannelPieces`)."""
+
+    def __init__(self, prior: Prior, channel: Channel) -> None:
+        self.prior, self.channel, self.rho = prior, channel, prior.rho
+        self.pieces = _channel_pieces(channel, prior.rho)
+        self.conjugate = self.pieces.conjugate
+
+    def observables_of_channel(self, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""The generalisation error and :math:`D(V) = \Psi_{out}(\rho) - \Psi_{out}(\rho - V)` at ``gap``."""
+        drop = self.pieces.drop
+        if drop is None:
+            raise ValueError(
+                f"delta must be > 0 for the {self.channel.name} channel here: with delta = 0 its H(Y|Z) is infinite "
+                "and the free entropy and mutual information do not exist"
+            )
+        return self.pieces.error(gap)[0], drop(gap)[0]
+
+
+def _conjugate(model: _Model, alpha: np.ndarray, gap: np.ndarray):
     r""":math:`\hat m = \alpha\, C(\rho - V)`, capped at ``MHAT_LIMIT``; where it is resolved (trusted by
-    :func:`near_teacher`, not NaN) and where it was capped."""
-    rho = prior.rho
-    C, trusted = near_teacher(lambda q: channel.conjugate(q, rho), np.maximum(gap, START_GAP * rho), rho)
+    :func:`near_teacher`, not NaN, not negative: a channel noise far below ``GAP_FLOOR`` :math:`\rho` is out of
+    the continuation's regime) and where it was capped."""
+    C, trusted = model.conjugate(np.maximum(gap, START_GAP * model.rho))
     with np.errstate(over="ignore", invalid="ignore"):
         mhat = alpha * C
-    ok = trusted & ~np.isnan(mhat)
+    ok = trusted & (mhat >= 0.0)  # NaN, or a negative continuation (noise far below the floor): unresolved
     capped = ok & (mhat > MHAT_LIMIT)
     return np.where(ok, np.minimum(mhat, MHAT_LIMIT), 0.0), ok, capped
 
 
-def _step(prior: Prior, channel: Channel, alpha: np.ndarray, gap: np.ndarray):
+def _step(model: _Model, alpha: np.ndarray, gap: np.ndarray):
     r"""One state-evolution step in the gap: (mhat, new gap, resolved, capped).
 
     A capped :math:`\hat m` is exact where the prior's MMSE is already 0 there (perfect recovery) and
     otherwise only a start (the informative one); a fixed point reached with it is unresolved."""
-    mhat, ok, capped = _conjugate(prior, channel, alpha, gap)
-    new = np.asarray(prior.mse(mhat), dtype=float)
+    mhat, ok, capped = _conjugate(model, alpha, gap)
+    new = np.asarray(model.prior.mse(mhat), dtype=float)
     ok = ok & np.isfinite(new)
     return mhat, np.where(ok, new, gap), ok, capped & (new > 0.0)
 
@@ -327,53 +414,76 @@ def state_evolution(
     steps = as_count("n_iter", n_iter, maximum=MAX_STEPS)
     gap = np.array([_validate_init(pri, init)])
     trajectory = [pri.rho if init == "informative" else pri.rho - gap[0]]
+    model = _Model(pri, cha)
     for _ in range(steps):
-        _, gap, ok, capped = _step(pri, cha, np.array([a]), gap)
+        _, gap, ok, capped = _step(model, np.array([a]), gap)
         if not ok[0] or (capped[0] and len(trajectory) > 1):
             raise ValueError(f"alpha = {a!r}: the state evolution leaves the range double precision resolves")
         trajectory.append(pri.rho - gap[0])
     return np.array(trajectory)
 
 
-def _solve_branch(pri: Prior, cha: Channel, a: np.ndarray, init: str, tol: float, max_iter: int) -> dict:
-    """Iterate one branch at the flat loads ``a``; every field a flat array, plus ``resolved``."""
+def _solve_branch(model: _Model, a: np.ndarray, init: str, tol: float, max_iter: int) -> dict:
+    r"""Iterate one branch at the flat loads ``a``; every field a flat array, plus ``resolved``.
+
+    Plain iteration of the monotone map :math:`T`, accelerated by Aitken's extrapolation
+    :math:`V_2 - (V_2 - V_1)^2/(V_2 - 2V_1 + V_0)` after every two steps that contract in one direction:
+    on the branch's side of a stable fixed point it lands near the fixed point without crossing the
+    unstable one beside it (at a saddle-node, :math:`T(V) - V \simeq -a e(e + D)`, it approaches from the
+    start's side), so the iteration stays on the branch of its start. Loads whose change fell to ``tol``
+    (measured on a plain step, never on an extrapolation) are frozen and drop out of the arrays."""
+    pri = model.prior
     gap = np.full(a.shape, _validate_init(pri, init))
+    before = np.full(a.shape, np.nan)  # the gap one plain step back (NaN: none since the last extrapolation)
     mhat = np.zeros(a.shape)
     iterations = np.zeros(a.shape, dtype=int)
     residual = np.full(a.shape, np.inf)
     active = np.ones(a.shape, dtype=bool)
     resolved = np.ones(a.shape, dtype=bool)
     capped = np.zeros(a.shape, dtype=bool)
+    idx = np.arange(a.size)
     for _ in range(max_iter):
-        idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        mh, new, ok, cap = _step(pri, cha, a[idx], gap[idx])
+        mh, new, ok, cap = _step(model, a[idx], gap[idx])
         capped[idx] = cap
         old = gap[idx]
         with np.errstate(invalid="ignore", divide="ignore"):
             change = np.where(new == old, 0.0, np.abs(new - old) / np.maximum(new, old))
         residual[idx] = np.where(ok, change, residual[idx])
-        gap[idx] = new
         mhat[idx] = np.where(ok, mh, mhat[idx])
         iterations[idx] += 1
         resolved[idx] = ok
-        active[idx] = ok & (change > tol)
-    resolved &= ~capped & ~((gap > 0.0) & (gap < START_GAP * pri.rho))  # a fixed point below the start
+        going = ok & (change > tol)
+        active[idx] = going
+        gap[idx], before[idx] = _aitken(before[idx], old, new, going, pri.rho)
+        idx = idx[going]
+    resolved &= ~capped
+    gap[(gap > 0.0) & (gap < START_GAP * pri.rho)] = 0.0  # below the start: perfect recovery in doubles
     converged = resolved & (residual <= tol)
-    return _observables(pri, cha, a, gap, mhat) | dict(
+    return _observables(model, a, gap, mhat) | dict(
         converged=converged, iterations=iterations, residual=residual, resolved=resolved
     )
 
 
-def _observables(pri: Prior, cha: Channel, a: np.ndarray, gap: np.ndarray, mhat: np.ndarray) -> dict:
+def _aitken(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, going: np.ndarray, rho: float):
+    """(next gap, gap one plain step back): Aitken's extrapolation of ``v0, v1, v2`` where the two steps
+    contract in one direction and it lands in ``[0, rho]`` beyond ``v2``, else the plain step ``v2``."""
+    d1, d2 = v1 - v0, v2 - v1
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        target = v2 - d2 * d2 / (d2 - d1)
+        ratio = d2 / d1
+    jump = going & (ratio > 0.0) & (ratio < 1.0) & (target >= 0.0) & (target <= rho) & ((target - v2) * d2 > 0.0)
+    return np.where(jump, target, v2), np.where(jump, np.nan, v1)
+
+
+def _observables(model: _Model, a: np.ndarray, gap: np.ndarray, mhat: np.ndarray) -> dict:
     r"""Errors and free entropy at the gaps ``gap``: :math:`i = I_w(\hat m) - \hat m V/2 + \alpha D(V)`
     with :math:`D(V) = \Psi_{out}(\rho) - \Psi_{out}(\rho - V)`, and :math:`\phi = -i - \alpha H(Y|Z)`."""
-    rho = pri.rho
-    error, _ = near_teacher(lambda q: cha.generalization_error(q, rho), gap, rho)
-    drop, _ = near_teacher(lambda q: cha.free_entropy(q, rho), gap, rho, difference=True)
+    pri, rho = model.prior, model.rho
+    error, drop = model.observables_of_channel(gap)
     info = np.asarray(pri.information(mhat), dtype=float) - 0.5 * mhat * gap - a * drop
-    phi = 0.0 - info - a * float(cha.conditional_entropy(rho))
+    phi = 0.0 - info + a * model.pieces.teacher  # -H(Y|Z) = Psi_out(rho)
     return dict(
         alpha=a,
         m=rho - gap,
@@ -421,12 +531,12 @@ def bayes_optimal(
     r"""Bayes-optimal overlap, errors, free entropy and mutual information at loads ``alpha``.
 
     Iterates the state evolution :math:`V_{t+1} = \rho - m(\alpha\, C(\rho - V_t))` in the gap
-    :math:`V = \rho - m` (the MMSE) from the start ``init``, for every load at once (plain
-    iteration, which is monotone and so stays on the branch of its start; converged loads drop
-    out), until the relative change of the MMSE :math:`|V_{t+1} - V_t|/V_t \le` ``tol``. Loads that
+    :math:`V = \rho - m` (the MMSE) from the start ``init``, for every load at once (the monotone
+    iteration, accelerated by Aitken's extrapolation that stays on the branch of its start, see
+    ``docs/theory/glm.md``; converged loads drop out), until the relative change of the MMSE :math:`|V_{t+1} - V_t|/V_t \le` ``tol``. Loads that
     do not converge in ``max_iter`` iterations (critical slowing down at a spinodal), and loads
-    whose fixed point double precision cannot resolve (gap below ``START_GAP`` :math:`\rho`, or an
-    overflowing :math:`\hat m`), are flagged ``converged=False`` with a
+    whose fixed point double precision cannot resolve (an overflowing :math:`\hat m`; a gap below
+    ``START_GAP`` :math:`\rho` is reported as 0, perfect recovery), are flagged ``converged=False`` with a
     :class:`~statlearn.numerics.ConvergenceWarning`.
 
     Parameters
@@ -439,7 +549,9 @@ def bayes_optimal(
     init
         ``"uninformative"`` (m = 0: the branch AMP follows), ``"informative"`` (m = rho), or
         ``"equilibrium"`` (default): at every load the branch of larger free entropy, which is
-        the Bayes-optimal one (Barbier et al. 2019). On a metastable branch the reported
+        the Bayes-optimal one (Barbier et al. 2019); both branches are solved only where two can
+        exist (not for a log-concave prior and channel, whose fixed point is unique: ``branch`` says
+        ``"single"``). On a metastable branch the reported
         ``mutual_information`` is :math:`-\phi - \alpha H(Y|Z)` of that branch, which exceeds the
         true mutual information.
     tol
@@ -459,17 +571,22 @@ def bayes_optimal(
     a = as_real_array("alpha", alpha, minimum=0.0, allow_empty=False)
     shape = a.shape
     flat = a.ravel()
-    if init == "equilibrium":
-        low = _solve_branch(pri, cha, flat, "uninformative", tolerance, budget)
-        high = _solve_branch(pri, cha, flat, "informative", tolerance, budget)
+    model = _Model(pri, cha)
+    if init == "equilibrium" and not (pri.log_concave and cha.log_concave):
+        low = _solve_branch(model, flat, "uninformative", tolerance, budget)
+        high = _solve_branch(model, flat, "informative", tolerance, budget)
         take_high = high["free_entropy"] > low["free_entropy"]
         fields = {k: np.where(take_high, high[k], low[k]) for k in low}
+        fields["branch"] = np.where(take_high, "informative", "uninformative")
         failed = ~(low["converged"] & high["converged"])
         report = {k: low[k] & high[k] for k in ("converged", "resolved")}
         report |= {"residual": np.maximum(low["residual"], high["residual"])}
         report |= {"iterations": np.maximum(low["iterations"], high["iterations"])}
     else:
-        fields = _solve_branch(pri, cha, flat, init, tolerance, budget)
+        # a single fixed point (log-concave prior and channel): the uninformative iteration reaches it
+        start = "uninformative" if init == "equilibrium" else init
+        fields = _solve_branch(model, flat, start, tolerance, budget)
+        fields["branch"] = np.full(flat.shape, "single" if init == "equilibrium" else init)
         failed = ~fields["converged"]
         report = fields
     message = _summary(flat, report, tolerance, budget)
@@ -498,7 +615,7 @@ def fixed_point_curve(
     mhat = as_real_array("conjugate", conjugate, minimum=0.0, maximum=MHAT_LIMIT, allow_empty=False)
     gap = np.asarray(pri.mse(mhat), dtype=float)
     C, _ = near_teacher(lambda q: cha.conjugate(q, pri.rho), gap.ravel(), pri.rho)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # C = 0 or tiny: alpha = inf
         alpha = mhat / C.reshape(gap.shape)
     return alpha[()], (pri.rho - gap)[()]
 
@@ -531,7 +648,8 @@ def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800,
         return np.asarray(fixed_point_curve(pri, cha, np.exp(tt))[0])
 
     alpha = alpha_of(t)
-    slope = np.sign(np.diff(alpha))
+    with np.errstate(invalid="ignore"):  # inf - inf where C underflows (huge noise): no turn there
+        slope = np.sign(np.diff(alpha))
     turns = np.flatnonzero(slope[1:] * slope[:-1] < 0) + 1
     spinodals = []
     problems: list[str] = []
@@ -605,5 +723,193 @@ def thresholds(prior: str | Prior, channel: str | Channel, *, n_grid: int = 800,
         converged=converged,
         iterations=iterations,
         residual=residual,
+        message=message,
+    )
+
+
+MAX_GRID = 10**6
+"""Most grid points (loads times noise levels) :func:`phase_diagram` accepts (bounded up front)."""
+
+
+@dataclass(frozen=True)
+class PhaseDiagram:
+    r"""Both branches and the thresholds of a model on a grid of loads and noise levels.
+
+    Attributes
+    ----------
+    alpha, delta
+        The loads (length ``n_alpha``) and the channel's noise parameters (length ``n_delta``); the grids
+        below have shape ``(n_delta, n_alpha)``.
+    m_uninformative, m_informative
+        The overlap on the branch AMP follows (from :math:`m = 0`) and on the informative branch.
+    mse_uninformative, mse_informative
+        Their MMSEs :math:`\rho - m`.
+    error_uninformative, error_informative
+        Their generalisation errors.
+    free_entropy_uninformative, free_entropy_informative
+        Their free entropies :math:`\phi`.
+    mutual_information
+        :math:`i = -\phi - \alpha H(Y|Z)` of the equilibrium branch (the larger :math:`\phi`).
+    branch
+        The equilibrium branch per point: ``"uninformative"``, ``"informative"``, or ``"single"`` where
+        the model has one fixed point (:attr:`GLMState.branch`).
+    alpha_it, alpha_alg, alpha_informative_spinodal
+        The threshold lines per noise level (:class:`Thresholds`), NaN where the threshold does not exist
+        or was not found (see ``thresholds_converged``).
+    thresholds_converged
+        Per noise level: every threshold that exists was found.
+    converged
+        Per point: both branches converged (bool grid).
+    iterations
+        Per point: state-evolution evaluations of the slower branch.
+    residual
+        Per point: the larger final relative change of the MMSE of the two branches.
+    message
+        One line over the whole diagram.
+
+    Arrays are read-only.
+    """
+
+    alpha: np.ndarray
+    delta: np.ndarray
+    m_uninformative: np.ndarray
+    m_informative: np.ndarray
+    mse_uninformative: np.ndarray
+    mse_informative: np.ndarray
+    error_uninformative: np.ndarray
+    error_informative: np.ndarray
+    free_entropy_uninformative: np.ndarray
+    free_entropy_informative: np.ndarray
+    mutual_information: np.ndarray
+    branch: np.ndarray
+    alpha_it: np.ndarray
+    alpha_alg: np.ndarray
+    alpha_informative_spinodal: np.ndarray
+    thresholds_converged: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+    residual: np.ndarray
+    message: str
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
+
+
+def phase_diagram(
+    prior: str | Prior,
+    channel: str,
+    alpha: ArrayLike,
+    delta: ArrayLike,
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 100_000,
+    n_grid: int = 800,
+    **params: float,
+) -> PhaseDiagram:
+    r"""The :math:`(\alpha, \Delta)` phase diagram of a noisy channel: both branches and every threshold.
+
+    For every noise level ``delta`` (the channel's parameter :math:`\Delta`: the noise variance of
+    ``"gaussian"``, ``"probit"``, ``"relu"``, the flip probability of ``"noisy-sign"``) the uninformative
+    and the informative branches are solved at all loads at once (:func:`bayes_optimal`), only one where
+    the fixed point is unique, and the lines :math:`\alpha_{IT}(\Delta)`, :math:`\alpha_{alg}(\Delta)` and the
+    informative spinodal are found by :func:`thresholds`. With the Gauss-Bernoulli or Rademacher prior and
+    the Gaussian channel this is the compressed-sensing diagram of Krzakala, Mézard, Sausset, Sun & Zdeborová,
+    J. Stat. Mech. P08009 (2012), and Barbier, Krzakala, Macris, Miolane & Zdeborová, PNAS 116, 5451 (2019):
+    the hard phase lies between :math:`\alpha_{IT}` and :math:`\alpha_{alg}` and closes at a critical
+    :math:`\Delta`. Non-converged points and thresholds warn (:class:`~statlearn.numerics.ConvergenceWarning`)
+    and are flagged in ``converged`` / ``thresholds_converged``.
+
+    Parameters
+    ----------
+    prior
+        A prior name or instance (``rho`` in ``params`` for the Gaussian and Gauss-Bernoulli priors).
+    channel
+        The name of a channel that takes ``delta``.
+    alpha, delta
+        1-d grids of loads >= 0 and noise levels (each a valid ``delta`` of the channel).
+    tol, max_iter
+        As in :func:`bayes_optimal`.
+    n_grid
+        As in :func:`thresholds`.
+    """
+    if not isinstance(channel, str):
+        raise TypeError(f"channel must be the name of a channel that takes delta, got {brief(channel)}")
+    if "delta" in params:
+        raise ValueError("delta is the grid argument of phase_diagram, not a keyword parameter")
+    a = np.atleast_1d(as_real_array("alpha", alpha, minimum=0.0, allow_empty=False))
+    deltas = np.atleast_1d(as_real_array("delta", delta, allow_empty=False))
+    for name, values in (("alpha", a), ("delta", deltas)):
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be a scalar or a 1-d grid, got shape {values.shape}")
+    if a.size * deltas.size > MAX_GRID:
+        raise ValueError(f"alpha and delta must span at most {MAX_GRID:g} points, got {a.size} x {deltas.size}")
+    tolerance = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
+    budget = as_count("max_iter", max_iter, minimum=1)
+    points = as_count("n_grid", n_grid, minimum=3, maximum=MAX_STEPS)
+    models = [resolve_model(prior, channel, {**params, "delta": float(d)}) for d in deltas]
+    rows: list[dict] = []
+    lines = np.full((3, deltas.size), np.nan)
+    found = np.ones(deltas.size, dtype=bool)
+    problems: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        for i, (pri, cha) in enumerate(models):
+            model = _Model(pri, cha)
+            low = _solve_branch(model, a, "uninformative", tolerance, budget)
+            single = pri.log_concave and cha.log_concave
+            high = low if single else _solve_branch(model, a, "informative", tolerance, budget)
+            rows.append({"low": low, "high": high, "single": single})
+            th = thresholds(pri, cha, n_grid=points)
+            lines[:, i] = [
+                np.nan if x is None else x for x in (th.alpha_it, th.alpha_alg, th.alpha_informative_spinodal)
+            ]
+            found[i] = th.converged
+            if not th.converged:
+                problems.append(f"delta = {deltas[i]:.6g}: {th.message}")
+    for w in caught:
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+    def grid(branch: str, key: str) -> np.ndarray:
+        return np.stack([row[branch][key] for row in rows])
+
+    take_high = grid("high", "free_entropy") > grid("low", "free_entropy")
+    one = np.array([row["single"] for row in rows])[:, None]
+    branch = np.where(one, "single", np.where(take_high, "informative", "uninformative"))
+    converged = grid("low", "converged") & grid("high", "converged")
+    if not np.all(converged):
+        bad = np.argwhere(~converged)
+        problems.insert(
+            0,
+            f"{len(bad)} of {converged.size} points did not converge (first at delta = "
+            f"{deltas[bad[0, 0]]:.6g}, alpha = {a[bad[0, 1]]:.6g})",
+        )
+    message = (
+        "not converged: " + "; ".join(problems)
+        if problems
+        else f"converged at all {converged.size} points and {deltas.size} threshold lines"
+    )
+    if problems:
+        warnings.warn(f"phase_diagram: {message}", ConvergenceWarning, stacklevel=2)
+    return PhaseDiagram(
+        alpha=a,
+        delta=deltas,
+        m_uninformative=grid("low", "m"),
+        m_informative=grid("high", "m"),
+        mse_uninformative=grid("low", "mse"),
+        mse_informative=grid("high", "mse"),
+        error_uninformative=grid("low", "generalization_error"),
+        error_informative=grid("high", "generalization_error"),
+        free_entropy_uninformative=grid("low", "free_entropy"),
+        free_entropy_informative=grid("high", "free_entropy"),
+        mutual_information=np.where(take_high, grid("high", "mutual_information"), grid("low", "mutual_information")),
+        branch=branch,
+        alpha_it=lines[0],
+        alpha_alg=lines[1],
+        alpha_informative_spinodal=lines[2],
+        thresholds_converged=found,
+        converged=converged,
+        iterations=np.maximum(grid("low", "iterations"), grid("high", "iterations")),
+        residual=np.maximum(grid("low", "residual"), grid("high", "residual")),
         message=message,
     )

@@ -270,8 +270,8 @@ def test_gaussian_closed_forms_match_mpmath_and_the_generic_path():
     ]
     np.testing.assert_allclose(channel.free_entropy(q, rho), psi_mp, rtol=1e-14)
     np.testing.assert_allclose(channel.conjugate(q, rho), 1 / (V + 0.5), rtol=1e-14)
-    np.testing.assert_allclose(Channel.free_entropy(channel, q, rho), channel.free_entropy(q, rho), rtol=1e-13)
-    np.testing.assert_allclose(Channel.conjugate(channel, q, rho), channel.conjugate(q, rho), rtol=1e-13)
+    np.testing.assert_allclose(Channel._free_entropy_average(channel, q, rho), channel.free_entropy(q, rho), rtol=1e-13)
+    np.testing.assert_allclose(Channel._conjugate_average(channel, q, rho), channel.conjugate(q, rho), rtol=1e-13)
 
 
 @pytest.mark.parametrize("delta", [0.02])
@@ -563,3 +563,44 @@ def test_threshold_partition_and_slope_closed_forms(name, params):
     reference = np.exp(channel.log_partition(y, omega, V))
     assert np.allclose(z, reference, rtol=1e-12, atol=1e-300)
     assert np.allclose(slope, reference * channel.output(y, omega, V)[0], rtol=1e-10, atol=1e-300)
+
+
+# ------------------------------------------------------------ closed-form label sums of the threshold channels
+
+
+@pytest.mark.parametrize("channel", [SignChannel(), ProbitChannel(0.3), ProbitChannel(1e-3)], ids=repr)
+def test_threshold_closed_form_label_sum_matches_the_generic_label_average(channel):
+    # the 48-node rule in u (closed-form label sum) against the kink-resolving rule in xi over both labels
+    rho = 1.7
+    q = rho * np.array([0.0, 1e-6, 0.2, 0.7, 0.99, 1 - 1e-4, 1 - 1e-6])
+    np.testing.assert_allclose(
+        channel.conjugate(q, rho), Channel._conjugate_average(channel, q, rho), rtol=1e-12, atol=0
+    )
+    np.testing.assert_allclose(
+        channel.free_entropy(q, rho), Channel._free_entropy_average(channel, q, rho), rtol=1e-12, atol=1e-15
+    )
+
+
+def test_sign_conjugate_matches_scipy_quad():
+    rho, q = 1.0, 0.8
+    V = rho - q
+
+    def integrand(xi):
+        x = math.sqrt(q / V) * xi
+        r_plus = math.sqrt(2 / math.pi) / special.erfcx(-x / math.sqrt(2))
+        r_minus = math.sqrt(2 / math.pi) / special.erfcx(x / math.sqrt(2))
+        return (
+            math.exp(-xi * xi / 2)
+            / math.sqrt(2 * math.pi)
+            * (special.ndtr(x) * r_plus**2 + special.ndtr(-x) * r_minus**2)
+        )
+
+    value = sum(integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-13)[0] for a, b in ((-30, 0), (0, 30))) / V
+    assert SignChannel().conjugate(q, rho) == pytest.approx(value, rel=1e-12)
+
+
+def test_inner_loop_entries_equal_the_public_methods():
+    for channel in (SignChannel(), ProbitChannel(0.2), NoisySignChannel(0.1), GaussianChannel(0.3), ReluChannel(0.2)):
+        q = np.array([0.0, 0.5, 1.0])
+        np.testing.assert_allclose(channel.conjugate_interior(q, 1.0), channel.conjugate(q, 1.0), rtol=1e-14)
+        np.testing.assert_allclose(channel.free_entropy_interior(q, 1.0), channel.free_entropy(q, 1.0), rtol=1e-14)

@@ -167,3 +167,31 @@ def test_get_prior_and_validation():
         RademacherPrior().overlap(-1.0)
     with pytest.raises(ValueError, match="sum to 1"):
         DiscretePrior([0, 1], [0.5, 0.6])
+
+
+# ------------------------------------------------------------ the Rademacher prior's closed forms
+
+
+def test_rademacher_averages_match_the_generic_discrete_prior_and_mpmath():
+    # the Nishimori-symmetric trapezoid forms against the graded-rule average of the two atoms
+    fast, generic = RademacherPrior(), DiscretePrior([-1.0, 1.0], [0.5, 0.5])
+    mhat = np.array([0.0, 1e-6, 0.1, 0.99, 1.0, 3.0, 20.0, 80.0])
+    np.testing.assert_allclose(fast.mse(mhat), generic.mse(mhat), rtol=1e-12)
+    np.testing.assert_allclose(fast.overlap(mhat), generic.overlap(mhat), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(fast.information(mhat), generic.information(mhat), rtol=1e-13, atol=1e-15)
+    # and deep in the tail, where the MMSE is ~e^{-mhat/2}, against mpmath
+    with mp.workdps(30):
+        m = mp.mpf(400)
+        ref = mp.quad(lambda x: mp.npdf(x) * mp.sech(m + mp.sqrt(m) * x) ** 2, [-mp.inf, -mp.sqrt(m), mp.inf])
+    assert fast.mse(400.0) == pytest.approx(float(ref), rel=1e-12)
+
+
+def test_denoisers_are_ufunc_like():
+    for prior in PRIORS:
+        assert np.all(np.isnan(prior.denoise(math.nan, 1.0)[0]))
+        assert np.isnan(prior.log_partition(1.0, math.nan))
+        for bad in (None, "abc", object()):
+            with pytest.raises(TypeError, match="B"):
+                prior.denoise(bad, 1.0)
+            with pytest.raises(TypeError, match="A"):
+                prior.log_partition(1.0, bad)

@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statlearn.numerics import ConvergenceWarning, gaussian_expectation
-from statlearn.replica.glm import bayes_optimal, fixed_point_curve, state_evolution, thresholds
+from statlearn.numerics import ConvergenceWarning, SolverResult, gaussian_expectation
+from statlearn.replica.glm import (
+    PhaseDiagram,
+    bayes_optimal,
+    fixed_point_curve,
+    phase_diagram,
+    state_evolution,
+    thresholds,
+)
 
 
 def linear_regression_mse(alpha, rho, delta):
@@ -294,3 +301,89 @@ def test_input_validation():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         bayes_optimal("gaussian", "noisy-sign", np.linspace(0, 3, 7), delta=0.2)
+
+
+# ------------------------------------------------------------ one branch where the fixed point is unique
+
+
+@pytest.mark.parametrize("channel, params", [("sign", {}), ("probit", {"delta": 0.3}), ("gaussian", {"delta": 0.1})])
+def test_log_concave_pairs_have_one_fixed_point_and_solve_one_branch(channel, params):
+    # the premise of skipping the second branch: alpha(m) increases along the whole fixed-point curve
+    alpha, _ = fixed_point_curve("gaussian", channel, np.logspace(-8, 8, 2000), rho=1.3, **params)
+    assert np.all(np.diff(alpha) > 0)
+    loads = np.array([0.05, 0.7, 3.0, 40.0])
+    state = bayes_optimal("gaussian", channel, loads, rho=1.3, **params)
+    assert np.all(state.branch == "single")
+    informative = bayes_optimal("gaussian", channel, loads, rho=1.3, init="informative", **params)
+    np.testing.assert_allclose(state.m, informative.m, rtol=0, atol=1e-10)
+    assert np.all(informative.branch == "informative")
+
+
+def test_equilibrium_names_the_branch_taken():
+    state = bayes_optimal("rademacher", "sign", np.array([1.0, 1.3]))
+    assert state.branch.tolist() == ["uninformative", "informative"]  # alpha_it = 1.245
+
+
+def _sign_conjugate_quad(q):
+    V = 1.0 - q
+    s = math.sqrt(q / V)
+
+    def integrand(xi):
+        x = s * xi
+        hazard_plus = math.sqrt(2 / math.pi) / float(mp.erfc(-x / mp.sqrt(2)) * mp.exp(x * x / 2))
+        hazard_minus = math.sqrt(2 / math.pi) / float(mp.erfc(x / mp.sqrt(2)) * mp.exp(x * x / 2))
+        h = 0.5 * float(mp.erfc(-x / mp.sqrt(2)))
+        return math.exp(-xi * xi / 2) / math.sqrt(2 * math.pi) * (h * hazard_plus**2 + (1 - h) * hazard_minus**2)
+
+    from scipy import integrate
+
+    return sum(integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-13)[0] for a, b in ((-12, 0), (0, 12))) / V
+
+
+def test_accelerated_iteration_reaches_the_plain_fixed_point():
+    # plain iteration with scipy-quad averages, written from the equations, against the solver
+    for alpha in (0.7, 4.0):
+        V = 1.0
+        for _ in range(2000):
+            new = 1.0 / (1.0 + alpha * _sign_conjugate_quad(1.0 - V))
+            if abs(new - V) <= 1e-14:
+                break
+            V = new
+        assert bayes_optimal("gaussian", "sign", alpha).m == pytest.approx(1.0 - new, abs=1e-10)
+
+
+def test_per_point_cost_falls_with_the_number_of_loads():
+    import time
+
+    def per_point(n):
+        loads = np.linspace(0.1, 10.0, n)
+        bayes_optimal("gaussian", "sign", loads)
+        start = time.perf_counter()
+        bayes_optimal("gaussian", "sign", loads)
+        return (time.perf_counter() - start) / n
+
+    assert per_point(2000) < per_point(5)
+
+
+# ------------------------------------------------------------ the phase diagram
+
+
+def test_phase_diagram_rows_equal_thresholds_and_branches():
+    alphas, deltas = np.linspace(0.05, 1.0, 12), np.array([1e-3, 0.03, 0.3])
+    diagram = phase_diagram("rademacher", "gaussian", alphas, deltas)
+    assert isinstance(diagram, SolverResult) and isinstance(diagram, PhaseDiagram)
+    assert diagram.m_informative.shape == (3, 12) and np.all(diagram.converged)
+    for i, d in enumerate(deltas):
+        th = thresholds("rademacher", "gaussian", delta=d)
+        for line, value in ((diagram.alpha_it, th.alpha_it), (diagram.alpha_alg, th.alpha_alg)):
+            assert (np.isnan(line[i]) and value is None) or line[i] == value
+        low = bayes_optimal("rademacher", "gaussian", alphas, delta=d, init="uninformative")
+        high = bayes_optimal("rademacher", "gaussian", alphas, delta=d, init="informative")
+        np.testing.assert_array_equal(diagram.m_uninformative[i], low.m)
+        np.testing.assert_array_equal(diagram.free_entropy_informative[i], high.free_entropy)
+    # the hard phase closes with the noise: alpha_it < alpha_alg at small delta, no transition at large
+    assert diagram.alpha_it[0] < diagram.alpha_alg[0] and np.isnan(diagram.alpha_alg[2])
+    with pytest.raises(ValueError, match="delta"):
+        phase_diagram("rademacher", "gaussian", alphas, [-1.0])
+    with pytest.raises(TypeError, match="channel"):
+        phase_diagram("rademacher", None, alphas, deltas)
