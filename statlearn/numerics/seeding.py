@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from statlearn.numerics.validation import brief
+
 __all__ = ["SEED_LIMIT", "as_generator", "check_seed"]
 
 SEED_LIMIT = 2**63
@@ -19,10 +21,10 @@ SEED_LIMIT = 2**63
 def check_seed(seed: object, name: str = "seed") -> int:
     """``seed`` as an ``int`` in ``[0, 2**63)``; ``TypeError``/``ValueError`` naming ``name`` otherwise."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {seed!r}")
+        raise TypeError(f"{name} must be an integer, got {brief(seed)}")
     value = int(seed)
     if not 0 <= value < SEED_LIMIT:
-        raise ValueError(f"{name} must be in [0, 2**63), got {seed!r}")
+        raise ValueError(f"{name} must be in [0, 2**63), got {brief(seed)}")
     return value
 
 
