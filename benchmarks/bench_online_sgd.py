@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit
 from scipy.special import erf
 
-from statlearn.numerics.rng import LANES, fill_normal, fill_normal_lanes, seed_lanes, seed_state
+from statlearn.numerics.rng import LANE_GROUP, fill_normal, fill_normal_lanes, seed_lanes, seed_state
 from statlearn.online import online_sgd
 
 N, K, M, ETA = 1000, 2, 2, 0.5
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-seconds", type=float, default=120.0, help="longest alpha = 1e4 run actually done")
     args = parser.parse_args(argv)
 
-    draws, lane_draws = np.empty(N), np.empty(-(-N // LANES) * LANES)
+    draws, lane_draws = np.empty(N), np.empty(-(-N // LANE_GROUP) * LANE_GROUP)
     state, lanes, generator = seed_state(0), seed_lanes(0), np.random.default_rng(0)
     working_set = (K + M + 1) * N  # the weights and x, in float64
     left, right = np.ones(working_set // 2), np.zeros(working_set // 2)
