@@ -96,6 +96,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 from scipy.special import erfc
 
@@ -532,22 +533,22 @@ def fill_normal_lanes(state: np.ndarray, out: np.ndarray) -> None:
         _lane_groups(state, _LANE_TABLE, out, start, groups)  # type: ignore[call-arg]  # typingctx is numba's
         for group in range(groups):
             mask = masks[group]
-            if mask:  # 13% of the groups: finish the rejected points in order, on the spare stream
-                for point in range(LANE_GROUP):
-                    if (mask >> np.uint64(point)) & np.uint64(1):
-                        bits = words[group * LANES + point % LANES]
-                        half = bits << _U32 if point < LANES else bits
-                        u = (np.int64(half) >> (64 - _LANE_U_BITS)) * np.int64(1 << (_MANTISSA - _LANE_U_BITS + 1))
-                        out[start + group * LANE_GROUP + point], spare = _normal_slow_in(
-                            spare,
-                            np.intp((bits >> (_U32 if point >= LANES else np.uint64(0))) & _LANE_MASK),
-                            u,
-                            LANE_ZIGGURAT_R,
-                            _LANE_ACCEPT,
-                            _LANE_WIDTH,
-                            _LANE_HEIGHT,
-                            _LANE_MASK,
-                        )
+            while mask:  # 13% of the groups: finish the rejected points in order, on the spare stream
+                point = trailing_zeros(mask)
+                mask &= mask - np.uint64(1)
+                bits = words[group * LANES + point % LANES]
+                half = bits << _U32 if point < LANES else bits
+                u = (np.int64(half) >> (64 - _LANE_U_BITS)) * np.int64(1 << (_MANTISSA - _LANE_U_BITS + 1))
+                out[start + group * LANE_GROUP + point], spare = _normal_slow_in(
+                    spare,
+                    np.intp((bits >> (_U32 if point >= LANES else np.uint64(0))) & _LANE_MASK),
+                    u,
+                    LANE_ZIGGURAT_R,
+                    _LANE_ACCEPT,
+                    _LANE_WIDTH,
+                    _LANE_HEIGHT,
+                    _LANE_MASK,
+                )
     _store_spare(state, spare)
 
 
