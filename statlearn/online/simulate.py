@@ -219,13 +219,14 @@ def _sgd_kernel(
             if not math.isfinite(field):
                 return recorded, step, step
             if j < K:
-                delta -= v[j] * kernel_g(code, field)
+                dv[j] = kernel_g(code, field)  # g(lambda_k), kept for the second layer's increment
+                delta -= v[j] * dv[j]
             else:
                 delta += v_star[j - K] * kernel_g(code, field)
         for k in range(K):  # both increments from the state before the step
             field = dots[k] * scale
             coef[k] = eta * scale * v[k] * kernel_dg(code, field) * delta
-            dv[k] = eta_v / N * kernel_g(code, field) * delta
+            dv[k] = eta_v / N * dv[k] * delta
         x_norm = dots[n]
         for k in range(K):
             c = coef[k]
