@@ -84,8 +84,9 @@ exact tail beyond r), drawing from the spare stream; the sign of a tail deviate 
 (:math:`u = -2^{21}`, which has no positive mirror, only ever gives a negative tail: a bias of
 :math:`2\times10^{-10}` in the sign of the tail). The numbers depend only on the seed and the
 sizes of the calls, and no result depends on the vector width. The spare also serves single
-deviates (:func:`next_normal_lanes`, by the 256-layer ziggurat). Cost: about 0.75 ns per deviate,
-0.3 times that of :func:`fill_normal` (``benchmarks/bench_online_sgd.py``).
+deviates (:func:`next_normal_lanes`, by the 256-layer ziggurat). Cost: about 0.6 ns per deviate,
+a third of that of :func:`fill_normal`, of which 0.4 ns the vector fast path and the rest the
+rejected points (``benchmarks/bench_online_sgd.py``).
 """
 
 from __future__ import annotations
