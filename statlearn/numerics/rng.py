@@ -81,8 +81,9 @@ compiler maps to the CPU's vector registers (AVX-512: two per vector); it also r
 the mask of rejected points. Those (13% of the groups have one) are finished afterwards, in order,
 by the slow path above with the 1024-layer tables and full 53-bit words (wedge, fresh words, or the
 exact tail beyond r), drawing from the spare stream; the sign of a tail deviate is that of ``u``
-(:math:`u = -2^{21}`, which has no positive mirror, only ever gives a negative tail: a bias of
-:math:`2\times10^{-10}` in the sign of the tail). The numbers depend only on the seed and the
+(:math:`u = -2^{21}`, which has no positive mirror, only ever gives a negative tail: the
+probability of a negative tail deviate is :math:`1/2 + 2\times10^{-6}`, an excess of
+:math:`1.2\times10^{-10}` per deviate). The numbers depend only on the seed and the
 sizes of the calls, and no result depends on the vector width. The spare also serves single
 deviates (:func:`next_normal_lanes`, by the 256-layer ziggurat). Cost: about 0.6 ns per deviate,
 a third of that of :func:`fill_normal`, of which 0.4 ns the vector fast path and the rest the
