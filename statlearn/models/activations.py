@@ -293,8 +293,8 @@ class Activation(ABC):
     def _contraction_gradients(
         self, C: np.ndarray, rows: int, s: np.ndarray, values: Contractions
     ) -> ContractionGradients:
-        """Overridden by the activations with ``has_gradients``."""
-        raise NotImplementedError
+        """Overridden by the activations with ``has_gradients`` (only called for those)."""
+        raise TypeError(f"{type(self).__name__} sets has_gradients but does not define _contraction_gradients")
 
     def averages(self, C: ArrayLike, rows: int | None = None) -> Averages:
         """All four averages on the covariance ``C`` (``rows`` defaults to every field)."""
