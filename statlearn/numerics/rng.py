@@ -1,4 +1,4 @@
-r"""A seedable uniform and Gaussian generator for numba kernels: xoshiro256++ and a 256-layer ziggurat.
+r"""A seedable uniform and Gaussian generator for numba kernels: xoshiro256++ and ziggurats.
 
 Every function here but :func:`seed_state` and :func:`seed_lanes` is ``numba.njit``; the generator state is a ``uint64`` array of length 4 made
 by :func:`seed_state` from an integer seed, owned by the caller and advanced in place, so that a
@@ -56,23 +56,38 @@ bias of order :math:`10^{-15}` in the sign of the tail. About 1.02 words are use
 
 Cost (one core, ``fill_normal``): about 2.5 ns per deviate, twice the cost of the 64 random bits.
 
-**Lanes: a vectorisable stream of normal deviates.** One xoshiro256++ stream is a chain of
-dependent operations, and the ziggurat's branch sits in it: the compiler cannot use the CPU's
-vector units. :func:`fill_normal_lanes` runs :data:`LANES` = 16 independent xoshiro256++ streams
-side by side (the lanes) plus one scalar stream (the spare), a state of ``4 (LANES + 1)`` words
-(and as many of scratch) made by :func:`seed_lanes` from consecutive splitmix64 outputs. Deviates come in groups of ``LANES``:
-deviate ``l`` of a group starts from the next word of lane ``l`` and takes the fast path of a
+**Lanes: a vectorisable stream of normal deviates, 32 random bits each.** One xoshiro256++
+stream is a chain of dependent operations, and the ziggurat's branch sits in it: the compiler
+cannot use the CPU's vector units. :func:`fill_normal_lanes` runs :data:`LANES` = 16 independent
+xoshiro256++ streams side by side (the lanes) plus one scalar stream (the spare), a state of
+``4 (LANES + 1)`` words (and scratch) made by :func:`seed_lanes` from consecutive splitmix64
+outputs. Deviates come in groups of :data:`LANE_GROUP` = 32: the next word of lane ``l`` gives
+deviate ``l`` of the group from its low 32 bits and deviate ``16 + l`` from its high 32 bits, as
+numpy's float32 normals use 32 bits per deviate. Each 32-bit half takes the fast path of a
 ziggurat with :data:`LANE_LAYERS` = 1024 layers (the same equations as above with
-:math:`n = 1024`: :math:`r = 4.0388`, the layer from the low 10 bits, ``u`` from the word shifted
-right by 10, accepted if :math:`|u| < k_i`, which fails for 0.43% of the points against 1.5% with
-256 layers; the tables take 24 KB). These operations are the same for every lane, so the loop
-over lanes compiles to vector instructions (the table look-ups to gathers). The rare groups with a
-rejected first point are finished afterwards, lane by lane in order, by the same slow path as above
-(wedge or exact tail beyond r) drawing its uniforms and fresh words from the spare stream. Every
-deviate is thus an exact ziggurat draw, the numbers depend only on the seed and the sizes of the
-calls, and no floating-point result depends on the vector width. The spare
-also serves single deviates (:func:`next_normal_lanes`, by the 256-layer ziggurat). Cost: about
-0.4 times that of :func:`fill_normal` per deviate (``benchmarks/bench_online_sgd.py``).
+:math:`n = 1024`, :math:`r = 4.0388`): its low 10 bits pick the layer, the half read as a signed
+32-bit integer and shifted right by 10 gives :math:`u` uniform on :math:`[-2^{21}, 2^{21})`, and
+:math:`x = u\,x_i/2^{21}` is accepted if :math:`|u| < k_i = \lfloor 2^{21} x_{i+1}/x_i\rfloor`
+(fails for 0.43% of the points). So the fast path's deviates lie on a grid of spacing
+:math:`x_i 2^{-21}` within a layer, the resolution of a float32 (about :math:`5\times10^{-7}`
+relative), while all arithmetic is float64; for the simulations that use them (observables with
+statistical errors of :math:`10^{-3}`) this is irrelevant. The edges :math:`x_i` are rounded down
+to 32 significant bits, so that :math:`u\,x_i/2^{21}` is exact and one 64-bit table entry holds
+both :math:`x_i/2^{21}` and :math:`k_i` (in its 21 low mantissa bits, zero after the rounding):
+one table look-up per deviate. The rounding leaves the areas of the layers equal to within
+:math:`3.3\times10^{-7}` relative, so the density is :math:`N(0, 1)` to that accuracy. The fast
+path is written in LLVM IR on 16-element vectors (``llvm.masked.gather`` for the table), which the
+compiler maps to the CPU's vector registers (AVX-512: two per vector); it also records, per group,
+the mask of rejected points. Those (13% of the groups have one) are finished afterwards, in order,
+by the slow path above with the 1024-layer tables and full 53-bit words (wedge, fresh words, or the
+exact tail beyond r), drawing from the spare stream; the sign of a tail deviate is that of ``u``
+(:math:`u = -2^{21}`, which has no positive mirror, only ever gives a negative tail: the
+probability of a negative tail deviate is :math:`1/2 + 2\times10^{-6}`, an excess of
+:math:`1.2\times10^{-10}` per deviate). The numbers depend only on the seed and the
+sizes of the calls, and no result depends on the vector width. The spare also serves single
+deviates (:func:`next_normal_lanes`, by the 256-layer ziggurat). Cost: about 0.6 ns per deviate,
+a third of that of :func:`fill_normal`, of which 0.4 ns the vector fast path and the rest the
+rejected points (``benchmarks/bench_online_sgd.py``).
 """
 
 from __future__ import annotations
@@ -80,7 +95,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 from scipy.special import erfc
 
 __all__ = [
@@ -92,6 +111,7 @@ __all__ = [
     "ZIGGURAT_R",
     "ZIGGURAT_V",
     "LANES",
+    "LANE_GROUP",
     "LANE_LAYERS",
     "LANE_ZIGGURAT_R",
     "LANE_ZIGGURAT_V",
@@ -112,6 +132,7 @@ _U45 = np.uint64(45)
 _U27 = np.uint64(27)
 _U30 = np.uint64(30)
 _U31 = np.uint64(31)
+_U32 = np.uint64(32)
 _U64 = np.uint64(64)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # splitmix64 Weyl increment, 2^64 / golden ratio
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -319,26 +340,57 @@ def fill_normal(state: np.ndarray, out: np.ndarray) -> None:
 LANES = 16
 """Independent xoshiro256++ streams drawn side by side by :func:`fill_normal_lanes`."""
 
-LANE_LAYERS = 1024
-"""Layers of the lanes' ziggurat: the low 10 bits of a word pick one (0.43% of first points rejected, 1.5% with 256)."""
+LANE_GROUP = 2 * LANES
+"""Deviates per group of :func:`fill_normal_lanes`: one 64-bit word of every lane gives two."""
 
-LANE_ZIGGURAT_R, LANE_ZIGGURAT_V, _LANE_ACCEPT, _LANE_WIDTH, _LANE_HEIGHT = _ziggurat_tables(LANE_LAYERS, (3.5, 4.5))
-"""r and v of the 1024-layer ziggurat (the same equations as the 256-layer one)."""
+LANE_LAYERS = 1024
+"""Layers of the lanes' ziggurat: the low 10 bits of a 32-bit half pick one (0.43% of first points rejected)."""
+
+_HALF_BITS = 32  # random bits per deviate of the lanes
+_LANE_U_BITS = _HALF_BITS - 10  # u: the half read as int32, shifted right by 10, uniform on [-2^21, 2^21)
+_LANE_SCALE = 2.0 ** (_LANE_U_BITS - 1)
+_WIDTH_BITS = 32  # significant bits kept of each width: u (22 bits) times a width is exact
+_LANE_BLOCK = 8  # groups per call of the vector code (its words and masks live in the state's scratch)
+_ACCEPT_MASK = (1 << (_LANE_U_BITS - 1)) - 1  # the low 21 bits of a packed entry: the accept threshold
+
+
+def _lane_tables() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """r, v, the slow path's tables (53-bit ``u``) and the packed fast-path table of the lanes' ziggurat.
+
+    The edges x_0 .. x_{n-1} of the 1024-layer ziggurat are rounded down to :data:`_WIDTH_BITS`
+    significant bits (relative change below 5e-10) and every table is computed from the rounded edges.
+    Entry i of the packed table is the bits of the double x_i / 2^21 (its low 21 mantissa bits zero
+    after the rounding) with the accept threshold k_i = floor(2^21 x_{i+1} / x_i) < 2^21 in those bits.
+    """
+    r, v, _, width, _ = _ziggurat_tables(LANE_LAYERS, (3.5, 4.5))
+    drop = np.int64((1 << (_MANTISSA - _WIDTH_BITS)) - 1)
+    edges = ((width * 2.0**_MANTISSA).view(np.int64) & ~drop).view(np.float64)  # x_0 .. x_{n-1}, rounded down
+    following = np.append(edges[1:], 0.0)
+    accept53 = np.floor(2.0**_MANTISSA * following / edges).astype(np.int64)
+    height = np.asarray(_f(np.append(edges, 0.0)))
+    accept = np.floor(_LANE_SCALE * following / edges).astype(np.int64)
+    assert accept.max() <= _ACCEPT_MASK
+    packed = (edges / _LANE_SCALE).view(np.int64) | accept
+    return float(edges[1]), v, accept53, edges * _TWO_M53, height, packed
+
+
+LANE_ZIGGURAT_R, LANE_ZIGGURAT_V, _LANE_ACCEPT, _LANE_WIDTH, _LANE_HEIGHT, _LANE_TABLE = _lane_tables()
+"""r (the rounded x_1) and v of the lanes' 1024-layer ziggurat (the same equations as the 256-layer one)."""
 _LANE_MASK = np.uint64(LANE_LAYERS - 1)
 
 
 def seed_lanes(seed: int | np.integer) -> np.ndarray:
-    """A fresh state of the lane generator: ``5 (LANES + 1)`` uint64 words from an integer seed.
+    """A fresh state of the lane generator from an integer seed (a uint64 array).
 
     Word ``j < 4`` of lane ``l`` (``l = LANES``: the spare stream) is element ``j LANES' + l`` with
     ``LANES' = LANES + 1``, and these are consecutive splitmix64 outputs from ``seed``
-    (:func:`seed_state` takes the first four of the same sequence). The last ``LANES + 1`` words are
-    scratch for :func:`fill_normal_lanes` (no allocation per call), not part of the generator's
-    state. ``TypeError`` for a seed that is not an integer.
+    (:func:`seed_state` takes the first four of the same sequence). The words after the first
+    ``4 LANES'`` are scratch for :func:`fill_normal_lanes` (no allocation per call), not part of
+    the generator's state. ``TypeError`` for a seed that is not an integer.
     """
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    state = np.zeros(5 * (LANES + 1), dtype=np.uint64)
+    state = np.zeros(4 * (LANES + 1) + _LANE_BLOCK * (LANES + 1), dtype=np.uint64)
     state[: 4 * (LANES + 1)] = _splitmix_words(np.uint64(int(seed) % 2**64), 4 * (LANES + 1))
     return state
 
@@ -369,39 +421,136 @@ def _store_spare(state: np.ndarray, s: tuple) -> None:
     state[LANES], state[_WIDE + LANES], state[2 * _WIDE + LANES], state[3 * _WIDE + LANES] = s
 
 
+def _splat(builder: ir.IRBuilder, value: ir.Value, vector: ir.VectorType) -> ir.Value:
+    """``value`` in every element of ``vector``."""
+    index = ir.IntType(32)
+    one = builder.insert_element(ir.Constant(vector, ir.Undefined), value, ir.Constant(index, 0))
+    return builder.shuffle_vector(
+        one, ir.Constant(vector, ir.Undefined), ir.Constant(ir.VectorType(index, vector.count), [0] * vector.count)
+    )
+
+
+@intrinsic
+def _lane_groups(typingctx, state, table, out, offset, groups):
+    """The fast path of ``groups`` groups in LLVM IR on ``LANES``-element vectors (module docstring).
+
+    Loads the lanes' states into four vectors, and per group: advances them (xoshiro256++), writes
+    the words to the scratch after the state, the deviates ``u x_i / 2^21`` of the low and high
+    halves to ``out[offset + 32 g :]`` and ``out[offset + 32 g + 16 :]`` (the table entries by
+    ``llvm.masked.gather``), and the group's rejected points as a 32-bit mask (bit ``h LANES + l``
+    for lane l, half h) to the scratch after the words; stores the states back.
+    """
+    if not (isinstance(state, types.Array) and isinstance(out, types.Array) and isinstance(table, types.Array)):
+        return None
+    signature = types.void(state, table, out, offset, groups)
+
+    def codegen(context, builder, sig, args):
+        word = ir.IntType(64)
+        vector = ir.VectorType(word, LANES)
+        doubles = ir.VectorType(ir.DoubleType(), LANES)
+        bit = ir.IntType(1)
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        entries = context.make_array(sig.args[1])(context, builder, args[1])
+        target = context.make_array(sig.args[2])(context, builder, args[2])
+        start = context.cast(builder, args[3], sig.args[3], types.int64)
+        count = context.cast(builder, args[4], sig.args[4], types.int64)
+
+        def constant(value: int) -> ir.Constant:
+            return ir.Constant(vector, [value] * LANES)
+
+        def rotl(x: ir.Value, k: int) -> ir.Value:
+            return builder.or_(builder.shl(x, constant(k)), builder.lshr(x, constant(64 - k)))
+
+        def at(pointer: ir.Value, index: ir.Value, kind: ir.VectorType) -> ir.Value:
+            return builder.bitcast(builder.gep(pointer, [index]), kind.as_pointer())
+
+        homes = [at(array.data, ir.Constant(word, j * _WIDE), vector) for j in range(4)]
+        words = builder.gep(array.data, [ir.Constant(word, 4 * _WIDE)])
+        masks = builder.gep(words, [ir.Constant(word, _LANE_BLOCK * LANES)])
+        lanes = [cgutils.alloca_once_value(builder, builder.load(home, align=8)) for home in homes]
+        base = _splat(builder, builder.ptrtoint(entries.data, word), vector)
+        first = builder.gep(target.data, [start])
+        pointers = ir.VectorType(ir.PointerType(), LANES)
+        gather = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(vector, [pointers, ir.IntType(32), ir.VectorType(bit, LANES), vector]),
+            f"llvm.masked.gather.v{LANES}i64.v{LANES}p0",
+        )
+        every = ir.Constant(ir.VectorType(bit, LANES), [1] * LANES)
+        with cgutils.for_range(builder, count) as loop:
+            s0, s1, s2, s3 = (builder.load(lane) for lane in lanes)
+            bits = builder.add(rotl(builder.add(s0, s3), 23), s0)
+            t = builder.shl(s1, constant(17))
+            s2 = builder.xor(s2, s0)
+            s3 = builder.xor(s3, s1)
+            s1 = builder.xor(s1, s2)
+            s0 = builder.xor(s0, s3)
+            s2 = builder.xor(s2, t)
+            for lane, value in zip(lanes, (s0, s1, s2, rotl(s3, 45))):
+                builder.store(value, lane)
+            builder.store(bits, at(words, builder.mul(loop.index, ir.Constant(word, LANES)), vector), align=8)
+            rejected = []
+            for half in range(2):
+                layer = builder.and_(builder.lshr(bits, constant(_HALF_BITS * half)), constant(LANE_LAYERS - 1))
+                signed = builder.shl(bits, constant(_HALF_BITS)) if half == 0 else bits
+                u = builder.ashr(signed, constant(64 - _LANE_U_BITS))
+                address = builder.inttoptr(builder.add(base, builder.shl(layer, constant(3))), pointers)
+                entry = builder.call(
+                    gather, [address, ir.Constant(ir.IntType(32), 8), every, ir.Constant(vector, ir.Undefined)]
+                )
+                width = builder.bitcast(builder.and_(entry, constant(~_ACCEPT_MASK)), doubles)
+                x = builder.fmul(builder.sitofp(builder.trunc(u, ir.VectorType(ir.IntType(32), LANES)), doubles), width)
+                index = builder.add(
+                    builder.mul(loop.index, ir.Constant(word, LANE_GROUP)), ir.Constant(word, half * LANES)
+                )
+                builder.store(x, at(first, index, doubles), align=8)
+                size = builder.select(builder.icmp_signed("<", u, constant(0)), builder.neg(u), u)
+                outside = builder.icmp_signed(">=", size, builder.and_(entry, constant(_ACCEPT_MASK)))
+                rejected.append(builder.zext(builder.bitcast(outside, ir.IntType(LANES)), word))
+            mask = builder.or_(rejected[0], builder.shl(rejected[1], ir.Constant(word, LANES)))
+            builder.store(mask, builder.gep(masks, [loop.index]))
+        for home, lane in zip(homes, lanes):
+            builder.store(builder.load(lane), home, align=8)
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
 @njit(cache=True, nogil=True)
 def fill_normal_lanes(state: np.ndarray, out: np.ndarray) -> None:
-    """Fill ``out`` (1-D, size a multiple of :data:`LANES`) with standard normal deviates; advances ``state``.
+    """Fill ``out`` (1-D, size a multiple of :data:`LANE_GROUP`) with standard normal deviates; advances ``state``.
 
-    ``state`` is made by :func:`seed_lanes`. Deviate ``g LANES + l`` comes from lane ``l`` (module
-    docstring); a call with ``n`` deviates takes ``n / LANES`` words from every lane.
+    ``state`` is made by :func:`seed_lanes`. Deviate ``32 g + 16 h + l`` comes from half ``h`` (0: the
+    low 32 bits) of word ``g`` of lane ``l`` (module docstring); a call with ``n`` deviates takes
+    ``n / LANE_GROUP`` words from every lane.
     """
     n = out.shape[0]
-    if n % LANES:
-        raise ValueError("fill_normal_lanes: the size of out must be a multiple of LANES")
-    # views into the state (no allocation: a call costs little more than its draws)
-    s0 = state[0:LANES]
-    s1 = state[_WIDE : _WIDE + LANES]
-    s2 = state[2 * _WIDE : 2 * _WIDE + LANES]
-    s3 = state[3 * _WIDE : 3 * _WIDE + LANES]
-    words = state[4 * _WIDE : 4 * _WIDE + LANES]  # scratch: the first words of the current group
+    if n % LANE_GROUP:
+        raise ValueError("fill_normal_lanes: the size of out must be a multiple of LANE_GROUP")
+    words = state[4 * _WIDE : 4 * _WIDE + _LANE_BLOCK * LANES]
+    masks = state[4 * _WIDE + _LANE_BLOCK * LANES : 4 * _WIDE + _LANE_BLOCK * _WIDE]
     spare = _spare(state)
-    for start in range(0, n, LANES):
-        rejected = 0
-        for lane in range(LANES):  # the same operations on every lane: vector instructions
-            bits, (s0[lane], s1[lane], s2[lane], s3[lane]) = _advance((s0[lane], s1[lane], s2[lane], s3[lane]))
-            layer = np.intp(bits & _LANE_MASK)
-            u = np.int64(bits) >> 10
-            out[np.uintp(start + lane)] = u * _LANE_WIDTH[layer]  # an unsigned index needs no wraparound check
-            words[lane] = bits
-            rejected += abs(u) >= _LANE_ACCEPT[layer]
-        if rejected:
-            for lane in range(LANES):
-                layer, u = _split(words[lane], _LANE_MASK)
-                if abs(u) >= _LANE_ACCEPT[layer]:
-                    out[start + lane], spare = _normal_slow_in(
-                        spare, layer, u, LANE_ZIGGURAT_R, _LANE_ACCEPT, _LANE_WIDTH, _LANE_HEIGHT, _LANE_MASK
-                    )
+    for start in range(0, n, _LANE_BLOCK * LANE_GROUP):
+        groups = min(_LANE_BLOCK, (n - start) // LANE_GROUP)
+        _lane_groups(state, _LANE_TABLE, out, start, groups)  # type: ignore[call-arg]  # typingctx is numba's
+        for group in range(groups):
+            mask = masks[group]
+            while mask:  # 13% of the groups: finish the rejected points in order, on the spare stream
+                point = trailing_zeros(mask)
+                mask &= mask - np.uint64(1)
+                bits = words[group * LANES + point % LANES]
+                half = bits << _U32 if point < LANES else bits
+                u = (np.int64(half) >> (64 - _LANE_U_BITS)) * np.int64(1 << (_MANTISSA - _LANE_U_BITS + 1))
+                out[start + group * LANE_GROUP + point], spare = _normal_slow_in(
+                    spare,
+                    np.intp((bits >> (_U32 if point >= LANES else np.uint64(0))) & _LANE_MASK),
+                    u,
+                    LANE_ZIGGURAT_R,
+                    _LANE_ACCEPT,
+                    _LANE_WIDTH,
+                    _LANE_HEIGHT,
+                    _LANE_MASK,
+                )
     _store_spare(state, spare)
 
 

@@ -200,17 +200,20 @@ def test_lane_state_and_fast_path_match_the_reference():
     state = rng.seed_lanes(seed)
     reference = splitmix64(seed)
     assert [int(w) for w in state[: 4 * (rng.LANES + 1)]] == [next(reference) for _ in range(4 * (rng.LANES + 1))]
-    out = np.empty(groups * rng.LANES)
+    out = np.empty(groups * rng.LANE_GROUP)
     rng.fill_normal_lanes(state, out)
-    width = rng._LANE_WIDTH
-    accept = rng._LANE_ACCEPT
+    edges = rng._LANE_WIDTH * 2.0**53  # x_0 .. x_1023, 32 significant bits
+    following = np.append(edges[1:], 0.0)
     checked = 0
     for g, words in enumerate(lane_reference(seed, groups)):
         for lane, word in enumerate(words):
-            layer, u = word & (rng.LANE_LAYERS - 1), (word - 2**64 if word >= 2**63 else word) >> 10
-            if abs(u) < accept[layer]:  # fast path: the deviate is u times the layer's width
-                assert out[g * rng.LANES + lane] == u * width[layer]
-                checked += 1
+            for half in range(2):  # deviate 32 g + 16 half + lane: the low, then the high 32 bits
+                bits = (word >> (32 * half)) & (2**32 - 1)
+                layer, u = bits & (rng.LANE_LAYERS - 1), (bits - 2**32 if bits >= 2**31 else bits) >> 10
+                x = out[g * rng.LANE_GROUP + half * rng.LANES + lane]
+                if abs(u) * edges[layer] < 2.0**21 * following[layer]:  # fast path: u x_i / 2^21, exactly
+                    assert x == u * edges[layer] / 2.0**21 == (u * 2**32) * rng._LANE_WIDTH[layer]
+                    checked += 1
     assert checked > 0.99 * out.size
 
 
@@ -218,10 +221,17 @@ def test_lane_ziggurat_layers_have_equal_area():
     r, v = rng.LANE_ZIGGURAT_R, rng.LANE_ZIGGURAT_V
     x = rng._LANE_WIDTH * 2.0**53
     f = rng._LANE_HEIGHT
-    assert x[1] == r and 4.0 < r < 4.1
-    assert x[0] * math.exp(-r * r / 2) == pytest.approx(v, rel=1e-13)
-    np.testing.assert_allclose(x[1:] * (f[2:] - f[1:-1]), v, rtol=1e-11)
+    assert x[1] == r and 4.0 < r < 4.1 and r == pytest.approx(4.0388, abs=1e-4)
+    # the edges are rounded down to 32 significant bits (u x_i / 2^21 is then exact), which leaves
+    # the areas of the layers equal to v within 3.3e-7 relative (the module docstring's bound)
+    assert np.all(np.frexp(x)[0] * 2.0**32 == np.floor(np.frexp(x)[0] * 2.0**32))
+    assert x[0] * math.exp(-r * r / 2) == pytest.approx(v, rel=1e-8)
+    np.testing.assert_allclose(x[1:] * (f[2:] - f[1:-1]), v, rtol=3.3e-7)
     assert f[-1] == 1.0 and x.size == rng.LANE_LAYERS
+    packed = rng._LANE_TABLE  # fast-path entries: x_i / 2^21 with k_i = floor(2^21 x_{i+1} / x_i) in the low 21 bits
+    k = packed & (2**21 - 1)
+    assert np.array_equal((packed - k).view(np.float64), x / 2.0**21)
+    assert np.array_equal(k, np.floor(2.0**21 * np.append(x[1:], 0.0) / x))
 
 
 def test_lanes_same_seed_same_numbers_and_split_calls():
@@ -237,8 +247,8 @@ def test_lanes_same_seed_same_numbers_and_split_calls():
 
 
 def test_lanes_refuse_a_partial_group_and_a_float_seed():
-    with pytest.raises(ValueError, match="multiple of LANES"):
-        rng.fill_normal_lanes(rng.seed_lanes(0), np.empty(rng.LANES + 1))
+    with pytest.raises(ValueError, match="multiple of LANE_GROUP"):
+        rng.fill_normal_lanes(rng.seed_lanes(0), np.empty(rng.LANES))
     with pytest.raises(TypeError, match="seed"):
         rng.seed_lanes(1.0)
 
@@ -255,10 +265,13 @@ def test_lane_kolmogorov_smirnov(lane_normals):
 
 
 def test_lanes_are_independent(lane_normals):
-    # neighbouring lanes (lag 1) and the same lane in consecutive groups (lag LANES) are uncorrelated
-    for lag in (1, rng.LANES):
+    # neighbouring lanes (lag 1), the two halves of a word (lag LANES) and the same lane and half in
+    # consecutive groups (lag LANE_GROUP) are uncorrelated, also in their squares
+    for lag in (1, rng.LANES, rng.LANE_GROUP):
         r = np.corrcoef(lane_normals[:-lag], lane_normals[lag:])[0, 1]
         assert abs(r) < SIGMAS / math.sqrt(lane_normals.size)
+        r2 = np.corrcoef(lane_normals[:-lag] ** 2, lane_normals[lag:] ** 2)[0, 1]
+        assert abs(r2) < SIGMAS / math.sqrt(lane_normals.size)
 
 
 def test_lane_tail_beyond_r_is_the_truncated_normal():
