@@ -9,7 +9,11 @@ smaller second-layer weights, which averages the noise out.
 
 The ODE is integrated to alpha = 1e5 for the converged error; SGD runs to ``alpha_max``. Checks:
 the relative discrepancy of eps_g at the checked times for every K and both regimes, extrapolated
-linearly in 1/N (or at the single N) to zero within 3 standard errors.
+linearly in 1/N (or at the single N) to zero within the Student-t multiple of its standard
+error with the coverage of 3 Gaussian ones (99.73%), with the fewest seeds per size minus one
+degrees of freedom: the standard errors come from a few seeds, and the per-seed discrepancy
+during the escape is broad and skewed (8% spread, skewness 0.1-0.9 at K = 2, N = 2000), so that
+with 3 seeds a 3-standard-error check fails about one time in five by chance.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ M, ETA, SIGMA, ALPHA_CONVERGED = 2, 0.2, 0.3, 1e5
 QUICK = {
     "students": [2, 4, 8],
     "sizes": [500, 1000],
-    "seeds": [4, 3],
+    "seeds": [8, 6],
     "alpha_max": 1000.0,
     "checked": [200.0, 500.0, 1000.0],
 }
@@ -102,6 +106,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 {N: e[:, idx] for N, e in eps.items()},
                 ode[regime, K].generalization_error[idx],
                 relative=True,
+                dof=min(seeds.values()) - 1,
             )
             checks += found
             add_curve_rows(rows, {"regime": regime, "K": K}, times, eps, ode[regime, K].generalization_error[:-1])
