@@ -438,7 +438,6 @@ def _solve_branch(model: _Model, a: np.ndarray, init: str, tol: float, max_iter:
     mhat = np.zeros(a.shape)
     iterations = np.zeros(a.shape, dtype=int)
     residual = np.full(a.shape, np.inf)
-    active = np.ones(a.shape, dtype=bool)
     resolved = np.ones(a.shape, dtype=bool)
     capped = np.zeros(a.shape, dtype=bool)
     idx = np.arange(a.size)
@@ -455,7 +454,6 @@ def _solve_branch(model: _Model, a: np.ndarray, init: str, tol: float, max_iter:
         iterations[idx] += 1
         resolved[idx] = ok
         going = ok & (change > tol)
-        active[idx] = going
         gap[idx], before[idx] = _aitken(before[idx], old, new, going, pri.rho)
         idx = idx[going]
     resolved &= ~capped
