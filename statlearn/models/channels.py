@@ -104,6 +104,7 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _REACH = 9.0  # teacher_average covers |xi| <= 9 (Gaussian weight beyond: 2e-19)
 _HERMITE_2D = 40  # Gauss-Hermite order per axis of the Gaussian teacher's (omega, y) rule
 _REPLICA_ORDER = 48  # Gauss-Hermite nodes of the threshold channels' closed-form label sums (exact to ~1e-15)
+_REPLICA_RULE = hermite_rule(_REPLICA_ORDER)  # built once: the solvers' inner loop evaluates it at every step
 
 
 def _crossover_width(variance: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -528,7 +529,7 @@ class ThresholdChannel(Channel):
     def _scaled_rule(self, q: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         r"""(``t`` = :math:`k u` on the nodes :math:`u` of the cached Gauss-Hermite rule, its weights,
         :math:`V_e`, :math:`q + V_e`) for the label sum in closed form (:meth:`_conjugate_average`)."""
-        u, w = hermite_rule(_REPLICA_ORDER)
+        u, w = _REPLICA_RULE
         v_eff = rho - q + self.noise
         total = q + v_eff
         return np.multiply.outer(u, np.sqrt(q / total)), w, v_eff, total

@@ -290,12 +290,11 @@ class _Continuation:
 
     def __call__(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rho, shift = self.rho, self.shift
+        far = V >= self.floor
+        if V.size and far.all():  # every gap far from the teacher: f itself (``far`` is all True: trusted)
+            return np.asarray(self.f(rho - V), dtype=float) - shift, far
         values = np.empty(V.shape)
         trusted = np.ones(V.shape, dtype=bool)
-        far = V >= self.floor
-        if V.size and np.all(far):
-            values[...] = np.asarray(self.f(rho - V), dtype=float) - shift
-            return values, trusted
         if np.any(far):
             values[far] = np.asarray(self.f(rho - V[far]), dtype=float) - shift
         near = ~far & (V > 0.0)
@@ -423,45 +422,71 @@ def state_evolution(
     return np.array(trajectory)
 
 
-def _solve_branch(model: _Model, a: np.ndarray, init: str, tol: float, max_iter: int) -> dict:
+def _solve_branch(model: _Model, a: np.ndarray, init: str, tol: float, max_iter: int, unique: bool = False) -> dict:
     r"""Iterate one branch at the flat loads ``a``; every field a flat array, plus ``resolved``.
 
     Plain iteration of the monotone map :math:`T`, accelerated by Aitken's extrapolation
     :math:`V_2 - (V_2 - V_1)^2/(V_2 - 2V_1 + V_0)` after every two steps that contract in one direction:
     on the branch's side of a stable fixed point it lands near the fixed point without crossing the
     unstable one beside it (at a saddle-node, :math:`T(V) - V \simeq -a e(e + D)`, it approaches from the
-    start's side), so the iteration stays on the branch of its start. Loads whose change fell to ``tol``
-    (measured on a plain step, never on an extrapolation) are frozen and drop out of the arrays."""
+    start's side), so the iteration stays on the branch of its start. Where the fixed point is ``unique``
+    (a log-concave prior and channel) there is no branch to keep, and the secant step on
+    :math:`F(V) = T(V) - V` replaces Aitken's (one evaluation per step instead of two per extrapolation:
+    order 1.62 per evaluation against 1.41). Loads whose change fell to ``tol`` (measured on a plain step,
+    never on an extrapolation) are frozen and drop out of the arrays."""
     pri = model.prior
     gap = np.full(a.shape, _validate_init(pri, init))
-    before = np.full(a.shape, np.nan)  # the gap one plain step back (NaN: none since the last extrapolation)
     mhat = np.zeros(a.shape)
     iterations = np.zeros(a.shape, dtype=int)
     residual = np.full(a.shape, np.inf)
     resolved = np.ones(a.shape, dtype=bool)
     capped = np.zeros(a.shape, dtype=bool)
-    idx = np.arange(a.size)
-    for _ in range(max_iter):
+    # the loads still iterating (their indices idx) in compact working arrays, written back when they freeze
+    idx, load, current = np.arange(a.size), a, gap.copy()
+    before = np.full(a.shape, np.nan)  # the gap one plain step back (NaN: none since the last extrapolation)
+    before_step = np.full(a.shape, np.nan)  # T(V) - V there (the secant's previous point)
+    last_mhat, last_change = mhat.copy(), residual.copy()
+    for step in range(1, max_iter + 1):
         if idx.size == 0:
             break
-        mh, new, ok, cap = _step(model, a[idx], gap[idx])
-        capped[idx] = cap
-        old = gap[idx]
+        mh, new, ok, cap = _step(model, load, current)
         with np.errstate(invalid="ignore", divide="ignore"):
-            change = np.where(new == old, 0.0, np.abs(new - old) / np.maximum(new, old))
-        residual[idx] = np.where(ok, change, residual[idx])
-        mhat[idx] = np.where(ok, mh, mhat[idx])
-        iterations[idx] += 1
-        resolved[idx] = ok
+            change = np.where(new == current, 0.0, np.abs(new - current) / np.maximum(new, current))
+        last_change = np.where(ok, change, last_change)
+        last_mhat = np.where(ok, mh, last_mhat)
         going = ok & (change > tol)
-        gap[idx], before[idx] = _aitken(before[idx], old, new, going, pri.rho)
-        idx = idx[going]
+        if unique:
+            current, before, before_step = _secant(before, before_step, current, new, going, pri.rho)
+        elif np.isnan(before).all():  # no step back since the last extrapolation: a plain step everywhere
+            current, before = new, current
+        else:
+            current, before = _aitken(before, current, new, going, pri.rho)
+        stop = ~going if step < max_iter else np.ones(going.shape, dtype=bool)
+        if stop.any():
+            done = idx[stop]
+            gap[done], mhat[done], residual[done] = current[stop], last_mhat[stop], last_change[stop]
+            iterations[done], resolved[done], capped[done] = step, ok[stop], cap[stop]
+            keep = ~stop
+            idx, load, current, before, before_step = idx[keep], load[keep], current[keep], before[keep], before_step[keep]
+            last_mhat, last_change = last_mhat[keep], last_change[keep]
     resolved &= ~capped
     gap[(gap > 0.0) & (gap < START_GAP * pri.rho)] = 0.0  # below the start: perfect recovery in doubles
     converged = resolved & (residual <= tol)
     return _observables(model, a, gap, mhat) | dict(
         converged=converged, iterations=iterations, residual=residual, resolved=resolved
     )
+
+
+def _secant(v0: np.ndarray, f0: np.ndarray, v1: np.ndarray, t1: np.ndarray, going: np.ndarray, rho: float):
+    r"""(next gap, this gap, its step ``T(V) - V``): the secant root of ``F(V) = T(V) - V`` through ``(v0, f0)``
+    and ``(v1, t1 - v1)`` where it lands in ``[t1/10, rho]``, else the plain step ``t1``. (Near a gap that
+    vanishes as a power of the load, :math:`T(V) \propto \sqrt V` for the sign channel, the secant of the
+    concave map overshoots towards 0; the plain steps converge there, geometrically in :math:`\ln V`.)"""
+    f1 = t1 - v1
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        target = v1 - f1 * (v1 - v0) / (f1 - f0)
+    jump = going & (target >= 0.1 * t1) & (target <= rho)  # (False for NaN: no previous point, or f1 == f0)
+    return np.where(jump, target, t1), v1, f1
 
 
 def _aitken(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, going: np.ndarray, rho: float):
@@ -530,8 +555,8 @@ def bayes_optimal(
 
     Iterates the state evolution :math:`V_{t+1} = \rho - m(\alpha\, C(\rho - V_t))` in the gap
     :math:`V = \rho - m` (the MMSE) from the start ``init``, for every load at once (the monotone
-    iteration, accelerated by Aitken's extrapolation that stays on the branch of its start, see
-    ``docs/theory/glm.md``; converged loads drop out), until the relative change of the MMSE :math:`|V_{t+1} - V_t|/V_t \le` ``tol``. Loads that
+    iteration, accelerated by Aitken's extrapolation that stays on the branch of its start, or by secant
+    steps where the fixed point is unique, see ``docs/theory/glm.md``; converged loads drop out), until the relative change of the MMSE :math:`|V_{t+1} - V_t|/V_t \le` ``tol``. Loads that
     do not converge in ``max_iter`` iterations (critical slowing down at a spinodal), and loads
     whose fixed point double precision cannot resolve (an overflowing :math:`\hat m`; a gap below
     ``START_GAP`` :math:`\rho` is reported as 0, perfect recovery), are flagged ``converged=False`` with a
@@ -583,7 +608,7 @@ def bayes_optimal(
     else:
         # a single fixed point (log-concave prior and channel): the uninformative iteration reaches it
         start = "uninformative" if init == "equilibrium" else init
-        fields = _solve_branch(model, flat, start, tolerance, budget)
+        fields = _solve_branch(model, flat, start, tolerance, budget, unique=init == "equilibrium")
         fields["branch"] = np.full(flat.shape, "single" if init == "equilibrium" else init)
         failed = ~fields["converged"]
         report = fields
