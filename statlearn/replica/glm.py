@@ -467,7 +467,13 @@ def _solve_branch(model: _Model, a: np.ndarray, init: str, tol: float, max_iter:
             gap[done], mhat[done], residual[done] = current[stop], last_mhat[stop], last_change[stop]
             iterations[done], resolved[done], capped[done] = step, ok[stop], cap[stop]
             keep = ~stop
-            idx, load, current, before, before_step = idx[keep], load[keep], current[keep], before[keep], before_step[keep]
+            idx, load, current, before, before_step = (
+                idx[keep],
+                load[keep],
+                current[keep],
+                before[keep],
+                before_step[keep],
+            )
             last_mhat, last_change = last_mhat[keep], last_change[keep]
     resolved &= ~capped
     gap[(gap > 0.0) & (gap < START_GAP * pri.rho)] = 0.0  # below the start: perfect recovery in doubles
