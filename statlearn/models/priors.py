@@ -360,6 +360,48 @@ def _information_kernel(t: np.ndarray) -> np.ndarray:
     return np.cosh(t) * np.log1p(np.exp(-2.0 * t)) + t * np.exp(-t)
 
 
+_STEP_DIGITS = 37.0  # the trapezoid's discretisation error e^{-2 pi d / h} = e^{-37} = 8.5e-17 ...
+_STEP_SAFETY = 0.8  # ... with d the integrand's strip half-width, of which only this fraction is counted
+_STEP_MAX_WIDTH = 3.0  # the strip counted at most (far singularities: the Gaussian factor's own resolution)
+_STEP_GAUSS_REACH = 10.0  # the rule's reach in units of the Gaussian factor's width (e^{-50})
+_STEP_TAIL = 45.0  # ... or where the logistic factor has fallen to e^{-45}
+
+
+@lru_cache(maxsize=1)
+def _legendre_unit_rule() -> tuple[np.ndarray, np.ndarray]:
+    """24-point Gauss-Legendre nodes and weights on [0, 1] (the I-MMSE integral of the Gauss-Bernoulli prior)."""
+    x, w = np.polynomial.legendre.leggauss(24)
+    x, w = 0.5 * (x + 1.0), 0.5 * w
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
+def _logistic_rule(c_prime: np.ndarray, kappa: np.ndarray, variance: np.ndarray, decaying: bool):
+    r"""Trapezoidal nodes :math:`x_k = k h \ge 0` (shape (K + 1, n)) and weights for
+    :math:`\mathbb{E}_{x\sim N(0,\sigma^2)} f(x)` with ``variance`` :math:`\sigma^2`, for even integrands built from
+    :math:`t = c' - \kappa x^2/2` by the logistic function or its integral (the Gauss-Bernoulli averages).
+
+    Their singularities, at :math:`t = \pm i\pi`, lie at :math:`|\Im x| = d = \sqrt{(\sqrt{c'^2 + \pi^2} - c')/\kappa}`:
+    the trapezoidal rule of step :math:`h` errs by :math:`\sim e^{-2\pi d/h}` (Trefethen & Weideman, SIAM Rev. 56,
+    385 (2014)), so :math:`h = 2\pi(0.8 d)/37` reaches full precision. The rule reaches :math:`10\sigma`, or, for a
+    ``decaying`` integrand (falling like :math:`e^{t}`), the point where :math:`t = -45`. One node count serves all
+    ``n`` points: the largest any needs (about 100 for :math:`\hat m \le 10^4`, 900 at :math:`10^{150}`)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = np.sqrt((np.hypot(c_prime, np.pi) - c_prime) / kappa)
+        reach = _STEP_GAUSS_REACH * np.sqrt(variance)
+        if decaying:
+            reach = np.minimum(reach, np.sqrt(2.0 * (np.maximum(c_prime, 0.0) + _STEP_TAIL) / kappa))
+    d = np.where(np.isnan(d), _STEP_MAX_WIDTH, np.minimum(d, _STEP_MAX_WIDTH))
+    step = 2.0 * np.pi * _STEP_SAFETY * d / _STEP_DIGITS
+    n = max(int(np.ceil(np.max(reach / step))), 1) if c_prime.size else 1
+    h = reach / n
+    x = np.multiply.outer(np.arange(n + 1), h)
+    w = 2.0 * h * np.exp(-0.5 * x * x / variance) / np.sqrt(2.0 * np.pi * variance)
+    w[0] *= 0.5  # the even integrand's trapezoid: h (f(0) + 2 sum_k f(kh))
+    return x, w
+
+
 class GaussBernoulliPrior(Prior):
     r"""Sparse weights: :math:`w = 0` with probability :math:`1-\rho`, else :math:`N(0, 1)` (so :math:`\mathbb{E}w^2 = \rho`).
 
@@ -398,6 +440,82 @@ class GaussBernoulliPrior(Prior):
         # Var = pi/(1+A) + pi (1 - pi) (B/(1+A))^2, with 1 - pi = expit(-logit) (no cancellation)
         var = slab * shrink + slab * special.expit(-logit) * (B * shrink) ** 2
         return mean, var
+
+    # The replica averages as one-dimensional integrals without cancellation. With c' = -l0 + ln(1+mhat)/2
+    # (l0 = ln(rho/(1-rho))) the slab's log-odds is l = -c' + B^2/(2(1+mhat)); the spike's B ~ N(0, mhat) and the
+    # slab's B ~ N(0, mhat(1+mhat)) are written with x = B/sqrt(mhat) (spike, kappa = mhat/(1+mhat)) and
+    # x = sqrt(max(1, mhat)) B/sqrt(mhat(1+mhat)) (slab, kappa = mhat/max(1, mhat)), on the rules of _logistic_rule.
+
+    def _slab_terms(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(c', the slab's x nodes, weights, kappa) at flat loads ``r``."""
+        logit0 = math.log(self._rho) - math.log1p(-self._rho) if self._rho < 1.0 else math.inf
+        c_prime = 0.5 * np.log1p(r) - logit0
+        variance = np.maximum(1.0, r)
+        kappa = r / variance
+        x, w = _logistic_rule(c_prime, kappa, variance, decaying=True)
+        return c_prime, x, w, kappa
+
+    def mse(self, mhat: ArrayLike) -> np.ndarray | float:
+        r"""One Gaussian integral (Nishimori symmetry): the slab's posterior weight :math:`\pi` is the slab's share
+        of the marginal of :math:`B`, so :math:`p(B)\,\pi^2 = \rho\,\pi\,\varphi_{\hat m(1+\hat m)}(B)` and with
+        :math:`B = \sqrt{\hat m(1+\hat m)}\,u`
+
+        .. math:: \rho - m = \frac{\rho}{1+\hat m} + \frac{\rho\hat m}{1+\hat m}\,
+           \mathbb{E}_u\big[u^2\,\sigma(c' - \hat m u^2/2)\big],\qquad c' = \tfrac12\ln(1+\hat m) - \ln\tfrac{\rho}{1-\rho},
+
+        a sum of positive terms (relative accuracy ~1e-16 against mpmath for every :math:`\hat m` and :math:`\rho`)."""
+        r = _snr(mhat)
+        flat = r.ravel()
+        c_prime, x, w, kappa = self._slab_terms(flat)
+        with np.errstate(under="ignore"):
+            shortfall = np.sum(w * x * x * special.expit(c_prime - 0.5 * kappa * x * x), axis=0) / np.maximum(1.0, flat)
+        return (self._rho / (1.0 + r) + self._rho * r / (1.0 + r) * shortfall.reshape(r.shape))[()]
+
+    def overlap(self, mhat: ArrayLike) -> np.ndarray | float:
+        return (self._rho - np.asarray(self.mse(mhat)))[()]
+
+    def information(self, mhat: ArrayLike) -> np.ndarray | float:
+        r""":math:`I = \rho\hat m/2 - \Psi_w` without its cancellation: with :math:`\ln Z_w = \ln(1-\rho) +
+        \operatorname{sp}(\ell)`, :math:`\operatorname{sp}(\ell) = \ln(1+e^\ell) = \ell + \operatorname{sp}(-\ell)` on the slab,
+
+        .. math:: I = h(\rho) + \tfrac{\rho}{2}\ln(1+\hat m) - (1-\rho)\,\mathbb{E}_{\rm spike}\operatorname{sp}(\ell)
+           - \rho\,\mathbb{E}_{\rm slab}\operatorname{sp}(-\ell),
+
+        :math:`h(\rho)` the binary entropy (the support's information) and :math:`\tfrac\rho2\ln(1+\hat m)` the slab's
+        Gaussian channel, less two positive averages. Below :math:`\hat m = 1`, where :math:`I \simeq \rho\hat m/2`
+        would be a small difference of these, by the I-MMSE relation :math:`I = \tfrac12\int_0^{\hat m}(\rho - m)\,d\hat m'`
+        (Guo, Shamai & Verdú 2005) on a Gauss-Legendre rule."""
+        r = _snr(mhat)
+        small = r < 1.0
+        if np.any(small):
+            x, w = _legendre_unit_rule()
+            loads = np.multiply.outer(x, r[small])
+            low = 0.5 * r[small] * (w @ np.asarray(self.mse(loads)).reshape(x.size, -1))
+            out = np.empty(r.shape)
+            out[small] = low
+            if not np.all(small):
+                out[~small] = self._information_large(r[~small])
+            return out[()]
+        return self._information_large(r)[()]
+
+    def _information_large(self, r: np.ndarray) -> np.ndarray:
+        """:meth:`information` by the two averages (no cancellation for loads >= 1)."""
+        flat = r.ravel()
+        rho = self._rho
+        info = 0.5 * rho * np.log1p(flat)
+        c_prime, x, w, kappa = self._slab_terms(flat)
+        with np.errstate(under="ignore", over="ignore"):
+            info -= rho * np.sum(w * np.logaddexp(0.0, c_prime - 0.5 * kappa * x * x), axis=0)
+            if rho < 1.0:
+                info += -rho * math.log(rho) - (1.0 - rho) * math.log1p(-rho)
+                spike_kappa = flat / (1.0 + flat)
+                x, w = _logistic_rule(c_prime, spike_kappa, np.ones_like(flat), decaying=False)
+                info -= (1.0 - rho) * np.sum(w * np.logaddexp(0.0, 0.5 * spike_kappa * x * x - c_prime), axis=0)
+        return info.reshape(r.shape)
+
+    def free_entropy(self, mhat: ArrayLike) -> np.ndarray | float:
+        r = _snr(mhat)
+        return (0.5 * self._rho * r - np.asarray(self.information(r)))[()]
 
     def _draw(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         support = rng.random(size) < self._rho
