@@ -13,7 +13,16 @@ only, and the direct baseline); :mod:`wirg.generate` samples coarse to fine from
 :mod:`wirg.checks` holds the input checks shared by these modules. Theory: ``docs/theory/wirg.md``.
 """
 
-from wirg.ansatz import LocalAnsatz, PolynomialPotential, Potential, QuadraticAnsatz
+from wirg.ansatz import (
+    BumpPotential,
+    CombinedPotential,
+    FieldAnsatz,
+    LocalAnsatz,
+    PolynomialPotential,
+    Potential,
+    QuadraticAnsatz,
+    SigmoidPotential,
+)
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
@@ -83,10 +92,14 @@ __all__ = [
     "MALASettings",
     "ScaleModel",
     "generate",
+    "BumpPotential",
+    "CombinedPotential",
+    "FieldAnsatz",
     "LocalAnsatz",
     "PolynomialPotential",
     "Potential",
     "QuadraticAnsatz",
+    "SigmoidPotential",
     "ConditionalGaussianLikelihood",
     "ConditionalSamples",
     "ExactFit",

@@ -62,6 +62,12 @@ _PHI1, _PSI1 = wirg.analysis_step(wirg.gaussian_field(_SPECTRUM8, 8, 6, seed=1),
 _QUAD = wirg.QuadraticAnsatz(1, wavelet="haar")
 _THETA = _QUAD.from_kernels(*_SCALE.kernels())
 _LOCAL = wirg.LocalAnsatz(1)
+_SIGMOIDS = wirg.SigmoidPotential.from_data(_FIELD8, 3)
+_POTENTIAL = wirg.CombinedPotential([_SIGMOIDS, wirg.PolynomialPotential((4,))])
+_QUAD_V = wirg.QuadraticAnsatz(1, potential=_POTENTIAL, wavelet="db4", gamma=1.2)
+_THETA_V = np.concatenate([_THETA, np.full(_POTENTIAL.n_params, 0.1)])
+_FIELD_ANSATZ = wirg.FieldAnsatz(1, _POTENTIAL)
+_FIELD_THETA = np.concatenate([_LOCAL.from_precision(1.0 / _SPECTRUM8), np.full(_POTENTIAL.n_params, 0.1)])
 _LOCAL_THETA = _LOCAL.from_precision(1.0 / _SPECTRUM8)
 _MS = wirg.decompose(_FIELD8, 2, "haar")
 
@@ -221,6 +227,59 @@ ENTRIES = [
     ),
     Entry("ansatz.PolynomialPotential", wirg.PolynomialPotential, {"powers": (4,)}, _names("powers")),
     Entry("ansatz.LocalAnsatz", wirg.LocalAnsatz, {"radius": 1}, _names("radius")),
+    Entry(
+        "ansatz.SigmoidPotential",
+        wirg.SigmoidPotential,
+        {"centres": [-1.0, 0.0, 1.0], "widths": [0.5, 0.5, 0.5]},
+        _names("centres", "widths"),
+    ),
+    Entry("ansatz.BumpPotential", wirg.BumpPotential, {"centres": [0.0], "widths": [1.0]}, _names("centres", "widths")),
+    Entry(
+        "ansatz.SigmoidPotential.from_data",
+        wirg.SigmoidPotential.from_data,
+        {"values": _FIELD8, "n_functions": 4, "width": 1.0},
+        _names("values", "n_functions", "width"),
+    ),
+    Entry(
+        "ansatz.BumpPotential.from_data",
+        wirg.BumpPotential.from_data,
+        {"values": _FIELD8, "n_functions": 4, "width": 1.0},
+        _names("values", "n_functions", "width"),
+    ),
+    Entry("ansatz.CombinedPotential", wirg.CombinedPotential, {"parts": [_SIGMOIDS]}, _names("parts")),
+    Entry("ansatz.Potential.from_dict", wirg.Potential.from_dict, {"d": _POTENTIAL.to_dict()}, _names("d")),
+    Entry(
+        "ansatz.FieldAnsatz", wirg.FieldAnsatz, {"radius": 1, "potential": _POTENTIAL}, _names("radius", "potential")
+    ),
+    Entry(
+        "ansatz.FieldAnsatz.energy",
+        _FIELD_ANSATZ.energy,
+        {"theta": _FIELD_THETA, "phi": _FIELD8},
+        _names("theta", "phi"),
+    ),
+    Entry(
+        "ansatz.FieldAnsatz.grad", _FIELD_ANSATZ.grad, {"theta": _FIELD_THETA, "phi": _FIELD8}, _names("theta", "phi")
+    ),
+    Entry("ansatz.FieldAnsatz.feature_gradients", _FIELD_ANSATZ.feature_gradients, {"phi": _FIELD8}, _names("phi")),
+    Entry("ansatz.FieldAnsatz.feature_laplacians", _FIELD_ANSATZ.feature_laplacians, {"phi": _FIELD8}, _names("phi")),
+    Entry(
+        "ansatz.QuadraticAnsatz.grad_phi",
+        _QUAD_V.grad_phi,
+        {"theta": _THETA_V, "psibar": _PSI1, "phi_j": _PHI1},
+        _names("theta", psibar=("psibar", "phi_j"), phi_j=("phi_j",)),
+    ),
+    Entry(
+        "ansatz.QuadraticAnsatz.feature_gradients",
+        _QUAD_V.feature_gradients,
+        {"psibar": _PSI1, "phi_j": _PHI1},
+        _names(psibar=("psibar", "phi_j"), phi_j=("phi_j",)),
+    ),
+    Entry(
+        "ansatz.QuadraticAnsatz.feature_laplacians",
+        _QUAD_V.feature_laplacians,
+        {"psibar": _PSI1, "phi_j": _PHI1},
+        _names(psibar=("psibar", "phi_j"), phi_j=("phi_j",)),
+    ),
     Entry(
         "ansatz.QuadraticAnsatz.energy",
         _QUAD.energy,
