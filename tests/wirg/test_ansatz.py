@@ -136,6 +136,12 @@ def test_potential_derivatives_match_finite_differences_and_round_trip_through_j
     assert potential.basis(t).shape == (41, potential.n_params)
     np.testing.assert_allclose(potential.basis_derivative(t), d1, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(potential.basis_second_derivative(t), d2, rtol=1e-6, atol=1e-8)
+    # the fused energy and derivative of the samplers
+    fields = np.random.default_rng(4).normal(size=(3, 4, 4))
+    alpha = np.linspace(-1.0, 2.0, potential.n_params)
+    energy, slope = potential.energy_and_derivative(alpha, fields)
+    np.testing.assert_allclose(energy, potential.features(fields) @ alpha, rtol=1e-12)
+    np.testing.assert_allclose(slope, potential.derivative(alpha, fields), rtol=1e-12, atol=1e-14)
     again = Potential.from_dict(json.loads(json.dumps(potential.to_dict())))
     assert again == potential and type(again) is type(potential)
     np.testing.assert_array_equal(again.basis(t), potential.basis(t))
