@@ -34,12 +34,14 @@ def test_gaussian_model_has_the_exact_couplings_and_the_exact_sampling_path(gaus
     assert model.diagnostics[0]["condition_normalised"] <= model.diagnostics[0]["condition_raw"]
 
 
-def test_default_gamma_equalises_the_variances_and_levels_go_down_to_one_site(gaussian_fields):
+def test_default_gamma_equalises_the_variances_and_the_radius_shrinks_on_small_lattices(gaussian_fields):
     _, fields = gaussian_fields
     model = fit_wirg(fields[:40], radius=1, potential=("bump", 4), progress=False)
-    assert model.levels == 4 and model.gamma == pytest.approx(wirg.scale_normalisation(fields[:40], 4, "db4"))
-    assert isinstance(model.coarse, FieldModel) and model.coarse.L == 1
-    assert [s.ansatz.radius for s in model.scales] == [1, 1, 0, 0]  # L_j = 8, 4, 2, 1
+    assert model.levels == 2 and model.gamma == pytest.approx(wirg.scale_normalisation(fields[:40], 2, "db4"))
+    assert isinstance(model.coarse, FieldModel) and model.coarse.L == 4
+    deep = fit_wirg(fields[:40], levels=4, radius=1, potential=("bump", 4), progress=False)
+    assert [s.ansatz.radius for s in deep.scales] == [1, 1, 0, 0]  # L_j = 8, 4, 2, 1
+    assert deep.coarse.L == 1 and deep.coarse.ansatz.radius == 0
     out = model.generate(3, seed=0, mcmc=MALASettings(burn_in=20, coarse_steps=20))
     assert out.shape == (3, 16, 16) and np.all(np.isfinite(out))
 
