@@ -309,12 +309,14 @@ class _LocalizedPotential(Potential):
         return cls(centres, widths)
 
     @classmethod
-    def from_data(cls, values: ArrayLike, n_functions: int, *, width: float = 1.0) -> _LocalizedPotential:
+    def from_data(cls, values: ArrayLike, n_functions: int, *, width: float = 0.5) -> _LocalizedPotential:
         r"""Centres on the quantiles of ``values`` (e.g. the data's reconstructed field at this scale),
         :math:`c_i = Q\big((i + \tfrac12)/n\big)`, :math:`i = 0 \dots n-1`, and widths ``width`` times
         the local spacing of the centres, :math:`s_i = w\,(c_{i+1} - c_{i-1})/2` (one-sided at the
         ends; for one function, the standard deviation of ``values``), at least :math:`10^{-3}` of the
-        standard deviation of ``values``.
+        standard deviation of ``values``. The default ``width = 0.5`` keeps neighbouring functions apart:
+        on phi^4 at L = 32 (scale 1, radius 2, 20 functions and t^4) the normalised condition number of
+        score matching's H is 2.6e3 for bumps and 4.7e4 for sigmoids at 0.5, against 6.2e5 and 5.7e5 at 1.
 
         Parameters
         ----------

@@ -23,8 +23,9 @@ the score-matching estimate); the coarsest model always by score matching.
 
 **Potential specification** ``potential``: None (Gaussian model), a string of ``+``-joined terms
 ``"sigmoid:N"``, ``"bump:N"`` (N functions on the quantiles, :meth:`SigmoidPotential.from_data`) and
-``"polynomial:P1,P2"`` (the monomials :math:`t^{P}`), e.g. the default ``"sigmoid:20+polynomial:4"``
-(the quartic confines the field beyond the sigmoids' range, where a sum of sigmoids is flat); a tuple
+``"polynomial:P1,P2"`` (the monomials :math:`t^{P}`), e.g. the default ``"bump:20+polynomial:4"``
+(the quartic confines the field beyond the functions' range, where their sum is flat; bumps give a
+better-conditioned score-matching problem than sigmoids, :meth:`SigmoidPotential.from_data`); a tuple
 such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale.
 
 **Files** (:meth:`WIRGModel.save`, :func:`fit_wirg` with ``checkpoint``): ``model.json`` (settings,
@@ -543,7 +544,7 @@ def fit_wirg(
     wavelet: str = "db4",
     gamma: float | Sequence[float] | None = None,
     radius: int = 2,
-    potential: object = "sigmoid:20+polynomial:4",
+    potential: object = "bump:20+polynomial:4",
     method: str = "score",
     seed: int = 0,
     moments: MomentSettings | None = None,

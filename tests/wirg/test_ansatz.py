@@ -151,9 +151,9 @@ def test_from_data_places_centres_on_quantiles():
     values = np.random.default_rng(6).exponential(size=10_000)
     sig = SigmoidPotential.from_data(values, 4)
     np.testing.assert_allclose(sig.centres, np.quantile(values, [0.125, 0.375, 0.625, 0.875]))
-    gaps = np.diff(sig.centres)
-    np.testing.assert_allclose(sig.widths[1:-1], 0.5 * (gaps[:-1] + gaps[1:]))
-    assert sig.widths[0] == pytest.approx(gaps[0]) and sig.widths[-1] == pytest.approx(gaps[-1])
+    gaps = np.diff(sig.centres)  # default widths: half the local spacing
+    np.testing.assert_allclose(sig.widths[1:-1], 0.25 * (gaps[:-1] + gaps[1:]))
+    assert sig.widths[0] == pytest.approx(0.5 * gaps[0]) and sig.widths[-1] == pytest.approx(0.5 * gaps[-1])
     # a sigmoid is 1/2 at its centre, a bump 1
     np.testing.assert_allclose(np.diag(sig.basis(sig.centres)), 0.5)
     bump = BumpPotential.from_data(values, 3)
