@@ -10,7 +10,7 @@ Data: lattice phi^4 at beta = 0.68 (near beta_c) from :func:`wirg.phi4` (Metropo
    Phi(model sample i) (the two are independent given phi_1 at the fitted parameters), both raw and
    after diagonal normalisation. Moment matching runs plain gradient descent (:func:`wirg.fit_moment_matching`)
    from its default start, ``--mm-steps`` steps.
-2. **Fit time per scale** of :func:`wirg.fit_wirg` (score matching, db4, radius 2, bump:20+polynomial:4)
+2. **Fit time per scale** of :func:`wirg.fit_wirg` (score matching, db4, radius 2, sigmoid:20+polynomial:4)
    at L = 32, 64, 128 (``--sizes``), and the condition numbers of H per scale.
 3. **Conditioning against L**: per scale j = 1, 2, 3, the condition numbers of the score-matching H and
    of the Fisher matrix (estimate above) at L = 16, 32, 64, raw and normalised.
@@ -102,7 +102,7 @@ def score_against_moments(args) -> None:
 
 
 def fit_and_generate(args, fields_by_L: dict[int, np.ndarray]) -> None:
-    print("\n## 2. fit time per scale and 4. generation time per sample (db4, radius 2, bump:20+polynomial:4)")
+    print("\n## 2. fit time per scale and 4. generation time per sample (db4, radius 2, sigmoid:20+polynomial:4)")
     for L, fields in fields_by_L.items():
         model = wirg.fit_wirg(fields, levels=int(np.log2(L)) - 2, radius=2, progress=False)
         print(f"L = {L}: {len(fields)} fields, total fit {sum(f.seconds for f in model.fits if f):.2f} s")
@@ -123,7 +123,7 @@ def fit_and_generate(args, fields_by_L: dict[int, np.ndarray]) -> None:
 
 
 def conditioning(args, fields_by_L: dict[int, np.ndarray]) -> None:
-    print("\n## 3. condition numbers per scale against L (db4, radius 2, bump:20+polynomial:4)")
+    print("\n## 3. condition numbers per scale against L (db4, radius 2, sigmoid:20+polynomial:4)")
     print(f"{'L':>5} {'j':>3} {'H raw':>10} {'H norm':>10} {'Fisher raw':>11} {'Fisher norm':>12}")
     for L, fields in fields_by_L.items():
         model = wirg.fit_wirg(fields, levels=3, radius=2, progress=False)
