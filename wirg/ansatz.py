@@ -442,6 +442,14 @@ class CombinedPotential(Potential):
         return f"CombinedPotential({list(self.parts)!r})"
 
 
+def _parameters(ansatz: QuadraticAnsatz | LocalAnsatz | FieldAnsatz, theta: ArrayLike) -> np.ndarray:
+    """``theta`` as a float array of shape (ansatz.n_params,), or ValueError/TypeError naming it."""
+    arr = real_array("theta", theta)
+    if arr.shape != (ansatz.n_params,):
+        raise ValueError(f"theta must have shape ({ansatz.n_params},) for {ansatz!r}, got {arr.shape}")
+    return arr
+
+
 # --------------------------------------------------------------------------------------------
 # the conditional ansatz
 
@@ -496,10 +504,7 @@ class QuadraticAnsatz:
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
-        arr = real_array("theta", theta)
-        if arr.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
-        return arr
+        return _parameters(self, theta)
 
     # -- features and energy ------------------------------------------------------------------
 
@@ -764,10 +769,8 @@ class LocalAnsatz:
         return f"LocalAnsatz(radius={self.radius}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
-        arr = real_array("theta", theta)
-        if arr.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
-        return arr
+        """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
+        return _parameters(self, theta)
 
     def check_fields(self, phi: ArrayLike) -> np.ndarray:
         """``phi`` as (batch, L, L) float64 (a single field gets a batch axis), validated."""
@@ -891,10 +894,7 @@ class FieldAnsatz:
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
-        arr = real_array("theta", theta)
-        if arr.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
-        return arr
+        return _parameters(self, theta)
 
     def check_fields(self, phi: ArrayLike) -> np.ndarray:
         """``phi`` as (batch, n, n) float64 (a single field gets a batch axis), validated."""
