@@ -54,13 +54,24 @@ def condition(matrix: np.ndarray) -> tuple[float, float]:
     return values[0], values[1]
 
 
-def fisher(ansatz, theta, phi, psi, seed: int, burn_in: int = 200) -> np.ndarray:
-    """E Cov(Phi | phi_j) per site from data pairs and model samples started at the data (module docstring)."""
+def fisher(ansatz, theta, phi, psi, seed: int, burn_in: int = 200, draws: int = 4) -> np.ndarray:
+    """E Cov(Phi | phi_j) per site from data pairs and ``draws`` model samples per pair (``burn_in`` MALA
+    steps apart, started at the data; module docstring): the mean of d d^T / 2 over all of them, of rank up to
+    draws * S (more than the number of parameters)."""
     model = wirg.ScaleModel(ansatz, theta)
     samples = wirg.sample_conditional(
-        ansatz, theta, phi, n_samples=1, seed=seed, burn_in=burn_in, init=psi, step=model.mala_step(phi, psi)
-    ).samples[-1]
-    d = ansatz.features(psi, phi) - ansatz.features(samples, phi)
+        ansatz,
+        theta,
+        phi,
+        n_samples=draws,
+        thin=burn_in,
+        seed=seed,
+        burn_in=burn_in,
+        init=psi,
+        step=model.mala_step(phi, psi),
+    ).samples
+    data = ansatz.features(psi, phi)
+    d = np.concatenate([data - ansatz.features(s, phi) for s in samples])
     return d.T @ d / (2 * len(d) * phi[0].size)
 
 
