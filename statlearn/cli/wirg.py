@@ -122,7 +122,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     fit.add_argument("--data", required=True, metavar="FILE.npy", help="fields of shape (S, L, L), L a power of two")
     fit.add_argument("--out", required=True, metavar="DIR", help="directory to save the model into")
-    fit.add_argument("--levels", type=bounded_int(1, 30), default=None, help="number of scales (default log2 L)")
+    fit.add_argument(
+        "--levels",
+        type=bounded_int(1, 30),
+        default=None,
+        help="number of scales (default log2 L - 2: a 4 x 4 coarsest field)",
+    )
     fit.add_argument("--wavelet", default="db4", help="db4 (default) or haar")
     fit.add_argument("--radius", type=bounded_int(0, 16), default=2, help="stencil radius of the couplings (default 2)")
     fit.add_argument(
