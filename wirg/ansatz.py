@@ -450,6 +450,22 @@ def _parameters(ansatz: QuadraticAnsatz | LocalAnsatz | FieldAnsatz, theta: Arra
     return arr
 
 
+def _field_energy(ansatz: LocalAnsatz | FieldAnsatz, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
+    """:math:`E = \\theta\\cdot\\Phi(\\varphi)` of an energy of whole fields, shape (batch,)."""
+    features, theta = ansatz.features(phi), ansatz.check_theta(theta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return finite_result("theta and phi", features @ theta, "the energy")
+
+
+def _field_grad(ansatz: LocalAnsatz | FieldAnsatz, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
+    """:math:`\\partial E/\\partial\\varphi` of an energy of whole fields by its operator, shape (batch, n, n)."""
+    x = ansatz.check_fields(phi)
+    operator = ansatz.operator(theta, x.shape[-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = operator.energy_and_grad(x)[1]
+    return finite_result("theta and phi", grad, "the gradient")
+
+
 # --------------------------------------------------------------------------------------------
 # the conditional ansatz
 
@@ -794,17 +810,11 @@ class LocalAnsatz:
 
     def energy(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         """:math:`E = \\theta\\cdot\\Phi(\\varphi)`, shape (batch,)."""
-        features, theta = self.features(phi), self.check_theta(theta)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return finite_result("theta and phi", features @ theta, "the energy")
+        return _field_energy(self, theta, phi)
 
     def grad(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial\varphi = K\varphi`, shape (batch, L, L)."""
-        x = self.check_fields(phi)
-        operator = self.operator(theta, x.shape[-1])
-        with np.errstate(over="ignore", invalid="ignore"):
-            grad = operator.energy_and_grad(x)[1]
-        return finite_result("theta and phi", grad, "the gradient")
+        return _field_grad(self, theta, phi)
 
     def symbol(self, theta: ArrayLike, L: int) -> np.ndarray:
         r""":math:`\hat K(k) = \sum_a\theta_a\cos(k\cdot\Delta_a)` on the L x L FFT grid."""
@@ -912,17 +922,11 @@ class FieldAnsatz:
 
     def energy(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`E = \theta\cdot\Phi(\varphi)`, shape (batch,)."""
-        features, theta = self.features(phi), self.check_theta(theta)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return finite_result("theta and phi", features @ theta, "the energy")
+        return _field_energy(self, theta, phi)
 
     def grad(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial\varphi_x = (K\varphi)_x + v'(\varphi_x)`, shape (batch, n, n)."""
-        x = self.check_fields(phi)
-        operator = self.operator(theta, x.shape[-1])
-        with np.errstate(over="ignore", invalid="ignore"):
-            grad = operator.energy_and_grad(x)[1]
-        return finite_result("theta and phi", grad, "the gradient")
+        return _field_grad(self, theta, phi)
 
     def feature_gradients(self, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial\Phi_a/\partial\varphi_y`, shape (batch, n_params, n, n):
