@@ -380,7 +380,7 @@ class WIRGModel:
             with np.load(path / "arrays.npz", allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
         except (OSError, ValueError) as err:
-            raise ValueError(f"directory: cannot read {path / 'arrays.npz'}: {err}") from None
+            raise ValueError(f"directory: cannot read {str(path / 'arrays.npz')!r}: {err}") from None
         try:
             gamma = tuple(float(g) for g in meta["gamma"])
             scales = [
@@ -414,7 +414,7 @@ class WIRGModel:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(
-                f"directory: {path} does not hold a valid wirg model ({type(err).__name__}: {err})"
+                f"directory: {str(path)!r} does not hold a valid wirg model ({type(err).__name__}: {' '.join(str(err).split())})"
             ) from None
 
 
@@ -422,12 +422,12 @@ def _read_json(path: Path, name: str) -> dict:
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError) as err:
-        raise ValueError(f"{name}: cannot read {path}: {err}") from None
+        raise ValueError(f"{name}: cannot read {str(path)!r}: {err}") from None
     if not isinstance(meta, dict) or meta.get("format") != "wirg-model":
-        raise ValueError(f"{name}: {path} is not a wirg model file")
+        raise ValueError(f"{name}: {str(path)!r} is not a wirg model file")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(
-            f"{name}: {path} has format version {meta.get('format_version')!r} (written by statlearn "
+            f"{name}: {str(path)!r} has format version {meta.get('format_version')!r} (written by statlearn "
             f"{meta.get('statlearn_version', '?')}); this statlearn {__version__} reads version {FORMAT_VERSION} only: refit the model"
         )
     return meta
@@ -523,7 +523,7 @@ def _load_checkpoint(directory: Path, j: int, fingerprint: str) -> ScaleFit | No
     meta = _read_json(meta_path, "checkpoint")
     if meta.get("fingerprint") != fingerprint:
         raise ValueError(
-            f"checkpoint: {meta_path} was written for other data or settings; use another directory or delete it"
+            f"checkpoint: {str(meta_path)!r} was written for other data or settings; use another directory or delete it"
         )
     with np.load(array_path, allow_pickle=False) as npz:
         return ScaleFit(theta=npz["theta"], stderr=npz["stderr"], **meta["fit"])
