@@ -10,6 +10,8 @@ conditional energy (quadratic couplings plus a pluggable potential), estimated f
 :mod:`wirg.likelihood` (exact maximum likelihood of the quadratic case, Newton's method) and
 :mod:`wirg.moment_matching` (moment matching with the MALA chains of :mod:`wirg.mala` on the details
 only, and the direct baseline); :mod:`wirg.generate` samples coarse to fine from a fitted model.
+:mod:`wirg.free_energy` estimates the free energy of each scale (score identity, thermodynamic
+integration) and :mod:`wirg.microscopic` reassembles the microscopic energy from all scales.
 :mod:`wirg.checks` holds the input checks shared by these modules. Theory: ``docs/theory/wirg.md``.
 """
 
@@ -25,6 +27,7 @@ from wirg.ansatz import (
 )
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
+from wirg.free_energy import FreeEnergyFit, free_energy_integration, free_energy_score, gaussian_free_energy
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
 from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
@@ -37,6 +40,7 @@ from wirg.likelihood import (
     local_fisher,
 )
 from wirg.mala import ConditionalSamples, sample_conditional
+from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
 from wirg.statistics import (
     AutocorrelationTime,
@@ -111,4 +115,11 @@ __all__ = [
     "fit_moment_matching",
     "local_fisher",
     "sample_conditional",
+    "FreeEnergyFit",
+    "free_energy_integration",
+    "free_energy_score",
+    "gaussian_free_energy",
+    "MicroscopicEnergy",
+    "ScalarPotential",
+    "microscopic_energy",
 ]
