@@ -9,7 +9,8 @@ conditionals, couplings, free energies, condition numbers); :mod:`wirg.ansatz` i
 conditional energy (quadratic couplings plus a pluggable potential), estimated from data by
 :mod:`wirg.likelihood` (exact maximum likelihood of the quadratic case, Newton's method) and
 :mod:`wirg.moment_matching` (moment matching with the MALA chains of :mod:`wirg.mala` on the details
-only, and the direct baseline); :mod:`wirg.generate` samples coarse to fine from a fitted model.
+only, and the direct baseline) and :mod:`wirg.score_matching` (the closed-form score-matching fit);
+:mod:`wirg.generate` samples coarse to fine from a fitted model.
 :mod:`wirg.free_energy` estimates the free energy of each scale (score identity, thermodynamic
 integration) and :mod:`wirg.microscopic` reassembles the microscopic energy from all scales.
 :mod:`wirg.checks` holds the input checks shared by these modules. Theory: ``docs/theory/wirg.md``.
@@ -42,6 +43,7 @@ from wirg.likelihood import (
 from wirg.mala import ConditionalSamples, sample_conditional
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
+from wirg.score_matching import ScoreMatchingFit, fit_score_matching
 from wirg.statistics import (
     AutocorrelationTime,
     AutocorrelationWarning,
@@ -113,6 +115,8 @@ __all__ = [
     "fit_exact_direct",
     "fit_exact_quadratic",
     "fit_moment_matching",
+    "ScoreMatchingFit",
+    "fit_score_matching",
     "local_fisher",
     "sample_conditional",
     "FreeEnergyFit",

@@ -522,10 +522,11 @@ class QuadraticAnsatz:
         B, n = psi.shape[0], psi.shape[-1]
         check_memory("the feature gradients", "psibar", 8.0 * B * self.n_params * 3 * n * n, "use fewer fields at once")
         out = np.zeros((B, self.n_params, 3, n, n))
+        behind = {s: np.roll(psi, s, axis=(-2, -1)) for s in self._shifts}  # psi(y - Delta)
         with np.errstate(over="ignore", invalid="ignore"):
             for a, ((_, c, cp, (dy, dx)), w) in enumerate(zip(self.labels[: self.n_dd], self._dd_weight)):
-                out[:, a, c] += w * np.roll(psi[:, cp], (dy, dx), axis=(-2, -1))  # psi_c'(y - Delta)
-                out[:, a, cp] += w * np.roll(psi[:, c], (-dy, -dx), axis=(-2, -1))  # psi_c(y + Delta)
+                out[:, a, c] += w * behind[(dy, dx)][:, cp]
+                out[:, a, cp] += w * behind[(-dy, -dx)][:, c]  # psi_c(y + Delta)
             for a, (_, c, (dy, dx)) in enumerate(self.labels[self.n_dd : self.n_dd + self.n_dc], start=self.n_dd):
                 out[:, a, c] = np.roll(phi, (dy, dx), axis=(-2, -1))
             if self.potential is not None:
