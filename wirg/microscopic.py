@@ -86,19 +86,19 @@ class ScalarPotential:
 
     def __call__(self, t: ArrayLike) -> np.ndarray:
         """:math:`V(t)`, the shape of ``t``."""
-        x = real_array("t", t)
-        if self.potential is None:
-            return np.zeros_like(x)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return finite_result("t", self.potential.basis(x) @ self.alpha, "the potential")
+        return self._evaluate(t, derivative=False)
 
     def derivative(self, t: ArrayLike) -> np.ndarray:
         """:math:`V'(t)`, the shape of ``t``."""
+        return self._evaluate(t, derivative=True)
+
+    def _evaluate(self, t: ArrayLike, *, derivative: bool) -> np.ndarray:
         x = real_array("t", t)
         if self.potential is None:
             return np.zeros_like(x)
+        basis = self.potential.basis_derivative if derivative else self.potential.basis
         with np.errstate(over="ignore", invalid="ignore"):
-            return finite_result("t", self.potential.basis_derivative(x) @ self.alpha, "the derivative")
+            return finite_result("t", basis(x) @ self.alpha, "the potential")
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,7 +193,9 @@ def microscopic_energy(
     ----------
     scales : sequence of ScaleModel or wirg.gaussian.Scale
         :math:`\bar E_1, \dots, \bar E_J`, finest first; an exact :class:`wirg.gaussian.Scale` stands for its
-        conditional energy :math:`\tfrac12\bar\psi^\top Q_{hh}\bar\psi + \bar\psi^\top Q_{hl}\varphi_j`.
+        conditional energy :math:`\tfrac12\bar\psi^\top Q_{hh}\bar\psi + \bar\psi^\top Q_{hl}\varphi_j` (it
+        must come from a :class:`~wirg.gaussian.GaussianWIRG` with the same ``wavelet``: a Scale does not
+        record its wavelet).
     free_energies : sequence of FreeEnergyFit or wirg.gaussian.Scale
         :math:`\bar F_1, \dots, \bar F_J`; a :class:`~wirg.gaussian.Scale` stands for its exact free energy.
     coarse : GaussianMarginal or (FieldAnsatz, theta)
