@@ -61,6 +61,7 @@ def test_score_estimator_recovers_the_exact_gaussian_free_energy(haar_case):
     truncated = field.local.from_precision(scale.free_energy_kernel)
     np.testing.assert_allclose(target[0], truncated[0], rtol=0.02)
     np.testing.assert_allclose(fit.gradient(phi), np.einsum("p,spyx->syx", fit.coefficients, D), atol=1e-12)
+    np.testing.assert_allclose(fit.value(phi), field.features(phi) @ fit.coefficients, rtol=1e-12)
 
 
 def test_integration_gives_the_exact_gaussian_values(haar_case):
