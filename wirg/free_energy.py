@@ -80,6 +80,10 @@ class FreeEnergyFit:
     r"""The free energy :math:`\bar F_j(\varphi_j) \approx \tilde\theta\cdot\tilde\Phi(\varphi_j) + \text{const}`
     of one scale (module docstring).
 
+    The result protocol of :mod:`statlearn.numerics.result`: ``converged`` is whether every MALA run kept an
+    acceptance in [0.15, 0.95] (its step adapted); ``iterations`` counts the MALA steps of one chain summed
+    over the runs; ``residual`` is ``misfit``; ``message`` says what ran.
+
     Attributes
     ----------
     field_ansatz : FieldAnsatz
@@ -103,10 +107,6 @@ class FreeEnergyFit:
         integration from a reference equal to ``theta``).
     gradient_evaluations : int
         Energy-and-gradient evaluations of one chain summed over runs, times the chains: the cost.
-
-    The result protocol of :mod:`statlearn.numerics.result`: ``converged`` is whether every MALA run kept an
-    acceptance in [0.15, 0.95] (its step adapted); ``iterations`` counts the MALA steps of one chain summed
-    over the runs; ``residual`` is ``misfit``; ``message`` says what ran.
     """
 
     field_ansatz: FieldAnsatz
