@@ -208,9 +208,3 @@ def test_phi4_energy_is_recovered_at_the_critical_point():
     assert np.abs(others).max() < 0.05
     t = np.linspace(*np.quantile(fields, [0.01, 0.99]), 41)
     assert np.abs(energy.potential(t, onsite=True) - (t**4 - t**2)).max() < 0.1
-    print(
-        energy.coupling(1, 0),
-        energy.coupling(0, 1),
-        np.abs(others).max(),
-        np.abs(energy.potential(t, onsite=True) - (t**4 - t**2)).max(),
-    )
