@@ -10,7 +10,8 @@ conditional energy (quadratic couplings plus a pluggable potential), estimated f
 :mod:`wirg.likelihood` (exact maximum likelihood of the quadratic case, Newton's method) and
 :mod:`wirg.moment_matching` (moment matching with the MALA chains of :mod:`wirg.mala` on the details
 only, and the direct baseline) and :mod:`wirg.score_matching` (the closed-form score-matching fit);
-:mod:`wirg.generate` samples coarse to fine from a fitted model.
+:mod:`wirg.generate` samples coarse to fine from a fitted model; :mod:`wirg.model` fits the whole
+model scale by scale (:func:`fit_wirg`), generates, saves and loads it.
 :mod:`wirg.free_energy` estimates the free energy of each scale (score identity, thermodynamic
 integration) and :mod:`wirg.microscopic` reassembles the microscopic energy from all scales.
 :mod:`wirg.checks` holds the input checks shared by these modules. Theory: ``docs/theory/wirg.md``.
@@ -30,7 +31,7 @@ from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
 from wirg.free_energy import FreeEnergyFit, free_energy_integration, free_energy_score, gaussian_free_energy
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
-from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
+from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
 from wirg.likelihood import (
     ConditionalGaussianLikelihood,
@@ -42,6 +43,7 @@ from wirg.likelihood import (
 )
 from wirg.mala import ConditionalSamples, sample_conditional
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
+from wirg.model import MomentSettings, ScaleFit, WIRGModel, fit_wirg
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
 from wirg.score_matching import ScoreMatchingFit, fit_score_matching
 from wirg.statistics import (
@@ -94,6 +96,7 @@ __all__ = [
     "polyphase_matrix",
     "stencil_shifts",
     "sample_details",
+    "FieldModel",
     "GaussianMarginal",
     "MALASettings",
     "ScaleModel",
@@ -117,6 +120,10 @@ __all__ = [
     "fit_moment_matching",
     "ScoreMatchingFit",
     "fit_score_matching",
+    "MomentSettings",
+    "ScaleFit",
+    "WIRGModel",
+    "fit_wirg",
     "local_fisher",
     "sample_conditional",
     "FreeEnergyFit",

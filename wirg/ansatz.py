@@ -58,6 +58,7 @@ import numbers
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 from scipy.special import expit
 
@@ -154,6 +155,11 @@ class Potential(abc.ABC):
         :math:`\sum_x v(\varphi(x))` with respect to ``phi_fine`` (same shape)."""
         return self.basis_derivative(phi_fine) @ alpha
 
+    def energy_and_derivative(self, alpha: np.ndarray, phi_fine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r""":math:`\sum_x v(\varphi(x))` (batch,) and :math:`v'(\varphi(x))` together, what a sampler needs at
+        every step (subclasses share the work of the two)."""
+        return self.features(phi_fine) @ alpha, self.derivative(alpha, phi_fine)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Potential) and self.to_dict() == other.to_dict()
 
@@ -199,6 +205,15 @@ class PolynomialPotential(Potential):
     def basis_second_derivative(self, t: np.ndarray) -> np.ndarray:
         return np.stack([p * (p - 1) * t ** (p - 2) if p > 1 else np.zeros_like(t) for p in self.powers], axis=-1)
 
+    def energy_and_derivative(self, alpha: np.ndarray, phi_fine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(phi_fine, dtype=np.float64)
+        monomials = [np.ones_like(t)]  # t^0 .. t^max by products (faster than float powers)
+        for _ in range(max(self.powers)):
+            monomials.append(monomials[-1] * t)
+        value = sum(a * monomials[p] for a, p in zip(alpha, self.powers))
+        slope = sum(a * p * monomials[p - 1] for a, p in zip(alpha, self.powers))
+        return np.sum(value, axis=(-2, -1)), slope
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "powers": list(self.powers)}
 
@@ -208,6 +223,27 @@ class PolynomialPotential(Potential):
 
     def __repr__(self) -> str:
         return f"PolynomialPotential(powers={self.powers})"
+
+
+@njit(cache=True)
+def _localized_sum(t, centres, widths, alpha, sigmoid, value, slope):  # pragma: no cover - compiled
+    """value[i] = sum_k alpha_k rho((t_i - c_k)/s_k), slope[i] = its t-derivative; rho the logistic sigmoid
+    (``sigmoid``) or the Gaussian bump. One exponential per site and function, no temporaries."""
+    for i in range(t.size):
+        v = 0.0
+        d = 0.0
+        for k in range(centres.size):
+            u = (t[i] - centres[k]) / widths[k]
+            if sigmoid:
+                s = 1.0 / (1.0 + np.exp(-u)) if u >= 0.0 else np.exp(u) / (1.0 + np.exp(u))
+                v += alpha[k] * s
+                d += alpha[k] * s * (1.0 - s) / widths[k]
+            else:
+                b = np.exp(-0.5 * u * u)
+                v += alpha[k] * b
+                d -= alpha[k] * u * b / widths[k]
+        value[i] = v
+        slope[i] = d
 
 
 class _LocalizedPotential(Potential):
@@ -234,22 +270,36 @@ class _LocalizedPotential(Potential):
 
     @staticmethod
     @abc.abstractmethod
-    def _profile(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        r""":math:`(\rho(u), \rho'(u), \rho''(u))`."""
+    def _profile(u: np.ndarray, orders: tuple[int, ...]) -> list[np.ndarray]:
+        r"""The derivatives :math:`\rho^{(k)}(u)` of the given orders k in {0, 1, 2} (one exponential for all)."""
 
-    def _scaled(self, t: np.ndarray, order: int) -> np.ndarray:
+    def _scaled(self, t: np.ndarray, orders: tuple[int, ...]) -> list[np.ndarray]:
         with np.errstate(over="ignore", invalid="ignore"):
             u = (np.asarray(t, dtype=np.float64)[..., None] - self.centres) / self.widths
-            return self._profile(u)[order] / self.widths**order
+            return [r / self.widths**k for r, k in zip(self._profile(u, orders), orders)]
 
     def basis(self, t: np.ndarray) -> np.ndarray:
-        return self._scaled(t, 0)
+        return self._scaled(t, (0,))[0]
 
     def basis_derivative(self, t: np.ndarray) -> np.ndarray:
-        return self._scaled(t, 1)
+        return self._scaled(t, (1,))[0]
 
     def basis_second_derivative(self, t: np.ndarray) -> np.ndarray:
-        return self._scaled(t, 2)
+        return self._scaled(t, (2,))[0]
+
+    def energy_and_derivative(self, alpha: np.ndarray, phi_fine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.ascontiguousarray(phi_fine, dtype=np.float64)
+        value, slope = np.empty_like(t), np.empty_like(t)
+        _localized_sum(
+            t.reshape(-1),
+            self.centres,
+            self.widths,
+            np.asarray(alpha, dtype=np.float64),
+            self.kind == "sigmoid",
+            value.reshape(-1),
+            slope.reshape(-1),
+        )
+        return value.sum(axis=(-2, -1)), slope
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "centres": self.centres.tolist(), "widths": self.widths.tolist()}
@@ -259,12 +309,14 @@ class _LocalizedPotential(Potential):
         return cls(centres, widths)
 
     @classmethod
-    def from_data(cls, values: ArrayLike, n_functions: int, *, width: float = 1.0) -> _LocalizedPotential:
+    def from_data(cls, values: ArrayLike, n_functions: int, *, width: float = 0.5) -> _LocalizedPotential:
         r"""Centres on the quantiles of ``values`` (e.g. the data's reconstructed field at this scale),
         :math:`c_i = Q\big((i + \tfrac12)/n\big)`, :math:`i = 0 \dots n-1`, and widths ``width`` times
         the local spacing of the centres, :math:`s_i = w\,(c_{i+1} - c_{i-1})/2` (one-sided at the
         ends; for one function, the standard deviation of ``values``), at least :math:`10^{-3}` of the
-        standard deviation of ``values``.
+        standard deviation of ``values``. The default ``width = 0.5`` keeps neighbouring functions apart:
+        on phi^4 at L = 32 (scale 1, radius 2, 20 functions and t^4) the normalised condition number of
+        score matching's H is 2.6e3 for bumps and 4.7e4 for sigmoids at 0.5, against 6.2e5 and 5.7e5 at 1.
 
         Parameters
         ----------
@@ -315,10 +367,9 @@ class SigmoidPotential(_LocalizedPotential):
     kind = "sigmoid"
 
     @staticmethod
-    def _profile(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _profile(u: np.ndarray, orders: tuple[int, ...]) -> list[np.ndarray]:
         s = expit(u)
-        d1 = s * (1.0 - s)
-        return s, d1, d1 * (1.0 - 2.0 * s)
+        return [s if k == 0 else s * (1.0 - s) if k == 1 else s * (1.0 - s) * (1.0 - 2.0 * s) for k in orders]
 
 
 class BumpPotential(_LocalizedPotential):
@@ -334,9 +385,9 @@ class BumpPotential(_LocalizedPotential):
     kind = "bump"
 
     @staticmethod
-    def _profile(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _profile(u: np.ndarray, orders: tuple[int, ...]) -> list[np.ndarray]:
         b = np.exp(-0.5 * u * u)
-        return b, -u * b, (u * u - 1.0) * b
+        return [b if k == 0 else -u * b if k == 1 else (u * u - 1.0) * b for k in orders]
 
 
 class CombinedPotential(Potential):
@@ -372,6 +423,11 @@ class CombinedPotential(Potential):
 
     def basis_second_derivative(self, t: np.ndarray) -> np.ndarray:
         return np.concatenate([p.basis_second_derivative(t) for p in self.parts], axis=-1)
+
+    def energy_and_derivative(self, alpha: np.ndarray, phi_fine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bounds = np.cumsum([0] + [p.n_params for p in self.parts])
+        pairs = [p.energy_and_derivative(alpha[a:b], phi_fine) for p, a, b in zip(self.parts, bounds[:-1], bounds[1:])]
+        return sum(e for e, _ in pairs), sum(d for _, d in pairs)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "parts": [p.to_dict() for p in self.parts]}
@@ -674,12 +730,10 @@ class _ConditionalOperator:
         grad = Kpsi + b
         potential = self.ansatz.potential
         if potential is not None:
-            fine = self.ansatz.reconstruct(psi, phi)
-            energy = energy + potential.features(fine) @ self.alpha
+            value, slope = potential.energy_and_derivative(self.alpha, self.ansatz.reconstruct(psi, phi))
             gamma = self.ansatz.gamma
-            grad = (
-                grad + gamma**2 * analysis_step(potential.derivative(self.alpha, fine), self.ansatz.wavelet, gamma)[1]
-            )
+            energy = energy + value
+            grad = grad + gamma**2 * analysis_step(slope, self.ansatz.wavelet, gamma)[1]
         return energy, grad
 
 
@@ -916,6 +970,6 @@ class _FieldOperator:
     def energy_and_grad(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         energy, grad = self.local.energy_and_grad(phi)
         if self.potential is not None:
-            energy = energy + self.potential.features(phi) @ self.alpha
-            grad = grad + self.potential.derivative(self.alpha, phi)
+            value, slope = self.potential.energy_and_derivative(self.alpha, phi)
+            energy, grad = energy + value, grad + slope
         return energy, grad

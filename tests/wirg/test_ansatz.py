@@ -136,6 +136,12 @@ def test_potential_derivatives_match_finite_differences_and_round_trip_through_j
     assert potential.basis(t).shape == (41, potential.n_params)
     np.testing.assert_allclose(potential.basis_derivative(t), d1, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(potential.basis_second_derivative(t), d2, rtol=1e-6, atol=1e-8)
+    # the fused energy and derivative of the samplers
+    fields = np.random.default_rng(4).normal(size=(3, 4, 4))
+    alpha = np.linspace(-1.0, 2.0, potential.n_params)
+    energy, slope = potential.energy_and_derivative(alpha, fields)
+    np.testing.assert_allclose(energy, potential.features(fields) @ alpha, rtol=1e-12)
+    np.testing.assert_allclose(slope, potential.derivative(alpha, fields), rtol=1e-12, atol=1e-14)
     again = Potential.from_dict(json.loads(json.dumps(potential.to_dict())))
     assert again == potential and type(again) is type(potential)
     np.testing.assert_array_equal(again.basis(t), potential.basis(t))
@@ -145,9 +151,9 @@ def test_from_data_places_centres_on_quantiles():
     values = np.random.default_rng(6).exponential(size=10_000)
     sig = SigmoidPotential.from_data(values, 4)
     np.testing.assert_allclose(sig.centres, np.quantile(values, [0.125, 0.375, 0.625, 0.875]))
-    gaps = np.diff(sig.centres)
-    np.testing.assert_allclose(sig.widths[1:-1], 0.5 * (gaps[:-1] + gaps[1:]))
-    assert sig.widths[0] == pytest.approx(gaps[0]) and sig.widths[-1] == pytest.approx(gaps[-1])
+    gaps = np.diff(sig.centres)  # default widths: half the local spacing
+    np.testing.assert_allclose(sig.widths[1:-1], 0.25 * (gaps[:-1] + gaps[1:]))
+    assert sig.widths[0] == pytest.approx(0.5 * gaps[0]) and sig.widths[-1] == pytest.approx(0.5 * gaps[-1])
     # a sigmoid is 1/2 at its centre, a bump 1
     np.testing.assert_allclose(np.diag(sig.basis(sig.centres)), 0.5)
     bump = BumpPotential.from_data(values, 3)
