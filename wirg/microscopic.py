@@ -68,7 +68,7 @@ from wirg.ansatz import CombinedPotential, FieldAnsatz, Potential
 from wirg.checks import check_choice, check_gamma, check_levels, check_memory, finite_result, real_array, show
 from wirg.free_energy import FreeEnergyFit
 from wirg.gaussian import Scale, polyphase_matrix
-from wirg.generate import GaussianMarginal, ScaleModel
+from wirg.generate import FieldModel, GaussianMarginal, ScaleModel
 from wirg.wavelets import WAVELETS, analysis_step
 
 __all__ = ["MicroscopicEnergy", "ScalarPotential", "microscopic_energy"]
@@ -181,7 +181,7 @@ class MicroscopicEnergy:
 def microscopic_energy(
     scales: Sequence[ScaleModel | Scale],
     free_energies: Sequence[FreeEnergyFit | Scale],
-    coarse: GaussianMarginal | tuple[FieldAnsatz, ArrayLike],
+    coarse: GaussianMarginal | FieldModel,
     *,
     L: int,
     wavelet: str = "db4",
@@ -198,8 +198,8 @@ def microscopic_energy(
         record its wavelet).
     free_energies : sequence of FreeEnergyFit or wirg.gaussian.Scale
         :math:`\bar F_1, \dots, \bar F_J`; a :class:`~wirg.gaussian.Scale` stands for its exact free energy.
-    coarse : GaussianMarginal or (FieldAnsatz, theta)
-        :math:`E_J`: a stationary Gaussian (precision :math:`1/S`) or a field ansatz with its parameters.
+    coarse : GaussianMarginal or FieldModel
+        :math:`E_J`: a stationary Gaussian (precision :math:`1/S`) or a fitted field ansatz.
     L : int
         Side of the fine lattice, a power of two; scale :math:`j` lives on the :math:`L/2^j` lattice.
     wavelet : {"haar", "db4"}
@@ -322,13 +322,11 @@ def _coarse_energy(coarse: object, n: int) -> tuple[np.ndarray, _Term]:
         if not np.all(np.isfinite(precision)):
             raise ValueError("coarse: the precision 1/spectrum overflows float64")
         return precision, None
-    if isinstance(coarse, tuple) and len(coarse) == 2 and isinstance(coarse[0], FieldAnsatz):
-        try:
-            theta = coarse[0].check_theta(coarse[1])
-        except (ValueError, TypeError) as err:
-            raise type(err)(f"coarse: {err}") from None
-        return _field_terms(coarse[0], theta, "coarse", n)
-    raise TypeError(f"coarse must be a GaussianMarginal or a (FieldAnsatz, theta) pair, got {show(coarse)}")
+    if isinstance(coarse, FieldModel):
+        if coarse.L != n:
+            raise ValueError(f"coarse: a model on the {coarse.L} lattice, expected the coarsest lattice {n}")
+        return _field_terms(coarse.ansatz, coarse.theta, "coarse", n)
+    raise TypeError(f"coarse must be a GaussianMarginal or a FieldModel, got {show(coarse)}")
 
 
 def _combine(plus: _Term, minus: _Term) -> ScalarPotential:

@@ -11,7 +11,7 @@ from wirg.ansatz import FieldAnsatz, PolynomialPotential, QuadraticAnsatz
 from wirg.fields import free_field_spectrum
 from wirg.free_energy import FreeEnergyFit, free_energy_score
 from wirg.gaussian import GaussianWIRG
-from wirg.generate import GaussianMarginal, ScaleModel
+from wirg.generate import FieldModel, GaussianMarginal, ScaleModel
 from wirg.lattice_phi4 import phi4
 from wirg.microscopic import MicroscopicEnergy, microscopic_energy
 from wirg.score_matching import fit_score_matching
@@ -47,6 +47,11 @@ def _fit(field: FieldAnsatz, coefficients) -> FreeEnergyFit:
     )  # fmt: skip
 
 
+def _coarse(field: FieldAnsatz, theta) -> FieldModel:
+    """The coarsest model on the 2 x 2 lattice (its start law only matters for sampling)."""
+    return FieldModel(field, theta, GaussianMarginal(np.ones((2, 2))))
+
+
 def _direct_energy(phi, models, fits, coarse_ansatz, coarse_theta, wavelet, gamma):
     """E_J + sum_j (Ebar_j - Fbar_j), each term from its ansatz in real space (no Fourier reassembly)."""
     total = 0.0
@@ -69,7 +74,7 @@ def random_model(request):
         field = FieldAnsatz(radius, PolynomialPotential((3, 4)))
         fits.append(_fit(field, rng.normal(size=field.n_params)))
     coarse_theta = rng.normal(size=field.n_params)
-    energy = microscopic_energy(models, fits, (field, coarse_theta), L=L, wavelet=wavelet, gamma=gamma)
+    energy = microscopic_energy(models, fits, _coarse(field, coarse_theta), L=L, wavelet=wavelet, gamma=gamma)
     return energy, models, fits, field, coarse_theta, wavelet, gamma
 
 
@@ -139,7 +144,7 @@ def test_energy_is_the_scale_by_scale_energy_when_the_form_is_stationary(random_
     models = [ScaleModel(m.ansatz, _potential_only(m.theta, m.ansatz.n_dd + m.ansatz.n_dc)) for m in models]
     fits = [_fit(f.field_ansatz, _potential_only(f.coefficients, f.field_ansatz.n_quadratic)) for f in fits]
     coarse_theta = _potential_only(coarse_theta, field.n_quadratic)
-    energy = microscopic_energy(models, fits, (field, coarse_theta), L=8, wavelet=wavelet, gamma=gamma)
+    energy = microscopic_energy(models, fits, _coarse(field, coarse_theta), L=8, wavelet=wavelet, gamma=gamma)
     assert np.all(energy.kernel == 0.0) and energy.remainder == 0.0
     phi = np.random.default_rng(1).normal(size=(3, 8, 8))
     direct = _direct_energy(phi, models, fits, field, coarse_theta, wavelet, gamma)
@@ -201,7 +206,8 @@ def test_phi4_energy_is_recovered_at_the_critical_point():
         fits.append(free_energy_score(ansatz, theta, coarse[:16], field, seed=j, n_chains=4, n_samples=100))
         x = coarse
     coarsest = FieldAnsatz(1, PolynomialPotential((4,)))
-    energy = microscopic_energy(models, fits, (coarsest, fit_score_matching(coarsest, x).theta), L=L, wavelet="haar")
+    coarse = FieldModel(coarsest, fit_score_matching(coarsest, x).theta, GaussianMarginal.fit(x))
+    energy = microscopic_energy(models, fits, coarse, L=L, wavelet="haar")
     for dx, dy in [(1, 0), (0, 1)]:
         assert energy.coupling(dx, dy) == pytest.approx(-beta, rel=0.05)
     others = [energy.coupling(dx, dy) for dx in range(-3, 4) for dy in range(-3, 4) if abs(dx) + abs(dy) > 1]
