@@ -2,8 +2,10 @@
 
 :mod:`wirg.wavelets` is the orthogonal 2-D fast wavelet transform on periodic lattices that
 splits a field into coarse fields and details, scale by scale. The training data: :mod:`wirg.fields`
-(stationary Gaussian fields of a given spectrum), :mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain),
-:mod:`wirg.statistics` (autocorrelation times, Binder cumulant) and :mod:`wirg.datasets` (fields on
+(stationary Gaussian fields of a given spectrum, and shifted lognormal fields, a weak-lensing stand-in),
+:mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain), :mod:`wirg.statistics` (autocorrelation times,
+Binder cumulant, and the validation statistics of fields: spectrum, histograms, peaks, wavelet moments,
+phase harmonics, :func:`compare_fields`) and :mod:`wirg.datasets` (fields on
 disk with JSON sidecars). :mod:`wirg.gaussian` solves the Gaussian case exactly (per-scale
 conditionals, couplings, free energies, condition numbers); :mod:`wirg.ansatz` is the per-scale
 conditional energy (quadratic couplings plus a pluggable potential), estimated from data by
@@ -15,7 +17,7 @@ only, and the direct baseline); :mod:`wirg.generate` samples coarse to fine from
 
 from wirg.ansatz import LocalAnsatz, PolynomialPotential, Potential, QuadraticAnsatz
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
-from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
+from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
 from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
@@ -30,11 +32,29 @@ from wirg.likelihood import (
 from wirg.mala import ConditionalSamples, sample_conditional
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
 from wirg.statistics import (
+    STATISTICS,
     AutocorrelationTime,
     AutocorrelationWarning,
     BinderCumulant,
+    Comparison,
+    Estimate,
+    HistogramTest,
+    Shells,
+    StatisticComparison,
     binder_cumulant,
+    compare_fields,
+    energy_per_site,
+    histogram_edges,
+    histogram_test,
     integrated_autocorrelation_time,
+    magnetization,
+    marginal_histogram,
+    peak_counts,
+    phase_harmonic_correlations,
+    phase_harmonic_filters,
+    power_spectrum,
+    radial_shells,
+    wavelet_moments,
 )
 from wirg.wavelets import (
     WAVELETS,
@@ -70,6 +90,25 @@ __all__ = [
     "integrated_autocorrelation_time",
     "lattice_momenta",
     "load_dataset",
+    "lognormal_field",
+    "STATISTICS",
+    "Comparison",
+    "Estimate",
+    "HistogramTest",
+    "Shells",
+    "StatisticComparison",
+    "compare_fields",
+    "energy_per_site",
+    "histogram_edges",
+    "histogram_test",
+    "magnetization",
+    "marginal_histogram",
+    "peak_counts",
+    "phase_harmonic_correlations",
+    "phase_harmonic_filters",
+    "power_spectrum",
+    "radial_shells",
+    "wavelet_moments",
     "phi4",
     "phi4_energy",
     "save_dataset",
