@@ -3,7 +3,8 @@
 :mod:`wirg.wavelets` is the orthogonal 2-D fast wavelet transform on periodic lattices that
 splits a field into coarse fields and details, scale by scale. The training data: :mod:`wirg.fields`
 (stationary Gaussian fields of a given spectrum, and shifted lognormal fields, a weak-lensing stand-in),
-:mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain), :mod:`wirg.statistics` (autocorrelation times,
+:mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain: local Metropolis, cluster moves, whole-field
+MALA, and their autocorrelation times), :mod:`wirg.statistics` (autocorrelation times,
 Binder cumulant, and the validation statistics of fields: spectrum, histograms, peaks, wavelet moments,
 phase harmonics, :func:`compare_fields`) and :mod:`wirg.datasets` (fields on
 disk with JSON sidecars). :mod:`wirg.gaussian` solves the Gaussian case exactly (per-scale
@@ -20,7 +21,7 @@ from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
 from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
-from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
+from wirg.lattice_phi4 import PHI4_SAMPLERS, Phi4Mixing, Phi4Samples, phi4, phi4_energy, phi4_mala, phi4_mixing
 from wirg.likelihood import (
     ConditionalGaussianLikelihood,
     ExactFit,
@@ -111,6 +112,10 @@ __all__ = [
     "wavelet_moments",
     "phi4",
     "phi4_energy",
+    "PHI4_SAMPLERS",
+    "Phi4Mixing",
+    "phi4_mala",
+    "phi4_mixing",
     "save_dataset",
     "ConditionNumbers",
     "GaussianWIRG",

@@ -60,6 +60,7 @@ def _phi4_parameters(samples: Phi4Samples) -> dict:
         "thermalization": samples.thermalization,
         "thin": samples.thin,
         "cluster": samples.cluster,
+        "sampler": samples.sampler,
         "delta": samples.delta,
         "acceptance": samples.acceptance,
         "tau_m": tau(samples.tau_m),

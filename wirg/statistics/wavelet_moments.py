@@ -93,7 +93,11 @@ def phase_harmonic_filters(L: int, n_scales: int | None = None, n_orientations: 
     (n_scales, n_orientations, L, L). Default ``n_scales``: the scales with :math:`\xi_j L/2\pi \ge 2`."""
     L = count("L", L, minimum=4)
     n_orientations = count("n_orientations", n_orientations, minimum=1)
-    check_memory(f"the filters of the {L} x {L} lattice", "L", 8 * L * L * n_orientations * L.bit_length())
+    check_memory(
+        f"{n_orientations} filters per scale on the {L} x {L} lattice",
+        "L or n_orientations",
+        8 * L * L * n_orientations * L.bit_length(),
+    )
     largest = max(int(np.floor(np.log2(3.0 * L / 16.0))) + 1, 1)
     J = largest if n_scales is None else count("n_scales", n_scales, minimum=1)
     if J > largest:
