@@ -328,6 +328,76 @@ def _energy_and_gradient(phi: np.ndarray, beta: float) -> tuple[np.ndarray, np.n
     return _energy(phi, forward, beta), -beta * neighbours + (4.0 * phi * phi - 2.0) * phi
 
 
+def _chain_arguments(
+    L: object,
+    beta: object,
+    n_samples: object,
+    seed: object,
+    thermalization: object,
+    thin: object,
+    bytes_per_site: int,
+) -> tuple[int, float, int, int, int, int | None]:
+    """The validated arguments of :func:`phi4` and :func:`phi4_mala`, in this order."""
+    L = count("L", L, minimum=2)
+    check_memory(f"the chain on the {L} x {L} lattice", "L", bytes_per_site * L * L)
+    beta = check_scalar("beta", beta, minimum=0.0, strict=True)
+    n_samples = count("n_samples", n_samples, minimum=1)
+    seed = seed_value(seed)
+    thermalization = (
+        _DEFAULT_THERMALIZATION
+        if thermalization is None
+        else count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
+    )
+    if thin is not None:
+        thin = count("thin", thin, minimum=1)
+    check_memory(f"{thermalization} thermalisation sweeps", "thermalization", 8 * thermalization)
+    return L, beta, n_samples, seed, thermalization, thin
+
+
+def _pilot_thin(pilot: np.ndarray) -> int:
+    """The default thinning, ceil(2 max(tau_m, tau_|m|)) measured on the pilot series of m."""
+    tau = max(integrated_autocorrelation_time(pilot).tau, integrated_autocorrelation_time(np.abs(pilot)).tau)
+    return max(1, math.ceil(2.0 * tau))
+
+
+def _samples(
+    fields: np.ndarray,
+    pilot: np.ndarray,
+    production: np.ndarray,
+    beta: float,
+    seed: int,
+    thermalization: int,
+    thin: int,
+    cluster: bool,
+    delta: float,
+    acceptance: float,
+    sampler: str,
+) -> Phi4Samples:
+    """The :class:`Phi4Samples` of a run: the magnetisation series is the pilot then the production."""
+    magnetization = np.concatenate([pilot, production])
+    sweeps = thermalization + production.size
+    unit = "sweeps" if sampler == "metropolis" else "MALA steps"
+    return Phi4Samples(
+        fields=fields,
+        L=fields.shape[-1],
+        beta=beta,
+        seed=seed,
+        thermalization=thermalization,
+        thin=thin,
+        cluster=cluster,
+        delta=delta,
+        acceptance=acceptance,
+        magnetization=magnetization,
+        tau_m=integrated_autocorrelation_time(magnetization),
+        tau_abs_m=integrated_autocorrelation_time(np.abs(magnetization)),
+        converged=True,
+        iterations=sweeps,
+        residual=math.nan,
+        message=f"ran {sweeps} {unit} ({thermalization} of thermalisation, {fields.shape[0]} fields every {thin})",
+        sampler=sampler,
+    )
+
+
 def phi4(
     L: int,
     beta: float,
@@ -372,19 +442,9 @@ def phi4(
     AutocorrelationWarning
         If a measured autocorrelation time is not small compared with its series.
     """
-    L = count("L", L, minimum=2)
-    check_memory(f"the chain on the {L} x {L} lattice", "L", 32 * L * L)
-    beta = check_scalar("beta", beta, minimum=0.0, strict=True)
-    n_samples = count("n_samples", n_samples, minimum=1)
-    seed = seed_value(seed)
-    thermalization = (
-        _DEFAULT_THERMALIZATION
-        if thermalization is None
-        else count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
+    L, beta, n_samples, seed, thermalization, thin = _chain_arguments(
+        L, beta, n_samples, seed, thermalization, thin, 32
     )
-    if thin is not None:
-        thin = count("thin", thin, minimum=1)
-    check_memory(f"{thermalization} thermalisation sweeps", "thermalization", 8 * thermalization)
     cluster = check_bool("cluster", cluster)
 
     state = seed_state(np.uint64(seed))
@@ -398,32 +458,15 @@ def phi4(
     pilot = np.empty(thermalization - tuning)
     accepted = _run_in_chunks(phi, state, beta, delta, cluster, 1, pilot, no_fields)
     if thin is None:
-        tau = max(integrated_autocorrelation_time(pilot).tau, integrated_autocorrelation_time(np.abs(pilot)).tau)
-        thin = max(1, math.ceil(2.0 * tau))
+        thin = _pilot_thin(pilot)
     check_memory(f"{n_samples} fields every {thin} sweeps", "n_samples", 8 * n_samples * (L * L + thin))
     production = np.empty(n_samples * thin)
     fields = np.empty((n_samples, L, L))
     accepted += _run_in_chunks(phi, state, beta, delta, cluster, thin, production, fields)
 
-    magnetization = np.concatenate([pilot, production])
-    sweeps = thermalization + production.size
-    return Phi4Samples(
-        fields=fields,
-        L=L,
-        beta=beta,
-        seed=seed,
-        thermalization=thermalization,
-        thin=thin,
-        cluster=cluster,
-        delta=delta,
-        acceptance=accepted / (magnetization.size * L * L),
-        magnetization=magnetization,
-        tau_m=integrated_autocorrelation_time(magnetization),
-        tau_abs_m=integrated_autocorrelation_time(np.abs(magnetization)),
-        converged=True,
-        iterations=sweeps,
-        residual=math.nan,
-        message=f"ran {sweeps} sweeps ({thermalization} of thermalisation, {n_samples} fields every {thin})",
+    acceptance = accepted / ((pilot.size + production.size) * L * L)
+    return _samples(
+        fields, pilot, production, beta, seed, thermalization, thin, cluster, delta, acceptance, "metropolis"
     )
 
 
@@ -487,19 +530,9 @@ def phi4_mala(
     AutocorrelationWarning
         If a measured autocorrelation time is not small compared with its series.
     """
-    L = count("L", L, minimum=2)
-    check_memory(f"the chain on the {L} x {L} lattice", "L", 64 * L * L)
-    beta = check_scalar("beta", beta, minimum=0.0, strict=True)
-    n_samples = count("n_samples", n_samples, minimum=1)
-    seed = seed_value(seed)
-    thermalization = (
-        _DEFAULT_THERMALIZATION
-        if thermalization is None
-        else count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
+    L, beta, n_samples, seed, thermalization, thin = _chain_arguments(
+        L, beta, n_samples, seed, thermalization, thin, 64
     )
-    if thin is not None:
-        thin = count("thin", thin, minimum=1)
-    check_memory(f"{thermalization} thermalisation steps", "thermalization", 8 * thermalization)
     tuning = thermalization // 2
     chains = _mala_chains(L, beta, 1, seed, tuning)
     pilot = np.empty(thermalization - tuning)
@@ -508,8 +541,7 @@ def phi4_mala(
         accepted += chains.run(1)
         pilot[t] = chains.x.mean()
     if thin is None:
-        tau = max(integrated_autocorrelation_time(pilot).tau, integrated_autocorrelation_time(np.abs(pilot)).tau)
-        thin = max(1, math.ceil(2.0 * tau))
+        thin = _pilot_thin(pilot)
     check_memory(f"{n_samples} fields every {thin} steps", "n_samples", 8 * n_samples * (L * L + thin))
     production = np.empty(n_samples * thin)
     fields = np.empty((n_samples, L, L))
@@ -518,27 +550,8 @@ def phi4_mala(
         production[t] = chains.x.mean()
         if (t + 1) % thin == 0:
             fields[(t + 1) // thin - 1] = chains.x[0]
-    magnetization = np.concatenate([pilot, production])
-    steps = thermalization + production.size
-    return Phi4Samples(
-        fields=fields,
-        L=L,
-        beta=beta,
-        seed=seed,
-        thermalization=thermalization,
-        thin=thin,
-        cluster=False,
-        delta=chains.step,
-        acceptance=accepted / magnetization.size,
-        magnetization=magnetization,
-        tau_m=integrated_autocorrelation_time(magnetization),
-        tau_abs_m=integrated_autocorrelation_time(np.abs(magnetization)),
-        converged=True,
-        iterations=steps,
-        residual=math.nan,
-        message=f"ran {steps} MALA steps ({thermalization} of thermalisation, {n_samples} fields every {thin})",
-        sampler="mala",
-    )
+    acceptance = accepted / (pilot.size + production.size)
+    return _samples(fields, pilot, production, beta, seed, thermalization, thin, False, chains.step, acceptance, "mala")
 
 
 #: The samplers of :func:`phi4_mixing`.
