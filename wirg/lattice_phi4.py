@@ -41,6 +41,13 @@ much as :math:`m` for the Binder cumulant, and the sign flips decorrelate :math:
 kernels use the xoshiro256++ generator of :mod:`statlearn.numerics.rng`, seeded from the integer
 ``seed``: a seed gives the same fields bit for bit.
 
+:func:`phi4_mala` is the direct whole-field sampler of the WIRG comparison: MALA
+(:class:`wirg.mala.MALAChains`) on the whole field with the gradient of :math:`E`. :func:`phi4_mixing`
+measures, for local Metropolis, Metropolis + Swendsen-Wang and whole-field MALA, the integrated
+autocorrelation times of :math:`|m|` and of the energy and the cost of an effectively independent
+sample (time per step :math:`\times\,2\tau`); ``benchmarks/bench_wirg_samplers.py`` fits
+:math:`\tau\sim L^z`.
+
 References
 ----------
 T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
