@@ -719,6 +719,7 @@ def phi4_mixing(
     seed = seed_value(seed)
     thermalization = count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
     n_chains = count("n_chains", n_chains, minimum=1)
+    check_memory(f"{n_chains} chains on {L} x {L} lattices", "L", 64.0 * L * L * n_chains)
     check_memory(
         f"{n_chains} chains of {n_steps} steps", "n_steps", 32.0 * n_chains * n_steps + 64.0 * L * L * n_chains
     )
