@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from statlearn.numerics.result import freeze_arrays
-from wirg.checks import check_bool, check_memory, check_scalar, count, real_array
+from wirg.checks import check_bool, check_memory, check_scalar, count, finite_result, real_array
 from wirg.statistics.estimate import Estimate, as_fields, block_count, jackknife
 
 __all__ = [
@@ -273,5 +273,7 @@ def energy_per_site(
     def func(mean: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
         return np.stack([mean[:, 0], np.sqrt(np.maximum(c2[:, 0] - c1[:, 0] ** 2, 0.0))], axis=-1)
 
-    value, error = jackknife((e[:, None], centred, centred**2), func, B)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value, error = jackknife((e[:, None], centred, centred**2), func, B)
+    finite_result("fields", np.concatenate([value, error]), "the second moment of the energy per site")
     return Estimate("energy per site", np.arange(2.0), ("mean", "std"), value, error, phi.shape[0])
