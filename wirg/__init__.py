@@ -9,15 +9,26 @@ conditionals, couplings, free energies, condition numbers); :mod:`wirg.ansatz` i
 conditional energy (quadratic couplings plus a pluggable potential), estimated from data by
 :mod:`wirg.likelihood` (exact maximum likelihood of the quadratic case, Newton's method) and
 :mod:`wirg.moment_matching` (moment matching with the MALA chains of :mod:`wirg.mala` on the details
-only, and the direct baseline); :mod:`wirg.generate` samples coarse to fine from a fitted model.
+only, and the direct baseline) and :mod:`wirg.score_matching` (the closed-form score-matching fit);
+:mod:`wirg.generate` samples coarse to fine from a fitted model; :mod:`wirg.model` fits the whole
+model scale by scale (:func:`fit_wirg`), generates, saves and loads it.
 :mod:`wirg.checks` holds the input checks shared by these modules. Theory: ``docs/theory/wirg.md``.
 """
 
-from wirg.ansatz import LocalAnsatz, PolynomialPotential, Potential, QuadraticAnsatz
+from wirg.ansatz import (
+    BumpPotential,
+    CombinedPotential,
+    FieldAnsatz,
+    LocalAnsatz,
+    PolynomialPotential,
+    Potential,
+    QuadraticAnsatz,
+    SigmoidPotential,
+)
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
-from wirg.generate import GaussianMarginal, MALASettings, ScaleModel, generate
+from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
 from wirg.likelihood import (
     ConditionalGaussianLikelihood,
@@ -28,7 +39,9 @@ from wirg.likelihood import (
     local_fisher,
 )
 from wirg.mala import ConditionalSamples, sample_conditional
+from wirg.model import MomentSettings, ScaleFit, WIRGModel, fit_wirg
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
+from wirg.score_matching import ScoreMatchingFit, fit_score_matching
 from wirg.statistics import (
     AutocorrelationTime,
     AutocorrelationWarning,
@@ -79,14 +92,19 @@ __all__ = [
     "polyphase_matrix",
     "stencil_shifts",
     "sample_details",
+    "FieldModel",
     "GaussianMarginal",
     "MALASettings",
     "ScaleModel",
     "generate",
+    "BumpPotential",
+    "CombinedPotential",
+    "FieldAnsatz",
     "LocalAnsatz",
     "PolynomialPotential",
     "Potential",
     "QuadraticAnsatz",
+    "SigmoidPotential",
     "ConditionalGaussianLikelihood",
     "ConditionalSamples",
     "ExactFit",
@@ -96,6 +114,12 @@ __all__ = [
     "fit_exact_direct",
     "fit_exact_quadratic",
     "fit_moment_matching",
+    "ScoreMatchingFit",
+    "fit_score_matching",
+    "MomentSettings",
+    "ScaleFit",
+    "WIRGModel",
+    "fit_wirg",
     "local_fisher",
     "sample_conditional",
 ]

@@ -35,7 +35,9 @@ steps; the last state is kept.
 **Coarsest marginal**: :class:`GaussianMarginal`, a stationary Gaussian on the
 :math:`L_J\times L_J` lattice whose spectrum is fitted from data coarse fields by the symmetrised
 periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\hat\varphi_J(-\xi)|^2}/L_J^2`
-(its maximum-likelihood estimate), or given coarse fields.
+(its maximum-likelihood estimate); or :class:`FieldModel`, a fitted :class:`wirg.ansatz.FieldAnsatz`
+(quadratic couplings plus a potential, Guth et al., ICML 2023, eq. (13)) sampled by MALA on the whole
+coarse field, started from a Gaussian marginal; or given coarse fields.
 """
 
 from __future__ import annotations
@@ -47,14 +49,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.numerics.seeding import as_generator
-from wirg.ansatz import QuadraticAnsatz
-from wirg.checks import check_choice, check_gamma, count, finite_result, real_array
+from wirg.ansatz import FieldAnsatz, QuadraticAnsatz
+from wirg.checks import check_choice, check_gamma, check_instance, count, field_pair, finite_result, real_array
 from wirg.fields import gaussian_field
 from wirg.gaussian import sample_details
-from wirg.mala import sample_conditional
+from wirg.mala import MALAChains, initial_step, sample_conditional
 from wirg.wavelets import WAVELETS, synthesis_step
 
-__all__ = ["GaussianMarginal", "MALASettings", "ScaleModel", "generate"]
+__all__ = ["FieldModel", "GaussianMarginal", "MALASettings", "ScaleModel", "generate"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +76,20 @@ class ScaleModel:
         if not isinstance(self.ansatz, QuadraticAnsatz):
             raise TypeError(f"ansatz must be a QuadraticAnsatz, got {type(self.ansatz).__name__}")
         object.__setattr__(self, "theta", self.ansatz.check_theta(self.theta).copy())
+
+    def mala_step(self, phi_j: ArrayLike, psibar: ArrayLike) -> float:
+        r"""A MALA step for the conditional at the states ``(psibar, phi_j)``: :func:`wirg.mala.initial_step` of
+        an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K}) +
+        \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`), so that a potential with strong
+        curvature does not start the chains at a step they reject."""
+        psi, phi = field_pair(psibar, phi_j, self.ansatz.radius)
+        operator = self.ansatz.operator(self.theta, phi.shape[-1])
+        largest = max(operator.max_eigenvalue, 0.0)
+        potential = self.ansatz.potential
+        if potential is not None:
+            curvature = potential.basis_second_derivative(self.ansatz.reconstruct(psi, phi)) @ operator.alpha
+            largest += self.ansatz.gamma**2 * float(np.abs(curvature).max())
+        return initial_step(largest, psi[0].size)
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,12 +129,68 @@ class GaussianMarginal:
 @dataclass(frozen=True)
 class MALASettings:
     """MCMC settings of the scales with a potential: ``burn_in`` MALA steps (step adapted towards
-    acceptance 0.574 during them) before the kept state."""
+    acceptance 0.574 during them) before the kept state; ``coarse_steps`` MALA steps of a
+    :class:`FieldModel` of the coarsest field (small, so cheap)."""
 
     burn_in: int = 500
+    coarse_steps: int = 2000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "burn_in", count("burn_in", self.burn_in, minimum=1))
+        object.__setattr__(self, "coarse_steps", count("coarse_steps", self.coarse_steps, minimum=2))
+
+
+@dataclass(frozen=True, eq=False)
+class FieldModel:
+    r"""A fitted energy :math:`E = \theta\cdot\Phi(\varphi_J)` of the coarsest field
+    (:class:`wirg.ansatz.FieldAnsatz`), sampled by MALA from the Gaussian ``start``.
+
+    Attributes
+    ----------
+    ansatz : FieldAnsatz
+    theta : ndarray, shape (ansatz.n_params,)
+    start : GaussianMarginal
+        The law of the initial states (e.g. :meth:`GaussianMarginal.fit` of the data coarse fields).
+    """
+
+    ansatz: FieldAnsatz
+    theta: np.ndarray
+    start: GaussianMarginal
+
+    def __post_init__(self) -> None:
+        check_instance("ansatz", self.ansatz, FieldAnsatz)
+        check_instance("start", self.start, GaussianMarginal)
+        object.__setattr__(self, "theta", self.ansatz.check_theta(self.theta).copy())
+        if self.start.L <= 2 * self.ansatz.radius:
+            raise ValueError(
+                f"start: its lattice side {self.start.L} must exceed 2 * radius = {2 * self.ansatz.radius} of the ansatz"
+            )
+
+    @property
+    def L(self) -> int:
+        return self.start.L
+
+    def sample(self, n_samples: int, rng: np.random.Generator, mcmc: MALASettings | None = None) -> np.ndarray:
+        """Fields (n_samples, L_J, L_J): ``mcmc.coarse_steps`` MALA steps from Gaussian initial states (the
+        step adapted towards acceptance 0.574 every 10 steps during the first half, then fixed)."""
+        n_samples = count("n_samples", n_samples, minimum=1)
+        mcmc = MALASettings() if mcmc is None else mcmc
+        check_instance("mcmc", mcmc, MALASettings)
+        x0 = self.start.sample(n_samples, rng)
+        operator = self.ansatz.operator(self.theta, self.L)
+        largest = max(operator.max_eigenvalue, 0.0)
+        if self.ansatz.potential is not None:
+            curvature = self.ansatz.potential.basis_second_derivative(x0) @ operator.alpha
+            largest += float(np.abs(curvature).max())
+        chains = MALAChains(x0, initial_step(largest, self.L * self.L), int(rng.integers(2**63)))
+        chains.set_energy(operator.energy_and_grad)
+        adapt = mcmc.coarse_steps // 2
+        for start in range(0, adapt, 10):
+            chains.adapt(chains.run(min(10, adapt - start)))
+        chains.run(mcmc.coarse_steps - adapt)
+        if chains.diverged:
+            raise ValueError("theta: the MALA chains of the coarsest field diverged (the energy is not bounded below)")
+        return chains.x
 
 
 def generate(
@@ -139,7 +211,7 @@ def generate(
         The fitted conditionals :math:`\bar E_1, \dots, \bar E_J`, finest first (the order of
         :attr:`wirg.gaussian.GaussianWIRG.scales` and :attr:`wirg.wavelets.MultiScale.details`);
         scale j acts on the :math:`L_J 2^{J-j}` lattice.
-    coarse : GaussianMarginal or array_like of shape (n_samples, L_J, L_J)
+    coarse : GaussianMarginal, FieldModel or array_like of shape (n_samples, L_J, L_J)
         The law of :math:`\varphi_J`, or the coarse fields themselves (generation conditioned on them).
     n_samples : int
         Number of fields.
@@ -150,7 +222,7 @@ def generate(
         :math:`\gamma_1, \dots, \gamma_J` of the synthesis; an ansatz with a potential must use the
         same wavelet and :math:`\gamma_j`.
     mcmc : MALASettings, optional
-        For scales with a potential (default ``MALASettings()``).
+        For scales with a potential and a :class:`FieldModel` (default ``MALASettings()``).
 
     Returns
     -------
@@ -182,6 +254,8 @@ def generate(
     rng = as_generator(seed)
     if isinstance(coarse, GaussianMarginal):
         phi = coarse.sample(int(n_samples), rng)
+    elif isinstance(coarse, FieldModel):
+        phi = coarse.sample(n_samples, rng, mcmc)
     else:
         phi = real_array("coarse", coarse)
         if phi.ndim != 3 or phi.shape[0] != n_samples or phi.shape[1] != phi.shape[2]:
@@ -198,6 +272,7 @@ def generate(
                 seed=int(rng.integers(2**63)),
                 burn_in=mcmc.burn_in,
                 init=details,
+                step=model.mala_step(phi, details),
             ).samples[-1]
         phi = synthesis_step(phi, details, wavelet, gammas[j - 1])
     return phi

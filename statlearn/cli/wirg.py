@@ -1,4 +1,12 @@
-"""``statlearn wirg gaussian``: the exact WIRG of a lattice free field, scale by scale.
+"""``statlearn wirg gaussian | fit | generate``: the exact WIRG of a lattice free field, and fitting and
+sampling the WIRG model of fields on disk.
+
+``statlearn wirg fit --data FILE.npy --out DIR [--levels J] [--wavelet db4] [--radius 2]
+[--potential bump:20+polynomial:4] [--method score] [--seed S] [--checkpoint DIR]`` fits
+:func:`wirg.model.fit_wirg` to the fields (S, L, L) of ``FILE.npy`` (a progress bar per scale; with
+``--checkpoint`` a rerun resumes after the last completed scale) and saves the model into ``DIR``.
+``statlearn wirg generate --model DIR --n 100 --seed S --out FILE.npy`` samples fields from a saved
+model, in batches of ``--batch`` fields (each batch seeded from ``--seed``) behind a progress bar.
 
 ``statlearn wirg gaussian --L 64 --mass 0 [--wavelet db4] [--radius 1] [--plot FILE] [--json]``
 solves the Gaussian case exactly (:class:`wirg.gaussian.GaussianWIRG`) for the free field
@@ -13,9 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 
-from statlearn.cli.common import bounded_float, bounded_int, json_value, output_file
+from statlearn.cli.common import bounded_float, bounded_int, json_value, output_file, seed
 
-__all__ = ["MAX_FISHER_WORK", "MAX_L", "add_parser", "fisher_work", "lattice_side", "run"]
+__all__ = [
+    "MAX_FISHER_WORK",
+    "MAX_L",
+    "MAX_SAMPLES",
+    "add_parser",
+    "fisher_work",
+    "lattice_side",
+    "run",
+    "run_fit",
+    "run_generate",
+]
 
 MAX_L = 256
 """The largest lattice side: the exact solution takes about 6 s at L = 256 and its memory grows as L^2."""
@@ -26,6 +44,8 @@ MAX_FISHER_WORK = 2e8
 MAX_MASS = 1e3
 MIN_BETA = 1e-6
 MAX_PARAMETER = 1e6
+MAX_SAMPLES = 1_000_000
+"""The most fields ``wirg generate`` writes in one call."""
 
 
 def fisher_work(L: int, radius: int) -> float:
@@ -92,6 +112,40 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--plot", type=output_file(".png"), metavar="FILE", help="save a PNG of the couplings and spectra"
     )
     gaussian.set_defaults(run=run, parser=gaussian)
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit the WIRG model to fields on disk, scale by scale",
+        description="Fit the wavelet conditional RG model (per-scale conditional energies with a potential on the "
+        "reconstructed field, and a model of the coarsest field) to the fields of a .npy file by score or moment "
+        "matching, and save it (model.json + arrays.npz).",
+    )
+    fit.add_argument("--data", required=True, metavar="FILE.npy", help="fields of shape (S, L, L), L a power of two")
+    fit.add_argument("--out", required=True, metavar="DIR", help="directory to save the model into")
+    fit.add_argument("--levels", type=bounded_int(1, 30), default=None, help="number of scales (default log2 L)")
+    fit.add_argument("--wavelet", default="db4", help="db4 (default) or haar")
+    fit.add_argument("--radius", type=bounded_int(0, 16), default=2, help="stencil radius of the couplings (default 2)")
+    fit.add_argument(
+        "--potential",
+        default="bump:20+polynomial:4",
+        help="'+'-joined terms sigmoid:N, bump:N, polynomial:P1,P2, or 'none' for the Gaussian model "
+        "(default bump:20+polynomial:4)",
+    )
+    fit.add_argument("--method", default="score", help="score (default) or moments")
+    fit.add_argument("--seed", type=seed, default=0, help="seed of the moment-matching chains (default 0)")
+    fit.add_argument("--checkpoint", metavar="DIR", default=None, help="write each scale as it finishes; resume")
+    fit.set_defaults(run=run_fit, parser=fit)
+    gen = sub.add_parser(
+        "generate",
+        help="sample fields from a saved WIRG model",
+        description="Sample fields coarse to fine from a model saved by 'statlearn wirg fit' and write them to a .npy file.",
+    )
+    gen.add_argument("--model", required=True, metavar="DIR", help="directory of a saved model")
+    gen.add_argument("--n", type=bounded_int(1, MAX_SAMPLES), required=True, help="number of fields")
+    gen.add_argument("--seed", type=seed, default=0, help="seed (default 0)")
+    gen.add_argument("--batch", type=bounded_int(1, MAX_SAMPLES), default=100, help="fields per batch (default 100)")
+    gen.add_argument("--out", type=output_file(".npy"), required=True, metavar="FILE.npy", help="output file")
+    gen.set_defaults(run=run_generate, parser=gen)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -215,3 +269,97 @@ def _plot(args: argparse.Namespace, solved) -> None:
         )
         right.legend(fontsize=8)
         save_figure(fig, args.plot)
+
+
+# the library's parameter named in an error message, and the option that sets it
+_OPTIONS = {
+    "fields": "--data",
+    "levels": "--levels",
+    "wavelet": "--wavelet",
+    "radius": "--radius",
+    "potential": "--potential",
+    "method": "--method",
+    "checkpoint": "--checkpoint",
+    "seed": "--seed",
+}
+
+
+def _option_of(message: str) -> str:
+    """The option of the parameter an error message starts with (else the first one it names, else --data)."""
+    for name, option in _OPTIONS.items():
+        if message.startswith(name):
+            return option
+    for name, option in _OPTIONS.items():
+        if f" {name}" in message:
+            return option
+    return "--data"
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    parser = args.parser
+    import numpy as np
+
+    from wirg.model import fit_wirg
+
+    try:
+        fields = np.load(args.data, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        parser.error(f"argument --data: cannot read {args.data!r} as a .npy array: {exc}")
+    potential = None if args.potential.strip().lower() == "none" else args.potential
+    try:
+        model = fit_wirg(
+            fields,
+            levels=args.levels,
+            wavelet=args.wavelet,
+            radius=args.radius,
+            potential=potential,
+            method=args.method,
+            seed=args.seed,
+            checkpoint=args.checkpoint,
+            progress=True,
+        )
+    except (ValueError, TypeError) as exc:
+        parser.error(f"argument {_option_of(str(exc))}: {exc}")
+    try:
+        model.save(args.out)
+    except OSError as exc:
+        parser.error(f"argument --out: cannot write the model into {args.out!r}: {exc.strerror or exc}")
+    print(f"# WIRG model of {fields.shape[0]} fields of side {model.L}, {model.levels} scales, saved to {args.out}")
+    print(f"{'j':>3} {'L_j':>5} {'cond(H)':>10} {'normalised':>11} {'seconds':>8}  method")
+    for row in model.diagnostics:
+        if "condition_raw" in row:
+            print(
+                f"{row['j']:>3} {row['L_j']:>5} {row['condition_raw']:>10.3g} {row['condition_normalised']:>11.3g} "
+                f"{row['seconds']:>8.2f}  {row['method']}"
+            )
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    parser = args.parser
+    import numpy as np
+    from tqdm import tqdm
+
+    from statlearn.numerics.seeding import as_generator
+    from wirg.model import WIRGModel
+
+    try:
+        model = WIRGModel.load(args.model)
+    except ValueError as exc:
+        parser.error(f"argument --model: {exc}")
+    sizes = [min(args.batch, args.n - start) for start in range(0, args.n, args.batch)]
+    seeds = as_generator(args.seed).integers(2**63, size=len(sizes))
+    batches = []
+    with tqdm(total=args.n, unit="field", desc="generate") as bar:
+        for size, batch_seed in zip(sizes, seeds):
+            try:
+                batches.append(model.generate(size, seed=int(batch_seed)))
+            except ValueError as exc:
+                parser.error(f"argument --model: {exc}")
+            bar.update(size)
+    try:
+        np.save(args.out, np.concatenate(batches))
+    except OSError as exc:
+        parser.error(f"argument --out: cannot write {str(args.out)!r}: {exc.strerror or exc}")
+    print(f"# {args.n} fields of side {model.L} written to {args.out}")
+    return 0

@@ -37,3 +37,74 @@ def test_bad_input(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["wirg", "gaussian", *argv])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------- fit and generate
+
+
+@pytest.fixture(scope="module")
+def fields_file(tmp_path_factory):
+    import numpy as np
+
+    from wirg.fields import gaussian_field
+
+    path = tmp_path_factory.mktemp("data") / "fields.npy"
+    np.save(path, gaussian_field(free_field_spectrum(8, 0.5), 8, 40, seed=0))
+    return path
+
+
+def test_fit_then_generate(fields_file, tmp_path, capsys):
+    import numpy as np
+
+    from wirg.model import WIRGModel
+
+    out = tmp_path / "model"
+    argv = ["wirg", "fit", "--data", str(fields_file), "--out", str(out), "--levels", "2", "--radius", "1"]
+    assert main([*argv, "--potential", "sigmoid:3+polynomial:4", "--wavelet", "haar"]) == 0
+    assert "cond(H)" in capsys.readouterr().out
+    model = WIRGModel.load(out)
+    assert model.levels == 2 and model.wavelet == "haar"
+    npy = tmp_path / "gen.npy"
+    gen = ["wirg", "generate", "--model", str(out), "--n", "5", "--batch", "2", "--seed", "3", "--out", str(npy)]
+    assert main(gen) == 0
+    first = np.load(npy)
+    assert first.shape == (5, 8, 8) and np.all(np.isfinite(first))
+    assert main(gen) == 0
+    np.testing.assert_array_equal(np.load(npy), first)  # seeded
+
+
+def test_fit_gaussian_model_and_checkpoint(fields_file, tmp_path):
+    argv = ["wirg", "fit", "--data", str(fields_file), "--out", str(tmp_path / "m"), "--potential", "none"]
+    assert main([*argv, "--checkpoint", str(tmp_path / "ck")]) == 0
+    assert (tmp_path / "ck" / "scale_1.json").exists()
+    assert main([*argv, "--checkpoint", str(tmp_path / "ck")]) == 0  # resumed: every scale loaded
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--method", "ml"], "--method"),
+        (["--potential", "spline:3"], "--potential"),
+        (["--wavelet", "db2"], "--wavelet"),
+        (["--levels", "9"], "--levels"),
+    ],
+)
+def test_fit_bad_options(fields_file, tmp_path, extra, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["wirg", "fit", "--data", str(fields_file), "--out", str(tmp_path / "m"), *extra])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_fit_and_generate_bad_files(tmp_path, capsys):
+    import numpy as np
+
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.ones((3, 12, 12)))
+    for data, message in [(bad, "power of two"), (tmp_path / "missing.npy", "cannot read")]:
+        with pytest.raises(SystemExit) as exit_:
+            main(["wirg", "fit", "--data", str(data), "--out", str(tmp_path / "m")])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "--data" in err and message in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["wirg", "generate", "--model", str(tmp_path), "--n", "2", "--out", str(tmp_path / "g.npy")])
+    assert exit_.value.code == 2 and "--model" in capsys.readouterr().err

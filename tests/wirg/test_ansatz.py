@@ -2,10 +2,21 @@
 
 Reference case: the ``exact_case`` fixture of conftest.py."""
 
+import json
+
 import numpy as np
 import pytest
 
-from wirg.ansatz import LocalAnsatz, PolynomialPotential, QuadraticAnsatz
+from wirg.ansatz import (
+    BumpPotential,
+    CombinedPotential,
+    FieldAnsatz,
+    LocalAnsatz,
+    PolynomialPotential,
+    Potential,
+    QuadraticAnsatz,
+    SigmoidPotential,
+)
 from wirg.fields import free_field_spectrum
 
 # ---------------------------------------------------------------------------------- the ansatz
@@ -100,3 +111,147 @@ def test_bad_input():
         ansatz.from_kernels(rng.normal(size=(3, 3, 4, 4)), np.zeros((3, 4, 4)))
     with pytest.raises(ValueError, match="powers"):
         PolynomialPotential((2, 2))
+
+
+# ------------------------------------------------------------------------ potentials and derivatives
+
+
+def _potentials():
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=500)
+    return [
+        PolynomialPotential((1, 2, 4)),
+        SigmoidPotential.from_data(values, 6),
+        BumpPotential.from_data(values, 5, width=0.7),
+        CombinedPotential([SigmoidPotential.from_data(values, 3), PolynomialPotential((4,))]),
+    ]
+
+
+@pytest.mark.parametrize("potential", _potentials(), ids=repr)
+def test_potential_derivatives_match_finite_differences_and_round_trip_through_json(potential):
+    t = np.linspace(-2.5, 2.5, 41)
+    eps = 1e-5
+    d1 = (potential.basis(t + eps) - potential.basis(t - eps)) / (2 * eps)
+    d2 = (potential.basis_derivative(t + eps) - potential.basis_derivative(t - eps)) / (2 * eps)
+    assert potential.basis(t).shape == (41, potential.n_params)
+    np.testing.assert_allclose(potential.basis_derivative(t), d1, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(potential.basis_second_derivative(t), d2, rtol=1e-6, atol=1e-8)
+    # the fused energy and derivative of the samplers
+    fields = np.random.default_rng(4).normal(size=(3, 4, 4))
+    alpha = np.linspace(-1.0, 2.0, potential.n_params)
+    energy, slope = potential.energy_and_derivative(alpha, fields)
+    np.testing.assert_allclose(energy, potential.features(fields) @ alpha, rtol=1e-12)
+    np.testing.assert_allclose(slope, potential.derivative(alpha, fields), rtol=1e-12, atol=1e-14)
+    again = Potential.from_dict(json.loads(json.dumps(potential.to_dict())))
+    assert again == potential and type(again) is type(potential)
+    np.testing.assert_array_equal(again.basis(t), potential.basis(t))
+
+
+def test_from_data_places_centres_on_quantiles():
+    values = np.random.default_rng(6).exponential(size=10_000)
+    sig = SigmoidPotential.from_data(values, 4)
+    np.testing.assert_allclose(sig.centres, np.quantile(values, [0.125, 0.375, 0.625, 0.875]))
+    gaps = np.diff(sig.centres)  # default widths: half the local spacing
+    np.testing.assert_allclose(sig.widths[1:-1], 0.25 * (gaps[:-1] + gaps[1:]))
+    assert sig.widths[0] == pytest.approx(0.5 * gaps[0]) and sig.widths[-1] == pytest.approx(0.5 * gaps[-1])
+    # a sigmoid is 1/2 at its centre, a bump 1
+    np.testing.assert_allclose(np.diag(sig.basis(sig.centres)), 0.5)
+    bump = BumpPotential.from_data(values, 3)
+    np.testing.assert_allclose(np.diag(bump.basis(bump.centres)), 1.0)
+
+
+def _fd_features(features, x, index, eps):
+    step = np.zeros_like(x)
+    step[index] = eps
+    return features(x + step), features(x - step), features(x)
+
+
+@pytest.mark.parametrize("wavelet, gamma", [("db4", 1.3), ("haar", 0.8)])
+def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_differences(wavelet, gamma):
+    rng = np.random.default_rng(7)
+    potential = CombinedPotential([SigmoidPotential.from_data(rng.normal(size=200), 4), PolynomialPotential((4,))])
+    ansatz = QuadraticAnsatz(1, potential=potential, wavelet=wavelet, gamma=gamma)
+    n = 4
+    psi, phi = 0.7 * rng.normal(size=(2, 3, n, n)), 0.7 * rng.normal(size=(2, n, n))
+    theta = rng.normal(size=ansatz.n_params)
+    grads = ansatz.feature_gradients(psi, phi)
+    assert grads.shape == (2, ansatz.n_params, 3, n, n)
+    # the energy gradient is theta . feature gradients
+    np.testing.assert_allclose(
+        np.einsum("a,bacyx->bcyx", theta, grads), ansatz.grad_psibar(theta, psi, phi), atol=1e-12
+    )
+    eps = 1e-4
+    laplacian = np.zeros((2, ansatz.n_params))
+    for c in range(3):
+        for y in range(n):
+            for x in range(n):
+                up, down, mid = _fd_features(lambda p: ansatz.features(p, phi), psi, (slice(None), c, y, x), eps)
+                np.testing.assert_allclose(grads[:, :, c, y, x], (up - down) / (2 * eps), rtol=1e-6, atol=1e-6)
+                laplacian += (up - 2 * mid + down) / eps**2
+    np.testing.assert_allclose(ansatz.feature_laplacians(psi, phi), laplacian, rtol=1e-4, atol=1e-3)
+    # the gradient with respect to the coarse field
+    numeric = np.empty((2, n, n))
+    for y in range(n):
+        for x in range(n):
+            up, down, _ = _fd_features(lambda f: ansatz.energy(theta, psi, f), phi, (slice(None), y, x), eps)
+            numeric[:, y, x] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(ansatz.grad_phi(theta, psi, phi), numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_conditional_laplacian_of_the_square_is_twice_the_trace_of_the_synthesis():
+    """For rho(t) = t^2 the Laplacian is 2 gamma^2 tr(Gbar^T Gbar) = 2 gamma^2 (3 n^2), Gbar Gbar^T = I."""
+    ansatz = QuadraticAnsatz(1, potential=PolynomialPotential((2,)), wavelet="db4", gamma=1.5)
+    rng = np.random.default_rng(9)
+    for n in (4, 8):
+        lap = ansatz.feature_laplacians(rng.normal(size=(1, 3, n, n)), rng.normal(size=(1, n, n)))
+        assert lap[0, -1] == pytest.approx(2 * 1.5**2 * 3 * n * n, rel=1e-12)
+
+
+@pytest.mark.parametrize("potential", [None, _potentials()[3]], ids=["quadratic", "sigmoid+quartic"])
+def test_field_ansatz_energy_gradients_and_laplacians(potential):
+    rng = np.random.default_rng(8)
+    ansatz = FieldAnsatz(1, potential)
+    n = 5
+    phi = rng.normal(size=(2, n, n))
+    theta = rng.normal(size=ansatz.n_params)
+    # the quadratic part is LocalAnsatz's
+    local = LocalAnsatz(1)
+    quad_theta = theta.copy()
+    quad_theta[ansatz.n_quadratic :] = 0.0
+    np.testing.assert_allclose(ansatz.energy(quad_theta, phi), local.energy(theta[: local.n_params], phi), rtol=1e-12)
+    energy, grad = ansatz.operator(theta, n).energy_and_grad(phi)
+    np.testing.assert_allclose(energy, ansatz.features(phi) @ theta, rtol=1e-12)
+    grads = ansatz.feature_gradients(phi)
+    np.testing.assert_allclose(np.einsum("a,bayx->byx", theta, grads), grad, atol=1e-12)
+    np.testing.assert_allclose(ansatz.grad(theta, phi), grad, atol=1e-12)
+    eps = 1e-4
+    laplacian = np.zeros((2, ansatz.n_params))
+    for y in range(n):
+        for x in range(n):
+            up, down, mid = _fd_features(ansatz.features, phi, (slice(None), y, x), eps)
+            np.testing.assert_allclose(grads[:, :, y, x], (up - down) / (2 * eps), rtol=1e-6, atol=1e-6)
+            laplacian += (up - 2 * mid + down) / eps**2
+    np.testing.assert_allclose(ansatz.feature_laplacians(phi), laplacian, rtol=1e-4, atol=1e-3)
+
+
+def test_potential_bad_input():
+    with pytest.raises(ValueError, match="widths"):
+        SigmoidPotential([0.0, 1.0], [1.0, 0.0])
+    with pytest.raises(ValueError, match="widths"):
+        BumpPotential([0.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match="values must not be constant"):
+        SigmoidPotential.from_data(np.ones(10), 3)
+    with pytest.raises(ValueError, match="n_functions"):
+        BumpPotential.from_data(np.arange(10.0), 0)
+    with pytest.raises(ValueError, match="kind"):
+        Potential.from_dict({"kind": "spline"})
+    with pytest.raises(ValueError, match="keys"):
+        Potential.from_dict({"kind": "sigmoid", "centres": [0.0]})
+    with pytest.raises(TypeError, match="d must be a dict"):
+        Potential.from_dict([1, 2])
+    with pytest.raises(TypeError, match="parts"):
+        CombinedPotential([PolynomialPotential((4,)), "x"])
+    with pytest.raises(TypeError, match="potential"):
+        FieldAnsatz(1, "sigmoid")
+    with pytest.raises(ValueError, match="theta must have shape"):
+        FieldAnsatz(1).energy(np.zeros(2), np.zeros((4, 4)))

@@ -1,0 +1,667 @@
+r"""The whole wavelet conditional RG model fitted from fields, scale by scale: :func:`fit_wirg` and
+:class:`WIRGModel` (generation, diagnostics, saving and loading).
+
+**Model** (Marchand, Ozawa, Biroli & Mallat, PRX 13, 041038 (2023), section III; Guth, Lempereur,
+Bruna & Mallat, ICML 2023, eqs. (13), (22)-(30); the theory page ``docs/theory/wirg.md``). The
+fields are decomposed by :func:`wirg.wavelets.decompose` into :math:`(\varphi_J, \bar\psi_J, \dots,
+\bar\psi_1)` and
+
+.. math::
+
+    p(\varphi_0) \propto p_J(\varphi_J)\prod_{j=1}^J \bar p_j(\bar\psi_j|\varphi_j),\qquad
+    \bar p_j \propto e^{-\bar E_j(\bar\psi_j|\varphi_j)},
+
+each :math:`\bar E_j` a :class:`wirg.ansatz.QuadraticAnsatz` (couplings at shifts
+:math:`|\Delta|_\infty\le r_j`, :math:`r_j = \min(r, \lfloor(L_j - 1)/2\rfloor)`, plus a potential on the
+reconstructed field :math:`\varphi_{j-1}` whose basis is built from the data's :math:`\varphi_{j-1}`, e.g.
+sigmoids centred on its quantiles) and :math:`p_J` a :class:`wirg.ansatz.FieldAnsatz` of the same
+kind on :math:`\varphi_J` (a :class:`wirg.generate.GaussianMarginal` without potential: the Gaussian
+model, sampled exactly). The scales are fitted independently, by score matching
+(:func:`wirg.score_matching.fit_score_matching`, the default) or by maximum likelihood with moment
+matching (:func:`wirg.moment_matching.fit_moment_matching`, MALA on the details only, started from
+the score-matching estimate); the coarsest model always by score matching.
+
+**Potential specification** ``potential``: None (Gaussian model), a string of ``+``-joined terms
+``"sigmoid:N"``, ``"bump:N"`` (N functions on the quantiles, :meth:`SigmoidPotential.from_data`) and
+``"polynomial:P1,P2"`` (the monomials :math:`t^{P}`), e.g. the default ``"bump:20+polynomial:4"``
+(the quartic confines the field beyond the functions' range, where their sum is flat; bumps give a
+better-conditioned score-matching problem than sigmoids, :meth:`SigmoidPotential.from_data`); a tuple
+such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale.
+
+**Files** (:meth:`WIRGModel.save`, :func:`fit_wirg` with ``checkpoint``): ``model.json`` (settings,
+per-scale potentials and diagnostics as plain JSON, the package version and ``format_version``) and
+``arrays.npz`` (parameters, standard errors, the coarse spectrum), read back with
+``allow_pickle=False``. A checkpoint directory holds one ``scale_J.json``/``.npz`` pair per completed
+scale, keyed by a fingerprint of the data and settings; a rerun with the same data and settings loads
+them instead of refitting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from tqdm import tqdm
+
+from statlearn import __version__
+from statlearn.numerics.seeding import as_generator
+from wirg.ansatz import (
+    BumpPotential,
+    CombinedPotential,
+    FieldAnsatz,
+    PolynomialPotential,
+    Potential,
+    QuadraticAnsatz,
+    SigmoidPotential,
+)
+from wirg.checks import (
+    check_bool,
+    check_choice,
+    check_gamma,
+    check_levels,
+    check_positive,
+    check_radius,
+    count,
+    real_array,
+    seed_value,
+    show,
+    square_side,
+)
+from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
+from wirg.mala import sample_conditional
+from wirg.moment_matching import fit_moment_matching
+from wirg.score_matching import fit_score_matching
+from wirg.statistics import AutocorrelationWarning, integrated_autocorrelation_time
+from wirg.wavelets import WAVELETS, analysis_step, scale_normalisation
+
+__all__ = ["FORMAT_VERSION", "MomentSettings", "ScaleFit", "WIRGModel", "fit_wirg", "potential_factory"]
+
+#: Version of the files written by :meth:`WIRGModel.save`; other versions are refused by :meth:`WIRGModel.load`.
+FORMAT_VERSION = 1
+_METHODS = ("score", "moments")
+_KINDS = ("sigmoid", "bump", "polynomial")
+
+PotentialFactory = Callable[[np.ndarray], Potential]
+
+
+# --------------------------------------------------------------------------------------------
+# potential specifications
+
+
+def _term(kind: str, arg: str) -> Callable[[np.ndarray], Potential]:
+    if kind == "polynomial":
+        try:
+            powers = tuple(int(p) for p in arg.split(","))
+        except ValueError:
+            raise ValueError(f"potential: 'polynomial:{arg}' needs integer powers, e.g. 'polynomial:4'") from None
+        PolynomialPotential(powers)  # checks the powers now
+        return lambda values: PolynomialPotential(powers)
+    try:
+        n = int(arg)
+    except ValueError:
+        raise ValueError(f"potential: '{kind}:{arg}' needs a number of functions, e.g. '{kind}:20'") from None
+    if not 1 <= n <= 1000:
+        raise ValueError(f"potential: the number of {kind} functions must be in [1, 1000], got {n}")
+    cls = SigmoidPotential if kind == "sigmoid" else BumpPotential
+    return lambda values: cls.from_data(values, n)
+
+
+def potential_factory(spec: object) -> PotentialFactory | None:
+    """The function ``values -> Potential`` of a potential specification (module docstring), or None."""
+    if spec is None:
+        return None
+    if callable(spec) and not isinstance(spec, Potential):
+        return spec  # type: ignore[return-value]
+    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
+        spec = f"{spec[0]}:{spec[1] if not isinstance(spec[1], Sequence) else ','.join(map(str, spec[1]))}"
+    if not isinstance(spec, str) or not spec.strip():
+        raise TypeError(
+            f"potential must be None, a string such as 'sigmoid:20+polynomial:4' or a callable, got {show(spec)}"
+        )
+    terms = []
+    for part in spec.split("+"):
+        kind, _, arg = part.strip().partition(":")
+        check_choice("potential", kind, _KINDS)
+        terms.append(_term(kind, arg.strip()))
+    if len(terms) == 1:
+        return terms[0]
+    return lambda values: CombinedPotential([make(values) for make in terms])
+
+
+def _spec_text(spec: object) -> str | None:
+    """A JSON-able description of the specification (for the checkpoint fingerprint)."""
+    if spec is None or isinstance(spec, str):
+        return spec
+    if isinstance(spec, tuple):
+        return repr(spec)
+    return f"callable {getattr(spec, '__qualname__', type(spec).__name__)}"
+
+
+# --------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True)
+class MomentSettings:
+    """Settings of ``method="moments"`` (:func:`wirg.moment_matching.fit_moment_matching`): ``steps``
+    gradient steps of learning rate ``lr_factor`` / (the largest eigenvalue of the data covariance of
+    the per-site features, an upper bound of the Fisher matrix's), ``mcmc_steps`` MALA steps per
+    iteration on ``n_chains`` pairs (None: all)."""
+
+    steps: int = 200
+    lr_factor: float = 0.5
+    mcmc_steps: int = 10
+    n_chains: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", count("steps", self.steps, minimum=1))
+        object.__setattr__(self, "mcmc_steps", count("mcmc_steps", self.mcmc_steps, minimum=1))
+        if self.n_chains is not None:
+            object.__setattr__(self, "n_chains", count("n_chains", self.n_chains, minimum=1))
+        if check_positive("lr_factor", self.lr_factor) > 2.0:
+            raise ValueError(f"lr_factor must be <= 2 (gradient descent diverges beyond), got {self.lr_factor!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class ScaleFit:
+    """The fit of one scale ``j`` (``j = levels + 1`` for the coarsest field's model).
+
+    Attributes
+    ----------
+    j, L_j : int
+        Scale and side of its coarse lattice (of the coarsest field for the coarsest model).
+    theta, stderr : ndarray
+        Parameters and their score-matching standard errors (:class:`wirg.score_matching.ScoreMatchingFit`).
+    condition_raw, condition_normalised : float
+        Of the score-matching matrix H.
+    method : str
+        ``"score"`` or ``"moments"``.
+    seconds : float
+        Wall time of the fit.
+    message : str
+        The fit's message (with the moment-matching one after the score-matching one).
+    converged : bool
+    """
+
+    j: int
+    L_j: int
+    theta: np.ndarray
+    stderr: np.ndarray
+    condition_raw: float
+    condition_normalised: float
+    method: str
+    seconds: float
+    message: str
+    converged: bool
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "j": self.j,
+            "L_j": self.L_j,
+            "condition_raw": self.condition_raw,
+            "condition_normalised": self.condition_normalised,
+            "method": self.method,
+            "seconds": self.seconds,
+            "message": self.message,
+            "converged": self.converged,
+        }
+
+
+@dataclass(eq=False)
+class WIRGModel:
+    r"""A fitted wavelet conditional RG model (module docstring); built by :func:`fit_wirg` or :meth:`load`.
+
+    Attributes
+    ----------
+    scales : list of ScaleModel
+        The conditionals :math:`\bar E_1, \dots, \bar E_J`, finest first.
+    coarse : FieldModel or GaussianMarginal
+        The model of the coarsest field :math:`\varphi_J`.
+    wavelet : str
+    gamma : tuple of float
+        :math:`\gamma_1, \dots, \gamma_J`.
+    L : int
+        Side of the fields.
+    fits : list of ScaleFit
+        Per scale (finest first), then the coarsest model's (None for a Gaussian marginal).
+    settings : dict
+        The arguments of :func:`fit_wirg` (JSON-able).
+    mixing : dict
+        Per-scale MALA acceptance and autocorrelation times, filled by :meth:`diagnose_mixing`.
+    """
+
+    scales: list[ScaleModel]
+    coarse: FieldModel | GaussianMarginal
+    wavelet: str
+    gamma: tuple[float, ...]
+    L: int
+    fits: list[ScaleFit | None]
+    settings: dict[str, Any]
+    mixing: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def levels(self) -> int:
+        return len(self.scales)
+
+    @property
+    def diagnostics(self) -> list[dict[str, Any]]:
+        """Per scale (finest first, then the coarsest model): the fit's summary (condition numbers of H
+        raw and normalised, method, time, message) and, after :meth:`diagnose_mixing`, the MALA
+        acceptance and integrated autocorrelation times."""
+        rows = []
+        for j, fit in enumerate(self.fits, start=1):
+            row: dict[str, Any] = fit.summary() if fit is not None else {"j": j, "model": "Gaussian marginal"}
+            row.update(self.mixing.get(j, {}))
+            rows.append(row)
+        return rows
+
+    def generate(self, n_samples: int, *, seed: int, mcmc: MALASettings | None = None) -> np.ndarray:
+        """Fields (n_samples, L, L) sampled coarse to fine (:func:`wirg.generate.generate`)."""
+        return generate(
+            self.scales,
+            self.coarse,
+            n_samples,
+            seed=seed_value(seed),
+            wavelet=self.wavelet,
+            gamma=self.gamma,
+            mcmc=mcmc,
+        )
+
+    def diagnose_mixing(self, fields: ArrayLike, *, n_chains: int = 8, n_steps: int = 400, seed: int = 0) -> list:
+        r"""Run the conditional MALA chains of every scale with a potential on the coarse fields of
+        ``n_chains`` of ``fields``, started from their details (in equilibrium if the model is right), after
+        100 steps of step adaptation, and record, per scale, the
+        acceptance and the integrated autocorrelation time of :math:`\bar E_j` along each chain (mean and
+        maximum over the chains; :func:`wirg.statistics.integrated_autocorrelation_time`). Returns
+        :attr:`diagnostics`."""
+        x = real_array("fields", fields)
+        if x.ndim != 3 or x.shape[1:] != (self.L, self.L):
+            raise ValueError(f"fields must have shape (S, {self.L}, {self.L}), got {x.shape}")
+        n_chains = count("n_chains", n_chains, minimum=1)
+        n_steps = count("n_steps", n_steps, minimum=50)
+        seed = seed_value(seed)
+        coarse, details = _pyramid(x[:n_chains], self.wavelet, self.gamma)
+        for j, (model, phi, psi) in enumerate(zip(self.scales, coarse, details), start=1):
+            if model.ansatz.potential is None:
+                continue
+            run = sample_conditional(
+                model.ansatz,
+                model.theta,
+                phi,
+                n_samples=n_steps,
+                seed=seed + j,
+                burn_in=100,
+                init=psi,
+                step=model.mala_step(phi, psi),
+            )
+            energies = np.stack([model.ansatz.energy(model.theta, s, phi) for s in run.samples])  # (steps, chains)
+            taus = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AutocorrelationWarning)
+                for chain in energies.T:
+                    taus.append(integrated_autocorrelation_time(chain).tau if np.ptp(chain) > 0 else math.nan)
+            self.mixing[j] = {
+                "acceptance": run.acceptance,
+                "step_size": run.step_size,
+                "tau_mean": float(np.nanmean(taus)),
+                "tau_max": float(np.nanmax(taus)),
+                "mala_steps": n_steps,
+            }
+        return self.diagnostics
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``model.json`` and ``arrays.npz`` into ``directory`` (created if needed; module docstring)."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        scales = []
+        for j, model in enumerate(self.scales, start=1):
+            arrays[f"theta_{j}"] = model.theta
+            scales.append(_ansatz_dict(model.ansatz))
+        fits = []
+        for j, fit in enumerate(self.fits, start=1):
+            if fit is not None:
+                arrays[f"stderr_{j}"] = fit.stderr
+                fits.append(fit.summary())
+            else:
+                fits.append(None)
+        if isinstance(self.coarse, FieldModel):
+            arrays["theta_coarse"] = self.coarse.theta
+            arrays["spectrum_coarse"] = self.coarse.start.spectrum
+            coarse = {
+                "kind": "field",
+                "radius": self.coarse.ansatz.radius,
+                "potential": _potential_dict(self.coarse.ansatz.potential),
+            }
+        else:
+            arrays["spectrum_coarse"] = self.coarse.spectrum
+            coarse = {"kind": "gaussian"}
+        meta = {
+            "format": "wirg-model",
+            "format_version": FORMAT_VERSION,
+            "statlearn_version": __version__,
+            "L": self.L,
+            "wavelet": self.wavelet,
+            "gamma": list(self.gamma),
+            "scales": scales,
+            "coarse": coarse,
+            "fits": fits,
+            "settings": self.settings,
+            "mixing": {str(j): v for j, v in self.mixing.items()},
+        }
+        np.savez(path / "arrays.npz", **arrays)
+        (path / "model.json").write_text(json.dumps(meta, indent=1, allow_nan=True))
+        return path
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> WIRGModel:
+        """Read a model written by :meth:`save`; a file of another ``format_version`` is refused."""
+        if not isinstance(directory, str | os.PathLike):
+            raise TypeError(f"directory must be a path, got {show(directory)}")
+        path = Path(directory)
+        meta = _read_json(path / "model.json", "directory")
+        try:
+            with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError) as err:
+            raise ValueError(f"directory: cannot read {path / 'arrays.npz'}: {err}") from None
+        try:
+            gamma = tuple(float(g) for g in meta["gamma"])
+            scales = [
+                ScaleModel(_ansatz_from_dict(d, meta["wavelet"], g), arrays[f"theta_{j}"])
+                for j, (d, g) in enumerate(zip(meta["scales"], gamma), start=1)
+            ]
+            spectrum = GaussianMarginal(arrays["spectrum_coarse"])
+            coarse: FieldModel | GaussianMarginal = spectrum
+            if meta["coarse"]["kind"] == "field":
+                potential = meta["coarse"]["potential"]
+                ansatz = FieldAnsatz(
+                    meta["coarse"]["radius"], None if potential is None else Potential.from_dict(potential)
+                )
+                coarse = FieldModel(ansatz, arrays["theta_coarse"], spectrum)
+            fits: list[ScaleFit | None] = []
+            for j, summary in enumerate(meta["fits"], start=1):
+                if summary is None:
+                    fits.append(None)
+                    continue
+                theta = scales[j - 1].theta if j <= len(scales) else arrays["theta_coarse"]
+                fits.append(ScaleFit(theta=theta, stderr=arrays[f"stderr_{j}"], **summary))
+            return cls(
+                scales=scales,
+                coarse=coarse,
+                wavelet=meta["wavelet"],
+                gamma=gamma,
+                L=int(meta["L"]),
+                fits=fits,
+                settings=meta["settings"],
+                mixing={int(j): v for j, v in meta.get("mixing", {}).items()},
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(
+                f"directory: {path} does not hold a valid wirg model ({type(err).__name__}: {err})"
+            ) from None
+
+
+def _read_json(path: Path, name: str) -> dict:
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{name}: cannot read {path}: {err}") from None
+    if not isinstance(meta, dict) or meta.get("format") != "wirg-model":
+        raise ValueError(f"{name}: {path} is not a wirg model file")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{name}: {path} has format version {meta.get('format_version')!r} (written by statlearn "
+            f"{meta.get('statlearn_version', '?')}); this statlearn {__version__} reads version {FORMAT_VERSION} only: refit the model"
+        )
+    return meta
+
+
+def _potential_dict(potential: Potential | None) -> dict | None:
+    return None if potential is None else potential.to_dict()
+
+
+def _ansatz_dict(ansatz: QuadraticAnsatz) -> dict:
+    return {"radius": ansatz.radius, "potential": _potential_dict(ansatz.potential)}
+
+
+def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
+    potential = None if d["potential"] is None else Potential.from_dict(d["potential"])
+    return QuadraticAnsatz(d["radius"], potential=potential, wavelet=wavelet, gamma=gamma)
+
+
+# --------------------------------------------------------------------------------------------
+# fitting
+
+
+def _fit_scale(
+    ansatz: QuadraticAnsatz | FieldAnsatz,
+    data: np.ndarray,
+    phi: np.ndarray | None,
+    *,
+    j: int,
+    method: str,
+    moments: MomentSettings,
+    seed: int,
+) -> ScaleFit:
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_score_matching(ansatz, data, phi)
+    for w in caught:
+        warnings.warn_explicit(f"scale {j}: {w.message}", w.category, w.filename, w.lineno)
+    theta, message, converged = fit.theta, fit.message, fit.converged
+    if method == "moments" and isinstance(ansatz, QuadraticAnsatz):
+        assert phi is not None
+        n_sites = data.shape[-1] ** 2
+        features = ansatz.features(data, phi) / n_sites
+        largest = float(np.linalg.eigvalsh(np.atleast_2d(np.cov(features.T) * n_sites))[-1])
+        result = fit_moment_matching(
+            ansatz,
+            phi,
+            data,
+            steps=moments.steps,
+            lr=moments.lr_factor / max(largest, 1e-300),
+            seed=seed,
+            n_chains=moments.n_chains,
+            mcmc_steps=moments.mcmc_steps,
+            theta0=fit.theta,
+        )
+        theta = result.theta_average
+        message = f"{message}; then moment matching: {result.message} (acceptance {result.acceptance:.2f})"
+        converged = converged and math.isfinite(result.gradient_norm)
+    return ScaleFit(
+        j=j,
+        L_j=data.shape[-1],
+        theta=theta,
+        stderr=fit.stderr,
+        condition_raw=fit.condition_raw,
+        condition_normalised=fit.condition_normalised,
+        method=method if isinstance(ansatz, QuadraticAnsatz) else "score",
+        seconds=time.perf_counter() - start,
+        message=message,
+        converged=converged,
+    )
+
+
+def _pyramid(x: np.ndarray, wavelet: str, gammas: Sequence[float]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The coarse fields phi_1 .. phi_J and details psibar_1 .. psibar_J of ``x`` (:func:`wirg.wavelets.analysis_step`)."""
+    coarse, details = [], []
+    for gam in gammas:
+        x, d = analysis_step(x, wavelet, gam)
+        coarse.append(x)
+        details.append(d)
+    return coarse, details
+
+
+def _fingerprint(x: np.ndarray, settings: dict) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(x).tobytes())
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _load_checkpoint(directory: Path, j: int, fingerprint: str) -> ScaleFit | None:
+    meta_path, array_path = directory / f"scale_{j}.json", directory / f"scale_{j}.npz"
+    if not (meta_path.exists() and array_path.exists()):
+        return None
+    meta = _read_json(meta_path, "checkpoint")
+    if meta.get("fingerprint") != fingerprint:
+        raise ValueError(
+            f"checkpoint: {meta_path} was written for other data or settings; use another directory or delete it"
+        )
+    with np.load(array_path, allow_pickle=False) as npz:
+        return ScaleFit(theta=npz["theta"], stderr=npz["stderr"], **meta["fit"])
+
+
+def _write_checkpoint(directory: Path, fit: ScaleFit, fingerprint: str) -> None:
+    meta = {
+        "format": "wirg-model",
+        "format_version": FORMAT_VERSION,
+        "statlearn_version": __version__,
+        "fingerprint": fingerprint,
+        "fit": fit.summary(),
+    }
+    np.savez(directory / f"scale_{fit.j}.npz", theta=fit.theta, stderr=fit.stderr)
+    (directory / f"scale_{fit.j}.json").write_text(json.dumps(meta, indent=1, allow_nan=True))
+
+
+def fit_wirg(
+    fields: ArrayLike,
+    *,
+    levels: int | None = None,
+    wavelet: str = "db4",
+    gamma: float | Sequence[float] | None = None,
+    radius: int = 2,
+    potential: object = "bump:20+polynomial:4",
+    method: str = "score",
+    seed: int = 0,
+    moments: MomentSettings | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> WIRGModel:
+    r"""Fit the wavelet conditional RG model to fields, scale by scale (module docstring).
+
+    Parameters
+    ----------
+    fields : array_like, shape (S, L, L)
+        Training fields, L a power of two >= 2, S >= 2.
+    levels : int, optional
+        Number of scales J (default :math:`\max(1, \log_2 L - 2)`: a 4 x 4 coarsest field; down to 1 x 1
+        the coarsest model is the one-dimensional density of the mean, which a 20-function potential
+        overfits on a few hundred fields: on phi^4 at L = 32 with 500 fields its quartic coefficient came
+        out negative, an improper model).
+    wavelet : {"db4", "haar"}
+    gamma : float or sequence of J floats, optional
+        :math:`\gamma_j`; default :func:`wirg.wavelets.scale_normalisation` of the data (the same variance
+        at every scale).
+    radius : int >= 0
+        Stencil radius r of the couplings (reduced to :math:`\lfloor(L_j - 1)/2\rfloor` on small lattices).
+    potential
+        Potential specification (module docstring); None for the Gaussian model.
+    method : {"score", "moments"}
+    seed : int
+        Seeds the moment-matching chains (score matching is deterministic).
+    moments : MomentSettings, optional
+        For ``method="moments"``.
+    checkpoint : path, optional
+        Directory where each completed scale is written as it finishes; a rerun with the same data and
+        settings skips those scales.
+    progress : bool
+        Show a tqdm bar of the scales on stderr.
+
+    Returns
+    -------
+    WIRGModel
+    """
+    x = real_array("fields", fields)
+    if x.ndim != 3:
+        raise ValueError(f"fields must have shape (S, L, L), got {x.shape}")
+    L = square_side("fields", x, power_of_two=True)
+    if x.shape[0] < 2:
+        raise ValueError(f"fields must hold at least 2 fields, got {x.shape[0]}")
+    levels = check_levels(max(1, int(np.log2(L)) - 2) if levels is None else levels, L, "fields")
+    wavelet = check_choice("wavelet", wavelet, WAVELETS)
+    gammas = scale_normalisation(x, levels, wavelet) if gamma is None else check_gamma(gamma, levels)
+    radius = check_radius(radius)
+    make_potential = potential_factory(potential)
+    method = check_choice("method", method, _METHODS)
+    seed = seed_value(seed)
+    moments = MomentSettings() if moments is None else moments
+    if not isinstance(moments, MomentSettings):
+        raise TypeError(f"moments must be MomentSettings or None, got {type(moments).__name__}")
+    progress = check_bool("progress", progress)
+    settings = {
+        "levels": levels,
+        "wavelet": wavelet,
+        "gamma": list(gammas),
+        "radius": radius,
+        "potential": _spec_text(potential),
+        "method": method,
+        "seed": seed,
+        "moments": None if method == "score" else vars(moments),
+    }
+    directory = None
+    fingerprint = ""
+    if checkpoint is not None:
+        if not isinstance(checkpoint, str | os.PathLike):
+            raise TypeError(f"checkpoint must be a directory path or None, got {show(checkpoint)}")
+        directory = Path(checkpoint)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ValueError(f"checkpoint: cannot create the directory {str(directory)!r}: {err}") from None
+        fingerprint = _fingerprint(x, settings)
+    coarse_fields, details = _pyramid(x, wavelet, gammas)
+    fine_fields = [x, *coarse_fields[:-1]]  # phi_{j-1}, where the potential of scale j acts
+    rng = as_generator(seed)
+    seeds = [int(s) for s in rng.integers(2**63, size=levels)]
+    scales: list[ScaleModel] = []
+    fits: list[ScaleFit | None] = []
+    total = levels + (1 if make_potential is not None else 0)
+    with tqdm(total=total, disable=not progress, unit="scale", desc="fit_wirg") as bar:
+        for j in range(1, levels + 1):
+            phi, psi = coarse_fields[j - 1], details[j - 1]
+            n = phi.shape[-1]
+            pot = None if make_potential is None else make_potential(fine_fields[j - 1])
+            ansatz = QuadraticAnsatz(min(radius, (n - 1) // 2), potential=pot, wavelet=wavelet, gamma=gammas[j - 1])
+            fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
+            if fit is None:
+                fit = _fit_scale(ansatz, psi, phi, j=j, method=method, moments=moments, seed=seeds[j - 1])
+                if directory is not None:
+                    _write_checkpoint(directory, fit, fingerprint)
+            scales.append(ScaleModel(ansatz, fit.theta))
+            fits.append(fit)
+            bar.set_postfix(j=j, cond=f"{fit.condition_normalised:.3g}")
+            bar.update()
+        coarsest = coarse_fields[-1]
+        start = GaussianMarginal.fit(coarsest)
+        coarse: FieldModel | GaussianMarginal = start
+        if make_potential is not None:
+            n = coarsest.shape[-1]
+            field_ansatz = FieldAnsatz(min(radius, (n - 1) // 2), make_potential(coarsest))
+            j = levels + 1
+            fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
+            if fit is None:
+                fit = _fit_scale(field_ansatz, coarsest, None, j=j, method="score", moments=moments, seed=0)
+                if directory is not None:
+                    _write_checkpoint(directory, fit, fingerprint)
+            coarse = FieldModel(field_ansatz, fit.theta, start)
+            fits.append(fit)
+            bar.update()
+        else:
+            fits.append(None)
+    return WIRGModel(
+        scales=scales, coarse=coarse, wavelet=wavelet, gamma=tuple(gammas), L=L, fits=fits, settings=settings
+    )
