@@ -12,6 +12,8 @@ conditional energy (quadratic couplings plus a pluggable potential), estimated f
 only, and the direct baseline) and :mod:`wirg.score_matching` (the closed-form score-matching fit);
 :mod:`wirg.generate` samples coarse to fine from a fitted model; :mod:`wirg.model` fits the whole
 model scale by scale (:func:`fit_wirg`), generates, saves and loads it.
+:mod:`wirg.free_energy` estimates the free energy of each scale (score identity, thermodynamic
+integration) and :mod:`wirg.microscopic` reassembles the microscopic energy from all scales.
 :mod:`wirg.checks` holds the input checks shared by these modules. Theory: ``docs/theory/wirg.md``.
 """
 
@@ -27,6 +29,7 @@ from wirg.ansatz import (
 )
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
+from wirg.free_energy import FreeEnergyFit, free_energy_integration, free_energy_score, gaussian_free_energy
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
 from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
@@ -39,6 +42,7 @@ from wirg.likelihood import (
     local_fisher,
 )
 from wirg.mala import ConditionalSamples, sample_conditional
+from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
 from wirg.model import MomentSettings, ScaleFit, WIRGModel, fit_wirg
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
 from wirg.score_matching import ScoreMatchingFit, fit_score_matching
@@ -122,4 +126,11 @@ __all__ = [
     "fit_wirg",
     "local_fisher",
     "sample_conditional",
+    "FreeEnergyFit",
+    "free_energy_integration",
+    "free_energy_score",
+    "gaussian_free_energy",
+    "MicroscopicEnergy",
+    "ScalarPotential",
+    "microscopic_energy",
 ]

@@ -1,0 +1,220 @@
+"""Free energies of one scale (wirg.free_energy): the exact Gaussian case from wirg.gaussian, and a non-Gaussian
+conditional that factorises over the Haar blocks, whose free energy is a three-dimensional integral done by
+quadrature. Every Monte Carlo comparison is a Student-t test on the spread of independent replicas, with a
+Bonferroni bound over the compared numbers at a family-wise level of 1e-3."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.special import logsumexp
+
+from statlearn.numerics import ConvergenceWarning
+from statlearn.numerics.result import SolverResult
+from wirg.ansatz import FieldAnsatz, PolynomialPotential, QuadraticAnsatz
+from wirg.fields import gaussian_field
+from wirg.free_energy import FreeEnergyFit, free_energy_integration, free_energy_score, gaussian_free_energy
+from wirg.wavelets import analysis_step, synthesis_step
+
+
+def _t_bound(n_compared: int, n_chains: int, level: float = 1e-3) -> float:
+    return float(stats.t.ppf(1.0 - level / (2 * n_compared), n_chains - 1))
+
+
+@pytest.fixture
+def haar_case(exact_case):
+    """Exact scale 1 of the massive free field (Haar, L = 16), its exact couplings in a radius-1 ansatz
+    (exact: the couplings have range 1) and coarse fields of the exact law."""
+    spectrum, scale = exact_case(16)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    theta = ansatz.from_kernels(*scale.kernels())
+    return spectrum, scale, ansatz, theta
+
+
+def _coarse(spectrum, n_fields, seed):
+    return analysis_step(gaussian_field(spectrum, 16, n_fields, seed=seed), "haar")[0]
+
+
+def test_gaussian_free_energy_is_the_exact_one(haar_case):
+    spectrum, scale, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 5, seed=1)
+    np.testing.assert_allclose(gaussian_free_energy(ansatz, theta, phi), scale.free_energy(phi), rtol=1e-12)
+
+
+def test_score_estimator_recovers_the_exact_gaussian_free_energy(haar_case):
+    spectrum, scale, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 12, seed=2)
+    field = FieldAnsatz(2)
+    n_chains = 8
+    fit = free_energy_score(ansatz, theta, phi, field, seed=3, n_chains=n_chains, n_samples=200, burn_in=100)
+    assert isinstance(fit, SolverResult) and fit.converged and fit.method == "score"
+    # the exact target: least squares of the exact gradient (free_energy_kernel * phi) on the feature gradients
+    D = field.feature_gradients(phi)
+    exact_gradient = np.fft.ifft2(scale.free_energy_kernel * np.fft.fft2(phi)).real
+    target = np.linalg.solve(np.einsum("spyx,sqyx->pq", D, D), np.einsum("spyx,syx->p", D, exact_gradient))
+    z = (fit.coefficients - target) / fit.errors
+    assert np.abs(z).max() < _t_bound(field.n_params, n_chains), z
+    # the test has power: the on-site coefficient -Q_lh Q_hh^-1 Q_hl at Delta = 0 to 2%
+    assert fit.errors[field.local.shifts.index((0, 0))] < 0.02 * abs(target[field.local.shifts.index((0, 0))])
+    # and the target is the exact kernel up to its tail beyond radius 2 (the on-site value to 2%)
+    truncated = field.local.from_precision(scale.free_energy_kernel)
+    np.testing.assert_allclose(target[0], truncated[0], rtol=0.02)
+    np.testing.assert_allclose(fit.gradient(phi), np.einsum("p,spyx->syx", fit.coefficients, D), atol=1e-12)
+    np.testing.assert_allclose(fit.value(phi), field.features(phi) @ fit.coefficients, rtol=1e-12)
+
+
+def test_integration_gives_the_exact_gaussian_values(haar_case):
+    """Thermodynamic integration from the couplings without the cross terms (free energy constant in
+    phi_j) to the exact ones: the values, constant included, are those of wirg.gaussian."""
+    spectrum, scale, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 16, seed=4)
+    field = FieldAnsatz(1)
+    reference = theta.copy()
+    reference[ansatz.n_dd :] = 0.0
+    n_chains = 8
+    fit = free_energy_integration(
+        ansatz, theta, phi, field, seed=5, reference=reference, n_nodes=2, n_chains=n_chains, n_samples=200, burn_in=100
+    )
+    assert fit.converged and fit.method == "integration"
+    exact = scale.free_energy(phi)
+    z = (fit.values - exact) / fit.value_errors
+    assert np.abs(z).max() < _t_bound(len(phi), n_chains), z
+    design = np.concatenate([np.ones((len(phi), 1)), field.features(phi)], axis=1)
+    target = np.linalg.lstsq(design, exact, rcond=None)[0][1:]
+    z = (fit.coefficients - target) / fit.errors
+    assert np.abs(z).max() < _t_bound(field.n_params, n_chains), z
+
+
+def test_integration_default_reference_of_a_gaussian_is_itself(haar_case):
+    spectrum, scale, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 6, seed=6)
+    fit = free_energy_integration(ansatz, theta, phi, FieldAnsatz(0), seed=7, n_chains=4, n_samples=100, burn_in=50)
+    # the reference is theta itself (positive definite, eigenvalue ratio above 1/10): nothing to integrate
+    np.testing.assert_allclose(fit.values, scale.free_energy(phi), rtol=1e-12)
+    assert np.all(fit.value_errors == 0.0) and fit.iterations == 0 and fit.converged
+
+
+# -- a non-Gaussian conditional: Haar, on-site couplings only, a quartic potential ---------------------------
+
+_K = np.array([[2.0, 0.3, 0.0], [0.3, 2.5, 0.2], [0.0, 0.2, 3.0]])
+_B = np.array([0.5, -0.4, 0.3])
+_ALPHA = 0.4
+
+
+def _block_theta(ansatz: QuadraticAnsatz) -> np.ndarray:
+    theta = np.zeros(ansatz.n_params)
+    for a, label in enumerate(ansatz.labels):
+        if label[0] == "dd":
+            theta[a] = _K[label[1], label[2]]
+        elif label[0] == "dc":
+            theta[a] = _B[label[1]]
+        else:
+            theta[a] = _ALPHA
+    return theta
+
+
+def _block_free_energy(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f(t) = -ln int d^3psi exp(-e(psi, t)) and f'(t) = <de/dt> for one Haar block, by the trapezoid rule
+    (spectrally accurate for this smooth, fast-decaying integrand)."""
+    W = synthesis_step(np.eye(4)[:, 0, None, None], np.eye(4)[:, 1:, None, None], "haar").reshape(4, 4)
+    grid = np.linspace(-4.5, 4.5, 49)
+    h = grid[1] - grid[0]
+    psi = np.stack(np.meshgrid(grid, grid, grid, indexing="ij"), axis=-1).reshape(-1, 3)
+    quadratic = 0.5 * np.einsum("pa,ab,pb->p", psi, _K, psi)
+    nodes = np.linspace(t.min(), t.max(), 41)  # f is smooth: interpolated from 41 nodes (error << 1e-6)
+    f, df = np.empty(nodes.size), np.empty(nodes.size)
+    for i, ti in enumerate(nodes):
+        fine = ti * W[:, 0] + psi @ W[:, 1:].T  # (points, 4 sites)
+        e = quadratic + ti * psi @ _B + _ALPHA * np.sum(fine**4, axis=1)
+        f[i] = -(logsumexp(-e) + 3 * np.log(h))
+        weight = np.exp(-e + e.min())
+        df[i] = np.sum(weight * (psi @ _B + 4 * _ALPHA * fine**3 @ W[:, 0])) / weight.sum()
+    interpolate = [np.polynomial.Chebyshev.fit(nodes, y, 30) for y in (f, df)]
+    return interpolate[0](t), interpolate[1](t)
+
+
+@pytest.fixture(scope="module")
+def block_case():
+    ansatz = QuadraticAnsatz(0, potential=PolynomialPotential((4,)), wavelet="haar")
+    phi = np.random.default_rng(8).normal(0.0, 0.8, size=(10, 4, 4))
+    f, df = _block_free_energy(phi)
+    return ansatz, _block_theta(ansatz), phi, f, df
+
+
+def test_integration_recovers_a_non_gaussian_free_energy(block_case):
+    ansatz, theta, phi, f, _ = block_case
+    field = FieldAnsatz(0, PolynomialPotential((4, 6)))
+    n_chains = 8
+    fit = free_energy_integration(
+        ansatz, theta, phi, field, seed=9, n_nodes=6, n_chains=n_chains, n_samples=300, burn_in=100
+    )
+    exact = f.sum(axis=(1, 2))
+    z = (fit.values - exact) / fit.value_errors
+    assert np.abs(z).max() < _t_bound(len(phi), n_chains), z
+    assert fit.value_errors.max() < 0.05 * np.abs(exact - exact.mean()).max()
+
+
+def test_score_estimator_recovers_a_non_gaussian_free_energy(block_case):
+    ansatz, theta, phi, _, df = block_case
+    field = FieldAnsatz(0, PolynomialPotential((4, 6)))
+    n_chains = 8
+    fit = free_energy_score(ansatz, theta, phi, field, seed=10, n_chains=n_chains, n_samples=300, burn_in=100)
+    D = field.feature_gradients(phi)
+    target = np.linalg.solve(np.einsum("spyx,sqyx->pq", D, D), np.einsum("spyx,syx->p", D, df))
+    z = (fit.coefficients - target) / fit.errors
+    assert np.abs(z).max() < _t_bound(field.n_params, n_chains), z
+
+
+def test_runs_are_reproducible_per_seed(haar_case):
+    spectrum, _, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 3, seed=11)
+    kwargs = dict(seed=12, n_chains=2, n_samples=5, burn_in=5)
+    a = free_energy_score(ansatz, theta, phi, FieldAnsatz(1), **kwargs)
+    b = free_energy_score(ansatz, theta, phi, FieldAnsatz(1), **kwargs)
+    c = free_energy_score(ansatz, theta, phi, FieldAnsatz(1), **{**kwargs, "seed": 13})
+    assert np.array_equal(a.replica_coefficients, b.replica_coefficients)
+    assert not np.array_equal(a.replica_coefficients, c.replica_coefficients)
+    assert isinstance(a, FreeEnergyFit) and not a.coefficients.flags.writeable
+
+
+def test_chunked_averages_equal_one_run(haar_case, monkeypatch):
+    """Averages accumulated chunk by chunk continue the same chains (the step is kept), so the result
+    does not depend on the chunk size."""
+    import wirg.free_energy as module
+
+    spectrum, _, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 2, seed=14)
+    kwargs = dict(seed=15, n_chains=2, n_samples=6, burn_in=5)
+    whole = free_energy_score(ansatz, theta, phi, FieldAnsatz(0), **kwargs)
+    monkeypatch.setattr(module, "_CHUNK_BYTES", 1)
+    chunked = free_energy_score(ansatz, theta, phi, FieldAnsatz(0), **kwargs)
+    assert whole.iterations == chunked.iterations == 5 + 6
+    assert chunked.acceptance > 0.15 and np.all(np.isfinite(chunked.coefficients))
+
+
+def test_a_step_that_does_not_adapt_warns(block_case):
+    """Without burn-in the initial step (from the quadratic part, here nearly flat) is kept; it is far too
+    large for the quartic potential, almost nothing is accepted, and the fit warns and says why."""
+    ansatz, theta, phi, _, _ = block_case
+    flat = theta.copy()
+    flat[: ansatz.n_dd] *= 0.001
+    flat[ansatz.n_dd + ansatz.n_dc :] = 50.0
+    with pytest.warns(ConvergenceWarning, match="acceptance"):
+        fit = free_energy_score(ansatz, flat, phi, FieldAnsatz(0), seed=17, n_chains=2, n_samples=10, burn_in=0)
+    assert not fit.converged and fit.acceptance < 0.15 and fit.message.startswith("not converged")
+
+
+def test_bad_input_is_refused(haar_case):
+    spectrum, _, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 3, seed=18)
+    with pytest.raises(ValueError, match="phi_j"):
+        free_energy_integration(ansatz, theta, phi, FieldAnsatz(1), seed=0)  # too few fields for 5 + 1 parameters
+    with pytest.raises(ValueError, match="phi_j"):
+        free_energy_score(ansatz, theta, np.zeros_like(phi), FieldAnsatz(1), seed=0)  # degenerate features
+    with pytest.raises(ValueError, match="reference"):
+        free_energy_integration(ansatz, theta, phi, FieldAnsatz(0), seed=0, reference=theta * 0)
+    with pytest.raises(TypeError, match="field_ansatz"):
+        free_energy_score(ansatz, theta, phi, ansatz, seed=0)
+    with pytest.raises(ValueError, match="n_chains"):
+        free_energy_score(ansatz, theta, phi, FieldAnsatz(0), seed=0, n_chains=1)
