@@ -24,7 +24,8 @@ checks the data-driven pipeline against it, with the Haar wavelet:
    :math:`|k| L/2\pi \in [m - \frac12, m + \frac12)`, m >= 1, against the exact one. Standard error
    per shell: that of the generated mean over ``n_generated`` fields combined with that of the
    training fields' mean (which bounds the estimation error of the fitted model: at the coarse
-   scale the model reproduces the training periodogram, at fine scales its error is smaller).
+   scale the model reproduces the training periodogram, at fine scales its error is smaller);
+   shells and errors from :func:`wirg.statistics.power_spectrum`.
    Check: :math:`\max_m |z_m|` against the two-sided Bonferroni bound at :math:`\alpha = 0.01`.
 3. **Iterations** of plain gradient descent (moment matching with persistent MALA,
    :func:`wirg.moment_matching.fit_moment_matching` on the finest scale, radius 1 and exact there, against
@@ -62,6 +63,7 @@ from wirg.gaussian import GaussianWIRG
 from wirg.generate import GaussianMarginal, ScaleModel, generate
 from wirg.likelihood import ConditionalGaussianLikelihood, fit_exact_direct, fit_exact_quadratic, local_fisher
 from wirg.moment_matching import fit_direct, fit_moment_matching
+from wirg.statistics import power_spectrum, radial_shells
 from wirg.wavelets import analysis_step
 
 WAVELET = "haar"
@@ -144,30 +146,12 @@ def coupling_check(L: int, j: int, theta_exact: np.ndarray, fit: Any, n_checks: 
     )
 
 
-def _shells(L: int) -> tuple[np.ndarray, np.ndarray]:
-    r"""Shells :math:`|k|L/2\pi \in [m - 1/2, m + 1/2)`, m = 1 .. floor(L/sqrt 2): (|k| of each shell,
-    averaging matrix (L^2, n_shells) over the FFT grid)."""
-    n = np.fft.fftfreq(L) * L
-    shell = np.rint(np.hypot.outer(n, n)).astype(int).ravel()
-    m = np.arange(1, shell.max() + 1)
-    onehot = (shell[:, None] == m[None, :]).astype(float)
-    return 2.0 * np.pi * m / L, onehot / onehot.sum(axis=0)
-
-
-def shell_power(fields: np.ndarray) -> np.ndarray:
-    r"""Per field, the periodogram :math:`|\hat\varphi(k)|^2/L^2` averaged over the shells of
-    :func:`_shells`: shape (S, n_shells)."""
-    L = fields.shape[-1]
-    power = np.abs(np.fft.fft2(fields)) ** 2 / L**2
-    return power.reshape(len(fields), -1) @ _shells(L)[1]
-
-
 def spectrum_check(L: int, train: np.ndarray, generated: np.ndarray) -> tuple[Check, dict[str, np.ndarray]]:
-    k, average = _shells(L)
-    exact = _spectrum(L, 1.0).ravel() @ average
-    gen, data = shell_power(generated), shell_power(train)
-    stderr = np.sqrt(gen.var(axis=0, ddof=1) / len(gen) + data.var(axis=0, ddof=1) / len(data))
-    z = (gen.mean(axis=0) - exact) / stderr
+    shells = radial_shells(L)
+    exact = shells.average(_spectrum(L, 1.0))
+    gen, data = power_spectrum(generated), power_spectrum(train)
+    stderr = np.hypot(gen.error, data.error)
+    z = (gen.value - exact) / stderr
     bound = norm.ppf(1.0 - ALPHA / (2 * z.size))
     check = Check(
         f"max |z| of the generated power spectrum over {z.size} shells, L = {L}",
@@ -175,10 +159,10 @@ def spectrum_check(L: int, train: np.ndarray, generated: np.ndarray) -> tuple[Ch
         float(np.abs(z).max()),
         1.0,
         bound,
-        f"{len(gen)} fields generated from the fitted model, {len(data)} training fields; z per shell with "
+        f"{gen.n_samples} fields generated from the fitted model, {data.n_samples} training fields; z per shell with "
         f"the generated and training standard errors combined; two-sided Bonferroni bound at alpha = {ALPHA}",
     )
-    return check, {"k": k, "exact": exact, "generated": gen.mean(axis=0), "stderr": stderr, "z": z}
+    return check, {"k": shells.k, "exact": exact, "generated": gen.value, "stderr": stderr, "z": z}
 
 
 # -- 3. iterations of moment matching ---------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 :mod:`wirg.wavelets` is the orthogonal 2-D fast wavelet transform on periodic lattices that
 splits a field into coarse fields and details, scale by scale. The training data: :mod:`wirg.fields`
-(stationary Gaussian fields of a given spectrum), :mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain),
-:mod:`wirg.statistics` (autocorrelation times, Binder cumulant) and :mod:`wirg.datasets` (fields on
+(stationary Gaussian fields of a given spectrum, and shifted lognormal fields, a weak-lensing stand-in),
+:mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain: local Metropolis, cluster moves, whole-field
+MALA, and their autocorrelation times), :mod:`wirg.statistics` (autocorrelation times,
+Binder cumulant, and the validation statistics of fields: spectrum, histograms, peaks, wavelet moments,
+phase harmonics, :func:`compare_fields`) and :mod:`wirg.datasets` (fields on
 disk with JSON sidecars). :mod:`wirg.gaussian` solves the Gaussian case exactly (per-scale
 conditionals, couplings, free energies, condition numbers); :mod:`wirg.ansatz` is the per-scale
 conditional energy (quadratic couplings plus a pluggable potential), estimated from data by
@@ -28,11 +31,11 @@ from wirg.ansatz import (
     SigmoidPotential,
 )
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
-from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
+from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
 from wirg.free_energy import FreeEnergyFit, free_energy_integration, free_energy_score, gaussian_free_energy
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
 from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
-from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
+from wirg.lattice_phi4 import PHI4_SAMPLERS, Phi4Mixing, Phi4Samples, phi4, phi4_energy, phi4_mala, phi4_mixing
 from wirg.likelihood import (
     ConditionalGaussianLikelihood,
     ExactFit,
@@ -47,11 +50,29 @@ from wirg.model import MomentSettings, ScaleFit, WIRGModel, fit_wirg
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
 from wirg.score_matching import ScoreMatchingFit, fit_score_matching
 from wirg.statistics import (
+    STATISTICS,
     AutocorrelationTime,
     AutocorrelationWarning,
     BinderCumulant,
+    Comparison,
+    Estimate,
+    HistogramTest,
+    Shells,
+    StatisticComparison,
     binder_cumulant,
+    compare_fields,
+    energy_per_site,
+    histogram_edges,
+    histogram_test,
     integrated_autocorrelation_time,
+    magnetization,
+    marginal_histogram,
+    peak_counts,
+    phase_harmonic_correlations,
+    phase_harmonic_filters,
+    power_spectrum,
+    radial_shells,
+    wavelet_moments,
 )
 from wirg.wavelets import (
     WAVELETS,
@@ -87,8 +108,31 @@ __all__ = [
     "integrated_autocorrelation_time",
     "lattice_momenta",
     "load_dataset",
+    "lognormal_field",
+    "STATISTICS",
+    "Comparison",
+    "Estimate",
+    "HistogramTest",
+    "Shells",
+    "StatisticComparison",
+    "compare_fields",
+    "energy_per_site",
+    "histogram_edges",
+    "histogram_test",
+    "magnetization",
+    "marginal_histogram",
+    "peak_counts",
+    "phase_harmonic_correlations",
+    "phase_harmonic_filters",
+    "power_spectrum",
+    "radial_shells",
+    "wavelet_moments",
     "phi4",
     "phi4_energy",
+    "PHI4_SAMPLERS",
+    "Phi4Mixing",
+    "phi4_mala",
+    "phi4_mixing",
     "save_dataset",
     "ConditionNumbers",
     "GaussianWIRG",

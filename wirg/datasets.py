@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 
 from statlearn import __version__
 from wirg.checks import check_choice, real_array, show
-from wirg.fields import free_field_spectrum, gaussian_field
+from wirg.fields import free_field_spectrum, gaussian_field, lognormal_field
 from wirg.lattice_phi4 import Phi4Samples, phi4
 from wirg.statistics import AutocorrelationTime
 
@@ -60,6 +60,7 @@ def _phi4_parameters(samples: Phi4Samples) -> dict:
         "thermalization": samples.thermalization,
         "thin": samples.thin,
         "cluster": samples.cluster,
+        "sampler": samples.sampler,
         "delta": samples.delta,
         "acceptance": samples.acceptance,
         "tau_m": tau(samples.tau_m),
@@ -150,7 +151,7 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
     return Dataset(fields=fields, metadata=metadata)
 
 
-_DATASET_KINDS = ("phi4", "free_field")
+_DATASET_KINDS = ("phi4", "free_field", "lognormal")
 
 
 def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os.PathLike, **params: object) -> Dataset:
@@ -168,6 +169,8 @@ def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os
         ``"phi4"``: :func:`phi4` with ``params`` among ``beta`` (required), ``thermalization``,
         ``thin``, ``cluster``. ``"free_field"``: :func:`gaussian_field` of
         :func:`free_field_spectrum` with ``params`` among ``mass``, ``beta``, ``zero_mode``.
+        ``"lognormal"``: :func:`wirg.fields.lognormal_field` (the weak-lensing stand-in) with ``params``
+        ``exponent`` (required), ``variance``, ``shift``.
     L, n_samples, seed
         Lattice size, number of fields, integer seed.
     cache_dir
@@ -196,6 +199,9 @@ def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os
     if kind == "phi4":
         save_dataset(npy, phi4(L, n_samples=n_samples, seed=seed, **params), request=request)
     else:
-        fields = gaussian_field(free_field_spectrum(L, **params), L, n_samples, seed=seed)
+        if kind == "free_field":
+            fields = gaussian_field(free_field_spectrum(L, **params), L, n_samples, seed=seed)
+        else:
+            fields = lognormal_field(L, n_samples, seed=seed, **params)  # type: ignore[arg-type]
         save_dataset(npy, fields, **requested, request=request)
     return load_dataset(npy)

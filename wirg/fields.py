@@ -21,8 +21,20 @@ compute it without discarding anything. The named case is the lattice free field
 (:func:`free_field_spectrum`), :math:`E = \tfrac12\varphi^T(-\beta\Delta + m^2)\varphi`,
 :math:`S(k) = 1/(\beta\hat k^2 + m^2)`, :math:`\hat k^2 = 4\sin^2(k_x/2) + 4\sin^2(k_y/2)`.
 
+**Shifted lognormal fields** (:func:`lognormal_field`), a *stand-in* for weak-lensing convergence
+maps: :math:`\kappa = \lambda(e^{g - \sigma_g^2/2} - 1)` with :math:`g` Gaussian of covariance
+:math:`C_g`, :math:`\sigma_g^2 = C_g(0)`. It has mean 0 and covariance
+:math:`C_\kappa(r) = \lambda^2(e^{C_g(r)} - 1)`, so the target :math:`C_\kappa` is reached exactly with
+:math:`C_g = \ln(1 + C_\kappa/\lambda^2)`, provided this is a covariance (its spectrum
+:math:`\ge 0`). Its one-point law is a shifted lognormal, of skewness
+:math:`(e^{\sigma_g^2} + 2)\sqrt{e^{\sigma_g^2} - 1}`: the skewed, long-tailed marginal of convergence
+maps (Guth, Lempereur, Bruna & Mallat, ICML 2023, app. C.1, use simulated ones). It is a pointwise
+transform of a Gaussian field, not an N-body map: its peaks, filaments and cross-scale phases differ
+from real convergence maps, and good results on it are no evidence for real weak-lensing data.
+
 References
 ----------
+P. Coles & B. Jones, "A lognormal model for the cosmological mass distribution", MNRAS 248, 1 (1991);
 T. Marchand, M. Ozawa, G. Biroli & S. Mallat, "Multiscale data-driven energy estimation and
 generation", Phys. Rev. X 13, 041038 (2023); the theory page ``docs/theory/wirg.md``.
 """
@@ -33,11 +45,12 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.optimize import brentq
 
 from statlearn.numerics.seeding import as_generator
 from wirg.checks import check_memory, check_scalar, count, show
 
-__all__ = ["free_field_spectrum", "gaussian_field", "lattice_momenta"]
+__all__ = ["free_field_spectrum", "gaussian_field", "lattice_momenta", "lognormal_field"]
 
 _TINY = 1.0 / np.finfo(float).max  # 1 / S and S both finite for a precision in [_TINY, _HUGE]
 _HUGE = np.finfo(float).max / 16.0
@@ -140,8 +153,12 @@ def gaussian_field(spectrum: Spectrum, L: int, n_samples: int, *, seed: int | np
         40 * n_samples * L * L,
         "reduce n_samples or L",
     )
-    rng = as_generator(seed)
-    amplitude = np.sqrt(_spectrum_grid(spectrum, L))[:, : L // 2 + 1]
+    return _filtered_noise(_spectrum_grid(spectrum, L), L, n_samples, as_generator(seed))
+
+
+def _filtered_noise(S: np.ndarray, L: int, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """The fields of :func:`gaussian_field` for a validated spectrum grid ``S >= 0``."""
+    amplitude = np.sqrt(S)[:, : L // 2 + 1]
     noise = rng.standard_normal((n_samples, L, L))
     return np.fft.irfft2(amplitude * np.fft.rfft2(noise), s=(L, L))
 
@@ -191,3 +208,136 @@ def free_field_spectrum(L: int, mass: float = 0.0, beta: float = 1.0, *, zero_mo
     if zero_mode is not None:
         S[0, 0] = check_scalar("zero_mode", zero_mode, minimum=0.0, strict=False)
     return S
+
+
+_NEGATIVE_TOLERANCE = 1e-10  # relative size of a negative S_g that is rounding (set to 0)
+
+
+def _power_law_spectrum(L: int, exponent: float, variance: float) -> np.ndarray:
+    r""":math:`S(k) \propto (\hat k^2)^{-\text{exponent}/2}`, :math:`S(0) = 0`, scaled to :math:`L^{-2}\sum_k S = ` variance."""
+    kx, ky = lattice_momenta(L)
+    khat2 = 4.0 * np.sin(kx / 2.0) ** 2 + 4.0 * np.sin(ky / 2.0) ** 2
+    S = np.zeros_like(khat2)
+    np.power(khat2, -exponent / 2.0, out=S, where=khat2 > 0.0)
+    return S * (variance * L * L / S.sum())
+
+
+def _zero_mode_offset(covariance: np.ndarray, shift2: float) -> float:
+    """The constant ``c >= 0`` added to C_kappa (S_kappa(0) raised by c L^2) so that S_g(0) = sum_r C_g(r) >= 0."""
+
+    def total(c: float) -> float:
+        return float(np.sum(np.log1p((covariance + c) / shift2)))
+
+    if total(0.0) >= 0.0:
+        return 0.0
+    high = shift2
+    while total(high) < 0.0:
+        high *= 2.0
+    return float(brentq(total, 0.0, high, xtol=1e-14 * shift2, rtol=1e-15))
+
+
+def lognormal_field(
+    L: int,
+    n_samples: int,
+    *,
+    spectrum: Spectrum | None = None,
+    exponent: float | None = None,
+    variance: float = 1.0,
+    shift: float = 2.0,
+    seed: int | np.random.Generator,
+) -> np.ndarray:
+    r"""Shifted lognormal fields of a target spectrum: a stand-in for weak-lensing convergence (module docstring).
+
+    .. math::
+        \kappa = \lambda\big(e^{g - \sigma_g^2/2} - 1\big),\qquad
+        C_g(r) = \ln\!\big(1 + C_\kappa(r)/\lambda^2\big),\qquad
+        C_\kappa(r) = \frac1{L^2}\sum_k S_\kappa(k)e^{ik\cdot r},
+
+    :math:`g` a stationary Gaussian field (:func:`gaussian_field`) of spectrum
+    :math:`S_g(k) = \sum_r C_g(r)e^{-ik\cdot r}`, so that :math:`\mathbb E\kappa = 0` and the spectrum of
+    :math:`\kappa` is exactly :math:`S_\kappa`. A pointwise transform of a Gaussian field, not an N-body map.
+
+    **Zero mode.** :math:`\ln(1 + x) \le x` makes :math:`S_g(0) = \sum_r C_g(r) < \sum_r C_\kappa(r)/\lambda^2
+    = S_\kappa(0)/\lambda^2`: with :math:`S_\kappa(0) = 0` (fields of zero spatial mean, which no
+    lognormal field has) :math:`S_g(0)` would be negative. :math:`S_\kappa(0)` is then raised to the
+    smallest value with :math:`S_g(0) = 0` (a constant added to :math:`C_\kappa`); the other modes are
+    exactly the target.
+
+    Parameters
+    ----------
+    L
+        Linear lattice size, >= 2.
+    n_samples
+        Number of independent fields, >= 1.
+    spectrum
+        Target :math:`S_\kappa(k)`, as for :func:`gaussian_field` (an (L, L) array or a callable).
+    exponent
+        Instead of ``spectrum``: the power law :math:`S_\kappa \propto (\hat k^2)^{-\text{exponent}/2}`,
+        :math:`\hat k^2 = 4\sin^2\frac{k_x}2 + 4\sin^2\frac{k_y}2`, exponent in [0, 64], scaled so that
+        the modes :math:`k \ne 0` carry the variance ``variance`` (the zero mode as above).
+    variance
+        Variance > 0 of the power law's modes :math:`k \ne 0` (ignored with ``spectrum``).
+    shift
+        :math:`\lambda > 0`, the lower bound :math:`\kappa > -\lambda`; the skewness grows as
+        :math:`\lambda` decreases at fixed variance.
+    seed
+        Integer seed or ``numpy.random.Generator`` of :math:`g`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Fields of shape (n_samples, L, L), float64.
+
+    Raises
+    ------
+    ValueError
+        If :math:`C_\kappa(r) \le -\lambda^2` somewhere (no lognormal field has it), or if
+        :math:`C_g` is not a covariance: :math:`S_g(k)` at some :math:`k \ne 0` is negative beyond
+        rounding (relative :math:`10^{-10}`; smaller ones are set to 0). No shifted lognormal field
+        then has the target spectrum at this shift; a larger ``shift`` (less skewed) may have one.
+    """
+    L = count("L", L, minimum=2)
+    n_samples = count("n_samples", n_samples, minimum=1)
+    if (spectrum is None) == (exponent is None):
+        raise TypeError("lognormal_field needs exactly one of spectrum= and exponent=")
+    shift = check_scalar("shift", shift, minimum=0.0, strict=True)
+    if exponent is not None:
+        exponent = check_scalar("exponent", exponent, minimum=0.0, strict=False)
+        variance = check_scalar("variance", variance, minimum=0.0, strict=True)
+        if exponent > 64.0:
+            raise ValueError(f"exponent must be <= 64 (float64 range of the power law), got {exponent!r}")
+        target = _power_law_spectrum(L, exponent, variance)
+    else:
+        target = _spectrum_grid(spectrum, L)  # type: ignore[arg-type]
+    check_memory(f"{n_samples} fields on the L x L = {L} x {L} lattice", "n_samples", 48 * n_samples * L * L)
+    shift2 = shift * shift
+    if not (0.0 < shift2 < np.inf):
+        raise ValueError(f"shift must have shift**2 within the float64 range, got {shift!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        covariance = np.fft.ifft2(target).real
+        ratio_min = float(covariance.min()) / shift2
+    if not (np.isfinite(ratio_min) and np.all(np.isfinite(covariance / shift2))):
+        raise ValueError(f"shift = {shift!r} is too small for this spectrum: C_kappa / shift^2 overflows float64")
+    if ratio_min <= -1.0:
+        raise ValueError(
+            f"shift = {shift!r}: the target covariance reaches C_kappa(r) = {ratio_min * shift2:.3g} "
+            "<= -shift^2, which no shifted lognormal field has; increase shift"
+        )
+    covariance = covariance + _zero_mode_offset(covariance, shift2)
+    log_covariance = np.log1p(covariance / shift2)
+    spectrum_g = np.fft.fft2(log_covariance).real
+    spectrum_g = 0.5 * (spectrum_g + np.roll(spectrum_g[::-1, ::-1], 1, axis=(0, 1)))  # exactly S(k) = S(-k)
+    tolerance = _NEGATIVE_TOLERANCE * float(np.abs(spectrum_g).max())
+    if spectrum_g.min() < -tolerance:
+        i, j = np.unravel_index(np.argmin(spectrum_g), spectrum_g.shape)
+        raise ValueError(
+            f"shift = {shift!r}: ln(1 + C_kappa / shift^2) is not a covariance (its spectrum is "
+            f"{spectrum_g[i, j]:.3g} < 0 at index ({i}, {j})), so no shifted lognormal field has this "
+            "spectrum; increase shift"
+        )
+    g = _filtered_noise(np.maximum(spectrum_g, 0.0), L, n_samples, as_generator(seed))
+    with np.errstate(over="ignore"):
+        kappa = shift * np.expm1(g - 0.5 * log_covariance[0, 0])
+    if not np.all(np.isfinite(kappa)):
+        raise ValueError(f"shift = {shift!r}: the field overflows float64 (too skewed); increase shift")
+    return kappa

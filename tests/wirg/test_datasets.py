@@ -9,7 +9,7 @@ import pytest
 
 from wirg import datasets as D
 from wirg.datasets import dataset, load_dataset, save_dataset
-from wirg.fields import free_field_spectrum, gaussian_field
+from wirg.fields import free_field_spectrum, gaussian_field, lognormal_field
 from wirg.lattice_phi4 import phi4
 
 # ------------------------------------------------------------------------------------- datasets
@@ -61,3 +61,11 @@ def test_dataset_regenerates_only_when_missing(tmp_path, monkeypatch) -> None:
     assert json.loads(sidecar.read_text())["parameters"]["request"]["beta"] == 0.6
     with pytest.raises(ValueError, match="kind"):
         dataset("ising", L=4, n_samples=2, seed=0, cache_dir=tmp_path)
+
+
+def test_dataset_lognormal_kind(tmp_path) -> None:
+    data = dataset("lognormal", L=8, n_samples=4, seed=3, exponent=2.0, shift=1.5, cache_dir=tmp_path)
+    assert np.array_equal(data.fields, lognormal_field(8, 4, exponent=2.0, shift=1.5, seed=3))
+    assert data.metadata["parameters"]["kind"] == "lognormal" and data.metadata["parameters"]["shift"] == 1.5
+    with pytest.raises(TypeError, match="exponent"):
+        dataset("lognormal", L=8, n_samples=4, seed=3, cache_dir=tmp_path / "other")

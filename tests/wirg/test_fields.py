@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta
+from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
+from wirg.statistics import power_spectrum, radial_shells
+from wirg.statistics.estimate import jackknife
 
 # ------------------------------------------------------------------------------ Gaussian fields
 
@@ -128,3 +130,64 @@ def test_gaussian_field_bad_input() -> None:
 def test_free_field_spectrum_refuses_values_beyond_float64(kwargs: dict, name: str) -> None:
     with pytest.raises(ValueError, match=f"^{name} must be"):
         free_field_spectrum(8, **kwargs)
+
+
+# ------------------------------------------------------------------------------ lognormal fields
+
+
+def _band_spectrum(L: int) -> np.ndarray:
+    """A narrow ring of power at |k| = 1.5 over a small floor: C_kappa oscillates in sign."""
+    kx, ky = lattice_momenta(L)
+    return np.exp(-((np.hypot(kx, ky) - 1.5) ** 2) / 0.02) + 1e-3
+
+
+def test_lognormal_field_mean_spectrum_and_skewness() -> None:
+    L, n, shift = 32, 400, 1.5
+    target = free_field_spectrum(L, mass=0.6)  # C_kappa(r) > 0: no zero-mode offset, Var kappa known exactly
+    kappa = lognormal_field(L, n, spectrum=target, shift=shift, seed=4)
+    assert kappa.shape == (n, L, L) and kappa.min() > -shift
+    # mean 0: the per-field means are independent
+    means = kappa.mean(axis=(1, 2))
+    assert abs(means.mean()) < 4.0 * means.std(ddof=1) / np.sqrt(n)
+    # the target spectrum in every shell, Bonferroni over the shells
+    spectrum = power_spectrum(kappa)
+    exact = radial_shells(L).average(target)
+    z = (spectrum.value - exact) / spectrum.error
+    assert np.abs(z).max() < stats.norm.ppf(1.0 - 0.01 / (2 * z.size)), np.abs(z).max()
+    # skewness of the shifted lognormal, sigma_g^2 = ln(1 + C_kappa(0) / shift^2)
+    sigma2 = np.log1p(target.mean() / shift**2)
+    exact_skew = (np.exp(sigma2) + 2.0) * np.sqrt(np.expm1(sigma2))
+    flat = kappa.reshape(n, -1)
+    moments = (flat.mean(axis=1), (flat**2).mean(axis=1), (flat**3).mean(axis=1))
+    skew, error = jackknife(
+        tuple(m[:, None] for m in moments),
+        lambda m1, m2, m3: (m3 - 3 * m1 * m2 + 2 * m1**3) / (m2 - m1**2) ** 1.5,
+    )
+    assert skew[0] > 1.0 and abs(skew[0] - exact_skew) < 4.0 * error[0], (skew, error, exact_skew)
+
+
+def test_lognormal_field_power_law_zero_mode_and_reproducibility() -> None:
+    a = lognormal_field(16, 50, exponent=2.0, variance=1.0, shift=1.0, seed=7)
+    assert np.array_equal(a, lognormal_field(16, 50, exponent=2.0, shift=1.0, seed=7))
+    assert a.min() > -1.0
+    # the k != 0 shells follow the normalised power law
+    kx, ky = lattice_momenta(16)
+    khat2 = 4 * np.sin(kx / 2) ** 2 + 4 * np.sin(ky / 2) ** 2
+    law = np.divide(1.0, khat2, out=np.zeros_like(khat2), where=khat2 > 0)
+    law *= 16**2 / law.sum()
+    big = lognormal_field(16, 800, exponent=2.0, shift=1.0, seed=8)
+    spectrum = power_spectrum(big)
+    z = (spectrum.value - radial_shells(16).average(law)) / spectrum.error
+    assert np.abs(z).max() < stats.norm.ppf(1.0 - 0.01 / (2 * z.size))
+
+
+def test_lognormal_field_refuses_unrealisable_spectra() -> None:
+    with pytest.raises(ValueError, match="not a covariance"):
+        lognormal_field(16, 2, spectrum=_band_spectrum(16), shift=1.0, seed=0)
+    assert lognormal_field(16, 2, spectrum=_band_spectrum(16), shift=20.0, seed=0).shape == (2, 16, 16)
+    anti = np.full((4, 4), 1e-6)
+    anti[2, 2] = 32.0  # C(r) ~ 2 (-1)^(x+y): C ~ -2 < -shift^2 at odd r
+    with pytest.raises(ValueError, match="shift"):
+        lognormal_field(4, 2, spectrum=anti, shift=1.0, seed=0)
+    with pytest.raises(TypeError, match="exactly one"):
+        lognormal_field(8, 2, seed=0)

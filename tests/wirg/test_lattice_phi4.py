@@ -11,7 +11,7 @@ from scipy import stats
 
 from statlearn.numerics.rng import seed_state
 from wirg import lattice_phi4 as P
-from wirg.lattice_phi4 import Phi4Samples, phi4, phi4_energy
+from wirg.lattice_phi4 import PHI4_SAMPLERS, Phi4Samples, phi4, phi4_energy, phi4_mala, phi4_mixing
 from wirg.statistics import AutocorrelationWarning, integrated_autocorrelation_time
 
 # ----------------------------------------------------------------------------- phi^4 energy
@@ -213,3 +213,55 @@ def test_chunked_chain_is_the_same_chain_and_follows_the_result_protocol(monkeyp
     assert "260 sweeps" in whole.message
     with pytest.raises(ValueError, match="read-only"):
         whole.fields[0, 0, 0] = 1.0
+
+
+# ------------------------------------------------------------------------ whole-field MALA and mixing
+
+
+def test_phi4_energy_gradient_matches_finite_differences() -> None:
+    phi = np.random.default_rng(1).standard_normal((2, 5, 5))
+    energy, gradient = P._energy_and_gradient(phi, 0.68)
+    assert np.allclose(energy, phi4_energy(phi, 0.68), rtol=1e-14)
+    h = 1e-5
+    for index in [(0, 0, 0), (1, 2, 3), (1, 4, 4)]:
+        step = np.zeros_like(phi)
+        step[index] = h
+        numeric = (phi4_energy(phi + step, 0.68) - phi4_energy(phi - step, 0.68))[index[0]] / (2 * h)
+        assert np.isclose(gradient[index], numeric, rtol=1e-7, atol=1e-8)
+
+
+def test_phi4_mala_l2_moments_match_quadrature() -> None:
+    beta = 0.68
+    reference = _l2_reference(beta)
+    samples = phi4_mala(2, beta, 20000, seed=5, thin=2)
+    assert samples.sampler == "mala" and not samples.cluster and 0.3 < samples.acceptance < 0.8
+    phi = samples.fields.reshape(samples.n_samples, 4)
+    m = phi.mean(axis=1)
+    observed = {"phi2": np.mean(phi**2, axis=1), "phi4": np.mean(phi**4, axis=1), "m2": m**2, "m4": m**4}
+    for name, series in observed.items():
+        assert abs(_z_score(series, reference[name])) < 4.0, name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AutocorrelationWarning)  # tau from the short production series
+        again = phi4_mala(2, beta, 50, seed=5, thin=2)
+    assert np.array_equal(again.fields, samples.fields[:50])
+
+
+def test_phi4_mixing_orders_the_samplers() -> None:
+    # at L = 8 near beta_c: clusters decorrelate |m| far faster than local Metropolis, whole-field MALA slowest
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AutocorrelationWarning)
+        runs = {s: phi4_mixing(8, 0.68, 20000, sampler=s, seed=2, n_chains=2) for s in PHI4_SAMPLERS}
+    assert runs["cluster"].reliable and runs["metropolis"].reliable
+    assert 2 * runs["cluster"].tau_abs_m < runs["metropolis"].tau_abs_m < runs["mala"].tau_abs_m
+    for r in runs.values():
+        assert r.magnetization.shape == r.energy.shape == (2, 20000) and r.converged and r.seconds_per_step > 0
+        assert np.isclose(r.cost_per_sample, r.seconds_per_step * 2 * max(r.tau_abs_m, r.tau_energy))
+    # the recorded energies are those of the chain's fields: the mean energy per site agrees between samplers
+    means = {s: r.energy.mean() for s, r in runs.items()}
+    assert abs(means["cluster"] - means["metropolis"]) < 0.05 and abs(means["cluster"] - means["mala"]) < 0.05
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AutocorrelationWarning)
+        first, second = (phi4_mixing(4, 0.6, 100, sampler="mala", seed=1, thermalization=100) for _ in range(2))
+    assert np.array_equal(first.energy, second.energy) and not first.reliable
+    with pytest.raises(ValueError, match="sampler"):
+        phi4_mixing(4, 0.6, 100, sampler="heatbath", seed=1)

@@ -1,13 +1,31 @@
-"""Tests of wirg.statistics: integrated autocorrelation times and the Binder cumulant with its jackknife."""
+"""Tests of wirg.statistics: autocorrelation times, the Binder cumulant, and the field statistics (spectrum,
+histograms and their two-sample test, peaks, wavelet moments, phase harmonics, compare_fields)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import signal
+from scipy import signal, stats
+from scipy.integrate import quad
 
-from wirg.lattice_phi4 import phi4
-from wirg.statistics import AutocorrelationWarning, binder_cumulant, integrated_autocorrelation_time
+from wirg.fields import free_field_spectrum, gaussian_field, lognormal_field
+from wirg.lattice_phi4 import phi4, phi4_energy
+from wirg.statistics import (
+    AutocorrelationWarning,
+    binder_cumulant,
+    compare_fields,
+    energy_per_site,
+    histogram_edges,
+    histogram_test,
+    integrated_autocorrelation_time,
+    magnetization,
+    marginal_histogram,
+    peak_counts,
+    phase_harmonic_correlations,
+    power_spectrum,
+    radial_shells,
+    wavelet_moments,
+)
 
 # ------------------------------------------------------------------------------ autocorrelation
 
@@ -62,3 +80,141 @@ def test_binder_cumulant_of_phi4_orders_with_beta() -> None:
     disordered = binder_cumulant(phi4(8, 0.5, 1000, seed=1))
     ordered = binder_cumulant(phi4(8, 0.76, 1000, seed=1))
     assert disordered.value < 0.4 < 0.6 < ordered.value
+
+
+# ------------------------------------------------------------------------------ field statistics
+
+
+def _bonferroni(n: int, alpha: float = 0.01) -> float:
+    return float(stats.norm.ppf(1.0 - alpha / (2 * n)))
+
+
+def test_power_spectrum_of_gaussian_fields_is_the_input_spectrum() -> None:
+    L = 32
+    S = free_field_spectrum(L, mass=0.3)
+    estimate = power_spectrum(gaussian_field(S, L, 300, seed=1))
+    shells = radial_shells(L)
+    assert np.array_equal(estimate.x, shells.k) and shells.counts.sum() == L * L - 1
+    z = (estimate.value - shells.average(S)) / estimate.error
+    assert np.abs(z).max() < _bonferroni(z.size)
+    # the standard error is that of the mean over fields
+    per_field = shells.average(np.abs(np.fft.fft2(gaussian_field(S, L, 300, seed=1))) ** 2 / L**2)
+    assert np.allclose(estimate.error, per_field.std(axis=0, ddof=1) / np.sqrt(300), rtol=1e-10)
+
+
+def test_jackknife_errors_match_the_spread_over_independent_batches() -> None:
+    # 150 independent batches of 24 fields: the spread of each estimate against its mean reported error
+    S = free_field_spectrum(16, mass=0.4)
+    estimates = {"spectrum": [], "density": [], "wavelet": [], "peaks": [], "phase": []}
+    edges = np.linspace(-1.6, 1.6, 9)  # +-2.5 standard deviations: a bin with a few pixels per batch has a poor error
+    for seed in range(150):
+        fields = gaussian_field(S, 16, 24, seed=100 + seed)
+        estimates["spectrum"].append(power_spectrum(fields))
+        estimates["density"].append(marginal_histogram(fields, edges=edges))
+        estimates["wavelet"].append(wavelet_moments(fields, levels=2))
+        estimates["peaks"].append(peak_counts(fields, thresholds=(0.0, 1.0), mean=0.0, sigma=1.0))
+        estimates["phase"].append(phase_harmonic_correlations(fields))
+    for name, batch in estimates.items():
+        spread = np.std([e.value for e in batch], axis=0, ddof=1)
+        reported = np.mean([e.error for e in batch], axis=0)
+        ratio = spread / reported
+        # each ratio has relative error ~ 1/sqrt(2 * 150) = 6%; the kurtosis error is a jackknife of a ratio
+        assert 0.75 < np.median(ratio) < 1.25 and ratio.min() > 0.6 and ratio.max() < 1.6, (name, ratio)
+
+
+def test_wavelet_kurtosis_is_3_and_phase_harmonics_vanish_for_gaussian_fields() -> None:
+    fields = gaussian_field(free_field_spectrum(32, mass=0.2), 32, 200, seed=5)
+    moments = wavelet_moments(fields)
+    kurtosis = slice(moments.value.size // 2, None)
+    assert all(label.startswith("kurtosis") for label in moments.labels[kurtosis])
+    z = (moments.value[kurtosis] - 3.0) / moments.error[kurtosis]
+    assert np.abs(z).max() < _bonferroni(z.size)
+    phase = phase_harmonic_correlations(fields)
+    z = phase.value / phase.error
+    assert np.abs(z).max() < _bonferroni(z.size) and np.all(np.abs(phase.value) < 0.1)
+
+
+def test_phase_harmonics_and_kurtosis_detect_phi4_at_beta_c() -> None:
+    fields = phi4(32, 0.68, 120, seed=3).fields
+    phase = phase_harmonic_correlations(fields)
+    z = phase.value / phase.error
+    even = np.array(["C^(2)" in label and label.startswith("Re") for label in phase.labels])
+    assert z[even].min() < -5.0  # the Z2-even cross-scale moment is far from 0
+    assert np.abs(z[~even]).max() < _bonferroni(z.size)  # C^(1) is odd under phi -> -phi: 0
+    moments = wavelet_moments(fields, levels=2)
+    kurtosis = moments.value[moments.value.size // 2 :]
+    assert np.all(kurtosis - 3.0 > 3.0 * moments.error[moments.value.size // 2 :])
+
+
+def test_peak_counts_of_white_noise_match_the_closed_form() -> None:
+    # i.i.d. N(0, 1) pixels: P(x is the largest of 9 and > nu) = int_nu^inf phi(t) Phi(t)^8 dt
+    thresholds = (-np.inf, 0.0, 1.0, 2.0, 3.0)
+    fields = np.random.default_rng(2).standard_normal((200, 32, 32))
+    estimate = peak_counts(fields, thresholds=np.array(thresholds[1:]), mean=0.0, sigma=1.0)
+    exact = [quad(lambda t: stats.norm.pdf(t) * stats.norm.cdf(t) ** 8, nu, np.inf)[0] for nu in thresholds[1:]]
+    z = (estimate.value - exact) / estimate.error
+    assert np.abs(z).max() < _bonferroni(z.size)
+    everything = peak_counts(fields, thresholds=(-1e3,), mean=0.0, sigma=1.0)
+    assert abs(everything.value[0] - 1.0 / 9.0) < 4.0 * everything.error[0]
+
+
+def test_histogram_test_false_positive_rate_and_power() -> None:
+    S = free_field_spectrum(16, mass=0.5)
+    p_values = []
+    for seed in range(300):
+        a = gaussian_field(S, 16, 30, seed=2 * seed)
+        b = gaussian_field(S, 16, 30, seed=2 * seed + 1)
+        p_values.append(histogram_test(a, b, n_bins=12).p_value)
+    p_values = np.array(p_values)
+    rate = np.mean(p_values < 0.05)
+    assert abs(rate - 0.05) < 3.0 * np.sqrt(0.05 * 0.95 / 300), rate  # false-positive rate near alpha
+    assert stats.kstest(p_values, "uniform").pvalue > 1e-3
+    # power: a lognormal field of the same spectrum, same variance
+    gaussian = gaussian_field(S, 16, 30, seed=1)
+    skewed = lognormal_field(16, 30, spectrum=S, shift=1.0, seed=1)
+    assert histogram_test(gaussian, skewed, n_bins=12).p_value < 1e-6
+
+
+def test_marginal_histogram_density_and_log_scale() -> None:
+    fields = np.random.default_rng(6).standard_normal((100, 16, 16))
+    edges = histogram_edges(fields, fields + 1.0, n_bins=30)
+    assert edges[0] == fields.min() and edges[-1] == fields.max() + 1.0
+    density = marginal_histogram(fields, edges=edges)
+    widths = np.diff(edges)
+    assert np.isclose(np.sum(density.value * widths), 1.0)
+    exact = np.diff(stats.norm.cdf(edges)) / widths
+    keep = exact > 1e-3
+    z = (density.value - exact)[keep] / density.error[keep]
+    assert np.abs(z).max() < _bonferroni(int(keep.sum()))
+    log = marginal_histogram(fields, edges=edges, log=True)
+    full = density.value > 0
+    assert np.allclose(log.value[full], np.log(density.value[full]))
+
+
+def test_compare_fields_passes_same_law_and_fails_the_lognormal_histogram() -> None:
+    S = free_field_spectrum(32, mass=0.3)
+    reference = gaussian_field(S, 32, 150, seed=10)
+    same = compare_fields(gaussian_field(S, 32, 150, seed=11), reference)
+    assert same.passed, [(s.name, s.z, s.p_value) for s in same.statistics if not s.passed]
+    assert same.n_tests == sum(s.z.size for s in same.statistics) + 1
+    skewed = compare_fields(lognormal_field(32, 150, spectrum=S, shift=1.0, seed=12), reference)
+    assert skewed["spectrum"].passed and not skewed["histogram"].passed and not skewed["peaks"].passed
+    assert not skewed.passed and not skewed["phase_harmonics"].passed  # C^(1) of a skewed field
+
+
+def test_phi4_statistics_in_compare_fields() -> None:
+    a, b = phi4(8, 0.68, 300, seed=1), phi4(8, 0.68, 300, seed=2)
+    result = compare_fields(
+        a, b, statistics=("magnetization", "binder", "energy"), energy=lambda f: phi4_energy(f, 0.68)
+    )
+    assert result.passed and result.n_tests == 4
+    energy = energy_per_site(a.fields, lambda f: phi4_energy(f, 0.68))
+    e = phi4_energy(a.fields, 0.68) / 64
+    assert np.isclose(energy.value[0], e.mean()) and np.isclose(energy.value[1], e.std())
+    assert np.isclose(magnetization(a).value[0], np.abs(a.fields.mean(axis=(1, 2))).mean())
+    disordered = compare_fields(phi4(8, 0.5, 300, seed=3), b, statistics=("binder",))
+    assert not disordered.passed
+    with pytest.raises(ValueError, match="energy"):
+        compare_fields(a, b, statistics=("energy",))
+    with pytest.raises(ValueError, match="statistics"):
+        compare_fields(a, b, statistics=("spectra",))
