@@ -64,6 +64,7 @@ from scipy.stats import t as student
 
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.reproductions.registry import Check, ReproductionResult, register
+from statlearn.reproductions.wirg_common import loglog_slope
 from statlearn.sweep import write_csv
 from wirg.ansatz import FieldAnsatz, PolynomialPotential
 from wirg.free_energy import free_energy_score
@@ -327,12 +328,6 @@ def study_size(L: int, beta: float, settings: Mapping[str, Any], seed: int) -> d
     }
 
 
-def _slope(x: Any, y: Any) -> float:
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = np.isfinite(y) & (y > 0)
-    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0]) if keep.sum() >= 2 else float("nan")
-
-
 # -- the reproduction -----------------------------------------------------------------------------------
 
 
@@ -381,11 +376,11 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         row("cost_wirg_generate", beta_c, s["L"], 0, s["L"] ** 2, np.nan, s["generate"], np.nan)
     Ls = [s["L"] for s in sizes]
     slopes = {
-        "tau_scales": _slope(Ls, [np.nanmax(s["tau"]) for s in sizes]),
-        "cond_scales": _slope(Ls, [max(s["cond"][:-1] or s["cond"]) for s in sizes]),
-        "cond_direct": _slope(Ls, [s["cond_direct"] for s in sizes]),
-        **{f"tau_{m}": _slope(Ls, [s["mc_tau"][m] for s in sizes]) for m in MC_SAMPLERS},
-        "generate_N": _slope([L**2 for L in Ls], [s["generate"] for s in sizes]),
+        "tau_scales": loglog_slope(Ls, [np.nanmax(s["tau"]) for s in sizes]),
+        "cond_scales": loglog_slope(Ls, [max(s["cond"][:-1] or s["cond"]) for s in sizes]),
+        "cond_direct": loglog_slope(Ls, [s["cond_direct"] for s in sizes]),
+        **{f"tau_{m}": loglog_slope(Ls, [s["mc_tau"][m] for s in sizes]) for m in MC_SAMPLERS},
+        "generate_N": loglog_slope([L**2 for L in Ls], [s["generate"] for s in sizes]),
     }
     write_csv(rows, out_dir / "wirg_phi4.csv")
     _plot(out_dir / "wirg_phi4.png", studies[0], sizes, slopes)
