@@ -9,8 +9,9 @@ Data: lattice phi^4 at beta = 0.68 (near beta_c) from :func:`wirg.phi4` (Metropo
    maximum likelihood (its Hessian), estimated as (1/2S) sum_i d_i d_i^T with d_i = Phi(data pair i) -
    Phi(model sample i) (the two are independent given phi_1 at the fitted parameters), both raw and
    after diagonal normalisation. Moment matching runs plain gradient descent (:func:`wirg.fit_moment_matching`)
-   from its default start, ``--mm-steps`` steps.
-2. **Fit time per scale** of :func:`wirg.fit_wirg` (score matching, db4, radius 2, bump:20+polynomial:4)
+   for ``--mm-steps`` steps from its default start (how far plain descent gets: the conditioning) and from the
+   score-matching estimate (whether the maximum-likelihood fixed point agrees with it within the errors).
+2. **Fit time per scale** of :func:`wirg.fit_wirg` (score matching, db4, radius 2, sigmoid:20+polynomial:4)
    at L = 32, 64, 128 (``--sizes``), and the condition numbers of H per scale.
 3. **Conditioning against L**: per scale j = 1, 2, 3, the condition numbers of the score-matching H and
    of the Fisher matrix (estimate above) at L = 16, 32, 64, raw and normalised.
@@ -53,13 +54,24 @@ def condition(matrix: np.ndarray) -> tuple[float, float]:
     return values[0], values[1]
 
 
-def fisher(ansatz, theta, phi, psi, seed: int, burn_in: int = 200) -> np.ndarray:
-    """E Cov(Phi | phi_j) per site from data pairs and model samples started at the data (module docstring)."""
+def fisher(ansatz, theta, phi, psi, seed: int, burn_in: int = 200, draws: int = 4) -> np.ndarray:
+    """E Cov(Phi | phi_j) per site from data pairs and ``draws`` model samples per pair (``burn_in`` MALA
+    steps apart, started at the data; module docstring): the mean of d d^T / 2 over all of them, of rank up to
+    draws * S (more than the number of parameters)."""
     model = wirg.ScaleModel(ansatz, theta)
     samples = wirg.sample_conditional(
-        ansatz, theta, phi, n_samples=1, seed=seed, burn_in=burn_in, init=psi, step=model.mala_step(phi, psi)
-    ).samples[-1]
-    d = ansatz.features(psi, phi) - ansatz.features(samples, phi)
+        ansatz,
+        theta,
+        phi,
+        n_samples=draws,
+        thin=burn_in,
+        seed=seed,
+        burn_in=burn_in,
+        init=psi,
+        step=model.mala_step(phi, psi),
+    ).samples
+    data = ansatz.features(psi, phi)
+    d = np.concatenate([data - ansatz.features(s, phi) for s in samples])
     return d.T @ d / (2 * len(d) * phi[0].size)
 
 
@@ -82,19 +94,37 @@ def score_against_moments(args) -> None:
         1,
         lambda: wirg.fit_moment_matching(ansatz, phi, psi, steps=args.mm_steps, lr=lr, seed=2, mcmc_steps=10),
     )
+    t_warm, warm = best_of(
+        1,
+        lambda: wirg.fit_moment_matching(
+            ansatz, phi, psi, steps=args.mm_steps, lr=lr, seed=4, mcmc_steps=10, theta0=score.theta
+        ),
+    )
     z = (mm.theta_average - score.theta) / score.stderr
+    z_warm = (warm.theta_average - score.theta) / score.stderr
     within = [i for i, th in enumerate(mm.theta_history) if np.all(np.abs((th - score.theta) / score.stderr) < 3.0)]
     fisher_raw, fisher_norm = condition(fisher(ansatz, score.theta, phi, psi, seed=3))
     names = {0: "Kbar[0,0](0)", ansatz.labels.index(("dd", 0, 0, (0, 1))): "Kbar[0,0](0,1)", ansatz.n_params - 1: "t^4"}
-    print(f"{'parameter':>16} {'score':>10} {'+-':>8} {'moments':>10} {'z':>6}")
+    print("moment matching from its default start (cold) and from the score-matching estimate (warm); z in units")
+    print("of the score-matching standard errors, moment matching Polyak-averaged over the second half")
+    print(f"{'parameter':>16} {'score':>10} {'+-':>8} {'cold':>10} {'z':>7} {'warm':>10} {'z':>6}")
     for i, name in names.items():
-        print(f"{name:>16} {score.theta[i]:>10.4f} {score.stderr[i]:>8.4f} {mm.theta_average[i]:>10.4f} {z[i]:>6.2f}")
-    print(f"all {ansatz.n_params} parameters: max |z| = {np.abs(z).max():.2f}, mean z^2 = {(z**2).mean():.2f}")
+        print(
+            f"{name:>16} {score.theta[i]:>10.4f} {score.stderr[i]:>8.4f} {mm.theta_average[i]:>10.4f} {z[i]:>7.2f} "
+            f"{warm.theta_average[i]:>10.4f} {z_warm[i]:>6.2f}"
+        )
+    for label, zz in (("cold", z), ("warm", z_warm)):
+        print(
+            f"{label}: all {ansatz.n_params} parameters: max |z| = {np.abs(zz).max():.2f}, mean z^2 = {(zz**2).mean():.2f}"
+        )
     print(
         f"first gradient step with every parameter within 3 standard errors of score matching: "
         f"{within[0] if within else 'not reached'} of {mm.iterations}"
     )
-    print(f"wall time: score {t_score:.3f} s, moments {t_mm:.3f} s ({mm.iterations} steps), ratio {t_mm / t_score:.0f}")
+    print(
+        f"wall time: score {t_score:.3f} s, moments {t_mm:.3f} s cold and {t_warm:.3f} s warm ({mm.iterations} steps "
+        f"each), ratio cold / score {t_mm / t_score:.0f}"
+    )
     print(
         f"condition numbers: score H {score.condition_raw:.3g} (normalised {score.condition_normalised:.3g}); "
         f"Fisher {fisher_raw:.3g} (normalised {fisher_norm:.3g})"
@@ -102,7 +132,7 @@ def score_against_moments(args) -> None:
 
 
 def fit_and_generate(args, fields_by_L: dict[int, np.ndarray]) -> None:
-    print("\n## 2. fit time per scale and 4. generation time per sample (db4, radius 2, bump:20+polynomial:4)")
+    print("\n## 2. fit time per scale and 4. generation time per sample (db4, radius 2, sigmoid:20+polynomial:4)")
     for L, fields in fields_by_L.items():
         model = wirg.fit_wirg(fields, levels=int(np.log2(L)) - 2, radius=2, progress=False)
         print(f"L = {L}: {len(fields)} fields, total fit {sum(f.seconds for f in model.fits if f):.2f} s")
@@ -123,7 +153,7 @@ def fit_and_generate(args, fields_by_L: dict[int, np.ndarray]) -> None:
 
 
 def conditioning(args, fields_by_L: dict[int, np.ndarray]) -> None:
-    print("\n## 3. condition numbers per scale against L (db4, radius 2, bump:20+polynomial:4)")
+    print("\n## 3. condition numbers per scale against L (db4, radius 2, sigmoid:20+polynomial:4)")
     print(f"{'L':>5} {'j':>3} {'H raw':>10} {'H norm':>10} {'Fisher raw':>11} {'Fisher norm':>12}")
     for L, fields in fields_by_L.items():
         model = wirg.fit_wirg(fields, levels=3, radius=2, progress=False)
@@ -148,13 +178,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gen-batch", type=int, default=20, help="samples per generation call")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (best taken)")
     parser.add_argument("--quick", action="store_true", help="100 fields, L = 32, 64 only, 100 moment steps")
+    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3], help="sections to run (1, 2 with 4, 3)")
     args = parser.parse_args(argv)
     if args.quick:
         args.fields, args.sizes, args.cond_sizes, args.mm_steps = 100, [32, 64], [16, 32], 100
-    score_against_moments(args)
-    data = {L: phi4_fields(L, args.fields, 10 + L) for L in sorted(set(args.sizes) | set(args.cond_sizes))}
-    fit_and_generate(args, {L: data[L] for L in args.sizes})
-    conditioning(args, {L: data[L] for L in args.cond_sizes})
+    if 1 in args.parts:
+        score_against_moments(args)
+    sizes = (set(args.sizes) if 2 in args.parts else set()) | (set(args.cond_sizes) if 3 in args.parts else set())
+    data = {L: phi4_fields(L, args.fields, 10 + L) for L in sorted(sizes)}
+    if 2 in args.parts:
+        fit_and_generate(args, {L: data[L] for L in args.sizes})
+    if 3 in args.parts:
+        conditioning(args, {L: data[L] for L in args.cond_sizes})
 
 
 if __name__ == "__main__":

@@ -442,6 +442,30 @@ class CombinedPotential(Potential):
         return f"CombinedPotential({list(self.parts)!r})"
 
 
+def _parameters(ansatz: QuadraticAnsatz | LocalAnsatz | FieldAnsatz, theta: ArrayLike) -> np.ndarray:
+    """``theta`` as a float array of shape (ansatz.n_params,), or ValueError/TypeError naming it."""
+    arr = real_array("theta", theta)
+    if arr.shape != (ansatz.n_params,):
+        raise ValueError(f"theta must have shape ({ansatz.n_params},) for {ansatz!r}, got {arr.shape}")
+    return arr
+
+
+def _field_energy(ansatz: LocalAnsatz | FieldAnsatz, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
+    """:math:`E = \\theta\\cdot\\Phi(\\varphi)` of an energy of whole fields, shape (batch,)."""
+    features, theta = ansatz.features(phi), ansatz.check_theta(theta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return finite_result("theta and phi", features @ theta, "the energy")
+
+
+def _field_grad(ansatz: LocalAnsatz | FieldAnsatz, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
+    """:math:`\\partial E/\\partial\\varphi` of an energy of whole fields by its operator, shape (batch, n, n)."""
+    x = ansatz.check_fields(phi)
+    operator = ansatz.operator(theta, x.shape[-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = operator.energy_and_grad(x)[1]
+    return finite_result("theta and phi", grad, "the gradient")
+
+
 # --------------------------------------------------------------------------------------------
 # the conditional ansatz
 
@@ -496,10 +520,7 @@ class QuadraticAnsatz:
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
-        arr = real_array("theta", theta)
-        if arr.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
-        return arr
+        return _parameters(self, theta)
 
     # -- features and energy ------------------------------------------------------------------
 
@@ -764,10 +785,8 @@ class LocalAnsatz:
         return f"LocalAnsatz(radius={self.radius}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
-        arr = real_array("theta", theta)
-        if arr.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
-        return arr
+        """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
+        return _parameters(self, theta)
 
     def check_fields(self, phi: ArrayLike) -> np.ndarray:
         """``phi`` as (batch, L, L) float64 (a single field gets a batch axis), validated."""
@@ -791,17 +810,11 @@ class LocalAnsatz:
 
     def energy(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         """:math:`E = \\theta\\cdot\\Phi(\\varphi)`, shape (batch,)."""
-        features, theta = self.features(phi), self.check_theta(theta)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return finite_result("theta and phi", features @ theta, "the energy")
+        return _field_energy(self, theta, phi)
 
     def grad(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial\varphi = K\varphi`, shape (batch, L, L)."""
-        x = self.check_fields(phi)
-        operator = self.operator(theta, x.shape[-1])
-        with np.errstate(over="ignore", invalid="ignore"):
-            grad = operator.energy_and_grad(x)[1]
-        return finite_result("theta and phi", grad, "the gradient")
+        return _field_grad(self, theta, phi)
 
     def symbol(self, theta: ArrayLike, L: int) -> np.ndarray:
         r""":math:`\hat K(k) = \sum_a\theta_a\cos(k\cdot\Delta_a)` on the L x L FFT grid."""
@@ -891,10 +904,7 @@ class FieldAnsatz:
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
-        arr = real_array("theta", theta)
-        if arr.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},) for {self!r}, got {arr.shape}")
-        return arr
+        return _parameters(self, theta)
 
     def check_fields(self, phi: ArrayLike) -> np.ndarray:
         """``phi`` as (batch, n, n) float64 (a single field gets a batch axis), validated."""
@@ -912,17 +922,11 @@ class FieldAnsatz:
 
     def energy(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`E = \theta\cdot\Phi(\varphi)`, shape (batch,)."""
-        features, theta = self.features(phi), self.check_theta(theta)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return finite_result("theta and phi", features @ theta, "the energy")
+        return _field_energy(self, theta, phi)
 
     def grad(self, theta: ArrayLike, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial\varphi_x = (K\varphi)_x + v'(\varphi_x)`, shape (batch, n, n)."""
-        x = self.check_fields(phi)
-        operator = self.operator(theta, x.shape[-1])
-        with np.errstate(over="ignore", invalid="ignore"):
-            grad = operator.energy_and_grad(x)[1]
-        return finite_result("theta and phi", grad, "the gradient")
+        return _field_grad(self, theta, phi)
 
     def feature_gradients(self, phi: ArrayLike) -> np.ndarray:
         r""":math:`\partial\Phi_a/\partial\varphi_y`, shape (batch, n_params, n, n):

@@ -23,9 +23,12 @@ the score-matching estimate); the coarsest model always by score matching.
 
 **Potential specification** ``potential``: None (Gaussian model), a string of ``+``-joined terms
 ``"sigmoid:N"``, ``"bump:N"`` (N functions on the quantiles, :meth:`SigmoidPotential.from_data`) and
-``"polynomial:P1,P2"`` (the monomials :math:`t^{P}`), e.g. the default ``"bump:20+polynomial:4"``
-(the quartic confines the field beyond the functions' range, where their sum is flat; bumps give a
-better-conditioned score-matching problem than sigmoids, :meth:`SigmoidPotential.from_data`); a tuple
+``"polynomial:P1,P2"`` (the monomials :math:`t^{P}`), e.g. the default ``"sigmoid:20+polynomial:4"``
+(the quartic confines the field beyond the functions' range, where their sum is flat). Bumps give a
+better-conditioned score-matching problem (:meth:`SigmoidPotential.from_data`) but can put a spurious
+well where the data are sparse: on phi^4 at L = 32 the 4 x 4 coarsest model with 20 bumps drifts, under
+MALA, to a variance of 0.48 after 2000 steps and 0.20 after 10000 (data 0.83), with 20 sigmoids it
+stays at 0.81-0.82 (500 fields); a tuple
 such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale.
 
 **Files** (:meth:`WIRGModel.save`, :func:`fit_wirg` with ``checkpoint``): ``model.json`` (settings,
@@ -310,11 +313,12 @@ class WIRGModel:
                 warnings.simplefilter("ignore", AutocorrelationWarning)
                 for chain in energies.T:
                     taus.append(integrated_autocorrelation_time(chain).tau if np.ptp(chain) > 0 else math.nan)
+            finite = [t for t in taus if math.isfinite(t)]  # a chain that never moved has no tau
             self.mixing[j] = {
                 "acceptance": run.acceptance,
                 "step_size": run.step_size,
-                "tau_mean": float(np.nanmean(taus)),
-                "tau_max": float(np.nanmax(taus)),
+                "tau_mean": float(np.mean(finite)) if finite else math.nan,
+                "tau_max": float(np.max(finite)) if finite else math.nan,
                 "mala_steps": n_steps,
             }
         return self.diagnostics
@@ -376,7 +380,7 @@ class WIRGModel:
             with np.load(path / "arrays.npz", allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
         except (OSError, ValueError) as err:
-            raise ValueError(f"directory: cannot read {path / 'arrays.npz'}: {err}") from None
+            raise ValueError(f"directory: cannot read {str(path / 'arrays.npz')!r}: {err}") from None
         try:
             gamma = tuple(float(g) for g in meta["gamma"])
             scales = [
@@ -410,7 +414,7 @@ class WIRGModel:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(
-                f"directory: {path} does not hold a valid wirg model ({type(err).__name__}: {err})"
+                f"directory: {str(path)!r} does not hold a valid wirg model ({type(err).__name__}: {' '.join(str(err).split())})"
             ) from None
 
 
@@ -418,12 +422,12 @@ def _read_json(path: Path, name: str) -> dict:
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError) as err:
-        raise ValueError(f"{name}: cannot read {path}: {err}") from None
+        raise ValueError(f"{name}: cannot read {str(path)!r}: {err}") from None
     if not isinstance(meta, dict) or meta.get("format") != "wirg-model":
-        raise ValueError(f"{name}: {path} is not a wirg model file")
+        raise ValueError(f"{name}: {str(path)!r} is not a wirg model file")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(
-            f"{name}: {path} has format version {meta.get('format_version')!r} (written by statlearn "
+            f"{name}: {str(path)!r} has format version {meta.get('format_version')!r} (written by statlearn "
             f"{meta.get('statlearn_version', '?')}); this statlearn {__version__} reads version {FORMAT_VERSION} only: refit the model"
         )
     return meta
@@ -519,7 +523,7 @@ def _load_checkpoint(directory: Path, j: int, fingerprint: str) -> ScaleFit | No
     meta = _read_json(meta_path, "checkpoint")
     if meta.get("fingerprint") != fingerprint:
         raise ValueError(
-            f"checkpoint: {meta_path} was written for other data or settings; use another directory or delete it"
+            f"checkpoint: {str(meta_path)!r} was written for other data or settings; use another directory or delete it"
         )
     with np.load(array_path, allow_pickle=False) as npz:
         return ScaleFit(theta=npz["theta"], stderr=npz["stderr"], **meta["fit"])
@@ -544,7 +548,7 @@ def fit_wirg(
     wavelet: str = "db4",
     gamma: float | Sequence[float] | None = None,
     radius: int = 2,
-    potential: object = "bump:20+polynomial:4",
+    potential: object = "sigmoid:20+polynomial:4",
     method: str = "score",
     seed: int = 0,
     moments: MomentSettings | None = None,

@@ -2,7 +2,7 @@
 sampling the WIRG model of fields on disk.
 
 ``statlearn wirg fit --data FILE.npy --out DIR [--levels J] [--wavelet db4] [--radius 2]
-[--potential bump:20+polynomial:4] [--method score] [--seed S] [--checkpoint DIR]`` fits
+[--potential sigmoid:20+polynomial:4] [--method score] [--seed S] [--checkpoint DIR]`` fits
 :func:`wirg.model.fit_wirg` to the fields (S, L, L) of ``FILE.npy`` (a progress bar per scale; with
 ``--checkpoint`` a rerun resumes after the last completed scale) and saves the model into ``DIR``.
 ``statlearn wirg generate --model DIR --n 100 --seed S --out FILE.npy`` samples fields from a saved
@@ -122,14 +122,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     fit.add_argument("--data", required=True, metavar="FILE.npy", help="fields of shape (S, L, L), L a power of two")
     fit.add_argument("--out", required=True, metavar="DIR", help="directory to save the model into")
-    fit.add_argument("--levels", type=bounded_int(1, 30), default=None, help="number of scales (default log2 L)")
+    fit.add_argument(
+        "--levels",
+        type=bounded_int(1, 30),
+        default=None,
+        help="number of scales (default log2 L - 2: a 4 x 4 coarsest field)",
+    )
     fit.add_argument("--wavelet", default="db4", help="db4 (default) or haar")
     fit.add_argument("--radius", type=bounded_int(0, 16), default=2, help="stencil radius of the couplings (default 2)")
     fit.add_argument(
         "--potential",
-        default="bump:20+polynomial:4",
+        default="sigmoid:20+polynomial:4",
         help="'+'-joined terms sigmoid:N, bump:N, polynomial:P1,P2, or 'none' for the Gaussian model "
-        "(default bump:20+polynomial:4)",
+        "(default sigmoid:20+polynomial:4)",
     )
     fit.add_argument("--method", default="score", help="score (default) or moments")
     fit.add_argument("--seed", type=seed, default=0, help="seed of the moment-matching chains (default 0)")
