@@ -54,6 +54,8 @@ MODULES = (
     "structured_data",
     "loss_comparison",
     "wirg_gaussian",
+    "wirg_phi4",
+    "wirg_lognormal",
 )
 
 

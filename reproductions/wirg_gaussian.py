@@ -56,6 +56,7 @@ from scipy.stats import chi2, norm
 
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.reproductions.registry import Check, ReproductionResult, register
+from statlearn.reproductions.wirg_common import loglog_slope
 from statlearn.sweep import write_csv
 from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.fields import free_field_spectrum, gaussian_field
@@ -244,12 +245,6 @@ def generation_times(L: int, settings: Mapping[str, Any]) -> tuple[float, float]
     )
 
 
-def _slope(x: Any, y: Any) -> float:
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = np.isfinite(y) & (y > 0)
-    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0]) if keep.sum() >= 2 else float("nan")
-
-
 # -- the reproduction -----------------------------------------------------------------------------------
 
 
@@ -317,8 +312,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             row("cond_conditional", L, j, L, np.nan, q, np.nan)
             row("cond_fisher_conditional", L, j, L, np.nan, f, np.nan)
     slopes = {
-        "full": _slope(cond_sizes, [c.full for c in conds]),
-        "fisher_direct": _slope(cond_sizes, [c.fisher_direct for c in conds]),
+        "full": loglog_slope(cond_sizes, [c.full for c in conds]),
+        "fisher_direct": loglog_slope(cond_sizes, [c.fisher_direct for c in conds]),
     }
     for name, label in (("full", "full-field precision"), ("fisher_direct", "direct Fisher matrix")):
         checks.append(
@@ -347,13 +342,15 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     write_csv(rows, out_dir / "wirg_gaussian.csv")
     _plot(out_dir / "wirg_gaussian.png", couplings, spectra, iterations, settings["tol"], timing, cond_sizes, conds)
 
-    time_slope = _slope([L**2 for L in timing], [t[0] for t in timing.values()])
-    exact_slope = _slope([L**2 for L in timing], [t[1] for t in timing.values()])
+    time_slope = loglog_slope([L**2 for L in timing], [t[0] for t in timing.values()])
+    exact_slope = loglog_slope([L**2 for L in timing], [t[1] for t in timing.values()])
     iter_slopes = {
-        name: _slope([L for (n, L) in iterations if n == name], [v[0] for (n, L), v in iterations.items() if n == name])
+        name: loglog_slope(
+            [L for (n, L) in iterations if n == name], [v[0] for (n, L), v in iterations.items() if n == name]
+        )
         for name in ("wirg", "direct")
     }
-    fisher_cond_slope = _slope(cond_sizes, [np.nanmax(c.fisher_conditional) for c in conds])
+    fisher_cond_slope = loglog_slope(cond_sizes, [np.nanmax(c.fisher_conditional) for c in conds])
     summary = (
         f"Critical free field, Haar, radius {settings['radius']}, {settings['n_train']} training fields, "
         f"decomposed to {settings['coarse_side']}x{settings['coarse_side']}. "

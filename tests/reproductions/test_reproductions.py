@@ -68,6 +68,33 @@ TINY = {
         "condition_sizes": [8, 16],
         "seed": 0,
     },
+    "wirg-phi4": {
+        "betas": [0.68],
+        "L": 16,
+        "n_train": 40,
+        "n_refits": 2,
+        "fe_fields": 4,
+        "fe_chains": 2,
+        "fe_samples": 20,
+        "burn_in": 20,
+        "mixing_sizes": [8, 16],
+        "mixing_train": 20,
+        "mixing_steps": 60,
+        "mc_steps": 200,
+        "timing_batch": 2,
+        "seed": 0,
+    },
+    "wirg-lognormal": {
+        "L": 16,
+        "n_train": 40,
+        "exponent": 2.0,
+        "shift": 2.0,
+        "wavelet": "haar",
+        "bumps": 6,
+        "burn_in": 20,
+        "thresholds": [0.0, 1.0, 2.0],
+        "seed": 0,
+    },
 }
 
 
