@@ -442,6 +442,32 @@ class CombinedPotential(Potential):
         return f"CombinedPotential({list(self.parts)!r})"
 
 
+def torus_shifts(radius: int, lattice: int | None, *, half: bool) -> list[tuple[int, int]]:
+    r""":func:`wirg.gaussian.stencil_shifts`, or, on one ``lattice`` of side n, those shifts reduced to
+    :math:`(-n/2, n/2]` and deduplicated (with ``half``, one of each class :math:`\{\Delta, -\Delta\}`)."""
+    shifts = stencil_shifts(radius, half=half)
+    if lattice is None:
+        return shifts
+    kept: list[tuple[int, int]] = []
+    for dy, dx in shifts:
+        s = (_centred(dy, lattice), _centred(dx, lattice))
+        if s not in kept and not (half and (_centred(-s[0], lattice), _centred(-s[1], lattice)) in kept):
+            kept.append(s)
+    return kept
+
+
+def _centred(d: int, n: int) -> int:
+    r = d % n
+    return r - n if 2 * r > n else r
+
+
+def _opposite(s: tuple[int, int], lattice: int | None) -> bool:
+    r"""Whether the shift is its own opposite: 0, or :math:`2\Delta \equiv 0` on the torus."""
+    if lattice is None:
+        return s == (0, 0)
+    return (2 * s[0]) % lattice == 0 and (2 * s[1]) % lattice == 0
+
+
 def _parameters(ansatz: QuadraticAnsatz | LocalAnsatz | FieldAnsatz, theta: ArrayLike) -> np.ndarray:
     """``theta`` as a float array of shape (ansatz.n_params,), or ValueError/TypeError naming it."""
     arr = real_array("theta", theta)
@@ -491,9 +517,16 @@ class QuadraticAnsatz:
     """
 
     def __init__(
-        self, radius: int, *, potential: Potential | None = None, wavelet: str = "db4", gamma: float = 1.0
+        self,
+        radius: int,
+        *,
+        potential: Potential | None = None,
+        wavelet: str = "db4",
+        gamma: float = 1.0,
+        lattice: int | None = None,
     ) -> None:
         self.radius = check_radius(radius)
+        self.lattice = None if lattice is None else count("lattice", lattice, minimum=1)
         if potential is not None and not isinstance(potential, Potential):
             raise TypeError(f"potential must be a Potential or None, got {type(potential).__name__}")
         self.potential = potential
@@ -503,20 +536,23 @@ class QuadraticAnsatz:
             ("dd", c, cp, s)
             for c in range(3)
             for cp in range(c, 3)
-            for s in stencil_shifts(self.radius, half=(c == cp))
+            for s in torus_shifts(self.radius, self.lattice, half=(c == cp))
         ]
-        dc = [("dc", c, s) for c in range(3) for s in stencil_shifts(self.radius, half=False)]
+        dc = [("dc", c, s) for c in range(3) for s in torus_shifts(self.radius, self.lattice, half=False)]
         pot = [("v", i) for i in range(potential.n_params)] if potential is not None else []
         self.labels = dd + dc + pot
         self.n_dd, self.n_dc = len(dd), len(dc)
         self.n_params = len(self.labels)
-        self._shifts = stencil_shifts(self.radius, half=False)
+        self._shifts = torus_shifts(self.radius, self.lattice, half=False)
         self._dd_index = [(self._shifts.index(s), c, cp) for _, c, cp, s in dd]
-        self._dd_weight = np.array([0.5 if (c == cp and s == (0, 0)) else 1.0 for _, c, cp, s in dd])
+        # 1/2 on the squares and on a shift that is its own opposite (2 Delta = 0 on the torus), so that
+        # the kernel entry K[c, c, Delta] is the parameter itself
+        self._dd_weight = np.array([0.5 if (c == cp and _opposite(s, self.lattice)) else 1.0 for _, c, cp, s in dd])
         self._dc_index = [(self._shifts.index(s), c) for _, c, s in dc]
 
     def __repr__(self) -> str:
-        return f"QuadraticAnsatz(radius={self.radius}, potential={self.potential!r}, n_params={self.n_params})"
+        extra = "" if self.lattice is None else f", lattice={self.lattice}"
+        return f"QuadraticAnsatz(radius={self.radius}{extra}, potential={self.potential!r}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
@@ -536,7 +572,7 @@ class QuadraticAnsatz:
         -------
         ndarray, shape (batch, n_params)
         """
-        psi, phi = field_pair(psibar, phi_j, self.radius)
+        psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         B = psi.shape[0]
         pp = np.empty((len(self._shifts), B, 3, 3))
         pc = np.empty((len(self._shifts), B, 3))
@@ -564,7 +600,7 @@ class QuadraticAnsatz:
 
     def grad_psibar(self, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\partial\bar E/\partial\bar\psi` (module docstring), shape (batch, 3, n, n)."""
-        psi, phi = field_pair(psibar, phi_j, self.radius)
+        psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         operator = self.operator(theta, psi.shape[-1])
         with np.errstate(over="ignore", invalid="ignore"):
             grad = operator.energy_and_grad(psi, phi)[1]
@@ -582,7 +618,7 @@ class QuadraticAnsatz:
         (:math:`\partial\varphi_{j-1}/\partial\varphi_j = \gamma_j G^\top`), the term the score identity of
         the free energy averages, :math:`\nabla\bar F_j = \mathbb E[\nabla_{\varphi_j}\bar E_j|\varphi_j]`.
         """
-        psi, phi = field_pair(psibar, phi_j, self.radius)
+        psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         operator = self.operator(theta, psi.shape[-1])
         with np.errstate(over="ignore", invalid="ignore"):
             grad = operator.coarse_grad(psi, phi)
@@ -595,11 +631,12 @@ class QuadraticAnsatz:
         the weight 1/2 of the squares), detail-coarse :math:`\delta_{ec}\varphi_j(y-\Delta)`, potential
         :math:`\gamma_j[\bar G\rho_i'(\varphi_{j-1})]_e(y)`. Memory: 8 n_params 3 n^2 bytes per field.
         """
-        psi, phi = field_pair(psibar, phi_j, self.radius)
+        psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         B, n = psi.shape[0], psi.shape[-1]
         check_memory("the feature gradients", "psibar", 8.0 * B * self.n_params * 3 * n * n, "use fewer fields at once")
         out = np.zeros((B, self.n_params, 3, n, n))
-        behind = {s: np.roll(psi, s, axis=(-2, -1)) for s in self._shifts}  # psi(y - Delta)
+        shifts = set(self._shifts) | {(-dy, -dx) for dy, dx in self._shifts}
+        behind = {s: np.roll(psi, s, axis=(-2, -1)) for s in shifts}  # psi(y - Delta)
         with np.errstate(over="ignore", invalid="ignore"):
             for a, ((_, c, cp, (dy, dx)), w) in enumerate(zip(self.labels[: self.n_dd], self._dd_weight)):
                 out[:, a, c] += w * behind[(dy, dx)][:, cp]
@@ -619,7 +656,7 @@ class QuadraticAnsatz:
         :math:`w(x) = \sum_{c,y}(\partial\varphi_{j-1}(x)/\partial\bar\psi_c(y))^2 = \gamma_j^2(\bar G^\top\bar G)_{xx}`,
         which depends on the parity of :math:`x` (for db4, not 3/4 everywhere).
         """
-        psi, phi = field_pair(psibar, phi_j, self.radius)
+        psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         B, n = psi.shape[0], psi.shape[-1]
         out = np.zeros((B, self.n_params))
         for a, (_, c, cp, s) in enumerate(self.labels[: self.n_dd]):
@@ -650,7 +687,7 @@ class QuadraticAnsatz:
         :meth:`wirg.gaussian.Scale.kernels`); zero outside the stencil."""
         theta = self.check_theta(theta)
         L_j = count("L_j", L_j, minimum=1)
-        check_side("L_j", L_j, self.radius)
+        check_side("L_j", L_j, self.radius, self.lattice)
         check_memory(f"the kernels on the {L_j} x {L_j} lattice", "L_j", 400 * L_j * L_j)
         K = np.zeros((3, 3, L_j, L_j))
         Kp = np.zeros((3, L_j, L_j))
@@ -674,7 +711,7 @@ class QuadraticAnsatz:
         L = K.shape[-1]
         if Kp.shape != (3, L, L):
             raise ValueError(f"Kbar_prime must have shape (3, {L}, {L}) to match Kbar, got {Kp.shape}")
-        check_side("Kbar", L, self.radius)
+        check_side("Kbar", L, self.radius, self.lattice)
         mirrored = np.roll(K.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1], (1, 1), axis=(-2, -1))  # K[c', c, -D]
         if not np.allclose(K, mirrored, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(K).max())):
             raise ValueError("Kbar must be symmetric: Kbar[c, c', D] = Kbar[c', c, -D]")
@@ -770,19 +807,31 @@ class LocalAnsatz:
     field :math:`\hat K = m^2 + 4 - 2\cos k_x - 2\cos k_y` is :math:`\theta = (m^2 + 4, -2, -2, 0, \dots)`
     on the shifts (0, 0), (0, 1), (1, 0), ...
 
+    On a small lattice the stencil can be taken modulo the lattice (``lattice = n``): the shifts
+    :math:`|\Delta|_\infty\le r` reduced modulo :math:`n`, one of each class :math:`\{\Delta, -\Delta\}`.
+    With :math:`r \ge n/2` these are all the translation-invariant quadratic couplings of the
+    :math:`n\times n` torus, i.e. any stationary Gaussian (the model of a small coarsest field). A shift
+    with :math:`2\Delta \equiv 0` is its own partner; the features, symbol and gradients below hold as
+    written for it.
+
     Parameters
     ----------
     radius
         :math:`r \ge 0`.
+    lattice
+        Optional side :math:`n` of the only lattice the ansatz is used on; then :math:`r` may reach or
+        exceed :math:`n/2` (default None: any lattice of side :math:`> 2r`).
     """
 
-    def __init__(self, radius: int) -> None:
+    def __init__(self, radius: int, *, lattice: int | None = None) -> None:
         self.radius = check_radius(radius)
-        self.shifts = stencil_shifts(self.radius, half=True)
+        self.lattice = None if lattice is None else count("lattice", lattice, minimum=1)
+        self.shifts = torus_shifts(self.radius, self.lattice, half=True)
         self.n_params = len(self.shifts)
 
     def __repr__(self) -> str:
-        return f"LocalAnsatz(radius={self.radius}, n_params={self.n_params})"
+        extra = "" if self.lattice is None else f", lattice={self.lattice}"
+        return f"LocalAnsatz(radius={self.radius}{extra}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
@@ -795,7 +844,7 @@ class LocalAnsatz:
             arr = arr[None]
         if arr.ndim != 3 or arr.shape[1] != arr.shape[2]:
             raise ValueError(f"phi must have shape (batch, L, L) or (L, L), got {np.shape(phi)}")
-        check_side("phi", arr.shape[-1], self.radius)
+        check_side("phi", arr.shape[-1], self.radius, self.lattice)
         return arr
 
     def features(self, phi: ArrayLike) -> np.ndarray:
@@ -820,22 +869,26 @@ class LocalAnsatz:
         r""":math:`\hat K(k) = \sum_a\theta_a\cos(k\cdot\Delta_a)` on the L x L FFT grid."""
         theta = self.check_theta(theta)
         L = count("L", L, minimum=1)
-        check_side("L", L, self.radius)
+        check_side("L", L, self.radius, self.lattice)
         check_memory(f"the precision symbol on the {L} x {L} lattice", "L", 32 * L * L)
         k = 2.0 * np.pi * np.fft.fftfreq(L)
         return sum(t * np.cos(np.add.outer(k * dy, k * dx)) for t, (dy, dx) in zip(theta, self.shifts))
 
     def from_precision(self, precision: ArrayLike) -> np.ndarray:
         r"""Parameters of a stationary precision :math:`\hat K(k)` (L x L FFT grid) truncated to the stencil:
-        :math:`\theta_0 = K[0]`, :math:`\theta_a = K[\Delta_a] + K[-\Delta_a]` with :math:`K = \mathrm{ifft2}(\hat K)`."""
+        :math:`\theta_0 = K[0]`, :math:`\theta_a = K[\Delta_a] + K[-\Delta_a]` (:math:`K[\Delta_a]` alone when
+        :math:`2\Delta_a \equiv 0`) with :math:`K = \mathrm{ifft2}(\hat K)`."""
         P = real_array("precision", precision)
         if P.ndim != 2 or P.shape[0] != P.shape[1]:
             raise ValueError(f"precision must be an L x L array, got shape {P.shape}")
         L = P.shape[0]
-        check_side("precision", L, self.radius)
+        check_side("precision", L, self.radius, self.lattice)
         K = np.fft.ifft2(P).real
         return np.array(
-            [K[0, 0] if s == (0, 0) else K[s[0] % L, s[1] % L] + K[-s[0] % L, -s[1] % L] for s in self.shifts]
+            [
+                K[s[0] % L, s[1] % L] + (K[-s[0] % L, -s[1] % L] if (2 * s[0] % L, 2 * s[1] % L) != (0, 0) else 0.0)
+                for s in self.shifts
+            ]
         )
 
     def operator(self, theta: ArrayLike, L: int) -> _LocalOperator:
@@ -877,6 +930,10 @@ class FieldAnsatz:
         :math:`\pm\Delta`).
     potential
         Optional :class:`Potential` acting on :math:`\varphi_x`.
+    lattice
+        Optional side of the only lattice the ansatz is used on, the stencil taken modulo it
+        (:class:`LocalAnsatz`): ``FieldAnsatz(n // 2, potential, lattice=n)`` has every stationary
+        quadratic coupling of the :math:`n\times n` torus.
 
     Attributes
     ----------
@@ -887,9 +944,10 @@ class FieldAnsatz:
     n_quadratic, n_params : int
     """
 
-    def __init__(self, radius: int, potential: Potential | None = None) -> None:
-        self.local = LocalAnsatz(radius)
+    def __init__(self, radius: int, potential: Potential | None = None, *, lattice: int | None = None) -> None:
+        self.local = LocalAnsatz(radius, lattice=lattice)
         self.radius = self.local.radius
+        self.lattice = self.local.lattice
         if potential is not None and not isinstance(potential, Potential):
             raise TypeError(f"potential must be a Potential or None, got {type(potential).__name__}")
         self.potential = potential
@@ -900,7 +958,8 @@ class FieldAnsatz:
         self.n_params = len(self.labels)
 
     def __repr__(self) -> str:
-        return f"FieldAnsatz(radius={self.radius}, potential={self.potential!r}, n_params={self.n_params})"
+        extra = "" if self.lattice is None else f", lattice={self.lattice}"
+        return f"FieldAnsatz(radius={self.radius}{extra}, potential={self.potential!r}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""

@@ -230,8 +230,13 @@ def check_radius(radius: object) -> int:
     return int(radius)
 
 
-def check_side(name: str, side: int, radius: int) -> None:
-    """``ValueError`` unless the shifts ``|Delta|_inf <= radius`` are distinct on a lattice of this side."""
+def check_side(name: str, side: int, radius: int, lattice: int | None = None) -> None:
+    """``ValueError`` unless the shifts ``|Delta|_inf <= radius`` are distinct on a lattice of this side; for
+    an ansatz built for one ``lattice`` (its shifts taken modulo that side), unless the side is that one."""
+    if lattice is not None:
+        if side != lattice:
+            raise ValueError(f"{name}: the ansatz is built for the {lattice} x {lattice} lattice, got side {side}")
+        return
     if side <= 2 * radius:
         raise ValueError(
             f"{name}: the lattice side {side} must exceed 2 * radius = {2 * radius} so that the shifts "
@@ -239,7 +244,9 @@ def check_side(name: str, side: int, radius: int) -> None:
         )
 
 
-def field_pair(psibar: ArrayLike, phi_j: ArrayLike, radius: int) -> tuple[np.ndarray, np.ndarray]:
+def field_pair(
+    psibar: ArrayLike, phi_j: ArrayLike, radius: int, lattice: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Validated ``psibar`` (B, 3, n, n) and ``phi_j`` (B, n, n); single fields get a batch axis of 1."""
     psi = real_array("psibar", psibar)
     phi = real_array("phi_j", phi_j)
@@ -253,13 +260,15 @@ def field_pair(psibar: ArrayLike, phi_j: ArrayLike, radius: int) -> tuple[np.nda
         raise ValueError(
             f"phi_j must have shape {(psi.shape[0],) + psi.shape[2:]} to match psibar {psi.shape}, got {np.shape(phi_j)}"
         )
-    check_side("psibar", psi.shape[-1], radius)
+    check_side("psibar", psi.shape[-1], radius, lattice)
     return psi, phi
 
 
-def data_pairs(phi_j: ArrayLike, psibar_j: ArrayLike, radius: int) -> tuple[np.ndarray, np.ndarray]:
+def data_pairs(
+    phi_j: ArrayLike, psibar_j: ArrayLike, radius: int, lattice: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Validated data pairs: ``psibar_j`` (S, 3, n, n) and ``phi_j`` (S, n, n), batch axis required."""
-    psi, phi = field_pair(psibar_j, phi_j, radius)
+    psi, phi = field_pair(psibar_j, phi_j, radius, lattice)
     if np.ndim(psibar_j) != 4:
         raise ValueError(f"psibar_j must have shape (S, 3, n, n), got {np.shape(psibar_j)}")
     return psi, phi

@@ -62,7 +62,7 @@ from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import as_generator
 from wirg.ansatz import FieldAnsatz, QuadraticAnsatz
-from wirg.checks import check_instance, check_memory, count, finite_result, real_array, seed_value
+from wirg.checks import check_instance, check_memory, check_side, count, finite_result, real_array, seed_value
 from wirg.mala import sample_conditional
 
 __all__ = ["FreeEnergyFit", "free_energy_integration", "free_energy_score", "gaussian_free_energy"]
@@ -296,10 +296,7 @@ def _coarse_fields(phi_j: ArrayLike, ansatz: QuadraticAnsatz) -> np.ndarray:
     phi = real_array("phi_j", phi_j)
     if phi.ndim != 3 or phi.shape[1] != phi.shape[2] or phi.shape[0] < 1:
         raise ValueError(f"phi_j must have shape (S, n, n) with S >= 1, got {phi.shape}")
-    if phi.shape[-1] <= 2 * ansatz.radius:
-        raise ValueError(
-            f"phi_j: the coarse lattice side {phi.shape[-1]} must exceed 2 * radius = {2 * ansatz.radius} of the ansatz"
-        )
+    check_side("phi_j", phi.shape[-1], ansatz.radius, ansatz.lattice)
     return phi
 
 

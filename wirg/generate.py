@@ -82,7 +82,7 @@ class ScaleModel:
         an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K}) +
         \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`), so that a potential with strong
         curvature does not start the chains at a step they reject."""
-        psi, phi = field_pair(psibar, phi_j, self.ansatz.radius)
+        psi, phi = field_pair(psibar, phi_j, self.ansatz.radius, self.ansatz.lattice)
         operator = self.ansatz.operator(self.theta, phi.shape[-1])
         largest = max(operator.max_eigenvalue, 0.0)
         potential = self.ansatz.potential
@@ -161,7 +161,9 @@ class FieldModel:
         check_instance("ansatz", self.ansatz, FieldAnsatz)
         check_instance("start", self.start, GaussianMarginal)
         object.__setattr__(self, "theta", self.ansatz.check_theta(self.theta).copy())
-        if self.start.L <= 2 * self.ansatz.radius:
+        if self.ansatz.lattice is not None and self.start.L != self.ansatz.lattice:
+            raise ValueError(f"start: its lattice side {self.start.L} differs from the ansatz's {self.ansatz.lattice}")
+        if self.ansatz.lattice is None and self.start.L <= 2 * self.ansatz.radius:
             raise ValueError(
                 f"start: its lattice side {self.start.L} must exceed 2 * radius = {2 * self.ansatz.radius} of the ansatz"
             )

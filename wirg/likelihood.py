@@ -113,7 +113,7 @@ class ConditionalGaussianLikelihood:
         check_instance("ansatz", ansatz, QuadraticAnsatz)
         if ansatz.potential is not None:
             raise ValueError("ansatz: the exact Gaussian likelihood needs an ansatz without potential")
-        psi, phi = data_pairs(phi_j, psibar_j, ansatz.radius)
+        psi, phi = data_pairs(phi_j, psibar_j, ansatz.radius, ansatz.lattice)
         self.ansatz = ansatz
         self.n_samples = psi.shape[0]
         n = psi.shape[-1]

@@ -200,7 +200,7 @@ def sample_conditional(
     if phi.ndim != 3:
         raise ValueError(f"phi_j must have shape (batch, n, n), got {phi.shape}")
     x0 = np.zeros((phi.shape[0], 3) + phi.shape[1:]) if init is None else init
-    psi, phi = field_pair(x0, phi, ansatz.radius)
+    psi, phi = field_pair(x0, phi, ansatz.radius, ansatz.lattice)
     n_samples = count("n_samples", n_samples, minimum=1)
     burn_in = count("burn_in", burn_in, minimum=0)
     thin = count("thin", thin, minimum=1)

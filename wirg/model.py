@@ -90,9 +90,12 @@ from wirg.wavelets import WAVELETS, analysis_step, scale_normalisation
 __all__ = ["FORMAT_VERSION", "MomentSettings", "ScaleFit", "WIRGModel", "fit_wirg", "potential_factory"]
 
 #: Version of the files written by :meth:`WIRGModel.save`; other versions are refused by :meth:`WIRGModel.load`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _METHODS = ("score", "moments")
 _KINDS = ("sigmoid", "bump", "polynomial")
+#: On lattices up to this side the couplings are every stationary quadratic coupling of the torus (the
+#: shifts taken modulo the side): the small coarse scales, where a stencil radius would cut them.
+_FULL_SIDE = 4
 
 PotentialFactory = Callable[[np.ndarray], Potential]
 
@@ -347,6 +350,7 @@ class WIRGModel:
             coarse = {
                 "kind": "field",
                 "radius": self.coarse.ansatz.radius,
+                "lattice": self.coarse.ansatz.lattice,
                 "potential": _potential_dict(self.coarse.ansatz.potential),
             }
         else:
@@ -392,7 +396,9 @@ class WIRGModel:
             if meta["coarse"]["kind"] == "field":
                 potential = meta["coarse"]["potential"]
                 ansatz = FieldAnsatz(
-                    meta["coarse"]["radius"], None if potential is None else Potential.from_dict(potential)
+                    meta["coarse"]["radius"],
+                    None if potential is None else Potential.from_dict(potential),
+                    lattice=meta["coarse"]["lattice"],
                 )
                 coarse = FieldModel(ansatz, arrays["theta_coarse"], spectrum)
             fits: list[ScaleFit | None] = []
@@ -438,12 +444,12 @@ def _potential_dict(potential: Potential | None) -> dict | None:
 
 
 def _ansatz_dict(ansatz: QuadraticAnsatz) -> dict:
-    return {"radius": ansatz.radius, "potential": _potential_dict(ansatz.potential)}
+    return {"radius": ansatz.radius, "lattice": ansatz.lattice, "potential": _potential_dict(ansatz.potential)}
 
 
 def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
     potential = None if d["potential"] is None else Potential.from_dict(d["potential"])
-    return QuadraticAnsatz(d["radius"], potential=potential, wavelet=wavelet, gamma=gamma)
+    return QuadraticAnsatz(d["radius"], potential=potential, wavelet=wavelet, gamma=gamma, lattice=d["lattice"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,6 +504,14 @@ def _fit_scale(
         message=message,
         converged=converged,
     )
+
+
+def _stencil(radius: int, n: int) -> tuple[int, int | None]:
+    """(radius, lattice) of the couplings on the n x n lattice: every coupling of the torus up to
+    ``_FULL_SIDE``, else the radius, reduced to (n - 1) // 2 so that the shifts stay distinct."""
+    if n <= _FULL_SIDE:
+        return n // 2, n
+    return min(radius, (n - 1) // 2), None
 
 
 def _pyramid(x: np.ndarray, wavelet: str, gammas: Sequence[float]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -639,7 +653,8 @@ def fit_wirg(
             phi, psi = coarse_fields[j - 1], details[j - 1]
             n = phi.shape[-1]
             pot = None if make_potential is None else make_potential(fine_fields[j - 1])
-            ansatz = QuadraticAnsatz(min(radius, (n - 1) // 2), potential=pot, wavelet=wavelet, gamma=gammas[j - 1])
+            r, lattice = _stencil(radius, n)
+            ansatz = QuadraticAnsatz(r, potential=pot, wavelet=wavelet, gamma=gammas[j - 1], lattice=lattice)
             fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
             if fit is None:
                 fit = _fit_scale(ansatz, psi, phi, j=j, method=method, moments=moments, seed=seeds[j - 1])
@@ -654,7 +669,8 @@ def fit_wirg(
         coarse: FieldModel | GaussianMarginal = start
         if make_potential is not None:
             n = coarsest.shape[-1]
-            field_ansatz = FieldAnsatz(min(radius, (n - 1) // 2), make_potential(coarsest))
+            r, lattice = _stencil(radius, n)
+            field_ansatz = FieldAnsatz(r, make_potential(coarsest), lattice=lattice)
             j = levels + 1
             fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
             if fit is None:

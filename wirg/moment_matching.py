@@ -250,7 +250,7 @@ def fit_moment_matching(
     """
     check_instance("ansatz", ansatz, QuadraticAnsatz)
     check_choice("sampler", sampler, ("mala",))
-    psi, phi = data_pairs(phi_j, psibar_j, ansatz.radius)
+    psi, phi = data_pairs(phi_j, psibar_j, ansatz.radius, ansatz.lattice)
     seed = seed_value(seed)
     idx = _chain_indices(n_chains, psi.shape[0], np.random.default_rng(seed))
     psi, phi = psi[idx], phi[idx]

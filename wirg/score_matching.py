@@ -141,7 +141,7 @@ def fit_score_matching(
     if isinstance(ansatz, QuadraticAnsatz):
         if phi_j is None:
             raise TypeError("phi_j must be given with a QuadraticAnsatz: the coarse fields of the pairs")
-        psi, phi = data_pairs(phi_j, data, ansatz.radius)
+        psi, phi = data_pairs(phi_j, data, ansatz.radius, ansatz.lattice)
         n_sites = 3 * psi.shape[-1] ** 2
 
         def terms(index: slice) -> tuple[np.ndarray, np.ndarray]:

@@ -341,11 +341,11 @@ ENTRIES = [
     Entry(
         "ansatz.QuadraticAnsatz",
         wirg.QuadraticAnsatz,
-        {"radius": 1, "potential": None, "wavelet": "haar", "gamma": 1.0},
-        _names("radius", "potential", "wavelet", "gamma"),
+        {"radius": 1, "potential": None, "wavelet": "haar", "gamma": 1.0, "lattice": 4},
+        _names("radius", "potential", "wavelet", "gamma", "lattice"),
     ),
     Entry("ansatz.PolynomialPotential", wirg.PolynomialPotential, {"powers": (4,)}, _names("powers")),
-    Entry("ansatz.LocalAnsatz", wirg.LocalAnsatz, {"radius": 1}, _names("radius")),
+    Entry("ansatz.LocalAnsatz", wirg.LocalAnsatz, {"radius": 1, "lattice": 4}, _names("radius", "lattice")),
     Entry(
         "ansatz.SigmoidPotential",
         wirg.SigmoidPotential,
@@ -368,7 +368,10 @@ ENTRIES = [
     Entry("ansatz.CombinedPotential", wirg.CombinedPotential, {"parts": [_SIGMOIDS]}, _names("parts")),
     Entry("ansatz.Potential.from_dict", wirg.Potential.from_dict, {"d": _POTENTIAL.to_dict()}, _names("d")),
     Entry(
-        "ansatz.FieldAnsatz", wirg.FieldAnsatz, {"radius": 1, "potential": _POTENTIAL}, _names("radius", "potential")
+        "ansatz.FieldAnsatz",
+        wirg.FieldAnsatz,
+        {"radius": 1, "potential": _POTENTIAL, "lattice": 4},
+        _names("radius", "potential", "lattice"),
     ),
     Entry(
         "ansatz.FieldAnsatz.energy",

@@ -59,6 +59,53 @@ def test_quadratic_energy_equals_the_kernel_convention():
     assert np.array_equal(ansatz.from_kernels(K, Kp), theta)
 
 
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_torus_couplings_satisfy_the_kernel_convention_and_hold_every_stationary_kernel(n):
+    """On one n x n lattice (``lattice=n``, radius n // 2) the stencil is every shift modulo n once (one
+    of each +-Delta for the squares), shifts with 2 Delta = 0 included; the energy is the kernel sum, and
+    kernels -> parameters -> kernels is lossless."""
+    rng = np.random.default_rng(11)
+    ansatz = QuadraticAnsatz(n // 2, lattice=n)
+    dc = ansatz.labels[ansatz.n_dd : ansatz.n_dd + ansatz.n_dc]
+    residues = {(dy % n, dx % n) for _, c, (dy, dx) in dc if c == 0}
+    opposite = {(dy % n, dx % n) for dy in range(n) for dx in range(n) if (2 * dy) % n == 0 and (2 * dx) % n == 0}
+    assert ansatz.n_dc == 3 * n * n and len(residues) == n * n
+    assert ansatz.n_dd == 3 * (n * n + len(opposite)) // 2 + 3 * n * n
+    theta = rng.normal(size=ansatz.n_params)
+    K, Kp = ansatz.kernels(theta, n)
+    psi, phi = rng.normal(size=(3, n, n)), rng.normal(size=(n, n))
+    direct = 0.0
+    for dy in range(n):
+        for dx in range(n):
+            shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))
+            direct += 0.5 * np.einsum("ayx,ab,byx->", shifted, K[:, :, dy, dx], psi)
+            direct += np.einsum("ayx,a,yx->", shifted, Kp[:, dy, dx], phi)
+    assert ansatz.energy(theta, psi, phi)[0] == pytest.approx(direct, rel=1e-12)
+    np.testing.assert_allclose(ansatz.from_kernels(K, Kp), theta, rtol=1e-13, atol=1e-13)
+    # any symmetric kernel (K[c, c', D] = K[c', c, -D]) of the torus is represented exactly
+    A = rng.normal(size=(3, 3, n, n))
+    sym = A + np.roll(A.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1], (1, 1), axis=(-2, -1))
+    B = rng.normal(size=(3, n, n))
+    K2, Kp2 = ansatz.kernels(ansatz.from_kernels(sym, B), n)
+    np.testing.assert_allclose(K2, sym, atol=1e-13)
+    np.testing.assert_allclose(Kp2, B, atol=1e-13)
+    with pytest.raises(ValueError, match="built for the"):
+        ansatz.features(rng.normal(size=(3, 2 * n, 2 * n)), rng.normal(size=(2 * n, 2 * n)))
+
+
+def test_torus_couplings_hold_the_exact_db4_conditional_on_a_small_lattice(exact_case):
+    """Db4's exact conditional couples shifts up to 4 (beyond the 4 x 4 coarse lattice of L = 8): a radius-1
+    stencil truncates it, the torus couplings of ``lattice=4`` hold it to rounding."""
+    _, scale = exact_case(8, wavelet="db4")
+    full = QuadraticAnsatz(2, wavelet="db4", lattice=4)
+    Khat, Kphat = full.fourier_kernels(full.from_kernels(*scale.kernels()), 4)
+    assert np.abs(Khat - scale.coupling).max() < 1e-12 * np.abs(scale.coupling).max()
+    assert np.abs(Kphat - scale.cross_coupling).max() < 1e-12 * np.abs(scale.cross_coupling).max()
+    local = LocalAnsatz(2, lattice=4)
+    precision = 1.0 / free_field_spectrum(4, 0.5)
+    np.testing.assert_allclose(local.symbol(local.from_precision(precision), 4), precision, rtol=1e-12)
+
+
 def test_from_kernels_reproduces_the_exact_conditional_when_it_has_the_stencil_range(exact_case):
     _, scale = exact_case(16)
     assert scale.coupling_range(1e-12) == 1
@@ -166,12 +213,16 @@ def _fd_features(features, x, index, eps):
     return features(x + step), features(x - step), features(x)
 
 
-@pytest.mark.parametrize("wavelet, gamma", [("db4", 1.3), ("haar", 0.8)])
-def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_differences(wavelet, gamma):
+@pytest.mark.parametrize(
+    "wavelet, gamma, radius, n, lattice",
+    [("db4", 1.3, 1, 4, None), ("haar", 0.8, 1, 4, None), ("db4", 1.1, 2, 4, 4), ("haar", 1.0, 1, 2, 2)],
+)
+def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_differences(
+    wavelet, gamma, radius, n, lattice
+):
     rng = np.random.default_rng(7)
     potential = CombinedPotential([SigmoidPotential.from_data(rng.normal(size=200), 4), PolynomialPotential((4,))])
-    ansatz = QuadraticAnsatz(1, potential=potential, wavelet=wavelet, gamma=gamma)
-    n = 4
+    ansatz = QuadraticAnsatz(radius, potential=potential, wavelet=wavelet, gamma=gamma, lattice=lattice)
     psi, phi = 0.7 * rng.normal(size=(2, 3, n, n)), 0.7 * rng.normal(size=(2, n, n))
     theta = rng.normal(size=ansatz.n_params)
     grads = ansatz.feature_gradients(psi, phi)

@@ -34,14 +34,15 @@ def test_gaussian_model_has_the_exact_couplings_and_the_exact_sampling_path(gaus
     assert model.diagnostics[0]["condition_normalised"] <= model.diagnostics[0]["condition_raw"]
 
 
-def test_default_gamma_equalises_the_variances_and_the_radius_shrinks_on_small_lattices(gaussian_fields):
+def test_default_gamma_equalises_the_variances_and_small_lattices_get_every_coupling(gaussian_fields):
     _, fields = gaussian_fields
     model = fit_wirg(fields[:40], radius=1, potential=("bump", 4), progress=False)
     assert model.levels == 2 and model.gamma == pytest.approx(wirg.scale_normalisation(fields[:40], 2, "db4"))
     assert isinstance(model.coarse, FieldModel) and model.coarse.L == 4
     deep = fit_wirg(fields[:40], levels=4, radius=1, potential=("bump", 4), progress=False)
-    assert [s.ansatz.radius for s in deep.scales] == [1, 1, 0, 0]  # L_j = 8, 4, 2, 1
-    assert deep.coarse.L == 1 and deep.coarse.ansatz.radius == 0
+    # L_j = 8, 4, 2, 1: the radius on 8, every coupling of the torus on the smaller lattices
+    assert [(s.ansatz.radius, s.ansatz.lattice) for s in deep.scales] == [(1, None), (2, 4), (1, 2), (0, 1)]
+    assert deep.coarse.L == 1 and deep.coarse.ansatz.lattice == 1
     out = model.generate(3, seed=0, mcmc=MALASettings(burn_in=20, coarse_steps=20))
     assert out.shape == (3, 16, 16) and np.all(np.isfinite(out))
 
