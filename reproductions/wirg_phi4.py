@@ -25,7 +25,9 @@ fields reproduced the spectrum within a few percent).
    criterion); the largest other coupling (:math:`|\Delta|_\infty \le 2`) within :math:`0.05\beta` of 0 (the
    same scale); the on-site potential on the central 98% of the data: the largest :math:`|t|` of
    :math:`(\bar V - v)/\sigma_{\bar V}` against the two-sided Student-t bound with ``n_refits`` - 1 degrees
-   of freedom at :math:`\alpha = 0.01` Bonferroni over the grid points.
+   of freedom at :math:`\alpha = 0.01` Bonferroni over the grid points; and "only :math:`V_0` survives": the
+   potentials :math:`V_j` of the coarser fields, less their quadratic part, carry under 5% of the energy
+   fluctuations that :math:`V_0` carries (:func:`potential_fluctuations`, the largest over j of the mean over refits).
 2. **Generation** (per :math:`\beta`). ``n_train`` fields generated from the first refit's model
    (:meth:`wirg.model.WIRGModel.generate`, ``burn_in`` MALA steps per scale) against ``n_train`` held-out
    Monte Carlo fields (another seed): :func:`wirg.statistics.compare_fields` on the power spectrum, the
@@ -70,7 +72,7 @@ from wirg.ansatz import FieldAnsatz, PolynomialPotential
 from wirg.free_energy import free_energy_score
 from wirg.generate import MALASettings
 from wirg.lattice_phi4 import phi4, phi4_energy, phi4_mixing
-from wirg.microscopic import microscopic_energy
+from wirg.microscopic import MicroscopicEnergy, microscopic_energy
 from wirg.model import WIRGModel, fit_wirg
 from wirg.score_matching import fit_score_matching
 from wirg.statistics import binder_cumulant, compare_fields, histogram_edges, marginal_histogram, power_spectrum
@@ -147,6 +149,23 @@ def reassemble(model: WIRGModel, fields: np.ndarray, settings: Mapping[str, Any]
     return microscopic_energy(model.scales, free_energies, model.coarse, L=model.L, wavelet=WAVELET, gamma=model.gamma)
 
 
+def potential_fluctuations(energy: MicroscopicEnergy, fields: np.ndarray) -> np.ndarray:
+    r"""For j = 1..J, :math:`\mathrm{std}_{\rm fields}\sum_x\tilde V_j(\varphi_j(x))` over the same for j = 0, where
+    :math:`\tilde V_j` is :math:`V_j` minus its least-squares quadratic :math:`a + bt + ct^2` on the values of the
+    data's :math:`\varphi_j` (a quadratic term trades with the kernel K): how much of the energy's fluctuations the
+    potentials beyond the microscopic one carry."""
+    phi, spread = fields, []
+    for j, V in enumerate(energy.potentials):
+        if j > 0:
+            phi = analysis_step(phi, WAVELET, energy.gamma[j - 1])[0]
+        t = phi.ravel()
+        values = V(t)
+        basis = np.stack([np.ones_like(t), t, t**2], axis=1)
+        residual = values - basis @ np.linalg.lstsq(basis, values, rcond=None)[0]
+        spread.append(float(residual.reshape(phi.shape).sum(axis=(-2, -1)).std()))
+    return np.array(spread[1:]) / spread[0]
+
+
 def _mc(L: int, beta: float, n: int, seed: int) -> np.ndarray:
     return phi4(L, beta, n, seed=seed).fields
 
@@ -171,7 +190,7 @@ def _z_check(
 
 def study_beta(beta: float, settings: Mapping[str, Any], seed: int) -> tuple[list[Check], dict[str, Any]]:
     L, n = int(settings["L"]), int(settings["n_train"])
-    couplings, onsite, models = [], [], []
+    couplings, onsite, beyond, models = [], [], [], []
     fields0 = None
     for r in range(int(settings["n_refits"])):
         fields = _mc(L, beta, n, seed + r)
@@ -183,6 +202,7 @@ def study_beta(beta: float, settings: Mapping[str, Any], seed: int) -> tuple[lis
             grid = np.linspace(lo, hi, 41)
         couplings.append([energy.coupling(dx, dy) for dx, dy in SHIFTS])
         onsite.append(energy.potential(grid, onsite=True))
+        beyond.append(potential_fluctuations(energy, fields))
         models.append(model)
     R = len(couplings)
     K, V = np.array(couplings), np.array(onsite)
@@ -228,6 +248,22 @@ def study_beta(beta: float, settings: Mapping[str, Any], seed: int) -> tuple[lis
             f"{keep.sum()} points on the central 98% of the data [{grid[0]:.2f}, {grid[-1]:.2f}]; largest |dV| "
             f"{np.abs(V_mean - truth_V).max():.3g}; tolerance the Student-t ({R - 1} dof) Bonferroni bound {bound:.3g}"
             f" x stderr",
+        )
+    )
+    ratios = np.array(beyond)  # (R, J)
+    r_mean, r_err = ratios.mean(axis=0), ratios.std(axis=0, ddof=1) / np.sqrt(R)
+    worst = int(np.argmax(r_mean))
+    checks.append(
+        Check(
+            f"potentials beyond V_0: largest energy fluctuation of V_j, j = {worst + 1}, relative to V_0's, beta = {beta}",
+            0.0,
+            float(r_mean[worst]),
+            float(r_err[worst]),
+            RECOVERY_TOLERANCE,
+            f"std over fields of sum_x V_j(phi_j(x)) without its quadratic part (least squares in t on the data's "
+            f"phi_j) over that of V_0, mean over {R} refits, j = 1..{len(r_mean)}: "
+            + ", ".join(f"{m:.3g}" for m in r_mean)
+            + "; tolerance 5%, the scale of the coupling checks (at beta_c only V_0 survives)",
         )
     )
     # generation

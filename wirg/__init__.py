@@ -44,7 +44,7 @@ from wirg.likelihood import (
     fit_exact_quadratic,
     local_fisher,
 )
-from wirg.mala import ConditionalSamples, sample_conditional
+from wirg.mala import ConditionalSamples, conditional_step, sample_conditional
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
 from wirg.model import MomentSettings, ScaleFit, WIRGModel, fit_wirg
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
@@ -169,6 +169,7 @@ __all__ = [
     "WIRGModel",
     "fit_wirg",
     "local_fisher",
+    "conditional_step",
     "sample_conditional",
     "FreeEnergyFit",
     "free_energy_integration",

@@ -50,10 +50,10 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics.seeding import as_generator
 from wirg.ansatz import FieldAnsatz, QuadraticAnsatz
-from wirg.checks import check_choice, check_gamma, check_instance, count, field_pair, finite_result, real_array
+from wirg.checks import check_choice, check_gamma, check_instance, count, finite_result, real_array
 from wirg.fields import gaussian_field
 from wirg.gaussian import sample_details
-from wirg.mala import MALAChains, initial_step, sample_conditional
+from wirg.mala import MALAChains, conditional_step, initial_step, sample_conditional
 from wirg.wavelets import WAVELETS, synthesis_step
 
 __all__ = ["FieldModel", "GaussianMarginal", "MALASettings", "ScaleModel", "generate"]
@@ -78,18 +78,8 @@ class ScaleModel:
         object.__setattr__(self, "theta", self.ansatz.check_theta(self.theta).copy())
 
     def mala_step(self, phi_j: ArrayLike, psibar: ArrayLike) -> float:
-        r"""A MALA step for the conditional at the states ``(psibar, phi_j)``: :func:`wirg.mala.initial_step` of
-        an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K}) +
-        \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`), so that a potential with strong
-        curvature does not start the chains at a step they reject."""
-        psi, phi = field_pair(psibar, phi_j, self.ansatz.radius, self.ansatz.lattice)
-        operator = self.ansatz.operator(self.theta, phi.shape[-1])
-        largest = max(operator.max_eigenvalue, 0.0)
-        potential = self.ansatz.potential
-        if potential is not None:
-            curvature = potential.basis_second_derivative(self.ansatz.reconstruct(psi, phi)) @ operator.alpha
-            largest += self.ansatz.gamma**2 * float(np.abs(curvature).max())
-        return initial_step(largest, psi[0].size)
+        """:func:`wirg.mala.conditional_step` of this conditional at the states ``(psibar, phi_j)``."""
+        return conditional_step(self.ansatz, self.theta, psibar, phi_j)
 
 
 @dataclass(frozen=True, eq=False)

@@ -35,7 +35,7 @@ from statlearn.numerics.rng import fill_normal, next_double, seed_state
 from wirg.ansatz import QuadraticAnsatz
 from wirg.checks import check_instance, check_memory, check_positive, count, field_pair, real_array, seed_value
 
-__all__ = ["ConditionalSamples", "MALAChains", "initial_step", "sample_conditional"]
+__all__ = ["ConditionalSamples", "MALAChains", "conditional_step", "initial_step", "sample_conditional"]
 
 _TARGET_ACCEPTANCE = 0.574
 _ADAPT_GAIN = 0.5
@@ -135,6 +135,22 @@ class MALAChains:
         self.step *= float(np.exp(_ADAPT_GAIN * (acceptance - _TARGET_ACCEPTANCE)))
 
 
+def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> float:
+    r"""A MALA step for the conditional :math:`\bar E_j` at the states ``(psibar, phi_j)``: :func:`initial_step`
+    of an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K}) +
+    \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`), so that a potential with strong
+    curvature does not start the chains at a step they reject (the step adaptation gains at most a factor
+    0.75 per 10 steps)."""
+    psi, phi = field_pair(psibar, phi_j, ansatz.radius, ansatz.lattice)
+    operator = ansatz.operator(theta, phi.shape[-1])
+    largest = max(operator.max_eigenvalue, 0.0)
+    if ansatz.potential is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            curvature = ansatz.potential.basis_second_derivative(ansatz.reconstruct(psi, phi)) @ operator.alpha
+        largest += ansatz.gamma**2 * float(np.abs(curvature).max())
+    return initial_step(largest, psi[0].size)
+
+
 def initial_step(max_eigenvalue: float, dim: int) -> float:
     """MALA step for a Gaussian of largest precision eigenvalue lambda in ``dim`` dimensions:
     eps = 1.2 dim^(-1/6) lambda^(-1/2), near the optimal scaling (Roberts & Rosenthal 1998)."""
@@ -193,7 +209,7 @@ def sample_conditional(
     init : array_like, shape (batch, 3, n, n), optional
         Initial details (default zeros).
     step : float, optional
-        Initial MALA step (default from the largest eigenvalue of :math:`\hat{\bar K}`).
+        Initial MALA step (default :func:`conditional_step` at the initial states).
     """
     check_instance("ansatz", ansatz, QuadraticAnsatz)
     phi = real_array("phi_j", phi_j)
@@ -214,7 +230,9 @@ def sample_conditional(
             f"kernel {op.min_eigenvalue:.3g}), so the conditional law does not exist"
         )
     cross = op.cross_field(phi)
-    sampler = MALAChains(psi, initial_step(op.max_eigenvalue, psi[0].size) if step is None else step, seed)
+    if step is None:
+        step = conditional_step(ansatz, theta, psi, phi)
+    sampler = MALAChains(psi, step, seed)
     sampler.set_energy(lambda x: op.energy_and_grad(x, phi, cross))
     if sampler.diverged:
         raise ValueError("init: the energy of the initial details is not finite at this theta")
