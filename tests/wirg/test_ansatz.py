@@ -40,6 +40,18 @@ def test_energy_is_theta_dot_features_and_gradient_matches_finite_differences(wa
         assert numeric == pytest.approx(ansatz.grad_psibar(theta, psi, phi)[index], rel=1e-7, abs=1e-7)
 
 
+def _kernel_energy(K, Kp, psi, phi):
+    """1/2 sum psi_c(k+D) K[c,c',D] psi_c'(k) + sum psi_c(k+D) K'[c,D] phi(k), summed directly."""
+    n = phi.shape[-1]
+    direct = 0.0
+    for dy in range(n):
+        for dx in range(n):
+            shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))
+            direct += 0.5 * np.einsum("ayx,ab,byx->", shifted, K[:, :, dy, dx], psi)
+            direct += np.einsum("ayx,a,yx->", shifted, Kp[:, dy, dx], phi)
+    return direct
+
+
 def test_quadratic_energy_equals_the_kernel_convention():
     """E = 1/2 sum psi_c(k+D) K[c,c',D] psi_c'(k) + sum psi_c(k+D) K'[c,D] phi(k), summed directly."""
     rng = np.random.default_rng(1)
@@ -49,13 +61,7 @@ def test_quadratic_energy_equals_the_kernel_convention():
     K, Kp = ansatz.kernels(theta, n)
     assert np.array_equal(K, np.roll(K.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1], (1, 1), axis=(-2, -1)))
     psi, phi = rng.normal(size=(3, n, n)), rng.normal(size=(n, n))
-    direct = 0.0
-    for dy in range(n):
-        for dx in range(n):
-            shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))
-            direct += 0.5 * np.einsum("ayx,ab,byx->", shifted, K[:, :, dy, dx], psi)
-            direct += np.einsum("ayx,a,yx->", shifted, Kp[:, dy, dx], phi)
-    assert ansatz.energy(theta, psi, phi)[0] == pytest.approx(direct, rel=1e-12)
+    assert ansatz.energy(theta, psi, phi)[0] == pytest.approx(_kernel_energy(K, Kp, psi, phi), rel=1e-12)
     assert np.array_equal(ansatz.from_kernels(K, Kp), theta)
 
 
@@ -74,13 +80,7 @@ def test_torus_couplings_satisfy_the_kernel_convention_and_hold_every_stationary
     theta = rng.normal(size=ansatz.n_params)
     K, Kp = ansatz.kernels(theta, n)
     psi, phi = rng.normal(size=(3, n, n)), rng.normal(size=(n, n))
-    direct = 0.0
-    for dy in range(n):
-        for dx in range(n):
-            shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))
-            direct += 0.5 * np.einsum("ayx,ab,byx->", shifted, K[:, :, dy, dx], psi)
-            direct += np.einsum("ayx,a,yx->", shifted, Kp[:, dy, dx], phi)
-    assert ansatz.energy(theta, psi, phi)[0] == pytest.approx(direct, rel=1e-12)
+    assert ansatz.energy(theta, psi, phi)[0] == pytest.approx(_kernel_energy(K, Kp, psi, phi), rel=1e-12)
     np.testing.assert_allclose(ansatz.from_kernels(K, Kp), theta, rtol=1e-13, atol=1e-13)
     # any symmetric kernel (K[c, c', D] = K[c', c, -D]) of the torus is represented exactly
     A = rng.normal(size=(3, 3, n, n))
