@@ -67,15 +67,12 @@ from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.reproductions.wirg_common import loglog_slope
 from statlearn.sweep import write_csv
 from wirg.ansatz import FieldAnsatz, PolynomialPotential
-from wirg.free_energy import free_energy_score
 from wirg.generate import MALASettings
 from wirg.lattice_phi4 import phi4, phi4_energy, phi4_mixing
-from wirg.microscopic import microscopic_energy
-from wirg.model import WIRGModel, fit_wirg
+from wirg.model import FreeEnergySettings, WIRGModel, fit_wirg
 from wirg.score_matching import fit_score_matching
 from wirg.statistics import binder_cumulant, compare_fields, histogram_edges, marginal_histogram, power_spectrum
 from wirg.statistics.estimate import jackknife
-from wirg.wavelets import analysis_step
 
 WAVELET = "haar"
 POTENTIAL = "polynomial:4,6"
@@ -129,22 +126,16 @@ def fit_phi4(fields: np.ndarray) -> WIRGModel:
 
 def reassemble(model: WIRGModel, fields: np.ndarray, settings: Mapping[str, Any], seed: int):
     """The microscopic energy of a fitted model, with score-identity free energies on the data's coarse fields."""
-    free_energies, phi = [], fields[: settings["fe_fields"]]
-    for j, scale in enumerate(model.scales, start=1):
-        phi = analysis_step(phi, WAVELET, model.gamma[j - 1])[0]
-        field = FieldAnsatz(min(3 if j == 1 else 1, (phi.shape[-1] - 1) // 2), PolynomialPotential((4, 6)))
-        free_energies.append(
-            free_energy_score(
-                scale.ansatz,
-                scale.theta,
-                phi,
-                field,
-                seed=seed + j,
-                n_chains=settings["fe_chains"],
-                n_samples=settings["fe_samples"],
-            )
-        )
-    return microscopic_energy(model.scales, free_energies, model.coarse, L=model.L, wavelet=WAVELET, gamma=model.gamma)
+    radius = tuple(3 if j == 1 else 1 for j in range(1, model.levels + 1))
+    free_energy = FreeEnergySettings(
+        n_fields=settings["fe_fields"],
+        n_chains=settings["fe_chains"],
+        n_samples=settings["fe_samples"],
+        radius=radius,
+        potential=POTENTIAL,
+    )
+    model.fit_free_energies(fields[: settings["fe_fields"]], settings=free_energy, seed=seed)
+    return model.microscopic_energy()
 
 
 def _mc(L: int, beta: float, n: int, seed: int) -> np.ndarray:

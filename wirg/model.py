@@ -31,12 +31,22 @@ MALA, to a variance of 0.48 after 2000 steps and 0.20 after 10000 (data 0.83), w
 stays at 0.81-0.82 (500 fields); a tuple
 such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale.
 
+**Energies.** With the free energies :math:`\bar F_j(\varphi_j) = -\ln\int e^{-\bar E_j}d\bar\psi_j`
+(:class:`FreeEnergySettings`; :mod:`wirg.free_energy`) the model's energy is
+
+.. math:: E_0(\varphi_0) = E_J(\varphi_J) + \sum_{j=1}^J\big[\bar E_j(\bar\psi_j|\varphi_j) - \bar F_j(\varphi_j)\big]
+    + \text{const}
+
+(:meth:`WIRGModel.energy`), and :meth:`WIRGModel.microscopic_energy` writes it as one quadratic kernel on
+the fine lattice plus scalar potentials on every scale's field (:mod:`wirg.microscopic`), dropping the
+part of the quadratic form that is invariant under shifts by :math:`2^J` but not by one site.
+
 **Files** (:meth:`WIRGModel.save`, :func:`fit_wirg` with ``checkpoint``): ``model.json`` (settings,
-per-scale potentials and diagnostics as plain JSON, the package version and ``format_version``) and
-``arrays.npz`` (parameters, standard errors, the coarse spectrum), read back with
-``allow_pickle=False``. A checkpoint directory holds one ``scale_J.json``/``.npz`` pair per completed
-scale, keyed by a fingerprint of the data and settings; a rerun with the same data and settings loads
-them instead of refitting.
+per-scale potentials, diagnostics and free-energy ansatzes as plain JSON, the package version and
+``format_version``) and ``arrays.npz`` (parameters, standard errors, the coarse spectrum, the free
+energies' coefficients and covariances), read back with ``allow_pickle=False``. A checkpoint directory
+holds one ``scale_J.json``/``.npz`` pair per completed scale (with its free energy), keyed by a fingerprint
+of the data and settings; a rerun with the same data and settings loads them instead of refitting.
 """
 
 from __future__ import annotations
@@ -912,7 +922,9 @@ def fit_wirg(
         After each scale's fit, fit its free energy :math:`\bar F_j` on the data's coarse fields
         (:meth:`WIRGModel.fit_free_energies`, seeded from ``seed``, stored in the scale's checkpoint); None
         skips them (then :meth:`WIRGModel.energy` and :meth:`WIRGModel.microscopic_energy` need
-        :meth:`WIRGModel.fit_free_energies` first). _FREE_ENERGY_DEFAULT_DOC
+        :meth:`WIRGModel.fit_free_energies` first). Off by default: with the default model and
+        :class:`FreeEnergySettings` they took 4x (L = 16) and 17x (L = 32) the fit's own time on phi^4
+        (``benchmarks/bench_wirg_fit_free_energy.py``).
 
     Returns
     -------
