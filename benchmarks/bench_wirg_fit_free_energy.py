@@ -9,7 +9,7 @@ model's potential). Both fits run interleaved in one process, ``--rounds`` times
 the rounds, and the ratio (with / without) is the one the default of ``fit_wirg(free_energy=...)`` was
 decided on (on if below 1.3 at L = 32).
 
-Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_wirg_fit_free_energy.py [--sizes 16 32 64 --fields 400]``
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_wirg_fit_free_energy.py [--sizes 16 32 --fields 400 --rounds 3]``
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from wirg.model import FreeEnergySettings
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32])
     parser.add_argument("--fields", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()

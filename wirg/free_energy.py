@@ -190,12 +190,8 @@ def free_energy_exact(ansatz: QuadraticAnsatz, theta: ArrayLike, L_j: int, field
     -------
     FreeEnergyFit
     """
-    check_instance("ansatz", ansatz, QuadraticAnsatz)
-    theta = ansatz.check_theta(theta)
-    check_instance("field_ansatz", field_ansatz, FieldAnsatz)
-    n = count("L_j", L_j, minimum=1)
-    if n <= 2 * ansatz.radius:
-        raise ValueError(f"L_j: the coarse lattice side {n} must exceed 2 * radius = {2 * ansatz.radius} of the ansatz")
+    theta = _checked(ansatz, theta, field_ansatz)
+    n = _side("L_j", count("L_j", L_j, minimum=1), ansatz)
     check_memory(f"the free energy on the {n} x {n} lattice", "L_j", 400.0 * n * n)
     kernel, _ = _gaussian_kernel(ansatz, theta, n)
     try:
@@ -259,9 +255,7 @@ def free_energy_score(
     -------
     FreeEnergyFit
     """
-    check_instance("ansatz", ansatz, QuadraticAnsatz)
-    theta = ansatz.check_theta(theta)
-    check_instance("field_ansatz", field_ansatz, FieldAnsatz)
+    theta = _checked(ansatz, theta, field_ansatz)
     phi = _coarse_fields(phi_j, ansatz)
     runs = _Runs(ansatz, phi, seed=seed, n_chains=n_chains, n_samples=n_samples, thin=thin, burn_in=burn_in)
     D = field_ansatz.feature_gradients(phi)  # (S, P, n, n)
@@ -311,9 +305,7 @@ def free_energy_integration(
     FreeEnergyFit
         With ``values`` and ``value_errors``, :math:`\bar F_j(\varphi^{(s)})` including the constant.
     """
-    check_instance("ansatz", ansatz, QuadraticAnsatz)
-    theta = ansatz.check_theta(theta)
-    check_instance("field_ansatz", field_ansatz, FieldAnsatz)
+    theta = _checked(ansatz, theta, field_ansatz)
     phi = _coarse_fields(phi_j, ansatz)
     n_nodes = count("n_nodes", n_nodes, minimum=1)
     if n_nodes > 64:
@@ -350,11 +342,25 @@ def _coarse_fields(phi_j: ArrayLike, ansatz: QuadraticAnsatz) -> np.ndarray:
     phi = real_array("phi_j", phi_j)
     if phi.ndim != 3 or phi.shape[1] != phi.shape[2] or phi.shape[0] < 1:
         raise ValueError(f"phi_j must have shape (S, n, n) with S >= 1, got {phi.shape}")
-    if phi.shape[-1] <= 2 * ansatz.radius:
-        raise ValueError(
-            f"phi_j: the coarse lattice side {phi.shape[-1]} must exceed 2 * radius = {2 * ansatz.radius} of the ansatz"
-        )
+    _side("phi_j", phi.shape[-1], ansatz)
     return phi
+
+
+def _checked(ansatz: QuadraticAnsatz, theta: ArrayLike, field_ansatz: FieldAnsatz) -> np.ndarray:
+    """``theta`` checked against ``ansatz``, after the types of both ansatzes."""
+    check_instance("ansatz", ansatz, QuadraticAnsatz)
+    theta = ansatz.check_theta(theta)
+    check_instance("field_ansatz", field_ansatz, FieldAnsatz)
+    return theta
+
+
+def _side(name: str, n: int, ansatz: QuadraticAnsatz) -> int:
+    """The coarse lattice side ``n``, or ValueError naming ``name`` if the stencil does not fit."""
+    if n <= 2 * ansatz.radius:
+        raise ValueError(
+            f"{name}: the coarse lattice side {n} must exceed 2 * radius = {2 * ansatz.radius} of the ansatz"
+        )
+    return n
 
 
 def _relative(residual: np.ndarray, target: np.ndarray) -> float:
