@@ -117,6 +117,8 @@ _METHODS = ("score", "moments")
 _KINDS = ("sigmoid", "bump", "polynomial")
 
 PotentialFactory = Callable[[np.ndarray], Potential]
+#: Range of the normalisations gamma_j accepted by :func:`fit_wirg` (its fits overflowed from gamma = 1e38).
+_GAMMA_RANGE = (1e-2, 1e2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -902,8 +904,8 @@ def fit_wirg(
         out negative, an improper model).
     wavelet : {"db4", "haar"}
     gamma : float or sequence of J floats, optional
-        :math:`\gamma_j`; default :func:`wirg.wavelets.scale_normalisation` of the data (the same variance
-        at every scale).
+        :math:`\gamma_j` in [0.01, 100]; default :func:`wirg.wavelets.scale_normalisation` of the data (the
+        same variance at every scale).
     radius : int >= 0
         Stencil radius r of the couplings (reduced to :math:`\lfloor(L_j - 1)/2\rfloor` on small lattices).
     potential
@@ -939,6 +941,12 @@ def fit_wirg(
     levels = check_levels(max(1, int(np.log2(L)) - 2) if levels is None else levels, L, "fields")
     wavelet = check_choice("wavelet", wavelet, WAVELETS)
     gammas = scale_normalisation(x, levels, wavelet) if gamma is None else check_gamma(gamma, levels)
+    if not all(_GAMMA_RANGE[0] <= g <= _GAMMA_RANGE[1] for g in gammas):  # the fits overflow far outside it
+        if gamma is None:
+            raise ValueError(
+                f"fields: their scale normalisation {list(gammas)} leaves {list(_GAMMA_RANGE)}; pass gamma"
+            )
+        raise ValueError(f"gamma must lie in {list(_GAMMA_RANGE)} (about 1 to 2 keeps the variance), got {show(gamma)}")
     radius = check_radius(radius)
     make_potential = potential_factory(potential)
     method = check_choice("method", method, _METHODS)
@@ -958,8 +966,9 @@ def fit_wirg(
         "method": method,
         "seed": seed,
         "moments": None if method == "score" else vars(moments),
-        "free_energy": None if free_energy is None else free_energy.summary(),
     }
+    if free_energy is not None:  # absent otherwise: checkpoints written before free energies existed stay valid
+        settings["free_energy"] = free_energy.summary()
     directory = None
     fingerprint = ""
     if checkpoint is not None:

@@ -135,6 +135,8 @@ def test_free_energies_of_fit_wirg_are_those_of_fit_free_energies(phi4_model):
     with_free = fit_wirg(fields[:100], free_energy=settings, **kwargs)
     plain = fit_wirg(fields[:100], free_energy=None, **kwargs)
     assert plain.free_energies is None
+    # recorded (and in the checkpoint fingerprint) only when asked for, so older checkpoints stay valid
+    assert "free_energy" not in plain.settings and with_free.settings["free_energy"]["n_fields"] == 4
     for name in ("energy", "microscopic_energy"):
         with pytest.raises(ValueError, match=r"free energies .*fit_free_energies"):
             getattr(plain, name)(*([fields[:2]] if name == "energy" else []))
