@@ -925,7 +925,7 @@ def fit_wirg(
         (:meth:`WIRGModel.fit_free_energies`, seeded from ``seed``, stored in the scale's checkpoint); None
         skips them (then :meth:`WIRGModel.energy` and :meth:`WIRGModel.microscopic_energy` need
         :meth:`WIRGModel.fit_free_energies` first). Off by default: with the default model and
-        :class:`FreeEnergySettings` they took 4x (L = 16) and 17x (L = 32) the fit's own time on phi^4
+        :class:`FreeEnergySettings` they took 18x (L = 16) and 20x (L = 32) the fit's own time on phi^4
         (``benchmarks/bench_wirg_fit_free_energy.py``).
 
     Returns

@@ -145,7 +145,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--free-energy",
         action="store_true",
         help="also fit the free energy of every scale (score identity; exact for a Gaussian model), saved with the "
-        "model for its energy and microscopic energy; takes a few times the fit's time",
+        "model for its energy and microscopic energy; about 20 times the fit's own time",
     )
     fit.set_defaults(run=run_fit, parser=fit)
     gen = sub.add_parser(
