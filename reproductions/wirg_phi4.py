@@ -69,11 +69,10 @@ from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.reproductions.wirg_common import loglog_slope
 from statlearn.sweep import write_csv
 from wirg.ansatz import FieldAnsatz, PolynomialPotential
-from wirg.free_energy import free_energy_score
 from wirg.generate import MALASettings
 from wirg.lattice_phi4 import phi4, phi4_energy, phi4_mixing
-from wirg.microscopic import MicroscopicEnergy, microscopic_energy
-from wirg.model import WIRGModel, fit_wirg
+from wirg.microscopic import MicroscopicEnergy
+from wirg.model import FreeEnergySettings, WIRGModel, fit_wirg
 from wirg.score_matching import fit_score_matching
 from wirg.statistics import binder_cumulant, compare_fields, histogram_edges, marginal_histogram, power_spectrum
 from wirg.statistics.estimate import jackknife
@@ -131,22 +130,16 @@ def fit_phi4(fields: np.ndarray) -> WIRGModel:
 
 def reassemble(model: WIRGModel, fields: np.ndarray, settings: Mapping[str, Any], seed: int):
     """The microscopic energy of a fitted model, with score-identity free energies on the data's coarse fields."""
-    free_energies, phi = [], fields[: settings["fe_fields"]]
-    for j, scale in enumerate(model.scales, start=1):
-        phi = analysis_step(phi, WAVELET, model.gamma[j - 1])[0]
-        field = FieldAnsatz(min(3 if j == 1 else 1, (phi.shape[-1] - 1) // 2), PolynomialPotential((4, 6)))
-        free_energies.append(
-            free_energy_score(
-                scale.ansatz,
-                scale.theta,
-                phi,
-                field,
-                seed=seed + j,
-                n_chains=settings["fe_chains"],
-                n_samples=settings["fe_samples"],
-            )
-        )
-    return microscopic_energy(model.scales, free_energies, model.coarse, L=model.L, wavelet=WAVELET, gamma=model.gamma)
+    radius = tuple(3 if j == 1 else 1 for j in range(1, model.levels + 1))
+    free_energy = FreeEnergySettings(
+        n_fields=settings["fe_fields"],
+        n_chains=settings["fe_chains"],
+        n_samples=settings["fe_samples"],
+        radius=radius,
+        potential=POTENTIAL,
+    )
+    model.fit_free_energies(fields[: settings["fe_fields"]], settings=free_energy, seed=seed)
+    return model.microscopic_energy()
 
 
 def potential_fluctuations(energy: MicroscopicEnergy, fields: np.ndarray) -> np.ndarray:
@@ -191,6 +184,7 @@ def _z_check(
 def study_beta(beta: float, settings: Mapping[str, Any], seed: int) -> tuple[list[Check], dict[str, Any]]:
     L, n = int(settings["L"]), int(settings["n_train"])
     couplings, onsite, beyond, models = [], [], [], []
+    unconverged = 0
     fields0 = None
     for r in range(int(settings["n_refits"])):
         fields = _mc(L, beta, n, seed + r)
@@ -203,6 +197,7 @@ def study_beta(beta: float, settings: Mapping[str, Any], seed: int) -> tuple[lis
         couplings.append([energy.coupling(dx, dy) for dx, dy in SHIFTS])
         onsite.append(energy.potential(grid, onsite=True))
         beyond.append(potential_fluctuations(energy, fields))
+        unconverged += sum(not fe.converged for fe in model.free_energies or ())
         models.append(model)
     R = len(couplings)
     K, V = np.array(couplings), np.array(onsite)
@@ -248,6 +243,16 @@ def study_beta(beta: float, settings: Mapping[str, Any], seed: int) -> tuple[lis
             f"{keep.sum()} points on the central 98% of the data [{grid[0]:.2f}, {grid[-1]:.2f}]; largest |dV| "
             f"{np.abs(V_mean - truth_V).max():.3g}; tolerance the Student-t ({R - 1} dof) Bonferroni bound {bound:.3g}"
             f" x stderr",
+        )
+    )
+    checks.append(
+        Check(
+            f"free-energy fits whose MALA did not adapt (acceptance outside [0.15, 0.95]), beta = {beta}",
+            0.0,
+            float(unconverged),
+            0.0,
+            0.0,
+            f"over {R} refits x {len(models[0].scales)} scales; a fit that did not mix would bias the recovered energy",
         )
     )
     ratios = np.array(beyond)  # (R, J)

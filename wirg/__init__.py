@@ -32,7 +32,13 @@ from wirg.ansatz import (
 )
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
-from wirg.free_energy import FreeEnergyFit, free_energy_integration, free_energy_score, gaussian_free_energy
+from wirg.free_energy import (
+    FreeEnergyFit,
+    free_energy_exact,
+    free_energy_integration,
+    free_energy_score,
+    gaussian_free_energy,
+)
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
 from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.lattice_phi4 import PHI4_SAMPLERS, Phi4Mixing, Phi4Samples, phi4, phi4_energy, phi4_mala, phi4_mixing
@@ -46,7 +52,7 @@ from wirg.likelihood import (
 )
 from wirg.mala import ConditionalSamples, conditional_step, sample_conditional
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
-from wirg.model import MomentSettings, ScaleFit, WIRGModel, fit_wirg
+from wirg.model import FreeEnergySettings, MomentSettings, ScaleFit, WIRGModel, fit_wirg
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
 from wirg.score_matching import ScoreMatchingFit, fit_score_matching
 from wirg.statistics import (
@@ -164,6 +170,7 @@ __all__ = [
     "fit_moment_matching",
     "ScoreMatchingFit",
     "fit_score_matching",
+    "FreeEnergySettings",
     "MomentSettings",
     "ScaleFit",
     "WIRGModel",
@@ -172,6 +179,7 @@ __all__ = [
     "conditional_step",
     "sample_conditional",
     "FreeEnergyFit",
+    "free_energy_exact",
     "free_energy_integration",
     "free_energy_score",
     "gaussian_free_energy",

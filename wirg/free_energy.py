@@ -41,11 +41,15 @@ of :meth:`~wirg.ansatz.QuadraticAnsatz.fourier_kernels`,
 :math:`(1, \tilde\Phi(\varphi^{(s)}))` by least squares (this needs more coarse fields than parameters).
 
 **Errors.** Every coarse field is sampled by ``n_chains`` independent MALA chains (replicas), each started
-from zero details with its own burn-in; each replica gives its own regression :math:`\tilde\theta_r`, and the
+from zero details with its own burn-in (from the step of :func:`wirg.mala.conditional_step`, which
+bounds the potential's curvature as well as the couplings); each replica gives its own regression :math:`\tilde\theta_r`, and the
 estimate is their mean with the covariance :math:`\mathrm{Cov}_r(\tilde\theta_r)/R` (independent replicas,
 so time correlations within a chain need no model). Both estimators are exact for a Gaussian conditional up
 to Monte Carlo error and to the truncation of the field ansatz: the regression returns the least-squares
 projection of the exact :math:`\bar F_j` onto the ansatz on the given coarse fields.
+
+**Exact** (:func:`free_energy_exact`). Without potential the free energy above is a stationary quadratic
+form; its kernel truncated to the field ansatz's couplings needs no sampling.
 """
 
 from __future__ import annotations
@@ -63,9 +67,9 @@ from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import as_generator
 from wirg.ansatz import FieldAnsatz, QuadraticAnsatz
 from wirg.checks import check_instance, check_memory, check_side, count, finite_result, real_array, seed_value
-from wirg.mala import sample_conditional
+from wirg.mala import conditional_step, sample_conditional
 
-__all__ = ["FreeEnergyFit", "free_energy_integration", "free_energy_score", "gaussian_free_energy"]
+__all__ = ["FreeEnergyFit", "free_energy_exact", "free_energy_integration", "free_energy_score", "gaussian_free_energy"]
 
 #: MALA acceptance outside this range means the step did not adapt during burn-in (the fit warns).
 _ACCEPTANCE_RANGE = (0.15, 0.95)
@@ -96,7 +100,7 @@ class FreeEnergyFit:
         :math:`\mathrm{Cov}_r(\tilde\theta_r)/R` over the ``R`` replicas.
     replica_coefficients : ndarray, shape (R, P)
         :math:`\tilde\theta_r` of each replica.
-    method : {"score", "integration"}
+    method : {"score", "integration", "exact"}
     misfit : float
         Relative root-mean-square misfit of the regression of the replica-averaged targets (gradients or
         values): the part of :math:`\bar F_j` the ansatz does not represent, plus Monte Carlo noise.
@@ -153,22 +157,67 @@ def gaussian_free_energy(ansatz: QuadraticAnsatz, theta: ArrayLike, phi_j: Array
     """
     check_instance("ansatz", ansatz, QuadraticAnsatz)
     theta = ansatz.check_theta(theta)
-    if np.any(theta[ansatz.n_dd + ansatz.n_dc :] != 0.0):
-        raise ValueError("theta: the potential coefficients must be zero for the Gaussian free energy")
     phi = _coarse_fields(phi_j, ansatz)
     n = phi.shape[-1]
-    Khat, Kphat = ansatz.fourier_kernels(theta, n)
-    eigenvalues = _eigenvalues(Khat, "theta")
-    if eigenvalues.min() <= 0.0:
-        raise ValueError(
-            f"theta: the detail couplings are not positive definite (smallest eigenvalue {eigenvalues.min():.3g})"
-        )
+    kernel, constant = _gaussian_kernel(ansatz, theta, n)
     with np.errstate(over="ignore", invalid="ignore"):
-        schur = np.einsum("...a,...a->...", np.conj(Kphat), np.linalg.solve(Khat, Kphat[..., None])[..., 0]).real
-        constant = 0.5 * float(np.sum(np.log(eigenvalues / (2.0 * np.pi))))
         power = np.abs(np.fft.fft2(phi)) ** 2
-        value = -0.5 * np.sum(schur * power, axis=(-2, -1)) / n**2 + constant
+        value = 0.5 * np.sum(kernel * power, axis=(-2, -1)) / n**2 + constant
     return finite_result("theta and phi_j", value, "the Gaussian free energy")
+
+
+def free_energy_exact(ansatz: QuadraticAnsatz, theta: ArrayLike, L_j: int, field_ansatz: FieldAnsatz) -> FreeEnergyFit:
+    r"""The exact :math:`\bar F_j` of a conditional energy with quadratic couplings only, on the field ansatz.
+
+    :math:`\bar F_j` is the stationary quadratic form of symbol
+    :math:`-\hat{\bar K}_j'^*\hat{\bar K}_j^{-1}\hat{\bar K}_j'` (module docstring, :func:`gaussian_free_energy`);
+    its kernel is truncated to the couplings of ``field_ansatz``
+    (:meth:`wirg.ansatz.LocalAnsatz.from_precision`, the least-squares projection of the symbol), the
+    potential coefficients are zero. No sampling: ``errors`` and ``covariance`` are zero, ``method`` is
+    ``"exact"`` and ``misfit`` the relative norm of the symbol left out by the truncation.
+
+    Parameters
+    ----------
+    ansatz, theta
+        As for :func:`gaussian_free_energy` (zero potential coefficients, positive definite detail couplings).
+    L_j : int
+        Side of the coarse lattice (> 2 ``ansatz.radius``).
+    field_ansatz : FieldAnsatz
+        Its stencil must fit the lattice.
+
+    Returns
+    -------
+    FreeEnergyFit
+    """
+    theta = _checked(ansatz, theta, field_ansatz)
+    n = _side("L_j", count("L_j", L_j, minimum=1), ansatz)
+    check_memory(f"the free energy on the {n} x {n} lattice", "L_j", 400.0 * n * n)
+    kernel, _ = _gaussian_kernel(ansatz, theta, n)
+    try:
+        quadratic = field_ansatz.local.from_precision(kernel)
+    except ValueError as err:
+        raise ValueError(f"field_ansatz: {err}") from None
+    misfit = _relative(kernel - field_ansatz.local.symbol(quadratic, n), kernel)
+    coefficients = np.zeros(field_ansatz.n_params)
+    coefficients[: field_ansatz.n_quadratic] = quadratic
+    P = field_ansatz.n_params
+    return FreeEnergyFit(
+        field_ansatz=field_ansatz,
+        coefficients=coefficients,
+        errors=np.zeros(P),
+        covariance=np.zeros((P, P)),
+        replica_coefficients=coefficients[None],
+        method="exact",
+        misfit=misfit,
+        values=None,
+        value_errors=None,
+        acceptance=1.0,
+        gradient_evaluations=0,
+        converged=True,
+        iterations=0,
+        residual=misfit,
+        message=f"exact: the Gaussian free energy on the {n} x {n} lattice, truncated to the stencil (misfit {misfit:.3g})",
+    )
 
 
 def free_energy_score(
@@ -205,9 +254,7 @@ def free_energy_score(
     -------
     FreeEnergyFit
     """
-    check_instance("ansatz", ansatz, QuadraticAnsatz)
-    theta = ansatz.check_theta(theta)
-    check_instance("field_ansatz", field_ansatz, FieldAnsatz)
+    theta = _checked(ansatz, theta, field_ansatz)
     phi = _coarse_fields(phi_j, ansatz)
     runs = _Runs(ansatz, phi, seed=seed, n_chains=n_chains, n_samples=n_samples, thin=thin, burn_in=burn_in)
     D = field_ansatz.feature_gradients(phi)  # (S, P, n, n)
@@ -257,9 +304,7 @@ def free_energy_integration(
     FreeEnergyFit
         With ``values`` and ``value_errors``, :math:`\bar F_j(\varphi^{(s)})` including the constant.
     """
-    check_instance("ansatz", ansatz, QuadraticAnsatz)
-    theta = ansatz.check_theta(theta)
-    check_instance("field_ansatz", field_ansatz, FieldAnsatz)
+    theta = _checked(ansatz, theta, field_ansatz)
     phi = _coarse_fields(phi_j, ansatz)
     n_nodes = count("n_nodes", n_nodes, minimum=1)
     if n_nodes > 64:
@@ -296,8 +341,22 @@ def _coarse_fields(phi_j: ArrayLike, ansatz: QuadraticAnsatz) -> np.ndarray:
     phi = real_array("phi_j", phi_j)
     if phi.ndim != 3 or phi.shape[1] != phi.shape[2] or phi.shape[0] < 1:
         raise ValueError(f"phi_j must have shape (S, n, n) with S >= 1, got {phi.shape}")
-    check_side("phi_j", phi.shape[-1], ansatz.radius, ansatz.lattice)
+    _side("phi_j", phi.shape[-1], ansatz)
     return phi
+
+
+def _checked(ansatz: QuadraticAnsatz, theta: ArrayLike, field_ansatz: FieldAnsatz) -> np.ndarray:
+    """``theta`` checked against ``ansatz``, after the types of both ansatzes."""
+    check_instance("ansatz", ansatz, QuadraticAnsatz)
+    theta = ansatz.check_theta(theta)
+    check_instance("field_ansatz", field_ansatz, FieldAnsatz)
+    return theta
+
+
+def _side(name: str, n: int, ansatz: QuadraticAnsatz) -> int:
+    """The coarse lattice side ``n``, or ValueError naming ``name`` if the stencil does not fit."""
+    check_side(name, n, ansatz.radius, ansatz.lattice)
+    return n
 
 
 def _relative(residual: np.ndarray, target: np.ndarray) -> float:
@@ -329,6 +388,22 @@ def _eigenvalues(Khat: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"{name}: the detail couplings overflow float64 in Fourier (values too large)")
     eigenvalues = np.linalg.eigvalsh(Khat)
     return finite_result(name, eigenvalues, "the eigenvalues of the detail couplings")
+
+
+def _gaussian_kernel(ansatz: QuadraticAnsatz, theta: np.ndarray, n: int) -> tuple[np.ndarray, float]:
+    """Symbol (n, n) and constant of the exact Gaussian free energy (module docstring); ValueError naming theta."""
+    if np.any(theta[ansatz.n_dd + ansatz.n_dc :] != 0.0):
+        raise ValueError("theta: the potential coefficients must be zero for the Gaussian free energy")
+    Khat, Kphat = ansatz.fourier_kernels(theta, n)
+    eigenvalues = _eigenvalues(Khat, "theta")
+    if eigenvalues.min() <= 0.0:
+        raise ValueError(
+            f"theta: the detail couplings are not positive definite (smallest eigenvalue {eigenvalues.min():.3g})"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        schur = np.einsum("...a,...a->...", np.conj(Kphat), np.linalg.solve(Khat, Kphat[..., None])[..., 0]).real
+        constant = 0.5 * float(np.sum(np.log(eigenvalues / (2.0 * np.pi))))
+    return finite_result("theta", -schur, "the Gaussian free energy kernel"), constant
 
 
 def _reference(ansatz: QuadraticAnsatz, theta: np.ndarray, reference: ArrayLike | None, n: int) -> np.ndarray:
@@ -391,7 +466,11 @@ class _Runs:
     def average(self, theta: np.ndarray, statistic: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
         """Mean over the recorded states of ``statistic(psibar, phi)`` (batched), shape (R, S, ...)."""
         total: np.ndarray | float = 0.0
-        state, step, done = None, None, 0
+        state, done = None, 0
+        try:  # the initial step bounds the potential's curvature too: the quadratic part alone need not be positive
+            step = conditional_step(self.ansatz, theta, np.zeros((self.phi.shape[0], 3) + self.phi.shape[1:]), self.phi)
+        except ValueError as err:
+            raise ValueError(f"theta and phi_j: the initial MALA step failed: {err}") from None
         while done < self.n_samples:
             size = min(self.chunk, self.n_samples - done)
             try:

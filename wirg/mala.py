@@ -141,6 +141,7 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
     \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`), so that a potential with strong
     curvature does not start the chains at a step they reject (the step adaptation gains at most a factor
     0.75 per 10 steps)."""
+    check_instance("ansatz", ansatz, QuadraticAnsatz)
     psi, phi = field_pair(psibar, phi_j, ansatz.radius, ansatz.lattice)
     operator = ansatz.operator(theta, phi.shape[-1])
     largest = max(operator.max_eigenvalue, 0.0)

@@ -31,12 +31,22 @@ MALA, to a variance of 0.48 after 2000 steps and 0.20 after 10000 (data 0.83), w
 stays at 0.81-0.82 (500 fields); a tuple
 such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale.
 
+**Energies.** With the free energies :math:`\bar F_j(\varphi_j) = -\ln\int e^{-\bar E_j}d\bar\psi_j`
+(:class:`FreeEnergySettings`; :mod:`wirg.free_energy`) the model's energy is
+
+.. math:: E_0(\varphi_0) = E_J(\varphi_J) + \sum_{j=1}^J\big[\bar E_j(\bar\psi_j|\varphi_j) - \bar F_j(\varphi_j)\big]
+    + \text{const}
+
+(:meth:`WIRGModel.energy`), and :meth:`WIRGModel.microscopic_energy` writes it as one quadratic kernel on
+the fine lattice plus scalar potentials on every scale's field (:mod:`wirg.microscopic`), dropping the
+part of the quadratic form that is invariant under shifts by :math:`2^J` but not by one site.
+
 **Files** (:meth:`WIRGModel.save`, :func:`fit_wirg` with ``checkpoint``): ``model.json`` (settings,
-per-scale potentials and diagnostics as plain JSON, the package version and ``format_version``) and
-``arrays.npz`` (parameters, standard errors, the coarse spectrum), read back with
-``allow_pickle=False``. A checkpoint directory holds one ``scale_J.json``/``.npz`` pair per completed
-scale, keyed by a fingerprint of the data and settings; a rerun with the same data and settings loads
-them instead of refitting.
+per-scale potentials, diagnostics and free-energy ansatzes as plain JSON, the package version and
+``format_version``) and ``arrays.npz`` (parameters, standard errors, the coarse spectrum, the free
+energies' coefficients and covariances), read back with ``allow_pickle=False``. A checkpoint directory
+holds one ``scale_J.json``/``.npz`` pair per completed scale (with its free energy), keyed by a fingerprint
+of the data and settings; a rerun with the same data and settings loads them instead of refitting.
 """
 
 from __future__ import annotations
@@ -47,7 +57,8 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +83,7 @@ from wirg.checks import (
     check_choice,
     check_gamma,
     check_levels,
+    check_memory,
     check_positive,
     check_radius,
     count,
@@ -80,14 +92,24 @@ from wirg.checks import (
     show,
     square_side,
 )
+from wirg.free_energy import FreeEnergyFit, free_energy_exact, free_energy_score
 from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
 from wirg.mala import sample_conditional
+from wirg.microscopic import MicroscopicEnergy, microscopic_energy
 from wirg.moment_matching import fit_moment_matching
 from wirg.score_matching import fit_score_matching
 from wirg.statistics import AutocorrelationWarning, integrated_autocorrelation_time
 from wirg.wavelets import WAVELETS, analysis_step, scale_normalisation
 
-__all__ = ["FORMAT_VERSION", "MomentSettings", "ScaleFit", "WIRGModel", "fit_wirg", "potential_factory"]
+__all__ = [
+    "FORMAT_VERSION",
+    "FreeEnergySettings",
+    "MomentSettings",
+    "ScaleFit",
+    "WIRGModel",
+    "fit_wirg",
+    "potential_factory",
+]
 
 #: Version of the files written by :meth:`WIRGModel.save`; other versions are refused by :meth:`WIRGModel.load`.
 FORMAT_VERSION = 2
@@ -98,6 +120,8 @@ _KINDS = ("sigmoid", "bump", "polynomial")
 _FULL_SIDE = 4
 
 PotentialFactory = Callable[[np.ndarray], Potential]
+#: Range of the normalisations gamma_j accepted by :func:`fit_wirg` (its fits overflowed from gamma = 1e38).
+_GAMMA_RANGE = (1e-2, 1e2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,6 +202,64 @@ class MomentSettings:
             raise ValueError(f"lr_factor must be <= 2 (gradient descent diverges beyond), got {self.lr_factor!r}")
 
 
+@dataclass(frozen=True)
+class FreeEnergySettings:
+    r"""Settings of the free energies :math:`\bar F_j` of the scales (:meth:`WIRGModel.fit_free_energies`,
+    ``fit_wirg(..., free_energy=...)``).
+
+    A scale with a potential gets :func:`wirg.free_energy.free_energy_score` (the score identity) on the first
+    ``n_fields`` coarse fields :math:`\varphi_j` of the data, ``n_chains`` MALA replicas each, ``n_samples``
+    recorded states after ``burn_in`` steps; a scale without potential (a Gaussian conditional) gets the exact
+    :func:`wirg.free_energy.free_energy_exact`, with no sampling.
+
+    The field ansatz of :math:`\bar F_j` (:class:`wirg.ansatz.FieldAnsatz` on the :math:`L_j\times L_j` lattice):
+    couplings of radius ``radius`` (None: :math:`2r + 1` for the model's stencil radius :math:`r`, the range of
+    the Gaussian part :math:`-\hat{\bar K}_j'^*\hat{\bar K}_j^{-1}\hat{\bar K}_j'` of :math:`\bar F_j`, two
+    couplings of range :math:`r` joined by the details' short-range conditional covariance; an int; or one int
+    per scale, finest first), reduced to :math:`\lfloor(L_j - 1)/2\rfloor` on small lattices, plus the
+    potential ``potential``:
+    ``"model"`` (default) the potential of the model that acts on :math:`\varphi_j` itself (that of scale
+    :math:`j + 1`, or of the coarsest field; none for the Gaussian model), so that the two cancel term by term
+    in :math:`V_j`; None; or a specification as for :func:`fit_wirg`'s ``potential``, built from the values of
+    the data's :math:`\varphi_j`.
+    """
+
+    n_fields: int = 16
+    n_chains: int = 4
+    n_samples: int = 100
+    burn_in: int = 200
+    radius: int | tuple[int, ...] | None = None
+    potential: object = "model"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_fields", count("n_fields", self.n_fields, minimum=1))
+        object.__setattr__(self, "n_chains", count("n_chains", self.n_chains, minimum=2))
+        object.__setattr__(self, "n_samples", count("n_samples", self.n_samples, minimum=1))
+        object.__setattr__(self, "burn_in", count("burn_in", self.burn_in, minimum=0))
+        radius = self.radius
+        if isinstance(radius, Sequence) and not isinstance(radius, str):
+            if not radius:
+                raise ValueError("radius must be None, an int or a non-empty sequence of ints, got an empty sequence")
+            radius = tuple(check_radius(r) for r in radius)
+        elif radius is not None:
+            radius = check_radius(radius)
+        object.__setattr__(self, "radius", radius)
+        if not (isinstance(self.potential, str) and self.potential == "model"):
+            potential_factory(self.potential)  # checks the specification now
+
+    def summary(self) -> dict[str, Any]:
+        """The settings as plain JSON (the potential as its description)."""
+        radius = list(self.radius) if isinstance(self.radius, tuple) else self.radius
+        return {
+            "n_fields": self.n_fields,
+            "n_chains": self.n_chains,
+            "n_samples": self.n_samples,
+            "burn_in": self.burn_in,
+            "radius": radius,
+            "potential": _spec_text(self.potential),
+        }
+
+
 @dataclass(frozen=True, eq=False)
 class ScaleFit:
     """The fit of one scale ``j`` (``j = levels + 1`` for the coarsest field's model).
@@ -244,6 +326,9 @@ class WIRGModel:
         The arguments of :func:`fit_wirg` (JSON-able).
     mixing : dict
         Per-scale MALA acceptance and autocorrelation times, filled by :meth:`diagnose_mixing`.
+    free_energies : list of FreeEnergyFit, or None
+        :math:`\bar F_1, \dots, \bar F_J`, finest first (:meth:`fit_free_energies`, or ``fit_wirg(...,
+        free_energy=...)``); None until fitted. They give :meth:`energy` and :meth:`microscopic_energy`.
     """
 
     scales: list[ScaleModel]
@@ -254,6 +339,10 @@ class WIRGModel:
     fits: list[ScaleFit | None]
     settings: dict[str, Any]
     mixing: dict[int, dict[str, float]] = field(default_factory=dict)
+    free_energies: list[FreeEnergyFit] | None = None
+    _microscopic: tuple[tuple[FreeEnergyFit, ...], MicroscopicEnergy] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @property
     def levels(self) -> int:
@@ -283,6 +372,123 @@ class WIRGModel:
             mcmc=mcmc,
         )
 
+    def fit_free_energies(
+        self, fields: ArrayLike, *, settings: FreeEnergySettings | None = None, seed: int = 0, progress: bool = False
+    ) -> list[FreeEnergyFit]:
+        r"""Fit the free energy :math:`\bar F_j` of every scale on the coarse fields of ``fields`` (the training
+        data, or fields from the same law) and store them in :attr:`free_energies` (:class:`FreeEnergySettings`).
+
+        Parameters
+        ----------
+        fields : array_like, shape (S, L, L)
+            The conditional averages use the first ``settings.n_fields``; a potential specification in
+            ``settings`` is built from all of them.
+        settings : FreeEnergySettings, optional
+        seed : int
+            The MALA chains of scale :math:`j` are seeded with :math:`(\text{seed} + j) \bmod 2^{63}`
+            (``fit_wirg(..., seed=s, free_energy=...)`` gives the same free energies as this with ``seed=s``).
+        progress : bool
+            Show a tqdm bar of the scales on stderr.
+
+        Returns
+        -------
+        list of FreeEnergyFit
+            :attr:`free_energies`, finest first.
+        """
+        x = self._fields(fields, batch_only=True)
+        settings = FreeEnergySettings() if settings is None else settings
+        if not isinstance(settings, FreeEnergySettings):
+            raise TypeError(f"settings must be FreeEnergySettings or None, got {type(settings).__name__}")
+        seed = seed_value(seed)
+        progress = check_bool("progress", progress)
+        coarse, _ = _pyramid(x, self.wavelet, self.gamma)
+        model_radius = int(self.settings.get("radius", self.scales[0].ansatz.radius))
+        fits = []
+        for j, (model, phi) in enumerate(
+            tqdm(zip(self.scales, coarse), total=self.levels, disable=not progress, unit="scale", desc="free energies"),
+            start=1,
+        ):
+            if j < self.levels:
+                own = self.scales[j].ansatz.potential
+            else:
+                own = self.coarse.ansatz.potential if isinstance(self.coarse, FieldModel) else None
+            try:
+                field_ansatz = _free_energy_ansatz(settings, j, self.levels, model_radius, own, phi)
+            except ValueError as err:
+                raise ValueError(f"settings: {err}") from None
+            fits.append(
+                _scale_free_energy(
+                    model, phi, field_ansatz, settings, j=j, seed=(seed + j) % 2**63, name="fields and settings"
+                )
+            )
+        self.free_energies = fits
+        return fits
+
+    def microscopic_energy(self) -> MicroscopicEnergy:
+        r"""The microscopic energy :math:`E_0 = \tfrac12\varphi^\top K\varphi + \sum_j\sum_x V_j(\varphi_j(x))`
+        reassembled from the scales, their free energies and the coarsest model
+        (:func:`wirg.microscopic.microscopic_energy`: ``.coupling(dx, dy)``, ``.potential(t)`` with
+        :math:`V_0(0) = 0`, ``.energy(fields)``); computed once per set of :attr:`free_energies`."""
+        free = self._required_free_energies("microscopic_energy()")
+        cached = self._microscopic
+        if cached is None or len(cached[0]) != len(free) or any(a is not b for a, b in zip(cached[0], free)):
+            energy = microscopic_energy(
+                self.scales, free, self.coarse, L=self.L, wavelet=self.wavelet, gamma=self.gamma
+            )
+            self._microscopic = cached = (tuple(free), energy)
+        return cached[1]
+
+    def energy(self, fields: ArrayLike) -> np.ndarray:
+        r"""The model's energy :math:`E_0(\varphi) = E_J(\varphi_J) + \sum_{j=1}^J\big[\bar E_j(\bar\psi_j|\varphi_j)
+        - \bar F_j(\varphi_j)\big]`, up to one constant, of fields (S, L, L) or (L, L): shape (S,).
+
+        Each term is evaluated by its ansatz on the wavelet decomposition of the fields, so this is
+        :math:`-\ln p(\varphi)` of the model up to a constant and the error of the fitted :math:`\bar F_j`. It is
+        :meth:`microscopic_energy`'s energy plus the non-stationary quadratic part that the microscopic kernel
+        leaves out (:attr:`wirg.microscopic.MicroscopicEnergy.remainder`): a model fitted scale by scale is
+        invariant under shifts by :math:`2^J` only, so the two agree up to a constant after averaging over
+        the translations of a field, not field by field.
+        """
+        free = self._required_free_energies("energy()")
+        x = self._fields(fields, batch_only=False)
+        check_memory(f"the energies of {x.shape[0]} fields", "fields", 64.0 * x.size)
+        try:
+            coarse, details = _pyramid(x, self.wavelet, self.gamma)
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = self._coarse_energy(coarse[-1])
+                for model, fit, phi, psi in zip(self.scales, free, coarse, details):
+                    total = total + (model.ansatz.energy(model.theta, psi, phi) - fit.value(phi))
+        except ValueError:
+            raise ValueError("fields: the energy overflows float64 (values too large)") from None
+        if not np.all(np.isfinite(total)):
+            raise ValueError("fields: the energy overflows float64 (values too large)")
+        return total
+
+    def _coarse_energy(self, phi: np.ndarray) -> np.ndarray:
+        """E_J of the coarsest fields (S, L_J, L_J): the Gaussian marginal's quadratic form or the fitted field ansatz."""
+        if isinstance(self.coarse, FieldModel):
+            return self.coarse.ansatz.energy(self.coarse.theta, phi)
+        n = phi.shape[-1]
+        power = np.abs(np.fft.fft2(phi)) ** 2
+        return 0.5 * np.sum(power / self.coarse.spectrum, axis=(-2, -1)) / n**2
+
+    def _required_free_energies(self, what: str) -> list[FreeEnergyFit]:
+        if self.free_energies is None:
+            raise ValueError(
+                f"{what} needs the free energies of the scales, which this model does not hold: fit with "
+                "fit_wirg(..., free_energy=FreeEnergySettings()) or call model.fit_free_energies(fields)"
+            )
+        return self.free_energies
+
+    def _fields(self, fields: ArrayLike, *, batch_only: bool) -> np.ndarray:
+        """``fields`` as (S, L, L) float64 (a single (L, L) field gets a batch axis unless ``batch_only``)."""
+        x = real_array("fields", fields)
+        if x.ndim == 2 and not batch_only:
+            x = x[None]
+        if x.ndim != 3 or x.shape[1:] != (self.L, self.L):
+            raise ValueError(f"fields must have shape (S, {self.L}, {self.L}), got {x.shape}")
+        return x
+
     def diagnose_mixing(self, fields: ArrayLike, *, n_chains: int = 8, n_steps: int = 400, seed: int = 0) -> list:
         r"""Run the conditional MALA chains of every scale with a potential on the coarse fields of
         ``n_chains`` of ``fields``, started from their details (in equilibrium if the model is right), after
@@ -290,9 +496,7 @@ class WIRGModel:
         acceptance and the integrated autocorrelation time of :math:`\bar E_j` along each chain (mean and
         maximum over the chains; :func:`wirg.statistics.integrated_autocorrelation_time`). Returns
         :attr:`diagnostics`."""
-        x = real_array("fields", fields)
-        if x.ndim != 3 or x.shape[1:] != (self.L, self.L):
-            raise ValueError(f"fields must have shape (S, {self.L}, {self.L}), got {x.shape}")
+        x = self._fields(fields, batch_only=True)
         n_chains = count("n_chains", n_chains, minimum=1)
         n_steps = count("n_steps", n_steps, minimum=50)
         seed = seed_value(seed)
@@ -368,7 +572,14 @@ class WIRGModel:
             "fits": fits,
             "settings": self.settings,
             "mixing": {str(j): v for j, v in self.mixing.items()},
+            "free_energies": None,
         }
+        if self.free_energies is not None:
+            meta["free_energies"] = []
+            for j, fit in enumerate(self.free_energies, start=1):
+                summary, parts = _free_energy_parts(fit)
+                meta["free_energies"].append(summary)
+                arrays.update({f"free_{key}_{j}": value for key, value in parts.items()})
         np.savez(path / "arrays.npz", **arrays)
         (path / "model.json").write_text(json.dumps(meta, indent=1, allow_nan=True))
         return path
@@ -408,6 +619,15 @@ class WIRGModel:
                     continue
                 theta = scales[j - 1].theta if j <= len(scales) else arrays["theta_coarse"]
                 fits.append(ScaleFit(theta=theta, stderr=arrays[f"stderr_{j}"], **summary))
+            free = meta.get("free_energies")  # absent from files written before the free energies were stored
+            free_energies = None
+            if free is not None:
+                free_energies = [
+                    _free_energy_from(
+                        summary, {k: arrays[f"free_{k}_{j}"] for k in _FREE_ARRAYS if f"free_{k}_{j}" in arrays}
+                    )
+                    for j, summary in enumerate(free, start=1)
+                ]
             return cls(
                 scales=scales,
                 coarse=coarse,
@@ -417,6 +637,7 @@ class WIRGModel:
                 fits=fits,
                 settings=meta["settings"],
                 mixing={int(j): v for j, v in meta.get("mixing", {}).items()},
+                free_energies=free_energies,
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(
@@ -452,8 +673,61 @@ def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
     return QuadraticAnsatz(d["radius"], potential=potential, wavelet=wavelet, gamma=gamma, lattice=d["lattice"])
 
 
+_FREE_ARRAYS = ("coefficients", "errors", "covariance", "replicas", "values", "value_errors")
+
+
+def _free_energy_parts(fit: FreeEnergyFit) -> tuple[dict, dict[str, np.ndarray]]:
+    """A free energy as plain JSON (its ansatz and scalars) and arrays (keys of ``_FREE_ARRAYS``)."""
+    summary = {
+        "radius": fit.field_ansatz.radius,
+        "lattice": fit.field_ansatz.lattice,
+        "potential": _potential_dict(fit.field_ansatz.potential),
+        "method": fit.method,
+        "misfit": fit.misfit,
+        "acceptance": fit.acceptance,
+        "gradient_evaluations": fit.gradient_evaluations,
+        "converged": fit.converged,
+        "iterations": fit.iterations,
+        "residual": fit.residual,
+        "message": fit.message,
+    }
+    arrays = dict(zip(_FREE_ARRAYS[:4], (fit.coefficients, fit.errors, fit.covariance, fit.replica_coefficients)))
+    if fit.values is not None and fit.value_errors is not None:
+        arrays.update(values=fit.values, value_errors=fit.value_errors)
+    return summary, arrays
+
+
+def _free_energy_from(summary: dict, arrays: dict[str, np.ndarray]) -> FreeEnergyFit:
+    """Inverse of :func:`_free_energy_parts`."""
+    d = dict(summary)
+    potential = d.pop("potential")
+    field_ansatz = FieldAnsatz(
+        d.pop("radius"), None if potential is None else Potential.from_dict(potential), lattice=d.pop("lattice")
+    )
+    return FreeEnergyFit(
+        field_ansatz=field_ansatz,
+        coefficients=arrays["coefficients"],
+        errors=arrays["errors"],
+        covariance=arrays["covariance"],
+        replica_coefficients=arrays["replicas"],
+        values=arrays.get("values"),
+        value_errors=arrays.get("value_errors"),
+        **d,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # fitting
+
+
+@contextmanager
+def _prefixed_warnings(prefix: str) -> Iterator[None]:
+    """Re-emit the warnings of the block with ``prefix: `` before their message."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        warnings.warn_explicit(f"{prefix}: {w.message}", w.category, w.filename, w.lineno)
 
 
 def _fit_scale(
@@ -467,11 +741,8 @@ def _fit_scale(
     seed: int,
 ) -> ScaleFit:
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _prefixed_warnings(f"scale {j}"):
         fit = fit_score_matching(ansatz, data, phi)
-    for w in caught:
-        warnings.warn_explicit(f"scale {j}: {w.message}", w.category, w.filename, w.lineno)
     theta, message, converged = fit.theta, fit.message, fit.converged
     if method == "moments" and isinstance(ansatz, QuadraticAnsatz):
         assert phi is not None
@@ -514,6 +785,56 @@ def _stencil(radius: int, n: int) -> tuple[int, int | None]:
     return min(radius, (n - 1) // 2), None
 
 
+def _free_energy_ansatz(
+    settings: FreeEnergySettings, j: int, levels: int, model_radius: int, own: Potential | None, values: np.ndarray
+) -> FieldAnsatz:
+    """The ansatz of Fbar_j (:class:`FreeEnergySettings`); ``own`` is the model's potential on phi_j, ``values``
+    the data's phi_j."""
+    if isinstance(settings.radius, tuple):
+        if len(settings.radius) != levels:
+            raise ValueError(f"radius must have one entry per scale ({levels}), got {len(settings.radius)}")
+        radius = settings.radius[j - 1]
+    else:
+        radius = 2 * model_radius + 1 if settings.radius is None else settings.radius
+    if isinstance(settings.potential, str) and settings.potential == "model":
+        potential = own
+    else:
+        make = potential_factory(settings.potential)
+        potential = None if make is None else make(values)
+    r, lattice = _stencil(radius, values.shape[-1])
+    return FieldAnsatz(r, potential, lattice=lattice)
+
+
+def _scale_free_energy(
+    model: ScaleModel,
+    phi: np.ndarray,
+    field: FieldAnsatz,
+    settings: FreeEnergySettings,
+    *,
+    j: int,
+    seed: int,
+    name: str,
+) -> FreeEnergyFit:
+    """Fbar_j: exact for a scale without potential, else by the score identity on the first coarse fields."""
+    ansatz = model.ansatz
+    try:
+        if ansatz.potential is None:
+            return free_energy_exact(ansatz, model.theta, phi.shape[-1], field)
+        with _prefixed_warnings(f"free energy of scale {j}"):
+            return free_energy_score(
+                ansatz,
+                model.theta,
+                phi[: settings.n_fields],
+                field,
+                seed=seed,
+                n_chains=settings.n_chains,
+                n_samples=settings.n_samples,
+                burn_in=settings.burn_in,
+            )
+    except ValueError as err:
+        raise ValueError(f"{name}: the free energy of scale {j} failed: {err}") from None
+
+
 def _pyramid(x: np.ndarray, wavelet: str, gammas: Sequence[float]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The coarse fields phi_1 .. phi_J and details psibar_1 .. psibar_J of ``x`` (:func:`wirg.wavelets.analysis_step`)."""
     coarse, details = [], []
@@ -531,6 +852,11 @@ def _fingerprint(x: np.ndarray, settings: dict) -> str:
 
 
 def _load_checkpoint(directory: Path, j: int, fingerprint: str) -> ScaleFit | None:
+    loaded = _read_checkpoint(directory, j, fingerprint)
+    return None if loaded is None else loaded[0]
+
+
+def _read_checkpoint(directory: Path, j: int, fingerprint: str) -> tuple[ScaleFit, FreeEnergyFit | None] | None:
     meta_path, array_path = directory / f"scale_{j}.json", directory / f"scale_{j}.npz"
     if not (meta_path.exists() and array_path.exists()):
         return None
@@ -540,18 +866,31 @@ def _load_checkpoint(directory: Path, j: int, fingerprint: str) -> ScaleFit | No
             f"checkpoint: {str(meta_path)!r} was written for other data or settings; use another directory or delete it"
         )
     with np.load(array_path, allow_pickle=False) as npz:
-        return ScaleFit(theta=npz["theta"], stderr=npz["stderr"], **meta["fit"])
+        arrays = {k: npz[k] for k in npz.files}
+    free = meta.get("free_energy")
+    free_energy = None
+    if free is not None:
+        free_energy = _free_energy_from(free, {k: arrays[f"free_{k}"] for k in _FREE_ARRAYS if f"free_{k}" in arrays})
+    return ScaleFit(theta=arrays["theta"], stderr=arrays["stderr"], **meta["fit"]), free_energy
 
 
-def _write_checkpoint(directory: Path, fit: ScaleFit, fingerprint: str) -> None:
+def _write_checkpoint(
+    directory: Path, fit: ScaleFit, fingerprint: str, free_energy: FreeEnergyFit | None = None
+) -> None:
+    """Scale ``fit.j``'s checkpoint, with its free energy if given."""
     meta = {
         "format": "wirg-model",
         "format_version": FORMAT_VERSION,
         "statlearn_version": __version__,
         "fingerprint": fingerprint,
         "fit": fit.summary(),
+        "free_energy": None,
     }
-    np.savez(directory / f"scale_{fit.j}.npz", theta=fit.theta, stderr=fit.stderr)
+    arrays = {"theta": fit.theta, "stderr": fit.stderr}
+    if free_energy is not None:
+        meta["free_energy"], parts = _free_energy_parts(free_energy)
+        arrays.update({f"free_{k}": v for k, v in parts.items()})
+    np.savez(directory / f"scale_{fit.j}.npz", **arrays)
     (directory / f"scale_{fit.j}.json").write_text(json.dumps(meta, indent=1, allow_nan=True))
 
 
@@ -568,6 +907,7 @@ def fit_wirg(
     moments: MomentSettings | None = None,
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
+    free_energy: FreeEnergySettings | None = None,
 ) -> WIRGModel:
     r"""Fit the wavelet conditional RG model to fields, scale by scale (module docstring).
 
@@ -582,8 +922,8 @@ def fit_wirg(
         out negative, an improper model).
     wavelet : {"db4", "haar"}
     gamma : float or sequence of J floats, optional
-        :math:`\gamma_j`; default :func:`wirg.wavelets.scale_normalisation` of the data (the same variance
-        at every scale).
+        :math:`\gamma_j` in [0.01, 100]; default :func:`wirg.wavelets.scale_normalisation` of the data (the
+        same variance at every scale).
     radius : int >= 0
         Stencil radius r of the couplings (reduced to :math:`\lfloor(L_j - 1)/2\rfloor` on small lattices).
     potential
@@ -597,7 +937,14 @@ def fit_wirg(
         Directory where each completed scale is written as it finishes; a rerun with the same data and
         settings skips those scales.
     progress : bool
-        Show a tqdm bar of the scales on stderr.
+        Show a tqdm bar of the scales (and their free energies) on stderr.
+    free_energy : FreeEnergySettings or None
+        After each scale's fit, fit its free energy :math:`\bar F_j` on the data's coarse fields
+        (:meth:`WIRGModel.fit_free_energies`, seeded from ``seed``, stored in the scale's checkpoint); None
+        skips them (then :meth:`WIRGModel.energy` and :meth:`WIRGModel.microscopic_energy` need
+        :meth:`WIRGModel.fit_free_energies` first). Off by default: with the default model and
+        :class:`FreeEnergySettings` they took 18x (L = 16) and 20x (L = 32) the fit's own time on phi^4
+        (``benchmarks/bench_wirg_fit_free_energy.py``).
 
     Returns
     -------
@@ -612,6 +959,12 @@ def fit_wirg(
     levels = check_levels(max(1, int(np.log2(L)) - 2) if levels is None else levels, L, "fields")
     wavelet = check_choice("wavelet", wavelet, WAVELETS)
     gammas = scale_normalisation(x, levels, wavelet) if gamma is None else check_gamma(gamma, levels)
+    if not all(_GAMMA_RANGE[0] <= g <= _GAMMA_RANGE[1] for g in gammas):  # the fits overflow far outside it
+        if gamma is None:
+            raise ValueError(
+                f"fields: their scale normalisation {list(gammas)} leaves {list(_GAMMA_RANGE)}; pass gamma"
+            )
+        raise ValueError(f"gamma must lie in {list(_GAMMA_RANGE)} (about 1 to 2 keeps the variance), got {show(gamma)}")
     radius = check_radius(radius)
     make_potential = potential_factory(potential)
     method = check_choice("method", method, _METHODS)
@@ -620,6 +973,8 @@ def fit_wirg(
     if not isinstance(moments, MomentSettings):
         raise TypeError(f"moments must be MomentSettings or None, got {type(moments).__name__}")
     progress = check_bool("progress", progress)
+    if free_energy is not None and not isinstance(free_energy, FreeEnergySettings):
+        raise TypeError(f"free_energy must be FreeEnergySettings or None, got {type(free_energy).__name__}")
     settings = {
         "levels": levels,
         "wavelet": wavelet,
@@ -630,6 +985,8 @@ def fit_wirg(
         "seed": seed,
         "moments": None if method == "score" else vars(moments),
     }
+    if free_energy is not None:  # absent otherwise: checkpoints written before free energies existed stay valid
+        settings["free_energy"] = free_energy.summary()
     directory = None
     fingerprint = ""
     if checkpoint is not None:
@@ -647,23 +1004,46 @@ def fit_wirg(
     seeds = [int(s) for s in rng.integers(2**63, size=levels)]
     scales: list[ScaleModel] = []
     fits: list[ScaleFit | None] = []
-    total = levels + (1 if make_potential is not None else 0)
-    with tqdm(total=total, disable=not progress, unit="scale", desc="fit_wirg") as bar:
+    free_energies: list[FreeEnergyFit] = []
+    total = levels + (1 if make_potential is not None else 0) + (0 if free_energy is None else levels)
+    with tqdm(total=total, disable=not progress, unit="step", desc="fit_wirg") as bar:
         for j in range(1, levels + 1):
             phi, psi = coarse_fields[j - 1], details[j - 1]
             n = phi.shape[-1]
             pot = None if make_potential is None else make_potential(fine_fields[j - 1])
             r, lattice = _stencil(radius, n)
             ansatz = QuadraticAnsatz(r, potential=pot, wavelet=wavelet, gamma=gammas[j - 1], lattice=lattice)
-            fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
+            loaded = None if directory is None else _read_checkpoint(directory, j, fingerprint)
+            fit, free = (None, None) if loaded is None else loaded
+            write = fit is None
             if fit is None:
                 fit = _fit_scale(ansatz, psi, phi, j=j, method=method, moments=moments, seed=seeds[j - 1])
-                if directory is not None:
-                    _write_checkpoint(directory, fit, fingerprint)
             scales.append(ScaleModel(ansatz, fit.theta))
             fits.append(fit)
             bar.set_postfix(j=j, cond=f"{fit.condition_normalised:.3g}")
             bar.update()
+            if free_energy is not None:
+                if free is None:
+                    own = None if make_potential is None else make_potential(phi)  # the next model's potential on phi_j
+                    try:
+                        field_ansatz = _free_energy_ansatz(free_energy, j, levels, radius, own, phi)
+                    except ValueError as err:
+                        raise ValueError(f"free_energy: {err}") from None
+                    free = _scale_free_energy(
+                        scales[-1],
+                        phi,
+                        field_ansatz,
+                        free_energy,
+                        j=j,
+                        seed=(seed + j) % 2**63,
+                        name="fields and free_energy",
+                    )
+                    write = True
+                free_energies.append(free)
+                bar.set_postfix(j=j, free_energy=free.method)
+                bar.update()
+            if directory is not None and write:
+                _write_checkpoint(directory, fit, fingerprint, free)
         coarsest = coarse_fields[-1]
         start = GaussianMarginal.fit(coarsest)
         coarse: FieldModel | GaussianMarginal = start
@@ -683,5 +1063,12 @@ def fit_wirg(
         else:
             fits.append(None)
     return WIRGModel(
-        scales=scales, coarse=coarse, wavelet=wavelet, gamma=tuple(gammas), L=L, fits=fits, settings=settings
+        scales=scales,
+        coarse=coarse,
+        wavelet=wavelet,
+        gamma=tuple(gammas),
+        L=L,
+        fits=fits,
+        settings=settings,
+        free_energies=None if free_energy is None else free_energies,
     )

@@ -80,6 +80,16 @@ def test_fit_gaussian_model_and_checkpoint(fields_file, tmp_path):
     assert main([*argv, "--checkpoint", str(tmp_path / "ck")]) == 0  # resumed: every scale loaded
 
 
+def test_fit_with_free_energies(fields_file, tmp_path, capsys):
+    from wirg.model import WIRGModel
+
+    argv = ["wirg", "fit", "--data", str(fields_file), "--out", str(tmp_path / "m"), "--potential", "none"]
+    assert main([*argv, "--levels", "1", "--radius", "1", "--free-energy"]) == 0
+    assert "free energies per scale (1: exact)" in capsys.readouterr().out
+    model = WIRGModel.load(tmp_path / "m")
+    assert model.free_energies is not None and model.microscopic_energy().L == 8
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [

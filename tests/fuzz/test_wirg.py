@@ -75,6 +75,11 @@ _START = wirg.GaussianMarginal.fit(_PHI1)
 _FIELD_MODEL = wirg.FieldModel(_FIELD_ANSATZ, _FIELD_THETA, _START)
 _FREE_FIELD = wirg.FieldAnsatz(0)
 _FREE_FIT = wirg.free_energy_score(_QUAD, _THETA, _PHI1[:3], _FREE_FIELD, seed=0, n_chains=2, n_samples=2, burn_in=2)
+_FREE_SETTINGS = wirg.FreeEnergySettings(n_fields=2, n_chains=2, n_samples=2, burn_in=2)
+_MODEL = wirg.fit_wirg(_FIELD8, levels=1, wavelet="haar", radius=1, potential="polynomial:4", progress=False)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # two MALA steps do not adapt: a ConvergenceWarning, expected here
+    _MODEL.fit_free_energies(_FIELD8, settings=_FREE_SETTINGS)
 _MICRO = wirg.microscopic_energy(
     _SOLVED.scales, _SOLVED.scales, wirg.GaussianMarginal(1.0 / _SOLVED.precisions[-1]), L=8, wavelet="haar"
 )
@@ -477,6 +482,12 @@ ENTRIES = [
         budgets=("burn_in", "thin"),
     ),
     Entry(
+        "mala.conditional_step",
+        wirg.conditional_step,
+        {"ansatz": _QUAD, "theta": _THETA, "psibar": _PSI1[:2], "phi_j": _PHI1[:2]},
+        _names("ansatz", "theta", "psibar", phi_j=("phi_j", "psibar")),
+    ),
+    Entry(
         "moment_matching.fit_moment_matching",
         wirg.fit_moment_matching,
         {
@@ -568,6 +579,7 @@ ENTRIES = [
             "seed": 0,
             "moments": None,
             "progress": False,
+            "free_energy": None,
         },
         _names(
             "fields",
@@ -580,9 +592,39 @@ ENTRIES = [
             "seed",
             "moments",
             "progress",
+            "free_energy",
             fields=("fields", "field", "data", "values"),
         ),
     ),
+    Entry(
+        "model.fit_wirg(free_energy)",
+        wirg.fit_wirg,
+        {
+            "fields": _FIELD8,
+            "levels": 1,
+            "wavelet": "haar",
+            "radius": 1,
+            "potential": "polynomial:4",
+            "seed": 0,
+            "progress": False,
+            "free_energy": _FREE_SETTINGS,
+        },
+        _names("levels", "radius", "potential", "seed", "free_energy", fields=("fields", "field", "data", "values")),
+    ),
+    Entry(
+        "model.FreeEnergySettings",
+        wirg.FreeEnergySettings,
+        {"n_fields": 2, "n_chains": 2, "n_samples": 2, "burn_in": 2, "radius": None, "potential": "model"},
+        _names("n_fields", "n_chains", "n_samples", "burn_in", "radius", "potential"),
+        budgets=("n_fields", "n_samples", "burn_in"),
+    ),
+    Entry(
+        "model.WIRGModel.fit_free_energies",
+        _MODEL.fit_free_energies,
+        {"fields": _FIELD8, "settings": _FREE_SETTINGS, "seed": 0, "progress": False},
+        _names("settings", "seed", "progress", fields=("fields",)),
+    ),
+    Entry("model.WIRGModel.energy", _MODEL.energy, {"fields": _FIELD8}, _names("fields")),
     Entry(
         "model.MomentSettings",
         wirg.MomentSettings,
@@ -683,6 +725,12 @@ ENTRIES = [
         _names("t", "onsite"),
     ),
     Entry("microscopic.MicroscopicEnergy.energy", _MICRO.energy, {"fields": _FIELD8}, _names("fields")),
+    Entry(
+        "free_energy.free_energy_exact",
+        wirg.free_energy_exact,
+        {"ansatz": _QUAD, "theta": _THETA, "L_j": 4, "field_ansatz": wirg.FieldAnsatz(1)},
+        _names("ansatz", "theta", "L_j", "field_ansatz"),
+    ),
 ]
 
 

@@ -15,7 +15,13 @@ from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import SolverResult
 from wirg.ansatz import FieldAnsatz, PolynomialPotential, QuadraticAnsatz
 from wirg.fields import gaussian_field
-from wirg.free_energy import FreeEnergyFit, free_energy_integration, free_energy_score, gaussian_free_energy
+from wirg.free_energy import (
+    FreeEnergyFit,
+    free_energy_exact,
+    free_energy_integration,
+    free_energy_score,
+    gaussian_free_energy,
+)
 from wirg.wavelets import analysis_step, synthesis_step
 
 
@@ -41,6 +47,33 @@ def test_gaussian_free_energy_is_the_exact_one(haar_case):
     spectrum, scale, ansatz, theta = haar_case
     phi = _coarse(spectrum, 5, seed=1)
     np.testing.assert_allclose(gaussian_free_energy(ansatz, theta, phi), scale.free_energy(phi), rtol=1e-12)
+
+
+def test_exact_free_energy_is_the_truncated_exact_kernel(haar_case):
+    """free_energy_exact holds wirg.gaussian's free-energy kernel truncated to the stencil; on the 8 x 8 lattice
+    radius 3 leaves out only the shifts with a component 4, so value differences are the exact ones up to
+    that tail (bounded below), and the misfit shrinks with the radius."""
+    spectrum, scale, ansatz, theta = haar_case
+    phi = _coarse(spectrum, 6, seed=4)
+    misfits = []
+    for radius in (1, 2, 3):
+        field = FieldAnsatz(radius, PolynomialPotential((4,)))
+        fit = free_energy_exact(ansatz, theta, 8, field)
+        assert isinstance(fit, SolverResult) and fit.converged and fit.method == "exact"
+        np.testing.assert_allclose(
+            fit.coefficients[: field.n_quadratic], field.local.from_precision(scale.free_energy_kernel), atol=1e-12
+        )
+        assert fit.coefficients[-1] == 0.0 and np.all(fit.errors == 0.0)
+        misfits.append(fit.misfit)
+    assert misfits[0] > misfits[1] > misfits[2] and misfits[2] < 0.02
+    # the left-out tail, symbol delta, changes each value by at most max|delta| |phi|^2 / 2 (Parseval)
+    delta = scale.free_energy_kernel - field.local.symbol(fit.coefficients[: field.n_quadratic], 8)
+    bound = 0.5 * np.abs(delta).max() * np.sum(phi**2, axis=(1, 2))
+    error = fit.value(phi) - scale.free_energy(phi)
+    assert np.all(np.abs(error - error[0]) <= bound + bound[0])
+    assert np.ptp(error) > 0.0 and bound.max() < 0.5 * np.ptp(scale.free_energy(phi))
+    with pytest.raises(ValueError, match="theta"):
+        free_energy_exact(ansatz, -theta, 8, field)  # not positive definite
 
 
 def test_score_estimator_recovers_the_exact_gaussian_free_energy(haar_case):

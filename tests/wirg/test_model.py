@@ -125,6 +125,7 @@ def test_phi4_fit_generates_and_reports_mixing():
         ({"potential": "sigmoid:x"}, ValueError, "potential"),
         ({"potential": 3}, TypeError, "potential"),
         ({"levels": 5}, ValueError, "levels"),
+        ({"gamma": 2.2e38}, ValueError, "gamma must lie in"),  # its fit overflowed (fuzz audit)
         ({"moments": {"steps": 3}}, TypeError, "moments"),
     ],
 )
