@@ -29,28 +29,42 @@ fitted :math:`\hat{\bar K}(\xi)` must be positive definite at every :math:`\xi`.
 
 **With a potential** the conditional is sampled by MALA on the details only
 (:func:`wirg.mala.sample_conditional`), started from the Gaussian conditional of the quadratic
-part when that is positive definite (else from zero details), with :attr:`MALASettings.burn_in`
-steps; the last state is kept.
+part when that is positive definite (else from zero details), with :meth:`MALASettings.steps`
+steps at that scale (more on the coarser, cheaper lattices); the last state is kept. A potential with
+a window (:class:`wirg.ansatz.Potential`) defines a density truncated to it: each chain starts from
+the largest of 1, 1/2, 1/4, 0 times its Gaussian details whose reconstruction stays inside the window
+(ValueError naming the scale if even zero details leave it), and proposals that leave it are rejected.
 
 **Coarsest marginal**: :class:`GaussianMarginal`, a stationary Gaussian on the
 :math:`L_J\times L_J` lattice whose spectrum is fitted from data coarse fields by the symmetrised
 periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\hat\varphi_J(-\xi)|^2}/L_J^2`
 (its maximum-likelihood estimate); or :class:`FieldModel`, a fitted :class:`wirg.ansatz.FieldAnsatz`
 (quadratic couplings plus a potential, Guth et al., ICML 2023, eq. (13)) sampled by MALA on the whole
-coarse field, started from a Gaussian marginal; or given coarse fields.
+coarse field, started from a Gaussian marginal (shrunk towards 0 as above if it leaves the window); or
+given coarse fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.numerics.seeding import as_generator
-from wirg.ansatz import FieldAnsatz, QuadraticAnsatz
-from wirg.checks import check_choice, check_gamma, check_instance, count, field_pair, finite_result, real_array
+from wirg.ansatz import FieldAnsatz, Potential, QuadraticAnsatz
+from wirg.checks import (
+    check_choice,
+    check_gamma,
+    check_instance,
+    check_scalar,
+    count,
+    field_pair,
+    finite_result,
+    real_array,
+)
 from wirg.fields import gaussian_field
 from wirg.gaussian import sample_details
 from wirg.mala import MALAChains, initial_step, sample_conditional
@@ -128,16 +142,38 @@ class GaussianMarginal:
 
 @dataclass(frozen=True)
 class MALASettings:
-    """MCMC settings of the scales with a potential: ``burn_in`` MALA steps (step adapted towards
-    acceptance 0.574 during them) before the kept state; ``coarse_steps`` MALA steps of a
-    :class:`FieldModel` of the coarsest field (small, so cheap)."""
+    r"""MCMC settings of the scales with a potential: ``burn_in`` MALA steps at the finest scale (step
+    adapted towards acceptance 0.574 during them) before the kept state, more at the coarser scales
+    (:meth:`steps`); ``coarse_steps`` MALA steps of a :class:`FieldModel` of the coarsest field
+    (small, so cheap).
+
+    ``steps_exponent`` :math:`p \ge 0` sets the steps at a scale of coarse side :math:`L_j`,
+    :math:`\lceil T (L_1/L_j)^p\rceil` with :math:`T` = ``burn_in`` and :math:`L_1` the side of the
+    finest scale's coarse lattice. A step costs about :math:`L_j^2` per chain, so :math:`p = 1` (the
+    default) costs :math:`T L_1^2\sum_k 2^{-k} < 2\,T L_1^2` over all scales: the coarse scales get
+    many more steps (the public code of Guth et al., ICML 2023, also gives them more) for less than
+    the cost of the finest scale again. :math:`p = 0` runs ``burn_in`` steps at every scale.
+    """
 
     burn_in: int = 500
     coarse_steps: int = 2000
+    steps_exponent: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "burn_in", count("burn_in", self.burn_in, minimum=1))
         object.__setattr__(self, "coarse_steps", count("coarse_steps", self.coarse_steps, minimum=2))
+        exponent = check_scalar("steps_exponent", self.steps_exponent, minimum=0.0, strict=False)
+        if exponent > 4.0:
+            raise ValueError(f"steps_exponent must be <= 4 (the steps grow as 2^(p J)), got {exponent!r}")
+        object.__setattr__(self, "steps_exponent", exponent)
+
+    def steps(self, L_j: int, L_1: int) -> int:
+        r"""MALA steps at a scale whose coarse lattice has side ``L_j``, ``L_1`` that of the finest scale:
+        :math:`\lceil T (L_1/L_j)^p\rceil` (class docstring)."""
+        L_j, L_1 = count("L_j", L_j, minimum=1), count("L_1", L_1, minimum=1)
+        if L_j > L_1:
+            raise ValueError(f"L_j must be <= L_1 = {L_1} (the finest scale's side), got {L_j}")
+        return math.ceil(self.burn_in * (L_1 / L_j) ** self.steps_exponent)
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,11 +208,12 @@ class FieldModel:
 
     def sample(self, n_samples: int, rng: np.random.Generator, mcmc: MALASettings | None = None) -> np.ndarray:
         """Fields (n_samples, L_J, L_J): ``mcmc.coarse_steps`` MALA steps from Gaussian initial states (the
-        step adapted towards acceptance 0.574 every 10 steps during the first half, then fixed)."""
+        step adapted towards acceptance 0.574 every 10 steps during the first half, then fixed); with a
+        window, each initial state is the largest of 1, 1/2, 1/4, 0 times its Gaussian draw inside it."""
         n_samples = count("n_samples", n_samples, minimum=1)
         mcmc = MALASettings() if mcmc is None else mcmc
         check_instance("mcmc", mcmc, MALASettings)
-        x0 = self.start.sample(n_samples, rng)
+        x0 = _inside_window(self.start.sample(n_samples, rng), self.ansatz.potential, lambda x: x, "the coarsest field")
         operator = self.ansatz.operator(self.theta, self.L)
         largest = max(operator.max_eigenvalue, 0.0)
         if self.ansatz.potential is not None:
@@ -260,22 +297,51 @@ def generate(
         phi = real_array("coarse", coarse)
         if phi.ndim != 3 or phi.shape[0] != n_samples or phi.shape[1] != phi.shape[2]:
             raise ValueError(f"coarse fields must have shape ({n_samples}, L_J, L_J), got {phi.shape}")
+    L_1 = phi.shape[-1] * 2 ** (len(scales) - 1)
     for j in range(len(scales), 0, -1):
         model = scales[j - 1]
         details = _gaussian_details(model, phi, rng, j)
         if model.ansatz.potential is not None:
+            details = _inside_window(
+                details, model.ansatz.potential, lambda psi: model.ansatz.reconstruct(psi, phi), f"scale {j}"
+            )
             details = sample_conditional(
                 model.ansatz,
                 model.theta,
                 phi,
                 n_samples=1,
                 seed=int(rng.integers(2**63)),
-                burn_in=mcmc.burn_in,
+                burn_in=mcmc.steps(phi.shape[-1], L_1),
                 init=details,
                 step=model.mala_step(phi, details),
             ).samples[-1]
         phi = synthesis_step(phi, details, wavelet, gammas[j - 1])
     return phi
+
+
+def _inside_window(
+    x: np.ndarray, potential: Potential | None, field: Callable[[np.ndarray], np.ndarray], where: str
+) -> np.ndarray:
+    """Initial MALA states inside the potential's window: for each chain, the largest of 1, 1/2, 1/4, 0 times
+    ``x`` whose field (``field`` of the states: the reconstructed finer field, or the states themselves)
+    has every site inside; ValueError naming ``where`` if even 0 leaves it."""
+    if potential is None or potential.window is None:
+        return x
+    start = x.copy()
+    todo = np.arange(x.shape[0])
+    for factor in (1.0, 0.5, 0.25, 0.0):
+        trial = factor * x
+        inside = ~potential.outside_window(field(trial))[todo]
+        start[todo[inside]] = trial[todo[inside]]
+        todo = todo[~inside]
+        if todo.size == 0:
+            return start
+    low, high = potential.window
+    raise ValueError(
+        f"{where}: {todo.size} of {x.shape[0]} chains cannot start inside the potential's window [{low:.4g}, "
+        f"{high:.4g}] (even zero details or a zero field leave it): the coarse fields leave the range the "
+        "model was fitted on"
+    )
 
 
 def _gaussian_details(model: ScaleModel, phi: np.ndarray, rng: np.random.Generator, j: int) -> np.ndarray:
