@@ -49,8 +49,8 @@ and a ValueError names the scale if even zero details leave the window.
 periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\hat\varphi_J(-\xi)|^2}/L_J^2`
 (its maximum-likelihood estimate); or :class:`FieldModel`, a fitted :class:`wirg.ansatz.FieldAnsatz`
 (quadratic couplings plus a potential, Guth et al., ICML 2023, eq. (13)) sampled by MALA on the whole
-coarse field, started from a Gaussian marginal (clipped into the window, inset by :math:`\delta`); or
-given coarse fields.
+coarse field, started from a Gaussian marginal (its outside sites reflected into the window as above);
+or given coarse fields.
 """
 
 from __future__ import annotations
