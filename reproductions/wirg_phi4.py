@@ -159,6 +159,11 @@ def potential_fluctuations(energy: MicroscopicEnergy, fields: np.ndarray) -> np.
     return np.array(spread[1:]) / spread[0]
 
 
+def _mcmc(settings: Mapping[str, Any]) -> MALASettings:
+    """``burn_in`` MALA steps at every scale (the conditionals of the small lattices mix within them)."""
+    return MALASettings(burn_in=int(settings["burn_in"]), steps_exponent=0.0)
+
+
 def _mc(L: int, beta: float, n: int, seed: int) -> np.ndarray:
     return phi4(L, beta, n, seed=seed).fields
 
@@ -274,7 +279,7 @@ def study_beta(beta: float, settings: Mapping[str, Any], seed: int) -> tuple[lis
     # generation
     assert fields0 is not None
     held_out = _mc(L, beta, n, seed + 1000)
-    generated = models[0].generate(n, seed=seed + 2000, mcmc=MALASettings(burn_in=int(settings["burn_in"])))
+    generated = models[0].generate(n, seed=seed + 2000, mcmc=_mcmc(settings))
     comparison = compare_fields(
         generated,
         held_out,
@@ -351,7 +356,7 @@ def study_size(L: int, beta: float, settings: Mapping[str, Any], seed: int) -> d
             for s in MC_SAMPLERS
         }
     batch = int(settings["timing_batch"])
-    mcmc = MALASettings(burn_in=int(settings["burn_in"]))
+    mcmc = _mcmc(settings)
     times = []
     for r in range(2):
         start = time.perf_counter()

@@ -102,11 +102,41 @@ class Potential(abc.ABC):
     score matching, :mod:`wirg.score_matching`) and :meth:`to_dict`; the features
     :math:`\sum_x\rho_i(\varphi(x))` and :math:`v'` follow. :meth:`from_dict` rebuilds any of them
     from its :meth:`to_dict` (plain JSON numbers, for saving a fitted model).
+
+    **Window.** A potential may carry a window :math:`[t_-, t_+]` (:attr:`window`, None for none): the
+    model it defines is then the *truncated* density :math:`e^{-E}\prod_x 1[t_- \le \varphi(x) \le t_+]`,
+    zero as soon as one site of the field it acts on leaves the window. The operators of
+    :class:`QuadraticAnsatz` and :class:`FieldAnsatz` (what the MALA samplers evaluate) return
+    :math:`E = +\infty` there, so such proposals are rejected (the windowed MALA of the public code of
+    Guth, Lempereur, Bruna & Mallat, ICML 2023). A bounded basis (sigmoids, bumps) is flat outside its
+    centres, where no data constrain it: without the window the chains wander there. Score matching is
+    unaffected: the data it averages over are inside the window (the window of :meth:`from_data`
+    contains them), where the truncated density's score is the untruncated one.
     """
 
-    #: The ``"kind"`` of :meth:`to_dict`, one per subclass, and its other keys.
+    #: The ``"kind"`` of :meth:`to_dict`, one per subclass, its other keys, and those of them that may be
+    #: absent (dicts written before the key existed).
     kind: str = ""
     keys: tuple[str, ...] = ()
+    optional_keys: tuple[str, ...] = ()
+
+    @property
+    def window(self) -> tuple[float, float] | None:
+        r"""The window :math:`(t_-, t_+)` of the truncated density (class docstring), or None (no truncation)."""
+        return None
+
+    def outside_window(self, phi_fine: np.ndarray) -> np.ndarray:
+        r"""Whether some site of each field of ``phi_fine`` (batch, L, L) lies outside :attr:`window`:
+        boolean (batch,), all False without a window. A NaN site counts as outside."""
+        window = self.window
+        t = np.asarray(phi_fine)
+        if t.dtype.kind not in "biuf":
+            raise TypeError(f"phi_fine must be a real numeric array, got dtype {t.dtype}")
+        if t.ndim < 2:
+            raise ValueError(f"phi_fine must have shape (..., L, L), got {t.shape}")
+        if window is None:
+            return np.zeros(t.shape[:-2], dtype=bool)
+        return ~np.all((t >= window[0]) & (t <= window[1]), axis=(-2, -1))
 
     @property
     @abc.abstractmethod
@@ -137,8 +167,9 @@ class Potential(abc.ABC):
         kinds = {sub.kind: sub for sub in (PolynomialPotential, SigmoidPotential, BumpPotential, CombinedPotential)}
         kind = check_choice("d['kind']", d["kind"], kinds)
         params = {k: v for k, v in d.items() if k != "kind"}
-        if set(params) != set(kinds[kind].keys):
-            raise ValueError(f"d: a {kind} potential has the keys {sorted(kinds[kind].keys)}, got {sorted(params)}")
+        keys, optional = set(kinds[kind].keys), set(kinds[kind].optional_keys)
+        if not keys - optional <= set(params) <= keys:
+            raise ValueError(f"d: a {kind} potential has the keys {sorted(keys)}, got {sorted(params)}")
         return kinds[kind]._from_params(**params)
 
     @classmethod
@@ -247,11 +278,13 @@ def _localized_sum(t, centres, widths, alpha, sigmoid, value, slope):  # pragma:
 
 
 class _LocalizedPotential(Potential):
-    r"""Translates and dilates :math:`\rho_i(t) = \rho((t - c_i)/s_i)` of one profile :math:`\rho`."""
+    r"""Translates and dilates :math:`\rho_i(t) = \rho((t - c_i)/s_i)` of one profile :math:`\rho`, with an
+    optional window :math:`(t_-, t_+)` (:class:`Potential`)."""
 
-    keys = ("centres", "widths")
+    keys = ("centres", "widths", "window")
+    optional_keys = ("window",)
 
-    def __init__(self, centres: ArrayLike, widths: ArrayLike) -> None:
+    def __init__(self, centres: ArrayLike, widths: ArrayLike, window: ArrayLike | None = None) -> None:
         c = real_array("centres", centres)
         if c.ndim != 1 or c.size == 0:
             raise ValueError(f"centres must be a non-empty 1-D array, got shape {c.shape}")
@@ -263,10 +296,20 @@ class _LocalizedPotential(Potential):
         self.centres = c.copy()
         self.widths = s.copy()
         self.centres.flags.writeable = self.widths.flags.writeable = False
+        self._window: tuple[float, float] | None = None
+        if window is not None:
+            w = real_array("window", window)
+            if w.shape != (2,) or not w[0] < w[1]:
+                raise ValueError(f"window must be (low, high) with low < high, got {show(window)}")
+            self._window = (float(w[0]), float(w[1]))
 
     @property
     def n_params(self) -> int:
         return self.centres.size
+
+    @property
+    def window(self) -> tuple[float, float] | None:
+        return self._window
 
     @staticmethod
     @abc.abstractmethod
@@ -302,14 +345,19 @@ class _LocalizedPotential(Potential):
         return value.sum(axis=(-2, -1)), slope
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "centres": self.centres.tolist(), "widths": self.widths.tolist()}
+        d = {"kind": self.kind, "centres": self.centres.tolist(), "widths": self.widths.tolist()}
+        if self._window is not None:  # absent without a window: the dicts of before windows stay the same
+            d["window"] = list(self._window)
+        return d
 
     @classmethod
-    def _from_params(cls, *, centres: ArrayLike, widths: ArrayLike) -> Potential:
-        return cls(centres, widths)
+    def _from_params(cls, *, centres: ArrayLike, widths: ArrayLike, window: ArrayLike | None = None) -> Potential:
+        return cls(centres, widths, window)
 
     @classmethod
-    def from_data(cls, values: ArrayLike, n_functions: int, *, width: float = 0.5) -> _LocalizedPotential:
+    def from_data(
+        cls, values: ArrayLike, n_functions: int, *, width: float = 0.5, tail: int | None = 10
+    ) -> _LocalizedPotential:
         r"""Centres on the quantiles of ``values`` (e.g. the data's reconstructed field at this scale),
         :math:`c_i = Q\big((i + \tfrac12)/n\big)`, :math:`i = 0 \dots n-1`, and widths ``width`` times
         the local spacing of the centres, :math:`s_i = w\,(c_{i+1} - c_{i-1})/2` (one-sided at the
@@ -318,16 +366,29 @@ class _LocalizedPotential(Potential):
         on phi^4 at L = 32 (scale 1, radius 2, 20 functions and t^4) the normalised condition number of
         score matching's H is 2.6e3 for bumps and 4.7e4 for sigmoids at 0.5, against 6.2e5 and 5.7e5 at 1.
 
+        **Window** (:class:`Potential`): the range of ``values`` widened at each end by the spread of its
+        ``tail`` + 1 most extreme values, :math:`t_+ = x_{(N)} + (x_{(N)} - x_{(N-k)})` and
+        :math:`t_- = x_{(1)} - (x_{(k+1)} - x_{(1)})`, :math:`k` = ``tail`` (at most N - 1). Not the centres'
+        range, which would cut the data's own tails (the quantiles below :math:`1/2n` and above
+        :math:`1 - 1/2n`). The margin is an extreme-value estimate: for a tail
+        :math:`P(X > t) \propto e^{-t/b}`, the top spacing :math:`x_{(N)} - x_{(N-k)}` has mean
+        :math:`b\sum_{i=1}^k 1/i \approx 2.9\,b` at :math:`k = 10`, and a new sample of the same size then
+        has on average :math:`e^{-2.9} \approx 0.05` values above :math:`t_+`; where the law has a hard
+        bound (a density vanishing at the lowest values) the spacing is small and the window stays close
+        to the bound. ``tail=None`` gives no window.
+
         Parameters
         ----------
         values : array_like
             Any shape; finite, not constant.
         n_functions : int >= 1
         width : float > 0
+        tail : int >= 1 or None
         """
         v = real_array("values", values).ravel()
         n = count("n_functions", n_functions, minimum=1)
         width = check_positive("width", width)
+        tail = None if tail is None else count("tail", tail, minimum=1)
         if v.size < 2:
             raise ValueError(f"values must hold at least 2 numbers, got {v.size}")
         with np.errstate(over="ignore", invalid="ignore"):
@@ -344,11 +405,21 @@ class _LocalizedPotential(Potential):
                 gaps = np.diff(centres)
                 spacing = 0.5 * (np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]]))
             widths = width * np.maximum(spacing, 1e-3 * spread)
-        return cls(centres, finite_result("values and width", widths, "the widths"))
+        window = None
+        if tail is not None:
+            k = min(tail, v.size - 1)
+            ends = np.partition(v, (0, k, v.size - 1 - k, v.size - 1))
+            low, high = ends[0], ends[-1]
+            with np.errstate(over="ignore"):
+                window = finite_result(
+                    "values", np.array([2.0 * low - ends[k], 2.0 * high - ends[v.size - 1 - k]]), "the window"
+                )
+        return cls(centres, finite_result("values and width", widths, "the widths"), window)
 
     def __repr__(self) -> str:
         lo, hi = self.centres.min(), self.centres.max()
-        return f"{type(self).__name__}({self.n_params} functions, centres in [{lo:.4g}, {hi:.4g}])"
+        window = "" if self._window is None else f", window [{self._window[0]:.4g}, {self._window[1]:.4g}]"
+        return f"{type(self).__name__}({self.n_params} functions, centres in [{lo:.4g}, {hi:.4g}]{window})"
 
 
 class SigmoidPotential(_LocalizedPotential):
@@ -410,10 +481,19 @@ class CombinedPotential(Potential):
             if not isinstance(part, Potential):
                 raise TypeError(f"parts must hold Potential instances, got {type(part).__name__}")
         self.parts = tuple(parts)
+        windows = [p.window for p in self.parts if p.window is not None]
+        self._window = None if not windows else (max(w[0] for w in windows), min(w[1] for w in windows))
+        if self._window is not None and not self._window[0] < self._window[1]:
+            raise ValueError(f"parts: their windows do not overlap, {windows}")
 
     @property
     def n_params(self) -> int:
         return sum(p.n_params for p in self.parts)
+
+    @property
+    def window(self) -> tuple[float, float] | None:
+        """The intersection of the parts' windows (None if none has one)."""
+        return self._window
 
     def basis(self, t: np.ndarray) -> np.ndarray:
         return np.concatenate([p.basis(t) for p in self.parts], axis=-1)
@@ -743,7 +823,8 @@ class QuadraticAnsatz:
 
 
 class _ConditionalOperator:
-    """:math:`\\bar E` and :math:`\\partial\\bar E/\\partial\\bar\\psi` at fixed theta (validated arrays in)."""
+    """:math:`\\bar E` and :math:`\\partial\\bar E/\\partial\\bar\\psi` at fixed theta (validated arrays in); the energy is
+    :math:`+\\infty` where a site of the reconstructed :math:`\\varphi_{j-1}` leaves the potential's window (:class:`Potential`)."""
 
     def __init__(self, ansatz: QuadraticAnsatz, theta: np.ndarray, L_j: int) -> None:
         self.ansatz = ansatz
@@ -788,9 +869,10 @@ class _ConditionalOperator:
         grad = Kpsi + b
         potential = self.ansatz.potential
         if potential is not None:
-            value, slope = potential.energy_and_derivative(self.alpha, self.ansatz.reconstruct(psi, phi))
+            fine = self.ansatz.reconstruct(psi, phi)
+            value, slope = potential.energy_and_derivative(self.alpha, fine)
             gamma = self.ansatz.gamma
-            energy = energy + value
+            energy = np.where(potential.outside_window(fine), np.inf, energy + value)  # the truncated density
             grad = grad + gamma**2 * analysis_step(slope, self.ansatz.wavelet, gamma)[1]
         return energy, grad
 
@@ -1022,7 +1104,8 @@ class FieldAnsatz:
 
 
 class _FieldOperator:
-    """:math:`E` and :math:`\\partial E/\\partial\\varphi` of a :class:`FieldAnsatz` at fixed theta (validated arrays in)."""
+    """:math:`E` and :math:`\\partial E/\\partial\\varphi` of a :class:`FieldAnsatz` at fixed theta (validated arrays in); the
+    energy is :math:`+\\infty` where a site leaves the potential's window (:class:`Potential`)."""
 
     def __init__(self, local: _LocalOperator, potential: Potential | None, alpha: np.ndarray) -> None:
         self.local = local
@@ -1034,5 +1117,6 @@ class _FieldOperator:
         energy, grad = self.local.energy_and_grad(phi)
         if self.potential is not None:
             value, slope = self.potential.energy_and_derivative(self.alpha, phi)
-            energy, grad = energy + value, grad + slope
+            energy = np.where(self.potential.outside_window(phi), np.inf, energy + value)  # the truncated density
+            grad = grad + slope
         return energy, grad

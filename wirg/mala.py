@@ -208,7 +208,9 @@ def sample_conditional(
     seed
         Integer seed of the in-kernel generator.
     init : array_like, shape (batch, 3, n, n), optional
-        Initial details (default zeros).
+        Initial details (default zeros); with a windowed potential (:class:`wirg.ansatz.Potential`) their
+        reconstruction must lie inside the window, and proposals that leave it are rejected (the
+        density is truncated to it).
     step : float, optional
         Initial MALA step (default :func:`conditional_step` at the initial states).
     """
@@ -236,6 +238,17 @@ def sample_conditional(
     sampler = MALAChains(psi, step, seed)
     sampler.set_energy(lambda x: op.energy_and_grad(x, phi, cross))
     if sampler.diverged:
+        potential = ansatz.potential
+        outside = (
+            np.zeros(0, dtype=bool) if potential is None else potential.outside_window(ansatz.reconstruct(psi, phi))
+        )
+        if outside.any():
+            assert potential is not None and potential.window is not None
+            low, high = potential.window
+            raise ValueError(
+                f"init: {int(outside.sum())} of {outside.size} chains start with a site of the reconstructed field "
+                f"outside the potential's window [{low:.4g}, {high:.4g}], where the model's density is 0"
+            )
         raise ValueError("init: the energy of the initial details is not finite at this theta")
     for start in range(0, burn_in, 10):
         sampler.adapt(sampler.run(min(10, burn_in - start)))

@@ -354,24 +354,35 @@ ENTRIES = [
     Entry(
         "ansatz.SigmoidPotential",
         wirg.SigmoidPotential,
-        {"centres": [-1.0, 0.0, 1.0], "widths": [0.5, 0.5, 0.5]},
-        _names("centres", "widths"),
+        {"centres": [-1.0, 0.0, 1.0], "widths": [0.5, 0.5, 0.5], "window": (-3.0, 3.0)},
+        _names("centres", "widths", "window"),
     ),
-    Entry("ansatz.BumpPotential", wirg.BumpPotential, {"centres": [0.0], "widths": [1.0]}, _names("centres", "widths")),
+    Entry(
+        "ansatz.BumpPotential",
+        wirg.BumpPotential,
+        {"centres": [0.0], "widths": [1.0], "window": None},
+        _names("centres", "widths", "window"),
+    ),
     Entry(
         "ansatz.SigmoidPotential.from_data",
         wirg.SigmoidPotential.from_data,
-        {"values": _FIELD8, "n_functions": 4, "width": 1.0},
-        _names("values", "n_functions", "width"),
+        {"values": _FIELD8, "n_functions": 4, "width": 1.0, "tail": 10},
+        _names("values", "n_functions", "width", "tail"),
     ),
     Entry(
         "ansatz.BumpPotential.from_data",
         wirg.BumpPotential.from_data,
-        {"values": _FIELD8, "n_functions": 4, "width": 1.0},
-        _names("values", "n_functions", "width"),
+        {"values": _FIELD8, "n_functions": 4, "width": 1.0, "tail": None},
+        _names("values", "n_functions", "width", "tail"),
     ),
     Entry("ansatz.CombinedPotential", wirg.CombinedPotential, {"parts": [_SIGMOIDS]}, _names("parts")),
     Entry("ansatz.Potential.from_dict", wirg.Potential.from_dict, {"d": _POTENTIAL.to_dict()}, _names("d")),
+    Entry(
+        "ansatz.Potential.outside_window",
+        wirg.BumpPotential([0.0], [1.0], window=(-1.0, 1.0)).outside_window,
+        {"phi_fine": _FIELD8},
+        _names("phi_fine"),
+    ),
     Entry(
         "ansatz.FieldAnsatz",
         wirg.FieldAnsatz,
@@ -548,9 +559,12 @@ ENTRIES = [
     Entry(
         "generate.MALASettings",
         wirg.MALASettings,
-        {"burn_in": 10, "coarse_steps": 10},
-        _names("burn_in", "coarse_steps"),
+        {"burn_in": 10, "coarse_steps": 10, "steps_exponent": 1.0},
+        _names("burn_in", "coarse_steps", "steps_exponent"),
         budgets=("burn_in", "coarse_steps"),
+    ),
+    Entry(
+        "generate.MALASettings.steps", wirg.MALASettings(burn_in=10).steps, {"L_j": 4, "L_1": 8}, _names("L_j", "L_1")
     ),
     Entry(
         "generate.FieldModel",

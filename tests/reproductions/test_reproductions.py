@@ -85,7 +85,7 @@ TINY = {
         "seed": 0,
     },
     "wirg-lognormal": {
-        "L": 16,
+        "L": 32,
         "n_train": 40,
         "exponent": 2.0,
         "shift": 2.0,

@@ -306,3 +306,73 @@ def test_potential_bad_input():
         FieldAnsatz(1, "sigmoid")
     with pytest.raises(ValueError, match="theta must have shape"):
         FieldAnsatz(1).energy(np.zeros(2), np.zeros((4, 4)))
+
+
+# ---------------------------------------------------------------------------------- windows
+
+
+def test_from_data_window_is_the_data_range_widened_by_the_extreme_spacings():
+    values = np.random.default_rng(7).exponential(size=5000) - 1.0
+    x = np.sort(values)
+    for cls in (BumpPotential, SigmoidPotential):
+        low, high = cls.from_data(values, 8).window  # tail = 10
+        assert low == pytest.approx(x[0] - (x[10] - x[0])) and high == pytest.approx(x[-1] + (x[-1] - x[-11]))
+        assert low < x[0] and high > x[-1]  # the data's own tails are inside, not only the centres' range
+        assert cls.from_data(values, 8, tail=None).window is None
+    three = np.sort(values[:3])  # tail capped at N - 1 = 2
+    assert BumpPotential.from_data(three, 2).window == pytest.approx((2 * three[0] - three[2], 2 * three[2] - three[0]))
+    assert PolynomialPotential((4,)).window is None
+    combined = CombinedPotential(
+        [BumpPotential([0.0], [1.0], window=(-1.0, 3.0)), SigmoidPotential([0.0], [1.0], window=(-2.0, 2.0))]
+    )
+    assert combined.window == (-1.0, 2.0)  # the intersection
+    assert CombinedPotential([PolynomialPotential((4,))]).window is None
+    fields = np.zeros((3, 4, 4))
+    fields[1, 2, 3], fields[2, 0, 0] = 2.5, np.nan
+    np.testing.assert_array_equal(combined.outside_window(fields), [False, True, True])
+    with pytest.raises(ValueError, match="do not overlap"):
+        CombinedPotential([BumpPotential([0.0], [1.0], window=(-1.0, 0.0)), BumpPotential([0.0], [1.0], window=(1, 2))])
+    with pytest.raises(ValueError, match="window"):
+        BumpPotential([0.0], [1.0], window=(1.0, 1.0))
+
+
+def test_window_round_trips_and_dicts_without_one_still_load():
+    bump = BumpPotential.from_data(np.random.default_rng(8).normal(size=300), 4)
+    again = Potential.from_dict(json.loads(json.dumps(bump.to_dict())))
+    assert again == bump and again.window == bump.window
+    old = {k: v for k, v in bump.to_dict().items() if k != "window"}  # a dict written before windows
+    loaded = Potential.from_dict(old)
+    assert loaded.window is None and np.array_equal(loaded.centres, bump.centres)
+    assert "window" not in loaded.to_dict()  # and written back the same
+    with pytest.raises(ValueError, match="keys"):
+        Potential.from_dict({**bump.to_dict(), "extra": 1})
+
+
+def test_windowed_energy_is_infinite_outside_and_unchanged_inside(exact_case, pairs):
+    """The operators the samplers call: +inf as soon as one reconstructed site leaves the window, and
+    inside it the energy of the same potential without a window (and of ``features @ theta``)."""
+    spectrum, scale = exact_case(8)
+    phi, psi = pairs(spectrum, 8, 4, seed=9)
+    bare = BumpPotential([-0.5, 0.5], [0.4, 0.4])
+    fine = QuadraticAnsatz(1, wavelet="haar", potential=bare).reconstruct(psi, phi)
+    lo, hi = fine.min(), fine.max()
+    for window, outside in (
+        ((lo - 0.1, hi + 0.1), []),
+        ((lo - 0.1, hi - 1e-9), [int(np.argmax(fine.max(axis=(1, 2))))]),
+    ):
+        windowed = BumpPotential(bare.centres, bare.widths, window=window)
+        quad = QuadraticAnsatz(1, wavelet="haar", potential=windowed)
+        theta = quad.from_kernels(*scale.kernels(), alpha=[0.3, -0.7])
+        energy, grad = quad.operator(theta, 4).energy_and_grad(psi, phi)
+        plain = QuadraticAnsatz(1, wavelet="haar", potential=bare).operator(theta, 4).energy_and_grad(psi, phi)
+        inside = np.setdiff1d(np.arange(4), outside)
+        np.testing.assert_array_equal(energy[inside], plain[0][inside])
+        np.testing.assert_allclose(energy[inside], quad.energy(theta, psi, phi)[inside], rtol=1e-12)
+        assert np.all(np.isposinf(energy[outside]))
+        np.testing.assert_array_equal(grad, plain[1])
+    field = FieldAnsatz(1, BumpPotential([0.0], [1.0], window=(-1.0, 1.0)))
+    x = np.random.default_rng(10).uniform(-0.9, 0.9, size=(2, 5, 5))
+    x[1, 4, 4] = 1.2
+    energy, _ = field.operator(np.ones(field.n_params), 5).energy_and_grad(x)
+    assert np.isfinite(energy[0]) and energy[0] == pytest.approx(field.energy(np.ones(field.n_params), x[:1])[0])
+    assert np.isposinf(energy[1])

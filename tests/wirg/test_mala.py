@@ -49,3 +49,35 @@ def test_conditional_samples_result_protocol_and_bad_couplings(exact_case, pairs
     # negative definite couplings: no conditional law (the chains used to run off to infinity)
     with pytest.raises(ValueError, match="theta: the detail couplings are not positive definite"):
         sample_conditional(ansatz, -theta, phi, n_samples=1, seed=1)
+
+
+# ---------------------------------------------------------------------------------- windows
+
+
+def test_proposals_leaving_the_window_are_rejected(exact_case, pairs):
+    """A window just around the data's reconstructed field: every recorded state stays inside it, while the
+    same chains without the window leave it (so the window acted); a start outside is refused naming init."""
+    from wirg.ansatz import BumpPotential
+
+    spectrum, scale = exact_case(8)
+    phi, psi = pairs(spectrum, 8, 8, seed=11)
+    bare = BumpPotential([0.0], [1.0])
+    fine = QuadraticAnsatz(1, wavelet="haar", potential=bare).reconstruct(psi, phi)
+    window = (fine.min() - 0.05, fine.max() + 0.05)
+    runs = {}
+    for name, potential in (("bare", bare), ("windowed", BumpPotential([0.0], [1.0], window=window))):
+        ansatz = QuadraticAnsatz(1, wavelet="haar", potential=potential)
+        theta = ansatz.from_kernels(*scale.kernels(), alpha=[0.0])
+        run = sample_conditional(ansatz, theta, phi, n_samples=50, seed=12, burn_in=20, init=psi)
+        runs[name] = np.stack([ansatz.reconstruct(s, phi) for s in run.samples])
+    assert runs["windowed"].min() >= window[0] and runs["windowed"].max() <= window[1]
+    assert runs["bare"].min() < window[0] or runs["bare"].max() > window[1]
+    with pytest.raises(ValueError, match=r"init: 1 of 8 chains start .* outside the potential's window"):
+        tight = QuadraticAnsatz(
+            1, wavelet="haar", potential=BumpPotential([0.0], [1.0], window=(-50, fine.max() - 1e-9))
+        )
+        theta = tight.from_kernels(*scale.kernels(), alpha=[0.0])
+        outside = int(np.argmax(fine.max(axis=(1, 2))))
+        init = psi.copy()
+        init[np.arange(8) != outside] *= 0.0  # zero details: inside for the other chains (their block means)
+        sample_conditional(tight, theta, phi, n_samples=1, seed=1, init=init)

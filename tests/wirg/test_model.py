@@ -55,6 +55,8 @@ def test_save_load_round_trip_and_format_version(tmp_path, gaussian_fields):
     for a, b in zip(model.scales, loaded.scales):
         np.testing.assert_array_equal(a.theta, b.theta)
         assert a.ansatz.potential == b.ansatz.potential and a.ansatz.gamma == b.ansatz.gamma
+        assert b.ansatz.potential.window is not None and b.ansatz.potential.window == a.ansatz.potential.window
+    assert loaded.coarse.ansatz.potential.window == model.coarse.ansatz.potential.window is not None
     assert loaded.diagnostics[:3] == model.diagnostics[:3]
     settings = MALASettings(burn_in=10, coarse_steps=10)
     np.testing.assert_array_equal(model.generate(4, seed=9, mcmc=settings), loaded.generate(4, seed=9, mcmc=settings))

@@ -81,7 +81,13 @@ def wavelet_moments(
     def func(a2: np.ndarray, a4: np.ndarray) -> np.ndarray:
         return np.concatenate([a2, a4 / a2**2], axis=-1)
 
-    value, error = jackknife((m2, m4), func, B)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        value, error = jackknife((m2, m4), func, B)
+    if not (np.all(np.isfinite(value)) and np.all(np.isfinite(error))):
+        raise ValueError(
+            "fields: a wavelet kurtosis or its jackknife error is undefined in float64 (a channel non-zero in only"
+            " one field, or moments that underflow or overflow)"
+        )
     scales = np.repeat(np.arange(1, J + 1), 3).astype(float)
     names = [f"j = {j}, channel {c}" for j in range(1, J + 1) for c in range(3)]
     labels = tuple(f"variance {n}" for n in names) + tuple(f"kurtosis {n}" for n in names)
