@@ -414,6 +414,10 @@ class _LocalizedPotential(Potential):
                 window = finite_result(
                     "values", np.array([2.0 * low - ends[k], 2.0 * high - ends[v.size - 1 - k]]), "the window"
                 )
+            if not window[0] < window[1]:
+                raise ValueError(
+                    f"values: their window [{window[0]:.6g}, {window[1]:.6g}] is empty at float64 precision"
+                )
         return cls(centres, finite_result("values and width", widths, "the widths"), window)
 
     def __repr__(self) -> str:

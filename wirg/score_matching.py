@@ -198,13 +198,16 @@ def fit_score_matching(
         inverse_normalised = np.linalg.inv(normalised)
     else:
         inverse_normalised = np.linalg.pinv(normalised, rcond=1.0 / _MAX_CONDITION, hermitian=True)
-    theta = D * (inverse_normalised @ (D * g))
-    H_inverse = D[:, None] * inverse_normalised * D[None, :]
-    # batch means of u = H_s theta - g_s: block sums over block sizes, weighted by the block sizes
-    u = (H_blocks @ theta - g_blocks) / sizes[:, None]
-    weighted = u * (sizes / n_fields)[:, None]
-    meat = weighted.T @ weighted * blocks / (blocks - 1)
-    covariance = H_inverse @ meat @ H_inverse
+    with np.errstate(over="ignore", invalid="ignore"):  # fields near the float64 limits: refused below
+        theta = D * (inverse_normalised @ (D * g))
+        H_inverse = D[:, None] * inverse_normalised * D[None, :]
+        # batch means of u = H_s theta - g_s: block sums over block sizes, weighted by the block sizes
+        u = (H_blocks @ theta - g_blocks) / sizes[:, None]
+        weighted = u * (sizes / n_fields)[:, None]
+        meat = weighted.T @ weighted * blocks / (blocks - 1)
+        covariance = H_inverse @ meat @ H_inverse
+    finite_result("data", theta, "the estimate (fields too small or too large for float64)")
+    finite_result("data", covariance, "the covariance of the estimate (fields too small or too large for float64)")
     stderr = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     residual = float(np.linalg.norm(H @ theta - g) / max(np.linalg.norm(g), np.finfo(float).tiny))
     reason = None if regular else "H is singular to working precision (the parameters are not all identified)"
