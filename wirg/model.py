@@ -118,6 +118,9 @@ _KINDS = ("sigmoid", "bump", "polynomial")
 #: On lattices up to this side the couplings are every stationary quadratic coupling of the torus (the
 #: shifts taken modulo the side): the small coarse scales, where a stencil radius would cut them.
 _FULL_SIDE = 4
+#: The same for the model of the coarsest field, whose couplings are few (36 on 8 x 8) and set its longest
+#: wavelengths: a radius there cannot hold the long-range correlations of a critical or power-law field.
+_FULL_COARSE = 8
 
 PotentialFactory = Callable[[np.ndarray], Potential]
 #: Range of the normalisations gamma_j accepted by :func:`fit_wirg` (its fits overflowed from gamma = 1e38).
@@ -777,10 +780,10 @@ def _fit_scale(
     )
 
 
-def _stencil(radius: int, n: int) -> tuple[int, int | None]:
+def _stencil(radius: int, n: int, full_side: int = _FULL_SIDE) -> tuple[int, int | None]:
     """(radius, lattice) of the couplings on the n x n lattice: every coupling of the torus up to
-    ``_FULL_SIDE``, else the radius, reduced to (n - 1) // 2 so that the shifts stay distinct."""
-    if n <= _FULL_SIDE:
+    ``full_side``, else the radius, reduced to (n - 1) // 2 so that the shifts stay distinct."""
+    if n <= full_side:
         return n // 2, n
     return min(radius, (n - 1) // 2), None
 
@@ -1049,7 +1052,7 @@ def fit_wirg(
         coarse: FieldModel | GaussianMarginal = start
         if make_potential is not None:
             n = coarsest.shape[-1]
-            r, lattice = _stencil(radius, n)
+            r, lattice = _stencil(radius, n, _FULL_COARSE)
             field_ansatz = FieldAnsatz(r, make_potential(coarsest), lattice=lattice)
             j = levels + 1
             fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
