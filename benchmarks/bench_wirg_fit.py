@@ -148,7 +148,7 @@ def fit_and_generate(args, fields_by_L: dict[int, np.ndarray]) -> None:
         t_gen, _ = best_of(args.rounds, lambda: model.generate(args.gen_batch, seed=1, mcmc=mcmc))
         print(
             f"generation: {1e3 * t_gen / args.gen_batch:.1f} ms per sample ({args.gen_batch} per call, "
-            f"{args.burn_in} MALA steps per scale)"
+            f"{args.burn_in} MALA steps at the finest scale, twice as many per coarser one: MALASettings' default)"
         )
 
 
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 128], help="L of the fit timings")
     parser.add_argument("--cond-sizes", type=int, nargs="+", default=[16, 32, 64], help="L of the conditioning")
     parser.add_argument("--mm-steps", type=int, default=300, help="moment-matching gradient steps")
-    parser.add_argument("--burn-in", type=int, default=500, help="MALA steps per scale in generation")
+    parser.add_argument("--burn-in", type=int, default=500, help="MALA steps at the finest scale in generation")
     parser.add_argument("--gen-batch", type=int, default=20, help="samples per generation call")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (best taken)")
     parser.add_argument("--quick", action="store_true", help="100 fields, L = 32, 64 only, 100 moment steps")
