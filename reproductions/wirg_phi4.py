@@ -531,9 +531,9 @@ def _plot(path: Path, study: dict[str, Any], sizes: list[dict[str, Any]], slopes
         N = Ls**2
         series = [
             (np.array([s["generate"] for s in sizes]), "WIRG generation", "generate_N"),
+            (np.array([s["mc_cost"]["mala"] for s in sizes]), "whole-field MALA", None),
             (np.array([s["mc_cost"]["metropolis"] for s in sizes]), "local Metropolis", None),
             (np.array([s["mc_cost"]["cluster"] for s in sizes]), "Metropolis + SW", None),
-            (np.array([s["mc_cost"]["mala"] for s in sizes]), "whole-field MALA", None),
         ]
         _log_panel(ax_g, N, series, slopes, "$N = L^2$", "s per independent sample", "(g) cost", integer=False)
 
