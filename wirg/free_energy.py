@@ -190,7 +190,8 @@ def free_energy_exact(ansatz: QuadraticAnsatz, theta: ArrayLike, L_j: int, field
     FreeEnergyFit
     """
     theta = _checked(ansatz, theta, field_ansatz)
-    n = _side("L_j", count("L_j", L_j, minimum=1), ansatz)
+    n = count("L_j", L_j, minimum=1)
+    check_side("L_j", n, ansatz.radius, ansatz.lattice)
     check_memory(f"the free energy on the {n} x {n} lattice", "L_j", 400.0 * n * n)
     kernel, _ = _gaussian_kernel(ansatz, theta, n)
     try:
@@ -341,7 +342,7 @@ def _coarse_fields(phi_j: ArrayLike, ansatz: QuadraticAnsatz) -> np.ndarray:
     phi = real_array("phi_j", phi_j)
     if phi.ndim != 3 or phi.shape[1] != phi.shape[2] or phi.shape[0] < 1:
         raise ValueError(f"phi_j must have shape (S, n, n) with S >= 1, got {phi.shape}")
-    _side("phi_j", phi.shape[-1], ansatz)
+    check_side("phi_j", phi.shape[-1], ansatz.radius, ansatz.lattice)
     return phi
 
 
@@ -351,12 +352,6 @@ def _checked(ansatz: QuadraticAnsatz, theta: ArrayLike, field_ansatz: FieldAnsat
     theta = ansatz.check_theta(theta)
     check_instance("field_ansatz", field_ansatz, FieldAnsatz)
     return theta
-
-
-def _side(name: str, n: int, ansatz: QuadraticAnsatz) -> int:
-    """The coarse lattice side ``n``, or ValueError naming ``name`` if the stencil does not fit."""
-    check_side(name, n, ansatz.radius, ansatz.lattice)
-    return n
 
 
 def _relative(residual: np.ndarray, target: np.ndarray) -> float:
