@@ -24,6 +24,8 @@ LAYERS = {
     ),
     "statlearn.amp": ("statlearn.numerics", "statlearn.models", "statlearn.amp"),
     "statlearn.online": ("statlearn.numerics", "statlearn.models", "statlearn.online"),
+    "statlearn.rbm": ("statlearn.numerics", "statlearn.rbm"),
+    "statlearn.rg": ("statlearn.numerics", "statlearn.rbm", "statlearn.rg"),
     "wirg": ("statlearn.numerics", "wirg"),
 }
 
