@@ -29,6 +29,7 @@ from wirg.ansatz import (
     Potential,
     QuadraticAnsatz,
     SigmoidPotential,
+    data_window,
 )
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
@@ -40,7 +41,7 @@ from wirg.free_energy import (
     gaussian_free_energy,
 )
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
-from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
+from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScalarModel, ScaleModel, generate
 from wirg.lattice_phi4 import PHI4_SAMPLERS, Phi4Mixing, Phi4Samples, phi4, phi4_energy, phi4_mala, phi4_mixing
 from wirg.likelihood import (
     ConditionalGaussianLikelihood,
@@ -48,7 +49,9 @@ from wirg.likelihood import (
     LikelihoodTerms,
     fit_exact_direct,
     fit_exact_quadratic,
+    fit_exact_scalar,
     local_fisher,
+    scalar_grid,
 )
 from wirg.mala import ConditionalSamples, conditional_step, sample_conditional
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
@@ -147,6 +150,7 @@ __all__ = [
     "stencil_shifts",
     "sample_details",
     "FieldModel",
+    "ScalarModel",
     "GaussianMarginal",
     "MALASettings",
     "ScaleModel",
@@ -167,6 +171,9 @@ __all__ = [
     "fit_direct",
     "fit_exact_direct",
     "fit_exact_quadratic",
+    "fit_exact_scalar",
+    "scalar_grid",
+    "data_window",
     "fit_moment_matching",
     "ScoreMatchingFit",
     "fit_score_matching",

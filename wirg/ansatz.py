@@ -87,6 +87,7 @@ __all__ = [
     "Potential",
     "QuadraticAnsatz",
     "SigmoidPotential",
+    "data_window",
 ]
 
 
@@ -405,19 +406,7 @@ class _LocalizedPotential(Potential):
                 gaps = np.diff(centres)
                 spacing = 0.5 * (np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]]))
             widths = width * np.maximum(spacing, 1e-3 * spread)
-        window = None
-        if tail is not None:
-            k = min(tail, v.size - 1)
-            ends = np.partition(v, (0, k, v.size - 1 - k, v.size - 1))
-            low, high = ends[0], ends[-1]
-            with np.errstate(over="ignore"):
-                window = finite_result(
-                    "values", np.array([2.0 * low - ends[k], 2.0 * high - ends[v.size - 1 - k]]), "the window"
-                )
-            if not window[0] < window[1]:
-                raise ValueError(
-                    f"values: their window [{window[0]:.6g}, {window[1]:.6g}] is empty at float64 precision"
-                )
+        window = None if tail is None else data_window(v, tail)
         return cls(centres, finite_result("values and width", widths, "the widths"), window)
 
     def __repr__(self) -> str:
@@ -524,6 +513,34 @@ class CombinedPotential(Potential):
 
     def __repr__(self) -> str:
         return f"CombinedPotential({list(self.parts)!r})"
+
+
+def data_window(values: ArrayLike, tail: int = 10) -> tuple[float, float]:
+    r"""The window :math:`(t_-, t_+)` of a density estimated from ``values``: their range widened at each end
+    by the spread of the ``tail`` + 1 most extreme values, :math:`t_+ = x_{(N)} + (x_{(N)} - x_{(N-k)})` and
+    :math:`t_- = x_{(1)} - (x_{(k+1)} - x_{(1)})`, :math:`k` = ``tail`` (at most N - 1): the extreme-value
+    margin of :meth:`BumpPotential.from_data` (for an exponential tail of scale :math:`b` about
+    :math:`2.9\,b` at :math:`k = 10`; a new sample of the same size then has on average 0.05 values beyond it).
+
+    Parameters
+    ----------
+    values : array_like
+        Any shape, finite, at least two numbers.
+    tail : int >= 1
+    """
+    v = real_array("values", values).ravel()
+    tail = count("tail", tail, minimum=1)
+    if v.size < 2:
+        raise ValueError(f"values must hold at least 2 numbers, got {v.size}")
+    k = min(tail, v.size - 1)
+    ends = np.partition(v, (0, k, v.size - 1 - k, v.size - 1))
+    with np.errstate(over="ignore"):
+        window = finite_result(
+            "values", np.array([2.0 * ends[0] - ends[k], 2.0 * ends[-1] - ends[v.size - 1 - k]]), "the window"
+        )
+    if not window[0] < window[1]:
+        raise ValueError(f"values: their window [{window[0]:.6g}, {window[1]:.6g}] is empty at float64 precision")
+    return float(window[0]), float(window[1])
 
 
 def torus_shifts(radius: int, lattice: int | None, *, half: bool) -> list[tuple[int, int]]:

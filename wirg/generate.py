@@ -50,7 +50,8 @@ periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\
 (its maximum-likelihood estimate); or :class:`FieldModel`, a fitted :class:`wirg.ansatz.FieldAnsatz`
 (quadratic couplings plus a potential, Guth et al., ICML 2023, eq. (13)) sampled by MALA on the whole
 coarse field, started from a Gaussian marginal (its outside sites reflected into the window as above);
-or given coarse fields.
+:class:`ScalarModel`, the same on a 1 x 1 coarsest field (the density of the mean), sampled exactly by
+its inverse distribution function on a grid; or given coarse fields.
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ from wirg.checks import (
 )
 from wirg.fields import gaussian_field
 from wirg.gaussian import sample_details
+from wirg.likelihood import SCALAR_GRID, scalar_grid
 from wirg.mala import MALAChains, conditional_step, initial_step, sample_conditional
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
 
-__all__ = ["FieldModel", "GaussianMarginal", "MALASettings", "ScaleModel", "generate"]
+__all__ = ["FieldModel", "GaussianMarginal", "MALASettings", "ScalarModel", "ScaleModel", "generate"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,6 +233,58 @@ class FieldModel:
         if chains.diverged:
             raise ValueError("theta: the MALA chains of the coarsest field diverged (the energy is not bounded below)")
         return chains.x
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarModel(FieldModel):
+    r"""A :class:`FieldModel` of a 1 x 1 coarsest field: the density of one number (the mean of the field),
+    :math:`p(t) \propto e^{-\theta\cdot\Phi(t)}` on ``window`` :math:`[t_-, t_+]`, fitted by exact maximum
+    likelihood (:func:`wirg.likelihood.fit_exact_scalar`) and sampled exactly: a grid cell of
+    :func:`wirg.likelihood.scalar_grid` drawn with its trapezoid mass, then the point within it from the
+    linear interpolation of the density (inverse of its quadratic distribution function). No Markov chain, so
+    separated modes (the two signs of the magnetisation in an ordered phase) get their weights.
+
+    Attributes
+    ----------
+    ansatz, theta, start
+        As :class:`FieldModel` (``start``, the Gaussian fit of the data, is kept for reference only).
+    window : (float, float)
+    n_grid : int
+    """
+
+    window: tuple[float, float]
+    n_grid: int = SCALAR_GRID
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.L != 1:
+            raise ValueError(f"start: a ScalarModel is the law of a 1 x 1 field, got side {self.L}")
+        t, _ = scalar_grid(self.window, self.n_grid)
+        object.__setattr__(self, "window", (float(t[0]), float(t[-1])))
+        object.__setattr__(self, "n_grid", t.size)
+
+    def density(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grid points and the normalised density there (trapezoid rule), each of shape (n_grid,)."""
+        t, weights = scalar_grid(self.window, self.n_grid)
+        energy = self.ansatz.energy(self.theta, t[:, None, None])
+        p = np.exp(-(energy - energy.min()))
+        return t, p / (weights @ p)
+
+    def sample(self, n_samples: int, rng: np.random.Generator, mcmc: MALASettings | None = None) -> np.ndarray:
+        """Fields (n_samples, 1, 1) drawn exactly from the density (class docstring); ``mcmc`` is accepted
+        for the interface of :class:`FieldModel` and not used."""
+        n_samples = count("n_samples", n_samples, minimum=1)
+        if mcmc is not None:
+            check_instance("mcmc", mcmc, MALASettings)
+        t, p = self.density()
+        h = t[1] - t[0]
+        mass = 0.5 * h * (p[:-1] + p[1:])
+        cell = np.minimum(np.searchsorted(np.cumsum(mass), rng.uniform(0.0, mass.sum(), n_samples)), mass.size - 1)
+        a, b = p[cell], p[cell + 1]
+        u = rng.uniform(size=n_samples)
+        # inverse of F(s) = (a s + (b - a) s^2 / 2) / ((a + b) / 2), s in [0, 1], in the form stable at b = a
+        s = 2.0 * u * (a + b) / 2.0 / (a + np.sqrt(a * a + 2.0 * u * (b - a) * (a + b) / 2.0))
+        return (t[cell] + h * s)[:, None, None]
 
 
 def generate(

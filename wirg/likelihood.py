@@ -56,14 +56,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
-from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
+from wirg.ansatz import FieldAnsatz, LocalAnsatz, QuadraticAnsatz
 from wirg.checks import (
     channel_variances,
     check_bool,
@@ -74,6 +74,8 @@ from wirg.checks import (
     data_pairs,
     field_variance,
     finite_result,
+    real_array,
+    show,
 )
 
 __all__ = [
@@ -82,7 +84,9 @@ __all__ = [
     "LikelihoodTerms",
     "fit_exact_direct",
     "fit_exact_quadratic",
+    "fit_exact_scalar",
     "local_fisher",
+    "scalar_grid",
 ]
 
 
@@ -375,3 +379,120 @@ def fit_exact_direct(
     theta0 = np.zeros(ansatz.n_params)
     theta0[ansatz.shifts.index((0, 0))] = 1.0 / field_variance(x, "fields")
     return _newton(terms, theta0, S * N, max_iterations=max_iterations, tol=tol)
+
+
+#: Grid points of :func:`scalar_grid` by default: the trapezoid rule's relative error on a peak of standard
+#: deviation :math:`\sigma` is about :math:`(h/\sigma)^2/12`, below 1e-5 for :math:`\sigma \ge 100 h`.
+SCALAR_GRID = 4001
+
+
+def scalar_grid(window: ArrayLike, n_grid: int = SCALAR_GRID) -> tuple[np.ndarray, np.ndarray]:
+    r"""Points :math:`t_g` and trapezoid weights :math:`w_g` of ``n_grid`` equally spaced points on the
+    ``window`` :math:`[t_-, t_+]`: :math:`\int_{t_-}^{t_+} f \approx \sum_g w_g f(t_g)`."""
+    w = real_array("window", window)
+    if w.shape != (2,) or not w[0] < w[1]:
+        raise ValueError(f"window must be (low, high) with low < high, got {show(window)}")
+    n_grid = count("n_grid", n_grid, minimum=3)
+    check_memory(f"a grid of {n_grid} points", "n_grid", 8.0 * 64 * n_grid)  # the features on it, a few dozen
+    t = np.linspace(w[0], w[1], n_grid)
+    weights = np.full(n_grid, (w[1] - w[0]) / (n_grid - 1))
+    weights[[0, -1]] *= 0.5
+    return t, weights
+
+
+def fit_exact_scalar(
+    ansatz: FieldAnsatz,
+    values: ArrayLike,
+    *,
+    window: ArrayLike,
+    n_grid: int = SCALAR_GRID,
+    max_iterations: int = 100,
+    tol: float = 1e-12,
+) -> ExactFit:
+    r"""Exact maximum likelihood of the density of one number, :math:`p_\theta(t) = e^{-\theta\cdot\Phi(t)}/
+    Z(\theta)` on the ``window`` :math:`[t_-, t_+]` (truncated there), :math:`\Phi` the features of a
+    :class:`~wirg.ansatz.FieldAnsatz` on the 1 x 1 lattice (:math:`\tfrac12 t^2` from the coupling, then the
+    potential's basis): the coarsest field of a decomposition down to one site, the mean of the field.
+
+    Per datum, :math:`\ell(\theta) = \theta\cdot\bar\Phi + \ln Z(\theta)`, :math:`Z` by the trapezoid rule of
+    :func:`scalar_grid`, with gradient :math:`\bar\Phi - \mathbb E_\theta\Phi` and Hessian
+    :math:`\operatorname{Cov}_\theta\Phi` (convex); minimised by Newton's method with backtracking line search
+    (module docstring) in units where every feature has unit standard deviation over the data, from the uniform
+    density (:math:`\theta = 0`). The standard errors are those of the inverse Fisher matrix over the data.
+
+    Unlike score matching, the likelihood sees the relative weight of separated modes: on the mean of ordered
+    phi^4 (beta = 0.76, L = 16, 400 fields: two narrow peaks at :math:`\pm 14.3`), score matching with
+    :math:`t^2, t^4, t^6` matched the peaks' local shape and put a third, heavier mode at 0 where there are no
+    data, so that 99% of the generated means fell there.
+
+    Parameters
+    ----------
+    ansatz : FieldAnsatz
+        On the 1 x 1 lattice (``lattice=1`` or radius 0).
+    values : array_like, shape (S, 1, 1) or (S,)
+        The data.
+    window : (float, float)
+        :math:`(t_-, t_+)`, containing every value (e.g. :func:`wirg.ansatz.data_window`).
+    n_grid : int >= 3
+    max_iterations : int
+    tol : float
+        On half the squared Newton decrement (in the normalised units).
+
+    Returns
+    -------
+    ExactFit
+
+    Warns
+    -----
+    ConvergenceWarning
+        If it stops before the tolerance.
+    """
+    check_instance("ansatz", ansatz, FieldAnsatz)
+    x = real_array("values", values)
+    if x.ndim == 1:
+        x = x[:, None, None]
+    if x.ndim != 3 or x.shape[1:] != (1, 1):
+        raise ValueError(f"values must have shape (S,) or (S, 1, 1), got {np.shape(values)}")
+    if x.shape[0] < 2:
+        raise ValueError(f"values must hold at least 2 numbers, got {x.shape[0]}")
+    t, weights = scalar_grid(window, n_grid)
+    if x.min() < t[0] or x.max() > t[-1]:
+        raise ValueError(
+            f"window [{t[0]:.6g}, {t[-1]:.6g}] must contain every value (range [{x.min():.6g}, {x.max():.6g}])"
+        )
+    max_iterations = count("max_iterations", max_iterations, minimum=1)
+    tol = check_positive("tol", tol)
+    data = ansatz.features(x)
+    scale = data.std(axis=0)
+    if not np.all(scale > 0.0):
+        raise ValueError("values: a feature is constant over the data (too few distinct values)")
+    data_mean = data.mean(axis=0) / scale
+    grid = ansatz.features(t[:, None, None]) / scale
+    log_weights = np.log(weights)
+
+    def terms(u: np.ndarray) -> LikelihoodTerms | None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            log_p = log_weights - grid @ u
+            top = log_p.max()
+            if not np.isfinite(top):
+                return None
+            p = np.exp(log_p - top)
+            z = p.sum()
+            p /= z
+            mean = p @ grid
+            centred = grid - mean
+            hessian = (centred * p[:, None]).T @ centred
+            value = u @ data_mean + top + math.log(z)
+        if not (math.isfinite(value) and np.all(np.isfinite(hessian))):
+            return None
+        return LikelihoodTerms(theta=u, value=float(value), gradient=data_mean - mean, hessian=hessian)
+
+    fit = _newton(terms, np.zeros(ansatz.n_params), x.shape[0], max_iterations=max_iterations, tol=tol)
+    covariance = fit.covariance / np.outer(scale, scale)
+    return replace(
+        fit,
+        theta=fit.theta / scale,
+        covariance=covariance,
+        stderr=np.sqrt(np.where(np.diag(covariance) >= 0.0, np.diag(covariance), np.nan)),
+        gradient_norm=float(np.linalg.norm(terms(fit.theta).gradient * scale)),  # type: ignore[union-attr]
+    )

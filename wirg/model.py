@@ -19,7 +19,9 @@ kind on :math:`\varphi_J` (a :class:`wirg.generate.GaussianMarginal` without pot
 model, sampled exactly). The scales are fitted independently, by score matching
 (:func:`wirg.score_matching.fit_score_matching`, the default) or by maximum likelihood with moment
 matching (:func:`wirg.moment_matching.fit_moment_matching`, MALA on the details only, started from
-the score-matching estimate); the coarsest model always by score matching.
+the score-matching estimate); the coarsest model by score matching, or, on a 1 x 1 coarsest field (the mean),
+by exact maximum likelihood on a grid (:class:`wirg.generate.ScalarModel`): score matching cannot weigh
+separated modes, and the mean of an ordered phase has two.
 
 **Potential specification** ``potential``: None (Gaussian model), a string of ``+``-joined terms
 ``"sigmoid:N"``, ``"bump:N"`` (N functions on the quantiles, :meth:`SigmoidPotential.from_data`) and
@@ -77,6 +79,7 @@ from wirg.ansatz import (
     Potential,
     QuadraticAnsatz,
     SigmoidPotential,
+    data_window,
 )
 from wirg.checks import (
     check_bool,
@@ -93,7 +96,8 @@ from wirg.checks import (
     square_side,
 )
 from wirg.free_energy import FreeEnergyFit, free_energy_exact, free_energy_score
-from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScaleModel, generate
+from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScalarModel, ScaleModel, generate
+from wirg.likelihood import fit_exact_scalar
 from wirg.mala import sample_conditional
 from wirg.microscopic import MicroscopicEnergy, microscopic_energy
 from wirg.moment_matching import fit_moment_matching
@@ -112,7 +116,7 @@ __all__ = [
 ]
 
 #: Version of the files written by :meth:`WIRGModel.save`; other versions are refused by :meth:`WIRGModel.load`.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _METHODS = ("score", "moments")
 _KINDS = ("sigmoid", "bump", "polynomial")
 #: On lattices up to this side the couplings are every stationary quadratic coupling of the torus (the
@@ -272,11 +276,12 @@ class ScaleFit:
     j, L_j : int
         Scale and side of its coarse lattice (of the coarsest field for the coarsest model).
     theta, stderr : ndarray
-        Parameters and their score-matching standard errors (:class:`wirg.score_matching.ScoreMatchingFit`).
+        Parameters and their standard errors (score matching's, :class:`wirg.score_matching.ScoreMatchingFit`, or
+        the likelihood's).
     condition_raw, condition_normalised : float
-        Of the score-matching matrix H.
+        Of the score-matching matrix H (of the Fisher matrix for ``"likelihood"``).
     method : str
-        ``"score"`` or ``"moments"``.
+        ``"score"``, ``"moments"``, or ``"likelihood"`` (the 1 x 1 coarsest model).
     seconds : float
         Wall time of the fit.
     message : str
@@ -560,6 +565,8 @@ class WIRGModel:
                 "lattice": self.coarse.ansatz.lattice,
                 "potential": _potential_dict(self.coarse.ansatz.potential),
             }
+            if isinstance(self.coarse, ScalarModel):
+                coarse.update(kind="scalar", window=list(self.coarse.window), n_grid=self.coarse.n_grid)
         else:
             arrays["spectrum_coarse"] = self.coarse.spectrum
             coarse = {"kind": "gaussian"}
@@ -607,14 +614,21 @@ class WIRGModel:
             ]
             spectrum = GaussianMarginal(arrays["spectrum_coarse"])
             coarse: FieldModel | GaussianMarginal = spectrum
-            if meta["coarse"]["kind"] == "field":
+            kind = meta["coarse"]["kind"]
+            if kind in ("field", "scalar"):
                 potential = meta["coarse"]["potential"]
                 ansatz = FieldAnsatz(
                     meta["coarse"]["radius"],
                     None if potential is None else Potential.from_dict(potential),
                     lattice=meta["coarse"]["lattice"],
                 )
-                coarse = FieldModel(ansatz, arrays["theta_coarse"], spectrum)
+                if kind == "field":
+                    coarse = FieldModel(ansatz, arrays["theta_coarse"], spectrum)
+                else:
+                    window = tuple(float(w) for w in meta["coarse"]["window"])
+                    coarse = ScalarModel(
+                        ansatz, arrays["theta_coarse"], spectrum, window, int(meta["coarse"]["n_grid"])
+                    )
             fits: list[ScaleFit | None] = []
             for j, summary in enumerate(meta["fits"], start=1):
                 if summary is None:
@@ -780,6 +794,34 @@ def _fit_scale(
     )
 
 
+def _scalar_window(ansatz: FieldAnsatz, values: np.ndarray) -> tuple[float, float]:
+    """The window of a 1 x 1 coarsest model: the data's (:func:`wirg.ansatz.data_window`), within the potential's."""
+    low, high = data_window(values)
+    own = None if ansatz.potential is None else ansatz.potential.window
+    return (low, high) if own is None else (max(low, own[0]), min(high, own[1]))
+
+
+def _fit_scalar(ansatz: FieldAnsatz, values: np.ndarray, window: tuple[float, float], *, j: int) -> ScaleFit:
+    """Exact maximum likelihood of the 1 x 1 coarsest model (:func:`wirg.likelihood.fit_exact_scalar`)."""
+    start = time.perf_counter()
+    with _prefixed_warnings(f"scale {j}"):
+        fit = fit_exact_scalar(ansatz, values, window=window)
+    hessian = np.linalg.inv(fit.covariance)
+    d = np.sqrt(np.diag(hessian))
+    return ScaleFit(
+        j=j,
+        L_j=1,
+        theta=fit.theta,
+        stderr=fit.stderr,
+        condition_raw=float(np.linalg.cond(hessian)),
+        condition_normalised=float(np.linalg.cond(hessian / np.outer(d, d))),
+        method="likelihood",
+        seconds=time.perf_counter() - start,
+        message=fit.message,
+        converged=fit.converged,
+    )
+
+
 def _stencil(radius: int, n: int, full_side: int = _FULL_SIDE) -> tuple[int, int | None]:
     """(radius, lattice) of the couplings on the n x n lattice: every coupling of the torus up to
     ``full_side``, else the radius, reduced to (n - 1) // 2 so that the shifts stay distinct."""
@@ -919,10 +961,11 @@ def fit_wirg(
     fields : array_like, shape (S, L, L)
         Training fields, L a power of two >= 2, S >= 2.
     levels : int, optional
-        Number of scales J (default :math:`\max(1, \log_2 L - 2)`: a 4 x 4 coarsest field; down to 1 x 1
-        the coarsest model is the one-dimensional density of the mean, which a 20-function potential
-        overfits on a few hundred fields: on phi^4 at L = 32 with 500 fields its quartic coefficient came
-        out negative, an improper model).
+        Number of scales J (default :math:`\max(1, \log_2 L - 2)`: a 4 x 4 coarsest field). Down to 1 x 1
+        the coarsest model is the one-dimensional density of the mean on the data's window
+        (:func:`wirg.ansatz.data_window`), fitted by exact maximum likelihood and sampled exactly
+        (:class:`wirg.generate.ScalarModel`); keep its potential small (e.g. polynomials): 20 functions
+        overfit a few hundred numbers.
     wavelet : {"db4", "haar"}
     gamma : float or sequence of J floats, optional
         :math:`\gamma_j` in [0.01, 100]; default :func:`wirg.wavelets.scale_normalisation` of the data (the
@@ -1055,12 +1098,19 @@ def fit_wirg(
             r, lattice = _stencil(radius, n, _FULL_COARSE)
             field_ansatz = FieldAnsatz(r, make_potential(coarsest), lattice=lattice)
             j = levels + 1
+            window = _scalar_window(field_ansatz, coarsest) if n == 1 else None
             fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
             if fit is None:
-                fit = _fit_scale(field_ansatz, coarsest, None, j=j, method="score", moments=moments, seed=0)
+                if window is None:
+                    fit = _fit_scale(field_ansatz, coarsest, None, j=j, method="score", moments=moments, seed=0)
+                else:
+                    fit = _fit_scalar(field_ansatz, coarsest, window, j=j)
                 if directory is not None:
                     _write_checkpoint(directory, fit, fingerprint)
-            coarse = FieldModel(field_ansatz, fit.theta, start)
+            if window is None:
+                coarse = FieldModel(field_ansatz, fit.theta, start)
+            else:
+                coarse = ScalarModel(field_ansatz, fit.theta, start, window)
             fits.append(fit)
             bar.update()
         else:

@@ -73,6 +73,10 @@ _LOCAL_THETA = _LOCAL.from_precision(1.0 / _SPECTRUM8)
 _MS = wirg.decompose(_FIELD8, 2, "haar")
 _START = wirg.GaussianMarginal.fit(_PHI1)
 _FIELD_MODEL = wirg.FieldModel(_FIELD_ANSATZ, _FIELD_THETA, _START)
+_MEANS = _FIELD8.mean(axis=(-2, -1))
+_SCALAR_ANSATZ = wirg.FieldAnsatz(0, wirg.PolynomialPotential((4,)), lattice=1)
+_SCALAR_START = wirg.GaussianMarginal.fit(_MEANS[:, None, None])
+_SCALAR_MODEL = wirg.ScalarModel(_SCALAR_ANSATZ, np.array([1.0, 0.1]), _SCALAR_START, (-3.0, 3.0))
 _FREE_FIELD = wirg.FieldAnsatz(0)
 _FREE_FIT = wirg.free_energy_score(_QUAD, _THETA, _PHI1[:3], _FREE_FIELD, seed=0, n_chains=2, n_samples=2, burn_in=2)
 _FREE_SETTINGS = wirg.FreeEnergySettings(n_fields=2, n_chains=2, n_samples=2, burn_in=2)
@@ -480,6 +484,24 @@ ENTRIES = [
         budgets=("max_iterations",),
     ),
     Entry(
+        "likelihood.fit_exact_scalar",
+        wirg.fit_exact_scalar,
+        {
+            "ansatz": _SCALAR_ANSATZ,
+            "values": _MEANS,
+            "window": wirg.data_window(_MEANS),
+            "n_grid": 101,
+            "max_iterations": 50,
+            "tol": 1e-10,
+        },
+        _names("ansatz", "values", "window", "n_grid", "max_iterations", "tol"),
+        budgets=("max_iterations",),
+    ),
+    Entry(
+        "likelihood.scalar_grid", wirg.scalar_grid, {"window": (-1.0, 1.0), "n_grid": 11}, _names("window", "n_grid")
+    ),
+    Entry("ansatz.data_window", wirg.data_window, {"values": _MEANS, "tail": 3}, _names("values", "tail")),
+    Entry(
         "likelihood.local_fisher",
         wirg.local_fisher,
         {"ansatz": _LOCAL, "theta": _LOCAL_THETA, "L": 8, "zero_mean": False},
@@ -576,6 +598,24 @@ ENTRIES = [
         "generate.FieldModel.sample",
         lambda n_samples, rng, mcmc: _FIELD_MODEL.sample(n_samples, np.random.default_rng(rng), mcmc),
         {"n_samples": 2, "rng": 0, "mcmc": wirg.MALASettings(burn_in=10, coarse_steps=10)},
+        _names("n_samples", "mcmc", rng=("rng", "seed", "entropy", "SeedSequence", "integer")),
+    ),
+    Entry(
+        "generate.ScalarModel",
+        wirg.ScalarModel,
+        {
+            "ansatz": _SCALAR_ANSATZ,
+            "theta": np.array([1.0, 0.1]),
+            "start": _SCALAR_START,
+            "window": (-3.0, 3.0),
+            "n_grid": 101,
+        },
+        _names("ansatz", "theta", "window", "n_grid", start=("start", "radius")),
+    ),
+    Entry(
+        "generate.ScalarModel.sample",
+        lambda n_samples, rng, mcmc: _SCALAR_MODEL.sample(n_samples, np.random.default_rng(rng), mcmc),
+        {"n_samples": 2, "rng": 0, "mcmc": None},
         _names("n_samples", "mcmc", rng=("rng", "seed", "entropy", "SeedSequence", "integer")),
     ),
     # the whole model
