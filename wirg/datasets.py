@@ -54,15 +54,22 @@ def _tau(t: AutocorrelationTime) -> dict:
     return {"tau": t.tau, "error": t.error, "window": t.window, "n": t.n}
 
 
-def _phi4_parameters(samples: Phi4Samples) -> dict:
+def _chain_parameters(kind: str, samples: Phi4Samples | IsingSamples) -> dict:
+    """The parameters shared by the phi^4 and Ising chains."""
     return {
-        "kind": "phi4",
+        "kind": kind,
         "L": samples.L,
         "beta": samples.beta,
         "seed": samples.seed,
         "thermalization": samples.thermalization,
         "thin": samples.thin,
         "cluster": samples.cluster,
+    }
+
+
+def _phi4_parameters(samples: Phi4Samples) -> dict:
+    return {
+        **_chain_parameters("phi4", samples),
         "sampler": samples.sampler,
         "delta": samples.delta,
         "acceptance": samples.acceptance,
@@ -73,13 +80,7 @@ def _phi4_parameters(samples: Phi4Samples) -> dict:
 
 def _ising_parameters(samples: IsingSamples) -> dict:
     return {
-        "kind": "ising",
-        "L": samples.L,
-        "beta": samples.beta,
-        "seed": samples.seed,
-        "thermalization": samples.thermalization,
-        "thin": samples.thin,
-        "cluster": samples.cluster,
+        **_chain_parameters("ising", samples),
         "clusters_per_step": samples.clusters_per_step,
         "mean_cluster_size": None if math.isnan(samples.mean_cluster_size) else samples.mean_cluster_size,
         "acceptance": samples.acceptance,

@@ -49,13 +49,12 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.rng import next_double, seed_state
-from wirg.checks import check_bool, check_memory, check_scalar, count, finite_result, real_array, seed_value
+from wirg.checks import check_bool, check_memory, finite_result, real_array
+from wirg.lattice_phi4 import chain_arguments
 from wirg.statistics import AutocorrelationTime, AutocorrelationWarning, integrated_autocorrelation_time
 
 __all__ = ["IsingSamples", "ising", "ising_energy"]
 
-_MIN_THERMALIZATION = 100
-_DEFAULT_THERMALIZATION = 1000
 _CHUNK_UPDATES = 2**22  # spin updates per compiled call, between two chances for Ctrl-C and the progress bar
 
 
@@ -317,22 +316,10 @@ def ising(
     AutocorrelationWarning
         If a series is shorter than 50 of its autocorrelation times (then ``converged`` is False).
     """
-    L = count("L", L, minimum=2)
-    check_memory(f"the chain on the {L} x {L} lattice", "L", 16 * L * L)
-    beta = check_scalar("beta", beta, minimum=0.0, strict=True)
-    n_samples = count("n_samples", n_samples, minimum=1)
-    seed = seed_value(seed)
-    thermalization = (
-        _DEFAULT_THERMALIZATION
-        if thermalization is None
-        else count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
-    )
-    if thin is not None:
-        thin = count("thin", thin, minimum=1)
+    L, beta, n_samples, seed, thermalization, thin = chain_arguments(L, beta, n_samples, seed, thermalization, thin, 16)
     cluster = check_bool("cluster", cluster)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
-    check_memory(f"{thermalization} thermalisation steps", "thermalization", 16 * thermalization)
 
     accept = np.exp(-4.0 * beta * np.arange(3))
     p_add = -math.expm1(-2.0 * beta)
