@@ -105,6 +105,7 @@ TINY = {
         "magnet_T": [1.5],
         "binder_sizes": [4, 8],
         "binder_deltas": [-0.05, 0.0, 0.05],
+        "crossing_window": 0.05,
         "n_samples": 200,
         "thermalization": 100,
         "seed": 0,
