@@ -189,7 +189,8 @@ class IsingSamples:
     clusters_per_step
         Wolff clusters per step (0 without ``cluster``).
     mean_cluster_size
-        Mean size of the Wolff clusters after the first half of the thermalisation (NaN without ``cluster``).
+        Mean size of the Wolff clusters after the first half of the thermalisation, pilot and production
+        (NaN without ``cluster``); ``clusters_per_step`` was set from the first half's mean.
     acceptance
         Metropolis acceptance rate after the first half of the thermalisation.
     energy_series, magnetization_series
@@ -352,14 +353,14 @@ def ising(
     _, _, _, flipped = run(first, 1 if cluster else 0, 1, no_fields)
     mean_size = flipped / first if cluster else math.nan
     clusters = min(math.ceil(L * L / mean_size), L * L) if cluster else 0
-    pilot_e, pilot_m, accepted, _ = run(thermalization - first, clusters, 1, no_fields)
+    pilot_e, pilot_m, accepted, pilot_flipped = run(thermalization - first, clusters, 1, no_fields)
     if thin is None:
         tau_m, tau_e, _ = _taus(pilot_e, pilot_m)
         thin = max(1, math.ceil(2.0 * max(tau_m.tau, tau_e.tau)))
     total = thermalization + n_samples * thin
     check_memory(f"{n_samples} configurations every {thin} steps", "n_samples", n_samples * (L * L + 16 * thin))
     fields = np.empty((n_samples, L, L), dtype=np.int8)
-    energy, magnetization, production_accepted, _ = run(n_samples * thin, clusters, thin, fields)
+    energy, magnetization, production_accepted, production_flipped = run(n_samples * thin, clusters, thin, fields)
 
     energy_series = np.concatenate([pilot_e, energy]) / (L * L)
     magnetization_series = np.concatenate([pilot_m, magnetization])
@@ -383,7 +384,9 @@ def ising(
         thin=thin,
         cluster=cluster,
         clusters_per_step=clusters,
-        mean_cluster_size=mean_size,
+        mean_cluster_size=(pilot_flipped + production_flipped) / (clusters * energy_series.size)
+        if cluster
+        else math.nan,
         acceptance=(accepted + production_accepted) / (energy_series.size * L * L),
         energy_series=energy_series,
         magnetization_series=magnetization_series,
