@@ -119,6 +119,8 @@ ERM = ["erm", "--model", "isotropic", "--alpha", "1", "--loss", "square", "--lam
 ERM_RF = ["erm", "--gamma", "1", "--loss", "square", "--lam", "1"]
 ERM_SALIENT = ["erm", "--model", "salient-weak", "--alpha", "1", "--loss", "square", "--lam", "1"]
 WIRG = ["wirg", "gaussian", "--L", "4", "--radius", "0"]
+ISING_T = ["ising", "--L", "4", "--n", "2", "--seed", "0", "--out", "never-written.npy", "--T", "2"]
+ISING = [*ISING_T[:-2], "--beta", "0.4"]
 
 SALIENT = st.one_of(
     st.sampled_from(["", "0.1", "0.1,1", "0.1,1,1,1", "a,b,c", "0.1;1;1", "nan,1,1", "0.1,inf,1"]),
@@ -191,6 +193,14 @@ CASES = [
     (["wirg", "gaussian", "--L", "64"], "--radius", st.integers(4, 31).map(str)),
     (WIRG, "--wavelet", NAMES),
     (WIRG, "--plot", ".png"),
+    (ISING, "--L", integers(2, 4096)),
+    (ISING, "--beta", numbers(0.0, 1e3, open_=True)),
+    (ISING_T, "--T", numbers(1e-3, 1e6)),
+    (ISING, "--n", integers(1, 10**7)),
+    (ISING, "--seed", integers(0, 2**63 - 1)),
+    (ISING, "--thermalization", integers(100, 10**9)),
+    (ISING, "--thin", integers(1, 10**9)),
+    (ISING, "--out", ".npy"),
 ]
 
 

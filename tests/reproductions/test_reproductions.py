@@ -98,6 +98,18 @@ TINY = {
         "thresholds": [0.0, 1.0, 2.0],
         "seed": 0,
     },
+    "ising-exact": {
+        "energy_L": 8,
+        "energy_T": [2.0, 3.0],
+        "magnet_L": 8,
+        "magnet_T": [1.5],
+        "binder_sizes": [4, 8],
+        "binder_deltas": [-0.05, 0.0, 0.05],
+        "crossing_window": 0.05,
+        "n_samples": 200,
+        "thermalization": 100,
+        "seed": 0,
+    },
 }
 
 
