@@ -17,11 +17,15 @@ Subcommands:
   [--plot FILE] [--csv FILE]`` solves the ERM saddle point of the Gaussian covariate model along a
   grid and optionally trains students at finite size (:mod:`statlearn.cli.erm`);
 - ``statlearn wirg gaussian --L L --mass M [--plot FILE] [--json]`` prints the exact per-scale
-  couplings and condition numbers of the free field's WIRG (:mod:`statlearn.cli.wirg`).
+  couplings and condition numbers of the free field's WIRG (:mod:`statlearn.cli.wirg`);
+- ``statlearn rbm train --data FILE.npy --hidden H --out DIR [--method cd|pcd] [--k K] [--penalty none|l1|l2]
+  [--strength S] [--epochs E] [--seed S]`` trains a binary RBM with a progress bar and writes its parameters
+  (.npz + JSON) and training history (CSV, JSON) (:mod:`statlearn.cli.rbm`).
 
 The package: :mod:`statlearn.cli.command` builds the top-level parser from one module per
 subcommand (:mod:`~statlearn.cli.reproduce`, :mod:`~statlearn.cli.capacity`, :mod:`~statlearn.cli.glm`,
-:mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`), which share the
+:mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`,
+:mod:`~statlearn.cli.rbm`), which share the
 helpers of :mod:`statlearn.cli.common`. Each subcommand imports what it needs when it runs, so
 ``statlearn --help`` stays fast.
 """

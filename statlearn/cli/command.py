@@ -16,6 +16,7 @@ import statlearn.cli.capacity as capacity
 import statlearn.cli.erm as erm
 import statlearn.cli.glm as glm
 import statlearn.cli.online as online
+import statlearn.cli.rbm as rbm
 import statlearn.cli.reproduce as reproduce
 import statlearn.cli.wirg as wirg
 from statlearn import __version__
@@ -157,6 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"statlearn {__version__}")
     commands = parser.add_subparsers(title="commands", required=True)
 
-    for module in (reproduce, capacity, glm, online, erm, wirg):
+    for module in (reproduce, capacity, glm, online, erm, wirg, rbm):
         module.add_parser(commands)
     return parser

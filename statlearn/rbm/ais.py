@@ -29,6 +29,7 @@ from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count
+from statlearn.rbm.units import check_machine
 
 __all__ = ["LogPartition", "ais_log_partition", "beta_schedule"]
 
@@ -104,6 +105,7 @@ def ais_log_partition(
         Visible configurations whose unit means set the base-rate biases :math:`b_A` (a pseudo-count of 0.5
         keeps them finite), as Salakhutdinov & Murray do; ``None``: :math:`b_A = 0` (uniform).
     """
+    check_machine(rbm)
     M = as_count("n_chains", n_chains, minimum=2, maximum=10**6)
     betas = beta_schedule(n_betas)
     rng = as_generator(seed)

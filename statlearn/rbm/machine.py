@@ -35,7 +35,7 @@ from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
 from statlearn.rbm.ais import LogPartition, ais_log_partition
 from statlearn.rbm.training import TrainingHistory, train
-from statlearn.rbm.units import MAX_ENUMERATED, check_spins, low_value
+from statlearn.rbm.units import MAX_ENUMERATED, MAX_PARAMETER, check_spins, low_value
 
 __all__ = ["RBM"]
 
@@ -91,11 +91,11 @@ class RBM:
     def from_params(cls, W: ArrayLike, b_visible: ArrayLike, b_hidden: ArrayLike, *, spins: str = "pm1") -> RBM:
         """A machine with the given parameters (copied): ``W`` (n_visible, n_hidden), ``b_visible``
         (n_visible,), ``b_hidden`` (n_hidden,), units in the convention ``spins``."""
-        W = as_real_array("W", W)
+        W = as_real_array("W", W, minimum=-MAX_PARAMETER, maximum=MAX_PARAMETER)
         if W.ndim != 2 or W.shape[0] < 1 or W.shape[1] < 1:
             raise ValueError(f"W must be a non-empty 2-D array (n_visible, n_hidden), got shape {W.shape}")
-        b_v = as_real_array("b_visible", b_visible)
-        b_h = as_real_array("b_hidden", b_hidden)
+        b_v = as_real_array("b_visible", b_visible, minimum=-MAX_PARAMETER, maximum=MAX_PARAMETER)
+        b_h = as_real_array("b_hidden", b_hidden, minimum=-MAX_PARAMETER, maximum=MAX_PARAMETER)
         if b_v.shape != (W.shape[0],):
             raise ValueError(f"b_visible must have shape ({W.shape[0]},) to match W {W.shape}, got {b_v.shape}")
         if b_h.shape != (W.shape[1],):

@@ -31,7 +31,7 @@ from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count, as_real_scalar, brief
-from statlearn.rbm.units import MAX_ENUMERATED
+from statlearn.rbm.units import MAX_ENUMERATED, MAX_PARAMETER, check_machine
 
 __all__ = ["METHODS", "MONITORS", "PENALTIES", "TrainingHistory", "check_penalty", "train"]
 
@@ -115,7 +115,7 @@ def train(
     strength: float = 0.0,
     learning_rate: float = 0.01,
     momentum: float = 0.5,
-    batch_size: int = 100,
+    batch_size: int | None = None,
     epochs: int = 10,
     seed: Any = 0,
     monitor: Sequence[str] = ("pseudo_likelihood", "reconstruction_error"),
@@ -134,7 +134,8 @@ def train(
     penalty, strength
         ``None``/``"none"``, ``"l1"`` or ``"l2"`` on the weights, with coefficient ``strength`` >= 0.
     learning_rate, momentum, batch_size, epochs, seed
-        Step :math:`\\eta > 0`, momentum in [0, 1), rows per update, passes over the data, seed or Generator.
+        Step :math:`\\eta > 0`, momentum in [0, 1), rows per update (default: 100, or all rows if fewer),
+        passes over the data, seed or Generator.
     monitor
         Names from :data:`MONITORS` measured after every epoch (``"log_likelihood"`` is exact: small machines).
     callback
@@ -149,8 +150,7 @@ def train(
     TrainingHistory
         ``converged`` is False (with a warning) if the parameters became non-finite.
     """
-    if not callable(getattr(rbm, "check_data", None)):  # an RBM (duck-typed: machine.py imports this module)
-        raise TypeError(f"rbm must be an RBM, got {brief(rbm)}")
+    check_machine(rbm)
     v_all = rbm.check_data(data)
     if not isinstance(method, str):
         raise TypeError(f"method must be 'cd' or 'pcd', got {brief(method)}")
@@ -164,7 +164,7 @@ def train(
     if mu >= 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {mu!r}")
     n = v_all.shape[0]
-    batch = as_count("batch_size", batch_size, minimum=1, maximum=n)
+    batch = min(100, n) if batch_size is None else as_count("batch_size", batch_size, minimum=1, maximum=n)
     n_epochs = as_count("epochs", epochs, minimum=1, maximum=10**6)
     monitors = _check_monitor(monitor)
     if "log_likelihood" in monitors:
@@ -230,12 +230,12 @@ def train(
                     rbm.b_visible += velocity[1]
                     rbm.b_hidden += velocity[2]
                     updates += 1
-                finite = all(np.isfinite(x).all() for x in (rbm.W, rbm.b_visible, rbm.b_hidden))
+                finite = all(np.abs(x).max() <= MAX_PARAMETER for x in (rbm.W, rbm.b_visible, rbm.b_hidden))
             if not finite:
                 rbm.W, rbm.b_visible, rbm.b_hidden = good.W, good.b_visible, good.b_hidden
                 converged = False
                 message = (
-                    f"training diverged in epoch {epoch}: the parameters became non-finite (lower learning_rate or "
+                    f"training diverged in epoch {epoch}: the parameters became non-finite or exceeded {MAX_PARAMETER:g} (lower learning_rate or "
                     f"strength: eta * strength must stay below 2 for 'l2'); kept the parameters of epoch {epoch - 1}"
                 )
                 warnings.warn(message, ConvergenceWarning, stacklevel=3)
