@@ -4,7 +4,7 @@ The gradient of the mean log-likelihood is :math:`\partial_W \langle \log p(v) \
 \rangle_{\rm data} - \langle v h \rangle_{\rm model}` (likewise for the biases, :math:`\bar h(v) = E[h \mid v]`).
 CD-k (Hinton, Neural Comput. 14, 1771 (2002)) estimates the model term from k block-Gibbs sweeps started at the
 minibatch; PCD (Tieleman, ICML 2008) from persistent chains (one per minibatch row, started at random data rows)
-that advance k sweeps per update. The negative phase uses :math:`\bar h` at the chains' last visible state.
+that advance k sweeps per update, their state kept as the hidden units drawn at the end of the last update. The negative phase uses :math:`\bar h` at the chains' last visible state.
 The update, with momentum :math:`\mu`, learning rate :math:`\eta` and a penalty on the weights only,
 
 .. math:: \Delta \leftarrow \mu \Delta + \eta \left(g - \lambda\, \partial R(W)\right), \qquad
@@ -178,7 +178,8 @@ def train(
 
     subset = v_all[np.sort(rng.permutation(n)[: min(n, MONITOR_SAMPLES)])]
     sites = None if rbm.n_visible <= 100 else 1
-    chains = v_all[rng.integers(n, size=batch)].copy() if method == "pcd" else None
+    # PCD's persistent state: the chains' hidden units, drawn at the end of each update (as scikit-learn keeps them)
+    chains = rbm.draw(rbm.hidden_field(v_all[rng.integers(n, size=batch)]), rng) if method == "pcd" else None
     velocity = [np.zeros_like(rbm.W), np.zeros_like(rbm.b_visible), np.zeros_like(rbm.b_hidden)]
     good = rbm.copy()
     values: dict[str, list[float]] = {m: [] for m in MONITORS}
@@ -200,32 +201,30 @@ def train(
                     v_data = v_all[order[first : first + batch]]
                     field_data = rbm.hidden_field(v_data)
                     h_data = rbm.mean(field_data)
-                    if chains is None:
-                        h = rbm.draw(field_data, rng)
-                    else:
-                        h = rbm.draw(rbm.hidden_field(chains), rng)
+                    h = rbm.draw(field_data, rng) if chains is None else chains
                     for step in range(k):
                         v_model = rbm.draw(rbm.visible_field(h), rng)
                         field_model = rbm.hidden_field(v_model)
                         if step < k - 1:
                             h = rbm.draw(field_model, rng)
                     if chains is not None:
-                        chains = v_model
+                        chains = rbm.draw(field_model, rng)
                     h_model = rbm.mean(field_model)
-                    scale = 1.0 / v_data.shape[0]
-                    scale_model = 1.0 / v_model.shape[0]
-                    grads = [
-                        scale * (v_data.T @ h_data) - scale_model * (v_model.T @ h_model),
-                        scale * v_data.sum(axis=0) - scale_model * v_model.sum(axis=0),
-                        scale * h_data.sum(axis=0) - scale_model * h_model.sum(axis=0),
+                    step_data, step_model = eta / v_data.shape[0], eta / v_model.shape[0]
+                    # eta times the weight gradient as one matrix product: [v_data; v_model]^T [h_data; -h_model]
+                    both_h = np.concatenate([step_data * h_data, -step_model * h_model])
+                    steps = [
+                        np.concatenate([v_data, v_model]).T @ both_h,
+                        step_data * v_data.sum(axis=0) - step_model * v_model.sum(axis=0),
+                        both_h.sum(axis=0),
                     ]
                     if penalty == "l2":
-                        grads[0] -= strength * rbm.W
+                        steps[0] -= (eta * strength) * rbm.W
                     elif penalty == "l1":
-                        grads[0] -= strength * np.sign(rbm.W)
-                    for velocity_i, grad in zip(velocity, grads):
+                        steps[0] -= (eta * strength) * np.sign(rbm.W)
+                    for velocity_i, step_i in zip(velocity, steps):
                         velocity_i *= mu
-                        velocity_i += eta * grad
+                        velocity_i += step_i
                     rbm.W += velocity[0]
                     rbm.b_visible += velocity[1]
                     rbm.b_hidden += velocity[2]
