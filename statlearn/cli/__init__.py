@@ -21,11 +21,14 @@ Subcommands:
 - ``statlearn ising --L L (--beta B | --T T) --n N --seed S --out FILE.npy [--json]`` samples the 2-D Ising
   model, saves the spins with a JSON sidecar and prints energy and |m| against the exact results
   (:mod:`statlearn.cli.ising`).
+- ``statlearn rbm train --data FILE.npy --hidden H --out DIR [--method cd|pcd] [--k K] [--penalty none|l1|l2]
+  [--strength S] [--epochs E] [--seed S]`` trains a binary RBM with a progress bar and writes its parameters
+  (.npz + JSON) and training history (CSV, JSON) (:mod:`statlearn.cli.rbm`).
 
 The package: :mod:`statlearn.cli.command` builds the top-level parser from one module per
 subcommand (:mod:`~statlearn.cli.reproduce`, :mod:`~statlearn.cli.capacity`, :mod:`~statlearn.cli.glm`,
-:mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`, :mod:`~statlearn.cli.ising`),
-which share the
+:mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`, :mod:`~statlearn.cli.ising`,
+:mod:`~statlearn.cli.rbm`), which share the
 helpers of :mod:`statlearn.cli.common`. Each subcommand imports what it needs when it runs, so
 ``statlearn --help`` stays fast.
 """

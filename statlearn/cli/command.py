@@ -17,6 +17,7 @@ import statlearn.cli.erm as erm
 import statlearn.cli.glm as glm
 import statlearn.cli.ising as ising
 import statlearn.cli.online as online
+import statlearn.cli.rbm as rbm
 import statlearn.cli.reproduce as reproduce
 import statlearn.cli.wirg as wirg
 from statlearn import __version__
@@ -158,6 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"statlearn {__version__}")
     commands = parser.add_subparsers(title="commands", required=True)
 
-    for module in (reproduce, capacity, glm, online, erm, wirg, ising):
+    for module in (reproduce, capacity, glm, online, erm, wirg, ising, rbm):
         module.add_parser(commands)
     return parser

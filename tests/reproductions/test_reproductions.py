@@ -110,6 +110,17 @@ TINY = {
         "thermalization": 100,
         "seed": 0,
     },
+    "rbm-likelihood": {
+        "n_hidden": 6,
+        "epochs": 2,
+        "checked": [2],
+        "learning_rate": 0.05,
+        "batch_size": 50,
+        "n_chains": 20,
+        "n_betas": 200,
+        "ais_repeats": 1,
+        "seed": 0,
+    },
 }
 
 
