@@ -1,0 +1,12 @@
+"""Machine learning and the renormalisation group.
+
+:mod:`statlearn.rg.pca` is PCA as momentum-shell RG (Bradde & Bialek, J. Stat. Phys. 167, 462 (2017)):
+:func:`pca_flow` coarse-grains data by projecting on the top-K principal components and follows the
+normalised fourth moment of the coarse variables against K/N; :func:`fourier_check` measures that the
+principal components of a stationary lattice field are its plane waves; :func:`gaussian_control` draws the
+Gaussian data of the same size and empirical covariance, the control every flow is compared with.
+"""
+
+from statlearn.rg.pca import FourierCheck, PCAFlow, coarse_grain, fourier_check, gaussian_control, pca_flow
+
+__all__ = ["FourierCheck", "PCAFlow", "coarse_grain", "fourier_check", "gaussian_control", "pca_flow"]
