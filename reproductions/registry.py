@@ -56,6 +56,7 @@ MODULES = (
     "wirg_gaussian",
     "wirg_phi4",
     "wirg_lognormal",
+    "pca_rg",
 )
 
 

@@ -98,6 +98,18 @@ TINY = {
         "thresholds": [0.0, 1.0, 2.0],
         "seed": 0,
     },
+    "pca-rg": {
+        "L": 8,
+        "n_samples": 64,
+        "n_blocks": 4,
+        "fractions": [0.25, 1.0],
+        "mass": 0.3,
+        "beta_c": 0.68,
+        "beta_off": [0.5, 0.9],
+        "fourier_L": 4,
+        "fourier_samples": 200,
+        "seed": 0,
+    },
 }
 
 
