@@ -7,6 +7,22 @@ principal components of a stationary lattice field are its plane waves; :func:`g
 Gaussian data of the same size and empirical covariance, the control every flow is compared with.
 """
 
-from statlearn.rg.pca import FourierCheck, PCAFlow, coarse_grain, fourier_check, gaussian_control, pca_flow
+from statlearn.rg.pca import (
+    DegenerateDataWarning,
+    FourierCheck,
+    PCAFlow,
+    coarse_grain,
+    fourier_check,
+    gaussian_control,
+    pca_flow,
+)
 
-__all__ = ["FourierCheck", "PCAFlow", "coarse_grain", "fourier_check", "gaussian_control", "pca_flow"]
+__all__ = [
+    "DegenerateDataWarning",
+    "FourierCheck",
+    "PCAFlow",
+    "coarse_grain",
+    "fourier_check",
+    "gaussian_control",
+    "pca_flow",
+]

@@ -50,25 +50,43 @@ S. Bradde & W. Bialek, "PCA meets RG", J. Stat. Phys. 167, 462 (2017), arXiv:161
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from tqdm import tqdm
 
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import as_generator
-from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
 
-__all__ = ["FourierCheck", "PCAFlow", "coarse_grain", "fourier_check", "gaussian_control", "pca_flow"]
+__all__ = [
+    "DegenerateDataWarning",
+    "FourierCheck",
+    "PCAFlow",
+    "coarse_grain",
+    "fourier_check",
+    "gaussian_control",
+    "pca_flow",
+]
 
 MIN_SAMPLES = 8
 """The fewest samples :func:`pca_flow` accepts (and at least two per jackknife block)."""
 _FLAT = 1e-12  # a unit or mode with variance below this fraction of the largest has no fourth moment
+_HUGE = 1e100  # the largest |value| accepted: fourth moments and squared Fourier amplitudes stay finite
+
+
+class DegenerateDataWarning(RuntimeWarning):
+    """Some coarse variables or modes of :func:`pca_flow` have zero variance (their ratio is NaN and left out
+    of the medians): duplicated or linearly dependent units, or fewer samples than units; or a jackknife
+    replica of nearly constant data has none of non-zero variance (its standard errors are NaN)."""
 
 
 def _as_data(data: ArrayLike, *, minimum: int = MIN_SAMPLES) -> np.ndarray:
     """``data`` as a centred float array (n_samples, N): (n, N) or (n, L, L) flattened."""
-    array = as_real_array("data", data)
+    array = as_real_array("data", data, minimum=-_HUGE, maximum=_HUGE)
     if array.ndim not in (2, 3):
         raise ValueError(f"data must be (n_samples, N) or (n_samples, L, L), got an array of shape {array.shape}")
     if array.shape[0] < minimum:
@@ -91,9 +109,12 @@ def _kept(fractions: ArrayLike, N: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _eigen(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (decreasing) and eigenvectors (columns) of X^T X / n for centred X."""
-    values, vectors = np.linalg.eigh(X.T @ X / X.shape[0])
-    return values[::-1], vectors[:, ::-1]
+    """Eigenvalues (decreasing) and eigenvectors (columns) of X^T X / n for centred X (computed on X / max|X|,
+    so that huge and tiny data neither overflow nor underflow)."""
+    scale = float(np.max(np.abs(X))) or 1.0
+    Z = X / scale
+    values, vectors = np.linalg.eigh(Z.T @ Z / X.shape[0])
+    return values[::-1] * scale**2, vectors[:, ::-1]
 
 
 def _moment_ratio(Y: np.ndarray, scale: float) -> np.ndarray:
@@ -148,13 +169,18 @@ class PCAFlow:
     mode_median, mode_spread, mode_stderr
         The same over the mode amplitudes :math:`a_\mu`, :math:`\mu \le K`.
     unit_ratio
-        (n_fractions, N) :math:`\kappa_i(K)` (NaN for a unit of zero coarse variance).
+        (n_fractions, n_units) :math:`\kappa_i(K)` (NaN for a unit of zero coarse variance, with a
+        :class:`DegenerateDataWarning`).
     mode_ratio
-        (N,) :math:`\langle a_\mu^4\rangle / \langle a_\mu^2\rangle^2` (NaN for a zero mode).
+        (n_units,) :math:`\langle a_\mu^4\rangle / \langle a_\mu^2\rangle^2` (NaN for a zero mode, with a
+        :class:`DegenerateDataWarning`).
     eigenvalues
         (N,) eigenvalues of the empirical covariance, decreasing.
     n_samples, n_units, n_blocks, quantiles
-        The data's size and the settings.
+        The data's size and the settings; ``n_units`` counts the units of non-zero variance, the N of K/N.
+    units
+        (n_units,) indices (in the flattened data) of those units: constant units (e.g. the always-blank
+        border pixels of the digits) have no fourth moment and are left out before the PCA.
     converged, iterations, residual, message
         The result protocol (:mod:`statlearn.numerics.result`): a direct computation, ``iterations`` is
         the number of eigendecompositions (1 + ``n_blocks``) and ``residual`` is NaN.
@@ -173,6 +199,7 @@ class PCAFlow:
     eigenvalues: np.ndarray
     n_samples: int
     n_units: int
+    units: np.ndarray
     n_blocks: int
     quantiles: tuple[float, float]
     converged: bool
@@ -190,6 +217,7 @@ def pca_flow(
     *,
     n_blocks: int = 16,
     quantiles: tuple[float, float] = (0.16, 0.84),
+    progress: bool = False,
 ) -> PCAFlow:
     r"""Normalised fourth moment of the PCA-coarse-grained variables against the kept fraction K/N.
 
@@ -209,16 +237,29 @@ def pca_flow(
         Jackknife blocks of contiguous samples, >= 2.
     quantiles
         The two quantiles over units reported as the spread, 0 <= q_lo < q_hi <= 1.
+    progress
+        Show a tqdm bar of the eigendecompositions on stderr.
 
     Returns
     -------
     PCAFlow
+
+    Warns
+    -----
+    DegenerateDataWarning
+        If a coarse unit or a mode has zero variance (left out of the medians).
     """
     n_blocks = as_count("n_blocks", n_blocks, minimum=2)
     X = _as_data(data, minimum=max(MIN_SAMPLES, 2 * n_blocks))
     q = as_real_array("quantiles", quantiles, minimum=0.0, maximum=1.0)
     if q.shape != (2,) or not q[0] < q[1]:
-        raise ValueError(f"quantiles must be two increasing numbers in [0, 1], got {quantiles!r}")
+        raise ValueError(f"quantiles must be two increasing numbers in [0, 1], got {brief(quantiles)}")
+    spread_of_unit = np.mean(X * X, axis=0)
+    varying = np.flatnonzero(spread_of_unit > _FLAT * spread_of_unit.max())
+    if varying.size == 0:
+        raise ValueError("data must have at least one unit of non-zero variance, every unit is constant")
+    scale = float(np.max(np.abs(X)))
+    X = X[:, varying] / scale  # the ratios do not depend on the scale; x^4 must not overflow
     n, N = X.shape
     f, K = _kept(fractions, N)
 
@@ -228,14 +269,33 @@ def pca_flow(
         modes = np.array([_summary(mode[:k], (q[0], q[1])) for k in K])
         return units, modes, unit, np.concatenate([mode, values])
 
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
+    bar = tqdm(total=n_blocks + 1, disable=not progress, unit="eigh", desc="pca flow", file=sys.stderr)
     units, modes, unit_ratio, packed = statistics(X)
+    bar.update()
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
     replicas = []
     for b in range(n_blocks):
         keep = np.concatenate([X[: edges[b]], X[edges[b + 1] :]])
         replicas.append(np.stack([s[:, 0] for s in statistics(keep - keep.mean(axis=0))[:2]]))
+        bar.update()
+    bar.close()
+    if np.isnan(unit_ratio).any() or np.isnan(packed[:N]).any():
+        warnings.warn(
+            f"{int(np.isnan(unit_ratio).any(axis=0).sum())} coarse units and {int(np.isnan(packed[:N]).sum())} modes "
+            f"have zero variance (NaN, left out of the medians): dependent units or n = {n} samples for N = {N}",
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
     jack = np.array(replicas)  # (n_blocks, 2, n_fractions)
     stderr = np.sqrt((n_blocks - 1) * np.mean((jack - jack.mean(axis=0)) ** 2, axis=0))
+    if np.isnan(jack).any():
+        warnings.warn(
+            "a jackknife replica has no unit of non-zero variance: the standard errors are NaN",
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
     return PCAFlow(
         fractions=f,
         K=K,
@@ -247,9 +307,10 @@ def pca_flow(
         mode_stderr=stderr[1],
         unit_ratio=unit_ratio,
         mode_ratio=packed[:N],
-        eigenvalues=packed[N:],
+        eigenvalues=packed[N:] * scale**2,
         n_samples=n,
         n_units=N,
+        units=varying,
         n_blocks=n_blocks,
         quantiles=(float(q[0]), float(q[1])),
         converged=True,
@@ -278,8 +339,12 @@ def coarse_grain(data: ArrayLike, K: int, *, rescale: bool = False) -> np.ndarra
     numpy.ndarray
         (n_samples, N).
     """
+    if not isinstance(rescale, bool):
+        raise TypeError(f"rescale must be True or False, got {type(rescale).__name__}")
     X = _as_data(data, minimum=2)
-    K = as_count("K", K, minimum=1, maximum=X.shape[1])
+    K = as_count("K", K, minimum=1)
+    if K > X.shape[1]:
+        raise ValueError(f"K must be <= N = {X.shape[1]}, the number of units of data, got {K}")
     values, U = _eigen(X)
     Y = (X @ U[:, :K]) @ U[:, :K].T
     if rescale:
@@ -388,7 +453,7 @@ def fourier_check(fields: ArrayLike, spectrum: ArrayLike | None = None, *, resol
     -------
     FourierCheck
     """
-    x = as_real_array("fields", fields)
+    x = as_real_array("fields", fields, minimum=-_HUGE, maximum=_HUGE)
     if x.ndim != 3 or x.shape[1] != x.shape[2] or x.shape[1] < 2:
         raise ValueError(f"fields must be (n_samples, L, L) with L >= 2, got an array of shape {x.shape}")
     resolution = as_real_scalar("resolution", resolution, minimum=0.0)

@@ -119,6 +119,11 @@ ERM = ["erm", "--model", "isotropic", "--alpha", "1", "--loss", "square", "--lam
 ERM_RF = ["erm", "--gamma", "1", "--loss", "square", "--lam", "1"]
 ERM_SALIENT = ["erm", "--model", "salient-weak", "--alpha", "1", "--loss", "square", "--lam", "1"]
 WIRG = ["wirg", "gaussian", "--L", "4", "--radius", "0"]
+PCA = ["pca-rg", "--data", "missing.npy", "--fractions", "0.5"]
+FRACTIONS = st.one_of(
+    st.sampled_from([*MALFORMED_GRIDS, "0", "0.5,0", "1.0000001", ",".join(["0.5"] * 1001)]),
+    finite_lists(st.one_of(below(0.0), above(1.0))),
+)
 
 SALIENT = st.one_of(
     st.sampled_from(["", "0.1", "0.1,1", "0.1,1,1,1", "a,b,c", "0.1;1;1", "nan,1,1", "0.1,inf,1"]),
@@ -191,6 +196,11 @@ CASES = [
     (["wirg", "gaussian", "--L", "64"], "--radius", st.integers(4, 31).map(str)),
     (WIRG, "--wavelet", NAMES),
     (WIRG, "--plot", ".png"),
+    (PCA, "--data", st.sampled_from(["/", "", "/nonexistent/x.npy", "missing.npy"])),
+    (PCA, "--fractions", FRACTIONS),
+    (PCA, "--blocks", integers(2, 1000)),
+    (PCA, "--seed", integers(0, 2**63 - 1)),
+    (PCA, "--csv", ".csv"),
 ]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import kurtosis, norm, ortho_group
 
-from statlearn.rg import coarse_grain, fourier_check, gaussian_control, pca_flow
+from statlearn.rg import DegenerateDataWarning, coarse_grain, fourier_check, gaussian_control, pca_flow
 from wirg.fields import free_field_spectrum, gaussian_field
 
 FRACTIONS = [1 / 64, 0.05, 0.1, 0.25, 0.5, 1.0]
@@ -145,4 +145,14 @@ def test_zero_variance_units_are_left_out():
     data = np.random.default_rng(1).standard_normal((200, 5))
     data[:, 2] = 1.0  # a constant unit (like the border pixels of the digits)
     flow = pca_flow(data, [1.0])
-    assert np.isnan(flow.unit_ratio[0, 2]) and np.all(np.isfinite(flow.median))
+    np.testing.assert_array_equal(flow.units, [0, 1, 3, 4])
+    assert flow.n_units == 4 and np.all(np.isfinite(flow.unit_ratio))
+    with pytest.raises(ValueError, match="data"):
+        pca_flow(np.ones((50, 3)), [1.0])
+
+
+def test_fewer_samples_than_units_warns_about_the_zero_modes():
+    data = np.random.default_rng(2).standard_normal((20, 30))
+    with pytest.warns(DegenerateDataWarning, match="modes"):
+        flow = pca_flow(data, [0.5, 1.0], n_blocks=2)
+    assert np.all(np.isfinite(flow.median)) and np.all(np.isfinite(flow.mode_median))
