@@ -118,7 +118,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         start = time.perf_counter()
         data = load(settings, seed + i)
         N = int(np.prod(data.shape[1:]))
-        fractions = sorted({1.0 / N, *settings["fractions"]})  # K = 1 and the settings' fractions
+        kept = {max(1, round(f * N)) for f in settings["fractions"]} | {1}  # K = 1 and the settings' fractions
+        fractions = [k / N for k in sorted(kept)]
         flows[label] = pca_flow(data, fractions, n_blocks=settings["n_blocks"])
         controls[label] = pca_flow(
             gaussian_control(data, seed=seed + 100 + i), fractions, n_blocks=settings["n_blocks"]
@@ -250,7 +251,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 ylabel=r"median $\langle x^4\rangle/\langle x^2\rangle^2$",
                 title=f"({'a' if variable == 'units' else 'b'}) fourth-moment flow, {what}",
             )
-        ax_b.legend(loc="lower right", fontsize=8)
+        ax_b.set_ylim(0.8, 8.5)
+        ax_b.legend(loc="upper right", fontsize=8, ncol=2)
         ranks = np.arange(1, exact.overlap.size + 1)
         ax_c.plot(
             ranks, exact.overlap, "o", ms=4, mfc="white", color=COLORS[0], label=f"free field, L = {L4}, n = {n4}"
