@@ -54,7 +54,7 @@ BINDER_CRITICAL = 0.61069  # 2-D Ising, periodic square lattice (Salas & Sokal 2
 QUICK = {
     "L": 16,
     "n_samples": 400,
-    "n_blocks": 8,
+    "n_blocks": 16,
     "fractions": [0.02, 0.05, 0.1, 0.25, 0.5, 1.0],
     "mass": 0.3,
     "beta_c": 0.68,
@@ -109,7 +109,7 @@ def _worst(flow_median: np.ndarray, flow_stderr: np.ndarray) -> int:
     return int(np.argmax(np.abs(flow_median - 3.0) / np.maximum(flow_stderr, np.finfo(float).tiny)))
 
 
-@register("pca-rg", "PCA as momentum-shell RG: fourth-moment flows (Bradde & Bialek)", quick=QUICK, full=FULL, cost=15)
+@register("pca-rg", "PCA as momentum-shell RG: fourth-moment flows (Bradde & Bialek)", quick=QUICK, full=FULL, cost=12)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     seed = int(settings["seed"])
     flows, controls, timings = {}, {}, {}
