@@ -100,7 +100,7 @@ TINY = {
     },
     "pca-rg": {
         "L": 8,
-        "n_samples": 64,
+        "n_samples": 80,
         "n_blocks": 4,
         "fractions": [0.25, 1.0],
         "mass": 0.3,
