@@ -250,6 +250,8 @@ def pca_flow(
         If a coarse unit or a mode has zero variance (left out of the medians).
     """
     n_blocks = as_count("n_blocks", n_blocks, minimum=2)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
     X = _as_data(data, minimum=max(MIN_SAMPLES, 2 * n_blocks))
     q = as_real_array("quantiles", quantiles, minimum=0.0, maximum=1.0)
     if q.shape != (2,) or not q[0] < q[1]:
@@ -263,27 +265,26 @@ def pca_flow(
     n, N = X.shape
     f, K = _kept(fractions, N)
 
-    def statistics(Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        unit, mode, values = _flows(Xs, K)
+    def summaries(unit: np.ndarray, mode: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(median, lower, upper) per fraction over the units and over the kept modes."""
         units = np.array([_summary(row, (q[0], q[1])) for row in unit])
-        modes = np.array([_summary(mode[:k], (q[0], q[1])) for k in K])
-        return units, modes, unit, np.concatenate([mode, values])
+        return units, np.array([_summary(mode[:k], (q[0], q[1])) for k in K])
 
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
     bar = tqdm(total=n_blocks + 1, disable=not progress, unit="eigh", desc="pca flow", file=sys.stderr)
-    units, modes, unit_ratio, packed = statistics(X)
+    unit_ratio, mode_ratio, eigenvalues = _flows(X, K)
+    units, modes = summaries(unit_ratio, mode_ratio)
     bar.update()
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
     replicas = []
     for b in range(n_blocks):
         keep = np.concatenate([X[: edges[b]], X[edges[b + 1] :]])
-        replicas.append(np.stack([s[:, 0] for s in statistics(keep - keep.mean(axis=0))[:2]]))
+        replica_units, replica_modes = summaries(*_flows(keep - keep.mean(axis=0), K)[:2])
+        replicas.append([replica_units[:, 0], replica_modes[:, 0]])
         bar.update()
     bar.close()
-    if np.isnan(unit_ratio).any() or np.isnan(packed[:N]).any():
+    if np.isnan(unit_ratio).any() or np.isnan(mode_ratio).any():
         warnings.warn(
-            f"{int(np.isnan(unit_ratio).any(axis=0).sum())} coarse units and {int(np.isnan(packed[:N]).sum())} modes "
+            f"{int(np.isnan(unit_ratio).any(axis=0).sum())} coarse units and {int(np.isnan(mode_ratio).sum())} modes "
             f"have zero variance (NaN, left out of the medians): dependent units or n = {n} samples for N = {N}",
             DegenerateDataWarning,
             stacklevel=2,
@@ -306,8 +307,8 @@ def pca_flow(
         mode_spread=modes[:, 1:],
         mode_stderr=stderr[1],
         unit_ratio=unit_ratio,
-        mode_ratio=packed[:N],
-        eigenvalues=packed[N:] * scale**2,
+        mode_ratio=mode_ratio,
+        eigenvalues=eigenvalues * scale**2,
         n_samples=n,
         n_units=N,
         units=varying,
