@@ -58,6 +58,7 @@ MODULES = (
     "wirg_lognormal",
     "ising_exact",
     "rbm_likelihood",
+    "pca_rg",
 )
 
 

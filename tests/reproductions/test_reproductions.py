@@ -121,6 +121,18 @@ TINY = {
         "ais_repeats": 1,
         "seed": 0,
     },
+    "pca-rg": {
+        "L": 8,
+        "n_samples": 80,
+        "n_blocks": 4,
+        "fractions": [0.25, 1.0],
+        "mass": 0.3,
+        "beta_c": 0.68,
+        "beta_off": [0.5, 0.9],
+        "fourier_L": 4,
+        "fourier_samples": 200,
+        "seed": 0,
+    },
 }
 
 
