@@ -131,6 +131,7 @@ TINY = {
         "beta_off": [0.5, 0.9],
         "fourier_L": 4,
         "fourier_samples": 200,
+        "control_replicas": 3,
         "seed": 0,
     },
 }
