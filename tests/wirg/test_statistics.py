@@ -218,3 +218,13 @@ def test_phi4_statistics_in_compare_fields() -> None:
         compare_fields(a, b, statistics=("energy",))
     with pytest.raises(ValueError, match="statistics"):
         compare_fields(a, b, statistics=("spectra",))
+
+
+def test_histogram_edges_that_float64_cannot_split_are_refused_naming_the_fields():
+    from wirg.statistics import histogram_edges, marginal_histogram
+
+    for fields in (np.full((2, 4, 4), 1e16), np.array([[[-1e308, 1e308], [0.0, 0.0]]] * 2)):
+        with pytest.raises(ValueError, match="fields"):
+            histogram_edges(fields)
+        with pytest.raises(ValueError, match="fields"):
+            marginal_histogram(fields)

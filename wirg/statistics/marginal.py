@@ -65,7 +65,14 @@ def histogram_edges(*batches: object, n_bins: int = 40) -> np.ndarray:
     hi = max(float(a.max()) for a in arrays)
     if not hi > lo:
         hi = lo + 1.0
-    return np.linspace(lo, hi, n_bins + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = np.linspace(lo, hi, n_bins + 1)
+    if not (np.all(np.isfinite(edges)) and np.all(np.diff(edges) > 0)):
+        raise ValueError(
+            f"fields: their range [{lo:.6g}, {hi:.6g}] cannot be cut into {n_bins} increasing bins in float64 "
+            f"(too wide or too narrow for its magnitude)"
+        )
+    return edges
 
 
 def _counts(phi: np.ndarray, edges: np.ndarray) -> np.ndarray:
