@@ -85,10 +85,12 @@ class TrainingHistory:
 
 def check_penalty(penalty: object) -> str | None:
     """``penalty`` if it is None, ``"none"`` (as None), ``"l1"`` or ``"l2"``; an error naming it otherwise."""
-    if penalty is None or penalty == "none":
+    if penalty is None:
         return None
     if not isinstance(penalty, str):
         raise TypeError(f"penalty must be None, 'l1' or 'l2', got {brief(penalty)}")
+    if penalty == "none":
+        return None
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be None, 'l1' or 'l2', got {penalty!r}")
     return penalty
