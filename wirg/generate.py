@@ -69,6 +69,7 @@ from wirg.checks import (
     check_choice,
     check_gamma,
     check_instance,
+    check_memory,
     check_scalar,
     count,
     finite_result,
@@ -274,6 +275,7 @@ class ScalarModel(FieldModel):
         """Fields (n_samples, 1, 1) drawn exactly from the density (class docstring); ``mcmc`` is accepted
         for the interface of :class:`FieldModel` and not used."""
         n_samples = count("n_samples", n_samples, minimum=1)
+        check_memory(f"{n_samples} scalar samples", "n_samples", 48.0 * n_samples)
         if mcmc is not None:
             check_instance("mcmc", mcmc, MALASettings)
         t, p = self.density()
