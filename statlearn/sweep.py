@@ -284,20 +284,34 @@ def dask_executor(address: str, timeout: float = 10.0) -> Executor:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     try:
         from distributed import Client
+        from distributed.comm.addressing import parse_address
+        from distributed.comm.registry import get_backend
     except ImportError as exc:
         raise ImportError(
             "dask_executor needs dask.distributed, which is not installed; "
             "install the 'dask' extra: pip install 'statlearn[dask]'"
         ) from exc
+    # The scheme and location are checked before a Client starts its event-loop thread, so a malformed
+    # address is a ValueError at once rather than whatever the half-started client runs into.
+    try:
+        scheme, location = parse_address(address, strict=False)
+        get_backend(scheme)
+    except ValueError as exc:
+        raise ValueError(f"address {address!r} is not a dask scheduler address: {_first_line(exc)}") from None
+    if not location:
+        raise ValueError(f"address {address!r} is not a dask scheduler address: it names no host")
     try:
         client = Client(address, timeout=timeout)
     except (OSError, TimeoutError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConnectionError(f"cannot reach the dask scheduler at address {address!r}: {reason}") from None
+        raise ConnectionError(f"cannot reach the dask scheduler at address {address!r}: {_first_line(exc)}") from None
     except (ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"address {address!r} is not a dask scheduler address: {reason}") from None
+        raise ValueError(f"address {address!r} is not a dask scheduler address: {_first_line(exc)}") from None
     return _ClientExecutor(client)
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, or its type's name when the message is empty."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 class _ClientExecutor(Executor):
