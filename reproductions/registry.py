@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: The modules of this package that register a reproduction, in the order they run and are reported:
-#: capacity, Bayes-optimal GLMs and AMP, online SGD, ERM, WIRG.
+#: capacity, Bayes-optimal GLMs and AMP, online SGD, ERM, WIRG, RBMs.
 MODULES = (
     "capacity",
     "binary_capacity",
@@ -56,6 +56,9 @@ MODULES = (
     "wirg_gaussian",
     "wirg_phi4",
     "wirg_lognormal",
+    "ising_exact",
+    "rbm_likelihood",
+    "pca_rg",
 )
 
 

@@ -4,7 +4,9 @@
 splits a field into coarse fields and details, scale by scale. The training data: :mod:`wirg.fields`
 (stationary Gaussian fields of a given spectrum, and shifted lognormal fields, a weak-lensing stand-in),
 :mod:`wirg.lattice_phi4` (lattice phi^4 by Markov chain: local Metropolis, cluster moves, whole-field
-MALA, and their autocorrelation times), :mod:`wirg.statistics` (autocorrelation times,
+MALA, and their autocorrelation times), :mod:`wirg.lattice_ising` (the 2-D Ising model by Metropolis and
+Wolff clusters, re-exported as ``wirg.fields.ising``) with its exact results in :mod:`wirg.ising_exact`
+(Onsager, Yang, Kaufman's finite torus, enumeration), :mod:`wirg.statistics` (autocorrelation times,
 Binder cumulant, and the validation statistics of fields: spectrum, histograms, peaks, wavelet moments,
 phase harmonics, :func:`compare_fields`) and :mod:`wirg.datasets` (fields on
 disk with JSON sidecars). :mod:`wirg.gaussian` solves the Gaussian case exactly (per-scale
@@ -42,6 +44,17 @@ from wirg.free_energy import (
 )
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
 from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScalarModel, ScaleModel, generate
+from wirg.ising_exact import (
+    BETA_C,
+    T_C,
+    IsingEnumeration,
+    ising_enumeration,
+    kaufman_energy,
+    kaufman_log_partition,
+    onsager_energy,
+    yang_magnetization,
+)
+from wirg.lattice_ising import IsingSamples, ising, ising_energy
 from wirg.lattice_phi4 import PHI4_SAMPLERS, Phi4Mixing, Phi4Samples, phi4, phi4_energy, phi4_mala, phi4_mixing
 from wirg.likelihood import (
     ConditionalGaussianLikelihood,
@@ -137,6 +150,17 @@ __all__ = [
     "radial_shells",
     "wavelet_moments",
     "phi4",
+    "BETA_C",
+    "T_C",
+    "IsingEnumeration",
+    "IsingSamples",
+    "ising",
+    "ising_energy",
+    "ising_enumeration",
+    "kaufman_energy",
+    "kaufman_log_partition",
+    "onsager_energy",
+    "yang_magnetization",
     "phi4_energy",
     "PHI4_SAMPLERS",
     "Phi4Mixing",

@@ -1,6 +1,6 @@
 r"""Datasets of fields on disk: ``.npy`` files with a JSON sidecar, and a cache that regenerates them.
 
-**Datasets**: :func:`save_dataset` writes the fields as ``.npy`` with a JSON sidecar (parameters,
+**Datasets** (:math:`\varphi^4`, Ising, Gaussian and lognormal fields): :func:`save_dataset` writes the fields as ``.npy`` with a JSON sidecar (parameters,
 seed, autocorrelation times, shape, ``statlearn.__version__``); :func:`dataset` regenerates them on
 demand in a cache directory.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from numpy.typing import ArrayLike
 from statlearn import __version__
 from wirg.checks import check_choice, real_array, show
 from wirg.fields import free_field_spectrum, gaussian_field, lognormal_field
+from wirg.lattice_ising import IsingSamples, ising
 from wirg.lattice_phi4 import Phi4Samples, phi4
 from wirg.statistics import AutocorrelationTime
 
@@ -48,23 +50,43 @@ def _npy_path(path: str | os.PathLike) -> Path:
     return path if path.suffix == ".npy" else path.with_name(path.name + ".npy")
 
 
-def _phi4_parameters(samples: Phi4Samples) -> dict:
-    def tau(t: AutocorrelationTime) -> dict:
-        return {"tau": t.tau, "error": t.error, "window": t.window, "n": t.n}
+def _tau(t: AutocorrelationTime) -> dict:
+    return {"tau": t.tau, "error": t.error, "window": t.window, "n": t.n}
 
+
+def _chain_parameters(kind: str, samples: Phi4Samples | IsingSamples) -> dict:
+    """The parameters shared by the phi^4 and Ising chains."""
     return {
-        "kind": "phi4",
+        "kind": kind,
         "L": samples.L,
         "beta": samples.beta,
         "seed": samples.seed,
         "thermalization": samples.thermalization,
         "thin": samples.thin,
         "cluster": samples.cluster,
+    }
+
+
+def _phi4_parameters(samples: Phi4Samples) -> dict:
+    return {
+        **_chain_parameters("phi4", samples),
         "sampler": samples.sampler,
         "delta": samples.delta,
         "acceptance": samples.acceptance,
-        "tau_m": tau(samples.tau_m),
-        "tau_abs_m": tau(samples.tau_abs_m),
+        "tau_m": _tau(samples.tau_m),
+        "tau_abs_m": _tau(samples.tau_abs_m),
+    }
+
+
+def _ising_parameters(samples: IsingSamples) -> dict:
+    return {
+        **_chain_parameters("ising", samples),
+        "clusters_per_step": samples.clusters_per_step,
+        "mean_cluster_size": None if math.isnan(samples.mean_cluster_size) else samples.mean_cluster_size,
+        "acceptance": samples.acceptance,
+        "tau_abs_m": _tau(samples.tau_abs_m),
+        "tau_energy": _tau(samples.tau_energy),
+        "converged": samples.converged,
     }
 
 
@@ -80,7 +102,7 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def save_dataset(path: str | os.PathLike, samples: Phi4Samples | ArrayLike, **params: object) -> Path:
+def save_dataset(path: str | os.PathLike, samples: Phi4Samples | IsingSamples | ArrayLike, **params: object) -> Path:
     """Save fields as ``.npy`` with a JSON sidecar of the same name; returns the ``.npy`` path.
 
     Parameters
@@ -88,18 +110,19 @@ def save_dataset(path: str | os.PathLike, samples: Phi4Samples | ArrayLike, **pa
     path
         Destination; ``.npy`` is appended unless present, the sidecar is the same path with ``.json``.
     samples
-        A :class:`Phi4Samples` (its parameters, seed and autocorrelation times are recorded) or an
-        array of fields (n_samples, L, L), whose description (e.g. ``kind``, ``seed``) goes in ``params``.
+        A :class:`Phi4Samples` or :class:`wirg.lattice_ising.IsingSamples` (its parameters, seed and
+        autocorrelation times are recorded; Ising spins are stored as int8) or an array of fields
+        (n_samples, L, L), whose description (e.g. ``kind``, ``seed``) goes in ``params``.
     **params
-        Extra JSON-serialisable parameters; one that contradicts a :class:`Phi4Samples` value is refused.
+        Extra JSON-serialisable parameters; one that contradicts a value of the samples is refused.
 
     Returns
     -------
     pathlib.Path
     """
-    if isinstance(samples, Phi4Samples):
+    if isinstance(samples, Phi4Samples | IsingSamples):
         fields = samples.fields
-        parameters = _phi4_parameters(samples)
+        parameters = _phi4_parameters(samples) if isinstance(samples, Phi4Samples) else _ising_parameters(samples)
         for key, value in params.items():
             if key in parameters and parameters[key] != value:
                 raise ValueError(f"parameter {key}={show(value)} contradicts the samples' {key}={parameters[key]!r}")
@@ -151,7 +174,7 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
     return Dataset(fields=fields, metadata=metadata)
 
 
-_DATASET_KINDS = ("phi4", "free_field", "lognormal")
+_DATASET_KINDS = ("phi4", "ising", "free_field", "lognormal")
 
 
 def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os.PathLike, **params: object) -> Dataset:
@@ -167,7 +190,8 @@ def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os
     ----------
     kind
         ``"phi4"``: :func:`phi4` with ``params`` among ``beta`` (required), ``thermalization``,
-        ``thin``, ``cluster``. ``"free_field"``: :func:`gaussian_field` of
+        ``thin``, ``cluster``. ``"ising"``: :func:`wirg.lattice_ising.ising` (int8 spins) with the same
+        ``params``. ``"free_field"``: :func:`gaussian_field` of
         :func:`free_field_spectrum` with ``params`` among ``mass``, ``beta``, ``zero_mode``.
         ``"lognormal"``: :func:`wirg.fields.lognormal_field` (the weak-lensing stand-in) with ``params``
         ``exponent`` (required), ``variance``, ``shift``.
@@ -198,6 +222,8 @@ def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os
             return cached
     if kind == "phi4":
         save_dataset(npy, phi4(L, n_samples=n_samples, seed=seed, **params), request=request)
+    elif kind == "ising":
+        save_dataset(npy, ising(L, n_samples=n_samples, seed=seed, **params), request=request)  # type: ignore[arg-type]
     else:
         if kind == "free_field":
             fields = gaussian_field(free_field_spectrum(L, **params), L, n_samples, seed=seed)

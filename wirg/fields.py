@@ -49,8 +49,9 @@ from scipy.optimize import brentq
 
 from statlearn.numerics.seeding import as_generator
 from wirg.checks import check_memory, check_scalar, count, show
+from wirg.lattice_ising import ising
 
-__all__ = ["free_field_spectrum", "gaussian_field", "lattice_momenta", "lognormal_field"]
+__all__ = ["free_field_spectrum", "gaussian_field", "ising", "lattice_momenta", "lognormal_field"]
 
 _TINY = 1.0 / np.finfo(float).max  # 1 / S and S both finite for a precision in [_TINY, _HUGE]
 _HUGE = np.finfo(float).max / 16.0

@@ -335,7 +335,7 @@ def _energy_and_gradient(phi: np.ndarray, beta: float) -> tuple[np.ndarray, np.n
     return _energy(phi, forward, beta), -beta * neighbours + (4.0 * phi * phi - 2.0) * phi
 
 
-def _chain_arguments(
+def chain_arguments(
     L: object,
     beta: object,
     n_samples: object,
@@ -344,7 +344,8 @@ def _chain_arguments(
     thin: object,
     bytes_per_site: int,
 ) -> tuple[int, float, int, int, int, int | None]:
-    """The validated arguments of :func:`phi4` and :func:`phi4_mala`, in this order."""
+    """The validated arguments of :func:`phi4` and :func:`phi4_mala` (and :func:`wirg.lattice_ising.ising`),
+    in this order; ``bytes_per_site`` is the chain's memory per lattice site."""
     L = count("L", L, minimum=2)
     check_memory(f"the chain on the {L} x {L} lattice", "L", bytes_per_site * L * L)
     beta = check_scalar("beta", beta, minimum=0.0, strict=True)
@@ -449,9 +450,7 @@ def phi4(
     AutocorrelationWarning
         If a measured autocorrelation time is not small compared with its series.
     """
-    L, beta, n_samples, seed, thermalization, thin = _chain_arguments(
-        L, beta, n_samples, seed, thermalization, thin, 32
-    )
+    L, beta, n_samples, seed, thermalization, thin = chain_arguments(L, beta, n_samples, seed, thermalization, thin, 32)
     cluster = check_bool("cluster", cluster)
 
     state = seed_state(np.uint64(seed))
@@ -537,9 +536,7 @@ def phi4_mala(
     AutocorrelationWarning
         If a measured autocorrelation time is not small compared with its series.
     """
-    L, beta, n_samples, seed, thermalization, thin = _chain_arguments(
-        L, beta, n_samples, seed, thermalization, thin, 64
-    )
+    L, beta, n_samples, seed, thermalization, thin = chain_arguments(L, beta, n_samples, seed, thermalization, thin, 64)
     tuning = thermalization // 2
     chains = _mala_chains(L, beta, 1, seed, tuning)
     pilot = np.empty(thermalization - tuning)

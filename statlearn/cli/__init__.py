@@ -17,11 +17,20 @@ Subcommands:
   [--plot FILE] [--csv FILE]`` solves the ERM saddle point of the Gaussian covariate model along a
   grid and optionally trains students at finite size (:mod:`statlearn.cli.erm`);
 - ``statlearn wirg gaussian --L L --mass M [--plot FILE] [--json]`` prints the exact per-scale
-  couplings and condition numbers of the free field's WIRG (:mod:`statlearn.cli.wirg`).
+  couplings and condition numbers of the free field's WIRG (:mod:`statlearn.cli.wirg`);
+- ``statlearn ising --L L (--beta B | --T T) --n N --seed S --out FILE.npy [--json]`` samples the 2-D Ising
+  model, saves the spins with a JSON sidecar and prints energy and |m| against the exact results
+  (:mod:`statlearn.cli.ising`).
+- ``statlearn rbm train --data FILE.npy --hidden H --out DIR [--method cd|pcd] [--k K] [--penalty none|l1|l2]
+  [--strength S] [--epochs E] [--seed S]`` trains a binary RBM with a progress bar and writes its parameters
+  (.npz + JSON) and training history (CSV, JSON) (:mod:`statlearn.cli.rbm`).
+- ``statlearn pca-rg --data FILE.npy --fractions 0.01,0.1,1 [--control] [--csv FILE] [--json]`` prints the
+  fourth-moment flow of PCA coarse-graining (:mod:`statlearn.cli.pca_rg`).
 
 The package: :mod:`statlearn.cli.command` builds the top-level parser from one module per
 subcommand (:mod:`~statlearn.cli.reproduce`, :mod:`~statlearn.cli.capacity`, :mod:`~statlearn.cli.glm`,
-:mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`), which share the
+:mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`, :mod:`~statlearn.cli.ising`,
+:mod:`~statlearn.cli.rbm`, :mod:`~statlearn.cli.pca_rg`), which share the
 helpers of :mod:`statlearn.cli.common`. Each subcommand imports what it needs when it runs, so
 ``statlearn --help`` stays fast.
 """

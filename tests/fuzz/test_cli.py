@@ -119,6 +119,13 @@ ERM = ["erm", "--model", "isotropic", "--alpha", "1", "--loss", "square", "--lam
 ERM_RF = ["erm", "--gamma", "1", "--loss", "square", "--lam", "1"]
 ERM_SALIENT = ["erm", "--model", "salient-weak", "--alpha", "1", "--loss", "square", "--lam", "1"]
 WIRG = ["wirg", "gaussian", "--L", "4", "--radius", "0"]
+ISING_T = ["ising", "--L", "4", "--n", "2", "--seed", "0", "--out", "never-written.npy", "--T", "2"]
+ISING = [*ISING_T[:-2], "--beta", "0.4"]
+PCA = ["pca-rg", "--data", "missing.npy", "--fractions", "0.5"]
+FRACTIONS = st.one_of(
+    st.sampled_from([*MALFORMED_GRIDS, "0", "0.5,0", "1.0000001", ",".join(["0.5"] * 1001)]),
+    finite_lists(st.one_of(below(0.0), above(1.0))),
+)
 
 SALIENT = st.one_of(
     st.sampled_from(["", "0.1", "0.1,1", "0.1,1,1,1", "a,b,c", "0.1;1;1", "nan,1,1", "0.1,inf,1"]),
@@ -191,6 +198,19 @@ CASES = [
     (["wirg", "gaussian", "--L", "64"], "--radius", st.integers(4, 31).map(str)),
     (WIRG, "--wavelet", NAMES),
     (WIRG, "--plot", ".png"),
+    (ISING, "--L", integers(2, 4096)),
+    (ISING, "--beta", numbers(0.0, 1e3, open_=True)),
+    (ISING_T, "--T", numbers(1e-3, 1e6)),
+    (ISING, "--n", integers(1, 10**7)),
+    (ISING, "--seed", integers(0, 2**63 - 1)),
+    (ISING, "--thermalization", integers(100, 10**9)),
+    (ISING, "--thin", integers(1, 10**9)),
+    (ISING, "--out", ".npy"),
+    (PCA, "--data", st.sampled_from(["/", "", "/nonexistent/x.npy", "missing.npy"])),
+    (PCA, "--fractions", FRACTIONS),
+    (PCA, "--blocks", integers(2, 1000)),
+    (PCA, "--seed", integers(0, 2**63 - 1)),
+    (PCA, "--csv", ".csv"),
 ]
 
 

@@ -826,6 +826,8 @@ def test_every_public_name_of_wirg_is_audited() -> None:
         "Shells",
         "StatisticComparison",
     }
+    exempt |= {"ising", "ising_energy", "onsager_energy", "yang_magnetization", "kaufman_log_partition"}
+    exempt |= {"kaufman_energy", "ising_enumeration", "IsingSamples", "IsingEnumeration", "BETA_C", "T_C"}  # test_ising
     missing = set(wirg.__all__) - covered - exempt
     assert not missing, f"public names without a fuzz entry: {sorted(missing)}"
 

@@ -60,7 +60,7 @@ def test_dataset_regenerates_only_when_missing(tmp_path, monkeypatch) -> None:
     sidecar = next(tmp_path.glob("phi4_*.json"))
     assert json.loads(sidecar.read_text())["parameters"]["request"]["beta"] == 0.6
     with pytest.raises(ValueError, match="kind"):
-        dataset("ising", L=4, n_samples=2, seed=0, cache_dir=tmp_path)
+        dataset("potts", L=4, n_samples=2, seed=0, cache_dir=tmp_path)
 
 
 def test_dataset_lognormal_kind(tmp_path) -> None:
