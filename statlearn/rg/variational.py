@@ -115,20 +115,19 @@ class Locality:
 def receptive_field_locality(fields: ArrayLike, radius: float) -> Locality:
     """Locality of every column of ``fields`` (n_visible = L^2, n_units) within ``radius`` >= 0 (module docstring).
 
-    A column of zeros has no centre: its fraction and IPR are NaN.
+    A column of zeros has no centre and is refused.
     """
     w, L = _as_fields(fields)
     r = as_real_scalar("radius", radius, minimum=0.0, maximum=float(L))
-    a = np.abs(w)
+    scale = np.abs(w).max(axis=(1, 2))
+    if np.any(scale == 0):
+        raise ValueError(f"fields: column {int(np.argmin(scale))} is all zeros, so it has no centre")
+    a = np.abs(w) / scale[:, None, None]  # each field scaled to max 1: no overflow in the sums and powers below
     total = a.sum(axis=(1, 2))
     centre = periodic_centre(a)
     inside = _periodic_distance(L, centre) <= r + 1e-9
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = np.where(total > 0, (a * inside).sum(axis=(1, 2)) / np.where(total > 0, total, 1.0), np.nan)
-        scale = a.max(axis=(1, 2), keepdims=True)
-        u = a / np.where(scale > 0, scale, 1.0)  # scaled first: w^4 neither overflows nor underflows
-        squares = (u**2).sum(axis=(1, 2))
-        ipr = np.where(total > 0, (u**4).sum(axis=(1, 2)) / np.where(total > 0, squares, 1.0) ** 2, np.nan)
+    fraction = (a * inside).sum(axis=(1, 2)) / total
+    ipr = (a**4).sum(axis=(1, 2)) / (a**2).sum(axis=(1, 2)) ** 2
     return Locality(fraction=fraction, ipr=ipr, centre=centre, radius=r, L=L)
 
 
@@ -222,6 +221,8 @@ def block_spin_correlation(
     B = blocks.reshape(n, -1)
 
     def standardised(x: np.ndarray) -> np.ndarray:
+        scale = np.abs(x).max(axis=0)
+        x = x / np.where(scale > 0, scale, 1.0)  # no overflow in the moments below
         x = x - x.mean(axis=0)
         norm = np.sqrt((x**2).sum(axis=0))
         return x / np.where(norm > 0, norm, np.inf)
@@ -233,7 +234,9 @@ def block_spin_correlation(
     if centres is not None:
         c = as_real_array("centres", centres, minimum=0.0)
         if c.shape != (a.shape[1], 2):
-            raise ValueError(f"centres must have shape ({a.shape[1]}, 2), one per unit, got {np.shape(centres)}")
+            raise ValueError(
+                f"centres must have shape ({a.shape[1]}, 2), one per unit of activity, got {np.shape(centres)}"
+            )
         if np.any(c >= side * b):
             raise ValueError(f"centres must lie in [0, L = {side * b}), got {c.max()!r}")
         aligned = np.all(np.floor(c / b).astype(int) == best_block, axis=1)
