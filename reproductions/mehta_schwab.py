@@ -24,9 +24,10 @@ and of their block spins, against the same statistics of the data and of its blo
 Checks: (1) the data's energy per site against Kaufman's exact energy of the :math:`L \times L` torus
 (Bonferroni bound over the couplings); (2) per coupling and layer, that the L1 - L2 difference of the
 locality and of the block-spin correlation is resolved: its standard error over seeds below half the
-difference, or below the stated bound (0.02), the numbers of every variant in the note; (3) per coupling and
-layer, that the energy per site of the configurations generated through that layer is measured against the
-data's to better than 0.02 (the discrepancies, which may be large, are in the note and ``statistics.csv``).
+difference, or below the stated bound (0.02), the numbers of every variant in the note, whichever way they
+come out. The generated-sample statistics make no claim: they are reported with their discrepancy from the
+data and its error in ``statistics.csv`` (the error over seeds, or the mean jackknife error if larger,
+combined with the data's).
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def report(
     z = float(norm.ppf(1 - ALPHA / (2 * len(betas))))
     checks, summary = [], []
     stats: dict[str, list[Any]] = {k: [] for k in ("beta", "variant", "layer", "b", "what", "energy", "energy_err")}
-    stats |= {"abs_m": [], "abs_m_err": []}
+    stats |= {"abs_m": [], "abs_m_err": [], "energy_minus_data": [], "energy_minus_data_err": []}
     measures: dict[str, list[Any]] = {k: [] for k in ("beta", "variant", "layer", "b", "quantity", "mean", "stderr")}
     measures |= {"reference": []}
     for beta in betas:
@@ -272,39 +273,22 @@ def report(
                 aligned = _over_seeds(measured(beta, v, "aligned")[:, l])
                 for key_row, value in zip(measures, (beta, v, l + 1, b, "aligned", *aligned, 1.0 / (L // b) ** 2)):
                     measures[key_row].append(value)
-            # generated through layer l against the data, and their block spins against the data's
-            worst, notes = 0.0, []
+            # generated through layer l against the data, and their block spins against the data's: reported, no claim
             for v in VARIANTS:
                 gen, gen_b = measured(beta, v, "generated")[:, l], measured(beta, v, "generated_blocks")[:, l]
                 for what, g, d in (("visible", gen, (e, de, m, dm)), ("blocks", gen_b, ref["blocks"][l])):
                     g_e, g_e_err = _over_seeds(g[:, 0])
                     g_m, g_m_err = _over_seeds(g[:, 2])
                     err = float(np.hypot(max(g_e_err, np.sqrt(np.mean(g[:, 1] ** 2))), d[1]))
-                    worst = max(worst, err / max(RESOLUTION, abs(g_e - d[0]) / 2.0))
-                    notes.append(
-                        f"{v} {what}: e {g_e - d[0]:+.3f} +- {err:.3f}, |m| {g_m - d[2]:+.3f} +- {g_m_err:.3f}"
-                    )
-                    for key_row, value in zip(stats, (beta, v, l + 1, b, what, g_e, g_e_err, g_m, g_m_err)):
+                    row = (beta, v, l + 1, b, what, g_e, g_e_err, g_m, g_m_err, g_e - d[0], err)
+                    for key_row, value in zip(stats, row):
                         stats[key_row].append(value)
-            checks.append(
-                Check(
-                    f"beta = {beta:.4f}, layer {l + 1}: energy per site of samples generated through it against the data, resolved",
-                    0.0,
-                    worst,
-                    0.0,
-                    1.0,
-                    f"largest ratio, over variants and over visible and block spins, of the standard error of (generated - "
-                    f"data) to max({RESOLUTION}, |generated - data| / 2); generated minus data (data e = {e:.3f}, "
-                    f"|m| = {m:.3f}; blocks of {b}: e = {ref['blocks'][l][0]:.3f}, |m| = {ref['blocks'][l][2]:.3f}): "
-                    + "; ".join(notes),
-                )
-            )
-        for key_row, value in zip(stats, (beta, "data", 0, 1, "visible", e, de, m, dm)):
+        for key_row, value in zip(stats, (beta, "data", 0, 1, "visible", e, de, m, dm, 0.0, 0.0)):
             stats[key_row].append(value)
         for l in range(n_layers):
             d = ref["blocks"][l]
             b = matching_block_size(L * L, hidden[l])
-            for key_row, value in zip(stats, (beta, "data", l + 1, b, "blocks", d[0], d[1], d[2], d[3])):
+            for key_row, value in zip(stats, (beta, "data", l + 1, b, "blocks", d[0], d[1], d[2], d[3], 0.0, 0.0)):
                 stats[key_row].append(value)
         layer_1 = ", ".join(f"{v} {measured(beta, v, 'fraction')[:, 0, 0].mean():.3f}" for v in VARIANTS)
         summary.append(f"beta = {beta:.4f}: layer-1 locality {layer_1}")
@@ -330,30 +314,30 @@ def _figures(
     L: int,
     out_dir: Path,
 ) -> None:
-    first = {p["variant"]: i for i, p in reversed(list(enumerate(grid))) if p["beta"] == betas[0]}
+    first = {(p["beta"], p["variant"]): i for i, p in reversed(list(enumerate(grid)))}  # seed 0 of each
     n_layers = len(hidden)
     n_display = len(table["fields"][0][0])
+    n_cols = n_display * len(betas)
     with lecture_style():
         fig, axes = figure(
             len(VARIANTS) * n_layers,
-            n_display,
-            figsize=(1.6 * n_display + 1.0, 1.6 * len(VARIANTS) * n_layers),
+            n_cols,
+            figsize=(1.3 * n_cols + 1.0, 1.3 * len(VARIANTS) * n_layers + 0.4),
             squeeze=False,
         )
         for r, (v, l) in enumerate((v, l) for v in VARIANTS for l in range(n_layers)):
-            for c in range(n_display):
-                ax = axes[r, c]
-                image = np.asarray(table["fields"][first[v]][l][c]).reshape(L, L)
-                top = np.abs(image).max() or 1.0
-                ax.imshow(image, cmap="RdBu_r", vmin=-top, vmax=top)
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if c == 0:
-                    ax.set_ylabel(f"{LABELS[v]}\nlayer {l + 1} ({hidden[l]})", fontsize=7)
-        fig.suptitle(
-            rf"receptive fields $W_1\cdots W_l$ of the first {n_display} units, $\beta = {betas[0]:.3f}$, seed 0",
-            fontsize=10,
-        )
+            for j, beta in enumerate(betas):
+                for c in range(n_display):
+                    ax = axes[r, j * n_display + c]
+                    image = np.asarray(table["fields"][first[beta, v]][l][c]).reshape(L, L)
+                    top = np.abs(image).max() or 1.0
+                    ax.imshow(image, cmap="RdBu_r", vmin=-top, vmax=top)
+                    ax.set_xticks([])
+                    ax.set_yticks([])
+                    if r == 0:
+                        ax.set_title(rf"$\beta = {beta:.4f}$, unit {c + 1}", fontsize=7)
+            axes[r, 0].set_ylabel(f"{LABELS[v]}\nlayer {l + 1} ({hidden[l]})", fontsize=7)
+        fig.suptitle(rf"receptive fields $W_1\cdots W_l$ of the first {n_display} units, seed 0", fontsize=10)
         save_figure(fig, out_dir / "receptive_fields.png")
 
         fig, axes = figure(2, len(betas), figsize=(5.5 * len(betas), 8.0), squeeze=False)
