@@ -81,7 +81,7 @@ FULL = {
     "betas": [0.408, BETA_C],
     "n_samples": 20000,
     "hidden": [400, 100, 25],
-    "seeds": 3,
+    "seeds": 6,
     "epochs": 30,
     "batch_size": 100,
     "learning_rate": 0.05,
