@@ -7,6 +7,9 @@ arXiv:1410.3831 (2014)): :func:`decimation_rbm`, the 1-D Ising ring decimation a
 normalised fourth moment of the coarse variables against K/N; :func:`fourier_check` measures that the
 principal components of a stationary lattice field are its plane waves; :func:`gaussian_control` draws the
 Gaussian data of the same size and empirical covariance, the control every flow is compared with.
+:mod:`statlearn.rg.variational` measures the Mehta-Schwab experiment: the locality of receptive fields
+(:func:`receptive_field_locality`, against :func:`random_field_locality`), majority-rule block spins
+(:func:`block_spins`) and the correlation of hidden units with them (:func:`block_spin_correlation`).
 """
 
 from statlearn.rg.decimation import Decimation, decimation_rbm
@@ -19,15 +22,33 @@ from statlearn.rg.pca import (
     gaussian_control,
     pca_flow,
 )
+from statlearn.rg.variational import (
+    BlockCorrelation,
+    Locality,
+    block_spin_correlation,
+    block_spins,
+    matching_block_size,
+    periodic_centre,
+    random_field_locality,
+    receptive_field_locality,
+)
 
 __all__ = [
+    "BlockCorrelation",
     "Decimation",
     "DegenerateDataWarning",
     "FourierCheck",
+    "Locality",
     "PCAFlow",
+    "block_spin_correlation",
+    "block_spins",
     "coarse_grain",
     "decimation_rbm",
     "fourier_check",
     "gaussian_control",
+    "matching_block_size",
     "pca_flow",
+    "periodic_centre",
+    "random_field_locality",
+    "receptive_field_locality",
 ]

@@ -134,6 +134,20 @@ TINY = {
         "control_replicas": 3,
         "seed": 0,
     },
+    "mehta-schwab": {
+        "L": 8,
+        "betas": [0.408, 0.4406868],
+        "n_samples": 200,
+        "hidden": [16, 4],
+        "seeds": 2,
+        "epochs": 2,
+        "batch_size": 50,
+        "learning_rate": 0.05,
+        "strength": 0.01,
+        "n_generated": 100,
+        "n_display": 2,
+        "seed": 0,
+    },
 }
 
 
