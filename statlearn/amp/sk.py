@@ -144,7 +144,8 @@ def _tanh(z: np.ndarray, beta: float, h: float, q: float) -> np.ndarray:
 
 
 def _sech4(z: np.ndarray, beta: float, h: float, q: float) -> np.ndarray:
-    return np.cosh(beta * (h + np.sqrt(q) * z)) ** -4
+    decay = np.exp(-2.0 * np.abs(beta * (h + np.sqrt(q) * z)))  # sech x = 2 e^{-|x|} / (1 + e^{-2|x|})
+    return 16.0 * decay**2 / (1.0 + decay) ** 4
 
 
 def _expectation(f: Callable[..., np.ndarray], beta: float, h: float, q: float) -> float:

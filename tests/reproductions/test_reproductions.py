@@ -134,6 +134,7 @@ TINY = {
         "control_replicas": 3,
         "seed": 0,
     },
+    "sk-amp": {"sizes": [100, 200], "seeds": 3, "iterations": 6, "checked": [2]},
 }
 
 
