@@ -49,6 +49,12 @@ ENTRIES: list[tuple[str, Callable[..., Any], dict[str, Any], tuple[str, ...]]] =
         {"J": _J, "beta": 0.8, "h": 0.2, "damping": 0.5, "max_iter": 50, "amp_steps": 5},
         ("max_iter", "amp_steps"),
     ),
+    (
+        "sk_monte_carlo.sk_parallel_tempering",
+        amp.sk_parallel_tempering,
+        {"J": _J, "betas": [0.5, 1.0], "h": 0.1, "n_sweeps": 20, "thermalization": 5, "seed": 0},
+        ("n_sweeps", "thermalization"),
+    ),
     ("tap.tap_free_energy", amp.tap_free_energy, {"J": _J, "beta": 0.8, "h": 0.2, "m": np.full(6, 0.1)}, ()),
 ]
 
@@ -67,5 +73,6 @@ def test_bad_input_gives_a_one_line_error_naming_the_argument(
 
 def test_every_sk_name_is_audited() -> None:
     names = {"sk_couplings", "rs_overlap", "at_stability", "sk_state_evolution", "sk_amp", "tap", "tap_free_energy"}
+    names.add("sk_parallel_tempering")
     assert names == {e[0].split(".")[-1] for e in ENTRIES}
     assert names <= set(amp.__all__)
