@@ -60,6 +60,7 @@ MODULES = (
     "rbm_likelihood",
     "pca_rg",
     "sk_amp",
+    "sk_monte_carlo",
 )
 
 
