@@ -4,7 +4,7 @@ Instances J_ij ~ N(0, 1/N), h = 0, at N = 64 ... 1024 (full; quick: 64, 128, 256
 tempering (Hukushima & Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996)) on the ladder beta = 0.4, 0.6, ...,
 3.0 with two copies. The lowest energy per spin met in the run estimates the instance's ground-state
 energy (T = 0); its mean over instances is extrapolated linearly in N^(-2/3), the finite-size law of the
-SK ground state (Boettcher, Eur. Phys. J. B 31, 29 (2003); Palassini, J. Stat. Mech. P10005 (2008)), and
+SK ground state (Boettcher, Eur. Phys. J. B 46, 501 (2005)), and
 compared with the Parisi value -0.763166 (Crisanti & Rizzo, Phys. Rev. E 65, 046137 (2002)).
 
 - Panel a: mean ground-state energy against N^(-2/3) with the weighted linear fit and the Parisi value.

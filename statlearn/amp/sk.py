@@ -4,7 +4,7 @@ The model: :math:`N` Ising spins with :math:`H(s) = -\sum_{i<j} J_{ij} s_i s_j -
 :math:`J_{ij} = J_{ji}\sim N(0, 1/N)` and :math:`J_{ii} = 0` (Sherrington & Kirkpatrick, PRL 35, 1792
 (1975)), at inverse temperature :math:`\beta`.
 
-**The iteration** (Bolthausen, Commun. Math. Phys. 325, 333 (2014), eq. (1.3), with his field written
+**The iteration** (Bolthausen, Commun. Math. Phys. 325, 333 (2014), with his field written
 :math:`\beta h` here because :math:`h` is in units of energy):
 
 .. math::
@@ -24,7 +24,7 @@ the general AMP one, :math:`\beta^2\,\frac1N\sum_i f'(x^{t-1}_i)` for :math:`m^t
 
 **State evolution.** For :math:`N\to\infty` the field :math:`J m^t - (\text{Onsager})` is a centred
 Gaussian :math:`g^t` with :math:`\mathbb E g^s g^t = C_{s,t} = \lim m^s\cdot m^t/N`. Hence
-(Bolthausen 2014, Prop. 2.5 and Lemma 2.4)
+(Bolthausen 2014)
 
 .. math::
     q_{t+1} = \mathbb E_z \tanh^2\!\big(\beta(h + \sqrt{q_t}\,z)\big),\qquad
