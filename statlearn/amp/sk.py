@@ -70,6 +70,7 @@ __all__ = [
     "SKAMPResult",
     "SKStateEvolution",
     "at_stability",
+    "check_beta_and_field",
     "check_couplings",
     "rs_overlap",
     "sk_amp",
@@ -129,7 +130,8 @@ def check_couplings(J: ArrayLike) -> np.ndarray:
     return array
 
 
-def _check_beta_h(beta: object, h: object) -> tuple[float, float]:
+def check_beta_and_field(beta: object, h: object) -> tuple[float, float]:
+    """``beta`` in (0, 1e3] and ``h`` in [-1e3, 1e3] as floats, or a one-line error naming the argument."""
     beta = as_real_scalar("beta", beta, minimum=0.0, strict_minimum=True, maximum=1e3)
     h = as_real_scalar("h", h, minimum=-1e3, maximum=1e3)
     return beta, h
@@ -174,7 +176,7 @@ def rs_overlap(beta: float, h: float = 0.0, *, tol: float = 1e-13) -> float:
     r"""The largest fixed point :math:`q_*` of :math:`q = \mathbb E_z\tanh^2(\beta(h + \sqrt q z))`
     (the replica-symmetric overlap of SK), by Anderson-accelerated iteration from :math:`q = 1`
     (the map is increasing, so the iteration decreases monotonically to the largest fixed point)."""
-    beta, h = _check_beta_h(beta, h)
+    beta, h = check_beta_and_field(beta, h)
     result = fixed_point(
         lambda q: np.array([_self_overlap(beta, h, float(q[0]))]),
         [1.0],
@@ -189,7 +191,7 @@ def rs_overlap(beta: float, h: float = 0.0, *, tol: float = 1e-13) -> float:
 def at_stability(beta: float, h: float = 0.0) -> float:
     r"""The AT parameter :math:`\lambda = \beta^2\mathbb E_z\operatorname{sech}^4(\beta(h + \sqrt{q_*} z))`
     at the replica-symmetric :math:`q_*`: AMP converges iff :math:`\lambda\le 1`."""
-    beta, h = _check_beta_h(beta, h)
+    beta, h = check_beta_and_field(beta, h)
     q = rs_overlap(beta, h)
     return beta**2 * _expectation(_sech4, beta, h, q)
 
@@ -245,7 +247,7 @@ def sk_state_evolution(
     increments for ``n_iter`` steps from the starting point ``init``. Warns with
     :class:`~statlearn.numerics.ConvergenceWarning` when the last increment exceeds ``tol``
     (below the AT line, where it does not decay)."""
-    beta, h = _check_beta_h(beta, h)
+    beta, h = check_beta_and_field(beta, h)
     n_iter = as_count("n_iter", n_iter, minimum=2, maximum=MAX_ITER)
     init = _check_init(init)
     tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
@@ -351,7 +353,7 @@ def sk_amp(
     AMP does not converge at any ``n_iter``).
     """
     J = check_couplings(J)
-    beta, h = _check_beta_h(beta, h)
+    beta, h = check_beta_and_field(beta, h)
     n_iter = as_count("n_iter", n_iter, minimum=2, maximum=MAX_ITER)
     init = _check_init(init)
     tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)

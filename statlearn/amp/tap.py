@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from statlearn.amp.sk import MAX_ITER, check_couplings, sk_amp
+from statlearn.amp.sk import MAX_ITER, check_beta_and_field, check_couplings, sk_amp
 from statlearn.numerics.fixedpoint import ConvergenceWarning, fixed_point
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar
@@ -82,8 +82,7 @@ def _free_energy(J: np.ndarray, beta: float, h: float, m: np.ndarray) -> float:
 def tap_free_energy(J: ArrayLike, beta: float, h: float, m: ArrayLike) -> float:
     """The TAP free energy per spin :math:`f_{TAP}(m)` of the module docstring at magnetisations ``m``."""
     J = check_couplings(J)
-    beta = as_real_scalar("beta", beta, minimum=0.0, strict_minimum=True, maximum=1e3)
-    h = as_real_scalar("h", h, minimum=-1e3, maximum=1e3)
+    beta, h = check_beta_and_field(beta, h)
     m = as_real_array("m", m, minimum=-1.0, maximum=1.0)
     if m.shape != (J.shape[0],):
         raise ValueError(f"m must have shape ({J.shape[0]},) to match J, got {m.shape}")
@@ -122,8 +121,7 @@ def tap(
         (then warn with :class:`~statlearn.numerics.ConvergenceWarning`).
     """
     J = check_couplings(J)
-    beta = as_real_scalar("beta", beta, minimum=0.0, strict_minimum=True, maximum=1e3)
-    h = as_real_scalar("h", h, minimum=-1e3, maximum=1e3)
+    beta, h = check_beta_and_field(beta, h)
     damping = as_real_scalar("damping", damping, minimum=0.0, maximum=0.99)
     tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
     max_iter = as_count("max_iter", max_iter, minimum=1, maximum=MAX_ITER)
