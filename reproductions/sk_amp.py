@@ -69,7 +69,7 @@ def _check(name: str, theory: float, values: np.ndarray, note: str) -> Check:
     )
 
 
-@register("sk-amp", "Bolthausen AMP on SK instances against state evolution", quick=QUICK, full=FULL, cost=8)
+@register("sk-amp", "Bolthausen AMP on SK instances against state evolution", quick=QUICK, full=FULL, cost=4)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     T = int(settings["iterations"])
