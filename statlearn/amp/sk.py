@@ -348,9 +348,13 @@ def sk_amp(
         converged if the last increment :math:`\|m^{t+1}-m^t\|^2/N` is at most ``tol``.
     init
         ``"uninformative"`` or ``"bolthausen"`` (:data:`INITS`).
+    tol
+        Largest last increment of a converged run.
 
-    Warns with :class:`~statlearn.numerics.ConvergenceWarning` when not converged (below the AT line
-    AMP does not converge at any ``n_iter``).
+    Warns
+    -----
+    ConvergenceWarning
+        When not converged (below the AT line AMP does not converge at any ``n_iter``).
     """
     J = check_couplings(J)
     beta, h = check_beta_and_field(beta, h)
