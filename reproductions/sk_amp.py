@@ -12,7 +12,9 @@ the increments |m^{t+1} - m^t|^2 / N stay of order one.
 Checks (every N, both points): q_t and the increment at the checked iterations against the state
 evolution, within the Student-t 99.9% quantile of the standard error of the mean over instances (the
 finite-N error; the deviation in sigmas is stated in each check's note); above the AT line the last increment must be below 1e-6, below it
-the mean last increment must be consistent with the state evolution's non-vanishing value.
+the mean last increment must be consistent with the state evolution's non-vanishing value. Above the line,
+the TAP free energy (Thouless, Anderson & Palmer, Phil. Mag. 35, 593 (1977)) at AMP's last iterate against
+the replica-symmetric free energy, within the same quantile plus 1/N (its finite-size bias).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from statlearn.amp import sk_amp, sk_couplings, sk_state_evolution
-from statlearn.numerics import ConvergenceWarning
+from statlearn.amp import rs_overlap, sk_amp, sk_couplings, sk_state_evolution, tap_free_energy
+from statlearn.numerics import ConvergenceWarning, gaussian_expectation, log2cosh
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.sweep import sweep, write_csv
@@ -50,10 +52,19 @@ def instance_point(N: int, seed: int, iterations: int) -> dict[str, Any]:
             result = sk_amp(J, beta, h, n_iter=iterations)
         out[f"q {label}"] = result.q.tolist()
         out[f"increment {label}"] = result.increment.tolist()
+        out[f"f_tap {label}"] = tap_free_energy(J, beta, h, result.m)
     return out
 
 
-def _check(name: str, theory: float, values: np.ndarray, note: str) -> Check:
+def rs_free_energy(beta: float, h: float) -> float:
+    """-beta f_RS = beta^2/4 (1 - q)^2 + E_z ln 2 cosh beta(h + sqrt(q) z) at the state evolution's fixed point q
+    (Sherrington & Kirkpatrick 1975)."""
+    q = rs_overlap(beta, h)
+    lncosh = gaussian_expectation(lambda z, b, hh, qq: log2cosh(b * (hh + np.sqrt(qq) * z)), beta, h, q)
+    return float(-(beta**2 / 4.0 * (1.0 - q) ** 2 + lncosh) / beta)
+
+
+def _check(name: str, theory: float, values: np.ndarray, note: str, allowance: float = 0.0) -> Check:
     mean = float(values.mean())
     err = float(values.std(ddof=1) / np.sqrt(values.size))
     sigmas = abs(mean - theory) / err if err > 0 else 0.0
@@ -63,7 +74,7 @@ def _check(name: str, theory: float, values: np.ndarray, note: str) -> Check:
         theory,
         mean,
         err,
-        quantile * err + 1e-12,
+        quantile * err + allowance + 1e-12,
         f"{note}; {values.size} instances; {sigmas:.2f} sigma (tolerance {quantile:.2f} sigma: Student t, "
         f"two-sided level {LEVEL:g})",
     )
@@ -118,6 +129,16 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                     )
                 last = inc[:, -1]
                 if se.stability < 1:
+                    f_tap = np.asarray(table[f"f_tap {label}"], dtype=float)[sel]
+                    checks.append(
+                        _check(
+                            f"{label}: TAP free energy at AMP's fixed point, N = {N}",
+                            rs_free_energy(beta, h),
+                            f_tap,
+                            "replica-symmetric f; allowance 1/N for the finite-size bias added",
+                            allowance=1.0 / N,
+                        )
+                    )
                     checks.append(
                         Check(
                             f"{label}: AMP converged, last increment, N = {N}",
