@@ -60,6 +60,8 @@ MODULES = (
     "rbm_likelihood",
     "pca_rg",
     "mehta_schwab",
+    "sk_amp",
+    "sk_monte_carlo",
 )
 
 

@@ -148,6 +148,8 @@ TINY = {
         "n_display": 2,
         "seed": 0,
     },
+    "sk-amp": {"sizes": [100, 200], "seeds": 3, "iterations": 6, "checked": [2]},
+    "sk-monte-carlo": {"sizes": [16, 24], "instances": 3, "sweeps": 40, "thermalization": 20, "bins": 11},
 }
 
 
