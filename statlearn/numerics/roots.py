@@ -122,11 +122,12 @@ def bracket_root(
         done = done | (width <= xtol + rtol * np.abs(b)) | (fb == 0)
         if np.all(done):
             break
-        with np.errstate(invalid="ignore", divide="ignore"):
+        # A secant step that overflows (huge brackets) is non-finite and replaced by bisection below.
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             c = b - fb * (b - a) / (fb - fa)
         left, right = np.minimum(a, b), np.maximum(a, b)
         outside = ~np.isfinite(c) | (c <= left) | (c >= right)
-        c = np.where(outside, 0.5 * (a + b), c)
+        c = np.where(outside, 0.5 * a + 0.5 * b, c)
         c = np.where(done, b, c)
         fc = np.asarray(f(c), dtype=float)
         iterations += 1
