@@ -59,6 +59,7 @@ MODULES = (
     "ising_exact",
     "rbm_likelihood",
     "pca_rg",
+    "sk_phase_diagram",
 )
 
 

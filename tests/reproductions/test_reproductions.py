@@ -134,6 +134,12 @@ TINY = {
         "control_replicas": 3,
         "seed": 0,
     },
+    "sk-phase-diagram": {
+        "temperatures": [0.5, 1.2],
+        "fields": 4,
+        "x_of_q": [[0.5, 1]],
+        "ground_steps": [1, 2],
+    },
 }
 
 
