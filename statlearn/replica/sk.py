@@ -58,6 +58,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
@@ -85,6 +86,10 @@ _T_MIN = 1e-3  # lowest temperature accepted: below, the RS crossovers are narro
 _AT_T_MIN = 1e-3  # lowest T_AT searched by at_line (h up to about 3.6)
 _NODES = {1: 64, 2: 90, 3: 34}  # Gauss-Hermite nodes per level of the nested k-RSB rules at T = 0
 _NODES_FINITE_T = {1: 64, 2: 48, 3: 24}  # and at T > 0 (smooth top level ln 2cosh(beta y))
+FULL_RSB_LEVELS = 10
+"""Number of intervals of the fixed overlap grid of the T = 0 full-RSB solver (:func:`ground_state_energy`)."""
+_FULL_RSB_DY = 0.03  # spacing of the y grid of the full-RSB solver
+_FULL_RSB_REACH = 8.0  # half-width of the y grid (the tilted process stays well inside)
 
 
 @dataclass(frozen=True)
@@ -317,6 +322,23 @@ def _fold_abs(y: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     return 0.5 * mu * sigma**2 + np.logaddexp(a, b) / mu
 
 
+def _fold_abs_tilted_mean(y: np.ndarray, mu: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_fold_abs` and the mean of :math:`|y + \\sigma z|` under the tilt :math:`e^{\\mu|y + \\sigma z|}`."""
+    a = y / sigma + mu * sigma
+    b = -y / sigma + mu * sigma
+    log_a = mu * y + special.log_ndtr(a)
+    log_b = -mu * y + special.log_ndtr(b)
+    log_sum = np.logaddexp(log_a, log_b)
+    ratio_a = np.exp(-0.5 * a * a - special.log_ndtr(a)) / math.sqrt(2.0 * math.pi)
+    ratio_b = np.exp(-0.5 * b * b - special.log_ndtr(b)) / math.sqrt(2.0 * math.pi)
+    mean = (
+        mu * sigma**2
+        + np.exp(log_a - log_sum) * (y + sigma * ratio_a)
+        + np.exp(log_b - log_sum) * (-y + sigma * ratio_b)
+    )
+    return 0.5 * mu * sigma**2 + log_sum / mu, mean
+
+
 def _level(
     y: np.ndarray, l: int, beta: float, q: np.ndarray, m: np.ndarray, z: np.ndarray, w: np.ndarray
 ) -> np.ndarray:
@@ -412,6 +434,93 @@ def _optimise(beta: float, h: float, k: int) -> tuple[np.ndarray, np.ndarray, fl
     return q, m, float(best.fun), converged, int(first.nfev + second.nfev), residual
 
 
+class _ParisiGroundState:
+    r"""The T = 0 Parisi functional on a fixed overlap grid, with its gradient.
+
+    :math:`F(\gamma) = \varphi_0(h) - \frac14\sum_j \gamma_j (t_{j+1}^2 - t_j^2)` for :math:`\gamma` constant on
+    :math:`[t_j, t_{j+1})`, :math:`t_j = 1 - (1 - j/n)^2` (refined near 1, where :math:`\gamma = \beta x` diverges);
+    :math:`e_0 = -\min F` (Auffinger & Chen, Commun. Math. Phys. 335, 1429 (2015): F is convex in
+    :math:`\gamma`). :math:`\varphi` on a uniform y grid: the top fold in closed form, the others as
+    banded Gaussian convolutions in log space. The gradient follows from the tilted forward measure
+    :math:`\rho_{j+1}(y') = \int\rho_j(y)\, g_{\sigma_j}(y' - y)\, e^{\gamma_j(\varphi_{j+1}(y') - \varphi_j(y))}dy`:
+    :math:`\partial\varphi_0(h)/\partial\gamma_j = \gamma_j^{-1}\mathbb{E}_{\rho_j}[\langle\varphi_{j+1}\rangle
+    - \varphi_j]`.
+    """
+
+    def __init__(self, levels: int, h: float) -> None:
+        self.t = 1.0 - (1.0 - np.arange(levels + 1) / levels) ** 2
+        dy = _FULL_RSB_DY if h == 0 else abs(h) / math.ceil(abs(h) / _FULL_RSB_DY)
+        half = int(math.ceil((_FULL_RSB_REACH + abs(h)) / dy))
+        self.y = dy * np.arange(-half, half + 1)
+        self.dy = dy
+        self.start = half + int(round(h / dy))
+        self.sigma = np.sqrt(np.diff(self.t))
+        self.bands = []
+        for s in self.sigma[:-1]:
+            width = int(math.ceil(8.0 * s / dy))
+            log_kernel = -0.5 * (dy * np.arange(-width, width + 1) / s) ** 2
+            self.bands.append((width, log_kernel - special.logsumexp(log_kernel)))
+
+    def _fold(self, j: int, upper: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        width, log_kernel = self.bands[j]
+        ramp = self.dy * np.arange(1, width + 1)
+        padded = np.concatenate((upper[0] + ramp[::-1], upper, upper[-1] + ramp))  # asymptote |y| + c
+        exponent = sliding_window_view(gamma * padded, 2 * width + 1) + log_kernel
+        log_sum = special.logsumexp(exponent, axis=1)
+        tilt = np.exp(exponent - log_sum[:, None])
+        mean = np.einsum("ij,ij->i", tilt, sliding_window_view(padded, 2 * width + 1))
+        return log_sum / gamma, mean, tilt
+
+    def value_and_gradient(self, gamma: np.ndarray) -> tuple[float, np.ndarray]:
+        n = gamma.size
+        phi: list[np.ndarray] = [np.empty(0)] * n
+        mean: list[np.ndarray] = [np.empty(0)] * n
+        phi[n - 1], mean[n - 1] = _fold_abs_tilted_mean(self.y, float(gamma[n - 1]), float(self.sigma[n - 1]))
+        for j in range(n - 2, -1, -1):
+            phi[j], mean[j], _ = self._fold(j, phi[j + 1], float(gamma[j]))
+        area = np.diff(self.t**2) / 4.0
+        value = float(phi[0][self.start]) - float(gamma @ area)
+        rho = np.zeros(self.y.size)
+        rho[self.start] = 1.0
+        gradient = np.empty(n)
+        for j in range(n):
+            gradient[j] = float(rho @ (mean[j] - phi[j])) / gamma[j]
+            if j < n - 1:
+                width = self.bands[j][0]
+                _, _, tilt = self._fold(j, phi[j + 1], float(gamma[j]))
+                flow = rho[:, None] * tilt
+                moved = np.zeros(self.y.size + 2 * width)
+                for shift in range(2 * width + 1):
+                    moved[shift : shift + self.y.size] += flow[:, shift]
+                rho = moved[width : width + self.y.size]
+        return value, gradient - area
+
+
+def _full_rsb_ground_state(h: float, levels: int) -> tuple[np.ndarray, np.ndarray, float, bool, int, float]:
+    functional = _ParisiGroundState(levels, h)
+    middle = 0.5 * (functional.t[1:] + functional.t[:-1])
+    increments = np.diff(np.concatenate(([0.0], 0.5 + 1.0 / np.sqrt(1.0 - middle))))
+
+    def objective(d: np.ndarray) -> tuple[float, np.ndarray]:
+        value, gradient = functional.value_and_gradient(np.cumsum(d))
+        return value, np.cumsum(gradient[::-1])[::-1]  # gamma_j = sum_{i <= j} d_i
+
+    floor = 1e-8
+    found = optimize.minimize(
+        objective,
+        increments,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(floor, None)] * levels,
+        options={"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-9},
+    )
+    _, gradient = objective(found.x)
+    free = found.x > 10 * floor
+    projected = np.where(free, gradient, np.minimum(gradient, 0.0))  # KKT: d = floor needs gradient >= 0
+    residual = float(np.max(np.abs(projected)))
+    return functional.t, np.cumsum(found.x), float(found.fun), bool(residual < 1e-6), int(found.nfev), residual
+
+
 def _check_steps(steps: object) -> int:
     return as_count("steps", steps, minimum=1, maximum=MAX_STEPS)
 
@@ -464,25 +573,35 @@ def rsb(T: float, h: float = 0.0, steps: int = 1) -> SKReplicaBreaking:
     )
 
 
-def ground_state_energy(steps: int = 1, h: float = 0.0) -> SKReplicaBreaking:
-    r"""k-step RSB ground state (``T = 0``) of the SK model: :math:`e_0` maximised over :math:`q_0\le\dots\le
-    q_{k-1}` and :math:`\mu_1\le\dots\le\mu_k` (scaled breakpoints :math:`\mu_l = \beta m_l`); formula in the
-    module docstring. ``.energy`` (= ``.free_energy``) is the ground-state energy per spin.
+def ground_state_energy(steps: int | None = None, h: float = 0.0) -> SKReplicaBreaking:
+    r"""Ground-state energy per spin of the SK model (``T = 0``) from the Parisi functional.
+
+    ``steps = k`` in 1..3: k-step RSB, :math:`e_0` maximised over :math:`q_0\le\dots\le q_{k-1}` and
+    :math:`\mu_1\le\dots\le\mu_k` (scaled breakpoints :math:`\mu_l = \beta m_l`; formula in the module
+    docstring). ``steps = None``: full RSB, the convex T = 0 Parisi functional (Auffinger & Chen 2015) minimised
+    over a non-decreasing :math:`\gamma(q) = \lim \beta x(q)`, piecewise constant on a fixed grid of
+    :data:`FULL_RSB_LEVELS` intervals refined near ``q = 1`` (L-BFGS-B with the exact gradient); then ``.q`` are
+    the grid points and ``.m`` the values of :math:`\gamma` on the intervals. ``.energy`` (= ``.free_energy``)
+    is the ground-state energy; the k-RSB values rise monotonically towards the full-RSB
+    :math:`-0.763166` of Crisanti & Rizzo (2002).
 
     Parameters
     ----------
     steps
-        Number of RSB steps ``k`` in 1..3 (1RSB :math:`\approx -0.76526`; the values rise monotonically
-        towards the full-RSB :math:`-0.763166` of Crisanti & Rizzo 2002).
+        ``None`` (full RSB) or the number of RSB steps ``k`` in 1..3.
     h
         Field.
     """
-    k = _check_steps(steps)
     h = as_real_scalar("h", h)
-    q, m, value, converged, iterations, residual = _optimise(math.inf, h, k)
+    if steps is None:
+        q, m, value, converged, iterations, residual = _full_rsb_ground_state(h, FULL_RSB_LEVELS)
+        k, tol = FULL_RSB_LEVELS, 1e-6
+    else:
+        k, tol = _check_steps(steps), 1e-5
+        q, m, value, converged, iterations, residual = _optimise(math.inf, h, k)
     if not converged:
         warnings.warn(
-            f"ground_state_energy: optimisation not converged (steps={k}, gradient {residual:.3g})",
+            f"ground_state_energy: optimisation not converged (steps={steps}, gradient {residual:.3g})",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -497,5 +616,5 @@ def ground_state_energy(steps: int = 1, h: float = 0.0) -> SKReplicaBreaking:
         converged=converged,
         iterations=iterations,
         residual=residual,
-        message=stop_message(converged, iterations, residual, 1e-5, unit="evaluations"),
+        message=stop_message(converged, iterations, residual, tol, unit="evaluations"),
     )

@@ -179,3 +179,23 @@ def test_two_step_finite_temperature() -> None:
 def test_bad_input(call, name: str) -> None:
     with pytest.raises((ValueError, TypeError), match=name):
         call()
+
+
+def test_full_rsb_gradient_is_exact() -> None:
+    functional = sk._ParisiGroundState(6, 0.0)
+    gamma = np.array([0.4, 0.7, 1.0, 1.5, 2.5, 5.0])
+    _, gradient = functional.value_and_gradient(gamma)
+    step = 1e-6
+    for j in range(gamma.size):
+        bump = step * np.eye(gamma.size)[j]
+        up, _ = functional.value_and_gradient(gamma + bump)
+        down, _ = functional.value_and_gradient(gamma - bump)
+        assert gradient[j] == pytest.approx((up - down) / (2 * step), abs=1e-8)
+
+
+def test_full_rsb_ground_state() -> None:
+    g = sk.ground_state_energy()
+    assert g.converged
+    assert g.energy == pytest.approx(E0_FULL_RSB, abs=1e-5)
+    assert sk.ground_state_energy(steps=2).energy < g.energy
+    assert np.all(np.diff(g.m) >= 0) and np.all(np.diff(g.q) > 0)
