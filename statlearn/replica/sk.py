@@ -49,6 +49,12 @@ The innermost level is done in closed form,
 \Phi(y/\sigma + \mu\sigma) + e^{-\mu y}\Phi(-y/\sigma + \mu\sigma)]`, which removes the kink of
 :math:`|y|`; the levels above are smooth. Published values: 1RSB :math:`-0.7652`, approaching the
 full-RSB :math:`-0.763166` (Crisanti & Rizzo, Phys. Rev. E 65, 046137 (2002)) from below.
+
+**Full RSB at T = 0.** :math:`e_0 = -\min_\gamma [\Psi_\gamma(0, h) - \tfrac12\int_0^1 q\gamma(q)\,dq]` over
+non-decreasing :math:`\gamma = \lim\beta x`, with :math:`\partial_q\Psi = -\tfrac12[\partial_y^2\Psi +
+\gamma(\partial_y\Psi)^2]`, :math:`\Psi(1, y) = |y|` (Auffinger & Chen, Commun. Math. Phys. 335, 1429 (2015)):
+``ground_state_energy(steps=None)``, on a fixed grid of :data:`FULL_RSB_LEVELS` intervals (see
+:class:`_ParisiGroundState`).
 """
 
 from __future__ import annotations
@@ -132,11 +138,12 @@ class SKReplicaBreaking:
     Attributes
     ----------
     T, h, steps
-        Temperature (0 for the ground state), field and number of steps ``k``.
+        Temperature (0 for the ground state), field and number of steps ``k`` (for the full-RSB ground state, the
+        number of intervals of its overlap grid).
     q
-        Overlaps :math:`q_0\\le\\dots\\le q_k` (at ``T = 0``, :math:`q_k = 1`).
+        Overlaps :math:`q_0\\le\\dots\\le q_k` (at ``T = 0``, :math:`q_k = 1`; full RSB: the grid points).
     m
-        Breakpoints :math:`m_1\\le\\dots\\le m_k` in (0, 1); at ``T = 0`` the scaled :math:`\\mu_l = \\beta m_l`.
+        Breakpoints :math:`m_1\\le\\dots\\le m_k` in (0, 1); at ``T = 0`` the scaled :math:`\\mu_l = \\beta m_l` (full RSB: :math:`\\gamma` on each interval).
     free_energy, energy
         Per spin (equal at ``T = 0``).
     converged, iterations, residual, message
