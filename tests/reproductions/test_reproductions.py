@@ -139,6 +139,7 @@ TINY = {
         "fields": 4,
         "x_of_q": [[0.5, 1]],
         "ground_steps": [1, 2],
+        "full_rsb": False,
     },
 }
 
