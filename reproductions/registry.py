@@ -62,6 +62,7 @@ MODULES = (
     "mehta_schwab",
     "sk_amp",
     "sk_monte_carlo",
+    "sk_phase_diagram",
 )
 
 
