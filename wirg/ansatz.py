@@ -986,13 +986,15 @@ class LocalAnsatz:
             raise ValueError(f"precision must be an L x L array, got shape {P.shape}")
         L = P.shape[0]
         check_side("precision", L, self.radius, self.lattice)
-        K = np.fft.ifft2(P).real
-        return np.array(
-            [
-                K[s[0] % L, s[1] % L] + (K[-s[0] % L, -s[1] % L] if (2 * s[0] % L, 2 * s[1] % L) != (0, 0) else 0.0)
-                for s in self.shifts
-            ]
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            K = np.fft.ifft2(P).real
+            theta = np.array(
+                [
+                    K[s[0] % L, s[1] % L] + (K[-s[0] % L, -s[1] % L] if (2 * s[0] % L, 2 * s[1] % L) != (0, 0) else 0.0)
+                    for s in self.shifts
+                ]
+            )
+        return finite_result("precision", theta, "the couplings of the stencil")
 
     def operator(self, theta: ArrayLike, L: int) -> _LocalOperator:
         return _LocalOperator(self.symbol(theta, L))

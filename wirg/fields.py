@@ -318,7 +318,9 @@ def lognormal_field(
         covariance = np.fft.ifft2(target).real
         ratio_min = float(covariance.min()) / shift2
     if not (np.isfinite(ratio_min) and np.all(np.isfinite(covariance / shift2))):
-        raise ValueError(f"shift = {shift!r} is too small for this spectrum: C_kappa / shift^2 overflows float64")
+        raise ValueError(
+            f"shift = {shift!r} is too small for this spectrum (or its variance too large): C_kappa / shift^2 overflows float64"
+        )
     if ratio_min <= -1.0:
         raise ValueError(
             f"shift = {shift!r}: the target covariance reaches C_kappa(r) = {ratio_min * shift2:.3g} "

@@ -98,7 +98,8 @@ def onsager_energy(beta: ArrayLike) -> np.ndarray:
     below :math:`10^{-10}`.
     """
     b = _betas(beta)
-    t = np.tanh(2.0 * b)
+    with np.errstate(over="ignore"):  # 2 beta overflows to inf for beta near the float64 maximum: tanh(inf) = 1
+        t = np.tanh(2.0 * b)
     m1 = (1.0 - 2.0 * t * t) ** 2  # 1 - k^2 = (1 - sinh^2 2b)^2 / cosh^4 2b, without overflow
     with np.errstate(divide="ignore", invalid="ignore"):
         elliptic = (2.0 / np.pi) * (2.0 * t * t - 1.0) * ellipkm1(m1)
@@ -224,6 +225,8 @@ def ising_enumeration(L: int, beta: float) -> IsingEnumeration:
     if L > _MAX_ENUMERATION:
         raise ValueError(f"L must be <= {_MAX_ENUMERATION} for exact enumeration (2^(L^2) states), got {L}")
     beta = check_scalar("beta", beta, minimum=0.0, strict=True)
+    if beta > 1e300:
+        raise ValueError(f"beta must be <= 1e300 (beta E stays in the float64 range), got {beta!r}")
     energy, magnetization = _states(L)
     log_weight = -beta * energy.astype(float)
     log_z = float(logsumexp(log_weight))

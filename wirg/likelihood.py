@@ -458,7 +458,7 @@ def fit_exact_scalar(
     t, weights = scalar_grid(window, n_grid)
     if x.min() < t[0] or x.max() > t[-1]:
         raise ValueError(
-            f"window [{t[0]:.6g}, {t[-1]:.6g}] must contain every value (range [{x.min():.6g}, {x.max():.6g}])"
+            f"window [{t[0]:.6g}, {t[-1]:.6g}] must contain all the values (their range [{x.min():.6g}, {x.max():.6g}])"
         )
     max_iterations = count("max_iterations", max_iterations, minimum=1)
     tol = check_positive("tol", tol)

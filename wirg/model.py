@@ -1082,7 +1082,7 @@ def fit_wirg(
                         free_energy,
                         j=j,
                         seed=(seed + j) % 2**63,
-                        name="fields and free_energy",
+                        name="fields, radius, potential and free_energy",
                     )
                     write = True
                 free_energies.append(free)

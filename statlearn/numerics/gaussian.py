@@ -71,6 +71,7 @@ _PANEL_ORDER = 16  # Gauss-Legendre nodes per panel of the graded rule
 _HALF_ORDER = 64  # nodes of the half-range Hermite rule and of the Legendre panel
 _LEGENDRE_FLOOR = -13.0  # the half-line rule ignores z < -13 (Gaussian weight < 1e-37)
 _LARGEST_ARGUMENT = 1e100  # largest width and lower accepted: the squared nodes stay in the double range
+_SMALLEST_WIDTH = 1e-100  # narrower kinks are graded at this width (their Gaussian mass, < 1e-100, is not resolved)
 
 
 MAX_ORDER = 360
@@ -122,6 +123,7 @@ def _kink_rule(t0: np.ndarray, scale: np.ndarray, ndim: int) -> tuple[np.ndarray
     if not np.all((scale > 0) & np.isfinite(scale)):
         raise ValueError("width must be positive and finite")
     centre = np.clip(t0, -_KINK_CENTRE_CLIP, _KINK_CENTRE_CLIP)
+    scale = np.maximum(scale, _SMALLEST_WIDTH)  # keeps the node count finite for subnormal widths
     n_half = int(np.ceil(np.arcsinh(_KINK_REACH / np.min(scale)) / _KINK_STEP))
     s = _sinh_steps(n_half).reshape((-1,) + (1,) * ndim)
     z = centre + scale * np.sinh(s)
@@ -206,6 +208,7 @@ def _graded_rule(pairs: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, .
             raise ValueError("kink locations must be finite")
         if not np.all((scale > 0) & np.isfinite(scale)):
             raise ValueError("kink widths must be positive and finite")
+    pairs = [(t0, np.maximum(scale, _SMALLEST_WIDTH)) for t0, scale in pairs]  # finite grades for subnormal widths
     smallest = min(float(np.min(scale)) for _, scale in pairs)
     n_grades = int(np.ceil(np.log(2 * _GRADED_REACH / smallest) / np.log(_GRADING))) + 1
     steps = _GRADING ** np.arange(n_grades).reshape((-1,) + (1,) * len(shape))
@@ -249,6 +252,7 @@ def graded_rule(kinks: Sequence[tuple[float, float]], reach: float = _GRADED_REA
         raise ValueError("kink locations must be finite")
     if not np.all((widths > 0) & np.isfinite(widths)):
         raise ValueError("kink widths must be positive and finite")
+    widths = np.maximum(widths, _SMALLEST_WIDTH)  # keeps the number of grades finite for subnormal widths
     n_grades = int(np.ceil(np.log(2 * reach / widths.min()) / np.log(_GRADING))) + 1
     x, wx = _legendre_rule(_PANEL_ORDER)
     return _graded_nodes(centres, widths, float(reach), n_grades, x, wx)
@@ -335,7 +339,7 @@ def gaussian_expectation(
     order
         Number of Gauss-Hermite nodes (used only by the default rule).
     kink, width
-        Location ``t0`` and width ``w > 0`` of a sharp crossover of ``f`` (arrays broadcast with
+        Location ``t0`` and width ``w`` in ``(0, 1e100]`` of a sharp crossover of ``f`` (arrays broadcast with
         ``params``); switches to the sinh-mapped trapezoidal rule described in the module
         docstring. Use it when ``w`` is below ~0.3 or ``f`` has complex singularities near the
         real axis (``tanh(a z)``, ``ln H``).

@@ -130,13 +130,16 @@ def plateau(
     # Continuation in eta from Saad & Solla's eta -> 0 values, which the first step starts from.
     x = np.array([1.0 / np.sqrt(K * (2 * K - 1)), 1.0 / (2 * K - 1), 1.0 / (2 * K - 1)])
     path = np.geomspace(min(eta, 1e-3), eta, 12)
-    for step in path[:-1]:
-        step_ode = OverlapODE(ode.activation, K, K, float(step), 0.0, sigma, 0.0, ode.T, ode.v_star)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            x = root(lambda y: _plateau_equations(step_ode, build, y), x, method="hybr", options={"xtol": 1e-14}).x
-    return _solve(
-        ode, state, lambda y: _plateau_equations(ode, build, y), build, x, f"plateau (K = {K}, eta = {eta})", tol
-    )
+    try:
+        for step in path[:-1]:
+            step_ode = OverlapODE(ode.activation, K, K, float(step), 0.0, sigma, 0.0, ode.T, ode.v_star)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                x = root(lambda y: _plateau_equations(step_ode, build, y), x, method="hybr", options={"xtol": 1e-14}).x
+        return _solve(
+            ode, state, lambda y: _plateau_equations(ode, build, y), build, x, f"plateau (K = {K}, eta = {eta})", tol
+        )
+    except ValueError as err:
+        raise ValueError(f"eta = {eta:g}: the continuation of the plateau from eta -> 0 failed ({err})") from None
 
 
 def _plateau_equations(

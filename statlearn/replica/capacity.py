@@ -394,16 +394,24 @@ def binary_capacity(kappa: ArrayLike = 0.0) -> np.ndarray | float:
     the RS divergence, where the RS entropy is negative. Vectorised over ``kappa`` in
     ``[KAPPA_MIN, BINARY_KAPPA_MAX]``.
     """
-    kappa = _margin(kappa)
+    kappa_in = kappa = _margin(kappa)
     if np.any(kappa > BINARY_KAPPA_MAX):
         raise ValueError(
             f"kappa must be <= {BINARY_KAPPA_MAX:g} for the binary capacity (beyond, the root merges with the "
             f"RS divergence in double precision), got {float(np.max(kappa)):g}"
         )
+    kappa = np.atleast_1d(kappa)
     hi = np.minimum(binary_annealed_capacity(kappa), binary_rs_divergence(kappa) * (1.0 - 1e-9))
-    lo = 1e-3 * hi
-    res = bracket_root(lambda a: _binary_state(a, kappa).entropy, lo, hi, xtol=1e-14, rtol=1e-13)
-    return np.asarray(res.root)[()]
+    # The RS entropy is below the annealed one, which vanishes at the annealed bound; it is >= 0 there
+    # only by rounding, for kappa below about -8, where the capacity equals the annealed bound in float64.
+    capacity = hi.copy()
+    open_ = _binary_state(hi, kappa).entropy < 0.0
+    if np.any(open_):
+        root = bracket_root(
+            lambda a: _binary_state(a, kappa[open_]).entropy, 1e-3 * hi[open_], hi[open_], xtol=1e-14, rtol=1e-13
+        ).root
+        capacity[open_] = root
+    return capacity.reshape(np.shape(kappa_in))[()]
 
 
 # --------------------------------------------------------------------------- Cover's theorem

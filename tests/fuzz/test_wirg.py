@@ -243,6 +243,7 @@ ENTRIES = [
         wirg.marginal_histogram,
         {"fields": _FIELD8, "edges": None, "n_bins": 10, "log": False, "n_blocks": None},
         _names("fields", "edges", "n_bins", "n_blocks", log=("log",)),
+        warnings=(RuntimeWarning,),
     ),
     Entry(
         "statistics.histogram_test",

@@ -30,6 +30,7 @@ peaks is :math:`\int_{\mu + \nu\sigma}^\infty f(t) F(t)^8\,dt` (9 independent va
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -102,7 +103,8 @@ def marginal_histogram(
     n_bins
         Number of bins when ``edges`` is not given.
     log
-        Return :math:`\ln p_b` (``-inf`` with NaN error for an empty bin).
+        Return :math:`\ln p_b` (``-inf`` with NaN error for an empty bin; a bin that is empty in some
+        jackknife replica has an infinite or NaN error). Either case warns (``RuntimeWarning``).
     n_blocks
         Jackknife blocks, default n_samples.
 
@@ -124,6 +126,14 @@ def marginal_histogram(
     per_field = _counts(phi, edges) / widths
     func = (lambda a: np.log(a)) if log else (lambda a: a)
     value, error = jackknife((per_field,), func, B)
+    bad = ~(np.isfinite(value) & np.isfinite(error))
+    if np.any(bad):
+        warnings.warn(
+            f"marginal_histogram: {int(bad.sum())} of {bad.size} bins are empty in the data or in a jackknife "
+            "replica; their log density or its error is not finite (use fewer bins or more samples)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     centres = 0.5 * (edges[1:] + edges[:-1])
     labels = tuple(f"bin [{a:.3g}, {b:.3g})" for a, b in zip(edges[:-1], edges[1:]))
     return Estimate("log density" if log else "density", centres, labels, value, error, phi.shape[0])
