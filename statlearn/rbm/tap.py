@@ -160,18 +160,24 @@ def _check_means(rbm: Any, name: str, value: ArrayLike, n: int) -> np.ndarray:
     return _to_spin(rbm, arr)
 
 
-def tap_free_energy(rbm: Any, m_visible: ArrayLike, m_hidden: ArrayLike, order: int = 2) -> np.ndarray:
-    """:math:`\\Phi_n` (minus the TAP free energy, module docstring) at given unit means, for every row.
-
-    ``m_visible`` (rows, n_visible) and ``m_hidden`` (rows, n_hidden) are means in the machine's convention; a
-    0/1 machine includes the shift of :meth:`RBM.to_spins`. At a stationary point, :math:`\\ln Z \\approx \\Phi_n`.
-    """
+def _check_point(rbm: Any, m_visible: ArrayLike, m_hidden: ArrayLike, order: object) -> tuple[Any, Any, int]:
+    """The checked arguments of :func:`tap_free_energy` and :func:`tap_gradient`: +-1 magnetisations, order."""
     check_machine(rbm)
     order = check_order(order)
     m = _check_means(rbm, "m_visible", m_visible, rbm.n_visible)
     mu = _check_means(rbm, "m_hidden", m_hidden, rbm.n_hidden)
     if m.shape[0] != mu.shape[0]:
         raise ValueError(f"m_visible and m_hidden must have the same rows, got {m.shape[0]} and {mu.shape[0]}")
+    return m, mu, order
+
+
+def tap_free_energy(rbm: Any, m_visible: ArrayLike, m_hidden: ArrayLike, order: int = 2) -> np.ndarray:
+    """:math:`\\Phi_n` (minus the TAP free energy, module docstring) at given unit means, for every row.
+
+    ``m_visible`` (rows, n_visible) and ``m_hidden`` (rows, n_hidden) are means in the machine's convention; a
+    0/1 machine includes the shift of :meth:`RBM.to_spins`. At a stationary point, :math:`\\ln Z \\approx \\Phi_n`.
+    """
+    m, mu, order = _check_point(rbm, m_visible, m_hidden, order)
     J, a, c, shift = spin_parameters(rbm)
     return _phi(J, a, c, m, mu, order) + shift
 
@@ -191,12 +197,7 @@ def tap_gradient(rbm: Any, m_visible: ArrayLike, m_hidden: ArrayLike, order: int
     """The explicit derivatives of :math:`\\Phi_n` with respect to ``(W, b_visible, b_hidden)`` at given unit
     means (averaged over the rows): at a fixed point, the gradient of the TAP :math:`\\ln Z`, the model term of
     the EMF log-likelihood gradient (module docstring)."""
-    check_machine(rbm)
-    order = check_order(order)
-    m = _check_means(rbm, "m_visible", m_visible, rbm.n_visible)
-    mu = _check_means(rbm, "m_hidden", m_hidden, rbm.n_hidden)
-    if m.shape[0] != mu.shape[0]:
-        raise ValueError(f"m_visible and m_hidden must have the same rows, got {m.shape[0]} and {mu.shape[0]}")
+    m, mu, order = _check_point(rbm, m_visible, m_hidden, order)
     return machine_gradient(rbm, m, mu, order)
 
 
