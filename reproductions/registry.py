@@ -58,6 +58,7 @@ MODULES = (
     "wirg_lognormal",
     "ising_exact",
     "rbm_likelihood",
+    "rbm_tap",
     "pca_rg",
     "mehta_schwab",
     "sk_amp",

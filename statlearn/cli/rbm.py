@@ -1,6 +1,6 @@
-"""``statlearn rbm train``: train a binary RBM on data on disk by CD-k or PCD.
+"""``statlearn rbm train``: train a binary RBM on data on disk by CD-k, PCD or EMF (TAP2/TAP3).
 
-``statlearn rbm train --data FILE.npy --hidden H --out DIR [--method cd|pcd] [--k K] [--penalty none|l1|l2]
+``statlearn rbm train --data FILE.npy --hidden H --out DIR [--method cd|pcd|tap2|tap3] [--k K] [--penalty none|l1|l2]
 [--strength S] [--learning-rate ETA] [--momentum MU] [--batch-size B] [--epochs E] [--spins pm1|01]
 [--seed S]`` trains :class:`statlearn.rbm.RBM` on the rows of ``FILE.npy`` (n_samples, n_visible), or on
 configurations (n_samples, L, L) flattened, behind a progress bar over the epochs, and writes into ``DIR``:
@@ -40,7 +40,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--hidden", type=bounded_int(1, 100_000), required=True, help="number of hidden units")
     train.add_argument("--out", required=True, metavar="DIR", help="directory to write the model and history into")
-    train.add_argument("--method", choices=("cd", "pcd"), default="cd", help="cd (default) or pcd")
+    train.add_argument(
+        "--method", choices=("cd", "pcd", "tap2", "tap3"), default="cd", help="cd (default), pcd, or EMF tap2/tap3"
+    )
     train.add_argument("--k", type=bounded_int(1, 10_000), default=1, help="Gibbs sweeps per update (default 1)")
     train.add_argument("--penalty", choices=("none", "l1", "l2"), default="none", help="weight penalty (default none)")
     train.add_argument(

@@ -34,8 +34,9 @@ from scipy.special import expit
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
 from statlearn.rbm.ais import LogPartition, ais_log_partition
+from statlearn.rbm.tap import TAP_METHODS, tap_log_partition
 from statlearn.rbm.training import TrainingHistory, train
-from statlearn.rbm.units import MAX_ENUMERATED, MAX_PARAMETER, check_spins, low_value
+from statlearn.rbm.units import MAX_ENUMERATED, MAX_PARAMETER, check_spins, low_value, spin_parameters
 
 __all__ = ["RBM"]
 
@@ -140,8 +141,8 @@ class RBM:
             out = (4.0 * W, 2.0 * b_v - 2.0 * W.sum(axis=1), 2.0 * b_h - 2.0 * W.sum(axis=0))
             shift = float(W.sum() - b_v.sum() - b_h.sum())
         else:  # from 0/1: x = (v + 1) / 2
-            out = (W / 4.0, b_v / 2.0 + W.sum(axis=1) / 4.0, b_h / 2.0 + W.sum(axis=0) / 4.0)
-            shift = -float(out[0].sum() - out[1].sum() - out[2].sum())
+            J, a, c, shift = spin_parameters(self)
+            out = (J, a, c)
         return RBM.from_params(*out, spins=target), shift
 
     def check_data(self, data: ArrayLike, name: str = "data", *, layer: str = "visible") -> np.ndarray:
@@ -228,6 +229,10 @@ class RBM:
             summed out analytically, as a chunked logsumexp; ``stderr`` is 0. ``"ais"``: annealed importance
             sampling from a base-rate model (Salakhutdinov & Murray, ICML 2008); ``options`` go to
             :func:`statlearn.rbm.ais.ais_log_partition` (``n_chains``, ``n_betas``, ``seed``, ``base_data``).
+            ``"tap2"``, ``"tap3"``: the second- or third-order TAP (Plefka) free energy at its fixed point
+            (Gabrie, Tramel & Krzakala, NeurIPS 2015), an approximation good for weak couplings; ``options`` go to
+            :func:`statlearn.rbm.tap.tap_magnetisations` (``start``, ``n_starts``, ``seed``, ``damping``, ``tol``,
+            ``max_iter``).
 
         Returns
         -------
@@ -235,11 +240,13 @@ class RBM:
             ``log_z``, ``stderr`` and how it was obtained.
         """
         if not isinstance(method, str):
-            raise TypeError(f"method must be 'exact' or 'ais', got {brief(method)}")
+            raise TypeError(f"method must be 'exact', 'ais', 'tap2' or 'tap3', got {brief(method)}")
         if method == "ais":
             return ais_log_partition(self, **options)
+        if method in TAP_METHODS:
+            return tap_log_partition(self, method, **options)
         if method != "exact":
-            raise ValueError(f"method must be 'exact' or 'ais', got {method!r}")
+            raise ValueError(f"method must be 'exact', 'ais', 'tap2' or 'tap3', got {method!r}")
         if options:
             raise TypeError(f"method='exact' takes no options, got {', '.join(sorted(options))}")
         value, layer = self.exact_log_partition()
@@ -341,7 +348,7 @@ class RBM:
         return self.draw(self.visible_field(h), rng)
 
     def fit(self, data: ArrayLike, **settings: Any) -> TrainingHistory:
-        """Train in place by CD-k or PCD; see :func:`statlearn.rbm.training.train` for the settings."""
+        """Train in place by CD-k, PCD or EMF (TAP2/TAP3); see :func:`statlearn.rbm.training.train` for the settings."""
         return train(self, data, **settings)
 
     # ------------------------------------------------------------------------------- files

@@ -1,10 +1,14 @@
-r"""Training an RBM by contrastive divergence (CD-k) or persistent contrastive divergence (PCD).
+r"""Training an RBM by contrastive divergence (CD-k), persistent contrastive divergence (PCD) or the TAP free energy.
 
 The gradient of the mean log-likelihood is :math:`\partial_W \langle \log p(v) \rangle = \langle v\,\bar h(v)
 \rangle_{\rm data} - \langle v h \rangle_{\rm model}` (likewise for the biases, :math:`\bar h(v) = E[h \mid v]`).
 CD-k (Hinton, Neural Comput. 14, 1771 (2002)) estimates the model term from k block-Gibbs sweeps started at the
 minibatch; PCD (Tieleman, ICML 2008) from persistent chains (one per minibatch row, started at random data rows)
 that advance k sweeps per update, their state kept as the hidden units drawn at the end of the last update. The negative phase uses :math:`\bar h` at the chains' last visible state.
+EMF training (``"tap2"``, ``"tap3"``; Gabrie, Tramel & Krzakala, NeurIPS 2015) replaces the model term by the
+gradient of the TAP estimate of :math:`\log Z` (:mod:`statlearn.rbm.tap`) at persistent magnetisations, one per
+minibatch row, started at random data rows (hidden: their conditional means) and moved by k damped alternating
+sweeps of the TAP equations per update (the paper uses 3).
 The update, with momentum :math:`\mu`, learning rate :math:`\eta` and a penalty on the weights only,
 
 .. math:: \Delta \leftarrow \mu \Delta + \eta \left(g - \lambda\, \partial R(W)\right), \qquad
@@ -31,11 +35,12 @@ from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import as_generator
 from statlearn.numerics.validation import as_count, as_real_scalar, brief
-from statlearn.rbm.units import MAX_ENUMERATED, MAX_PARAMETER, check_machine
+from statlearn.rbm.tap import DAMPING, TAP_METHODS, machine_gradient, tap_sweep
+from statlearn.rbm.units import MAX_ENUMERATED, MAX_PARAMETER, check_machine, spin_parameters
 
 __all__ = ["METHODS", "MONITORS", "PENALTIES", "TrainingHistory", "check_penalty", "train"]
 
-METHODS = ("cd", "pcd")
+METHODS = ("cd", "pcd", "tap2", "tap3")
 PENALTIES = (None, "l1", "l2")
 MONITORS = ("pseudo_likelihood", "reconstruction_error", "log_likelihood")
 MONITOR_SAMPLES = 1000
@@ -107,6 +112,56 @@ def _check_monitor(monitor: object) -> tuple[str, ...]:
     return tuple(monitor)
 
 
+def _contrastive_steps(
+    rbm: Any,
+    v_data: np.ndarray,
+    h_data: np.ndarray,
+    field_data: np.ndarray,
+    chains: np.ndarray | None,
+    k: int,
+    eta: float,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """eta times the CD-k (``chains`` None) or PCD gradient of (W, b_v, b_h); for PCD, the chains' new state
+    appended as a fourth item."""
+    h = rbm.draw(field_data, rng) if chains is None else chains
+    for step in range(k):
+        v_model = rbm.draw(rbm.visible_field(h), rng)
+        field_model = rbm.hidden_field(v_model)
+        if step < k - 1:
+            h = rbm.draw(field_model, rng)
+    h_model = rbm.mean(field_model)
+    step_data, step_model = eta / v_data.shape[0], eta / v_model.shape[0]
+    # eta times the weight gradient as one matrix product: [v_data; v_model]^T [h_data; -h_model]
+    both_h = np.concatenate([step_data * h_data, -step_model * h_model])
+    steps = [
+        np.concatenate([v_data, v_model]).T @ both_h,
+        step_data * v_data.sum(axis=0) - step_model * v_model.sum(axis=0),
+        both_h.sum(axis=0),
+    ]
+    if chains is not None:
+        steps.append(rbm.draw(field_model, rng))
+    return steps
+
+
+def _emf_steps(
+    rbm: Any, v_data: np.ndarray, h_data: np.ndarray, magnetisations: np.ndarray, order: int, k: int, eta: float
+) -> list[np.ndarray]:
+    """eta times the EMF gradient of (W, b_v, b_h): data term minus the TAP gradient at the persistent
+    magnetisations, which first move by k damped alternating sweeps (in place)."""
+    J, a, c, _ = spin_parameters(rbm)
+    for _ in range(k):
+        magnetisations += DAMPING * (tap_sweep(J, a, c, magnetisations, order) - magnetisations)
+    n_v = rbm.n_visible
+    model = machine_gradient(rbm, magnetisations[:, :n_v], magnetisations[:, n_v:], order)
+    step_data = eta / v_data.shape[0]
+    return [
+        step_data * (v_data.T @ h_data) - eta * model[0],
+        step_data * v_data.sum(axis=0) - eta * model[1],
+        step_data * h_data.sum(axis=0) - eta * model[2],
+    ]
+
+
 def train(
     rbm: Any,
     data: ArrayLike,
@@ -132,7 +187,8 @@ def train(
     data
         (n_samples, n_visible), binary in the machine's convention.
     method, k
-        ``"cd"`` or ``"pcd"``; k Gibbs sweeps per update (>= 1).
+        ``"cd"``, ``"pcd"``, ``"tap2"`` or ``"tap3"``; k Gibbs sweeps (TAP: damped fixed-point sweeps) per
+        update (>= 1).
     penalty, strength
         ``None``/``"none"``, ``"l1"`` or ``"l2"`` on the weights, with coefficient ``strength`` >= 0.
     learning_rate, momentum, batch_size, epochs, seed
@@ -155,9 +211,9 @@ def train(
     check_machine(rbm)
     v_all = rbm.check_data(data)
     if not isinstance(method, str):
-        raise TypeError(f"method must be 'cd' or 'pcd', got {brief(method)}")
+        raise TypeError(f"method must be one of {', '.join(METHODS)}, got {brief(method)}")
     if method not in METHODS:
-        raise ValueError(f"method must be 'cd' or 'pcd', got {method!r}")
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     k = as_count("k", k, minimum=1, maximum=10**4)
     penalty = check_penalty(penalty)
     strength = as_real_scalar("strength", strength, minimum=0.0, maximum=1e6)
@@ -182,6 +238,14 @@ def train(
     sites = None if rbm.n_visible <= 100 else 1
     # PCD's persistent state: the chains' hidden units, drawn at the end of each update (as scikit-learn keeps them)
     chains = rbm.draw(rbm.hidden_field(v_all[rng.integers(n, size=batch)]), rng) if method == "pcd" else None
+    # EMF's persistent state: +-1 magnetisations [m, mu] of both layers, one row per minibatch row
+    tap_order = TAP_METHODS.get(method, 0)
+    if tap_order:
+        v_start = v_all[rng.integers(n, size=batch)]
+        magnetisations = (
+            2.0 * (np.concatenate([v_start, rbm.mean(rbm.hidden_field(v_start))], axis=1) - rbm.low) / (1.0 - rbm.low)
+            - 1.0
+        )
     velocity = [np.zeros_like(rbm.W), np.zeros_like(rbm.b_visible), np.zeros_like(rbm.b_hidden)]
     good = rbm.copy()
     values: dict[str, list[float]] = {m: [] for m in MONITORS}
@@ -203,23 +267,12 @@ def train(
                     v_data = v_all[order[first : first + batch]]
                     field_data = rbm.hidden_field(v_data)
                     h_data = rbm.mean(field_data)
-                    h = rbm.draw(field_data, rng) if chains is None else chains
-                    for step in range(k):
-                        v_model = rbm.draw(rbm.visible_field(h), rng)
-                        field_model = rbm.hidden_field(v_model)
-                        if step < k - 1:
-                            h = rbm.draw(field_model, rng)
-                    if chains is not None:
-                        chains = rbm.draw(field_model, rng)
-                    h_model = rbm.mean(field_model)
-                    step_data, step_model = eta / v_data.shape[0], eta / v_model.shape[0]
-                    # eta times the weight gradient as one matrix product: [v_data; v_model]^T [h_data; -h_model]
-                    both_h = np.concatenate([step_data * h_data, -step_model * h_model])
-                    steps = [
-                        np.concatenate([v_data, v_model]).T @ both_h,
-                        step_data * v_data.sum(axis=0) - step_model * v_model.sum(axis=0),
-                        both_h.sum(axis=0),
-                    ]
+                    if tap_order:
+                        steps = _emf_steps(rbm, v_data, h_data, magnetisations, tap_order, k, eta)
+                    else:
+                        steps = _contrastive_steps(rbm, v_data, h_data, field_data, chains, k, eta, rng)
+                        if chains is not None:
+                            chains = steps.pop()
                     if penalty == "l2":
                         steps[0] -= (eta * strength) * rbm.W
                     elif penalty == "l1":

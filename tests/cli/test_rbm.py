@@ -18,17 +18,18 @@ def data_file(tmp_path_factory):
     return path
 
 
-def test_train_writes_the_library_result(data_file, tmp_path, capsys):
+@pytest.mark.parametrize("method", ["pcd", "tap3"])
+def test_train_writes_the_library_result(method, data_file, tmp_path, capsys):
     out = tmp_path / "model"
     argv = ["rbm", "train", "--data", str(data_file), "--hidden", "4", "--out", str(out)]
-    argv += ["--method", "pcd", "--k", "2", "--penalty", "l1", "--strength", "0.01", "--epochs", "3"]
+    argv += ["--method", method, "--k", "2", "--penalty", "l1", "--strength", "0.01", "--epochs", "3"]
     argv += ["--batch-size", "20", "--seed", "5"]
     assert main(argv) == 0
     saved = RBM.load(out)
     expected = RBM(9, 4, spins="pm1", seed=5)
     expected.fit(
         np.load(data_file).reshape(60, 9),
-        method="pcd",
+        method=method,
         k=2,
         penalty="l1",
         strength=0.01,

@@ -110,6 +110,18 @@ TINY = {
         "thermalization": 100,
         "seed": 0,
     },
+    "rbm-tap": {
+        "n_hidden": 6,
+        "ising_hidden": 4,
+        "ising_samples": 200,
+        "epochs": 3,
+        "seeds": 2,
+        "learning_rate": 0.05,
+        "ising_learning_rate": 0.01,
+        "batch_size": 50,
+        "scales": [0.01, 0.02, 0.3],
+        "machines": 2,
+    },
     "rbm-likelihood": {
         "n_hidden": 6,
         "epochs": 2,
