@@ -43,15 +43,20 @@ FULL = {"sizes": [64, 128, 256, 512, 1024], "instances": 40, "sweeps": 4000, "th
 
 
 def instance_point(N: int, seed: int, sweeps: int, thermalization: int, bins: int) -> dict[str, Any]:
-    """Ground-state estimate, mean energy at the hottest beta and the overlap histogram at T = 0.5 of one
-    instance (sweep worker)."""
+    """Ground-state estimate, mean energy per spin at every beta of the ladder and the overlap histogram at
+    T = 0.5 of one instance (sweep worker)."""
     betas = np.array(BETAS)
     result = sk_parallel_tempering(
         sk_couplings(N, seed), betas, 0.0, n_sweeps=sweeps, thermalization=thermalization, seed=seed
     )
     k = int(np.argmin(np.abs(betas - 1.0 / T_OVERLAP)))
     counts, _ = np.histogram(result.overlaps[:, k], bins=bins, range=(-1.0, 1.0))
-    return {"ground": result.min_energy, "hot_energy": float(result.energy[0]), "overlap_counts": counts.tolist()}
+    return {
+        "ground": result.min_energy,
+        "hot_energy": float(result.energy[0]),
+        "energies": result.energy.tolist(),
+        "overlap_counts": counts.tolist(),
+    }
 
 
 @register(

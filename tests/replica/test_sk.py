@@ -182,7 +182,7 @@ def test_bad_input(call, name: str) -> None:
 
 
 def test_full_rsb_gradient_is_exact() -> None:
-    functional = sk._ParisiGroundState(6, 0.0)
+    functional = sk._ParisiFunctional(1.0 - (1.0 - np.arange(7) / 6) ** 2, 0.0)
     gamma = np.array([0.4, 0.7, 1.0, 1.5, 2.5, 5.0])
     _, gradient = functional.value_and_gradient(gamma)
     step = 1e-6
