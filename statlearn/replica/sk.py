@@ -506,7 +506,7 @@ class _ParisiFunctional:
     Chen, Commun. Math. Phys. 335, 1429 (2015): F is convex in :math:`\gamma`); the top fold is done in closed form.
     At ``T > 0``, :math:`x = 1` on :math:`[t_n, 1]`, whose fold is exact:
     :math:`\varphi_n(y) = \beta^{-1}\ln 2\cosh\beta y + \frac\beta2(1 - t_n)`, and :math:`-f = \min F`
-    (Guerra's bound; convex in :math:`x`, Auffinger & Chen, J. Math. Phys. 56, 053303 (2015)). :math:`\varphi`
+    (Guerra's bound; strictly convex in :math:`x`, Auffinger & Chen, Commun. Math. Phys. 335, 1429 (2015)). :math:`\varphi`
     lives on a uniform y grid; the numerical folds are banded Gaussian convolutions in log space. The gradient
     follows from the tilted forward measure :math:`\rho_{j+1}(y') = \int\rho_j(y)\, g_{\sigma_j}(y' - y)\,
     e^{\gamma_j(\varphi_{j+1}(y') - \varphi_j(y))}dy`: :math:`\partial\varphi_0(h)/\partial\gamma_j =
@@ -762,11 +762,14 @@ def parisi(T: float, h: float = 0.0, *, intervals: int = PARISI_INTERVALS) -> SK
 
     solved interval by interval as :math:`\varphi_j = \gamma_j^{-1}\ln\mathbb{E}_z\, e^{\gamma_j
     \varphi_{j+1}(y + z\sqrt{\Delta q})}` (log-space convolutions on a y grid, shared with the ``T = 0`` solver of
-    :func:`ground_state_energy`); the functional is strictly convex in ``x`` (Auffinger & Chen, J. Math. Phys.
-    56, 053303 (2015)), minimised by SLSQP with the exact gradient. ``q_top`` starts a little above the RS
-    overlap and moves up until ``x = 1`` on the last interval. The energy is Gaussian integration by parts,
-    :math:`e = -\frac\beta2(1 - \int_0^1 q(x)^2 dx) - h m = -\int_0^1 \gamma(q)\, q\, dq - hm`, with
-    :math:`m = \partial_y\varphi(0, h)`, and :math:`s = \beta(e - f)`.
+    :func:`ground_state_energy`); the functional is strictly convex in ``x`` (Auffinger & Chen, Commun. Math.
+    Phys. 335, 1429 (2015): the minimiser is unique), minimised by L-BFGS-B in the box, then SLSQP under the
+    ordering, with the exact gradient; ``residual`` is the Frank-Wolfe gap (a bound on the distance to the
+    minimum). ``q_top`` starts a little above the RS overlap and moves up until ``x = 1`` on the last interval.
+    The energy is :math:`e = \partial_\beta(\beta f)` at the optimal ``x`` (envelope theorem, central
+    difference); at the exact optimum it equals Gaussian integration by parts,
+    :math:`e = -\frac\beta2(1 - \int_0^1 q(x)^2 dx) - h m = -\int_0^1 \gamma(q)\, q\, dq - hm` with
+    :math:`m = \partial_y\varphi(0, h)`; :math:`s = \beta(e - f)`.
 
     Parameters
     ----------
@@ -775,8 +778,8 @@ def parisi(T: float, h: float = 0.0, *, intervals: int = PARISI_INTERVALS) -> SK
     h
         Field.
     intervals
-        Number of intervals of the overlap grid (the error of ``f`` falls as about ``intervals**-2``; see
-        docs/sk.md for the measured convergence).
+        Number of intervals of the overlap grid (docs/sk.md gives the measured convergence: at ``T = 0.5``,
+        ``f`` changes by 2e-9 from 20 to 40 intervals; at ``T = 0.1`` by 1e-4).
     """
     T = as_real_scalar("T", T, minimum=_PARISI_T_MIN)
     h = as_real_scalar("h", h, minimum=-5.0, maximum=5.0)
