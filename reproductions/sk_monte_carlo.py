@@ -68,8 +68,6 @@ FULL = {
     "energy_temperatures": [0.5, 1.0 / 3.0],
     "parisi_intervals": 20,
 }
-SWEEP_KEYS = ("sizes", "instances", "sweeps", "thermalization", "bins")
-"""The settings that define the Monte Carlo sweep (the others only its analysis)."""
 
 
 def instance_point(N: int, seed: int, sweeps: int, thermalization: int, bins: int) -> dict[str, Any]:
