@@ -1,5 +1,5 @@
-"""Finite-temperature full-RSB Parisi solution of SK: exact limits, the exact gradient, thermodynamic identities,
-Guerra's ordering against k-RSB and RS above the AT line."""
+"""Finite-temperature full-RSB Parisi solution of SK: exact limits, thermodynamic identities, Guerra's ordering
+against k-RSB and RS above the AT line (its exact gradient is tested with the T = 0 one in test_sk.py)."""
 
 from __future__ import annotations
 
@@ -20,20 +20,6 @@ def test_paramagnet_is_exact(T: float) -> None:
     assert r.free_energy == pytest.approx(-T * math.log(2) - 1 / (4 * T), abs=1e-11)
     assert r.energy == pytest.approx(-1 / (2 * T), abs=1e-7)
     assert r.entropy == pytest.approx(math.log(2) - 1 / (4 * T**2), abs=1e-6)
-
-
-@pytest.mark.parametrize("h", [0.0, 0.4])
-def test_finite_temperature_gradient_is_exact(h: float) -> None:
-    beta = 2.0
-    functional = sk._ParisiFunctional(0.7 * np.arange(7) / 6, h, beta)
-    gamma = beta * np.array([0.05, 0.15, 0.3, 0.45, 0.7, 0.9])
-    _, gradient = functional.value_and_gradient(gamma)
-    step = 1e-6
-    for j in range(gamma.size):
-        bump = step * np.eye(gamma.size)[j]
-        up, _ = functional.value_and_gradient(gamma + bump)
-        down, _ = functional.value_and_gradient(gamma - bump)
-        assert gradient[j] == pytest.approx((up - down) / (2 * step), abs=1e-8)
 
 
 def test_energy_is_beta_derivative_of_beta_f() -> None:
