@@ -243,9 +243,10 @@ def analyse(table: Mapping[str, Any], settings: Mapping[str, Any], out_dir: Path
             ax_q.axvline(sign * q_rs, color="k", ls="--", lw=1.0, label=r"RS: $\pm q_{RS}$" if sign > 0 else None)
         grid_q, x_q = overlap_parisi.x_of_q
         middle = 0.5 * (grid_q[1:] + grid_q[:-1])
-        inside = middle < overlap_parisi.q_max
-        slope = np.gradient(x_q[:-1][inside], middle[inside])  # the continuous part, x'(q)
-        weight = 1.0 - float(x_q[:-1][inside][-1])
+        inside = np.flatnonzero(middle < overlap_parisi.q_max)
+        weight = 1.0 - float(x_q[inside[-1]])  # the delta at q_max, from x just below it
+        inside = inside[:-1]  # the interval next to the jump mixes both parts: the continuous part stops before it
+        slope = np.gradient(x_q[inside], middle[inside])  # the continuous part, x'(q)
         for sign in (-1, 1):
             ax_q.plot(
                 sign * middle[inside], 0.5 * slope, color="k", lw=2.0, label="Parisi (full RSB)" if sign > 0 else None
