@@ -17,9 +17,9 @@ compared with the Parisi value -0.763166 (Crisanti & Rizzo, Phys. Rev. E 65, 046
   distribution x(q) = int_{-q}^{q} P); the largest distance per N is reported (finite-size effects are large:
   the delta at q_max is smeared over a width that shrinks slowly with N).
 - Panel d: the mean energy per spin at T = 0.5 (and T = 1/3 in the full run) against N^(-2/3), extrapolated
-  linearly, against the Parisi energy parisi(T).energy. The law N^(-2/3) is the one of the ground state and,
-  below T_c, the one Aspelmeier, Billoire, Marinari & Moore (J. Phys. A 41, 324008 (2008)) derive from a
-  number of RSB steps K(N) ~ N^(1/6).
+  linearly, against the Parisi energy parisi(T).energy. The law N^(-2/3) is the one of the ground state,
+  assumed at T > 0 (the fit's chi2 tests it; Aspelmeier, Billoire, Marinari & Moore, J. Phys. A 41, 324008
+  (2008), relate the finite-size corrections below T_c to a number of RSB steps K(N) ~ N^(1/6)).
 
 Checks: (1) the extrapolated ground-state energy against -0.763166 within 3 standard errors of the
 intercept; (2) for every N, the mean energy per spin at beta = 0.4 (paramagnetic) against the annealed
