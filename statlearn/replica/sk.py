@@ -776,7 +776,7 @@ def parisi(T: float, h: float = 0.0, *, intervals: int = PARISI_INTERVALS) -> SK
     T
         Temperature, ``T >= 0.05`` (the y grid resolves :math:`\ln 2\cosh(y/T)` there).
     h
-        Field.
+        Field, ``|h| <= 5`` (the y grid reaches 8 beyond ``h``).
     intervals
         Number of intervals of the overlap grid (docs/sk.md gives the measured convergence: at ``T = 0.5``,
         ``f`` changes by 2e-9 from 20 to 40 intervals; at ``T = 0.1`` by 1e-4).
