@@ -210,17 +210,18 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         ax_c.text(0.25, 0.2, "RSB", ha="center")
         ax_c.legend(loc="upper right", fontsize=8)
 
-        for i, r in enumerate(parisi):
+        shown = parisi if len(parisi) <= 5 else parisi[::2]  # a readable panel: at most 6 temperatures
+        for i, r in enumerate(shown):
             q, x = r.x_of_q
             color = COLORS[i % len(COLORS)]
             ax_d.step(
                 np.append(q, 1.0), np.append(x, 1.0), where="post", color=color, lw=2.0, label=f"T = {r.T:g}, Parisi"
             )
-        for i, b in enumerate(breaking):
+        for i, b in enumerate(b for b in breaking if b.T == 0.5):  # k-RSB steps at one temperature
             q = np.concatenate(([0.0], np.repeat(b.q, 2), [1.0]))
             x = np.concatenate(([0.0, 0.0], np.repeat(b.m, 2), [1.0, 1.0]))
             ax_d.plot(
-                q, x, ls=":", lw=1.0, color=COLORS[(i + len(parisi)) % len(COLORS)], label=f"T = {b.T:g}, {b.steps}RSB"
+                q, x, ls=":", lw=1.0, color=COLORS[(i + len(shown)) % len(COLORS)], label=f"T = {b.T:g}, {b.steps}RSB"
             )
         ax_d.set(
             xlabel="overlap q", ylabel="x(q)", title=f"(d) Parisi order parameter ({n_parisi} intervals) and k-RSB"
