@@ -8,12 +8,13 @@ Crisanti & Rizzo 2002), all from :mod:`statlearn.replica.sk` (no Monte Carlo poi
 - Panel b: f_RSB - f_RS against T at h = 0 (zero above T_c = 1, positive below: Guerra's bound makes the
   RSB optimum the better estimate), and the RS entropy (negative at low T).
 - Panel c: the de Almeida-Thouless line T_AT(h) with its small-h law h^2 = (4/3)(1 - T)^3.
-- Panel d: the k-RSB order parameter x(q) (a step function with steps m_l at q_l) at a few T.
+- Panel d: the full-RSB Parisi order parameter x(q) at a few T (:func:`statlearn.replica.sk.parisi`), with the
+  k-RSB steps (m_l at q_l) for comparison; Parisi's f and energy also appear in panels a and b.
 
 Checks: RS paramagnet against the exact f = -T ln 2 - 1/(4T); RS T -> 0 energy -sqrt(2/pi) and entropy
 -1/(2 pi); the AT line against the small-h law; 1RSB ground state against the published -0.7652;
 k-RSB ground states rising towards, and staying below, -0.763166; the full-RSB ground state against
--0.763166 within 1e-5; RSB = RS above T_c = 1.
+-0.763166 within 1e-5; RSB = RS above T_c = 1; the full-RSB solver at T > 1 against the exact paramagnet.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ QUICK = {
     "x_of_q": [[0.3, 1], [0.5, 1], [0.7, 1], [0.5, 2]],
     "ground_steps": [1, 2],
     "full_rsb": True,
+    "parisi": [0.3, 0.5, 0.7],
+    "parisi_intervals": 10,
 }
 FULL = {
     "temperatures": [0.05 * i for i in range(1, 31) if i != 20],
@@ -46,6 +49,8 @@ FULL = {
     "x_of_q": [[0.3, 1], [0.5, 1], [0.7, 1], [0.3, 2], [0.5, 2], [0.7, 2], [0.5, 3]],
     "ground_steps": [1, 2, 3],
     "full_rsb": True,
+    "parisi": [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+    "parisi_intervals": 40,
 }
 
 
@@ -71,6 +76,22 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     ground = [sk.ground_state_energy(steps=int(k)) for k in settings["ground_steps"]]
     breaking = [sk.rsb(float(T), steps=int(k)) for T, k in settings["x_of_q"]]
     full = sk.ground_state_energy() if settings["full_rsb"] else None
+    n_parisi = int(settings["parisi_intervals"])
+    parisi = [sk.parisi(float(T), intervals=n_parisi) for T in settings["parisi"]]
+    rs_at_parisi = [sk.replica_symmetric(r.T) for r in parisi]
+    one_at_parisi = [sk.rsb(r.T, steps=1) for r in parisi]
+    write_csv(
+        {
+            "T": [r.T for r in parisi],
+            "f_parisi": [r.free_energy for r in parisi],
+            "e_parisi": [r.energy for r in parisi],
+            "s_parisi": [r.entropy for r in parisi],
+            "q_max": [r.q_max for r in parisi],
+            "f_1rsb": [r.free_energy for r in one_at_parisi],
+        },
+        out_dir / "parisi.csv",
+    )
+    hot = sk.parisi(1.3, intervals=n_parisi)
 
     checks: list[Check] = []
     paramagnet = [(T, r) for T, r in zip(temperatures, rs) if T > 1]
@@ -136,6 +157,16 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 f"Crisanti & Rizzo 2002; T = 0 Parisi functional on a {full.steps}-interval grid, exact gradient",
             )
         )
+    checks.append(
+        Check(
+            "full-RSB (Parisi) free energy at T = 1.3",
+            -1.3 * math.log(2) - 1 / (4 * 1.3),
+            hot.free_energy,
+            0.0,
+            1e-10,
+            f"exact paramagnet; x = 1 on all {n_parisi} intervals",
+        )
+    )
     above = max((abs(o.free_energy - r.free_energy), T) for T, r, o in zip(temperatures, rs, one) if T > 1)
     checks.append(
         Check(f"1RSB - RS free energy at T = {above[1]:g} > T_c", 0.0, above[0], 0.0, 1e-9, "RSB collapses on RS")
@@ -148,14 +179,19 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         theory_line(ax_a, temperatures, [r.energy for r in one], label="1RSB", color=COLORS[1], marker=".")
         for i, g in enumerate(ground):
             ax_a.plot([0.0], [g.energy], marker="s", ls="none", color=COLORS[2 + i], label=f"{g.steps}RSB, T = 0")
+        theory_line(
+            ax_a, [r.T for r in parisi], [r.energy for r in parisi], label="full RSB (Parisi)", color="k", marker="*"
+        )
         if full is not None:
             ax_a.plot([0.0], [full.energy], marker="*", ms=10, ls="none", color="k", label="full RSB, T = 0")
         ax_a.axhline(E0_FULL_RSB, color="k", ls=":", lw=1.0, label="full RSB -0.763166 (Crisanti-Rizzo)")
         ax_a.set(xlabel="temperature T", ylabel="energy per spin e", title="(a) energy, h = 0")
-        ax_a.legend(loc="lower right", fontsize=8)
+        ax_a.legend(loc="upper left", fontsize=8)
 
         gap = np.array([o.free_energy - r.free_energy for r, o in zip(rs, one)])
         theory_line(ax_b, temperatures, 1e3 * gap, label=r"$10^3(f_{1RSB} - f_{RS})$", color=COLORS[1], marker=".")
+        gain = [1e3 * (p.free_energy - r.free_energy) for p, r in zip(parisi, rs_at_parisi)]
+        theory_line(ax_b, [p.T for p in parisi], gain, label=r"$10^3(f_{Parisi} - f_{RS})$", color="k", marker="*")
         ax_b.set(xlabel="temperature T", ylabel=r"$10^3\,(f_{1RSB} - f_{RS})$", title="(b) RSB gain and RS entropy")
         ax_s = ax_b.twinx()
         theory_line(ax_s, temperatures, [r.entropy for r in rs], label="RS entropy s", color=COLORS[0], marker=".")
@@ -174,23 +210,36 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         ax_c.text(0.25, 0.2, "RSB", ha="center")
         ax_c.legend(loc="upper right", fontsize=8)
 
-        for i, b in enumerate(breaking):
+        shown = parisi if len(parisi) <= 5 else parisi[::2]  # a readable panel: at most 6 temperatures
+        for i, r in enumerate(shown):
+            q, x = r.x_of_q
+            color = COLORS[i % len(COLORS)]
+            ax_d.step(
+                np.append(q, 1.0), np.append(x, 1.0), where="post", color=color, lw=2.0, label=f"T = {r.T:g}, Parisi"
+            )
+        for i, b in enumerate(b for b in breaking if b.T == 0.5):  # k-RSB steps at one temperature
             q = np.concatenate(([0.0], np.repeat(b.q, 2), [1.0]))
             x = np.concatenate(([0.0, 0.0], np.repeat(b.m, 2), [1.0, 1.0]))
-            theory_line(ax_d, q, x, label=f"T = {b.T:g}, {b.steps}RSB", color=COLORS[i % len(COLORS)])
-        ax_d.set(xlabel="overlap q", ylabel="x(q)", title="(d) Parisi order parameter (k-RSB)")
-        ax_d.legend(loc="upper left", fontsize=8)
+            ax_d.plot(
+                q, x, ls=":", lw=1.0, color=COLORS[(i + len(shown)) % len(COLORS)], label=f"T = {b.T:g}, {b.steps}RSB"
+            )
+        ax_d.set(
+            xlabel="overlap q", ylabel="x(q)", title=f"(d) Parisi order parameter ({n_parisi} intervals) and k-RSB"
+        )
+        ax_d.legend(loc="upper left", fontsize=7)
         save_figure(fig, out_dir / "sk-phase-diagram.png")
 
     return ReproductionResult(
         figures=("sk-phase-diagram.png",),
-        data=("thermodynamics.csv", "at_line.csv"),
+        data=("thermodynamics.csv", "at_line.csv", "parisi.csv"),
         checks=tuple(checks),
         summary=(
             f"RS and 1RSB at {temperatures.size} temperatures, the AT line at {fields.size} fields, k-RSB ground "
             f"states for k = {', '.join(str(g.steps) for g in ground)}: "
             f"{', '.join(f'{g.energy:.7f}' for g in ground)}"
             + (f"; full RSB {full.energy:.7f}" if full is not None else "")
-            + " (Crisanti & Rizzo: -0.763166)."
+            + " (Crisanti & Rizzo: -0.763166); Parisi at T = "
+            + ", ".join(f"{r.T:g}: f = {r.free_energy:.7f}, e = {r.energy:.5f}, q_max = {r.q_max:.3f}" for r in parisi)
+            + "."
         ),
     )

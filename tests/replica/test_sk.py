@@ -181,15 +181,23 @@ def test_bad_input(call, name: str) -> None:
         call()
 
 
-def test_full_rsb_gradient_is_exact() -> None:
-    functional = sk._ParisiGroundState(6, 0.0)
-    gamma = np.array([0.4, 0.7, 1.0, 1.5, 2.5, 5.0])
-    _, gradient = functional.value_and_gradient(gamma)
+@pytest.mark.parametrize(
+    ("grid", "h", "beta", "gamma"),
+    [
+        (1.0 - (1.0 - np.arange(7) / 6) ** 2, 0.0, math.inf, [0.4, 0.7, 1.0, 1.5, 2.5, 5.0]),  # T = 0
+        (0.7 * np.arange(7) / 6, 0.0, 2.0, [0.1, 0.3, 0.6, 0.9, 1.4, 1.8]),  # T = 0.5 (parisi)
+        (0.7 * np.arange(7) / 6, 0.4, 2.0, [0.1, 0.3, 0.6, 0.9, 1.4, 1.8]),
+    ],
+)
+def test_full_rsb_gradient_is_exact(grid: np.ndarray, h: float, beta: float, gamma: list[float]) -> None:
+    functional = sk._ParisiFunctional(grid, h, beta)
+    point = np.array(gamma)
+    _, gradient = functional.value_and_gradient(point)
     step = 1e-6
-    for j in range(gamma.size):
-        bump = step * np.eye(gamma.size)[j]
-        up, _ = functional.value_and_gradient(gamma + bump)
-        down, _ = functional.value_and_gradient(gamma - bump)
+    for j in range(point.size):
+        bump = step * np.eye(point.size)[j]
+        up, _ = functional.value_and_gradient(point + bump)
+        down, _ = functional.value_and_gradient(point - bump)
         assert gradient[j] == pytest.approx((up - down) / (2 * step), abs=1e-8)
 
 

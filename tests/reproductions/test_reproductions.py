@@ -161,13 +161,23 @@ TINY = {
         "seed": 0,
     },
     "sk-amp": {"sizes": [100, 200], "seeds": 3, "iterations": 6, "checked": [2]},
-    "sk-monte-carlo": {"sizes": [16, 24], "instances": 3, "sweeps": 40, "thermalization": 20, "bins": 11},
+    "sk-monte-carlo": {
+        "sizes": [16, 24],
+        "instances": 3,
+        "sweeps": 40,
+        "thermalization": 20,
+        "bins": 12,
+        "energy_temperatures": [0.5],
+        "parisi_intervals": 4,
+    },
     "sk-phase-diagram": {
         "temperatures": [0.5, 1.2],
         "fields": 4,
         "x_of_q": [[0.5, 1]],
         "ground_steps": [1, 2],
         "full_rsb": False,
+        "parisi": [0.5],
+        "parisi_intervals": 4,
     },
 }
 
