@@ -52,7 +52,8 @@ full-RSB :math:`-0.763166` (Crisanti & Rizzo, Phys. Rev. E 65, 046137 (2002)) fr
 
 **Full RSB at T = 0.** :math:`e_0 = -\min_\gamma [\Psi_\gamma(0, h) - \tfrac12\int_0^1 q\gamma(q)\,dq]` over
 non-decreasing :math:`\gamma = \lim\beta x`, with :math:`\partial_q\Psi = -\tfrac12[\partial_y^2\Psi +
-\gamma(\partial_y\Psi)^2]`, :math:`\Psi(1, y) = |y|` (Auffinger & Chen, Commun. Math. Phys. 335, 1429 (2015)):
+\gamma(\partial_y\Psi)^2]`, :math:`\Psi(1, y) = |y|` (Auffinger & Chen, Ann. Probab. 45, 4617 (2017); the minimiser is unique: Chen,
+Handschy & Lerman, Probab. Theory Relat. Fields 171, 53 (2018)):
 ``ground_state_energy(steps=None)``, on a fixed grid of :data:`FULL_RSB_LEVELS` intervals (see
 :class:`_ParisiFunctional`).
 """
@@ -503,7 +504,7 @@ class _ParisiFunctional:
     e^{\gamma_j\varphi_{j+1}(y + z\sqrt{t_{j+1} - t_j})}` and
     :math:`F(\gamma) = \varphi_0(h) - \frac14\sum_j \gamma_j (t_{j+1}^2 - t_j^2) - \frac\beta4(1 - t_n^2)`.
     At ``T = 0`` (``beta = inf``) :math:`t_n = 1`, :math:`\varphi_n(y) = |y|` and :math:`e_0 = -\min F` (Auffinger &
-    Chen, Commun. Math. Phys. 335, 1429 (2015): F is convex in :math:`\gamma`); the top fold is done in closed form.
+    Chen, Ann. Probab. 45, 4617 (2017): F is convex in :math:`\gamma`); the top fold is done in closed form.
     At ``T > 0``, :math:`x = 1` on :math:`[t_n, 1]`, whose fold is exact:
     :math:`\varphi_n(y) = \beta^{-1}\ln 2\cosh\beta y + \frac\beta2(1 - t_n)`, and :math:`-f = \min F`
     (Guerra's bound; strictly convex in :math:`x`, Auffinger & Chen, Commun. Math. Phys. 335, 1429 (2015)). :math:`\varphi`
@@ -661,7 +662,7 @@ def ground_state_energy(steps: int | None = None, h: float = 0.0) -> SKReplicaBr
 
     ``steps = k`` in 1..3: k-step RSB, :math:`e_0` maximised over :math:`q_0\le\dots\le q_{k-1}` and
     :math:`\mu_1\le\dots\le\mu_k` (scaled breakpoints :math:`\mu_l = \beta m_l`; formula in the module
-    docstring). ``steps = None``: full RSB, the convex T = 0 Parisi functional (Auffinger & Chen 2015) minimised
+    docstring). ``steps = None``: full RSB, the convex T = 0 Parisi functional (Auffinger & Chen 2017) minimised
     over a non-decreasing :math:`\gamma(q) = \lim \beta x(q)`, piecewise constant on a fixed grid of
     :data:`FULL_RSB_LEVELS` intervals refined near ``q = 1`` (L-BFGS-B with the exact gradient); then ``.q`` are
     the grid points and ``.m`` the values of :math:`\gamma` on the intervals. ``.energy`` (= ``.free_energy``)
