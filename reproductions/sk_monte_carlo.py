@@ -2,8 +2,8 @@
 
 Instances J_ij ~ N(0, 1/N), h = 0, at N = 64 ... 1024 (full; quick: 64, 128, 256), each run by parallel
 tempering (Hukushima & Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996)) on the ladder beta = 0.4, 0.6, ...,
-3.0 with two copies. The lowest energy per spin met in the run estimates the instance's ground-state
-energy (T = 0); its mean over instances is extrapolated linearly in N^(-2/3), the finite-size law of the
+3.0 with two copies. The lowest energy per spin met in the run, counting the zero-temperature quench of the
+coldest replicas at every step, estimates the instance's ground-state energy (T = 0); its mean over instances is extrapolated linearly in N^(-2/3), the finite-size law of the
 SK ground state (Boettcher, Eur. Phys. J. B 46, 501 (2005)), and
 compared with the Parisi value -0.763166 (Crisanti & Rizzo, Phys. Rev. E 65, 046137 (2002)).
 
@@ -162,7 +162,7 @@ def analyse(table: Mapping[str, Any], settings: Mapping[str, Any], out_dir: Path
             3 * fit.stderr,
             f"weighted fit a + b N^(-2/3) over N = {', '.join(map(str, sizes))}, {n_inst} instances each, "
             f"slope b = {fit.coefficients[1]:.3f}; chi2/dof = {fit.chi2:.2f}/{fit.dof}; lowest energy met by "
-            f"{int(settings['thermalization']) + int(settings['sweeps'])} tempering steps per instance",
+            f"{int(settings['thermalization']) + int(settings['sweeps'])} tempering steps (with quenches) per instance",
         )
     )
     write_csv(rows, out_dir / "energies.csv")

@@ -12,7 +12,10 @@ at inverse temperatures :math:`\beta_1 < \dots < \beta_K`, two independent copie
   1604 (1996)).
 
 After ``thermalization`` such steps, every step records the energy per spin at every temperature (both
-copies) and the overlap of the copies; the lowest energy met anywhere is kept (a ground-state estimate).
+copies) and the overlap of the copies. For the ground state, every step also quenches a copy of each ladder's
+coldest replica to zero temperature (single-spin flips that lower the energy, in order, until none is left: a
+local minimum) and keeps the lowest energy of any replica or quench (an upper bound on the instance's
+ground-state energy). The quench draws no random numbers, so the recorded series do not depend on it.
 The kernel is numba with the xoshiro256++ generator of :mod:`statlearn.numerics.rng` seeded by the integer
 ``seed``: a seed gives the same run
 bit for bit.
@@ -58,7 +61,8 @@ class SKMonteCarloResult:
     overlaps
         The overlap of the two copies at every recorded step and temperature, shape ``(n_sweeps, K)``.
     min_energy
-        The lowest energy per spin met at any temperature during the whole run.
+        The lowest energy per spin of any replica, or of the zero-temperature quench of either copy's coldest
+        replica, during the whole run (thermalization included): an upper bound on the ground-state energy.
     swap_acceptance
         Acceptance of the exchanges between temperatures k and k+1 (length K - 1).
     converged, iterations, residual, message
@@ -101,6 +105,26 @@ def _sweep(J: np.ndarray, h: float, beta: float, s: np.ndarray, g: np.ndarray, s
 
 
 @numba.njit(cache=True)
+def _quench(J: np.ndarray, h: float, s: np.ndarray, g: np.ndarray, energy: float) -> float:
+    """Zero-temperature descent of ``s`` (fields ``g = J s``) in place to a single-flip local minimum; returns
+    its energy."""
+    N = s.size
+    flipped = True
+    while flipped:
+        flipped = False
+        for i in range(N):
+            delta = 2.0 * s[i] * (g[i] + h)
+            if delta < 0.0:
+                s[i] = -s[i]
+                energy += delta
+                flipped = True
+                two_s = 2.0 * s[i]
+                for j in range(N):
+                    g[j] += two_s * J[i, j]
+    return energy
+
+
+@numba.njit(cache=True)
 def _tempering(
     J: np.ndarray,
     h: float,
@@ -118,6 +142,8 @@ def _tempering(
     fields = np.empty((2, K, N))
     energy = np.empty((2, K))
     where = np.empty((2, K), dtype=np.int64)  # where[c, k]: the replica at temperature k
+    quenched = np.empty(N)
+    quenched_fields = np.empty(N)
     lowest = np.inf
     for c in range(2):
         for r in range(K):
@@ -139,6 +165,10 @@ def _tempering(
                     where[c, k], where[c, k + 1] = b, a
                     if step >= thermalization:
                         swaps[k] += 1
+            r = where[c, K - 1]
+            quenched[:] = spins[c, r]
+            quenched_fields[:] = fields[c, r]
+            lowest = min(lowest, _quench(J, h, quenched, quenched_fields, energy[c, r]))
         if step >= thermalization:
             t = step - thermalization
             for k in range(K):

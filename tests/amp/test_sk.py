@@ -202,3 +202,23 @@ def test_parallel_tempering_against_exact_enumeration():
     again = sk_parallel_tempering(J, betas, h, n_sweeps=4000, thermalization=200, seed=1)
     assert np.array_equal(again.energies, result.energies) and np.array_equal(again.overlaps, result.overlaps)
     assert np.all(np.abs(result.overlaps) <= 1.0) and np.all(result.swap_acceptance > 0)
+
+
+def test_parallel_tempering_quench_finds_the_ground_state_from_a_hot_ladder():
+    """N = 14 at T >= 20, 20 recorded steps: Metropolis alone stays far above the ground state, but the
+    zero-temperature quench of the coldest replicas reaches the exact ground state (enumeration of 2^14
+    states) and min_energy is a single-flip local minimum's energy."""
+    import itertools
+
+    from statlearn.amp import sk_parallel_tempering
+
+    N = 14
+    J = sk_couplings(N, 5)
+    states = np.array(list(itertools.product([-1.0, 1.0], repeat=N)))
+    fields = states @ J
+    energy = -0.5 * np.einsum("ai,ai->a", states, fields)
+    stable = np.all(states * fields >= 0.0, axis=1)  # no single flip lowers the energy
+    result = sk_parallel_tempering(J, [0.02, 0.05], 0.0, n_sweeps=20, thermalization=0, seed=2)
+    assert result.energies.min() > energy.min() / N + 0.05
+    assert np.isclose(result.min_energy * N, energy[stable]).any()
+    assert result.min_energy == pytest.approx(energy.min() / N, abs=1e-12)
