@@ -52,6 +52,7 @@ __all__ = [
     "crossover_width",
     "DEFAULT_ORDER",
     "hermite_rule",
+    "hermite_product_rule",
     "half_hermite_rule",
     "gaussian_expectation",
     "bivariate_gaussian_expectation",
@@ -95,6 +96,35 @@ def hermite_rule(order: int = DEFAULT_ORDER) -> tuple[np.ndarray, np.ndarray]:
 def _hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = np.polynomial.hermite_e.hermegauss(int(order))
     weights = weights / weights.sum()
+    nodes.setflags(write=False)
+    weights.setflags(write=False)
+    return nodes, weights
+
+
+MAX_PRODUCT_NODES = 10**6
+"""Largest number of nodes ``order**dim`` of :func:`hermite_product_rule` (bounded up front)."""
+
+
+def hermite_product_rule(dim: int, order: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    r"""Tensor-product Gauss-Hermite rule for :math:`\int D^K z\, f(z)` over :math:`z\in\mathbb{R}^K`.
+
+    Nodes of shape ``(order**dim, dim)`` and weights (summing to one) of the product of ``dim`` copies of
+    :func:`hermite_rule`: exact for polynomials of degree ``2*order - 1`` in each coordinate. ``dim`` >= 1
+    and ``order**dim`` <= ``MAX_PRODUCT_NODES``.
+    """
+    k = as_count("dim", dim, minimum=1)
+    n = as_count("order", order, minimum=1, maximum=MAX_ORDER)
+    if n**k > MAX_PRODUCT_NODES:
+        raise ValueError(f"order**dim must be <= {MAX_PRODUCT_NODES:g}, got {n}**{k}")
+    return _hermite_product_rule(k, n)
+
+
+@lru_cache(maxsize=16)
+def _hermite_product_rule(dim: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    z, w = _hermite_rule(order)
+    grids = np.meshgrid(*([z] * dim), indexing="ij")
+    nodes = np.stack([g.ravel() for g in grids], axis=1)
+    weights = np.prod(np.stack([g.ravel() for g in np.meshgrid(*([w] * dim), indexing="ij")], axis=1), axis=1)
     nodes.setflags(write=False)
     weights.setflags(write=False)
     return nodes, weights

@@ -1,0 +1,721 @@
+r"""Bayes-optimal committee machine: replica formula and state evolution with K x K overlaps.
+
+Teacher weights :math:`W^*\in\mathbb{R}^{N\times K}` with i.i.d. rows from :math:`P_0` on :math:`\mathbb{R}^K`
+(Gaussian :math:`N(0, I_K)`, or Rademacher: uniform on :math:`\{\pm1\}^K`), Gaussian inputs, ``alpha`` = M/N
+samples per weight, labels :math:`y = \operatorname{sign}\sum_{l=1}^K \operatorname{sign}(w_l^*\cdot x/\sqrt N)`
+(Schwarze & Hertz, Europhys. Lett. 21, 785 (1993); Aubin, Maillard, Barbier, Krzakala, Macris & Zdeborová,
+"The committee machine: computational to statistical gaps in learning a two-layers neural network",
+NeurIPS 2018). For even K a tie gives :math:`y = 0` (the convention :math:`\operatorname{sign}(0) = 0` of
+Aubin et al.'s state evolution): for K = 2 the label is 0 when the two hidden units disagree, with
+probability 1/2. The free entropy is the replica formula (proven by Aubin et al. 2018)
+
+.. math::
+    f(\alpha) = \operatorname{extr}_{q,\hat r}\Big[\psi_{P_0}(\hat r) + \alpha\Psi_{out}(q)
+    - \tfrac12\operatorname{Tr}\hat r q\Big],
+
+with K x K matrices :math:`q` (the overlap :math:`\mathbb{E}\,\hat W^\top W^*/N` of the posterior mean, equal
+to its self-overlap on the Nishimori line) and :math:`\hat r`,
+
+.. math::
+    \psi_{P_0}(\hat r) = \mathbb{E}\ln\!\int\! dP_0(w)\, e^{B^\top w - w^\top\hat r w/2},\quad
+    B = \hat r W_0 + \hat r^{1/2}\xi, \qquad
+    \Psi_{out}(q) = \mathbb{E}_\xi\sum_y Z_y\ln Z_y,\quad
+    Z_y(\omega, V) = P_{z\sim N(\omega, V)}(y\,|\,z),
+
+at :math:`\omega = q^{1/2}\xi`, :math:`V = I - q`. Its stationarity conditions are the state evolution of the
+committee AMP: :math:`\hat r = \alpha\,\mathbb{E}_\xi\sum_y \nabla_\omega Z_y\nabla_\omega Z_y^\top / Z_y`
+(:math:`= 2\alpha\,\partial_q\Psi_{out}`) and :math:`q = \mathbb{E}\,f f^\top` (:math:`= 2\partial_{\hat r}\psi`),
+with :math:`f` the posterior mean of :math:`w` in the K-dimensional Gaussian channel.
+
+**Permutation symmetry.** The channel and both priors are invariant under permutations of the hidden units,
+and so is the fixed point reached from a symmetric start: :math:`q = q_\perp I + (q_\parallel - q_\perp)
+\mathbf{1}\mathbf{1}^\top/K`, with eigenvalue :math:`q_\parallel` on :math:`e = \mathbf{1}/\sqrt K` (the
+overlap of the committee's sum) and :math:`q_\perp` on its complement. The fixed point is then a problem in two
+numbers. :math:`q_\perp = 0` is invariant (the channel is even under :math:`z_\perp\to -z_\perp`): the
+**non-specialised** branch, where the student learns only the sum of the teacher's units; :math:`q_\perp > 0`
+is the **specialised** branch, where each student unit follows one teacher unit.
+
+**The K = 2 integrals.** In the coordinates :math:`z_\parallel = (z_1 + z_2)/\sqrt2`,
+:math:`z_\perp = (z_1 - z_2)/\sqrt2` the Gaussian :math:`N(\omega, V)` factorises, and
+:math:`y = +1 \iff z_\parallel > |z_\perp|`, :math:`y = -1 \iff z_\parallel < -|z_\perp|`,
+:math:`y = 0 \iff |z_\parallel| < |z_\perp|`: every :math:`Z_y` is an orthant probability of a bivariate
+normal, written as a one-dimensional integral over the coordinate of smaller variance (conditioned on it the
+other one enters through :math:`\Phi`, smooth on the Gaussian's own scale) split at its kink, and computed with
+the half-line rule of :func:`statlearn.numerics.gaussian.gaussian_expectation`. The gradients are closed forms:
+:math:`\partial_{\omega_1} P(z_1 > 0, z_2 > 0) = \varphi(m_1/\sqrt v)/\sqrt v\;
+\Phi\big((m_2 - c\, m_1/v)/\sqrt{V_\parallel V_\perp / v}\big)`, with :math:`m = \omega`, :math:`v = V_{11}`,
+:math:`c = V_{12}`. The outer average over :math:`\xi` is a tensor-product Gauss-Hermite rule
+(:func:`statlearn.numerics.gaussian.hermite_product_rule`), folded by the symmetry
+:math:`\xi_\perp\to-\xi_\perp`. K = 1 is the sign perceptron (:math:`Z_\pm = \Phi(\pm\omega/\sqrt V)`): it must
+reproduce :func:`statlearn.replica.glm.bayes_optimal` with the sign channel.
+
+**Priors.** The Gaussian prior factorises along the eigenvectors of :math:`\hat r`: each eigenvalue is one scalar
+Gaussian channel of :class:`statlearn.models.priors.GaussianPrior` (:math:`q = \hat r/(1 + \hat r)`,
+:math:`\psi = \tfrac12[\operatorname{Tr}\hat r - \ln\det(I + \hat r)]`). The Rademacher prior couples the units
+(:math:`w^\top\hat r w` has the cross terms :math:`\hat r_{12} w_1 w_2`): its averages are sums over the
+:math:`2^K` atoms inside a K-dimensional Gauss-Hermite rule (K = 1: :class:`~statlearn.models.priors.RademacherPrior`).
+
+**Errors.** The Bayes-optimal classifier predicts the most probable label, :math:`\hat y = \arg\max_y Z_y(\omega,
+V)`, so its test error is :math:`\epsilon_g = 1 - \mathbb{E}_\xi\max_y Z_y` (for K = 1,
+:math:`\arccos(\sqrt q)/\pi`). Aubin et al. report the squared error of the posterior-mean label,
+:math:`\tfrac12\mathbb{E}(\mathbb{E}[y|\text{data}] - y)^2 = \tfrac12\big(\mathbb{E}y^2 -
+\mathbb{E}_\xi(Z_{+} - Z_{-})^2\big)` (Nishimori identity), returned as ``squared_error``.
+
+**Range.** The outer Gauss-Hermite rule resolves :math:`Z_y(q^{1/2}\xi)`, which varies on the scale
+:math:`\sqrt{(1-q)/q}` in :math:`\xi`: it is accurate to ~1e-9 while the eigenvalues of :math:`q` stay below
+``Q_MAX`` (loads up to a few times the transition). A Rademacher fixed point beyond ``PERFECT`` (both
+eigenvalues) is perfect recovery, :math:`q = I` (the state evolution runs into it; :math:`f = -K\ln2`); a
+Gaussian-prior fixed point beyond ``Q_MAX`` is reported ``converged=False``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special
+
+from statlearn.models.priors import GaussianPrior, RademacherPrior
+from statlearn.numerics.fixedpoint import ConvergenceWarning, fixed_point
+from statlearn.numerics.gaussian import gaussian_expectation, hermite_product_rule, hermite_rule
+from statlearn.numerics.result import freeze_arrays
+from statlearn.numerics.roots import bracket_root
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
+
+__all__ = [
+    "CommitteeState",
+    "SpecializationThreshold",
+    "bayes_optimal",
+    "committee_channel",
+    "committee_prior",
+    "specialization_threshold",
+    "stability",
+    "symmetric_overlap",
+]
+
+K_VALUES = (1, 2)
+"""Numbers of hidden units supported (K = 3 needs trivariate orthant probabilities: not implemented)."""
+
+PRIORS = ("gaussian", "rademacher")
+INITS = ("non-specialised", "specialised")
+
+Q_MAX = 0.995
+"""Largest eigenvalue of the overlap the state evolution is iterated at (the outer rule's range)."""
+
+PERFECT = 0.99
+"""Rademacher prior: both eigenvalues beyond it and still rising is perfect recovery (q = I)."""
+
+_OUTER_ORDER = 64  # Gauss-Hermite nodes per outer axis (xi_parallel, xi_perp)
+_K1_ORDER = 121  # nodes of the K = 1 outer rule
+_PRIOR_ORDER = 48  # nodes per axis of the Rademacher prior's K-dimensional rule
+_SPECIALISED_START = 0.9  # both eigenvalues of the specialised start
+_ALPHA_MAX = 100.0
+
+
+def _validate(K: object, prior: object) -> tuple[int, str]:
+    k = as_count("K", K, minimum=1)
+    if k not in K_VALUES:
+        raise ValueError(f"K must be one of {K_VALUES}, got {brief(K)}")
+    if not isinstance(prior, str):
+        raise TypeError(f"prior must be one of {PRIORS}, got {brief(prior)}")
+    if prior not in PRIORS:
+        raise ValueError(f"prior must be one of {PRIORS}, got {brief(prior)}")
+    return k, prior
+
+
+def symmetric_overlap(K: int, q_parallel: float, q_perp: float) -> np.ndarray:
+    r"""The K x K matrix :math:`q_\perp I + (q_\parallel - q_\perp)\mathbf 1\mathbf 1^\top/K` (eigenvalue
+    :math:`q_\parallel` on :math:`\mathbf 1/\sqrt K`, :math:`q_\perp` on its complement)."""
+    k = as_count("K", K, minimum=1)
+    a = as_real_scalar("q_parallel", q_parallel)
+    b = as_real_scalar("q_perp", q_perp)
+    return b * np.eye(k) + (a - b) * np.ones((k, k)) / k
+
+
+def _eigenvalues(K: int, Q: np.ndarray) -> tuple[float, float]:
+    """(q_parallel, q_perp) of a K x K matrix: its quadratic form on 1/sqrt K and the mean of the rest of its trace."""
+    e = np.ones(K) / np.sqrt(K)
+    par = float(e @ Q @ e)
+    perp = float((np.trace(Q) - par) / (K - 1)) if K > 1 else 0.0
+    return par, perp
+
+
+# -- the output channel --------------------------------------------------------------------------------------
+
+
+def _sides(g, mean: np.ndarray, sd: float, *params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`\int_{x>0}` and :math:`\int_{x<0}` of :math:`g(|x|)` against :math:`N(\text{mean}, \text{sd}^2)`,
+    each by the half-line rule (``g(c, *params)`` smooth in :math:`c \ge 0`)."""
+    t0 = -mean / sd
+    plus = gaussian_expectation(lambda t, m, *p: g(m + sd * t, *p), mean, *params, lower=t0)
+    minus = gaussian_expectation(lambda t, m, *p: g(sd * t - m, *p), mean, *params, lower=-t0)
+    return np.asarray(plus), np.asarray(minus)
+
+
+def _inside(c: np.ndarray, mean: np.ndarray, sd: float) -> np.ndarray:
+    r""":math:`P(|x| < c)` for :math:`x\sim N(\text{mean}, \text{sd}^2)`, ``c`` >= 0, ``mean`` >= 0 (no cancellation:
+    :math:`\Phi(a) - \Phi(b)` with :math:`b \le 0` and :math:`a + b \le 0`)."""
+    return special.ndtr((c - mean) / sd) - special.ndtr((-c - mean) / sd)
+
+
+def _outside(c: np.ndarray, mean: np.ndarray, sd: float) -> np.ndarray:
+    r""":math:`P(|x| > c)` for :math:`x\sim N(\text{mean}, \text{sd}^2)`, ``c`` >= 0 (a sum of two tails)."""
+    return special.ndtr((mean - c) / sd) + special.ndtr((-c - mean) / sd)
+
+
+def _label_probabilities_k2(w_par: np.ndarray, w_perp: np.ndarray, v_par: float, v_perp: float):
+    r""":math:`(Z_{+}, Z_{-}, Z_0)` of the K = 2 committee at means :math:`(\omega_\parallel, \omega_\perp \ge 0)` and
+    variances :math:`(V_\parallel, V_\perp)`, integrating over the coordinate of smaller variance."""
+    s_par, s_perp = np.sqrt(v_par), np.sqrt(v_perp)
+    if v_par <= v_perp:  # condition on z_par; z_perp enters through |z_perp| < z_par
+        plus, minus = _sides(lambda c, m: _inside(c, m, s_perp), w_par, s_par, w_perp)
+        out = _sides(lambda c, m: _outside(c, m, s_perp), w_par, s_par, w_perp)
+        return plus, minus, out[0] + out[1]
+    a_par = np.abs(w_par)  # P(|z_par| < c) depends on |omega_par| only
+    parts = (
+        _sides(lambda c, m: special.ndtr((m - c) / s_par), w_perp, s_perp, w_par),
+        _sides(lambda c, m: special.ndtr((-c - m) / s_par), w_perp, s_perp, w_par),
+        _sides(lambda c, m: _inside(c, m, s_par), w_perp, s_perp, a_par),
+    )
+    return tuple(a + b for a, b in parts)
+
+
+def _label_gradients_k2(w_par: np.ndarray, w_perp: np.ndarray, v_par: float, v_perp: float):
+    r"""Gradients of :math:`Z_{+}, Z_{-}, Z_0` along :math:`e_\parallel` and :math:`e_\perp` (closed forms in
+    :math:`\varphi, \Phi`: the density of one field at 0 times the conditional probability of the other's sign)."""
+    m1, m2 = (w_par + w_perp) / np.sqrt(2.0), (w_par - w_perp) / np.sqrt(2.0)
+    v, c = 0.5 * (v_par + v_perp), 0.5 * (v_par - v_perp)
+    sd_cond = np.sqrt(v_par * v_perp / v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a1 = (m2 - c * m1 / v) / sd_cond  # z2 given z1 = 0
+        a2 = (m1 - c * m2 / v) / sd_cond
+    d1 = np.exp(-0.5 * m1 * m1 / v) / np.sqrt(2.0 * np.pi * v)
+    d2 = np.exp(-0.5 * m2 * m2 / v) / np.sqrt(2.0 * np.pi * v)
+    plus = (d1 * special.ndtr(a1), d2 * special.ndtr(a2))
+    minus = (-d1 * special.ndtr(-a1), -d2 * special.ndtr(-a2))
+    tie = (d1 * (special.ndtr(-a1) - special.ndtr(a1)), d2 * (special.ndtr(-a2) - special.ndtr(a2)))
+    r2 = np.sqrt(2.0)
+    return [((g1 + g2) / r2, (g1 - g2) / r2) for g1, g2 in (plus, minus, tie)]
+
+
+@dataclass(frozen=True)
+class ChannelAverages:
+    r"""The output channel's averages at one symmetric overlap (see :func:`committee_channel`).
+
+    Attributes
+    ----------
+    free_entropy
+        :math:`\Psi_{out}(q) = \mathbb{E}_\xi\sum_y Z_y\ln Z_y`.
+    conjugate_parallel, conjugate_perp
+        Eigenvalues of :math:`\hat r/\alpha = \mathbb{E}_\xi\sum_y\nabla Z_y\nabla Z_y^\top/Z_y`.
+    generalization_error
+        :math:`1 - \mathbb{E}_\xi\max_y Z_y`, the Bayes-optimal 0-1 error.
+    squared_error
+        :math:`\tfrac12(\mathbb{E}y^2 - \mathbb{E}_\xi(Z_+ - Z_-)^2)`.
+    """
+
+    free_entropy: float
+    conjugate_parallel: float
+    conjugate_perp: float
+    generalization_error: float
+    squared_error: float
+
+
+def committee_channel(K: int, q_parallel: float, q_perp: float = 0.0) -> ChannelAverages:
+    r"""Averages of the committee channel at the symmetric overlap with eigenvalues ``(q_parallel, q_perp)``,
+    each in ``[0, Q_MAX]`` (``q_perp`` is ignored for K = 1)."""
+    k = as_count("K", K, minimum=1)
+    if k not in K_VALUES:
+        raise ValueError(f"K must be one of {K_VALUES}, got {brief(K)}")
+    q_par = as_real_scalar("q_parallel", q_parallel, minimum=0.0, maximum=Q_MAX)
+    q_perp = as_real_scalar("q_perp", q_perp, minimum=0.0, maximum=Q_MAX)
+    return _channel(k, q_par, q_perp)
+
+
+def _channel(K: int, q_par: float, q_perp: float) -> ChannelAverages:
+    if K == 1:
+        xi, w = hermite_rule(_K1_ORDER)
+        v = 1.0 - q_par
+        x = np.sqrt(q_par / v) * xi
+        Z = [special.ndtr(x), special.ndtr(-x)]
+        d = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi * v)
+        grads = [(d, 0.0 * d), (-d, 0.0 * d)]
+        second = 1.0
+    else:
+        xi, wx = hermite_rule(_OUTER_ORDER)
+        if q_perp > 0.0:  # fold xi_perp -> -xi_perp: nodes >= 0, weights doubled off the axis
+            keep = xi >= 0.0
+            xf, wf = xi[keep], np.where(xi[keep] > 0.0, 2.0 * wx[keep], wx[keep])
+        else:
+            xf, wf = np.zeros(1), np.ones(1)
+        w_par = np.sqrt(q_par) * xi[:, None] * np.ones_like(xf)[None, :]
+        w_perp = np.ones_like(xi)[:, None] * (np.sqrt(q_perp) * xf)[None, :]
+        w = wx[:, None] * wf[None, :]
+        v_par, v_perp = 1.0 - q_par, 1.0 - q_perp
+        Z = list(_label_probabilities_k2(w_par, w_perp, v_par, v_perp))
+        grads = _label_gradients_k2(w_par, w_perp, v_par, v_perp)
+        second = 0.5  # E y^2 = P(y != 0)
+    psi = c_par = c_perp = 0.0
+    tiny = np.finfo(float).tiny
+    for z, (g_par, g_perp) in zip(Z, grads):
+        safe = np.maximum(z, tiny)
+        psi += float(np.sum(w * special.xlogy(z, z)))
+        c_par += float(np.sum(w * g_par * g_par / safe))
+        c_perp += float(np.sum(w * g_perp * g_perp / safe))
+    error = _bayes_error(K, q_par, q_perp)
+    squared = 0.5 * (second - float(np.sum(w * (Z[0] - Z[1]) ** 2)))
+    return ChannelAverages(psi, c_par, c_perp, error, squared)
+
+
+def _bayes_error(K: int, q_par: float, q_perp: float) -> float:
+    r""":math:`1 - \mathbb{E}_\xi\max_y Z_y`, with the kinks of the maximum resolved.
+
+    The maximum switches label where two :math:`Z_y` are equal; Gauss-Hermite across such a kink would converge
+    only algebraically. By the symmetry :math:`\omega\to-\omega` (:math:`Z_\pm\leftrightarrow Z_\mp`) the average is
+    twice that over :math:`\xi_\parallel > 0`, where :math:`Z_+ \ge Z_-`. K = 1: :math:`2\int_0^\infty D\xi\, Z_+`.
+    K = 2: :math:`\max(Z_+, Z_0) = Z_+ + (Z_0 - Z_+)_+`; for each :math:`\xi_\perp` node, :math:`Z_0 - Z_+` decreases
+    in :math:`\xi_\parallel` and changes sign once, at :math:`\xi^*` (bisection), so the correction is a
+    Gauss-Legendre integral over :math:`[0, \xi^*]`."""
+    v_par = 1.0 - q_par
+    slope = np.sqrt(q_par / v_par)
+    if K == 1:
+        return 1.0 - 2.0 * float(gaussian_expectation(lambda t: special.ndtr(slope * t), lower=0.0))
+    v_perp = 1.0 - q_perp
+    xi, wx = hermite_rule(_OUTER_ORDER)
+    if q_perp > 0.0:
+        keep = xi >= 0.0
+        xf, wf = xi[keep], np.where(xi[keep] > 0.0, 2.0 * wx[keep], wx[keep])
+    else:
+        xf, wf = np.zeros(1), np.ones(1)
+    w_perp = np.sqrt(q_perp) * xf
+
+    def excess(t: np.ndarray, wp: np.ndarray) -> np.ndarray:  # Z_0 - Z_+ at xi_par = t
+        plus, _, tie = _label_probabilities_k2(np.sqrt(q_par) * t, wp, v_par, v_perp)
+        return tie - plus
+
+    wp_axis = w_perp[None, :]
+    plus_half = np.asarray(
+        gaussian_expectation(
+            lambda t, wp: _label_probabilities_k2(np.sqrt(q_par) * t, wp, v_par, v_perp)[0], w_perp, lower=0.0
+        )
+    )
+    lo, hi = np.zeros_like(w_perp), np.full_like(w_perp, 12.0)
+    active = excess(lo[None, :], wp_axis)[0] > 0.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        up = excess(mid[None, :], wp_axis)[0] > 0.0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    root = np.where(active, 0.5 * (lo + hi), 0.0)
+    x, wl = np.polynomial.legendre.leggauss(32)
+    t = 0.5 * root[None, :] * (x[:, None] + 1.0)
+    density = np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi)
+    gain = 0.5 * root * np.sum(wl[:, None] * density * excess(t, np.broadcast_to(wp_axis, t.shape)), axis=0)
+    return 1.0 - 2.0 * float(np.sum(wf * (plus_half + gain)))
+
+
+# -- the prior -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriorAverages:
+    r"""The prior's averages at a symmetric :math:`\hat r` (see :func:`committee_prior`).
+
+    Attributes
+    ----------
+    free_entropy
+        :math:`\psi_{P_0}(\hat r)`.
+    overlap_parallel, overlap_perp
+        Eigenvalues of :math:`q = \mathbb{E} f f^\top`.
+    """
+
+    free_entropy: float
+    overlap_parallel: float
+    overlap_perp: float
+
+
+def committee_prior(K: int, prior: str, r_parallel: float, r_perp: float = 0.0) -> PriorAverages:
+    r"""Averages of the K-dimensional prior channel at the symmetric :math:`\hat r` with eigenvalues
+    ``(r_parallel, r_perp)`` >= 0 (``r_perp`` ignored for K = 1)."""
+    k, name = _validate(K, prior)
+    r_par = as_real_scalar("r_parallel", r_parallel, minimum=0.0, maximum=1e6)
+    r_perp = as_real_scalar("r_perp", r_perp, minimum=0.0, maximum=1e6)
+    return _prior(k, name, r_par, r_perp)
+
+
+def _prior(K: int, prior: str, r_par: float, r_perp: float) -> PriorAverages:
+    if prior == "gaussian" or K == 1:
+        scalar = GaussianPrior() if prior == "gaussian" else RademacherPrior()
+        psi = float(scalar.free_entropy(r_par)) + (K - 1) * float(scalar.free_entropy(r_perp))
+        return PriorAverages(psi, float(scalar.overlap(r_par)), float(scalar.overlap(r_perp)) if K > 1 else 0.0)
+    e = np.ones((K, K)) / K
+    r = r_perp * np.eye(K) + (r_par - r_perp) * e
+    root = np.sqrt(r_perp) * np.eye(K) + (np.sqrt(r_par) - np.sqrt(r_perp)) * e
+    atoms = np.array(np.meshgrid(*([[-1.0, 1.0]] * K), indexing="ij")).reshape(K, -1).T  # (2^K, K)
+    z, w = hermite_product_rule(K, _PRIOR_ORDER)
+    B = (atoms @ r)[None, :, :] + (z @ root)[:, None, :]  # (nodes, teacher, K)
+    logits = B @ atoms.T - 0.5 * np.einsum("ak,kl,al->a", atoms, r, atoms)  # (nodes, teacher, atom)
+    lse = special.logsumexp(logits, axis=-1)
+    mean = np.exp(logits - lse[..., None]) @ atoms  # (nodes, teacher, K)
+    q = np.einsum("n,ntk,ntl->kl", w, mean, mean) / atoms.shape[0]
+    psi = float(np.sum(w[:, None] * lse) / atoms.shape[0]) - K * np.log(2.0)
+    par, perp = _eigenvalues(K, q)
+    return PriorAverages(psi, par, perp)
+
+
+# -- state evolution ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitteeState:
+    r"""Bayes-optimal committee machine at one load (a :class:`~statlearn.numerics.result.SolverResult`).
+
+    Attributes
+    ----------
+    K, alpha, prior, init
+        The model, the load and the start requested.
+    overlap
+        The K x K overlap :math:`q` (read-only).
+    q_parallel, q_perp
+        Its eigenvalues on :math:`\mathbf 1/\sqrt K` and on the complement (0 on the non-specialised branch).
+    conjugate
+        The K x K conjugate :math:`\hat r` (``inf`` entries for perfect recovery).
+    generalization_error
+        Bayes-optimal 0-1 test error :math:`1 - \mathbb{E}_\xi\max_y Z_y`.
+    squared_error
+        Aubin et al.'s :math:`\tfrac12\mathbb{E}(\mathbb{E}[y|\text{data}] - y)^2`.
+    free_entropy
+        The replica free entropy of this fixed point.
+    branch
+        ``"non-specialised"`` (:math:`q_\perp = 0`), ``"specialised"``, or ``"perfect"`` (Rademacher, q = I).
+    converged, iterations, residual, message
+        The fixed-point iteration's outcome (evaluations of the state-evolution map, scaled residual).
+    """
+
+    K: int
+    alpha: float
+    prior: str
+    init: str
+    overlap: np.ndarray
+    q_parallel: float
+    q_perp: float
+    conjugate: np.ndarray
+    generalization_error: float
+    squared_error: float
+    free_entropy: float
+    branch: str
+    converged: bool
+    iterations: int
+    residual: float
+    message: str
+
+    def __post_init__(self) -> None:
+        freeze_arrays(self)
+
+
+def _conjugates(K: int, alpha: float, q_par: float, q_perp: float) -> tuple[float, float, ChannelAverages]:
+    ch = _channel(K, q_par, q_perp)
+    return alpha * ch.conjugate_parallel, alpha * ch.conjugate_perp, ch
+
+
+class _Perfect(Exception):
+    """The Rademacher state evolution reached both eigenvalues > PERFECT: perfect recovery."""
+
+
+def _se_map(K: int, prior: str, alpha: float):
+    def F(x: np.ndarray) -> np.ndarray:
+        q_par = float(x[0])
+        q_perp = float(x[1]) if K > 1 else 0.0
+        if prior == "rademacher" and min(q_par, q_perp if K > 1 else q_par) > PERFECT:
+            raise _Perfect
+        r_par, r_perp, _ = _conjugates(K, alpha, q_par, q_perp)
+        p = _prior(K, prior, r_par, r_perp)
+        return np.array([p.overlap_parallel, p.overlap_perp][: 1 if K == 1 else 2])
+
+    return F
+
+
+def _start(K: int, init: object) -> tuple[np.ndarray, str]:
+    if isinstance(init, str):
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS} or a K x K overlap matrix, got {brief(init)}")
+        x = np.array([0.0, 0.0]) if init == "non-specialised" else np.full(2, _SPECIALISED_START)
+        return x[: 1 if K == 1 else 2], init
+    Q = as_real_array("init", init)  # type: ignore[arg-type]
+    if Q.shape != (K, K):
+        raise ValueError(f"init must be a K x K = {K} x {K} overlap matrix, got shape {Q.shape}")
+    if not np.allclose(Q, Q.T, atol=1e-12):
+        raise ValueError("init must be a symmetric matrix")
+    eig = np.linalg.eigvalsh(Q)
+    if eig[0] < -1e-12 or eig[-1] > Q_MAX:
+        raise ValueError(f"init must have eigenvalues in [0, {Q_MAX}], got [{eig[0]:.6g}, {eig[-1]:.6g}]")
+    par, perp = _eigenvalues(K, Q)
+    return np.array([par, perp][: 1 if K == 1 else 2]), "array"
+
+
+def bayes_optimal(
+    K: int,
+    alpha: float,
+    *,
+    prior: str = "gaussian",
+    init: str | ArrayLike = "non-specialised",
+    tol: float = 1e-10,
+    max_iter: int = 2000,
+) -> CommitteeState:
+    r"""Fixed point of the committee machine's state evolution at load ``alpha`` from the start ``init``.
+
+    Iterates :math:`q \mapsto q_{P_0}(\alpha\,\hat r(q))` on the permutation-symmetric overlaps
+    :math:`(q_\parallel, q_\perp)` with Anderson mixing of depth 3 (undamped: damping
+    with Anderson steps was seen to run away to the edge of the range)
+    (:func:`statlearn.numerics.fixed_point`), eigenvalues kept in ``[0, Q_MAX]``.
+
+    Parameters
+    ----------
+    K
+        Hidden units, in ``K_VALUES`` (1: the sign perceptron).
+    alpha
+        Load M/N in ``[0, 100]``.
+    prior
+        ``"gaussian"`` or ``"rademacher"``.
+    init
+        ``"non-specialised"`` (q = 0: :math:`q_\perp` stays 0, the branch AMP follows from a symmetric start),
+        ``"specialised"`` (both eigenvalues 0.9), or a K x K symmetric overlap matrix with eigenvalues in
+        ``[0, Q_MAX]``, projected on the symmetric ansatz (its eigenvalue on :math:`\mathbf 1/\sqrt K` and the
+        mean of the others).
+    tol, max_iter
+        Tolerance on the fixed-point residual, in (0, 1), and the iteration budget (>= 1).
+
+    Warns
+    -----
+    ConvergenceWarning
+        The iteration did not reach ``tol`` (a spinodal nearby, or a Gaussian-prior fixed point beyond
+        ``Q_MAX``); the result has ``converged=False``.
+    """
+    k, name = _validate(K, prior)
+    a = as_real_scalar("alpha", alpha, minimum=0.0, maximum=_ALPHA_MAX)
+    tolerance = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
+    if tolerance >= 1.0:
+        raise ValueError(f"tol must be < 1, got {tol!r}")
+    budget = as_count("max_iter", max_iter, minimum=1, maximum=10**6)
+    x0, label = _start(k, init)
+    return _solve(k, name, a, x0, label, tolerance, budget, warn=True)
+
+
+def _solve(K: int, prior: str, alpha: float, x0: np.ndarray, label: str, tol: float, budget: int, warn: bool):
+    F = _se_map(K, prior, alpha)
+    try:
+        result = fixed_point(
+            F,
+            x0,
+            mixing=1.0,
+            anderson=3,
+            tol=tol,
+            max_iter=budget,
+            project=lambda y: np.clip(y, 0.0, Q_MAX),
+            warn=False,
+        )
+    except _Perfect:
+        result = None
+    perfect = result is None
+    if result is not None:
+        x = np.asarray(result.x, dtype=float)
+        q_par = float(x[0])
+        q_perp = float(x[1]) if K > 1 else 0.0
+    if perfect:
+        state = dict(
+            overlap=np.eye(K),
+            q_parallel=1.0,
+            q_perp=1.0 if K > 1 else 0.0,
+            conjugate=np.full((K, K), np.inf),
+            generalization_error=0.0,
+            squared_error=0.0,
+            free_entropy=-K * np.log(2.0),
+            branch="perfect",
+        )
+        converged, message = True, f"perfect recovery: the state evolution runs into q = I (eigenvalues > {PERFECT})"
+        iterations, residual = 0, 0.0
+    else:
+        assert result is not None
+        iterations, residual = result.iterations, result.residual
+        r_par, r_perp, ch = _conjugates(K, alpha, q_par, q_perp)
+        p = _prior(K, prior, r_par, r_perp)
+        phi = p.free_entropy + alpha * ch.free_entropy - 0.5 * (r_par * q_par + (K - 1) * r_perp * q_perp)
+        state = dict(
+            overlap=symmetric_overlap(K, q_par, q_perp),
+            q_parallel=q_par,
+            q_perp=q_perp,
+            conjugate=symmetric_overlap(K, r_par, r_perp),
+            generalization_error=ch.generalization_error,
+            squared_error=ch.squared_error,
+            free_entropy=float(phi),
+            branch="specialised" if q_perp > 1e-8 else "non-specialised",
+        )
+        converged, message = result.converged, result.message
+        if max(q_par, q_perp) >= Q_MAX and converged:
+            converged = False
+            message = f"not converged: the fixed point reaches the range limit Q_MAX = {Q_MAX} of the outer rule"
+    if not converged and warn:
+        warnings.warn(f"committee.bayes_optimal: {message}", ConvergenceWarning, stacklevel=3)
+    return CommitteeState(
+        K=K,
+        alpha=alpha,
+        prior=prior,
+        init=label,
+        converged=converged,
+        iterations=iterations,
+        residual=residual,
+        message=message,
+        **state,
+    )
+
+
+# -- the specialisation transition ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecializationThreshold:
+    r"""The specialisation transition of the committee (:func:`specialization_threshold`).
+
+    Attributes
+    ----------
+    K, prior
+        The model.
+    alpha_spec
+        The transition: for the Gaussian prior the load where the non-specialised branch loses stability and
+        :math:`q_\perp` grows continuously from 0 (second order); for the Rademacher prior the load where the
+        free entropy of the specialised state (perfect recovery, :math:`f = -K\ln 2`) overtakes that of the
+        non-specialised one (first order).
+    order
+        ``"second"`` or ``"first"``.
+    alpha_instability
+        Spinodal of the non-specialised branch: :math:`\alpha\, c(q_\parallel)\, \partial_{\hat r_\perp} q_\perp = 1`.
+    alpha_alg
+        Rademacher: spinodal of the partly specialised branch (the last load where it exists), beyond which the
+        state evolution from the non-specialised side runs into perfect recovery; None for the Gaussian prior.
+    converged, iterations, residual, message
+        Root finding for ``alpha_spec`` (``residual`` :math:`|\lambda - 1|` or :math:`|\Delta f|` there;
+        ``iterations`` the evaluations of all root searches and bisections).
+    """
+
+    K: int
+    prior: str
+    alpha_spec: float
+    order: str
+    alpha_instability: float
+    alpha_alg: float | None
+    converged: bool
+    iterations: int
+    residual: float
+    message: str
+
+
+_PARTIAL_OFFSET = 0.2  # the partly specialised branch is first sought this far beyond the instability ...
+_PARTIAL_START = 0.25  # ... from q_perp = 0.25 and the non-specialised q_parallel
+_DELTA = 1e-3  # step of the Richardson-extrapolated linearisation in q_perp and r_perp
+
+
+def _richardson(g, delta: float) -> float:
+    r"""The slope at 0 of :math:`g` with :math:`g(0) = 0`: :math:`2 g(\delta/2)/(\delta/2) - g(\delta)/\delta`."""
+    return 2.0 * g(0.5 * delta) / (0.5 * delta) - g(delta) / delta
+
+
+def stability(K: int, prior: str, alpha: float) -> tuple[float, CommitteeState]:
+    r"""Largest eigenvalue :math:`\lambda = \alpha\, c(q_\parallel)\,\partial_{\hat r_\perp} q_\perp` of the state
+    evolution linearised in :math:`q_\perp` at the non-specialised fixed point (unstable where > 1), with
+    :math:`c = \partial_{q_\perp}(\hat r_\perp/\alpha)` at :math:`q_\perp = 0`, and that fixed point (K >= 2)."""
+    K, prior = _validate(K, prior)
+    if K < 2:
+        raise ValueError(f"K must be >= 2 for a specialisation transition, got {brief(K)}")
+    alpha = as_real_scalar("alpha", alpha, minimum=0.0, maximum=_ALPHA_MAX)
+    state = _solve(K, prior, alpha, np.zeros(2), "non-specialised", 1e-12, 2000, warn=True)
+    q_par = state.q_parallel
+    r_par = alpha * _channel(K, q_par, 0.0).conjugate_parallel
+    c = _richardson(lambda d: _channel(K, q_par, d).conjugate_perp, _DELTA)
+    slope = _richardson(lambda d: _prior(K, prior, r_par, d).overlap_perp, _DELTA)
+    return alpha * c * slope, state
+
+
+def specialization_threshold(K: int, prior: str = "gaussian", *, xtol: float = 1e-6) -> SpecializationThreshold:
+    r"""Locate the specialisation transition of the K-unit committee (K = 2) with prior ``prior``.
+
+    Gaussian prior: the root of :math:`\lambda(\alpha) = 1` (:func:`stability`), the continuous transition.
+    Rademacher prior: the crossing :math:`f_{non-spec}(\alpha) = -K\ln 2` (perfect recovery, the specialised
+    fixed point of largest free entropy below the instability), the instability :math:`\lambda = 1`, and
+    :math:`\alpha_{alg}`, the end of the partly specialised branch (where the state evolution from the
+    non-specialised side runs into perfect recovery), by bisection on the existence of that fixed point, followed
+    by continuation in :math:`\alpha` from :math:`\alpha_{inst} + 0.2` (Anderson-accelerated solves from the last
+    point found). Roots to ``xtol`` (in (0, 0.1]; the
+    bisection for :math:`\alpha_{alg}` to ``max(xtol, 1e-4)``).
+    """
+    k, name = _validate(K, prior)
+    if k < 2:
+        raise ValueError(f"K must be >= 2 for a specialisation transition, got {brief(K)}")
+    tol = as_real_scalar("xtol", xtol, minimum=0.0, strict_minimum=True, maximum=0.1)
+    count = [0]
+
+    def excess(a: np.ndarray) -> np.ndarray:
+        count[0] += 1
+        return np.array([stability(k, name, float(x))[0] - 1.0 for x in np.atleast_1d(a)]).reshape(np.shape(a))
+
+    root = bracket_root(excess, 1.0, 4.0, xtol=tol, rtol=0.0, warn=False)
+    alpha_instability = float(root.root)
+    problems = [] if root.converged else [f"instability: {root.message}"]
+    if name == "gaussian":
+        alpha_spec, order, alpha_alg = alpha_instability, "second", None
+        residual, converged = float(root.residual), bool(root.converged)
+    else:
+        order = "first"
+
+        def crossing(a: np.ndarray) -> np.ndarray:
+            count[0] += 1
+            values = [
+                _solve(k, name, float(x), np.zeros(2), "non-specialised", 1e-12, 2000, warn=True).free_entropy
+                for x in np.atleast_1d(a)
+            ]
+            return np.reshape(np.array(values) + k * np.log(2.0), np.shape(a))
+
+        it = bracket_root(crossing, 0.5, alpha_instability, xtol=tol, rtol=0.0, warn=False)
+        alpha_spec, residual, converged = float(it.root), float(it.residual), bool(it.converged)
+        if not converged:
+            problems.append(f"free-entropy crossing: {it.message}")
+
+        def partial(a: float, x0: np.ndarray) -> np.ndarray | None:
+            """The partly specialised fixed point at ``a`` found from ``x0``, or None."""
+            count[0] += 1
+            r = _solve(k, name, a, x0, "array", 1e-10, 200, warn=False)
+            found = r.converged and r.branch == "specialised"
+            return np.array([r.q_parallel, r.q_perp]) if found else None
+
+        lo = alpha_instability + _PARTIAL_OFFSET
+        start = stability(k, name, lo)[1]
+        point = partial(lo, np.array([start.q_parallel, _PARTIAL_START]))
+        alpha_alg = None
+        if point is None:
+            problems.append(f"alpha_alg: no partly specialised fixed point found at alpha = {lo:.6g}")
+        else:
+            hi = 3.0
+            while hi - lo > max(tol, 1e-4):
+                mid = 0.5 * (lo + hi)
+                found = partial(mid, point)
+                if found is None:
+                    hi = mid
+                else:
+                    lo, point = mid, found
+            alpha_alg = 0.5 * (lo + hi)
+    converged = converged and bool(root.converged) and not problems
+    message = "found" if converged else "not converged: " + "; ".join(problems)
+    if not converged:
+        warnings.warn(f"specialization_threshold: {message}", ConvergenceWarning, stacklevel=2)
+    return SpecializationThreshold(
+        K=k,
+        prior=name,
+        alpha_spec=alpha_spec,
+        order=order,
+        alpha_instability=alpha_instability,
+        alpha_alg=alpha_alg,
+        converged=converged,
+        iterations=count[0],
+        residual=residual,
+        message=message,
+    )
