@@ -71,10 +71,16 @@ __all__ = ["LassoAMPResult", "ISTAResult", "lasso_amp", "ista", "lasso_kkt_viola
 MAX_ITER = 10**6
 """Largest ``max_iter`` (bounded up front)."""
 
+MAGNITUDE_LIMIT = 1e30
+"""Largest ``|F|`` and ``|y|`` entry accepted (their products and squares must stay in the double range)."""
+
+
+_DENSE_SVD = 200  # smaller matrices: the full SVD; larger: Lanczos
+
 
 def _problem(F: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    A = np.ascontiguousarray(as_real_array("F", F))
-    y = as_real_array("y", y)
+    A = np.ascontiguousarray(as_real_array("F", F, minimum=-MAGNITUDE_LIMIT, maximum=MAGNITUDE_LIMIT))
+    y = as_real_array("y", y, minimum=-MAGNITUDE_LIMIT, maximum=MAGNITUDE_LIMIT)
     if A.ndim != 2 or A.shape[0] < 1 or A.shape[1] < 1:
         raise ValueError(f"F must be a non-empty 2-D (n, N) matrix, got shape {A.shape}")
     if y.shape != (A.shape[0],):
@@ -85,7 +91,7 @@ def _problem(F: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 def _reference(reference: ArrayLike | None, N: int) -> np.ndarray | None:
     if reference is None:
         return None
-    ref = as_real_array("reference", reference)
+    ref = as_real_array("reference", reference, minimum=-MAGNITUDE_LIMIT, maximum=MAGNITUDE_LIMIT)
     if ref.shape != (N,):
         raise ValueError(f"reference must have shape (N,) = ({N},) to match F, got shape {ref.shape}")
     return ref
@@ -109,7 +115,7 @@ def lasso_kkt_violation(F: ArrayLike, y: ArrayLike, x: ArrayLike, lam: float) ->
     :math:`\max\big(\max_{x_i\ne0}|g_i - \lambda\operatorname{sign}x_i|,\ \max_{x_i=0}(|g_i| - \lambda)_+\big)/\lambda`,
     :math:`g = F^T(y - Fx)`. Zero exactly at a minimiser."""
     A, y = _problem(F, y)
-    estimate = as_real_array("x", x)
+    estimate = as_real_array("x", x, minimum=-MAGNITUDE_LIMIT, maximum=MAGNITUDE_LIMIT)
     if estimate.shape != (A.shape[1],):
         raise ValueError(f"x must have shape (N,) = ({A.shape[1]},) to match F, got shape {estimate.shape}")
     lam = as_real_scalar("lam", lam, minimum=0.0, strict_minimum=True)
@@ -123,11 +129,13 @@ def lasso_kkt_violation(F: ArrayLike, y: ArrayLike, x: ArrayLike, lam: float) ->
 def lipschitz_constant(F: ArrayLike) -> float:
     r""":math:`L = \|F\|_2^2`, the Lipschitz constant of the gradient of :math:`\tfrac12\|y - Fx\|^2` (largest
     singular value by Lanczos, raised by 1e-10 relative so that the step :math:`1/L` stays admissible)."""
-    A = as_real_array("F", F)
+    A = as_real_array("F", F, minimum=-MAGNITUDE_LIMIT, maximum=MAGNITUDE_LIMIT)
     if A.ndim != 2 or A.shape[0] < 1 or A.shape[1] < 1:
         raise ValueError(f"F must be a non-empty 2-D (n, N) matrix, got shape {A.shape}")
-    if min(A.shape) == 1:
-        top = float(np.linalg.norm(A))
+    if not np.any(A):
+        raise ValueError("F must have a non-zero entry (the step 1/L of ISTA is undefined for F = 0)")
+    if min(A.shape) <= _DENSE_SVD:
+        top = float(np.linalg.norm(A, 2))
     else:
         top = float(svds(A, k=1, return_singular_vectors=False, tol=1e-12, random_state=0)[0])
     return top * top * (1.0 + 1e-10)
@@ -225,29 +233,30 @@ def lasso_amp(
     converged = False
     failure = None
     onsager = 0.0
-    for _ in range(max_iter):
-        thetas.append(theta)
-        new = np.asarray(soft_threshold(x + A.T @ z, theta))
-        onsager = np.count_nonzero(new) / n
-        if not math.isfinite(float(new @ new)):
-            failure = "iterate became non-finite"
-            break
-        deltas.append(_relative_change(new, x))
-        x = new
-        if ref is not None:
-            d = x - ref
-            distances.append(float(d @ d) / N)
-        if onsager >= 1.0:
-            failure = f"support size {np.count_nonzero(x)} reached n = {n} (Onsager coefficient 1)"
-            break
-        z = y - A @ x + onsager * z
-        if deltas[-1] <= tol:
-            converged = True
-            break
-        if penalty is not None:
-            theta = penalty + onsager * theta
-        else:
-            theta = tau * math.sqrt(float(z @ z)) / sqrt_n  # type: ignore[operator]
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite iterate is reported below
+        for _ in range(max_iter):
+            thetas.append(theta)
+            new = np.asarray(soft_threshold(x + A.T @ z, theta))
+            onsager = np.count_nonzero(new) / n
+            if not math.isfinite(float(new @ new)):
+                failure = "iterate became non-finite"
+                break
+            deltas.append(_relative_change(new, x))
+            x = new
+            if ref is not None:
+                d = x - ref
+                distances.append(float(d @ d) / N)
+            if onsager >= 1.0:
+                failure = f"support size {np.count_nonzero(x)} reached n = {n} (Onsager coefficient 1)"
+                break
+            z = y - A @ x + onsager * z
+            if deltas[-1] <= tol:
+                converged = True
+                break
+            if penalty is not None:
+                theta = penalty + onsager * theta
+            else:
+                theta = tau * math.sqrt(float(z @ z)) / sqrt_n  # type: ignore[operator]
     residual = deltas[-1] if deltas else math.inf
     if not converged:
         reason = failure or f"relative change {residual:.3g} > tol {tol:.3g} after {len(deltas)} iterations"
@@ -363,32 +372,33 @@ def ista(
     distances = [] if ref is None else [float(ref @ ref) / N]
     converged = False
     failure = None
-    for _ in range(max_iter):
-        new = np.asarray(soft_threshold(point + A.T @ (y - A @ point) / L, level / L))
-        if not math.isfinite(float(new @ new)):
-            failure = "iterate became non-finite"
-            break
-        deltas.append(_relative_change(new, x))
-        r = y - A @ new
-        costs.append(0.5 * float(r @ r) + lam * float(np.sum(np.abs(new))))
-        if ref is not None:
-            d = new - ref
-            distances.append(float(d @ d) / N)
-        if level == lam and deltas[-1] <= tol:
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite iterate is reported below
+        for _ in range(max_iter):
+            new = np.asarray(soft_threshold(point + A.T @ (y - A @ point) / L, level / L))
+            if not math.isfinite(float(new @ new)):
+                failure = "iterate became non-finite"
+                break
+            deltas.append(_relative_change(new, x))
+            r = y - A @ new
+            costs.append(0.5 * float(r @ r) + lam * float(np.sum(np.abs(new))))
+            if ref is not None:
+                d = new - ref
+                distances.append(float(d @ d) / N)
+            if level == lam and deltas[-1] <= tol:
+                x = new
+                converged = True
+                break
+            if ratio is not None and level > lam:
+                level = max(lam, level * ratio)
+                if level == lam:
+                    momentum = 1.0  # restart the momentum at the final threshold
+            if accelerated:
+                following = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * momentum * momentum))
+                point = new + (momentum - 1.0) / following * (new - x)
+                momentum = following
+            else:
+                point = new
             x = new
-            converged = True
-            break
-        if ratio is not None and level > lam:
-            level = max(lam, level * ratio)
-            if level == lam:
-                momentum = 1.0  # restart the momentum at the final threshold
-        if accelerated:
-            following = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * momentum * momentum))
-            point = new + (momentum - 1.0) / following * (new - x)
-            momentum = following
-        else:
-            point = new
-        x = new
     residual = deltas[-1] if deltas else math.inf
     if not converged:
         reason = failure or f"relative change {residual:.3g} > tol {tol:.3g} after {len(deltas)} iterations"

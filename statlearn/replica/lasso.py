@@ -199,9 +199,9 @@ def state_evolution(
             continue
         s = math.sqrt(s2)
         slab = 0.0
-        if eps > 0.0:
-            width = s
-            slab = float(gaussian_expectation(_slab_risk, s, tau, kinks=[(tau * s, width), (-tau * s, width)]))
+        if eps > 0.0:  # r(x / s) turns over at |x| ~ tau s on the scale s: resolved when s < 1
+            kinks = [(tau * s, s), (-tau * s, s)] if s < 1.0 else None
+            slab = float(gaussian_expectation(_slab_risk, s, tau, kinks=kinks))
         sigma2[t + 1] = noise + s2 / delta * ((1.0 - eps) * zero + eps * slab)
     last, before = sigma2[-1], sigma2[-2]
     residual = min(abs(last - before) / before if before > 0 else 0.0, last)
