@@ -210,8 +210,8 @@ def lasso_amp(
     Warns
     -----
     ConvergenceWarning
-        When not converged within ``max_iter`` steps, or when the support reaches :math:`n` (the
-        Onsager coefficient reaches 1: beyond AMP's range), or an iterate becomes non-finite.
+        When not converged within ``max_iter`` steps, or when an iterate becomes non-finite. (The support
+        may exceed :math:`n` on the way, :math:`b_t > 1`; with ``lam=`` the threshold then grows and shrinks it.)
     """
     A, y = _problem(F, y)
     n, N = A.shape
@@ -246,9 +246,6 @@ def lasso_amp(
             if ref is not None:
                 d = x - ref
                 distances.append(float(d @ d) / N)
-            if onsager >= 1.0:
-                failure = f"support size {np.count_nonzero(x)} reached n = {n} (Onsager coefficient 1)"
-                break
             z = y - A @ x + onsager * z
             if deltas[-1] <= tol:
                 converged = True
