@@ -110,6 +110,15 @@ def _relative_change(new: np.ndarray, old: np.ndarray) -> float:
     return change / norm if norm > 0 else (0.0 if change == 0 else math.inf)
 
 
+def _outcome(solver: str, converged: bool, failure: str | None, deltas: list[float], tol: float) -> tuple[float, str]:
+    """The residual (last relative change) and message of a run; warns when it did not converge."""
+    residual = deltas[-1] if deltas else math.inf
+    if not converged:
+        reason = failure or f"relative change {residual:.3g} > tol {tol:.3g} after {len(deltas)} iterations"
+        warnings.warn(f"{solver} did not converge: {reason}", ConvergenceWarning, stacklevel=3)
+    return residual, stop_message(converged, len(deltas), residual, tol, reason=failure)
+
+
 def lasso_kkt_violation(F: ArrayLike, y: ArrayLike, x: ArrayLike, lam: float) -> float:
     r"""How far ``x`` is from minimising :math:`\tfrac12\|y-Fx\|^2 + \lambda\|x\|_1`, relative to :math:`\lambda`:
     :math:`\max\big(\max_{x_i\ne0}|g_i - \lambda\operatorname{sign}x_i|,\ \max_{x_i=0}(|g_i| - \lambda)_+\big)/\lambda`,
@@ -254,10 +263,7 @@ def lasso_amp(
                 theta = penalty + onsager * theta
             else:
                 theta = tau * math.sqrt(float(z @ z)) / sqrt_n  # type: ignore[operator]
-    residual = deltas[-1] if deltas else math.inf
-    if not converged:
-        reason = failure or f"relative change {residual:.3g} > tol {tol:.3g} after {len(deltas)} iterations"
-        warnings.warn(f"lasso_amp did not converge: {reason}", ConvergenceWarning, stacklevel=2)
+    residual, message = _outcome("lasso_amp", converged, failure, deltas, tol)
     return LassoAMPResult(
         x=x,
         lam=thetas[-1] * (1.0 - onsager) if thetas else math.nan,
@@ -267,7 +273,7 @@ def lasso_amp(
         converged=converged,
         iterations=len(deltas),
         residual=residual,
-        message=stop_message(converged, len(deltas), residual, tol, reason=failure),
+        message=message,
     )
 
 
@@ -396,10 +402,7 @@ def ista(
             else:
                 point = new
             x = new
-    residual = deltas[-1] if deltas else math.inf
-    if not converged:
-        reason = failure or f"relative change {residual:.3g} > tol {tol:.3g} after {len(deltas)} iterations"
-        warnings.warn(f"ista did not converge: {reason}", ConvergenceWarning, stacklevel=2)
+    residual, message = _outcome("ista", converged, failure, deltas, tol)
     return ISTAResult(
         x=x,
         cost=np.array(costs),
@@ -408,5 +411,5 @@ def ista(
         converged=converged,
         iterations=len(deltas),
         residual=residual,
-        message=stop_message(converged, len(deltas), residual, tol, reason=failure),
+        message=message,
     )

@@ -57,7 +57,7 @@ TAU_MAX = 20.0
 """Upper end of the bracket of the minimax threshold (the maximiser is 3.4 at delta = 1e-3)."""
 
 DELTA_MIN = 1e-3
-"""Smallest undersampling ratio accepted by :func:`phase_transition`."""
+"""Smallest undersampling ratio accepted (1/delta must stay moderate)."""
 
 MAX_ITER = 10**5
 """Largest ``n_iter`` of :func:`state_evolution`."""
@@ -106,7 +106,7 @@ def phase_transition(delta: ArrayLike) -> np.ndarray | float:
 def stability_slope(delta: float, rho: float, tau: float) -> float:
     r"""The slope :math:`\frac1\delta[\rho\delta(1+\tau^2) + (1-\rho\delta)2M(\tau)]` of the noiseless state
     evolution at :math:`\sigma = 0` under the least-favourable signal: AMP recovers iff it is below 1."""
-    delta = as_real_scalar("delta", delta, minimum=0.0, strict_minimum=True, maximum=1.0)
+    delta = as_real_scalar("delta", delta, minimum=DELTA_MIN, maximum=1.0)
     rho = as_real_scalar("rho", rho, minimum=0.0, maximum=1.0 / delta)
     tau = as_real_scalar("tau", tau, minimum=0.0, maximum=1e3)
     eps = rho * delta
@@ -165,7 +165,7 @@ def state_evolution(
     Parameters
     ----------
     delta
-        :math:`n/N` in (0, 1].
+        :math:`n/N` in [1e-3, 1].
     rho
         :math:`k/n` in [0, 1/delta] (the non-zero fraction of the signal is :math:`\rho\delta`).
     tau
@@ -182,7 +182,7 @@ def state_evolution(
     ConvergenceWarning
         When not converged after ``n_iter`` steps (near the transition the decay is slow).
     """
-    delta = as_real_scalar("delta", delta, minimum=0.0, strict_minimum=True, maximum=1.0)
+    delta = as_real_scalar("delta", delta, minimum=DELTA_MIN, maximum=1.0)
     rho = as_real_scalar("rho", rho, minimum=0.0, maximum=1.0 / delta)
     tau = as_real_scalar("tau", tau, minimum=0.0, maximum=1e3)
     noise = as_real_scalar("noise", noise, minimum=0.0, maximum=1e100)
