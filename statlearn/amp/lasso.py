@@ -342,6 +342,9 @@ def ista(
     max_iter, tol, reference
         As in :func:`lasso_amp`.
 
+    Every iteration costs two products with ``F``, as one of AMP: the product at the extrapolated point is the
+    same combination of the stored products at the last two iterates.
+
     Warns
     -----
     ConvergenceWarning
@@ -369,6 +372,8 @@ def ista(
     level = max(lam, start) if ratio is not None else lam
     x = np.zeros(N)
     point = x
+    Ax = np.zeros(A.shape[0])  # A x and A point, carried along: two products with A per iteration
+    Apoint = Ax
     momentum = 1.0
     costs: list[float] = []
     deltas: list[float] = []
@@ -377,12 +382,13 @@ def ista(
     failure = None
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite iterate is reported below
         for _ in range(max_iter):
-            new = np.asarray(soft_threshold(point + A.T @ (y - A @ point) / L, level / L))
+            new = np.asarray(soft_threshold(point + A.T @ (y - Apoint) / L, level / L))
             if not math.isfinite(float(new @ new)):
                 failure = "iterate became non-finite"
                 break
             deltas.append(_relative_change(new, x))
-            r = y - A @ new
+            Anew = A @ new
+            r = y - Anew
             costs.append(0.5 * float(r @ r) + lam * float(np.sum(np.abs(new))))
             if ref is not None:
                 d = new - ref
@@ -397,11 +403,13 @@ def ista(
                     momentum = 1.0  # restart the momentum at the final threshold
             if accelerated:
                 following = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * momentum * momentum))
-                point = new + (momentum - 1.0) / following * (new - x)
+                weight = (momentum - 1.0) / following
+                point = new + weight * (new - x)
+                Apoint = Anew + weight * (Anew - Ax)
                 momentum = following
             else:
-                point = new
-            x = new
+                point, Apoint = new, Anew
+            x, Ax = new, Anew
     residual, message = _outcome("ista", converged, failure, deltas, tol)
     return ISTAResult(
         x=x,
