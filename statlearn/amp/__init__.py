@@ -1,4 +1,5 @@
 """Message-passing algorithms on the models of :mod:`statlearn.models`: GAMP for generalised linear models;
+AMP, ISTA and FISTA for the LASSO (compressed sensing);
 TAP, Bolthausen's AMP and parallel-tempering Monte Carlo for Sherrington-Kirkpatrick instances.
 
 ``statlearn.amp.gamp`` is the function (re-exported over its module's name); the module's other
@@ -6,6 +7,7 @@ names are imported with ``from statlearn.amp.gamp import ...``.
 """
 
 from statlearn.amp.gamp import INITS, VARIANCE_MODES, GAMPResult, gamp
+from statlearn.amp.lasso import ISTAResult, LassoAMPResult, ista, lasso_amp, lasso_kkt_violation, lipschitz_constant
 from statlearn.amp.sk import (
     SKAMPResult,
     SKStateEvolution,
@@ -22,6 +24,12 @@ __all__ = [
     "GAMPResult",
     "gamp",
     "INITS",
+    "ISTAResult",
+    "LassoAMPResult",
+    "ista",
+    "lasso_amp",
+    "lasso_kkt_violation",
+    "lipschitz_constant",
     "VARIANCE_MODES",
     "SKAMPResult",
     "SKMonteCarloResult",

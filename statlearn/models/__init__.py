@@ -55,8 +55,12 @@ from statlearn.models.priors import (
     get_prior,
 )
 from statlearn.models.registry import resolve_model
+from statlearn.models.sparsity import soft_threshold, soft_threshold_risk, zero_signal_risk
 
 __all__ = [
+    "soft_threshold",
+    "soft_threshold_risk",
+    "zero_signal_risk",
     "ACTIVATIONS",
     "Activation",
     "get_activation",

@@ -133,6 +133,15 @@ TINY = {
         "ais_repeats": 1,
         "seed": 0,
     },
+    "compressed-sensing": {
+        "sizes": [60, 100],
+        "delta": [0.5],
+        "offsets": [0.0],
+        "seeds": 2,
+        "max_iter": 100,
+        "margin": 0.1,
+        "convergence": {"N": 100, "rho": 0.2, "noise": 0.1, "tol": 1e-8},
+    },
     "pca-rg": {
         "L": 8,
         "n_samples": 80,
