@@ -62,9 +62,10 @@ __all__ = [
 
 def _snr(mhat: ArrayLike) -> np.ndarray:
     if type(mhat) is np.ndarray and mhat.dtype == np.float64 and mhat.size:  # one pass for the solvers' arrays
-        if np.all((mhat >= 0.0) & (mhat <= MHAT_LIMIT)):  # (False for NaN and infinities: checked below)
+        if np.all((mhat >= 0.0) & (mhat <= MHAT_LIMIT)) and not np.any(np.signbit(mhat)):  # (NaN, inf, -0.0: below)
             return mhat
-    return as_real_array("mhat", mhat, minimum=0.0, maximum=MHAT_LIMIT, allow_empty=False)
+    # + 0.0 turns -0.0 into +0.0 (a negative zero would give NaN in log-odds and rules downstream)
+    return as_real_array("mhat", mhat, minimum=0.0, maximum=MHAT_LIMIT, allow_empty=False) + 0.0
 
 
 MHAT_LIMIT = 1e150

@@ -121,6 +121,11 @@ def test_limits():
         assert prior.overlap(0.0) == pytest.approx(mean**2, abs=1e-14)
         assert prior.information(0.0) == pytest.approx(0.0, abs=1e-14)
         assert prior.mse(1e8) < 1e-6 * prior.rho
+        # a negative zero is zero (it once gave NaN in the Gauss-Bernoulli log-odds)
+        for zero_load in (-0.0, np.array([-0.0, 0.0])):
+            assert np.allclose(prior.overlap(zero_load), prior.overlap(0.0), rtol=1e-14, atol=0.0)
+            assert np.allclose(prior.mse(zero_load), prior.mse(0.0), rtol=1e-14, atol=0.0)
+            assert np.allclose(prior.information(zero_load), 0.0, rtol=0.0, atol=1e-14)
     # a discrete prior's information saturates at its entropy, with no cancellation
     assert RademacherPrior().information(1e6) == pytest.approx(math.log(2), rel=1e-14)
     p = np.array([0.3, 0.5, 0.2])
