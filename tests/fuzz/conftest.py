@@ -128,3 +128,39 @@ def one_bad_argument(audit: Audit) -> Callable[..., Any]:
         return audit.call(entry, func, names=(parameter,), **bad)
 
     return run
+
+
+BAD_VALUES = [math.nan, math.inf, -math.inf, -1.0, 0.0, -0.0, 1e-300, 1e300, -3, 1, 2**64, 2**70, 1.5, 4.5]
+BAD_VALUES += [None, True, "x", 1j, [], [0.5, 0.7], object(), np.full((2, 3), np.nan), np.zeros((3,))]
+"""Bad values for any argument (numbers, wrong types, wrong shapes); areas add their own (matrices, ...)."""
+
+
+@pytest.fixture
+def bad_argument() -> Callable[..., tuple[str, Any]]:
+    """``draw(data, arguments, *, budgets=(), extra=(), strategy=None) -> (name, value)``: one argument of
+    ``arguments`` and a bad value for it, drawn by the hypothesis ``data`` from :data:`BAD_VALUES` plus
+    ``extra``, any float, and integers that are not small positive counts (or from ``strategy``). A huge
+    integer for a step budget in ``budgets`` is valid and long, and is skipped."""
+    from hypothesis import assume
+    from hypothesis import strategies as st
+
+    def draw(
+        data: Any,
+        arguments: Iterable[str],
+        *,
+        budgets: Iterable[str] = (),
+        extra: Iterable[Any] = (),
+        strategy: Any = None,
+    ) -> tuple[str, Any]:
+        if strategy is None:
+            strategy = st.one_of(
+                st.sampled_from(BAD_VALUES + list(extra)),
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.integers(min_value=-(2**70), max_value=2**70).filter(lambda n: n < 2 or n > 2**40),
+            )
+        name = data.draw(st.sampled_from(sorted(arguments)), label="argument")
+        value = data.draw(strategy, label=name)
+        assume(not (name in set(budgets) and isinstance(value, int) and not isinstance(value, bool) and value > 1000))
+        return name, value
+
+    return draw
