@@ -280,27 +280,19 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                 c = _curves(results[label]["table"])
                 rate = _rate(settings["learning_rate"], name, label)
                 shift = 0.01 * checked.max() * (r - 2)
-                ax_epoch.errorbar(
-                    checked + shift,
-                    c["train"],
-                    c["train_err"],
-                    color=color,
-                    marker="o",
-                    ms=4,
-                    capsize=2,
-                    label=f"{label} ({rate:g})",
-                )
-                ax_epoch.errorbar(
-                    checked + shift,
-                    c["test"],
-                    c["test_err"],
-                    color=color,
-                    marker="o",
-                    mfc="none",
-                    ms=4,
-                    ls="--",
-                    capsize=2,
-                )
+                for key, face, style in (("train", color, "-"), ("test", "none", "--")):
+                    ax_epoch.errorbar(
+                        checked + shift,
+                        c[key],
+                        c[key + "_err"],
+                        color=color,
+                        marker="o",
+                        mfc=face,
+                        ms=4,
+                        ls=style,
+                        capsize=2,
+                        label=f"{label} ({rate:g})" if key == "train" else None,
+                    )
                 clock = results[label]["seconds"].mean(axis=0)
                 ax_time.errorbar(
                     clock, c["test"], c["test_err"], color=color, marker="o", mfc="none", ms=4, capsize=2, label=label
