@@ -59,6 +59,7 @@ MODULES = (
     "ising_exact",
     "rbm_likelihood",
     "rbm_tap",
+    "rbm_tap_ais",
     "pca_rg",
     "compressed_sensing",
     "mehta_schwab",
