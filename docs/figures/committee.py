@@ -64,12 +64,17 @@ def panel(ax_q, ax_e, prior: str, th) -> None:
     marks = [(th.alpha_spec, "k", r"$\alpha_{spec}$" if prior == "gaussian" else r"$\alpha_{IT}$")]
     if prior == "rademacher":
         marks += [(th.alpha_instability, "0.5", r"$\alpha_{inst}$"), (th.alpha_alg, "C3", r"$\alpha_{alg}$")]
+    decorate(ax_q, ax_e, marks, f"K = 2, {prior} prior", digits=4)
+
+
+def decorate(ax_q, ax_e, marks: list, title: str, digits: int) -> None:
+    """Transition lines with their values, titles, labels and legends of one column."""
     for ax in (ax_q, ax_e):
         for a, color, _name in marks:
             ax.axvline(a, color=color, ls="-.", lw=0.8)
     for a, color, name in marks:
-        ax_q.text(a, 1.02, f"{name} = {a:.4f}", rotation=90, va="bottom", ha="right", fontsize=7, color=color)
-    ax_q.set_title(f"K = 2, {prior} prior", pad=40)
+        ax_q.text(a, 1.02, f"{name} = {a:.{digits}f}", rotation=90, va="bottom", ha="right", fontsize=7, color=color)
+    ax_q.set_title(title, pad=40)
     ax_q.set_ylabel("overlap")
     ax_e.set_ylabel("error")
     ax_e.set_xlabel(r"$\alpha = M/N$")
@@ -128,17 +133,7 @@ def k3_panel(ax_q, ax_e, prior: str) -> None:
         ax_e.plot([0.25, top], [0, 0], "C3-", lw=1)
         marks = [(alpha_it, "k", r"$\alpha_{IT}$")]
         print("K=3 rademacher: alpha_IT", alpha_it)
-    for ax in (ax_q, ax_e):
-        for a, color, _name in marks:
-            ax.axvline(a, color=color, ls="-.", lw=0.8)
-    for a, color, name in marks:
-        ax_q.text(a, 1.02, f"{name} = {a:.3f}", rotation=90, va="bottom", ha="right", fontsize=7, color=color)
-    ax_q.set_title(f"K = 3, {prior} prior", pad=40)
-    ax_q.set_ylabel("overlap")
-    ax_e.set_ylabel("error")
-    ax_e.set_xlabel(r"$\alpha = M/N$")
-    ax_q.legend(fontsize=7, loc="center right")
-    ax_e.legend(fontsize=7)
+    decorate(ax_q, ax_e, marks, f"K = 3, {prior} prior", digits=3)
 
 
 def main(which: str = "both") -> None:
