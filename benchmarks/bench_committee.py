@@ -1,9 +1,10 @@
 """Committee-machine state evolution: time per map evaluation and per converged point.
 
-Prints, for K = 1 and K = 2 with the Gaussian and Rademacher priors, the median wall time of one evaluation of
+Prints, for K = 1, 2 and 3 with the Gaussian and Rademacher priors, the median wall time of one evaluation of
 the state-evolution map (channel averages + prior averages) on the non-specialised (q_perp = 0: one outer axis)
 and the specialised ansatz, the time of a full solve (``bayes_optimal``) with its iteration count, and every
-time as a ratio to the K = 1 Gaussian map. K = 3 is not implemented. Interleaved rounds, median of ``rounds``.
+time as a ratio to the K = 1 Gaussian map (the K = 3 specialised Gaussian solve starts next to its fixed point at
+alpha = 14). Interleaved rounds, median of ``rounds``.
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_committee.py [rounds]`` (default 5).
 """
 
@@ -22,6 +23,10 @@ CASES = [
     ("K=2 gaussian, spec", 2, "gaussian", (0.7, 0.2), 3.0, "specialised"),
     ("K=2 rademacher, non-spec", 2, "rademacher", (0.5, 0.0), 1.5, "non-specialised"),
     ("K=2 rademacher, spec", 2, "rademacher", (0.7, 0.2), 1.8, np.array([[0.45, 0.25], [0.25, 0.45]])),
+    ("K=3 gaussian, non-spec", 3, "gaussian", (0.5, 0.0), 1.5, "non-specialised"),
+    ("K=3 gaussian, spec", 3, "gaussian", (0.95, 0.9), 14.0, committee.symmetric_overlap(3, 0.95, 0.9)),
+    ("K=3 rademacher, non-spec", 3, "rademacher", (0.5, 0.0), 1.5, "non-specialised"),
+    ("K=3 rademacher, spec", 3, "rademacher", (0.7, 0.2), 1.5, committee.symmetric_overlap(3, 0.7, 0.2)),
 ]
 
 

@@ -1,10 +1,14 @@
-"""Make docs/figures/committee.png: overlaps and errors of the K = 2 committee against alpha, both priors.
+"""Make docs/figures/committee.png (K = 2) and docs/figures/committee_k3.png (K = 3): overlaps and errors of the
+committee against alpha, both priors, branches and transitions marked.
 
-Run from the repository root: ``OMP_NUM_THREADS=1 python docs/figures/committee.py`` (a few minutes).
+Run from the repository root: ``OMP_NUM_THREADS=1 python docs/figures/committee.py [k2|k3]`` (default both; a few
+minutes each: a K = 3 specialised point takes about a minute).
 """
 
 from __future__ import annotations
 
+import math
+import sys
 import warnings
 
 import matplotlib
@@ -12,18 +16,19 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import optimize
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.replica import committee
 
 
-def branch(prior: str, alphas: np.ndarray, init: str | np.ndarray) -> list:
+def branch(prior: str, alphas: np.ndarray, init: str | np.ndarray, K: int = 2) -> list:
     states = []
     start = init
     for a in alphas:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            s = committee.bayes_optimal(2, float(a), prior=prior, init=start)
+            s = committee.bayes_optimal(K, float(a), prior=prior, init=start)
         states.append(s)
         if not isinstance(init, str) and s.converged and s.branch == "specialised":
             start = s.overlap
@@ -59,12 +64,17 @@ def panel(ax_q, ax_e, prior: str, th) -> None:
     marks = [(th.alpha_spec, "k", r"$\alpha_{spec}$" if prior == "gaussian" else r"$\alpha_{IT}$")]
     if prior == "rademacher":
         marks += [(th.alpha_instability, "0.5", r"$\alpha_{inst}$"), (th.alpha_alg, "C3", r"$\alpha_{alg}$")]
+    decorate(ax_q, ax_e, marks, f"K = 2, {prior} prior", digits=4)
+
+
+def decorate(ax_q, ax_e, marks: list, title: str, digits: int) -> None:
+    """Transition lines with their values, titles, labels and legends of one column."""
     for ax in (ax_q, ax_e):
         for a, color, _name in marks:
             ax.axvline(a, color=color, ls="-.", lw=0.8)
     for a, color, name in marks:
-        ax_q.text(a, 1.02, f"{name} = {a:.4f}", rotation=90, va="bottom", ha="right", fontsize=7, color=color)
-    ax_q.set_title(f"K = 2, {prior} prior", pad=40)
+        ax_q.text(a, 1.02, f"{name} = {a:.{digits}f}", rotation=90, va="bottom", ha="right", fontsize=7, color=color)
+    ax_q.set_title(title, pad=40)
     ax_q.set_ylabel("overlap")
     ax_e.set_ylabel("error")
     ax_e.set_xlabel(r"$\alpha = M/N$")
@@ -72,15 +82,76 @@ def panel(ax_q, ax_e, prior: str, th) -> None:
     ax_e.legend(fontsize=7)
 
 
-def main() -> None:
-    fig, axes = plt.subplots(2, 2, figsize=(10, 8), sharex=True)
-    for col, prior in enumerate(("gaussian", "rademacher")):
-        th = committee.specialization_threshold(2, prior, xtol=1e-4)
-        print(prior, th)
-        panel(axes[0, col], axes[1, col], prior, th)
-    fig.tight_layout()
-    fig.savefig("docs/figures/committee.png", dpi=110)
+def k3_overlaps(states: list) -> tuple[list, list]:
+    """q_11 and q_12 of K = 3 symmetric overlaps: (q_par + 2 q_perp)/3 and (q_par - q_perp)/3."""
+    return [s.overlap[0, 0] for s in states], [s.overlap[0, 1] for s in states]
+
+
+def k3_panel(ax_q, ax_e, prior: str) -> None:
+    top = 22.0 if prior == "gaussian" else 5.0
+    alphas = np.linspace(0.25, top, 40)
+    low = branch(prior, alphas, "non-specialised", K=3)
+    ax_q.plot(alphas, k3_overlaps(low)[0], "C0-", label="non-specialised $q_{11} = q_{12}$")
+    ax_e.plot(alphas, [s.squared_error for s in low], "C0-", label="non-specialised")
+    ax_e.plot(alphas, [s.generalization_error for s in low], "C0:", label="non-specialised, 0-1 error")
+    if prior == "gaussian":
+        spec_alphas = np.array([22.0, 20.0, 17.0, 14.0, 12.0, 11.4, 11.2, 10.7])
+        start = committee.symmetric_overlap(3, 0.98, 0.97)
+        spec = branch(prior, spec_alphas, start, K=3)
+        keep = [i for i, s in enumerate(spec) if s.converged and s.branch == "specialised"]
+        sa = spec_alphas[keep]
+        q11, q12 = k3_overlaps([spec[i] for i in keep])
+        ax_q.plot(sa, q11, "C1--o", ms=3, label="specialised $q_{11}$")
+        ax_q.plot(sa, q12, "C2--o", ms=3, label="specialised $q_{12}$")
+        ax_e.plot(sa, [spec[i].squared_error for i in keep], "C1--o", ms=3, label="specialised")
+        ax_e.plot(sa, [spec[i].generalization_error for i in keep], "C1:", label="specialised, 0-1 error")
+        gap = [
+            spec[i].free_entropy - committee.bayes_optimal(3, float(sa[j]), prior=prior).free_entropy
+            for j, i in enumerate(keep)
+        ]
+        order = np.argsort(sa)
+        a_sorted, g_sorted = sa[order], np.array(gap)[order]
+        cross = np.nonzero(np.diff(np.sign(g_sorted)))[0][0]
+        a0, a1, g0, g1 = a_sorted[cross], a_sorted[cross + 1], g_sorted[cross], g_sorted[cross + 1]
+        alpha_spec = a0 - g0 * (a1 - a0) / (g1 - g0)
+        alpha_inst = optimize.brentq(lambda a: committee.stability(3, prior, a)[0] - 1.0, 18.0, 21.0, xtol=1e-3)
+        marks = [(alpha_spec, "k", r"$\alpha_{spec}$"), (alpha_inst, "0.5", r"$\alpha_{inst}$")]
+        print(
+            "K=3 gaussian: alpha_spec (free-entropy crossing, linear interpolation)",
+            alpha_spec,
+            "instability",
+            alpha_inst,
+        )
+    else:
+        alpha_it = optimize.brentq(
+            lambda a: committee.bayes_optimal(3, a, prior=prior, tol=1e-12).free_entropy + 3 * math.log(2.0),
+            2.0,
+            5.0,
+            xtol=1e-5,
+        )
+        ax_q.plot([0.25, top], [1, 1], "C3-", lw=1, label="perfect recovery $q = I$")
+        ax_e.plot([0.25, top], [0, 0], "C3-", lw=1)
+        marks = [(alpha_it, "k", r"$\alpha_{IT}$")]
+        print("K=3 rademacher: alpha_IT", alpha_it)
+    decorate(ax_q, ax_e, marks, f"K = 3, {prior} prior", digits=3)
+
+
+def main(which: str = "both") -> None:
+    if which in ("both", "k2"):
+        fig, axes = plt.subplots(2, 2, figsize=(10, 8), sharex=True)
+        for col, prior in enumerate(("gaussian", "rademacher")):
+            th = committee.specialization_threshold(2, prior, xtol=1e-4)
+            print(prior, th)
+            panel(axes[0, col], axes[1, col], prior, th)
+        fig.tight_layout()
+        fig.savefig("docs/figures/committee.png", dpi=110)
+    if which in ("both", "k3"):
+        fig, axes = plt.subplots(2, 2, figsize=(10, 8), sharex="col")
+        for col, prior in enumerate(("gaussian", "rademacher")):
+            k3_panel(axes[0, col], axes[1, col], prior)
+        fig.tight_layout()
+        fig.savefig("docs/figures/committee_k3.png", dpi=110)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else "both")

@@ -49,6 +49,24 @@ the half-line rule of :func:`statlearn.numerics.gaussian.gaussian_expectation`. 
 :math:`\xi_\perp\to-\xi_\perp`. K = 1 is the sign perceptron (:math:`Z_\pm = \Phi(\pm\omega/\sqrt V)`): it must
 reproduce :func:`statlearn.replica.glm.bayes_optimal` with the sign channel.
 
+**The K = 3 integrals.** For odd K there are no ties: :math:`y = \pm1` is the majority vote, :math:`Z_- = 1 - Z_+`.
+Conditioned on :math:`s = z\cdot e` (variance :math:`V_\parallel`), :math:`z_i = s/\sqrt3 + x_i`, where
+:math:`x_i = f_i\cdot z_\perp` are the projections on the plane orthogonal to :math:`\mathbf 1` (isotropic there,
+variance :math:`V_\perp`), with variance :math:`\tfrac23 V_\perp`, pairwise correlation :math:`-\tfrac12` and zero
+sum. Since the :math:`x_i` sum to zero, no three of them exceed :math:`|s|/\sqrt3`: for :math:`s < 0` the label is
++1 iff exactly two do, a disjoint union over the three pairs, so :math:`P(+|s)` is a sum of three bivariate normal
+cdfs at correlation :math:`-\tfrac12` (Plackett's formula: a Gauss-Legendre integral over :math:`[-\pi/6, 0]`), and
+likewise :math:`P(-|s)` for :math:`s > 0`. The outer integral over :math:`s` is split at its kink :math:`s = 0`
+(half-line rules); the gradient along :math:`e` carries the score :math:`(s - \omega_\parallel)/V_\parallel`, that in
+the plane the closed-form derivative :math:`\partial_h\Phi_2(h, k; \rho) = \varphi(h)\Phi((k - \rho h)/\sqrt{1-\rho^2})`.
+This one reduction holds for either sign of :math:`V_\parallel - V_\perp` (the tests check it against Monte Carlo,
+against scipy's trivariate orthant probabilities and, for :math:`V_\parallel > V_\perp`, against the common-factor
+reduction :math:`E_t[p_1p_2 + p_1p_3 + p_2p_3 - 2p_1p_2p_3]`). The average over :math:`\xi\in\mathbb R^3` is
+Gauss-Hermite in :math:`\xi_\parallel` times polar coordinates in the plane (Gauss-Laguerre in
+:math:`|\xi_\perp|^2/2`, the trapezoid rule in the angle over the sector :math:`[0, \pi/3]` of the permutation
+symmetry), folded by :math:`\omega\to-\omega`. The 0-1 error :math:`\mathbb E\min(Z_+, Z_-)` is split where
+:math:`Z_+ = 1/2` (monotone in :math:`\xi_\parallel`: bisection polished by Newton steps).
+
 **Priors.** The Gaussian prior factorises along the eigenvectors of :math:`\hat r`: each eigenvalue is one scalar
 Gaussian channel of :class:`statlearn.models.priors.GaussianPrior` (:math:`q = \hat r/(1 + \hat r)`,
 :math:`\psi = \tfrac12[\operatorname{Tr}\hat r - \ln\det(I + \hat r)]`). The Rademacher prior couples the units
@@ -95,8 +113,8 @@ __all__ = [
     "symmetric_overlap",
 ]
 
-K_VALUES = (1, 2)
-"""Numbers of hidden units supported (K = 3 needs trivariate orthant probabilities: not implemented)."""
+K_VALUES = (1, 2, 3)
+"""Numbers of hidden units supported."""
 
 PRIORS = ("gaussian", "rademacher")
 INITS = ("non-specialised", "specialised")
@@ -109,7 +127,11 @@ PERFECT = 0.99
 
 _OUTER_ORDER = 64  # Gauss-Hermite nodes per outer axis (xi_parallel, xi_perp)
 _K1_ORDER = 121  # nodes of the K = 1 outer rule
-_PRIOR_ORDER = 48  # nodes per axis of the Rademacher prior's K-dimensional rule
+_PRIOR_ORDER = 48  # nodes per axis of the Rademacher prior's K-dimensional rule (K = 2)
+_PRIOR_ORDER_K3 = 48  # the same for K = 3 (48**3 nodes)
+_RADIAL_ORDER = 16  # Gauss-Laguerre nodes in |xi_perp|^2 / 2 (K = 3)
+_ANGULAR_STEPS = 6  # trapezoid steps of the angle of xi_perp over the fundamental sector [0, pi/3] (K = 3)
+_PLACKETT_ORDER = 10  # Gauss-Legendre nodes of the bivariate normal cdf at correlation -1/2
 _SPECIALISED_START = 0.9  # both eigenvalues of the specialised start
 _ALPHA_MAX = 100.0
 
@@ -200,6 +222,111 @@ def _label_gradients_k2(w_par: np.ndarray, w_perp: np.ndarray, v_par: float, v_p
     return [((g1 + g2) / r2, (g1 - g2) / r2) for g1, g2 in (plus, minus, tie)]
 
 
+# K = 3: in the plane orthogonal to 1 the projections f_i of the unit vectors e_i lie at 120 degrees.
+_PLANE = np.sqrt(2.0 / 3.0) * np.array([[1.0, 0.0], [-0.5, 0.5 * np.sqrt(3.0)], [-0.5, -0.5 * np.sqrt(3.0)]])
+r"""Rows: the coordinates of :math:`f_i = (I - \mathbf 1\mathbf 1^\top/3) e_i` in an orthonormal basis of the plane."""
+_PAIRS = ((0, 1), (0, 2), (1, 2))
+
+
+def _plackett_rule() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Nodes :math:`\sin\theta, \cos^2\theta` and weights (including :math:`1/2\pi`) of the Gauss-Legendre rule on
+    :math:`\theta\in[-\pi/6, 0]`."""
+    x, w = np.polynomial.legendre.leggauss(_PLACKETT_ORDER)
+    theta = -np.pi / 12.0 * (x + 1.0)
+    return np.sin(theta), np.cos(theta) ** 2, w / 24.0
+
+
+_SIN, _COS2, _W_PLACKETT = _plackett_rule()
+
+
+def _orthant_pair(h: np.ndarray, k: np.ndarray) -> np.ndarray:
+    r"""Bivariate normal cdf :math:`\Phi_2(h, k; -\tfrac12)` by Plackett's formula in Drezner & Wesolowsky's angle
+    variable: :math:`\Phi(h)\Phi(k) - \frac1{2\pi}\int_{-\pi/6}^0 \exp\!\big(-\frac{h^2 + k^2 - 2hk\sin\theta}
+    {2\cos^2\theta}\big) d\theta` (a smooth integrand: Gauss-Legendre)."""
+    h3, k3 = h[..., None], k[..., None]
+    e = np.exp(-(h3 * h3 + k3 * k3 - 2.0 * h3 * k3 * _SIN) / (2.0 * _COS2))
+    return special.ndtr(h) * special.ndtr(k) - e @ _W_PLACKETT
+
+
+def _two_above(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""For three fields :math:`x_i` with pairwise correlation :math:`-\tfrac12` (summing to zero) and standardised
+    thresholds ``h[..., i]`` (:math:`(\mu_i - c)/\sigma`, :math:`c \ge 0`): :math:`P(\text{at least two } x_i > c)
+    = \sum_{i<j}\Phi_2(h_i, h_j; -\tfrac12)` (all three above :math:`c \ge 0` is impossible) and its gradient in
+    ``h``, :math:`\partial_{h_i} = \varphi(h_i)\sum_{j\ne i}\Phi\big((h_j + h_i/2)/(\sqrt3/2)\big)`."""
+    value = np.sum([_orthant_pair(h[..., i], h[..., j]) for i, j in _PAIRS], axis=0)
+    density = np.exp(-0.5 * h * h) / np.sqrt(2.0 * np.pi)
+    grad = [
+        density[..., i]
+        * sum(special.ndtr((h[..., j] + 0.5 * h[..., i]) * (2.0 / np.sqrt(3.0))) for j in range(3) if j != i)
+        for i in range(3)
+    ]
+    return value, np.stack(grad, axis=-1)
+
+
+def _label_probabilities_k3(w_par: np.ndarray, mu: np.ndarray, v_par: float, v_perp: float):
+    r""":math:`Z_+, Z_-`, :math:`\partial Z_+/\partial\omega_\parallel` and :math:`\partial Z_+/\partial\mu_i` of the
+    K = 3 committee at the mean :math:`\omega = \omega_\parallel e + \omega_\perp` with plane projections
+    ``mu[..., i]`` :math:`= \mu_i = f_i\cdot\omega_\perp` and covariance :math:`V_\parallel ee^\top + V_\perp(I - ee^\top)`.
+
+    Conditioned on :math:`s = z\cdot e`, :math:`z_i = s/\sqrt3 + x_i` with :math:`x\sim N(\mu, \tfrac23 V_\perp)` of
+    correlation :math:`-\tfrac12`. For :math:`s < 0` the label is +1 iff two :math:`x_i > |s|/\sqrt3`, for
+    :math:`s > 0` it is -1 iff two :math:`-x_i > s/\sqrt3` (:func:`_two_above`), so
+    :math:`Z_+ = \Phi(\omega_\parallel/\sqrt{V_\parallel}) - A_> + B_<`, :math:`Z_- = \Phi(-\omega_\parallel/
+    \sqrt{V_\parallel}) + A_> - B_<` with half-line integrals over :math:`s` (split at the kink :math:`s = 0`); the
+    gradient in :math:`\omega_\parallel` is the same integral with the score :math:`(s - \omega_\parallel)/V_\parallel`."""
+    sd, sx, r3 = np.sqrt(v_par), np.sqrt(2.0 * v_perp / 3.0), np.sqrt(3.0)
+
+    def side(sign: float) -> np.ndarray:
+        """Components (P, score * P, dP/dmu_i) of the minority probability on the side sign * s > 0."""
+
+        def f(t, w, m0, m1, m2, _components):
+            t = t[..., :1]  # the nodes repeat along the component axis
+            c = (sign * w + sd * t) / r3  # |s| / sqrt 3 at s = w + sign * sd * t
+            m = -sign * np.stack(np.broadcast_arrays(m0, m1, m2), axis=-1)
+            value, grad = _two_above((m - c[..., None]) / sx)
+            grad = -sign * grad[..., 0, :] / sx
+            return np.concatenate([value, sign * t / sd * value, grad], axis=-1)
+
+        m = [mu[..., i, None] for i in range(3)]
+        return np.asarray(
+            gaussian_expectation(f, w_par[..., None], *m, np.zeros(5), lower=-sign * w_par[..., None] / sd)
+        )
+
+    above, below = side(1.0), side(-1.0)
+    plus = special.ndtr(w_par / sd) - above[..., 0] + below[..., 0]
+    minus = special.ndtr(-w_par / sd) + above[..., 0] - below[..., 0]
+    d_par = np.exp(-0.5 * w_par * w_par / v_par) / np.sqrt(2.0 * np.pi * v_par) - above[..., 1] + below[..., 1]
+    d_mu = below[..., 2:] - above[..., 2:]
+    return plus, minus, d_par, d_mu
+
+
+def _outer_k3(q_par: float, q_perp: float, fold: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Outer rule over :math:`\xi\in\mathbb R^3` for K = 3: ``(xi_par, mu, weights, xi_perp)``, with
+    :math:`\xi_\parallel` Gauss-Hermite (axis 0) and :math:`\xi_\perp` in polar coordinates (axis 1): Gauss-Laguerre
+    in :math:`|\xi_\perp|^2/2` and the trapezoid rule in the angle over :math:`[0, \pi/3]`, a fundamental sector of
+    the permutation symmetry (rotations by :math:`2\pi/3` and reflections), spectrally accurate for the
+    invariant integrands. ``mu[..., i]`` :math:`= \sqrt{q_\perp} f_i\cdot\xi_\perp`. With ``fold``,
+    :math:`\xi_\parallel \ge 0` only, weights doubled: :math:`\omega\to-\omega` (:math:`Z_\pm\leftrightarrow Z_\mp`)
+    maps :math:`(-\xi_\parallel, \theta)` to :math:`(\xi_\parallel, \pi/3 - \theta)` up to a permutation, and the
+    angular grid is symmetric under :math:`\theta\to\pi/3-\theta` (for integrands summed over both labels)."""
+    xi, wx = hermite_rule(_OUTER_ORDER)
+    if fold:  # _OUTER_ORDER is even: no node at 0
+        xi, wx = xi[xi > 0.0], 2.0 * wx[xi > 0.0]
+    if q_perp > 0.0:
+        u, wu = special.roots_laguerre(_RADIAL_ORDER)
+        angle = np.linspace(0.0, np.pi / 3.0, _ANGULAR_STEPS + 1)
+        wa = np.full(angle.shape, 1.0 / _ANGULAR_STEPS)
+        wa[[0, -1]] *= 0.5
+        radius = np.sqrt(2.0 * u)
+        xi_perp = (radius[:, None, None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)[None]).reshape(-1, 2)
+        w_perp = (wu[:, None] * wa[None, :]).ravel()
+    else:
+        xi_perp, w_perp = np.zeros((1, 2)), np.ones(1)
+    mu = np.sqrt(q_perp) * xi_perp @ _PLANE.T
+    weights = wx[:, None] * w_perp[None, :]
+    return xi, np.broadcast_to(mu[None], (xi.size,) + mu.shape), weights, xi_perp
+
+
 @dataclass(frozen=True)
 class ChannelAverages:
     r"""The output channel's averages at one symmetric overlap (see :func:`committee_channel`).
@@ -234,7 +361,8 @@ def committee_channel(K: int, q_parallel: float, q_perp: float = 0.0) -> Channel
     return _channel(k, q_par, q_perp)
 
 
-def _channel(K: int, q_par: float, q_perp: float) -> ChannelAverages:
+def _channel(K: int, q_par: float, q_perp: float, errors: bool = True) -> ChannelAverages:
+    """The averages; ``errors=False`` skips the two errors (NaN), which the state-evolution map does not use."""
     if K == 1:
         xi, w = hermite_rule(_K1_ORDER)
         v = 1.0 - q_par
@@ -243,7 +371,7 @@ def _channel(K: int, q_par: float, q_perp: float) -> ChannelAverages:
         d = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi * v)
         grads = [(d, 0.0 * d), (-d, 0.0 * d)]
         second = 1.0
-    else:
+    elif K == 2:
         xi, wx = hermite_rule(_OUTER_ORDER)
         if q_perp > 0.0:  # fold xi_perp -> -xi_perp: nodes >= 0, weights doubled off the axis
             keep = xi >= 0.0
@@ -257,16 +385,78 @@ def _channel(K: int, q_par: float, q_perp: float) -> ChannelAverages:
         Z = list(_label_probabilities_k2(w_par, w_perp, v_par, v_perp))
         grads = _label_gradients_k2(w_par, w_perp, v_par, v_perp)
         second = 0.5  # E y^2 = P(y != 0)
+    else:
+        Z, grads, w = _channel_nodes_k3(q_par, q_perp)
+        second = 1.0
     psi = c_par = c_perp = 0.0
-    tiny = np.finfo(float).tiny
+    tiny = np.finfo(float).tiny if K < 3 else _Z_FLOOR
     for z, (g_par, g_perp) in zip(Z, grads):
         safe = np.maximum(z, tiny)
         psi += float(np.sum(w * special.xlogy(z, z)))
         c_par += float(np.sum(w * g_par * g_par / safe))
         c_perp += float(np.sum(w * g_perp * g_perp / safe))
-    error = _bayes_error(K, q_par, q_perp)
-    squared = 0.5 * (second - float(np.sum(w * (Z[0] - Z[1]) ** 2)))
+    error = _bayes_error(K, q_par, q_perp) if errors else np.nan
+    squared = 0.5 * (second - float(np.sum(w * (Z[0] - Z[1]) ** 2))) if errors else np.nan
     return ChannelAverages(psi, c_par, c_perp, error, squared)
+
+
+_BISECTIONS, _NEWTON_STEPS = 20, 3  # locating Z_+ = 1/2 (K = 3 errors)
+_Z_FLOOR = 1e-30
+"""K = 3: floor of Z_y in grad Z_y^2 / Z_y (below it, Z_y is at the level of its rounding error, and so is the term)."""
+_CHUNK = 12  # xi_perp nodes per vectorised block of the K = 3 channel (bounds the memory of the inner rules)
+
+
+def _channel_nodes_k3(q_par: float, q_perp: float):
+    r"""K = 3: :math:`(Z_+, Z_-)`, their gradients (along :math:`e` and, as the norm over the plane divided by
+    :math:`\sqrt{K-1}`, along its complement: the perp eigenvalue of :math:`\nabla Z\nabla Z^\top` averaged over the
+    symmetric sector) and the weights, on the outer rule of :func:`_outer_k3`."""
+    xi, mu, weights, _ = _outer_k3(q_par, q_perp, fold=True)
+    v_par, v_perp = 1.0 - q_par, 1.0 - q_perp
+    w_par = np.sqrt(q_par) * xi[:, None] * np.ones(weights.shape[1])[None, :]
+    plus, minus, d_par, d_perp = (np.empty(weights.shape) for _ in range(4))
+    for j in range(0, weights.shape[1], _CHUNK):
+        block = slice(j, j + _CHUNK)
+        p, m, g, g_mu = _label_probabilities_k3(w_par[:, block], mu[:, block], v_par, v_perp)
+        plus[:, block], minus[:, block], d_par[:, block] = np.clip(p, 0.0, 1.0), np.clip(m, 0.0, 1.0), g
+        d_perp[:, block] = np.linalg.norm(g_mu @ _PLANE, axis=-1) / np.sqrt(2.0)
+    if q_perp == 0.0:  # mu = 0: the three derivatives are equal and their sum with the f_i vanishes exactly
+        d_perp[...] = 0.0
+    return [plus, minus], [(d_par, d_perp), (-d_par, d_perp)], weights
+
+
+def _bayes_error_k3(q_par: float, q_perp: float) -> float:
+    r"""K = 3: :math:`\mathbb E_\xi\min(Z_+, Z_-)`. :math:`Z_+` increases with :math:`\xi_\parallel` (every
+    :math:`\partial_{\omega_i} Z_+ \ge 0`), so for each :math:`\xi_\perp` node it crosses 1/2 once, at :math:`\xi^*`
+    (bisection); the error is :math:`\int_{-\infty}^{\xi^*} D\xi\, Z_+ + \int_{\xi^*}^\infty D\xi\, Z_-`, two half-line
+    integrals of smooth functions."""
+    xi, mu, weights, _ = _outer_k3(q_par, q_perp)
+    mu, w_perp = mu[0], weights.sum(axis=0)
+    v_par, v_perp, slope = 1.0 - q_par, 1.0 - q_perp, np.sqrt(q_par)
+    total = 0.0
+    for j in range(0, w_perp.size, _CHUNK):
+        m = mu[j : j + _CHUNK]
+        lo, hi = np.full(m.shape[0], -40.0), np.full(m.shape[0], 40.0)
+        for _ in range(_BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            up = _label_probabilities_k3(slope * mid, m, v_par, v_perp)[0] > 0.5
+            lo, hi = np.where(up, lo, mid), np.where(up, mid, hi)
+        root = 0.5 * (lo + hi)
+        for _ in range(_NEWTON_STEPS):  # quadratic convergence from within 1e-4
+            p, _, g, _ = _label_probabilities_k3(slope * root, m, v_par, v_perp)
+            root = np.clip(root - (p - 0.5) / np.maximum(slope * g, 1e-300), lo, hi)
+
+        def label(t, m0, m1, m2, sign):  # Z_{sign} at xi_par = -sign * t
+            fields = np.stack(np.broadcast_arrays(m0, m1, m2, t)[:3], axis=-1)
+            p, n, _, _ = _label_probabilities_k3(
+                -sign * slope * np.broadcast_to(t, fields.shape[:-1]), fields, v_par, v_perp
+            )
+            return np.where(sign > 0, p, n)
+
+        cols = [m[:, i] for i in range(3)]
+        below = gaussian_expectation(label, *cols, 1.0, lower=-root)
+        above = gaussian_expectation(label, *cols, -1.0, lower=root)
+        total += float(np.sum(w_perp[j : j + _CHUNK] * (below + above)))
+    return total
 
 
 def _bayes_error(K: int, q_par: float, q_perp: float) -> float:
@@ -278,6 +468,8 @@ def _bayes_error(K: int, q_par: float, q_perp: float) -> float:
     K = 2: :math:`\max(Z_+, Z_0) = Z_+ + (Z_0 - Z_+)_+`; for each :math:`\xi_\perp` node, :math:`Z_0 - Z_+` decreases
     in :math:`\xi_\parallel` and changes sign once, at :math:`\xi^*` (bisection), so the correction is a
     Gauss-Legendre integral over :math:`[0, \xi^*]`."""
+    if K == 3:
+        return _bayes_error_k3(q_par, q_perp)
     v_par = 1.0 - q_par
     slope = np.sqrt(q_par / v_par)
     if K == 1:
@@ -353,13 +545,18 @@ def _prior(K: int, prior: str, r_par: float, r_perp: float) -> PriorAverages:
     r = r_perp * np.eye(K) + (r_par - r_perp) * e
     root = np.sqrt(r_perp) * np.eye(K) + (np.sqrt(r_par) - np.sqrt(r_perp)) * e
     atoms = np.array(np.meshgrid(*([[-1.0, 1.0]] * K), indexing="ij")).reshape(K, -1).T  # (2^K, K)
-    z, w = hermite_product_rule(K, _PRIOR_ORDER)
-    B = (atoms @ r)[None, :, :] + (z @ root)[:, None, :]  # (nodes, teacher, K)
+    # teachers up to a permutation and a global sign flip (which leave psi and the eigenvalues of q unchanged):
+    # n = 0 .. K // 2 units at -1, with probability 2 C(K, n) / 2^K (C(K, K/2) / 2^K for n = K/2)
+    n_minus = np.arange(K // 2 + 1)
+    teachers = np.where(np.arange(K)[None, :] < n_minus[:, None], -1.0, 1.0)
+    p_teacher = special.comb(K, n_minus) * np.where(2 * n_minus == K, 1.0, 2.0) / 2.0**K
+    z, w = hermite_product_rule(K, _PRIOR_ORDER if K == 2 else _PRIOR_ORDER_K3)
+    B = (teachers @ r)[None, :, :] + (z @ root)[:, None, :]  # (nodes, teacher, K)
     logits = B @ atoms.T - 0.5 * np.einsum("ak,kl,al->a", atoms, r, atoms)  # (nodes, teacher, atom)
     lse = special.logsumexp(logits, axis=-1)
     mean = np.exp(logits - lse[..., None]) @ atoms  # (nodes, teacher, K)
-    q = np.einsum("n,ntk,ntl->kl", w, mean, mean) / atoms.shape[0]
-    psi = float(np.sum(w[:, None] * lse) / atoms.shape[0]) - K * np.log(2.0)
+    q = np.einsum("n,t,ntk,ntl->kl", w, p_teacher, mean, mean)
+    psi = float(np.sum(w[:, None] * p_teacher[None, :] * lse)) - K * np.log(2.0)
     par, perp = _eigenvalues(K, q)
     return PriorAverages(psi, par, perp)
 
@@ -414,8 +611,10 @@ class CommitteeState:
         freeze_arrays(self)
 
 
-def _conjugates(K: int, alpha: float, q_par: float, q_perp: float) -> tuple[float, float, ChannelAverages]:
-    ch = _channel(K, q_par, q_perp)
+def _conjugates(
+    K: int, alpha: float, q_par: float, q_perp: float, errors: bool = True
+) -> tuple[float, float, ChannelAverages]:
+    ch = _channel(K, q_par, q_perp, errors)
     return alpha * ch.conjugate_parallel, alpha * ch.conjugate_perp, ch
 
 
@@ -429,7 +628,7 @@ def _se_map(K: int, prior: str, alpha: float):
         q_perp = float(x[1]) if K > 1 else 0.0
         if prior == "rademacher" and min(q_par, q_perp if K > 1 else q_par) > PERFECT:
             raise _Perfect
-        r_par, r_perp, _ = _conjugates(K, alpha, q_par, q_perp)
+        r_par, r_perp, _ = _conjugates(K, alpha, q_par, q_perp, errors=False)
         p = _prior(K, prior, r_par, r_perp)
         return np.array([p.overlap_parallel, p.overlap_perp][: 1 if K == 1 else 2])
 
@@ -473,7 +672,7 @@ def bayes_optimal(
     Parameters
     ----------
     K
-        Hidden units, in ``K_VALUES`` (1: the sign perceptron).
+        Hidden units, in ``K_VALUES`` (1: the sign perceptron; 3: the majority vote of three units).
     alpha
         Load M/N in ``[0, 100]``.
     prior
@@ -630,14 +829,14 @@ def stability(K: int, prior: str, alpha: float) -> tuple[float, CommitteeState]:
     alpha = as_real_scalar("alpha", alpha, minimum=0.0, maximum=_ALPHA_MAX)
     state = _solve(K, prior, alpha, np.zeros(2), "non-specialised", 1e-12, 2000, warn=True)
     q_par = state.q_parallel
-    r_par = alpha * _channel(K, q_par, 0.0).conjugate_parallel
-    c = _richardson(lambda d: _channel(K, q_par, d).conjugate_perp, _DELTA)
+    r_par = alpha * _channel(K, q_par, 0.0, errors=False).conjugate_parallel
+    c = _richardson(lambda d: _channel(K, q_par, d, errors=False).conjugate_perp, _DELTA)
     slope = _richardson(lambda d: _prior(K, prior, r_par, d).overlap_perp, _DELTA)
     return alpha * c * slope, state
 
 
 def specialization_threshold(K: int, prior: str = "gaussian", *, xtol: float = 1e-6) -> SpecializationThreshold:
-    r"""Locate the specialisation transition of the K-unit committee (K = 2) with prior ``prior``.
+    r"""Locate the specialisation transition of the K-unit committee (K = 2 only) with prior ``prior``.
 
     Gaussian prior: the root of :math:`\lambda(\alpha) = 1` (:func:`stability`), the continuous transition.
     Rademacher prior: the crossing :math:`f_{non-spec}(\alpha) = -K\ln 2` (perfect recovery, the specialised
@@ -649,8 +848,8 @@ def specialization_threshold(K: int, prior: str = "gaussian", *, xtol: float = 1
     bisection for :math:`\alpha_{alg}` to ``max(xtol, 1e-4)``).
     """
     k, name = _validate(K, prior)
-    if k < 2:
-        raise ValueError(f"K must be >= 2 for a specialisation transition, got {brief(K)}")
+    if k != 2:
+        raise ValueError(f"K must be 2 (K = 3: first-order transitions, see docs/committee.md), got {brief(K)}")
     tol = as_real_scalar("xtol", xtol, minimum=0.0, strict_minimum=True, maximum=0.1)
     count = [0]
 

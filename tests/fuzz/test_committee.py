@@ -34,6 +34,16 @@ def test_committee_entry_points_reject_bad_input(audit) -> None:
         audit.call("committee.symmetric_overlap", committee.symmetric_overlap, 2, value, 0.1, names=["q_parallel"])
     for init in [np.eye(3) * 0.5, np.array([[0.5, 0.1], [0.2, 0.5]]), np.eye(2) * 2.0, -np.eye(2), np.array([])]:
         audit.call("committee.bayes_optimal", committee.bayes_optimal, 2, 1.0, init=init, names=["init"])
+    for value in BAD_SCALARS:  # K = 3
+        audit.call("committee.bayes_optimal", committee.bayes_optimal, 3, value, names=["alpha"])
+        audit.call("committee.bayes_optimal", committee.bayes_optimal, 3, 1.0, prior=value, names=["prior"])
+        audit.call("committee.bayes_optimal", committee.bayes_optimal, 3, 1.0, init=value, names=["init"])
+        audit.call("committee.stability", committee.stability, 3, "gaussian", value, names=["alpha"])
+        audit.call("committee.committee_channel", committee.committee_channel, 3, value, names=["q_parallel"])
+        audit.call("committee.committee_channel", committee.committee_channel, 3, 0.3, value, names=["q_perp"])
+        audit.call("committee.committee_prior", committee.committee_prior, 3, "rademacher", value, names=["r_parallel"])
+    for init in [np.eye(2) * 0.5, np.eye(4) * 0.5, np.eye(3) * 2.0, -np.eye(3)]:
+        audit.call("committee.bayes_optimal", committee.bayes_optimal, 3, 1.0, init=init, names=["init"])
     for K in (0, 1, 3, 4):
         audit.call("committee.specialization_threshold", committee.specialization_threshold, K, names=["K"])
     audit.call("committee.bayes_optimal", committee.bayes_optimal, 2, 2.5, init="specialised", max_iter=1)

@@ -231,7 +231,7 @@ def test_init_matrix_is_projected_on_the_ansatz() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
-        (dict(K=3, alpha=1.0), "K"),
+        (dict(K=4, alpha=1.0), "K"),
         (dict(K=2, alpha=-1.0), "alpha"),
         (dict(K=2, alpha=1.0, prior="binary"), "prior"),
         (dict(K=2, alpha=1.0, init="random"), "init"),
