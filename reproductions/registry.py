@@ -60,6 +60,7 @@ MODULES = (
     "rbm_likelihood",
     "rbm_tap",
     "pca_rg",
+    "gaussian_mixture",
     "compressed_sensing",
     "mehta_schwab",
     "sk_amp",

@@ -3,9 +3,11 @@ r"""ERM on sampled two-cluster Gaussian mixtures: the finite-d counterpart of
 
 A sample is :math:`x = c\,v^*/\sqrt d + \sqrt\Delta\,z`, :math:`y = c = \pm1` with :math:`P(+1) = \rho`,
 :math:`v^*` uniform on the sphere :math:`|v^*|^2 = d` (Mignacco, Krzakala, Lu, Urbani & Zdeborová,
-ICML 2020). The estimator is :func:`statlearn.experiments.erm.train` (no bias); given :math:`w` the test
-error is exact, :math:`\rho H(m/\sqrt{\Delta q}) + (1-\rho)H(m/\sqrt{\Delta q}) = H(m/\sqrt{\Delta q})`
-with :math:`m = w\cdot v^*/d`, :math:`q = |w|^2/d`, so no test set is drawn.
+ICML 2020). The estimator is :func:`statlearn.experiments.erm.train`; a trained bias :math:`b` is the weight
+of an extra constant feature (scaled so that it adds :math:`b` to the field): its penalty
+:math:`\lambda b^2/2` is O(1) against the O(d) objective, a 1/d correction. Given :math:`(w, b)` the test
+error is exact, :math:`\rho H((m+b)/\sqrt{\Delta q}) + (1-\rho)H((m-b)/\sqrt{\Delta q})` with
+:math:`m = w\cdot v^*/d`, :math:`q = |w|^2/d`, so no test set is drawn.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class MixtureSimulation:
 
     m: np.ndarray
     q: np.ndarray
+    bias: np.ndarray
     test_error: np.ndarray
     train_loss: np.ndarray
     train_error: np.ndarray
@@ -61,10 +64,22 @@ class MixtureSimulation:
 
 
 def simulate_mixture(
-    loss: str | Loss, lam: float, *, alpha: float, delta: float, d: int, seeds: range | list[int], rho: float = 0.5
+    loss: str | Loss,
+    lam: float,
+    *,
+    alpha: float,
+    delta: float,
+    d: int,
+    seeds: range | list[int],
+    rho: float = 0.5,
+    bias: bool = False,
+    max_iter: int = 10_000,
 ) -> MixtureSimulation:
-    """Train on one sampled mixture per seed (n = round(alpha d)) and measure m, q, the exact test error,
-    the training loss and the training error (the fraction of y (x . w / sqrt d) <= 0)."""
+    """Train on one sampled mixture per seed (n = round(alpha d)), with or without a bias, and measure m,
+    q, b, the exact test error, the training loss and the training error (the fraction of y z <= 0 with
+    z = x . w / sqrt d + b); ``max_iter`` goes to :func:`~statlearn.experiments.erm.train`."""
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
     loss = get_loss(loss)
     alpha = as_real_scalar("alpha", alpha, minimum=0.0, strict_minimum=True)
     d = as_count("d", d, minimum=1)
@@ -73,11 +88,17 @@ def simulate_mixture(
     residual, iterations, converged = 0.0, 0, True
     for seed in seeds:
         X, y, v = sample_mixture(n, d, delta=delta, rho=rho, seed=seed)
-        fit = train(X, y, loss, lam)
-        m, q = float(fit.w @ v) / d, float(fit.w @ fit.w) / d
-        z = X @ fit.w / math.sqrt(d)
-        error = float(H(m / math.sqrt(delta * q)))
-        rows.append((m, q, error, fit.training_loss, float(np.mean(y * z <= 0))))
+        # with a bias: features (x sqrt((d+1)/d), sqrt(d+1)), so that train's field x . w / sqrt(d+1) is
+        # x . w / sqrt d + b with b the last weight, and its penalty lam |w|^2 / 2 + lam b^2 / 2
+        features = np.hstack([X * math.sqrt((d + 1) / d), np.full((n, 1), math.sqrt(d + 1))]) if bias else X
+        fit = train(features, y, loss, lam, max_iter=max_iter)
+        w, b = (fit.w[:d], float(fit.w[d])) if bias else (fit.w, 0.0)
+        m, q = float(w @ v) / d, float(w @ w) / d
+        z = X @ w / math.sqrt(d) + b
+        scale = math.sqrt(delta * q)
+        error = float(rho * H((m + b) / scale) + (1 - rho) * H((m - b) / scale))
+        training_loss = float(np.mean(loss.value(y, z)))
+        rows.append((m, q, b, error, training_loss, float(np.mean(y * z <= 0))))
         residual, iterations, converged = (
             max(residual, fit.residual),
             iterations + fit.iterations,
