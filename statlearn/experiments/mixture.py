@@ -23,6 +23,7 @@ from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import check_seed
 from statlearn.numerics.special import H
 from statlearn.numerics.validation import as_count, as_real_scalar
+from statlearn.replica.mixture import positive_in_range, rho_in_range
 
 __all__ = ["MixtureSimulation", "sample_mixture", "simulate_mixture"]
 
@@ -32,10 +33,7 @@ def sample_mixture(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X (n, d), y (n,), v* (d,)) of the mixture (module docstring), from an integer seed."""
     n, d = as_count("n", n, minimum=1), as_count("d", d, minimum=1)
-    delta = as_real_scalar("delta", delta, minimum=0.0, strict_minimum=True)
-    rho = as_real_scalar("rho", rho, minimum=0.0, strict_minimum=True)
-    if rho >= 1.0:
-        raise ValueError(f"rho must lie in (0, 1), got {rho!r}")
+    delta, rho = positive_in_range("delta", delta), rho_in_range(rho)
     rng = np.random.default_rng(check_seed(seed))
     v = rng.standard_normal(d)
     v *= math.sqrt(d) / np.linalg.norm(v)
@@ -81,7 +79,10 @@ def simulate_mixture(
     if not isinstance(bias, (bool, np.bool_)):
         raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
     loss = get_loss(loss)
-    alpha = as_real_scalar("alpha", alpha, minimum=0.0, strict_minimum=True)
+    alpha = positive_in_range("alpha", alpha)
+    lam = as_real_scalar("lam", lam, minimum=0.0)
+    if lam > 0:
+        positive_in_range("lam", lam)
     d = as_count("d", d, minimum=1)
     n = max(1, round(alpha * d))
     rows = []
@@ -95,7 +96,7 @@ def simulate_mixture(
         w, b = (fit.w[:d], float(fit.w[d])) if bias else (fit.w, 0.0)
         m, q = float(w @ v) / d, float(w @ w) / d
         z = X @ w / math.sqrt(d) + b
-        scale = math.sqrt(delta * q)
+        scale = math.sqrt(max(delta * q, 1e-300))
         error = float(rho * H((m + b) / scale) + (1 - rho) * H((m - b) / scale))
         training_loss = float(np.mean(loss.value(y, z)))
         rows.append((m, q, b, error, training_loss, float(np.mean(y * z <= 0))))

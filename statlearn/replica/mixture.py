@@ -68,6 +68,8 @@ __all__ = [
     "bayes_optimal_error",
     "learning_curve",
     "optimal_lambda",
+    "positive_in_range",
+    "rho_in_range",
     "ridge_closed_form",
     "saddle_point",
     "separability_threshold",
@@ -170,7 +172,19 @@ class _Problem:
                 break
             reach *= 2.0
         lo, hi = sorted((0.0, direction * reach))
-        return float(brentq(lambda b: self._mean_output(m, q, V, b), lo, hi, xtol=1e-14, rtol=1e-13))
+        # disp=False: at extreme overlaps the root may not be bracketed to the tolerance within maxiter;
+        # the last iterate is used then (the outer fixed point reports whether the whole map converged)
+        root = brentq(
+            lambda b: self._mean_output(m, q, V, b),
+            lo,
+            hi,
+            xtol=1e-14,
+            rtol=1e-13,
+            maxiter=200,
+            full_output=True,
+            disp=False,
+        )
+        return float(root[0])
 
     def conjugates(self, m: float, q: float, V: float) -> tuple[float, float, float, float]:
         """(mhat, qhat, Vhat, bias) of the channel side (the last evaluation is remembered)."""
@@ -264,17 +278,20 @@ class _Problem:
 _RANGE = (1e-12, 1e12)
 
 
-def _positive(name: str, value: float) -> float:
+def positive_in_range(name: str, value: float) -> float:
+    """A positive parameter (alpha, delta, lam) validated: within [1e-12, 1e12]."""
     value = as_real_scalar(name, value, minimum=0.0, strict_minimum=True)
     if not _RANGE[0] <= value <= _RANGE[1]:
         raise ValueError(f"{name} must lie in [{_RANGE[0]:g}, {_RANGE[1]:g}], got {value!r}")
     return value
 
 
-def _rho(rho: float) -> float:
+def rho_in_range(rho: float) -> float:
+    """``rho`` = P(y = +1) validated: within [1e-6, 1 - 1e-6] (a rarer class leaves the averages at the
+    quadrature's resolution and the bias's root far out)."""
     rho = as_real_scalar("rho", rho)
-    if not 0.0 < rho < 1.0:
-        raise ValueError(f"rho must lie in (0, 1), got {rho!r}")
+    if not 1e-6 <= rho <= 1.0 - 1e-6:
+        raise ValueError(f"rho must lie in [1e-6, 1 - 1e-6], got {rho!r}")
     return rho
 
 
@@ -285,8 +302,8 @@ def _common(
     lam = as_real_scalar("lam", lam, minimum=0.0, strict_minimum=True)
     if lam > _RANGE[1] or lam < _RANGE[0]:
         raise ValueError(f"lam must lie in [{_RANGE[0]:g}, {_RANGE[1]:g}], got {lam!r}")
-    delta = _positive("delta", delta)
-    rho = _rho(rho)
+    delta = positive_in_range("delta", delta)
+    rho = rho_in_range(rho)
     if not isinstance(bias, (bool, np.bool_)):
         raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
     tol = as_real_scalar("tol", tol, minimum=0.0, strict_minimum=True)
@@ -345,7 +362,7 @@ def saddle_point(
         Emit :class:`~statlearn.numerics.ConvergenceWarning` if not converged.
     """
     loss, lam, delta, rho, bias, tol, max_iter = _common(loss, lam, delta, rho, bias, tol, max_iter)
-    alpha = _positive("alpha", alpha)
+    alpha = positive_in_range("alpha", alpha)
     problem = _Problem(loss, alpha, delta, rho, bias)
     point = problem.solve(lam, _start(problem), tol, max_iter, {})
     if warn:
@@ -371,7 +388,7 @@ def learning_curve(
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError(f"alpha must be a number or a non-empty one-dimensional grid, got shape {grid.shape}")
     for a in grid:
-        _positive("alpha", float(a))
+        positive_in_range("alpha", float(a))
     memory: dict = {}
     points: list[MixtureState] = []
     start: np.ndarray | None = None
@@ -400,10 +417,10 @@ def optimal_lambda(
     Mignacco et al. 2020), so the optimum is the upper bound, reported with a
     :class:`~statlearn.replica.erm.BoundaryWarning` (as at either edge)."""
     loss, _, delta, rho, bias, tol, max_iter = _common(loss, 1.0, delta, rho, bias, 1e-11, 3000)
-    alpha = _positive("alpha", alpha)
+    alpha = positive_in_range("alpha", alpha)
     if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise ValueError(f"bounds must be a pair (low, high), got {bounds!r}")
-    low, high = (_positive("bounds", b) for b in bounds)
+    low, high = (positive_in_range("bounds", b) for b in bounds)
     if not low < high:
         raise ValueError(f"bounds must be increasing, got {bounds!r}")
     problem = _Problem(loss, alpha, delta, rho, bias)
@@ -431,8 +448,8 @@ def ridge_closed_form(lam: float, *, alpha: float, delta: float) -> tuple[float,
     docstring): :math:`V` from the Marchenko-Pastur quadratic, :math:`m = \kappa/(1+\kappa)`,
     :math:`q = (\hat m^2 + \Delta\hat q)/A^2` with :math:`\hat q = \alpha[(1-m)^2 + \Delta q]/(1+V)^2`
     solved for q (it is linear)."""
-    lam = _positive("lam", lam)
-    alpha, delta = _positive("alpha", alpha), _positive("delta", delta)
+    lam = positive_in_range("lam", lam)
+    alpha, delta = positive_in_range("alpha", alpha), positive_in_range("delta", delta)
     B = lam + delta * (alpha - 1.0)
     V = 2.0 * delta / (B + math.sqrt(B * B + 4.0 * lam * delta))  # the positive root, without cancellation
     A = lam + alpha * delta / (1.0 + V)
@@ -454,7 +471,7 @@ def bayes_optimal_error(alpha: float, delta: float, rho: float = 0.5) -> float:
     :math:`\varepsilon_{BO} = \rho H((q + b)/\sqrt{\Delta q}) + (1-\rho)H((q - b)/\sqrt{\Delta q})`,
     which is :math:`H(\sqrt{\alpha/(\Delta(\alpha+\Delta))})` at :math:`\rho = 1/2`
     (Mignacco et al. 2020)."""
-    alpha, delta, rho = _positive("alpha", alpha), _positive("delta", delta), _rho(rho)
+    alpha, delta, rho = positive_in_range("alpha", alpha), positive_in_range("delta", delta), rho_in_range(rho)
     q = alpha / (alpha + delta)
     return _mixture_error(q, q, 0.5 * delta * math.log(rho / (1.0 - rho)), delta, rho)
 
@@ -474,7 +491,7 @@ def separability_threshold(delta: float, rho: float = 0.5) -> float:
     (the bias is free, so the threshold is that of a classifier with a trained bias; at
     :math:`\rho = 1/2` the optimum has :math:`b = 0`). As :math:`\Delta\to\infty`, :math:`\alpha^*\to2`
     (Cover)."""
-    delta, rho = _positive("delta", delta), _rho(rho)
+    delta, rho = positive_in_range("delta", delta), rho_in_range(rho)
     root = math.sqrt(delta)
 
     def minus_capacity(x: np.ndarray) -> float:
