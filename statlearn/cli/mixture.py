@@ -78,16 +78,16 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported below
         curve = learning_curve(args.loss, args.lam, alpha=args.alpha, delta=args.delta, rho=args.rho, bias=args.bias)
     star = separability_threshold(args.delta, args.rho)
-    columns = {
-        "alpha": curve.alpha,
-        "test_error": curve.test_error,
+    columns: dict[str, np.ndarray] = {
+        "alpha": np.asarray(curve.alpha),
+        "test_error": np.asarray(curve.test_error),
         "bayes_optimal": np.array([bayes_optimal_error(a, args.delta, args.rho) for a in args.alpha]),
-        "train_loss": curve.train_loss,
-        "train_error": curve.train_error,
-        "m": curve.m,
-        "q": curve.q,
-        "bias": curve.bias,
-        "converged": curve.converged,
+        "train_loss": np.asarray(curve.train_loss),
+        "train_error": np.asarray(curve.train_error),
+        "m": np.asarray(curve.m),
+        "q": np.asarray(curve.q),
+        "bias": np.asarray(curve.bias),
+        "converged": np.asarray(curve.converged),
     }
     if args.json:
         print(
