@@ -241,8 +241,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     i = int(np.argmax(np.where(dense > 1.0, peak.test_error, -np.inf)))
     summary = (
         f"Delta = {DELTA:g}: alpha* = {star:.4f} (rho 1/2), {star_peak:.4f} (rho 0.2); logistic (rho 0.2, bias, "
-        f"lambda 1e-4) peak at alpha = {dense[i]:.3f}, error {peak.test_error[i]:.4f}; optimal lambda at the "
-        f"upper bound for every loss, error - Bayes-optimal <= {max(o[3] - bayes_optimal_error(o[0], DELTA) for o in optimal):.2g}. "
+        f"lambda 1e-4) peak at alpha = {dense[i]:.3f}, error {peak.test_error[i]:.4f}; at the optimal lambda "
+        f"(square, logistic: the upper bound) error - Bayes-optimal <= {max(o[3] - bayes_optimal_error(o[0], DELTA) for o in optimal):.2g}. "
         f"d = {', '.join(map(str, sizes))}, {seeds} seeds."
     )
     return ReproductionResult(
