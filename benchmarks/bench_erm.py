@@ -6,7 +6,7 @@ sign teacher, lam = 1e-3, alpha = n/d = 2, gamma = P/D = ``geomspace(0.1, 10, 10
 * **fast**: :func:`statlearn.replica.erm.learning_curve` on the whole grid (one call, after a
   one-point warm-up that compiles or loads the numba kernels), best of ``--rounds`` rounds.
 * **reference**: the same saddle-point equations, solved in this script with the same strategy:
-  the solver's own iteration (``erm._solve_map`` on its state (c = m/sqrt(rho q), ln q, ln V) with its
+  the solver's own iteration (``erm.solve_map`` on its state (c = m/sqrt(rho q), ln q, ln V) with its
   projection: chord-Newton steps with the previous point's inverse Jacobian, else damped Anderson
   iteration and the Newton polish, to tol 1e-11), the lambda ladder, and the same continuation along the
   grid (the secant through its own last two solutions, ``erm._predict``); but each channel-side average E f_out^2, E d_omega f_out,
@@ -47,7 +47,7 @@ from scipy import integrate
 from statlearn.models.channels import get_channel
 from statlearn.models.covariates import BlockCovariates, RandomFeatures, marchenko_pastur_rule
 from statlearn.models.losses import Square, get_loss
-from statlearn.replica.erm import _LAMBDA_LADDER, _predict, _Problem, _solve_map, learning_curve
+from statlearn.replica.erm import _LAMBDA_LADDER, _predict, _Problem, learning_curve, solve_map
 from statlearn.replica.ridge import random_features_ridge, ridge_isotropic
 
 LAM, ALPHA, TOL, MAX_ITER = 1e-3, 2.0, 1e-11, 3000
@@ -151,7 +151,7 @@ class QuadReference:
             m, q, V = self.prior.overlaps(lam, *self.conjugates(*self.unpack(x)))
             return self.state(m, q, V)
 
-        result = _solve_map(step, start, TOL, MAX_ITER, anderson=5, project=self.project, memory=self.memory)
+        result = solve_map(step, start, TOL, MAX_ITER, anderson=5, project=self.project, memory=self.memory)
         return result, self.conjugates(*self.unpack(result.x))
 
     def point(self, lam: float, start: tuple[float, float, float]) -> dict:

@@ -61,6 +61,7 @@ MODULES = (
     "rbm_tap",
     "rbm_tap_ais",
     "pca_rg",
+    "gaussian_mixture",
     "compressed_sensing",
     "mehta_schwab",
     "sk_amp",

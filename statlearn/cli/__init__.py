@@ -26,11 +26,14 @@ Subcommands:
   (.npz + JSON) and training history (CSV, JSON) (:mod:`statlearn.cli.rbm`).
 - ``statlearn pca-rg --data FILE.npy --fractions 0.01,0.1,1 [--control] [--csv FILE] [--json]`` prints the
   fourth-moment flow of PCA coarse-graining (:mod:`statlearn.cli.pca_rg`).
+- ``statlearn mixture --loss L --lam LAM --alpha GRID [--delta D] [--rho R] [--bias] [--json | --csv FILE]
+  [--plot FILE]`` solves the ERM saddle point on the two-cluster Gaussian mixture and prints the test error,
+  the Bayes-optimal error and the separability threshold (:mod:`statlearn.cli.mixture`).
 
 The package: :mod:`statlearn.cli.command` builds the top-level parser from one module per
 subcommand (:mod:`~statlearn.cli.reproduce`, :mod:`~statlearn.cli.capacity`, :mod:`~statlearn.cli.glm`,
 :mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`, :mod:`~statlearn.cli.ising`,
-:mod:`~statlearn.cli.rbm`, :mod:`~statlearn.cli.pca_rg`), which share the
+:mod:`~statlearn.cli.rbm`, :mod:`~statlearn.cli.pca_rg`, :mod:`~statlearn.cli.mixture`), which share the
 helpers of :mod:`statlearn.cli.common`. Each subcommand imports what it needs when it runs, so
 ``statlearn --help`` stays fast.
 """

@@ -16,6 +16,7 @@ import statlearn.cli.capacity as capacity
 import statlearn.cli.erm as erm
 import statlearn.cli.glm as glm
 import statlearn.cli.ising as ising
+import statlearn.cli.mixture as mixture
 import statlearn.cli.online as online
 import statlearn.cli.pca_rg as pca_rg
 import statlearn.cli.rbm as rbm
@@ -26,7 +27,7 @@ from statlearn.cli.common import Parser
 
 __all__ = ["EXIT_ON_INTERRUPT", "INTERRUPT_GRACE", "build_parser", "main"]
 
-EXIT_ON_INTERRUPT = (capacity, glm, online, erm, wirg, ising, pca_rg)
+EXIT_ON_INTERRUPT = (capacity, glm, online, erm, wirg, ising, pca_rg, mixture)
 """Subcommands that save nothing before they finish: after Ctrl-C they exit within
 :data:`INTERRUPT_GRACE` seconds even when compiled code in a worker thread (a numba loop) does not
 return. ``reproduce`` keeps its own handling (it saves its checkpoints)."""
@@ -160,6 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"statlearn {__version__}")
     commands = parser.add_subparsers(title="commands", required=True)
 
-    for module in (reproduce, capacity, glm, online, erm, wirg, ising, rbm, pca_rg):
+    for module in (reproduce, capacity, glm, online, erm, wirg, ising, rbm, pca_rg, mixture):
         module.add_parser(commands)
     return parser

@@ -6,6 +6,7 @@ from statlearn.experiments.covariates import ERMSimulation, Instance, realise, s
 from statlearn.experiments.enumeration import MAX_ENUMERATION_N, binary_max_margin, count_binary_solutions
 from statlearn.experiments.erm import ERMFit, train
 from statlearn.experiments.finite_size import Crossing, Extrapolation, crossing_point, extrapolate_to_infinite_N
+from statlearn.experiments.mixture import MixtureSimulation, sample_mixture, simulate_mixture
 from statlearn.experiments.separability import MaxMargin, spherical_max_margin
 
 __all__ = [
@@ -20,11 +21,14 @@ __all__ = [
     "Crossing",
     "Extrapolation",
     "MaxMargin",
+    "MixtureSimulation",
     "binary_capacity_counts",
     "binary_max_margin",
     "count_binary_solutions",
     "crossing_point",
     "extrapolate_to_infinite_N",
+    "sample_mixture",
+    "simulate_mixture",
     "spherical_capacity_counts",
     "spherical_max_margin",
 ]

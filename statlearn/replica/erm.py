@@ -173,7 +173,7 @@ class _Problem:
         shared: dict[Any, Any] | None = None,
     ):
         # ``shared``, kept along a curve: the spectrum per gamma, the teacher's moments per rho, and the
-        # last inverse Jacobian of the map (_solve_map)
+        # last inverse Jacobian of the map (solve_map)
         shared = {} if shared is None else shared
         self._shared = shared
         if ("spectrum", gamma) not in shared:
@@ -266,7 +266,7 @@ class _Problem:
 
     def solve(self, lam: float, start: np.ndarray, tol: float, max_iter: int) -> tuple[FixedPointResult, tuple]:
         """Fixed point at penalty ``lam`` from a state ``start``: (FixedPointResult, conjugates)."""
-        result = _solve_map(self._map(lam), start, tol, max_iter, anderson=5, project=self.project, memory=self._shared)
+        result = solve_map(self._map(lam), start, tol, max_iter, anderson=5, project=self.project, memory=self._shared)
         return result, self.conjugates(*self.unpack(result.x))
 
     def solve_interpolator(self, start: np.ndarray, tol: float, max_iter: int) -> FixedPointResult:
@@ -288,7 +288,7 @@ class _Problem:
                 np.sum(weight * omega * (mt * mt * tau + qt * omega) * inverse * inverse),
             )
 
-        return _solve_map(step, start, tol, max_iter, anderson=3, project=self.project, memory=self._shared)
+        return solve_map(step, start, tol, max_iter, anderson=3, project=self.project, memory=self._shared)
 
 
 def _has_moment_averages(loss: Loss) -> bool:
@@ -309,7 +309,7 @@ _COARSE_TOL = 1e-6  # the iteration's tolerance before the Newton polish
 _NEWTON_STEPS = 6  # chord-Newton steps of the polish (one Jacobian)
 
 
-def _solve_map(
+def solve_map(
     step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project, memory: dict | None = None
 ) -> FixedPointResult:
     """x = step(x): chord-Newton steps from ``start`` with the inverse Jacobian remembered in ``memory``
@@ -334,7 +334,7 @@ def _solve_map(
 def _iterate(
     step, start: np.ndarray, tol: float, max_iter: int, *, anderson: int, project, memory: dict, key: tuple
 ) -> FixedPointResult:
-    """The iteration and polish of :func:`_solve_map`."""
+    """The iteration and polish of :func:`solve_map`."""
     coarse = max(tol, _COARSE_TOL)
     result = fixed_point(
         step, start, mixing=0.5, anderson=anderson, tol=coarse, max_iter=max_iter, project=project, warn=False

@@ -122,6 +122,7 @@ WIRG = ["wirg", "gaussian", "--L", "4", "--radius", "0"]
 ISING_T = ["ising", "--L", "4", "--n", "2", "--seed", "0", "--out", "never-written.npy", "--T", "2"]
 ISING = [*ISING_T[:-2], "--beta", "0.4"]
 PCA = ["pca-rg", "--data", "missing.npy", "--fractions", "0.5"]
+MIXTURE = ["mixture", "--loss", "square", "--lam", "0.1", "--alpha", "1"]
 FRACTIONS = st.one_of(
     st.sampled_from([*MALFORMED_GRIDS, "0", "0.5,0", "1.0000001", ",".join(["0.5"] * 1001)]),
     finite_lists(st.one_of(below(0.0), above(1.0))),
@@ -211,6 +212,13 @@ CASES = [
     (PCA, "--blocks", integers(2, 1000)),
     (PCA, "--seed", integers(0, 2**63 - 1)),
     (PCA, "--csv", ".csv"),
+    (MIXTURE, "--loss", NAMES),
+    (MIXTURE, "--lam", numbers(0.0, 1e6, open_=True)),
+    (MIXTURE, "--alpha", LOG_GRIDS),
+    (MIXTURE, "--delta", numbers(0.0, 1e4, open_=True)),
+    (MIXTURE, "--rho", st.one_of(numbers(0.0, 1.0, open_=True), st.just("1.0"))),
+    (MIXTURE, "--csv", ".csv"),
+    (MIXTURE, "--plot", ".png"),
 ]
 
 

@@ -202,6 +202,14 @@ TINY = {
         "parisi": [0.5],
         "parisi_intervals": 4,
     },
+    "gaussian-mixture": {
+        "sizes": [60, 120],
+        "seeds": 3,
+        "theory_points": 9,
+        "points": [1.0],
+        "peak_points": [7.0],
+        "optimal_points": [2.0],
+    },
 }
 
 
