@@ -247,7 +247,8 @@ def committee_output(y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.n
     if omega.ndim != 2:
         raise ValueError(f"omega must be a 2-D (M, K) array, got shape {omega.shape}")
     M, K = omega.shape
-    _check_K(K)
+    if K not in COMMITTEE_K:
+        raise ValueError(f"omega must have K in {COMMITTEE_K} columns, got shape {omega.shape}")
     y = as_real_array("y", y)
     if y.shape != (M,):
         raise ValueError(f"y must have shape (M,) = ({M},), got {y.shape}")
@@ -310,7 +311,8 @@ def committee_denoise(prior: str, B: ArrayLike, A: ArrayLike) -> tuple[np.ndarra
     if B.ndim != 2:
         raise ValueError(f"B must be a 2-D (N, K) array, got shape {B.shape}")
     N, K = B.shape
-    _check_K(K)
+    if K not in COMMITTEE_K:
+        raise ValueError(f"B must have K in {COMMITTEE_K} columns, got shape {B.shape}")
     A = as_real_array("A", A)
     if A.shape not in ((K, K), (N, K, K)):
         raise ValueError(f"A must have shape (K, K) = ({K}, {K}) or (N, K, K), got {A.shape}")
