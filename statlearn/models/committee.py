@@ -215,15 +215,14 @@ def _covariance(V: ArrayLike, M: int, K: int) -> np.ndarray:
     V = as_real_array("V", V)
     if V.shape not in ((K, K), (M, K, K)):
         raise ValueError(f"V must have shape (K, K) = ({K}, {K}) or (M, K, K), got {V.shape}")
-    V = np.broadcast_to(V, (M, K, K))
     if not np.all(np.isfinite(V)):
         raise ValueError("V must be finite")
     if not np.allclose(V, np.swapaxes(V, -1, -2), rtol=1e-10, atol=1e-14):
         raise ValueError("V must be symmetric")
     diag = np.diagonal(V, axis1=-2, axis2=-1)
-    if np.any(diag <= 0.0) or (K == 2 and np.any(np.linalg.det(V) <= 0.0)):
+    if np.any(diag <= 0.0) or (K == 2 and np.any(V[..., 0, 0] * V[..., 1, 1] - V[..., 0, 1] ** 2 <= 0.0)):
         raise ValueError("V must be positive definite")
-    return V
+    return np.broadcast_to(V, (M, K, K))  # validated before broadcasting: a shared V costs O(1)
 
 
 def committee_output(y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -268,32 +267,34 @@ def committee_output(y: ArrayLike, omega: ArrayLike, V: ArrayLike) -> tuple[np.n
     s1, s2 = np.sqrt(V[:, 0, 0]), np.sqrt(V[:, 1, 1])
     rho = np.clip(V[:, 0, 1] / (s1 * s2), -_RHO_MAX, _RHO_MAX)
     h, k = omega[:, 0] / s1, omega[:, 1] / s2
-    Z = np.zeros(M)
-    grad = np.zeros((2, M))
-    hess = np.zeros((2, 2, M))
-    tails = []
-    for a, b, label in ((1.0, 1.0, 1.0), (-1.0, -1.0, -1.0), (1.0, -1.0, 0.0), (-1.0, 1.0, 0.0)):
-        sel = y == label
-        P, gr, he, logP, gt, ht = _orthant_terms(h, k, rho, s1, s2, a, b)
-        Z += np.where(sel, P, 0.0)
-        grad += np.where(sel, gr, 0.0)
-        hess += np.where(sel, he, 0.0)
-        tails.append((sel, logP, gt, ht))
+    # each label's first orthant: (y, y) for y = +-1, (+, -) for a tie; a tie's second orthant (-, +)
+    tie = y == 0.0
+    sa, sb = np.where(tie, 1.0, y), np.where(tie, -1.0, y)
+    Z, grad, hess, logP, g_tail, h_tail = _orthant_terms(h, k, rho, s1, s2, sa, sb)
+    t = np.flatnonzero(tie)
+    second = _orthant_terms(h[t], k[t], rho[t], s1[t], s2[t], -1.0, 1.0)
+    Z[t] += second[0]
+    grad[:, t] += second[1]
+    hess[:, :, t] += second[2]
     with np.errstate(divide="ignore", invalid="ignore"):
         g = grad / Z
         dg = hess / Z - g[:, None] * g[None, :]
     tail = Z < TAIL
     if np.any(tail):
-        # log-sum-exp of the asymptotic orthants of each label (one orthant for y = +-1, two for y = 0)
-        logs = np.stack([np.where(sel, lp, -np.inf) for sel, lp, _, _ in tails])
-        top = np.max(logs, axis=0)
-        wts = np.exp(logs - top)
-        wts /= np.sum(wts, axis=0)
-        gt = sum(w * t[2] for w, t in zip(wts, tails))
-        second = sum(w * (t[3] + t[2][:, None] * t[2][None, :]) for w, t in zip(wts, tails))
-        ht = second - gt[:, None] * gt[None, :]
-        g = np.where(tail, gt, g)
-        dg = np.where(tail, ht, dg)
+        # the asymptotic orthants; for a tie their log-sum-exp mixture (weights w, gradients g_j, Hessians H_j:
+        # g = sum w g_j, dg = sum w (H_j + g_j g_j^T) - g g^T)
+        g[:, tail], dg[:, :, tail] = g_tail[:, tail], h_tail[:, :, tail]
+        mix = tail[t]
+        if np.any(mix):
+            u = t[mix]
+            l1, l2 = logP[u], second[3][mix]
+            w1 = 1.0 / (1.0 + np.exp(l2 - l1))
+            w2 = 1.0 - w1
+            g1, g2 = g_tail[:, u], second[4][:, mix]
+            gm = w1 * g1 + w2 * g2
+            outer = lambda x: x[:, None] * x[None, :]  # noqa: E731
+            dg[:, :, u] = w1 * (h_tail[:, :, u] + outer(g1)) + w2 * (second[5][:, :, mix] + outer(g2)) - outer(gm)
+            g[:, u] = gm
     return np.ascontiguousarray(g.T), np.ascontiguousarray(np.moveaxis(dg, -1, 0))
 
 
