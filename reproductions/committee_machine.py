@@ -56,7 +56,6 @@ FULL = {
     "seeds": 4,
     "amp": [
         ["gaussian", 1.5, 0.0, "non-specialised", "both"],
-        ["gaussian", 2.6, 0.0, "specialised", "both"],
         ["gaussian", 3.0, 0.0, "specialised", "both"],
         ["rademacher", 1.0, 0.5, "non-specialised", "both"],
         ["rademacher", 1.8, 0.5, "non-specialised", "q_parallel"],
@@ -69,7 +68,7 @@ FULL = {
     "specialised": {"gaussian": [2.1, 2.2, 2.35, 2.5, 2.65, 2.8, 3.0], "rademacher": []},
     "thresholds": True,
     "max_iter": 600,
-    "tol": 1e-6,
+    "tol": 1e-5,
 }
 
 SPREAD = 0.75

@@ -49,11 +49,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from statlearn.amp.gamp import RESOLUTION
-from statlearn.models.committee import COMMITTEE_K, COMMITTEE_PRIORS, committee_denoise, committee_output
+from statlearn.models.committee import check_committee, committee_denoise, committee_output
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
 from statlearn.numerics.seeding import as_generator
-from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar, brief
+from statlearn.numerics.validation import as_count, as_real_array, as_real_scalar
 
 __all__ = ["COMMITTEE_INITS", "RANDOM_SCALE", "CommitteeAMPResult", "committee_amp", "matched_overlap"]
 
@@ -207,13 +207,7 @@ def committee_amp(
     ConvergenceWarning
         Not converged within ``max_iter``, or an iterate became non-finite (the last finite one is returned).
     """
-    k = as_count("K", K, minimum=1)
-    if k not in COMMITTEE_K:
-        raise ValueError(f"K must be one of {COMMITTEE_K}, got {brief(K)}")
-    if not isinstance(prior, str):
-        raise TypeError(f"prior must be one of {COMMITTEE_PRIORS}, got {brief(prior)}")
-    if prior not in COMMITTEE_PRIORS:
-        raise ValueError(f"prior must be one of {COMMITTEE_PRIORS}, got {brief(prior)}")
+    k, prior = check_committee(K, prior)
     F = np.ascontiguousarray(as_real_array("F", F))
     if F.ndim != 2 or F.shape[0] < 1 or F.shape[1] < 1:
         raise ValueError(f"F must be a non-empty 2-D (M, N) matrix, got shape {F.shape}")

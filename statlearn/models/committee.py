@@ -55,6 +55,7 @@ __all__ = [
     "COMMITTEE_K",
     "COMMITTEE_PRIORS",
     "CommitteeData",
+    "check_committee",
     "committee_denoise",
     "committee_labels",
     "committee_output",
@@ -91,6 +92,12 @@ def _check_prior(prior: object) -> str:
     if prior not in COMMITTEE_PRIORS:
         raise ValueError(f"prior must be one of {COMMITTEE_PRIORS}, got {brief(prior)}")
     return prior
+
+
+def check_committee(K: object, prior: object) -> tuple[int, str]:
+    """Validated ``(K, prior)``: K in ``COMMITTEE_K``, prior in ``COMMITTEE_PRIORS`` (ValueError/TypeError naming
+    the parameter otherwise)."""
+    return _check_K(K), _check_prior(prior)
 
 
 def committee_labels(z: ArrayLike) -> np.ndarray:
