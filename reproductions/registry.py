@@ -47,6 +47,7 @@ MODULES = (
     "bayes_perceptron",
     "computational_gap",
     "committee_plateau",
+    "committee_machine",
     "online_perceptron",
     "overparametrisation",
     "double_descent_classification",

@@ -1,4 +1,5 @@
 """Message-passing algorithms on the models of :mod:`statlearn.models`: GAMP for generalised linear models;
+the committee AMP (K-dimensional GAMP for the committee machine);
 AMP, ISTA and FISTA for the LASSO (compressed sensing);
 TAP, Bolthausen's AMP and parallel-tempering Monte Carlo for Sherrington-Kirkpatrick instances.
 
@@ -6,6 +7,7 @@ TAP, Bolthausen's AMP and parallel-tempering Monte Carlo for Sherrington-Kirkpat
 names are imported with ``from statlearn.amp.gamp import ...``.
 """
 
+from statlearn.amp.committee import COMMITTEE_INITS, CommitteeAMPResult, committee_amp, matched_overlap
 from statlearn.amp.gamp import INITS, VARIANCE_MODES, GAMPResult, gamp
 from statlearn.amp.lasso import ISTAResult, LassoAMPResult, ista, lasso_amp, lasso_kkt_violation, lipschitz_constant
 from statlearn.amp.sk import (
@@ -21,6 +23,10 @@ from statlearn.amp.sk_monte_carlo import SKMonteCarloResult, sk_parallel_temperi
 from statlearn.amp.tap import TAPResult, tap, tap_free_energy
 
 __all__ = [
+    "COMMITTEE_INITS",
+    "CommitteeAMPResult",
+    "committee_amp",
+    "matched_overlap",
     "GAMPResult",
     "gamp",
     "INITS",

@@ -21,6 +21,15 @@ from statlearn.models.channels import (
     teacher_variance,
     threshold_weight,
 )
+from statlearn.models.committee import (
+    COMMITTEE_K,
+    COMMITTEE_PRIORS,
+    CommitteeData,
+    committee_denoise,
+    committee_labels,
+    committee_output,
+    committee_teacher,
+)
 from statlearn.models.covariates import (
     BlockCovariates,
     CovariateModel,
@@ -107,4 +116,11 @@ __all__ = [
     "sign_error",
     "teacher_variance",
     "threshold_weight",
+    "COMMITTEE_K",
+    "COMMITTEE_PRIORS",
+    "CommitteeData",
+    "committee_denoise",
+    "committee_labels",
+    "committee_output",
+    "committee_teacher",
 ]

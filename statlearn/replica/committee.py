@@ -110,6 +110,7 @@ __all__ = [
     "committee_prior",
     "specialization_threshold",
     "stability",
+    "state_evolution_trajectory",
     "symmetric_overlap",
 ]
 
@@ -918,3 +919,34 @@ def specialization_threshold(K: int, prior: str = "gaussian", *, xtol: float = 1
         residual=residual,
         message=message,
     )
+
+
+def state_evolution_trajectory(
+    K: int, alpha: float, prior: str = "gaussian", *, q_parallel: float = 0.0, q_perp: float = 0.0, steps: int = 50
+) -> np.ndarray:
+    r"""The symmetric overlaps :math:`(q_\parallel, q_\perp)` after each of ``steps`` undamped state-evolution
+    steps :math:`q \mapsto q_{P_0}(\alpha\,\hat r(q))` from ``(q_parallel, q_perp)`` (row 0), shape (steps + 1, 2):
+    the trajectory the committee AMP follows at large N from an overlap q (iteration t of
+    :func:`statlearn.amp.committee_amp` is row t). Rademacher: rows after the step that runs beyond
+    ``PERFECT`` are perfect recovery, (1, 1)."""
+    k, name = _validate(K, prior)
+    a = as_real_scalar("alpha", alpha, minimum=0.0, maximum=_ALPHA_MAX)
+    x = np.array(
+        [
+            as_real_scalar("q_parallel", q_parallel, minimum=0.0, maximum=Q_MAX),
+            as_real_scalar("q_perp", q_perp, minimum=0.0, maximum=Q_MAX) if k > 1 else 0.0,
+        ]
+    )
+    n = as_count("steps", steps, minimum=0, maximum=10**5)
+    F = _se_map(k, name, a)
+    out = np.ones((n + 1, 2))
+    out[0] = x
+    for t in range(1, n + 1):
+        try:
+            step = np.clip(F(out[t - 1][: 1 if k == 1 else 2]), 0.0, Q_MAX)
+        except _Perfect:
+            break
+        out[t, : step.size] = step
+    if k == 1:
+        out[:, 1] = 0.0
+    return out

@@ -29,6 +29,16 @@ TINY = {
         "max_iter": 200,
     },
     "online-perceptron": {"sizes": [50, 100], "seeds": 3, "alpha_max": 4.0, "checked": [1.0, 3.0]},
+    "committee-machine": {
+        "sizes": [100, 150],
+        "seeds": 2,
+        "amp": [["gaussian", 1.2, 0.0, "non-specialised", "both"]],
+        "theory": {"gaussian": [0.6, 1.2], "rademacher": [1.0]},
+        "specialised": {"gaussian": [], "rademacher": []},
+        "thresholds": False,
+        "max_iter": 100,
+        "tol": 1e-5,
+    },
     "committee-plateau": {
         "committees": [{"K": 2, "alpha_max": 20.0, "checked": [5.0, 15.0]}],
         "sizes": [50, 100],
