@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -87,8 +87,8 @@ from statlearn.models.covariates import CovariateModel, Spectrum
 from statlearn.models.losses import Loss, Square, get_loss
 from statlearn.models.student import expected_loss, output_averages
 from statlearn.numerics.fixedpoint import ConvergenceWarning, FixedPointResult, fixed_point
-from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.validation import as_real_array, as_real_scalar
+from statlearn.replica.curve_state import CurveState
 
 __all__ = ["BoundaryWarning", "ERMState", "saddle_point", "learning_curve", "optimal_lambda"]
 
@@ -102,7 +102,7 @@ _LAMBDA_LADDER = (1e4, 1e3, 1e2, 1e1, 1.0)  # continuation from the regularised 
 
 
 @dataclass(frozen=True)
-class ERMState:
+class ERMState(CurveState):
     r"""The ERM saddle point at one point or along a learning curve (array fields for a curve, as
     :class:`~statlearn.replica.glm.GLMState`).
 
@@ -133,31 +133,7 @@ class ERMState:
     residual: np.ndarray | float
     message: str
 
-    def __post_init__(self) -> None:
-        freeze_arrays(self)
-
-    @classmethod
-    def stack(cls, points: list[ERMState]) -> ERMState:
-        """One state with array fields from the points of a curve (in order)."""
-        columns: dict[str, Any] = {
-            f.name: np.array([getattr(p, f.name) for p in points]) for f in fields(cls) if f.name != "message"
-        }
-        bad = [p for p in points if not p.converged]
-        if bad:
-            message = f"not converged at {len(bad)} of {len(points)} points; first (alpha={bad[0].alpha:g}, gamma={bad[0].gamma:g}): {bad[0].message}"
-        else:
-            message = f"converged at all {len(points)} points"
-        return cls(**columns, message=message)
-
-    def table(self) -> dict[str, np.ndarray]:
-        """The numeric fields as one-dimensional columns (one row per point), for
-        :func:`statlearn.tables.write_csv`."""
-        return {f.name: np.atleast_1d(getattr(self, f.name)) for f in fields(self) if f.name != "message"}
-
-    def rows(self) -> list[dict[str, float]]:
-        """The table as one dict per point."""
-        table = self.table()
-        return [{k: v[i].item() for k, v in table.items()} for i in range(len(table["alpha"]))]
+    POINT = ("alpha", "gamma")
 
 
 class _Problem:

@@ -47,8 +47,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -58,9 +57,9 @@ from statlearn.models.losses import Loss, get_loss
 from statlearn.models.student import loss_kinks
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.numerics.gaussian import graded_rule
-from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.special import H, gaussian_pdf
 from statlearn.numerics.validation import as_real_array, as_real_scalar
+from statlearn.replica.curve_state import CurveState
 from statlearn.replica.erm import BoundaryWarning, solve_map
 
 __all__ = [
@@ -79,7 +78,7 @@ _LADDER = (1e4, 1e3, 1e2, 1e1, 1.0)  # continuation in lambda from the regularis
 
 
 @dataclass(frozen=True)
-class MixtureState:
+class MixtureState(CurveState):
     r"""The ERM saddle point on the Gaussian mixture at one point or along a curve (array fields).
 
     ``q`` is :math:`|w|^2/d` (the variance of the field of a fresh sample is :math:`\Delta q`), ``V``
@@ -108,25 +107,7 @@ class MixtureState:
     residual: np.ndarray | float
     message: str
 
-    def __post_init__(self) -> None:
-        freeze_arrays(self)
-
-    @classmethod
-    def stack(cls, points: list[MixtureState]) -> MixtureState:
-        """One state with array fields from the points of a curve (in order)."""
-        columns: dict[str, Any] = {
-            f.name: np.array([getattr(p, f.name) for p in points]) for f in fields(cls) if f.name != "message"
-        }
-        bad = [p for p in points if not p.converged]
-        if bad:
-            message = f"not converged at {len(bad)} of {len(points)} points; first (alpha={bad[0].alpha:g}, lam={bad[0].lam:g}): {bad[0].message}"
-        else:
-            message = f"converged at all {len(points)} points"
-        return cls(**columns, message=message)
-
-    def table(self) -> dict[str, np.ndarray]:
-        """The numeric fields as one-dimensional columns, for :func:`statlearn.tables.write_csv`."""
-        return {f.name: np.atleast_1d(getattr(self, f.name)) for f in fields(self) if f.name != "message"}
+    POINT = ("alpha", "lam")
 
 
 def _mixture_error(m: float, q: float, bias: float, delta: float, rho: float, shift: float = 0.0) -> float:
