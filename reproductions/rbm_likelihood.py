@@ -61,6 +61,22 @@ def binarised_digits() -> np.ndarray:
     return (load_digits().data >= 8).astype(float)
 
 
+def mean_squared_z_check(name: str, z_scores: Any, what: str) -> Check:
+    """The check that AIS error bars are honest: the mean of z^2 over n independent z-scores is 1 within 3
+    standard deviations sqrt(2/n) of a chi2/dof with n degrees of freedom."""
+    z = np.asarray(z_scores, dtype=float)
+    n = len(z)
+    sd = float(np.sqrt(2.0 / n))
+    return Check(
+        name,
+        1.0,
+        float(np.mean(z**2)),
+        sd,
+        3.0 * sd,
+        f"over {n} {what}: 1 if the error bars are honest; tolerance 3 sd of a chi2/dof with {n} dof",
+    )
+
+
 @register(
     "rbm-likelihood", "RBM log-likelihood: exact enumeration against AIS (digits)", quick=QUICK, full=FULL, cost=12
 )
@@ -125,17 +141,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             )
         )
     z = np.asarray(rows["z"])
-    n = len(z)
-    checks.append(
-        Check(
-            "mean squared AIS z-score",
-            1.0,
-            float(np.mean(z**2)),
-            float(np.sqrt(2.0 / n)),
-            3.0 * float(np.sqrt(2.0 / n)),
-            f"over {n} estimates: 1 if the error bars are honest; tolerance 3 sd of a chi2/dof with {n} dof",
-        )
-    )
+    checks.append(mean_squared_z_check("mean squared AIS z-score", z, "estimates"))
     write_csv(rows, out_dir / "ais.csv")
     epochs = np.arange(1, int(settings["epochs"]) + 1)
     write_csv({"epoch": epochs, **{label: curve for label, curve in curves.items()}}, out_dir / "exact.csv")

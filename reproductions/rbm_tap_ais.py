@@ -40,7 +40,7 @@ import numpy as np
 from statlearn.numerics import ConvergenceWarning
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure
 from statlearn.rbm import RBM
-from statlearn.reproductions.rbm_likelihood import binarised_digits
+from statlearn.reproductions.rbm_likelihood import binarised_digits, mean_squared_z_check
 from statlearn.reproductions.rbm_tap import RULES
 from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.tables import write_csv
@@ -257,18 +257,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                         "AIS); passes when the gain exceeds 3 standard errors",
                     )
                 )
-    z = np.asarray(z_scores)
-    n = len(z)
-    checks.append(
-        Check(
-            "mean squared z of two independent AIS runs per machine",
-            1.0,
-            float(np.mean(z**2)),
-            float(np.sqrt(2.0 / n)),
-            3.0 * float(np.sqrt(2.0 / n)),
-            f"over {n} machines: 1 if the AIS error bars are honest; tolerance 3 sd of a chi2/dof with {n} dof",
-        )
-    )
+    checks.append(mean_squared_z_check("mean squared z of two independent AIS runs per machine", z_scores, "machines"))
     write_csv(rows, out_dir / "training.csv")
 
     with lecture_style():
