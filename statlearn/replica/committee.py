@@ -785,14 +785,18 @@ class SpecializationThreshold:
         The transition: for the Gaussian prior the load where the non-specialised branch loses stability and
         :math:`q_\perp` grows continuously from 0 (second order); for the Rademacher prior the load where the
         free entropy of the specialised state (perfect recovery, :math:`f = -K\ln 2`) overtakes that of the
-        non-specialised one (first order).
+        non-specialised one (first order). K = 3, Gaussian prior: the load where the free entropy of the
+        specialised branch overtakes that of the non-specialised one (first order).
     order
         ``"second"`` or ``"first"``.
     alpha_instability
-        Spinodal of the non-specialised branch: :math:`\alpha\, c(q_\parallel)\, \partial_{\hat r_\perp} q_\perp = 1`.
+        Spinodal of the non-specialised branch: :math:`\alpha\, c(q_\parallel)\, \partial_{\hat r_\perp} q_\perp = 1`
+        (nan for K = 3 with the Rademacher prior: not located).
     alpha_alg
-        Rademacher: spinodal of the partly specialised branch (the last load where it exists), beyond which the
-        state evolution from the non-specialised side runs into perfect recovery; None for the Gaussian prior.
+        K = 2, Rademacher: spinodal of the partly specialised branch (the last load where it exists), beyond
+        which the state evolution from the non-specialised side runs into perfect recovery. K = 3, Gaussian: equal
+        to ``alpha_instability``, where the state evolution from a symmetric start leaves the non-specialised
+        branch. None otherwise.
     converged, iterations, residual, message
         Root finding for ``alpha_spec`` (``residual`` :math:`|\lambda - 1|` or :math:`|\Delta f|` there;
         ``iterations`` the evaluations of all root searches and bisections).
@@ -836,74 +840,84 @@ def stability(K: int, prior: str, alpha: float) -> tuple[float, CommitteeState]:
     return alpha * c * slope, state
 
 
-def specialization_threshold(K: int, prior: str = "gaussian", *, xtol: float = 1e-6) -> SpecializationThreshold:
-    r"""Locate the specialisation transition of the K-unit committee (K = 2 only) with prior ``prior``.
+_INSTABILITY_BRACKET = {2: (1.0, 4.0), 3: (18.0, 21.0)}  # where lambda(alpha) - 1 changes sign (Gaussian K = 3)
+_CROSSING_BRACKET_K3 = (2.0, 5.0)  # Rademacher K = 3: where f_non-spec + 3 ln 2 changes sign
+_SPECIALISED_GRID_K3 = (13.0, 12.0, 11.25)  # Gaussian K = 3: the specialised branch, continued downwards
+_XTOL_DEFAULT = {2: 1e-6, 3: 1e-3}
 
-    Gaussian prior: the root of :math:`\lambda(\alpha) = 1` (:func:`stability`), the continuous transition.
-    Rademacher prior: the crossing :math:`f_{non-spec}(\alpha) = -K\ln 2` (perfect recovery, the specialised
-    fixed point of largest free entropy below the instability), the instability :math:`\lambda = 1`, and
-    :math:`\alpha_{alg}`, the end of the partly specialised branch (where the state evolution from the
-    non-specialised side runs into perfect recovery), by bisection on the existence of that fixed point, followed
-    by continuation in :math:`\alpha` from :math:`\alpha_{inst} + 0.2` (Anderson-accelerated solves from the last
-    point found). Roots to ``xtol`` (in (0, 0.1]; the
-    bisection for :math:`\alpha_{alg}` to ``max(xtol, 1e-4)``).
+
+def specialization_threshold(K: int, prior: str = "gaussian", *, xtol: float | None = None) -> SpecializationThreshold:
+    r"""Locate the specialisation transition of the K-unit committee (K = 2 or 3) with prior ``prior``.
+
+    K = 2, Gaussian prior: the root of :math:`\lambda(\alpha) = 1` (:func:`stability`), the continuous transition.
+    Rademacher prior (K = 2 and 3): the crossing :math:`f_{non-spec}(\alpha) = -K\ln 2` (perfect recovery, the
+    specialised fixed point of largest free entropy below the instability); for K = 2 also the instability
+    :math:`\lambda = 1` and :math:`\alpha_{alg}`, the end of the partly specialised branch (where the state
+    evolution from the non-specialised side runs into perfect recovery), by bisection on the existence of that
+    fixed point, followed by continuation in :math:`\alpha` from :math:`\alpha_{inst} + 0.2` (Anderson-accelerated
+    solves from the last point found; the bisection to ``max(xtol, 1e-4)``). K = 3, Rademacher: the crossing
+    in [2, 5] only (``alpha_instability`` is nan and ``alpha_alg`` None: the non-specialised branch is still
+    strongly stable far beyond it).
+
+    K = 3, Gaussian prior (first order): ``alpha_spec`` is the root of :math:`f_{spec}(\alpha) -
+    f_{non-spec}(\alpha)`, the specialised branch followed downwards from :math:`\alpha = 13` (specialised
+    start) over the grid 13, 12, 11.25 until the difference changes sign, then Brent's method in that interval
+    (each evaluation a specialised solve from the grid point above it and a non-specialised one);
+    ``alpha_instability`` = ``alpha_alg`` is the root of :math:`\lambda = 1` in [18, 21], the load where the state
+    evolution from a symmetric start (AMP) leaves the non-specialised branch: between ``alpha_spec`` and it lies
+    the computational gap. ``residual`` is :math:`|\Delta f|` at ``alpha_spec``.
+
+    Roots to ``xtol`` in (0, 0.1] (default 1e-6 for K = 2, 1e-3 for K = 3). Cost: K = 2 takes seconds to a
+    few minutes (the Rademacher bisection for ``alpha_alg``); K = 3, on two cores shared with one other process:
+    Gaussian 88 s (16 evaluations of lambda or of the free-entropy difference), Rademacher 18 s (7); a
+    specialised K = 3 solve takes up to a minute under heavy load, so allow several times that.
     """
     k, name = _validate(K, prior)
-    if k != 2:
-        raise ValueError(f"K must be 2 (K = 3: first-order transitions, see docs/committee.md), got {brief(K)}")
-    tol = as_real_scalar("xtol", xtol, minimum=0.0, strict_minimum=True, maximum=0.1)
+    if k not in _XTOL_DEFAULT:
+        raise ValueError(f"K must be 2 or 3 for a specialisation transition, got {brief(K)}")
+    tol = (
+        _XTOL_DEFAULT[k]
+        if xtol is None
+        else as_real_scalar("xtol", xtol, minimum=0.0, strict_minimum=True, maximum=0.1)
+    )
     count = [0]
+    problems: list[str] = []
 
-    def excess(a: np.ndarray) -> np.ndarray:
-        count[0] += 1
-        return np.array([stability(k, name, float(x))[0] - 1.0 for x in np.atleast_1d(a)]).reshape(np.shape(a))
+    def vectorised(g):
+        def f(a: np.ndarray) -> np.ndarray:
+            count[0] += 1
+            return np.array([g(float(x)) for x in np.atleast_1d(a)]).reshape(np.shape(a))
 
-    root = bracket_root(excess, 1.0, 4.0, xtol=tol, rtol=0.0, warn=False)
-    alpha_instability = float(root.root)
-    problems = [] if root.converged else [f"instability: {root.message}"]
-    if name == "gaussian":
-        alpha_spec, order, alpha_alg = alpha_instability, "second", None
-        residual, converged = float(root.residual), bool(root.converged)
+        return f
+
+    def nonspecialised(a: float) -> CommitteeState:
+        return _solve(k, name, a, np.zeros(2), "non-specialised", 1e-12, 2000, warn=True)
+
+    alpha_instability, alpha_alg = float("nan"), None
+    if name == "gaussian" or k == 2:
+        lo, hi = _INSTABILITY_BRACKET[k]
+        root = bracket_root(
+            vectorised(lambda a: stability(k, name, a)[0] - 1.0), lo, hi, xtol=tol, rtol=0.0, warn=False
+        )
+        alpha_instability, residual = float(root.root), float(root.residual)
+        if not root.converged:
+            problems.append(f"instability: {root.message}")
+    if name == "gaussian" and k == 2:
+        alpha_spec, order = alpha_instability, "second"
+    elif name == "gaussian":
+        order, alpha_alg = "first", alpha_instability
+        alpha_spec, residual = _specialised_crossing_k3(tol, count, problems)
     else:
         order = "first"
-
-        def crossing(a: np.ndarray) -> np.ndarray:
-            count[0] += 1
-            values = [
-                _solve(k, name, float(x), np.zeros(2), "non-specialised", 1e-12, 2000, warn=True).free_entropy
-                for x in np.atleast_1d(a)
-            ]
-            return np.reshape(np.array(values) + k * np.log(2.0), np.shape(a))
-
-        it = bracket_root(crossing, 0.5, alpha_instability, xtol=tol, rtol=0.0, warn=False)
-        alpha_spec, residual, converged = float(it.root), float(it.residual), bool(it.converged)
-        if not converged:
+        lo, hi = (0.5, alpha_instability) if k == 2 else _CROSSING_BRACKET_K3
+        crossing = vectorised(lambda a: nonspecialised(a).free_entropy + k * np.log(2.0))
+        it = bracket_root(crossing, lo, hi, xtol=tol, rtol=0.0, warn=False)
+        alpha_spec, residual = float(it.root), float(it.residual)
+        if not it.converged:
             problems.append(f"free-entropy crossing: {it.message}")
-
-        def partial(a: float, x0: np.ndarray) -> np.ndarray | None:
-            """The partly specialised fixed point at ``a`` found from ``x0``, or None."""
-            count[0] += 1
-            r = _solve(k, name, a, x0, "array", 1e-10, 200, warn=False)
-            found = r.converged and r.branch == "specialised"
-            return np.array([r.q_parallel, r.q_perp]) if found else None
-
-        lo = alpha_instability + _PARTIAL_OFFSET
-        start = stability(k, name, lo)[1]
-        point = partial(lo, np.array([start.q_parallel, _PARTIAL_START]))
-        alpha_alg = None
-        if point is None:
-            problems.append(f"alpha_alg: no partly specialised fixed point found at alpha = {lo:.6g}")
-        else:
-            hi = 3.0
-            while hi - lo > max(tol, 1e-4):
-                mid = 0.5 * (lo + hi)
-                found = partial(mid, point)
-                if found is None:
-                    hi = mid
-                else:
-                    lo, point = mid, found
-            alpha_alg = 0.5 * (lo + hi)
-    converged = converged and bool(root.converged) and not problems
+        if k == 2:
+            alpha_alg = _partly_specialised_end(name, alpha_instability, tol, count, problems)
+    converged = not problems
     message = "found" if converged else "not converged: " + "; ".join(problems)
     if not converged:
         warnings.warn(f"specialization_threshold: {message}", ConvergenceWarning, stacklevel=2)
@@ -919,6 +933,76 @@ def specialization_threshold(K: int, prior: str = "gaussian", *, xtol: float = 1
         residual=residual,
         message=message,
     )
+
+
+def _partly_specialised_end(
+    prior: str, alpha_instability: float, tol: float, count: list, problems: list
+) -> float | None:
+    """K = 2 Rademacher: the last load where the partly specialised fixed point exists (bisection)."""
+
+    def partial(a: float, x0: np.ndarray) -> np.ndarray | None:
+        """The partly specialised fixed point at ``a`` found from ``x0``, or None."""
+        count[0] += 1
+        r = _solve(2, prior, a, x0, "array", 1e-10, 200, warn=False)
+        found = r.converged and r.branch == "specialised"
+        return np.array([r.q_parallel, r.q_perp]) if found else None
+
+    lo = alpha_instability + _PARTIAL_OFFSET
+    start = stability(2, prior, lo)[1]
+    point = partial(lo, np.array([start.q_parallel, _PARTIAL_START]))
+    if point is None:
+        problems.append(f"alpha_alg: no partly specialised fixed point found at alpha = {lo:.6g}")
+        return None
+    hi = 3.0
+    while hi - lo > max(tol, 1e-4):
+        mid = 0.5 * (lo + hi)
+        found = partial(mid, point)
+        if found is None:
+            hi = mid
+        else:
+            lo, point = mid, found
+    return 0.5 * (lo + hi)
+
+
+def _specialised_crossing_k3(tol: float, count: list, problems: list) -> tuple[float, float]:
+    r"""K = 3 Gaussian: the root of :math:`f_{spec} - f_{non-spec}` and :math:`|\Delta f|` there (nan if lost)."""
+
+    def difference(a: float, x0: np.ndarray) -> tuple[float, np.ndarray | None]:
+        count[0] += 1
+        s = _solve(3, "gaussian", a, x0, "array", 1e-10, 2000, warn=False)
+        if not (s.converged and s.branch == "specialised"):
+            return float("nan"), None
+        n = _solve(3, "gaussian", a, np.zeros(2), "non-specialised", 1e-12, 2000, warn=True)
+        return s.free_entropy - n.free_entropy, np.array([s.q_parallel, s.q_perp])
+
+    x = np.full(2, _SPECIALISED_START)
+    above: tuple[float, np.ndarray] | None = None
+    for a in _SPECIALISED_GRID_K3:
+        d, point = difference(a, x)
+        if point is None:
+            problems.append(f"specialised branch not found at alpha = {a:.6g}")
+            return float("nan"), float("nan")
+        if d < 0.0:
+            break
+        above, x = (a, point), point
+    else:
+        problems.append(f"no free-entropy crossing above alpha = {_SPECIALISED_GRID_K3[-1]:.6g}")
+        return float("nan"), float("nan")
+    if above is None:
+        problems.append(f"free-entropy crossing above alpha = {a:.6g}")
+        return float("nan"), float("nan")
+    hi, start = above
+
+    def f(values: np.ndarray) -> np.ndarray:
+        out = [difference(float(v), start)[0] for v in np.atleast_1d(values)]
+        if np.isnan(out).any():
+            problems.append("specialised branch lost inside the bracket")
+        return np.array(out).reshape(np.shape(values))
+
+    it = bracket_root(f, a, hi, xtol=tol, rtol=0.0, warn=False)
+    if not it.converged:
+        problems.append(f"free-entropy crossing: {it.message}")
+    return float(it.root), float(it.residual)
 
 
 def state_evolution_trajectory(
