@@ -7,7 +7,6 @@ minutes each: a K = 3 specialised point takes about a minute).
 
 from __future__ import annotations
 
-import math
 import sys
 import warnings
 
@@ -16,7 +15,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy import optimize
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.replica import committee
@@ -73,8 +71,18 @@ def decorate(ax_q, ax_e, marks: list, title: str, digits: int) -> None:
         for a, color, _name in marks:
             ax.axvline(a, color=color, ls="-.", lw=0.8)
     for a, color, name in marks:
-        ax_q.text(a, 1.02, f"{name} = {a:.{digits}f}", rotation=90, va="bottom", ha="right", fontsize=7, color=color)
-    ax_q.set_title(title, pad=40)
+        ax_q.text(
+            a,
+            0.97,
+            f"{name} = {a:.{digits}f}",
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color=color,
+            transform=ax_q.get_xaxis_transform(),
+        )
+    ax_q.set_title(title)
     ax_q.set_ylabel("overlap")
     ax_e.set_ylabel("error")
     ax_e.set_xlabel(r"$\alpha = M/N$")
@@ -105,34 +113,15 @@ def k3_panel(ax_q, ax_e, prior: str) -> None:
         ax_q.plot(sa, q12, "C2--o", ms=3, label="specialised $q_{12}$")
         ax_e.plot(sa, [spec[i].squared_error for i in keep], "C1--o", ms=3, label="specialised")
         ax_e.plot(sa, [spec[i].generalization_error for i in keep], "C1:", label="specialised, 0-1 error")
-        gap = [
-            spec[i].free_entropy - committee.bayes_optimal(3, float(sa[j]), prior=prior).free_entropy
-            for j, i in enumerate(keep)
-        ]
-        order = np.argsort(sa)
-        a_sorted, g_sorted = sa[order], np.array(gap)[order]
-        cross = np.nonzero(np.diff(np.sign(g_sorted)))[0][0]
-        a0, a1, g0, g1 = a_sorted[cross], a_sorted[cross + 1], g_sorted[cross], g_sorted[cross + 1]
-        alpha_spec = a0 - g0 * (a1 - a0) / (g1 - g0)
-        alpha_inst = optimize.brentq(lambda a: committee.stability(3, prior, a)[0] - 1.0, 18.0, 21.0, xtol=1e-3)
-        marks = [(alpha_spec, "k", r"$\alpha_{spec}$"), (alpha_inst, "0.5", r"$\alpha_{inst}$")]
-        print(
-            "K=3 gaussian: alpha_spec (free-entropy crossing, linear interpolation)",
-            alpha_spec,
-            "instability",
-            alpha_inst,
-        )
+        th = committee.specialization_threshold(3, prior)
+        print("K=3 gaussian:", th)
+        marks = [(th.alpha_spec, "k", r"$\alpha_{spec}$"), (th.alpha_instability, "0.5", r"$\alpha_{inst}$")]
     else:
-        alpha_it = optimize.brentq(
-            lambda a: committee.bayes_optimal(3, a, prior=prior, tol=1e-12).free_entropy + 3 * math.log(2.0),
-            2.0,
-            5.0,
-            xtol=1e-5,
-        )
+        th = committee.specialization_threshold(3, prior)
+        print("K=3 rademacher:", th)
         ax_q.plot([0.25, top], [1, 1], "C3-", lw=1, label="perfect recovery $q = I$")
         ax_e.plot([0.25, top], [0, 0], "C3-", lw=1)
-        marks = [(alpha_it, "k", r"$\alpha_{IT}$")]
-        print("K=3 rademacher: alpha_IT", alpha_it)
+        marks = [(th.alpha_spec, "k", r"$\alpha_{IT}$")]
     decorate(ax_q, ax_e, marks, f"K = 3, {prior} prior", digits=3)
 
 
