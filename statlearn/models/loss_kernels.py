@@ -75,7 +75,9 @@ def loss_code(loss: str | Loss) -> int:
     instance = get_loss(loss)
     code = COMPILED_LOSSES.get(type(instance))
     if code is None:
-        raise ValueError(f"loss must be one of the built-in losses {sorted(c.name for c in COMPILED_LOSSES)}, got {instance!r}")
+        raise ValueError(
+            f"loss must be one of the built-in losses {sorted(c.name for c in COMPILED_LOSSES)}, got {instance!r}"
+        )
     return code
 
 

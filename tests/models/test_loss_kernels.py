@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from statlearn.models.losses import get_loss
 from statlearn.models.loss_kernels import loss_code, loss_terms, smoothing_for
+from statlearn.models.losses import get_loss
 
 FIELDS = np.linspace(-6.0, 6.0, 97)
 
