@@ -29,11 +29,16 @@ Subcommands:
 - ``statlearn mixture --loss L --lam LAM --alpha GRID [--delta D] [--rho R] [--bias] [--json | --csv FILE]
   [--plot FILE]`` solves the ERM saddle point on the two-cluster Gaussian mixture and prints the test error,
   the Bayes-optimal error and the separability threshold (:mod:`statlearn.cli.mixture`).
+- ``statlearn dmft --loss L --alpha A --delta D --lam LAM --eta ETA --steps T [--batch-fraction B]
+  [--persistence TAU] [--n-samples N] [--replicas R] [--seed S] [--checkpoint DIR] [--json | --csv FILE]
+  [--plot FILE]`` integrates the dynamical mean-field theory of GD, SGD and persistent SGD on the Gaussian mixture
+  and prints the observables against time (:mod:`statlearn.cli.dmft`).
 
 The package: :mod:`statlearn.cli.command` builds the top-level parser from one module per
 subcommand (:mod:`~statlearn.cli.reproduce`, :mod:`~statlearn.cli.capacity`, :mod:`~statlearn.cli.glm`,
 :mod:`~statlearn.cli.online`, :mod:`~statlearn.cli.erm`, :mod:`~statlearn.cli.wirg`, :mod:`~statlearn.cli.ising`,
-:mod:`~statlearn.cli.rbm`, :mod:`~statlearn.cli.pca_rg`, :mod:`~statlearn.cli.mixture`), which share the
+:mod:`~statlearn.cli.rbm`, :mod:`~statlearn.cli.pca_rg`, :mod:`~statlearn.cli.mixture`, :mod:`~statlearn.cli.dmft`), which
+share the
 helpers of :mod:`statlearn.cli.common`. Each subcommand imports what it needs when it runs, so
 ``statlearn --help`` stays fast.
 """

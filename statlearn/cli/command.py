@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 
 import statlearn.cli.capacity as capacity
+import statlearn.cli.dmft as dmft
 import statlearn.cli.erm as erm
 import statlearn.cli.glm as glm
 import statlearn.cli.ising as ising
@@ -27,7 +28,7 @@ from statlearn.cli.common import Parser
 
 __all__ = ["EXIT_ON_INTERRUPT", "INTERRUPT_GRACE", "build_parser", "main"]
 
-EXIT_ON_INTERRUPT = (capacity, glm, online, erm, wirg, ising, pca_rg, mixture)
+EXIT_ON_INTERRUPT = (capacity, glm, online, erm, wirg, ising, pca_rg, mixture, dmft)
 """Subcommands that save nothing before they finish: after Ctrl-C they exit within
 :data:`INTERRUPT_GRACE` seconds even when compiled code in a worker thread (a numba loop) does not
 return. ``reproduce`` keeps its own handling (it saves its checkpoints)."""
@@ -161,6 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"statlearn {__version__}")
     commands = parser.add_subparsers(title="commands", required=True)
 
-    for module in (reproduce, capacity, glm, online, erm, wirg, ising, rbm, pca_rg, mixture):
+    for module in (reproduce, capacity, glm, online, erm, wirg, ising, rbm, pca_rg, mixture, dmft):
         module.add_parser(commands)
     return parser
