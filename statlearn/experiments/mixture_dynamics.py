@@ -37,7 +37,6 @@ from statlearn.models.loss_kernels import loss_code, smoothing_for
 from statlearn.models.losses import Loss
 from statlearn.models.mixture_descent import (
     check_start,
-    descent_step,
     initial_weights,
     loss_values,
     mean_and_error,
@@ -46,6 +45,7 @@ from statlearn.models.mixture_descent import (
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import SEED_LIMIT, check_seed
 from statlearn.numerics.validation import as_count, as_real_scalar
+from statlearn.online.descent_kernel import batch_fields, descent_step
 from statlearn.replica.mixture import positive_in_range, rho_in_range
 
 __all__ = ["DynamicsInstance", "DynamicsSimulation", "dynamics_instance", "selection_masks", "simulate_dynamics"]
@@ -185,10 +185,9 @@ def _trajectory(
     d = v.shape[0]
     rows = np.full((4, steps + 1), np.nan)
     w = np.array(instance.w0)
-    scale = 1.0 / math.sqrt(d)
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps + 1):
-            h = (X @ w) * scale
+            h = batch_fields(X, w)
             m, q = float(w @ v) / d, float(w @ w) / d
             if not (math.isfinite(m) and math.isfinite(q) and np.all(np.isfinite(h))):
                 return rows, k

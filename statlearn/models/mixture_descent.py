@@ -4,11 +4,8 @@ simulations (:mod:`statlearn.experiments.mixture_dynamics`) and the one-pass one
 Data (Mignacco, Krzakala, Urbani & Zdeborová, NeurIPS 2020, "Dynamical mean-field theory for stochastic
 gradient descent in Gaussian mixture classification"): :math:`x = c\,v^*/\sqrt d + \sqrt\Delta\,z`,
 :math:`y = c = \pm1` with :math:`P(+1) = \rho`, :math:`|v^*|^2 = d`; field :math:`h = w\cdot x/\sqrt d`, no
-bias. One step of (stochastic) gradient descent with selection :math:`s_\mu \in \{0, 1\}` is
-
-.. math:: w' = w - \eta\Big[\lambda w + \sum_\mu s_\mu\,\ell'(y_\mu, h_\mu)\,x_\mu/\sqrt d\Big]
-
-(a sum, no :math:`1/b` factor). The order parameters are :math:`m = w\cdot v^*/d`, :math:`q = |w|^2/d`, and
+bias. The step of (stochastic) gradient descent itself is compiled in
+:mod:`statlearn.online.descent_kernel`. The order parameters are :math:`m = w\cdot v^*/d`, :math:`q = |w|^2/d`, and
 the test error is exact given them, :math:`H(m/\sqrt{\Delta q})` (:func:`mixture_test_error`).
 """
 
@@ -25,7 +22,6 @@ from statlearn.numerics.validation import as_real_scalar
 
 __all__ = [
     "check_start",
-    "descent_step",
     "initial_weights",
     "loss_values",
     "mean_and_error",
@@ -74,16 +70,6 @@ def initial_weights(rng: np.random.Generator, v: np.ndarray, m0: float, q0: floa
     perp -= (perp @ v) / d * v
     perp *= math.sqrt(d * (q0 - m0 * m0)) / np.linalg.norm(perp)
     return m0 * v + perp
-
-
-def descent_step(
-    w: np.ndarray, X: np.ndarray, slope: np.ndarray, *, eta: float, lam: float, mask: np.ndarray | None = None
-) -> np.ndarray:
-    r"""The next weights :math:`(1 - \eta\lambda) w - \eta \sum_\mu s_\mu \ell'_\mu x_\mu/\sqrt d` (module
-    docstring), from the loss slopes :math:`\ell'_\mu` at the current fields; ``mask`` holds :math:`s_\mu`
-    (``None``: every sample). Two products with ``X`` are the work (BLAS)."""
-    g = slope if mask is None else np.where(mask, slope, 0.0)
-    return (1.0 - eta * lam) * w - (eta / math.sqrt(w.shape[0])) * (X.T @ g)
 
 
 def mixture_test_error(m: np.ndarray, q: np.ndarray, delta: float) -> np.ndarray:
