@@ -107,16 +107,46 @@ class DynamicsSimulation:
         return values
 
 
-def _check_schedule(eta: float, batch_fraction: float, persistence: float | None) -> tuple[float, float, float]:
-    """(eta, b, eta/tau) validated; eta/tau = 1 without persistence."""
+@dataclass(frozen=True)
+class _Draw:
+    """Validated parameters of what a seed draws (n samples, selections for ``steps`` steps)."""
+
+    n: int
+    d: int
+    delta: float
+    rho: float
+    m0: float
+    q0: float
+    steps: int
+    eta: float
+    batch_fraction: float
+    flip_rate: float  # eta / tau, 1 without persistence
+
+
+def _draw(
+    alpha: float,
+    delta: float,
+    d: int,
+    steps: int,
+    eta: float,
+    batch_fraction: float,
+    persistence: float | None,
+    rho: float,
+    m0: float,
+    q0: float,
+) -> _Draw:
+    alpha, delta, rho = positive_in_range("alpha", alpha), positive_in_range("delta", delta), rho_in_range(rho)
+    d, steps = as_count("d", d, minimum=1), as_count("steps", steps, minimum=1)
     eta = as_real_scalar("eta", eta, minimum=0.0, strict_minimum=True)
     b = as_real_scalar("batch_fraction", batch_fraction, minimum=0.0, strict_minimum=True, maximum=1.0)
-    if persistence is None:
-        return eta, b, 1.0
-    tau = as_real_scalar("persistence", persistence)
-    if tau < eta:
-        raise ValueError(f"persistence must be >= eta = {eta!r}, got {tau!r}")
-    return eta, b, eta / tau
+    flip_rate = 1.0
+    if persistence is not None:
+        tau = as_real_scalar("persistence", persistence)
+        if tau < eta:
+            raise ValueError(f"persistence must be >= eta = {eta!r}, got {tau!r}")
+        flip_rate = eta / tau
+    m0, q0 = check_start(m0, q0)
+    return _Draw(max(1, round(alpha * d)), d, delta, rho, m0, q0, steps, eta, b, flip_rate)
 
 
 def selection_masks(
@@ -160,21 +190,16 @@ def dynamics_instance(
 ) -> DynamicsInstance:
     """The data, initial weights and selections that :func:`simulate_dynamics` uses for ``seed`` (the same
     arrays, bit for bit)."""
-    seed = check_seed(seed)
-    alpha, delta, rho = positive_in_range("alpha", alpha), positive_in_range("delta", delta), rho_in_range(rho)
-    d, steps = as_count("d", d, minimum=1), as_count("steps", steps, minimum=1)
-    eta, b, flip_rate = _check_schedule(eta, batch_fraction, persistence)
-    m0, q0 = check_start(m0, q0)
-    return _instance(seed, max(1, round(alpha * d)), d, delta, rho, m0, q0, steps, b, flip_rate)
+    draw = _draw(alpha, delta, d, steps, eta, batch_fraction, persistence, rho, m0, q0)
+    return _instance(check_seed(seed), draw)
 
 
-def _instance(
-    seed: int, n: int, d: int, delta: float, rho: float, m0: float, q0: float, steps: int, b: float, flip_rate: float
-) -> DynamicsInstance:
+def _instance(seed: int, draw: _Draw) -> DynamicsInstance:
     data_seed, init_rng, mask_rng = _streams(seed)
-    X, y, v = sample_mixture(n, d, delta=delta, rho=rho, seed=data_seed)
-    w0 = initial_weights(init_rng, v, m0, q0)
-    return DynamicsInstance(X, y, v, w0, selection_masks(mask_rng, n, steps, batch_fraction=b, flip_rate=flip_rate))
+    X, y, v = sample_mixture(draw.n, draw.d, delta=draw.delta, rho=draw.rho, seed=data_seed)
+    w0 = initial_weights(init_rng, v, draw.m0, draw.q0)
+    masks = selection_masks(mask_rng, draw.n, draw.steps, batch_fraction=draw.batch_fraction, flip_rate=draw.flip_rate)
+    return DynamicsInstance(X, y, v, w0, masks)
 
 
 def _trajectory(
@@ -245,20 +270,15 @@ def simulate_dynamics(
     """
     kind = loss_code(loss)
     smoothing = smoothing_for(loss, smoothing)
-    alpha, delta, rho = positive_in_range("alpha", alpha), positive_in_range("delta", delta), rho_in_range(rho)
     lam = as_real_scalar("lam", lam, minimum=0.0)
-    d, steps = as_count("d", d, minimum=1), as_count("steps", steps, minimum=1)
-    eta, b, flip_rate = _check_schedule(eta, batch_fraction, persistence)
-    m0, q0 = check_start(m0, q0)
+    draw = _draw(alpha, delta, d, steps, eta, batch_fraction, persistence, rho, m0, q0)
+    steps = draw.steps
     seeds = [check_seed(seed) for seed in seeds]
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
-    n = max(1, round(alpha * d))
-    trajectories, done = [], 0
-    diverged = []
+    trajectories, done, diverged = [], 0, []
     for seed in seeds:
-        instance = _instance(seed, n, d, delta, rho, m0, q0, steps, b, flip_rate)
-        rows, steps_done = _trajectory(instance, kind, smoothing, eta, lam, steps)
+        rows, steps_done = _trajectory(_instance(seed, draw), kind, smoothing, draw.eta, lam, steps)
         trajectories.append(rows)
         done += steps_done
         if steps_done < steps or not np.all(np.isfinite(rows)):
@@ -271,10 +291,10 @@ def simulate_dynamics(
         message = f"non-finite weights or fields for seeds {diverged} (learning rate too large?)"
         warnings.warn(message, RuntimeWarning, stacklevel=2)
     return DynamicsSimulation(
-        t=eta * np.arange(steps + 1),
+        t=draw.eta * np.arange(steps + 1),
         m=m,
         q=q,
-        test_error=mixture_test_error(m, q, delta),
+        test_error=mixture_test_error(m, q, draw.delta),
         train_loss=train_loss,
         train_error=train_error,
         converged=converged,
