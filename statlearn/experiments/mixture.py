@@ -19,6 +19,7 @@ import numpy as np
 
 from statlearn.experiments.erm import train
 from statlearn.models.losses import Loss, get_loss
+from statlearn.models.mixture_descent import mixture_batch
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import check_seed
 from statlearn.numerics.special import H
@@ -37,8 +38,7 @@ def sample_mixture(
     rng = np.random.default_rng(check_seed(seed))
     v = rng.standard_normal(d)
     v *= math.sqrt(d) / np.linalg.norm(v)
-    y = np.where(rng.random(n) < rho, 1.0, -1.0)
-    X = np.outer(y, v / math.sqrt(d)) + math.sqrt(delta) * rng.standard_normal((n, d))
+    X, y = mixture_batch(rng, v, n, delta=delta, rho=rho)
     return X, y, v
 
 
