@@ -52,6 +52,7 @@ def compare(
     axis: str = "alpha",
     dof: int | None = None,
     floor: float = 0.0,
+    theory_stderr: np.ndarray | None = None,
 ) -> tuple[Comparison, list[Check]]:
     """Checks of ``sims[N]`` (seeds x times) against ``theory`` (times), extrapolated in 1/N.
 
@@ -64,7 +65,9 @@ def compare(
     With ``dof`` (the seeds per size minus one) the standard errors are treated as estimated from
     that few runs: ``n_sigma`` becomes the Student-t quantile with the same two-sided coverage as
     ``n_sigma`` Gaussian standard errors (99.73% for 3). ``floor`` is an absolute allowance added to
-    every tolerance (e.g. the optimiser's stopping accuracy), stated in the note.
+    every tolerance (e.g. the optimiser's stopping accuracy), stated in the note. ``theory_stderr`` (times) is the
+    theory's own statistical error where it has one (a population-sampled DMFT): it is added in quadrature to the
+    simulation's standard error.
     """
     if dof is not None:
         n_sigma = float(student_t.ppf(student_t.cdf(n_sigma, np.inf), dof))
@@ -85,6 +88,9 @@ def compare(
             how = f"{what} at N = {sizes[0]} (one size: no extrapolation)"
         sim_value = theory[j] * (1 + value) if relative else theory[j] + value
         sim_se = se * scale[j]
+        if theory_stderr is not None:
+            sim_se = math.hypot(sim_se, theory_stderr[j])
+            how += f"; theory's own standard error {theory_stderr[j]:.1e} added in quadrature"
         allowance = f" + {floor:g}" if floor else ""
         checks.append(
             Check(
