@@ -63,6 +63,7 @@ MODULES = (
     "rbm_tap_ais",
     "pca_rg",
     "gaussian_mixture",
+    "dmft_sgd",
     "compressed_sensing",
     "mehta_schwab",
     "sk_amp",
