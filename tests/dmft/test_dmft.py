@@ -7,12 +7,15 @@ so a deviation divided by its error follows Student's t with 7 degrees of freedo
 seed is fixed, so a test that passes once passes always.
 """
 
+import math
+
 import numba
 import numpy as np
 import pytest
 
 from statlearn.dmft import first_step, memory_bytes, solve, square_gd
 from statlearn.numerics.fixedpoint import ConvergenceWarning
+from statlearn.online.mixture import one_pass_recursion
 from statlearn.replica.mixture import saddle_point
 
 MODEL = {"alpha": 2.0, "delta": 0.5, "lam": 0.1}
@@ -155,3 +158,20 @@ def test_divergent_step_is_reported():
         run = solve("square", **MODEL, eta=3.0, steps=60, n_samples=2 * 500, replicas=2, seed=0)
     assert not run.converged and "diverged" in run.message
     assert run.q[-1] > 1e12
+
+
+def test_one_pass_limit_excess_error_falls_as_one_over_alpha():
+    # at fixed batch beta = b alpha and fixed samples per dimension, passes over the data = t_SS / alpha: the
+    # reuse of samples (the DMFT's memory) adds a test error ~ c / alpha over the one-pass recursion
+    recursion = one_pass_recursion("logistic", delta=0.5, eta=0.5, batch=0.5, steps=24)
+    scaled = []
+    for alpha in (10.0, 40.0):
+        run = solve(
+            "logistic", alpha=alpha, delta=0.5, lam=0.0, eta=0.5, steps=24, batch_fraction=0.5 / alpha,
+            n_samples=8 * 20000, replicas=8, seed=23,
+        )  # fmt: skip
+        excess, err = run.test_error[-1] - recursion.test_error[-1], run.test_error_err[-1]
+        assert excess > 5 * err  # sample reuse costs accuracy
+        scaled.append((alpha * excess, alpha * err))
+    (a, sa), (b, sb) = scaled
+    assert abs(a - b) < 5 * math.hypot(sa, sb)
