@@ -95,7 +95,7 @@ FULL = {
     "replicas": 16,
     "check_times": [1.0, 5.0, 15.0, 30.0],
     "long": [[2.0, 0.1], [1.0, 0.5], [4.0, 0.2]],
-    "long_horizon": 100.0,
+    "long_horizon": 60.0,
     "batch_fractions": [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0],
     "one_pass_alphas": [5.0, 10.0, 20.0, 40.0, 80.0],
     "one_pass_d": 2000,
@@ -416,22 +416,10 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     )
 
     _figure_main(theory, sims, sizes, out_dir)
-    _figure_limits(
-        long_runs,
-        reached,
-        erm_b,
-        long_sims,
-        long_horizon,
-        sizes,
-        recursion,
-        one,
-        passes,
-        alphas,
-        excess,
-        excess_err,
-        coef,
-        out_dir,
-    )
+    batch = {"reached": reached, "erm": erm_b, "simulations": long_sims, "horizon": long_horizon, "d": sizes[-1]}
+    one_pass = {"recursion": recursion, "simulation": one, "runs": passes, "alphas": alphas, "excess": excess}
+    one_pass |= {"excess_err": excess_err, "fit": coef}
+    _figure_limits(long_runs, batch, one_pass, out_dir)
     summary = (
         f"logistic, alpha = {ALPHA:g}, Delta = {DELTA:g}, lambda = {LAM:g}; DMFT {theory['GD'].n_samples} processes in "
         f"{replicas} replicas; d = {', '.join(map(str, sizes))}, {seeds} seeds. Test error at t = {horizon:g}: "
@@ -484,22 +472,10 @@ def _figure_main(theory: dict[str, DMFTTrajectory], sims: dict, sizes: list[int]
         save_figure(fig, out_dir / "dmft_sgd.png")
 
 
-def _figure_limits(
-    long_runs,
-    reached,
-    erm_b,
-    long_sims,
-    long_horizon,
-    sizes,
-    recursion,
-    one,
-    passes,
-    alphas,
-    excess,
-    excess_err,
-    coef,
-    out_dir,
-):
+def _figure_limits(long_runs: dict, batch: dict[str, Any], one_pass: dict[str, Any], out_dir: Path) -> None:
+    reached, erm_b, long_sims, long_horizon = batch["reached"], batch["erm"], batch["simulations"], batch["horizon"]
+    recursion, one, passes, alphas = one_pass["recursion"], one_pass["simulation"], one_pass["runs"], one_pass["alphas"]
+    excess, excess_err, coef = one_pass["excess"], one_pass["excess_err"], one_pass["fit"]
     with lecture_style():
         fig, (ax_a, ax_b, ax_c, ax_d) = figure(1, 4, figsize=(19.0, 4.6))
         for j, ((loss, alpha, lam), (run_, fixed)) in enumerate(long_runs.items()):
@@ -519,7 +495,7 @@ def _figure_limits(
         theory_line(ax_b, b, erm_b, color="k", ls="--", label=r"ERM at $\lambda/b$ ($\eta \to 0$ limit)")
         for j, (fraction, values) in enumerate(sorted(long_sims.items())):
             mean, se = mean_stderr(values[:, None])
-            label = f"simulation, d = {sizes[-1]}" if j == 0 else None
+            label = f"simulation, d = {batch['d']}" if j == 0 else None
             simulation_points(ax_b, [fraction], mean, se, color=COLORS[1], label=label)
         ax_b.set(
             xscale="log",

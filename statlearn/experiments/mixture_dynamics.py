@@ -36,10 +36,10 @@ from statlearn.experiments.mixture import sample_mixture
 from statlearn.models.loss_kernels import loss_code, smoothing_for
 from statlearn.models.losses import Loss
 from statlearn.models.mixture_descent import (
+    SeedStatistics,
     check_start,
     initial_weights,
     loss_values,
-    mean_and_error,
     mixture_test_error,
 )
 from statlearn.numerics.result import freeze_arrays
@@ -69,7 +69,7 @@ class DynamicsInstance:
 
 
 @dataclass(frozen=True)
-class DynamicsSimulation:
+class DynamicsSimulation(SeedStatistics):
     """Trajectories of (S)GD over seeds (read-only arrays).
 
     ``t`` (steps + 1,) holds :math:`t_k = k\\eta`; ``m``, ``q``, ``test_error``, ``train_loss``,
@@ -78,6 +78,7 @@ class DynamicsSimulation:
     False if a trajectory became non-finite (its remaining entries are NaN).
     """
 
+    observables = OBSERVABLES
     t: np.ndarray
     m: np.ndarray
     q: np.ndarray
@@ -91,20 +92,6 @@ class DynamicsSimulation:
 
     def __post_init__(self) -> None:
         freeze_arrays(self)
-
-    def mean(self, observable: str) -> np.ndarray:
-        """Mean over seeds of one of ``m, q, test_error, train_loss, train_error``, shape (steps + 1,)."""
-        return mean_and_error(self._values(observable))[0]
-
-    def standard_error(self, observable: str) -> np.ndarray:
-        """Standard error of :meth:`mean` (sample standard deviation over seeds / sqrt(seeds); NaN for one seed)."""
-        return mean_and_error(self._values(observable))[1]
-
-    def _values(self, observable: str) -> np.ndarray:
-        if observable not in OBSERVABLES:
-            raise ValueError(f"observable must be one of {OBSERVABLES}, got {observable!r}")
-        values: np.ndarray = getattr(self, observable)
-        return values
 
 
 @dataclass(frozen=True)

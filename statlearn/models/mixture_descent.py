@@ -25,6 +25,7 @@ __all__ = [
     "initial_weights",
     "loss_values",
     "mean_and_error",
+    "SeedStatistics",
     "mixture_batch",
     "mixture_test_error",
 ]
@@ -90,3 +91,24 @@ def mean_and_error(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if count < 2:
         return mean, np.full_like(mean, np.nan)
     return mean, values.std(axis=0, ddof=1) / math.sqrt(count)
+
+
+class SeedStatistics:
+    """Mean and standard error over seeds of a simulation result's per-seed observables (a mixin for frozen result
+    dataclasses whose observables, listed in ``observables``, are arrays of shape (n_seeds, steps + 1))."""
+
+    observables: tuple[str, ...] = ()
+
+    def mean(self, observable: str) -> np.ndarray:
+        """Mean over seeds of one observable, shape (steps + 1,)."""
+        return mean_and_error(self._values(observable))[0]
+
+    def standard_error(self, observable: str) -> np.ndarray:
+        """Standard error of :meth:`mean` (sample standard deviation over seeds / sqrt(seeds); NaN for one seed)."""
+        return mean_and_error(self._values(observable))[1]
+
+    def _values(self, observable: str) -> np.ndarray:
+        if observable not in self.observables:
+            raise ValueError(f"observable must be one of {self.observables}, got {observable!r}")
+        values: np.ndarray = getattr(self, observable)
+        return values

@@ -60,10 +60,10 @@ from scipy.integrate import solve_ivp
 from statlearn.models.loss_kernels import loss_code, smoothing_for
 from statlearn.models.losses import Loss
 from statlearn.models.mixture_descent import (
+    SeedStatistics,
     check_start,
     initial_weights,
     loss_values,
-    mean_and_error,
     mixture_batch,
     mixture_test_error,
 )
@@ -99,10 +99,11 @@ class OnePassTrajectory:
 
 
 @dataclass(frozen=True)
-class OnePassSimulation:
+class OnePassSimulation(SeedStatistics):
     """One-pass SGD simulated over seeds: ``t`` (steps + 1,) samples seen / d, ``m``, ``q``, ``test_error`` of
     shape (n_seeds, steps + 1); ``iterations`` counts the steps done over all seeds, ``residual`` is NaN."""
 
+    observables = ("m", "q", "test_error")
     t: np.ndarray
     m: np.ndarray
     q: np.ndarray
@@ -114,20 +115,6 @@ class OnePassSimulation:
 
     def __post_init__(self) -> None:
         freeze_arrays(self)
-
-    def mean(self, observable: str) -> np.ndarray:
-        """Mean over seeds of ``m``, ``q`` or ``test_error``, shape (steps + 1,)."""
-        return mean_and_error(self._values(observable))[0]
-
-    def standard_error(self, observable: str) -> np.ndarray:
-        """Standard error of :meth:`mean` (sample standard deviation / sqrt(seeds); NaN for one seed)."""
-        return mean_and_error(self._values(observable))[1]
-
-    def _values(self, observable: str) -> np.ndarray:
-        if observable not in ("m", "q", "test_error"):
-            raise ValueError(f"observable must be 'm', 'q' or 'test_error', got {observable!r}")
-        values: np.ndarray = getattr(self, observable)
-        return values
 
 
 @dataclass(frozen=True)
