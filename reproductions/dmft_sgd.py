@@ -36,6 +36,7 @@ spread and, in quadrature, the DMFT's own standard error from its replicas):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from scipy import stats
 
 from statlearn.dmft import DMFTTrajectory, first_step, solve, square_gd
 from statlearn.experiments.mixture_dynamics import simulate_dynamics
+from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.online.mixture import one_pass_recursion, simulate_one_pass
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.replica.mixture import saddle_point
@@ -135,8 +137,21 @@ def one_pass_point(d: int, seed: int) -> dict[str, Any]:
     return {name: getattr(run, name)[0].tolist() for name in ("m", "q", "test_error")}
 
 
+def _stable_eta(alpha: float, lam: float, horizon: float) -> float:
+    """The largest step of (0.4, 0.3, 0.25, 0.2, 0.1) at which square-loss GD is stationary by ``horizon`` (the
+    closed-form DMFT, no sampling): the largest Hessian eigenvalue grows with alpha, and 2 / eta must exceed it."""
+    for eta in (0.4, 0.3, 0.25, 0.2, 0.1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            exact = square_gd(alpha=alpha, delta=DELTA, lam=lam, eta=eta, steps=round(horizon / eta))
+        if exact.converged and abs(exact.q[-1] - exact.q[-2]) < 1e-9:
+            return eta
+    raise ValueError(f"no stable step for square-loss GD at alpha = {alpha}, lambda = {lam}")
+
+
 def _dmft(algorithm: str, horizon: float, settings: Mapping[str, Any], out_dir: Path, **change: Any) -> DMFTTrajectory:
     loss, b, tau, eta, smoothing = ALGORITHMS[algorithm]
+    eta = change.pop("eta", eta)
     kwargs = {"alpha": ALPHA, "lam": LAM, "batch_fraction": b, "persistence": tau, **change}
     tag = "-".join(f"{k}{v}" for k, v in sorted(kwargs.items()))  # equal runs share their checkpoint
     return solve(
@@ -311,14 +326,15 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     long_runs = {}
     for alpha, lam in settings["long"]:
         for loss, algorithm in (("logistic", "GD"), ("square", "square GD")):
-            run_ = _dmft(algorithm, long_horizon, settings, out_dir, alpha=alpha, lam=lam)
+            step = {} if loss == "logistic" else {"eta": _stable_eta(alpha, lam, long_horizon)}
+            run_ = _dmft(algorithm, long_horizon, settings, out_dir, alpha=alpha, lam=lam, **step)
             fixed = saddle_point(loss, lam, alpha=alpha, delta=DELTA)
             long_runs[(loss, alpha, lam)] = (run_, fixed)
             for obs in ("m", "q", "test_error", "train_loss"):
                 checks.append(
                     _single(
                         f"{loss} GD at t = {long_horizon:g} against the replica ERM fixed point: {obs} "
-                        f"(alpha = {alpha:g}, lambda = {lam:g})",
+                        f"(alpha = {alpha:g}, lambda = {lam:g}, eta = {run_.problem.eta:g})",
                         float(getattr(fixed, obs)),
                         float(getattr(run_, obs)[-1]),
                         float(getattr(run_, f"{obs}_err")[-1]),
