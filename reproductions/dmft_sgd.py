@@ -36,6 +36,7 @@ spread and, in quadrature, the DMFT's own standard error from its replicas):
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -138,13 +139,15 @@ def one_pass_point(d: int, seed: int) -> dict[str, Any]:
 
 
 def _stable_eta(alpha: float, lam: float, horizon: float) -> float:
-    """The largest step of (0.4, 0.3, 0.25, 0.2, 0.1) at which square-loss GD is stationary by ``horizon`` (the
-    closed-form DMFT, no sampling): the largest Hessian eigenvalue grows with alpha, and 2 / eta must exceed it."""
+    """The largest step of (0.4, 0.3, 0.25, 0.2, 0.1) at which square-loss GD settles by ``horizon`` (the closed-form
+    DMFT, no sampling: finite, and its last change of q small and smaller than half-way): the largest Hessian
+    eigenvalue grows with alpha, and 2 / eta must exceed it."""
     for eta in (0.4, 0.3, 0.25, 0.2, 0.1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             exact = square_gd(alpha=alpha, delta=DELTA, lam=lam, eta=eta, steps=round(horizon / eta))
-        if exact.converged and abs(exact.q[-1] - exact.q[-2]) < 1e-9:
+        last, middle = abs(exact.q[-1] - exact.q[-2]), abs(exact.q[exact.q.size // 2] - exact.q[exact.q.size // 2 - 1])
+        if exact.converged and last < 1e-3 * exact.q[-1] and last <= middle:  # settling, not growing
             return eta
     raise ValueError(f"no stable step for square-loss GD at alpha = {alpha}, lambda = {lam}")
 
@@ -336,7 +339,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
                         f"{loss} GD at t = {long_horizon:g} against the replica ERM fixed point: {obs} "
                         f"(alpha = {alpha:g}, lambda = {lam:g}, eta = {run_.problem.eta:g})",
                         float(getattr(fixed, obs)),
-                        float(getattr(run_, obs)[-1]),
+                        float(getattr(run_, obs)[-1]) if run_.converged else math.nan,  # a diverged run fails
                         float(getattr(run_, f"{obs}_err")[-1]),
                         replicas - 1,
                         f"DMFT with {run_.n_samples} processes",
@@ -447,6 +450,18 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         )
     )
 
+    every_run = [*theory.values(), *(pair[0] for pair in long_runs.values()), *runs_b.values(), *passes.values()]
+    diverged = [f"{run_.problem.loss} b = {run_.problem.batch_fraction:g}" for run_ in every_run if not run_.converged]
+    checks.append(
+        Check(
+            "DMFT runs that diverged",
+            0.0,
+            float(len(diverged)),
+            0.0,
+            0.0,
+            f"{len(every_run)} runs; diverged: {', '.join(diverged) or 'none'}",
+        )
+    )
     _figure_main(theory, sims, sizes, out_dir)
     batch = {"reached": reached, "erm": erm_b, "simulations": long_sims, "horizon": long_horizon, "d": sizes[-1]}
     one_pass = {"recursion": recursion, "simulation": one, "runs": passes, "alphas": alphas, "excess": excess}

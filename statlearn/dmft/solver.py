@@ -34,6 +34,8 @@ finite-population bias is :math:`O(\text{replicas}/N)`, far below that error at 
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import math
 import os
@@ -53,6 +55,7 @@ from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import check_seed
 from statlearn.numerics.special import H
 from statlearn.numerics.validation import as_count, as_real_scalar
+from statlearn.sweep import CheckpointWarning
 
 __all__ = ["DMFTProblem", "DMFTTrajectory", "build_trajectory", "check_problem", "memory_bytes", "solve"]
 
@@ -381,6 +384,18 @@ def build_trajectory(
     )
 
 
+def _code_stamp() -> str:
+    """A hash of the source of the population scheme (this module, its kernels, the compiled losses): a checkpoint
+    written by other code is refused rather than mixed with new results."""
+    from statlearn.dmft import kernels
+    from statlearn.models import loss_kernels
+
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], kernels, loss_kernels):
+        digest.update(Path(inspect.getfile(module)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class _Checkpoint:
     """Finished replicas of one run on disk (``replica-R.npz`` plus ``problem.json`` to refuse a mismatch)."""
 
@@ -390,10 +405,21 @@ class _Checkpoint:
         self.path = Path(directory)
         self.path.mkdir(parents=True, exist_ok=True)
         key = {**problem.__dict__, "seed": seed, "n_samples": n_samples, "replicas": replicas}
+        code = _code_stamp()
         stamp = self.path / "problem.json"
-        if stamp.exists() and json.loads(stamp.read_text()) != key:
-            raise ValueError(f"checkpoint {self.path} holds a different run ({stamp}); use another directory")
-        stamp.write_text(json.dumps(key, indent=1))
+        if stamp.exists():
+            old = json.loads(stamp.read_text())
+            if {k: v for k, v in old.items() if k != "code"} != key:
+                raise ValueError(f"checkpoint {self.path} holds a different run ({stamp}); use another directory")
+            if old.get("code") != code:
+                warnings.warn(
+                    f"checkpoint {self.path} was written by other code: its replicas are recomputed",
+                    CheckpointWarning,
+                    stacklevel=3,
+                )
+                for file in self.path.glob("replica-*.npz"):
+                    file.unlink()
+        stamp.write_text(json.dumps({**key, "code": code}, indent=1))
 
     def load(self, replica: int) -> dict[str, np.ndarray] | None:
         """The saved replica, or ``None``."""

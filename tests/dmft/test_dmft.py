@@ -17,6 +17,7 @@ from statlearn.dmft import first_step, memory_bytes, solve, square_gd
 from statlearn.numerics.fixedpoint import ConvergenceWarning
 from statlearn.online.mixture import one_pass_recursion
 from statlearn.replica.mixture import saddle_point
+from statlearn.sweep import CheckpointWarning
 
 MODEL = {"alpha": 2.0, "delta": 0.5, "lam": 0.1}
 T_UNITS = 5.0
@@ -114,6 +115,22 @@ def test_checkpoint_resumes_and_refuses_another_run(tmp_path):
     np.testing.assert_array_equal(first.replica_values, resumed.replica_values)
     with pytest.raises(ValueError, match="checkpoint"):
         solve("logistic", **{**kwargs, "lam": 0.2})
+
+
+def test_checkpoint_of_other_code_is_recomputed(tmp_path, monkeypatch):
+    import statlearn.dmft.solver as solver
+
+    kwargs = dict(**MODEL, eta=0.5, steps=6, n_samples=2 * 500, replicas=2, seed=4, checkpoint=tmp_path)
+    first = solve("logistic", **kwargs)
+    saved = np.load(tmp_path / "replica-0.npz")["values"]
+    saved[1, -1] = 123.0  # a stale result, as if computed by other code
+    np.savez(
+        tmp_path / "replica-0.npz", values=saved, **{k: np.zeros(1) for k in ("kernel", "covariance", "propagator")}
+    )
+    monkeypatch.setattr(solver, "_code_stamp", lambda: "other code")
+    with pytest.warns(CheckpointWarning, match="other code"):
+        again = solve("logistic", **kwargs)
+    np.testing.assert_array_equal(first.replica_values, again.replica_values)
 
 
 def test_memory_is_refused_before_allocating():
