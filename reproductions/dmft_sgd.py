@@ -139,9 +139,10 @@ def one_pass_point(d: int, seed: int) -> dict[str, Any]:
 
 
 def _stable_eta(alpha: float, lam: float, horizon: float) -> float:
-    """The largest step of (0.4, 0.3, 0.25, 0.2, 0.1) at which square-loss GD settles by ``horizon`` (the closed-form
+    """The largest step of (0.4, 0.3, 0.25, 0.2, 0.1) at which square-loss GD settles by ``horizon`` (at least 60; the closed-form
     DMFT, no sampling: finite, and its last change of q small and smaller than half-way): the largest Hessian
     eigenvalue grows with alpha, and 2 / eta must exceed it."""
+    horizon = max(horizon, 60.0)  # long enough to tell settling from slow growth
     for eta in (0.4, 0.3, 0.25, 0.2, 0.1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

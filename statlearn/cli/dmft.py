@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 from statlearn.cli.common import bounded_float, bounded_int, json_value, output_file, print_table, seed, write_outputs
 
@@ -49,13 +51,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     dmft.add_argument("--replicas", type=bounded_int(2, 1000), default=4, help="independent populations [%(type)s]")
     dmft.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     dmft.add_argument("--smoothing", type=bounded_float(0.0, 10.0), default=0.05, help="hinge softplus width")
-    dmft.add_argument("--checkpoint", metavar="DIR", default=None, help="keep finished replicas in DIR (resume)")
+    dmft.add_argument(
+        "--checkpoint", type=_folder, metavar="DIR", default=None, help="keep finished replicas in DIR (resume)"
+    )
     dmft.add_argument("--every", type=bounded_int(1, MAX_STEPS), default=None, help="print every K steps")
     out = dmft.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", type=output_file(), metavar="FILE", help="also write every step to FILE as CSV")
     dmft.add_argument("--plot", type=output_file(".png"), metavar="FILE", help="save a PNG of the observables")
     dmft.set_defaults(run=run, parser=dmft)
+
+
+def _folder(text: str) -> Path:
+    """A folder that exists or can be created: not empty, and its first existing ancestor a writable folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a folder, got an empty name")
+    path = Path(text)
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(
+            f"cannot create or write the folder {text!r} ({str(existing)!r} is in the way)"
+        )
+    return path
 
 
 def run(args: argparse.Namespace) -> int:

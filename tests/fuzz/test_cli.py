@@ -112,6 +112,13 @@ def paths(tmp_path, suffix: str) -> st.SearchStrategy[str]:
     return st.sampled_from(bad)
 
 
+def folders(tmp_path) -> st.SearchStrategy[str]:
+    """Folders that cannot be created: an empty name, a file, a folder below a file."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    return st.sampled_from(["", " ", str(blocker), str(blocker / "below"), str(blocker / "below" / "deeper")])
+
+
 GLM = ["glm", "--prior", "gaussian", "--channel", "gaussian", "--delta", "0.5", "--alpha", "1"]
 THRESHOLDS = ["glm", "thresholds", "--prior", "rademacher", "--channel", "sign"]
 ONLINE = ["online", "--K", "1", "--M", "1", "--eta", "0.5", "--alpha-max", "1", "--points", "2"]
@@ -123,6 +130,7 @@ ISING_T = ["ising", "--L", "4", "--n", "2", "--seed", "0", "--out", "never-writt
 ISING = [*ISING_T[:-2], "--beta", "0.4"]
 PCA = ["pca-rg", "--data", "missing.npy", "--fractions", "0.5"]
 MIXTURE = ["mixture", "--loss", "square", "--lam", "0.1", "--alpha", "1"]
+DMFT = ["dmft", "--alpha", "1", "--lam", "0.1", "--eta", "0.5", "--steps", "2", "--n-samples", "100"]
 FRACTIONS = st.one_of(
     st.sampled_from([*MALFORMED_GRIDS, "0", "0.5,0", "1.0000001", ",".join(["0.5"] * 1001)]),
     finite_lists(st.one_of(below(0.0), above(1.0))),
@@ -219,6 +227,22 @@ CASES = [
     (MIXTURE, "--rho", st.one_of(numbers(0.0, 1.0, open_=True), st.just("1.0"))),
     (MIXTURE, "--csv", ".csv"),
     (MIXTURE, "--plot", ".png"),
+    (DMFT, "--loss", NAMES),
+    (DMFT, "--alpha", numbers(0.0, 1e4, open_=True)),
+    (DMFT, "--delta", numbers(0.0, 1e4, open_=True)),
+    (DMFT, "--lam", numbers(0.0, 1e4)),
+    (DMFT, "--eta", numbers(0.0, 1e4, open_=True)),
+    (DMFT, "--steps", integers(1, 100_000)),
+    (DMFT, "--batch-fraction", numbers(0.0, 1.0, open_=True)),
+    (DMFT, "--persistence", st.one_of(numbers(0.0, 1e4, open_=True), st.sampled_from(["0.1", "0.4999"]))),
+    (DMFT, "--n-samples", integers(2, 10**8)),
+    (DMFT, "--replicas", integers(2, 1000)),
+    (DMFT, "--seed", integers(0, 2**63 - 1)),
+    (DMFT, "--smoothing", numbers(0.0, 10.0)),
+    (DMFT, "--every", integers(1, 100_000)),
+    (DMFT, "--checkpoint", "folder"),
+    (DMFT, "--csv", ".csv"),
+    (DMFT, "--plot", ".png"),
 ]
 
 
@@ -268,7 +292,9 @@ def refused(capsys, audit, argv: list[str], option: str, entry: str | None = Non
     ids=[f"{command(base)} {option}" for base, option, _ in CASES],
 )
 def test_bad_option_value_is_a_one_line_usage_error(base, option, values, capsys, audit, tmp_path):
-    strategy = paths(tmp_path, values) if isinstance(values, str) else values
+    strategy = (
+        (folders(tmp_path) if values == "folder" else paths(tmp_path, values)) if isinstance(values, str) else values
+    )
 
     @settings(
         max_examples=EXAMPLES,
