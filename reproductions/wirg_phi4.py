@@ -6,17 +6,15 @@ Lattice :math:`\varphi^4`, :math:`E = -\beta\sum_{\langle xy\rangle}\varphi_x\va
 §3.1 and appendix D.3; the theory page ``docs/theory/wirg.md``). Every model here is
 :func:`wirg.model.fit_wirg` with ``method="score"``, the Haar wavelet, :math:`\gamma_j = 1`, radius-1 couplings
 and the potential ``"polynomial:4,6"`` (:math:`t^4` and :math:`t^6` terms on the reconstructed finer field at
-every scale and on the coarsest field), decomposed down to a 4 x 4 coarsest field whose model (every stationary
-coupling of its torus plus :math:`t^4, t^6`) is fitted by maximum likelihood (``coarse_method="likelihood"``,
-:func:`wirg.moment_matching.fit_field_likelihood`) and sampled by ``COARSE_STEPS`` MALA steps. The finest
+every scale and on the coarsest field), decomposed down to the 1 x 1 coarsest field (the mean, whose density
+:func:`~wirg.model.fit_wirg` fits by exact maximum likelihood, :class:`wirg.generate.ScalarModel`: score
+matching cannot weigh the two peaks of an ordered phase's mean). The finest
 scale then holds the true energy exactly (with Haar, :math:`\bar E_1` of the true :math:`E_0` is a radius-1
-quadratic form plus :math:`\sum_x\varphi_0(x)^4`); the :math:`t^6` term is for generation. The coarsest field:
-decomposed to 1 x 1 (the mean, its density by exact likelihood), the conditionals of the 2 x 2 and 4 x 4
-lattices missed the wavelet variance and kurtosis of those scales; a 4 x 4 coarsest field fitted by score
-matching came out too ordered (:math:`U_4` 0.634 against 0.598 at :math:`L = 32`, its feature means 4-7
-standard errors from the data's: score matching is consistent only for a well-specified model, and the block
-field's law is not of this form); the likelihood fit matches every feature mean: the whole two-point
-function of the 4 x 4 field and the means of :math:`t^4, t^6` (``docs/wirg.md``).
+quadratic form plus :math:`\sum_x\varphi_0(x)^4`); the :math:`t^6` term and the 1 x 1 coarsest field are for
+generation: with ``"polynomial:4"`` down to 4 x 4 the coarsest model (radius 1 plus :math:`t^4` on the 4 x 4
+field) came out too ordered (:math:`U_4` 0.66 against 0.60, the lowest shell of the spectrum at a quarter of
+the Monte Carlo one), the per-scale conditionals being right (generation conditioned on the data's coarse
+fields reproduced the spectrum within a few percent).
 
 1. **Energy recovery** (per :math:`\beta`). ``n_refits`` independent Monte Carlo datasets of ``n_train``
    fields; on each, the fit, the free energy of every scale by the score identity
@@ -88,12 +86,6 @@ WAVELET = "haar"
 POTENTIAL = "polynomial:4,6"
 ALPHA = 0.01
 RECOVERY_TOLERANCE = 0.05
-#: The coarsest field is 2^COARSE_LEVELS x 2^COARSE_LEVELS (4 x 4).
-COARSE_LEVELS = 2
-#: MALA steps of the coarsest field's model: at beta_c (L = 32) its chains have tau(m^2) ~ 220-490 steps
-#: (tau(m) ~ 1900-3700: the sign, which the symmetric Gaussian start already balances); 60000 steps moved U_4
-#: of the 4 x 4 fields by 0.0025, within its error.
-COARSE_STEPS = 20_000
 GENERATED = ("spectrum", "histogram", "energy", "magnetization", "binder", "wavelet", "phase_harmonics")
 MC_SAMPLERS = ("metropolis", "cluster", "mala")
 QUICK = {
@@ -133,19 +125,10 @@ SHIFTS = [(1, 0), (0, 1), (1, 1), (1, -1), (2, 0), (0, 2), (2, 1), (1, 2), (2, -
 
 
 def fit_phi4(fields: np.ndarray) -> WIRGModel:
-    """The model of the module docstring fitted to ``fields``: score matching per scale down to a 4 x 4 coarsest
-    field, whose model is then fitted by maximum likelihood."""
-    levels = int(np.log2(fields.shape[-1])) - COARSE_LEVELS
+    """The model of the module docstring fitted to ``fields`` by score matching."""
+    levels = int(np.log2(fields.shape[-1]))
     return fit_wirg(
-        fields,
-        levels=levels,
-        wavelet=WAVELET,
-        gamma=1.0,
-        radius=1,
-        potential=POTENTIAL,
-        method="score",
-        coarse_method="likelihood",
-        progress=False,
+        fields, levels=levels, wavelet=WAVELET, gamma=1.0, radius=1, potential=POTENTIAL, method="score", progress=False
     )
 
 
@@ -181,9 +164,8 @@ def potential_fluctuations(energy: MicroscopicEnergy, fields: np.ndarray) -> np.
 
 
 def _mcmc(settings: Mapping[str, Any]) -> MALASettings:
-    """``burn_in`` MALA steps at every scale (the conditionals of the small lattices mix within them) and
-    ``COARSE_STEPS`` for the coarsest field."""
-    return MALASettings(burn_in=int(settings["burn_in"]), steps_exponent=0.0, coarse_steps=COARSE_STEPS)
+    """``burn_in`` MALA steps at every scale (the conditionals of the small lattices mix within them)."""
+    return MALASettings(burn_in=int(settings["burn_in"]), steps_exponent=0.0)
 
 
 def _mc(L: int, beta: float, n: int, seed: int) -> np.ndarray:
@@ -466,8 +448,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         for s in sizes
     )
     summary = (
-        f"phi^4, Haar, radius 1, potential t^4 + t^6 per scale down to 4 x 4, score matching (the 4 x 4 coarsest field by "
-        f"maximum likelihood), {settings['n_train']} Monte Carlo fields "
+        f"phi^4, Haar, radius 1, potential t^4 + t^6 per scale down to 1 x 1, score matching, {settings['n_train']} Monte Carlo fields "
         f"per dataset, {settings['n_refits']} refits. "
         + " ".join(
             f"beta = {d['beta']}: K_nn {d['K'][0][:2].mean():.4f} +- {np.hypot(*d['K'][1][:2]) / 2:.4f} "

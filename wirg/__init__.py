@@ -69,7 +69,7 @@ from wirg.likelihood import (
 from wirg.mala import ConditionalSamples, conditional_step, sample_conditional
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
 from wirg.model import FreeEnergySettings, MomentSettings, ScaleFit, WIRGModel, fit_wirg
-from wirg.moment_matching import FitResult, fit_direct, fit_field_likelihood, fit_moment_matching
+from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
 from wirg.score_matching import ScoreMatchingFit, fit_score_matching
 from wirg.statistics import (
     STATISTICS,
@@ -193,7 +193,6 @@ __all__ = [
     "FitResult",
     "LikelihoodTerms",
     "fit_direct",
-    "fit_field_likelihood",
     "fit_exact_direct",
     "fit_exact_quadratic",
     "fit_exact_scalar",

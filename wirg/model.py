@@ -19,12 +19,9 @@ kind on :math:`\varphi_J` (a :class:`wirg.generate.GaussianMarginal` without pot
 model, sampled exactly). The scales are fitted independently, by score matching
 (:func:`wirg.score_matching.fit_score_matching`, the default) or by maximum likelihood with moment
 matching (:func:`wirg.moment_matching.fit_moment_matching`, MALA on the details only, started from
-the score-matching estimate); the coarsest model by score matching (``coarse_method="score"``) or by maximum
-likelihood with persistent MALA chains started from it (``"likelihood"``,
-:func:`wirg.moment_matching.fit_field_likelihood`: the fitted model then has the data's means of every feature,
-with every coupling of the coarsest torus the data's whole two-point function), and, on a 1 x 1 coarsest field
-(the mean), always by exact maximum likelihood on a grid (:class:`wirg.generate.ScalarModel`): score matching
-cannot weigh separated modes, and the mean of an ordered phase has two.
+the score-matching estimate); the coarsest model by score matching, or, on a 1 x 1 coarsest field (the mean),
+by exact maximum likelihood on a grid (:class:`wirg.generate.ScalarModel`): score matching cannot weigh
+separated modes, and the mean of an ordered phase has two.
 
 **Potential specification** ``potential``: None (Gaussian model), a string of ``+``-joined terms
 ``"sigmoid:N"``, ``"bump:N"`` (N functions on the quantiles, :meth:`SigmoidPotential.from_data`) and
@@ -64,7 +61,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +100,7 @@ from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScalarMode
 from wirg.likelihood import fit_exact_scalar
 from wirg.mala import sample_conditional
 from wirg.microscopic import MicroscopicEnergy, microscopic_energy
-from wirg.moment_matching import fit_field_likelihood, fit_moment_matching
+from wirg.moment_matching import fit_moment_matching
 from wirg.score_matching import fit_score_matching
 from wirg.statistics import AutocorrelationWarning, integrated_autocorrelation_time
 from wirg.wavelets import WAVELETS, analysis_step, scale_normalisation
@@ -121,7 +118,6 @@ __all__ = [
 #: Version of the files written by :meth:`WIRGModel.save`; other versions are refused by :meth:`WIRGModel.load`.
 FORMAT_VERSION = 3
 _METHODS = ("score", "moments")
-_COARSE_METHODS = ("score", "likelihood")
 _KINDS = ("sigmoid", "bump", "polynomial")
 #: On lattices up to this side the couplings are every stationary quadratic coupling of the torus (the
 #: shifts taken modulo the side): the small coarse scales, where a stencil radius would cut them.
@@ -285,9 +281,7 @@ class ScaleFit:
     condition_raw, condition_normalised : float
         Of the score-matching matrix H (of the Fisher matrix for ``"likelihood"``).
     method : str
-        ``"score"``, ``"moments"``, or ``"likelihood"`` (the 1 x 1 coarsest model, or any coarsest model with
-        ``coarse_method="likelihood"``, whose ``stderr`` and condition numbers stay score matching's, as after
-        ``"moments"``).
+        ``"score"``, ``"moments"``, or ``"likelihood"`` (the 1 x 1 coarsest model).
     seconds : float
         Wall time of the fit.
     message : str
@@ -800,23 +794,6 @@ def _fit_scale(
     )
 
 
-def _fit_coarse_likelihood(ansatz: FieldAnsatz, fields: np.ndarray, score: ScaleFit, *, seed: int) -> ScaleFit:
-    """The coarsest model by maximum likelihood (:func:`wirg.moment_matching.fit_field_likelihood`) from the
-    score-matching fit ``score``."""
-    start = time.perf_counter()
-    with _prefixed_warnings(f"scale {score.j} (the coarsest field)"):
-        result = fit_field_likelihood(ansatz, fields, score.theta, seed=seed)
-    finite = math.isfinite(result.gradient_norm)
-    return replace(
-        score,
-        theta=result.theta_average,
-        method="likelihood",
-        seconds=score.seconds + time.perf_counter() - start,
-        message=f"{score.message}; then maximum likelihood: {result.message} (acceptance {result.acceptance:.2f})",
-        converged=score.converged and finite,
-    )
-
-
 def _scalar_window(ansatz: FieldAnsatz, values: np.ndarray) -> tuple[float, float]:
     """The window of a 1 x 1 coarsest model: the data's (:func:`wirg.ansatz.data_window`), within the potential's."""
     low, high = data_window(values)
@@ -976,7 +953,6 @@ def fit_wirg(
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
     free_energy: FreeEnergySettings | None = None,
-    coarse_method: str = "score",
 ) -> WIRGModel:
     r"""Fit the wavelet conditional RG model to fields, scale by scale (module docstring).
 
@@ -1015,12 +991,6 @@ def fit_wirg(
         :meth:`WIRGModel.fit_free_energies` first). Off by default: with the default model and
         :class:`FreeEnergySettings` they took 18x (L = 16) and 20x (L = 32) the fit's own time on phi^4
         (``benchmarks/bench_wirg_fit_free_energy.py``).
-    coarse_method : {"score", "likelihood"}
-        The model of a coarsest field larger than 1 x 1 (with a potential): score matching, or maximum
-        likelihood started from it (:func:`wirg.moment_matching.fit_field_likelihood`, 400 natural-gradient
-        steps of 20 MALA steps, one chain per training field, seeded from ``seed``). On phi^4 at beta_c
-        (L = 32, a 4 x 4 coarsest field) score matching's model had a Binder cumulant of 0.634 against the
-        data's 0.598 and feature means 4-7 standard errors off; the likelihood's 0.614, all within 1.1.
 
     Returns
     -------
@@ -1044,7 +1014,6 @@ def fit_wirg(
     radius = check_radius(radius)
     make_potential = potential_factory(potential)
     method = check_choice("method", method, _METHODS)
-    coarse_method = check_choice("coarse_method", coarse_method, _COARSE_METHODS)
     seed = seed_value(seed)
     moments = MomentSettings() if moments is None else moments
     if not isinstance(moments, MomentSettings):
@@ -1064,8 +1033,6 @@ def fit_wirg(
     }
     if free_energy is not None:  # absent otherwise: checkpoints written before free energies existed stay valid
         settings["free_energy"] = free_energy.summary()
-    if coarse_method != "score":  # the same for the coarse method
-        settings["coarse_method"] = coarse_method
     directory = None
     fingerprint = ""
     if checkpoint is not None:
@@ -1136,8 +1103,6 @@ def fit_wirg(
             if fit is None:
                 if window is None:
                     fit = _fit_scale(field_ansatz, coarsest, None, j=j, method="score", moments=moments, seed=0)
-                    if coarse_method == "likelihood":
-                        fit = _fit_coarse_likelihood(field_ansatz, coarsest, fit, seed=(seed + j) % 2**63)
                 else:
                     fit = _fit_scalar(field_ansatz, coarsest, window, j=j)
                 if directory is not None:

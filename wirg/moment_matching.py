@@ -11,9 +11,6 @@ the same ``n_chains`` data pairs, so the fixed point is the maximum-likelihood e
 pairs. :func:`fit_direct` does the same for :class:`wirg.ansatz.LocalAnsatz` with MCMC on the
 whole microscopic field.
 
-:func:`fit_field_likelihood` fits a :class:`wirg.ansatz.FieldAnsatz` (quadratic couplings plus a potential, the
-model of the coarsest field) the same way, by natural-gradient steps (below).
-
 The persistent chains are :class:`wirg.mala.MALAChains`; the exact fits these are compared with are in
 :mod:`wirg.likelihood`.
 
@@ -36,7 +33,7 @@ from numpy.typing import ArrayLike
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
-from wirg.ansatz import FieldAnsatz, LocalAnsatz, QuadraticAnsatz
+from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.checks import (
     channel_variances,
     check_bool,
@@ -51,7 +48,7 @@ from wirg.checks import (
 )
 from wirg.mala import MALAChains, initial_step
 
-__all__ = ["FitResult", "fit_direct", "fit_field_likelihood", "fit_moment_matching"]
+__all__ = ["FitResult", "fit_direct", "fit_moment_matching"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,23 +120,9 @@ def _check_target(target: ArrayLike | None, tol: float | None, n_params: int) ->
 
 
 def _descend(
-    theta,
-    make_energy,
-    features,
-    x0,
-    data_mean,
-    *,
-    steps,
-    lr,
-    mcmc_steps,
-    seed,
-    target,
-    tol,
-    zero_mean=False,
-    metric=None,
+    theta, make_energy, features, x0, data_mean, *, steps, lr, mcmc_steps, seed, target, tol, zero_mean=False
 ) -> FitResult:
-    """Gradient descent with persistent MALA chains (module docstring); with ``metric`` (a positive definite
-    matrix M) the step is ``lr`` M^-1 grad instead."""
+    """Gradient descent with persistent MALA chains (module docstring)."""
     steps = count("steps", steps, minimum=1)
     lr = check_positive("lr", lr)
     mcmc_steps = count("mcmc_steps", mcmc_steps, minimum=1)
@@ -158,7 +141,7 @@ def _descend(
         sampler.adapt(acceptance)
         accept.append(acceptance)
         grad = data_mean - features(sampler.x).mean(axis=0)
-        theta = theta - lr * (grad if metric is None else np.linalg.solve(metric, grad))
+        theta = theta - lr * grad
         history.append(theta.copy())
         grads.append(float(np.linalg.norm(grad)))
         if errors is not None:
@@ -372,88 +355,4 @@ def fit_direct(
         target=target,
         tol=tol,
         zero_mean=zero_mean,
-    )
-
-
-def fit_field_likelihood(
-    ansatz: FieldAnsatz,
-    fields: ArrayLike,
-    theta0: ArrayLike,
-    *,
-    steps: int = 400,
-    lr: float = 0.2,
-    mcmc_steps: int = 20,
-    seed: int = 0,
-) -> FitResult:
-    r"""Maximum likelihood of a field energy :math:`E_\theta = \theta\cdot\Phi(\varphi)`
-    (:class:`wirg.ansatz.FieldAnsatz`) by moment matching with persistent MALA chains started at the data, in
-    natural-gradient steps
-
-    .. math::
-        \theta \leftarrow \theta - \eta\,C^{-1}\big(\bar\Phi_{\rm data} - \langle\Phi\rangle_\theta\big),
-
-    :math:`C` the data's covariance of the features :math:`\Phi`: the Fisher matrix
-    :math:`\mathrm{Cov}_\theta\Phi` of the exponential family at the maximum-likelihood point when the model
-    holds, so that the features of the potential (:math:`\sum_x t^4, \sum_x t^6`, far larger than the quadratic
-    ones) need no learning rate of their own. The fixed point matches every feature's mean: with every
-    stationary coupling of the torus (``FieldAnsatz(n // 2, v, lattice=n)``) the whole two-point function of the
-    data and the means of the potential's functions, which score matching does not when the model is not the
-    data's law (Hyvärinen, JMLR 6, 695 (2005): both are consistent only for a well-specified model).
-
-    Parameters
-    ----------
-    ansatz : FieldAnsatz
-    fields : array_like, shape (S, n, n)
-        Data; one chain per field, started at it.
-    theta0 : array_like, shape (ansatz.n_params,)
-        Initial parameters (e.g. the score-matching fit, :func:`wirg.score_matching.fit_score_matching`).
-    steps : int
-        Gradient steps (no stopping criterion: the result is the Polyak average of the second half).
-    lr : float
-        :math:`\eta` in (0, 1].
-    mcmc_steps : int
-        MALA steps of every chain per gradient step.
-    seed : int
-        Seeds the MALA generator.
-
-    Returns
-    -------
-    FitResult
-        Use ``theta_average``. ``converged`` is False (no target: the run goes to ``steps``); chains that
-        diverge stop the run with a ``ConvergenceWarning``.
-    """
-    check_instance("ansatz", ansatz, FieldAnsatz)
-    x = ansatz.check_fields(fields)
-    if np.ndim(fields) != 3 or x.shape[0] < 2:
-        raise ValueError(f"fields must have shape (S, n, n) with S >= 2, got {np.shape(fields)}")
-    theta = ansatz.check_theta(theta0).copy()
-    lr = check_positive("lr", lr)
-    if lr > 1.0:
-        raise ValueError(f"lr must be <= 1 (a natural-gradient step beyond the Newton step), got {lr!r}")
-    seed = seed_value(seed)
-    n = x.shape[-1]
-    features = ansatz.features(x)
-    metric = np.atleast_2d(np.cov(features, rowvar=False))
-    metric = metric + 1e-12 * np.trace(metric) * np.eye(len(metric))  # constant features (e.g. t^0) stay invertible
-
-    def make_energy(th):
-        op = ansatz.operator(th, n)
-        largest = op.max_eigenvalue
-        if ansatz.potential is not None:  # the potential's curvature at the data sets the MALA step too
-            largest = max(largest, 0.0) + float(np.abs(ansatz.potential.basis_second_derivative(x) @ op.alpha).max())
-        return op.energy_and_grad, largest
-
-    return _descend(
-        theta,
-        make_energy,
-        ansatz.features,
-        x,
-        features.mean(axis=0),
-        steps=steps,
-        lr=lr,
-        mcmc_steps=mcmc_steps,
-        seed=seed,
-        target=None,
-        tol=None,
-        metric=metric,
     )

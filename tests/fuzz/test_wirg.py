@@ -563,21 +563,6 @@ ENTRIES = [
         budgets=("steps",),
     ),
     Entry(
-        "moment_matching.fit_field_likelihood",
-        wirg.fit_field_likelihood,
-        {
-            "ansatz": _FIELD_ANSATZ,
-            "fields": _FIELD8,
-            "theta0": _FIELD_THETA,
-            "steps": 2,
-            "lr": 0.2,
-            "mcmc_steps": 2,
-            "seed": 0,
-        },
-        _names("ansatz", "steps", "lr", "mcmc_steps", "seed", fields=("fields", "phi"), theta0=("theta0", "theta")),
-        budgets=("steps", "mcmc_steps"),
-    ),
-    Entry(
         "score_matching.fit_score_matching",
         wirg.fit_score_matching,
         {"ansatz": _QUAD_V, "data": _PSI1, "phi_j": _PHI1, "n_blocks": 3},
@@ -650,7 +635,6 @@ ENTRIES = [
             "moments": None,
             "progress": False,
             "free_energy": None,
-            "coarse_method": "score",
         },
         _names(
             "fields",
@@ -664,7 +648,6 @@ ENTRIES = [
             "moments",
             "progress",
             "free_energy",
-            "coarse_method",
             fields=("fields", "field", "data", "values"),
         ),
     ),

@@ -5,10 +5,10 @@ Reference case: the ``exact_case`` fixture of conftest.py."""
 import numpy as np
 import pytest
 
-from wirg.ansatz import FieldAnsatz, LocalAnsatz, QuadraticAnsatz
+from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
 from wirg.fields import free_field_spectrum, gaussian_field
 from wirg.likelihood import ConditionalGaussianLikelihood, fit_exact_direct, fit_exact_quadratic, local_fisher
-from wirg.moment_matching import fit_direct, fit_field_likelihood, fit_moment_matching
+from wirg.moment_matching import fit_direct, fit_moment_matching
 
 # ---------------------------------------------------------------------------------- moment matching
 
@@ -45,32 +45,6 @@ def test_direct_moment_matching_reaches_the_exact_direct_fit():
     lr = 1.0 / np.linalg.eigvalsh(local_fisher(ansatz, ml.theta, L)).max()
     result = fit_direct(ansatz, fields, steps=2000, lr=lr, seed=2, mcmc_steps=5, target=ml.theta, tol=0.05)
     assert result.converged and 0.5 < result.acceptance < 0.65
-
-
-def test_field_likelihood_reaches_the_exact_direct_fit():
-    """A field ansatz without potential is a stationary Gaussian, whose exact ML fit is fit_exact_direct. From
-    the diagonal start (65% off), 300 natural-gradient steps land within 0.5-0.64% of it (relative norm; 0.11-0.14
-    statistical standard errors at most; data seeds 3, 4, 5: the Monte Carlo noise of the Polyak average);
-    asserted: 2% and 0.5 standard errors."""
-    L = 8
-    fields = gaussian_field(free_field_spectrum(L, 0.5), L, 32, seed=3)
-    ml = fit_exact_direct(LocalAnsatz(1), fields)
-    ansatz = FieldAnsatz(1)
-    theta0 = np.zeros(ansatz.n_params)
-    theta0[ansatz.local.shifts.index((0, 0))] = 1.0 / fields.var()
-    result = fit_field_likelihood(ansatz, fields, theta0, steps=300, seed=2)
-    assert np.linalg.norm(theta0 - ml.theta) / np.linalg.norm(ml.theta) > 0.5
-    assert np.linalg.norm(result.theta_average - ml.theta) / np.linalg.norm(ml.theta) < 0.02
-    assert np.abs((result.theta_average - ml.theta) / ml.stderr).max() < 0.5
-    assert 0.5 < result.acceptance < 0.65 and result.iterations == 300 and not result.converged
-    again = fit_field_likelihood(ansatz, fields, theta0, steps=300, seed=2)
-    np.testing.assert_array_equal(again.theta_history, result.theta_history)  # reproducible
-    with pytest.raises(ValueError, match="lr"):
-        fit_field_likelihood(ansatz, fields, theta0, lr=1.5)
-    with pytest.raises(ValueError, match="fields"):
-        fit_field_likelihood(ansatz, fields[:1], theta0)
-    with pytest.raises(TypeError, match="ansatz"):
-        fit_field_likelihood(LocalAnsatz(1), fields, theta0)
 
 
 def test_bad_input():
