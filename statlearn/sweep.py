@@ -41,6 +41,7 @@ __all__ = [
     "Grid",
     "SweepInterrupted",
     "Table",
+    "bars_hidden",
     "code_fingerprint",
     "dask_executor",
     "grid_points",
@@ -181,9 +182,7 @@ def sweep(
 
     if rows and progress and log is not None:
         tqdm.write(f"{desc or 'sweep'}: {len(rows)} of {len(points)} points resumed from {log.path}", file=sys.stderr)
-    # TQDM_DISABLE is read here, not only when tqdm was imported: a runner may set it afterwards
-    hidden = not progress or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
-    hide = {"disable": True} if hidden else {}
+    hide = {"disable": True} if bars_hidden(progress) else {}
     with tqdm(total=len(points), initial=len(rows), desc=desc, **hide) as bar:
 
         def record(point: dict[str, Any], evaluated: tuple[Any, list[Any]]) -> None:
@@ -620,6 +619,12 @@ def _function_name(func: Callable[..., Any]) -> str:
         func = func.func
     qualname = getattr(func, "__qualname__", type(func).__qualname__)
     return f"{getattr(func, '__module__', None)}.{qualname}"
+
+
+def bars_hidden(progress: bool) -> bool:
+    """Whether a progress bar asked for with ``progress`` is hidden: not asked for, or ``TQDM_DISABLE`` set in the
+    environment (read at each call, not only when tqdm was imported: a runner may set it afterwards)."""
+    return not progress or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
 
 
 def code_fingerprint(func: Callable[..., Any]) -> str:

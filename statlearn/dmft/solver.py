@@ -55,7 +55,7 @@ from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.seeding import check_seed
 from statlearn.numerics.special import H
 from statlearn.numerics.validation import as_count, as_real_scalar
-from statlearn.sweep import CheckpointWarning
+from statlearn.sweep import CheckpointWarning, bars_hidden
 
 __all__ = ["DMFTProblem", "DMFTTrajectory", "build_trajectory", "check_problem", "memory_bytes", "solve"]
 
@@ -318,7 +318,7 @@ def solve(
     store = _Checkpoint(checkpoint, problem, seed, n_samples, replicas) if checkpoint is not None else None
     children = np.random.SeedSequence(seed).spawn(replicas)
     runs: list[dict[str, np.ndarray]] = []
-    hide = {"disable": True} if not progress else {"file": sys.stderr}
+    hide = {"disable": True} if bars_hidden(progress) else {"file": sys.stderr}
     with tqdm(total=replicas * problem.steps, desc=f"DMFT {problem.loss}", unit="step", **hide) as bar:
         for r, child in enumerate(children):
             run = store.load(r) if store is not None else None
