@@ -99,22 +99,12 @@ class OnePassTrajectory:
 
 
 @dataclass(frozen=True)
-class OnePassSimulation(SeedStatistics):
-    """One-pass SGD simulated over seeds: ``t`` (steps + 1,) samples seen / d, ``m``, ``q``, ``test_error`` of
-    shape (n_seeds, steps + 1); ``iterations`` counts the steps done over all seeds, ``residual`` is NaN."""
+class OnePassSimulation(SeedStatistics, OnePassTrajectory):
+    """One-pass SGD simulated over seeds: the fields of :class:`OnePassTrajectory`, with ``m``, ``q``,
+    ``test_error`` of shape (n_seeds, steps + 1); ``iterations`` counts the steps done over all seeds, ``residual``
+    is NaN."""
 
     observables = ("m", "q", "test_error")
-    t: np.ndarray
-    m: np.ndarray
-    q: np.ndarray
-    test_error: np.ndarray
-    converged: bool
-    iterations: int
-    residual: float
-    message: str
-
-    def __post_init__(self) -> None:
-        freeze_arrays(self)
 
 
 @dataclass(frozen=True)
