@@ -24,7 +24,10 @@ Only the symmetric part of :math:`\bar K` enters, :math:`\bar K[c,c',\Delta] =
   :math:`\tfrac12\sum_k\bar\psi_c(k)^2` for :math:`c = c', \Delta = 0`;
 * detail-coarse ``("dc", c, Delta)``, every shift; :math:`\Phi = \sum_k\bar\psi_c(k+\Delta)\varphi(k)`;
 * potential ``("v", i)``: :math:`v(t) = \sum_i \alpha_i \rho_i(t)`,
-  :math:`\Phi = \sum_x \rho_i(\varphi_{j-1}(x))` (a :class:`Potential`).
+  :math:`\Phi = \sum_x \rho_i(\varphi_{j-1}(x))` (a :class:`Potential`);
+* optionally, block quartic ``("b", name)``: the seven quartic invariants of
+  :math:`(\varphi_j(k), \bar\psi_0(k), \bar\psi_1(k), \bar\psi_2(k))` of :mod:`wirg.block_quartic`, quartic terms
+  among the sites of a block that an on-site potential cannot express (an extension of eq. (14)).
 
 The energy is linear in the parameters, :math:`\bar E = \theta\cdot\Phi(\bar\psi, \varphi)`.
 Its gradient, used by Langevin samplers, is
@@ -74,6 +77,14 @@ from wirg.checks import (
     finite_result,
     real_array,
     show,
+)
+from wirg.block_quartic import (
+    BLOCK_QUARTIC,
+    block_quartic_coarse_gradients,
+    block_quartic_energy_and_grad,
+    block_quartic_features,
+    block_quartic_gradients,
+    block_quartic_laplacians,
 )
 from wirg.gaussian import stencil_shifts
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
@@ -606,15 +617,18 @@ class QuadraticAnsatz:
         :math:`r \ge 0`: couplings at shifts :math:`|\Delta|_\infty \le r`.
     potential
         Optional :class:`Potential` on the reconstructed field :math:`\varphi_{j-1}`.
+    block_quartic
+        Add the seven block quartic features of :mod:`wirg.block_quartic`.
     wavelet, gamma
         The transform used to reconstruct :math:`\varphi_{j-1}` (only needed with a potential).
 
     Attributes
     ----------
     labels : list of tuple
-        The parameter of each index: ``("dd", c, c', (dy, dx))``, ``("dc", c, (dy, dx))``, ``("v", i)``.
-    n_dd, n_dc, n_params : int
-        Numbers of detail-detail, detail-coarse and all parameters.
+        The parameter of each index: ``("dd", c, c', (dy, dx))``, ``("dc", c, (dy, dx))``, ``("v", i)``,
+        ``("b", name)``, in this order.
+    n_dd, n_dc, n_v, n_block, n_params : int
+        Numbers of detail-detail, detail-coarse, potential, block quartic and all parameters.
     """
 
     def __init__(
@@ -622,11 +636,15 @@ class QuadraticAnsatz:
         radius: int,
         *,
         potential: Potential | None = None,
+        block_quartic: bool = False,
         wavelet: str = "db4",
         gamma: float = 1.0,
         lattice: int | None = None,
     ) -> None:
         self.radius = check_radius(radius)
+        if not isinstance(block_quartic, bool | np.bool_):
+            raise TypeError(f"block_quartic must be a bool, got {type(block_quartic).__name__}")
+        self.block_quartic = bool(block_quartic)
         self.lattice = None if lattice is None else count("lattice", lattice, minimum=1)
         if potential is not None and not isinstance(potential, Potential):
             raise TypeError(f"potential must be a Potential or None, got {type(potential).__name__}")
@@ -641,8 +659,12 @@ class QuadraticAnsatz:
         ]
         dc = [("dc", c, s) for c in range(3) for s in torus_shifts(self.radius, self.lattice, half=False)]
         pot = [("v", i) for i in range(potential.n_params)] if potential is not None else []
-        self.labels = dd + dc + pot
-        self.n_dd, self.n_dc = len(dd), len(dc)
+        block = [("b", name) for name in BLOCK_QUARTIC] if self.block_quartic else []
+        self.labels = dd + dc + pot + block
+        self.n_dd, self.n_dc, self.n_v, self.n_block = len(dd), len(dc), len(pot), len(block)
+        #: where the potential's and the block quartic coefficients sit in theta
+        self.potential_slice = slice(self.n_dd + self.n_dc, self.n_dd + self.n_dc + self.n_v)
+        self.block_slice = slice(self.potential_slice.stop, self.potential_slice.stop + self.n_block)
         self.n_params = len(self.labels)
         self._shifts = torus_shifts(self.radius, self.lattice, half=False)
         self._dd_index = [(self._shifts.index(s), c, cp) for _, c, cp, s in dd]
@@ -653,6 +675,7 @@ class QuadraticAnsatz:
 
     def __repr__(self) -> str:
         extra = "" if self.lattice is None else f", lattice={self.lattice}"
+        extra += ", block_quartic=True" if self.block_quartic else ""
         return f"QuadraticAnsatz(radius={self.radius}{extra}, potential={self.potential!r}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
@@ -686,7 +709,9 @@ class QuadraticAnsatz:
             out[:, : self.n_dd] = np.stack([pp[i, :, c, cp] for i, c, cp in self._dd_index], axis=1) * self._dd_weight
             out[:, self.n_dd : self.n_dd + self.n_dc] = np.stack([pc[i, :, c] for i, c in self._dc_index], axis=1)
             if self.potential is not None:
-                out[:, self.n_dd + self.n_dc :] = self.potential.features(self.reconstruct(psi, phi))
+                out[:, self.potential_slice] = self.potential.features(self.reconstruct(psi, phi))
+            if self.block_quartic:
+                out[:, self.block_slice] = block_quartic_features(psi, phi)
         return finite_result("psibar and phi_j", out, "the features")
 
     def reconstruct(self, psibar: np.ndarray, phi_j: np.ndarray) -> np.ndarray:
@@ -716,8 +741,8 @@ class QuadraticAnsatz:
             \frac{\partial\bar E}{\partial\varphi_j(y)} = \sum_{c,\Delta}\bar K'[c,\Delta]\,\bar\psi_c(y+\Delta)
             + \gamma_j\,\big[G\, v'(\varphi_{j-1})\big](y)
 
-        (:math:`\partial\varphi_{j-1}/\partial\varphi_j = \gamma_j G^\top`), the term the score identity of
-        the free energy averages, :math:`\nabla\bar F_j = \mathbb E[\nabla_{\varphi_j}\bar E_j|\varphi_j]`.
+        (:math:`\partial\varphi_{j-1}/\partial\varphi_j = \gamma_j G^\top`) plus, with block quartic terms, their
+        :math:`\sum_i\theta_i\partial\Phi_i/\partial\varphi_j`: the term the score identity of the free energy averages, :math:`\nabla\bar F_j = \mathbb E[\nabla_{\varphi_j}\bar E_j|\varphi_j]`.
         """
         psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         operator = self.operator(theta, psi.shape[-1])
@@ -747,7 +772,9 @@ class QuadraticAnsatz:
             if self.potential is not None:
                 fine = self.reconstruct(psi, phi)
                 slopes = np.moveaxis(self.potential.basis_derivative(fine), -1, 1)  # (B, n_v, 2n, 2n)
-                out[:, self.n_dd + self.n_dc :] = self.gamma**2 * analysis_step(slopes, self.wavelet, self.gamma)[1]
+                out[:, self.potential_slice] = self.gamma**2 * analysis_step(slopes, self.wavelet, self.gamma)[1]
+            if self.block_quartic:
+                out[:, self.block_slice] = block_quartic_gradients(psi, phi)
         return finite_result("psibar and phi_j", out, "the feature gradients")
 
     def feature_laplacians(self, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
@@ -768,7 +795,10 @@ class QuadraticAnsatz:
                 fine = self.reconstruct(psi, phi)
                 curvature = self.potential.basis_second_derivative(fine)  # (B, 2n, 2n, n_v)
                 weights = self._synthesis_weights(n)
-                out[:, self.n_dd + self.n_dc :] = np.einsum("byxi,yx->bi", curvature, weights)
+                out[:, self.potential_slice] = np.einsum("byxi,yx->bi", curvature, weights)
+        if self.block_quartic:
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[:, self.block_slice] = block_quartic_laplacians(psi, phi)
         return finite_result("psibar and phi_j", out, "the feature Laplacians")
 
     def _synthesis_weights(self, n: int) -> np.ndarray:
@@ -821,12 +851,11 @@ class QuadraticAnsatz:
             theta[a] = K[c, cp, dy % L, dx % L]
         for a, (_, c, (dy, dx)) in enumerate(self.labels[self.n_dd : self.n_dd + self.n_dc], start=self.n_dd):
             theta[a] = Kp[c, dy % L, dx % L]
-        n_v = self.n_params - self.n_dd - self.n_dc
         if alpha is not None:
             alpha = real_array("alpha", alpha)
-            if alpha.shape != (n_v,):
-                raise ValueError(f"alpha must have shape ({n_v},), got {alpha.shape}")
-            theta[self.n_dd + self.n_dc :] = alpha
+            if alpha.shape != (self.n_v,):
+                raise ValueError(f"alpha must have shape ({self.n_v},), got {alpha.shape}")
+            theta[self.potential_slice] = alpha
         return theta
 
     def fourier_kernels(self, theta: ArrayLike, L_j: int) -> tuple[np.ndarray, np.ndarray]:
@@ -858,7 +887,8 @@ class _ConditionalOperator:
         eigenvalues = np.linalg.eigvalsh(Khat)
         self.max_eigenvalue = float(eigenvalues.max())
         self.min_eigenvalue = float(eigenvalues.min())
-        self.alpha = theta[ansatz.n_dd + ansatz.n_dc :]
+        self.alpha = theta[ansatz.potential_slice]
+        self.block = theta[ansatz.block_slice]
 
     def cross_field(self, phi: np.ndarray) -> np.ndarray:
         r""":math:`b_c(x) = \sum_\Delta \bar K'[c,\Delta]\varphi(x-\Delta)`, shape (B, 3, n, n)."""
@@ -868,7 +898,8 @@ class _ConditionalOperator:
     def coarse_grad(self, psi: np.ndarray, phi: np.ndarray) -> np.ndarray:
         r""":math:`\partial\bar E/\partial\varphi_j` (:meth:`QuadraticAnsatz.grad_phi`): the correlation
         :math:`\sum_{c,\Delta}\bar K'[c,\Delta]\bar\psi_c(y+\Delta)`, i.e. :math:`\overline{\hat{\bar K}'}\hat{\bar\psi}` in
-        Fourier, plus :math:`\gamma_j G v'(\varphi_{j-1})`, ``gamma**2`` times the coarse part of its analysis."""
+        Fourier, plus :math:`\gamma_j G v'(\varphi_{j-1})`, ``gamma**2`` times the coarse part of its analysis, plus
+        the block quartic terms' (:func:`wirg.block_quartic.block_quartic_coarse_gradients`)."""
         n = self.L_j
         grad = np.fft.irfft2(np.einsum("cyx,bcyx->byx", np.conj(self._Kphat), np.fft.rfft2(psi)), s=(n, n))
         potential = self.ansatz.potential
@@ -878,6 +909,8 @@ class _ConditionalOperator:
             grad = (
                 grad + gamma**2 * analysis_step(potential.derivative(self.alpha, fine), self.ansatz.wavelet, gamma)[0]
             )
+        if self.ansatz.block_quartic:
+            grad = grad + np.einsum("i,biyx->byx", self.block, block_quartic_coarse_gradients(psi, phi))
         return grad
 
     def energy_and_grad(
@@ -895,6 +928,9 @@ class _ConditionalOperator:
             gamma = self.ansatz.gamma
             energy = np.where(potential.outside_window(fine), np.inf, energy + value)  # the truncated density
             grad = grad + gamma**2 * analysis_step(slope, self.ansatz.wavelet, gamma)[1]
+        if self.ansatz.block_quartic:
+            value, slope = block_quartic_energy_and_grad(self.block, psi, phi)
+            energy, grad = energy + value, grad + slope
         return energy, grad
 
 

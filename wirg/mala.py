@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.rng import fill_normal, next_double, seed_state
 from wirg.ansatz import QuadraticAnsatz
+from wirg.block_quartic import block_quartic_curvature
 from wirg.checks import check_instance, check_memory, check_positive, count, field_pair, real_array, seed_value
 
 __all__ = ["ConditionalSamples", "MALAChains", "conditional_step", "initial_step", "sample_conditional"]
@@ -138,7 +139,8 @@ class MALAChains:
 def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> float:
     r"""A MALA step for the conditional :math:`\bar E_j` at the states ``(psibar, phi_j)``: :func:`initial_step`
     of an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K}) +
-    \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`), so that a potential with strong
+    \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`) plus the block quartic terms' bound
+    (:func:`wirg.block_quartic.block_quartic_curvature`), so that a potential with strong
     curvature does not start the chains at a step they reject (the step adaptation gains at most a factor
     0.75 per 10 steps)."""
     check_instance("ansatz", ansatz, QuadraticAnsatz)
@@ -149,6 +151,8 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
         with np.errstate(over="ignore", invalid="ignore"):
             curvature = ansatz.potential.basis_second_derivative(ansatz.reconstruct(psi, phi)) @ operator.alpha
         largest += ansatz.gamma**2 * float(np.abs(curvature).max())
+    if ansatz.block_quartic:
+        largest += block_quartic_curvature(operator.block, psi, phi)
     return initial_step(largest, psi[0].size)
 
 

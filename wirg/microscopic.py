@@ -284,6 +284,11 @@ def _conditional(model: ScaleModel | Scale, j: int, n: int, wavelet: str, gamma:
     except ValueError as err:
         raise ValueError(f"scales[{j - 1}] (L_j = {n}): {err}") from None
     Q[..., 1:, 1:], Q[..., 1:, 0], Q[..., 0, 1:] = Khat, Kphat, np.conj(Kphat)
+    if ansatz.block_quartic:
+        raise ValueError(
+            f"scales[{j - 1}]: its block quartic terms couple the sites of a block and have no place in the "
+            "microscopic basis (a kernel K and on-site potentials V_j); fit without block_quartic at this scale"
+        )
     if ansatz.potential is None:
         return Q, None
     if ansatz.wavelet != wavelet or ansatz.gamma != gamma:
@@ -291,7 +296,7 @@ def _conditional(model: ScaleModel | Scale, j: int, n: int, wavelet: str, gamma:
             f"scales[{j - 1}]: the ansatz reconstructs with ({ansatz.wavelet!r}, gamma = {ansatz.gamma}) but the "
             f"decomposition uses ({wavelet!r}, gamma = {gamma})"
         )
-    return Q, (ansatz.potential, model.theta[ansatz.n_dd + ansatz.n_dc :])
+    return Q, (ansatz.potential, model.theta[ansatz.potential_slice])
 
 
 def _field_energy(energy: FreeEnergyFit | Scale, name: str, n: int, gamma: float) -> tuple[np.ndarray, _Term]:

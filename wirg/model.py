@@ -31,7 +31,8 @@ better-conditioned score-matching problem (:meth:`SigmoidPotential.from_data`) b
 well where the data are sparse: on phi^4 at L = 32 the 4 x 4 coarsest model with 20 bumps drifts, under
 MALA, to a variance of 0.48 after 2000 steps and 0.20 after 10000 (data 0.83), with 20 sigmoids it
 stays at 0.81-0.82 (500 fields); a tuple
-such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale.
+such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale; or a
+list of J + 1 specifications, one per scale (finest first) and the last for the coarsest field.
 
 **Energies.** With the free energies :math:`\bar F_j(\varphi_j) = -\ln\int e^{-\bar E_j}d\bar\psi_j`
 (:class:`FreeEnergySettings`; :mod:`wirg.free_energy`) the model's energy is
@@ -56,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import os
 import time
 import warnings
@@ -175,8 +177,23 @@ def potential_factory(spec: object) -> PotentialFactory | None:
     return lambda values: CombinedPotential([make(values) for make in terms])
 
 
-def _spec_text(spec: object) -> str | None:
+def _potential_factories(spec: object, levels: int) -> list[PotentialFactory | None]:
+    """One factory per scale j = 1..J and one for the coarsest field: a list of J + 1 specifications, or one
+    specification for all."""
+    if isinstance(spec, list):
+        if len(spec) != levels + 1:
+            raise ValueError(
+                f"potential: a list needs {levels + 1} specifications, one per scale (finest first) and one for "
+                f"the coarsest field, got {len(spec)}"
+            )
+        return [potential_factory(item) for item in spec]
+    return [potential_factory(spec)] * (levels + 1)
+
+
+def _spec_text(spec: object) -> str | list | None:
     """A JSON-able description of the specification (for the checkpoint fingerprint)."""
+    if isinstance(spec, list):
+        return [_spec_text(item) for item in spec]
     if spec is None or isinstance(spec, str):
         return spec
     if isinstance(spec, tuple):
@@ -192,13 +209,16 @@ def _spec_text(spec: object) -> str | None:
 class MomentSettings:
     """Settings of ``method="moments"`` (:func:`wirg.moment_matching.fit_moment_matching`): ``steps``
     gradient steps of learning rate ``lr_factor`` / (the largest eigenvalue of the data covariance of
-    the per-site features, an upper bound of the Fisher matrix's), ``mcmc_steps`` MALA steps per
-    iteration on ``n_chains`` pairs (None: all)."""
+    the per-site features, an upper bound of the Fisher matrix's), or with ``natural`` natural-gradient
+    steps of rate ``lr_factor``, ``mcmc_steps`` MALA steps per iteration on ``n_chains`` pairs (None: all),
+    at the scales j in ``scales`` (None: all; the others keep their score-matching fit)."""
 
     steps: int = 200
     lr_factor: float = 0.5
     mcmc_steps: int = 10
     n_chains: int | None = None
+    natural: bool = False
+    scales: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", count("steps", self.steps, minimum=1))
@@ -207,6 +227,11 @@ class MomentSettings:
             object.__setattr__(self, "n_chains", count("n_chains", self.n_chains, minimum=1))
         if check_positive("lr_factor", self.lr_factor) > 2.0:
             raise ValueError(f"lr_factor must be <= 2 (gradient descent diverges beyond), got {self.lr_factor!r}")
+        object.__setattr__(self, "natural", check_bool("natural", self.natural))
+        if self.scales is not None:
+            if isinstance(self.scales, str) or not isinstance(self.scales, Sequence):
+                raise TypeError(f"scales must be a sequence of scales j or None, got {show(self.scales)}")
+            object.__setattr__(self, "scales", tuple(count("scales", j, minimum=1) for j in self.scales))
 
 
 @dataclass(frozen=True)
@@ -682,12 +707,24 @@ def _potential_dict(potential: Potential | None) -> dict | None:
 
 
 def _ansatz_dict(ansatz: QuadraticAnsatz) -> dict:
-    return {"radius": ansatz.radius, "lattice": ansatz.lattice, "potential": _potential_dict(ansatz.potential)}
+    return {
+        "radius": ansatz.radius,
+        "lattice": ansatz.lattice,
+        "potential": _potential_dict(ansatz.potential),
+        "block_quartic": ansatz.block_quartic,
+    }
 
 
 def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
     potential = None if d["potential"] is None else Potential.from_dict(d["potential"])
-    return QuadraticAnsatz(d["radius"], potential=potential, wavelet=wavelet, gamma=gamma, lattice=d["lattice"])
+    return QuadraticAnsatz(
+        d["radius"],
+        potential=potential,
+        block_quartic=d.get("block_quartic", False),  # absent in files written before the option
+        wavelet=wavelet,
+        gamma=gamma,
+        lattice=d["lattice"],
+    )
 
 
 _FREE_ARRAYS = ("coefficients", "errors", "covariance", "replicas", "values", "value_errors")
@@ -761,7 +798,9 @@ def _fit_scale(
     with _prefixed_warnings(f"scale {j}"):
         fit = fit_score_matching(ansatz, data, phi)
     theta, message, converged = fit.theta, fit.message, fit.converged
-    if method == "moments" and isinstance(ansatz, QuadraticAnsatz):
+    if not isinstance(ansatz, QuadraticAnsatz) or (moments.scales is not None and j not in moments.scales):
+        method = "score"
+    if method == "moments":
         assert phi is not None
         n_sites = data.shape[-1] ** 2
         features = ansatz.features(data, phi) / n_sites
@@ -771,11 +810,12 @@ def _fit_scale(
             phi,
             data,
             steps=moments.steps,
-            lr=moments.lr_factor / max(largest, 1e-300),
+            lr=moments.lr_factor if moments.natural else moments.lr_factor / max(largest, 1e-300),
             seed=seed,
             n_chains=moments.n_chains,
             mcmc_steps=moments.mcmc_steps,
             theta0=fit.theta,
+            natural=moments.natural,
         )
         theta = result.theta_average
         message = f"{message}; then moment matching: {result.message} (acceptance {result.acceptance:.2f})"
@@ -787,11 +827,25 @@ def _fit_scale(
         stderr=fit.stderr,
         condition_raw=fit.condition_raw,
         condition_normalised=fit.condition_normalised,
-        method=method if isinstance(ansatz, QuadraticAnsatz) else "score",
+        method=method,
         seconds=time.perf_counter() - start,
         message=message,
         converged=converged,
     )
+
+
+def _block_scales(block_quartic: object, levels: int) -> set[int]:
+    """The scales j of ``fit_wirg(..., block_quartic=...)``; TypeError/ValueError naming it."""
+    if isinstance(block_quartic, bool | np.bool_):
+        return set(range(1, levels + 1)) if block_quartic else set()
+    if isinstance(block_quartic, str) or not isinstance(block_quartic, Sequence):
+        raise TypeError(f"block_quartic must be a bool or a sequence of scales, got {show(block_quartic)}")
+    scales = set()
+    for j in block_quartic:
+        if isinstance(j, bool | np.bool_) or not isinstance(j, numbers.Integral) or not 1 <= j <= levels:
+            raise ValueError(f"block_quartic: scales must be integers in 1..{levels} (the levels), got {show(j)}")
+        scales.add(int(j))
+    return scales
 
 
 def _scalar_window(ansatz: FieldAnsatz, values: np.ndarray) -> tuple[float, float]:
@@ -947,6 +1001,7 @@ def fit_wirg(
     gamma: float | Sequence[float] | None = None,
     radius: int = 2,
     potential: object = "sigmoid:20+polynomial:4",
+    block_quartic: bool | Sequence[int] = False,
     method: str = "score",
     seed: int = 0,
     moments: MomentSettings | None = None,
@@ -973,7 +1028,12 @@ def fit_wirg(
     radius : int >= 0
         Stencil radius r of the couplings (reduced to :math:`\lfloor(L_j - 1)/2\rfloor` on small lattices).
     potential
-        Potential specification (module docstring); None for the Gaussian model.
+        Potential specification (module docstring); None for the Gaussian model; or a list of J + 1 of them,
+        one per scale (finest first) and the last for the coarsest field.
+    block_quartic : bool or sequence of int
+        Add the seven quartic invariants of a wavelet block (:mod:`wirg.block_quartic`) to the conditionals:
+        True at every scale, or at the scales j listed (1 the finest). They are not in the microscopic basis
+        of :meth:`WIRGModel.microscopic_energy`, which refuses a model that has them.
     method : {"score", "moments"}
     seed : int
         Seeds the moment-matching chains (score matching is deterministic).
@@ -1012,7 +1072,8 @@ def fit_wirg(
             )
         raise ValueError(f"gamma must lie in {list(_GAMMA_RANGE)} (about 1 to 2 keeps the variance), got {show(gamma)}")
     radius = check_radius(radius)
-    make_potential = potential_factory(potential)
+    block_scales = _block_scales(block_quartic, levels)
+    factories = _potential_factories(potential, levels)
     method = check_choice("method", method, _METHODS)
     seed = seed_value(seed)
     moments = MomentSettings() if moments is None else moments
@@ -1031,6 +1092,8 @@ def fit_wirg(
         "seed": seed,
         "moments": None if method == "score" else vars(moments),
     }
+    if block_scales:  # absent otherwise, like free_energy: earlier checkpoints stay valid
+        settings["block_quartic"] = sorted(block_scales)
     if free_energy is not None:  # absent otherwise: checkpoints written before free energies existed stay valid
         settings["free_energy"] = free_energy.summary()
     directory = None
@@ -1051,14 +1114,16 @@ def fit_wirg(
     scales: list[ScaleModel] = []
     fits: list[ScaleFit | None] = []
     free_energies: list[FreeEnergyFit] = []
-    total = levels + (1 if make_potential is not None else 0) + (0 if free_energy is None else levels)
+    total = levels + (1 if factories[-1] is not None else 0) + (0 if free_energy is None else levels)
     with tqdm(total=total, disable=not progress, unit="step", desc="fit_wirg") as bar:
         for j in range(1, levels + 1):
             phi, psi = coarse_fields[j - 1], details[j - 1]
             n = phi.shape[-1]
-            pot = None if make_potential is None else make_potential(fine_fields[j - 1])
+            pot = None if factories[j - 1] is None else factories[j - 1](fine_fields[j - 1])
             r, lattice = _stencil(radius, n)
-            ansatz = QuadraticAnsatz(r, potential=pot, wavelet=wavelet, gamma=gammas[j - 1], lattice=lattice)
+            ansatz = QuadraticAnsatz(
+                r, potential=pot, block_quartic=j in block_scales, wavelet=wavelet, gamma=gammas[j - 1], lattice=lattice
+            )
             loaded = None if directory is None else _read_checkpoint(directory, j, fingerprint)
             fit, free = (None, None) if loaded is None else loaded
             write = fit is None
@@ -1070,7 +1135,7 @@ def fit_wirg(
             bar.update()
             if free_energy is not None:
                 if free is None:
-                    own = None if make_potential is None else make_potential(phi)  # the next model's potential on phi_j
+                    own = None if factories[j] is None else factories[j](phi)  # the next model's potential on phi_j
                     try:
                         field_ansatz = _free_energy_ansatz(free_energy, j, levels, radius, own, phi)
                     except ValueError as err:
@@ -1093,6 +1158,7 @@ def fit_wirg(
         coarsest = coarse_fields[-1]
         start = GaussianMarginal.fit(coarsest)
         coarse: FieldModel | GaussianMarginal = start
+        make_potential = factories[-1]
         if make_potential is not None:
             n = coarsest.shape[-1]
             r, lattice = _stencil(radius, n, _FULL_COARSE)

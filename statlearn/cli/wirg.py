@@ -2,7 +2,7 @@
 sampling the WIRG model of fields on disk.
 
 ``statlearn wirg fit --data FILE.npy --out DIR [--levels J] [--wavelet db4] [--radius 2]
-[--potential sigmoid:20+polynomial:4] [--method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
+[--potential sigmoid:20+polynomial:4] [--block-quartic all|J1,J2..] [--method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
 :func:`wirg.model.fit_wirg` to the fields (S, L, L) of ``FILE.npy`` (a progress bar per scale; with
 ``--checkpoint`` a rerun resumes after the last completed scale; with ``--free-energy`` also the free energy
 of every scale, :class:`wirg.model.FreeEnergySettings`, for the model's energy and microscopic energy) and
@@ -137,6 +137,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default="sigmoid:20+polynomial:4",
         help="'+'-joined terms sigmoid:N, bump:N, polynomial:P1,P2, or 'none' for the Gaussian model "
         "(default sigmoid:20+polynomial:4)",
+    )
+    fit.add_argument(
+        "--block-quartic",
+        type=scale_list,
+        default=False,
+        metavar="SCALES",
+        help="add the quartic invariants of a wavelet block to the conditionals of these scales: 'all' or a "
+        "comma-separated list of j (1 the finest); default none",
     )
     fit.add_argument("--method", default="score", help="score (default) or moments")
     fit.add_argument("--seed", type=seed, default=0, help="seed of the moment-matching chains (default 0)")
@@ -291,11 +299,25 @@ _OPTIONS = {
     "wavelet": "--wavelet",
     "radius": "--radius",
     "potential": "--potential",
+    "block_quartic": "--block-quartic",
     "method": "--method",
     "checkpoint": "--checkpoint",
     "seed": "--seed",
     "free_energy": "--free-energy",
 }
+
+
+def scale_list(text: str) -> bool | list[int]:
+    """``--block-quartic``: 'all' (True) or comma-separated positive integers."""
+    if text.strip().lower() == "all":
+        return True
+    try:
+        scales = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'all' or comma-separated scales such as 2,3, got {text!r}") from None
+    if not scales or min(scales) < 1:
+        raise argparse.ArgumentTypeError(f"scales count from 1 (the finest), got {text!r}")
+    return scales
 
 
 def _option_of(message: str) -> str:
@@ -327,6 +349,7 @@ def run_fit(args: argparse.Namespace) -> int:
             wavelet=args.wavelet,
             radius=args.radius,
             potential=potential,
+            block_quartic=args.block_quartic,
             method=args.method,
             seed=args.seed,
             checkpoint=args.checkpoint,

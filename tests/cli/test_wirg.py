@@ -64,6 +64,8 @@ def test_fit_then_generate(fields_file, tmp_path, capsys):
     assert "cond(H)" in capsys.readouterr().out
     model = WIRGModel.load(out)
     assert model.levels == 2 and model.wavelet == "haar"
+    assert main([*argv, "--potential", "polynomial:4", "--block-quartic", "2"]) == 0
+    assert [scale.ansatz.block_quartic for scale in WIRGModel.load(out).scales] == [False, True]
     npy = tmp_path / "gen.npy"
     gen = ["wirg", "generate", "--model", str(out), "--n", "5", "--batch", "2", "--seed", "3", "--out", str(npy)]
     assert main(gen) == 0
@@ -97,6 +99,9 @@ def test_fit_with_free_energies(fields_file, tmp_path, capsys):
         (["--potential", "spline:3"], "--potential"),
         (["--wavelet", "db2"], "--wavelet"),
         (["--levels", "9"], "--levels"),
+        (["--block-quartic", "0"], "--block-quartic"),
+        (["--block-quartic", "some"], "--block-quartic"),
+        (["--levels", "2", "--block-quartic", "3"], "--block-quartic"),
     ],
 )
 def test_fit_bad_options(fields_file, tmp_path, extra, message, capsys):

@@ -129,6 +129,10 @@ def test_phi4_fit_generates_and_reports_mixing():
         ({"levels": 5}, ValueError, "levels"),
         ({"gamma": 2.2e38}, ValueError, "gamma must lie in"),  # its fit overflowed (fuzz audit)
         ({"moments": {"steps": 3}}, TypeError, "moments"),
+        ({"block_quartic": "all"}, TypeError, "block_quartic"),
+        ({"block_quartic": [0]}, ValueError, "block_quartic"),
+        ({"block_quartic": [True]}, ValueError, "block_quartic"),
+        ({"block_quartic": [2.0]}, ValueError, "block_quartic"),
     ],
 )
 def test_bad_input(kwargs, error, match):

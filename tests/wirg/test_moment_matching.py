@@ -37,6 +37,27 @@ def test_moment_matching_converges_to_the_exact_ml_fit(exact_case, pairs):
     assert np.array_equal(stopped.theta_history, result.theta_history[: stopped.iterations + 1])  # reproducible
 
 
+def test_natural_gradient_reaches_the_exact_ml_fit_in_fewer_steps(exact_case, pairs):
+    """The same case preconditioned by the data's feature covariance (``natural=True``, rate 0.3): the exact
+    Gaussian conditional is an exponential family whose Fisher matrix is that covariance at the optimum, so
+    a natural step is nearly Newton's. On 200 pairs (the covariance of the 69 features needs more fields than
+    features: on 64 it is singular and refused) it reaches 10% of the ML fit in fewer iterations than the plain
+    descent's 42-45 at its best rate, and its Polyak average lands within 0.5 standard errors of it."""
+    L = 8
+    spectrum, _ = exact_case(L)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    phi, psi = pairs(spectrum, L, 200, seed=7)
+    ml = fit_exact_quadratic(ansatz, phi, psi)
+    stopped = fit_moment_matching(
+        ansatz, phi, psi, steps=500, lr=0.3, seed=1, mcmc_steps=5, target=ml.theta, tol=0.1, natural=True
+    )
+    assert stopped.converged and stopped.iterations_to_target < 15  # 5 measured (6 at rate 0.2)
+    result = fit_moment_matching(ansatz, phi, psi, steps=300, lr=0.3, seed=1, mcmc_steps=5, target=ml.theta, natural=True)
+    assert np.abs((result.theta_average - ml.theta) / ml.stderr).max() < 0.5
+    with pytest.raises(ValueError, match="natural: the data's feature covariance is singular"):
+        fit_moment_matching(ansatz, phi[:64], psi[:64], steps=1, lr=0.3, seed=1, natural=True)
+
+
 def test_direct_moment_matching_reaches_the_exact_direct_fit():
     L = 8
     fields = gaussian_field(free_field_spectrum(L, 0.5), L, 32, seed=3)
