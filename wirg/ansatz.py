@@ -65,6 +65,14 @@ from numba import njit
 from numpy.typing import ArrayLike
 from scipy.special import expit
 
+from wirg.block_quartic import (
+    BLOCK_QUARTIC,
+    block_quartic_coarse_gradients,
+    block_quartic_energy_and_grad,
+    block_quartic_features,
+    block_quartic_gradients,
+    block_quartic_laplacians,
+)
 from wirg.checks import (
     check_choice,
     check_gamma_scalar,
@@ -77,14 +85,6 @@ from wirg.checks import (
     finite_result,
     real_array,
     show,
-)
-from wirg.block_quartic import (
-    BLOCK_QUARTIC,
-    block_quartic_coarse_gradients,
-    block_quartic_energy_and_grad,
-    block_quartic_features,
-    block_quartic_gradients,
-    block_quartic_laplacians,
 )
 from wirg.gaussian import stencil_shifts
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step

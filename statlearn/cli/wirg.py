@@ -314,7 +314,9 @@ def scale_list(text: str) -> bool | list[int]:
     try:
         scales = [int(part) for part in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'all' or comma-separated scales such as 2,3, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected 'all' or comma-separated scales such as 2,3, got {text!r}"
+        ) from None
     if not scales or min(scales) < 1:
         raise argparse.ArgumentTypeError(f"scales count from 1 (the finest), got {text!r}")
     return scales

@@ -13,7 +13,7 @@ from wirg.ansatz import PolynomialPotential, QuadraticAnsatz
 from wirg.block_quartic import BLOCK_QUARTIC, block_quartic_curvature, block_quartic_features
 from wirg.model import WIRGModel, fit_wirg
 from wirg.score_matching import fit_score_matching
-from wirg.wavelets import analysis_step, synthesis_step
+from wirg.wavelets import analysis_step
 
 
 def test_haar_block_sum_of_fourth_powers_is_the_stated_combination():
@@ -64,7 +64,9 @@ def test_curvature_bound_holds_for_the_block_hessian():
     psi, phi = rng.normal(size=(1, 3, 2, 2)), rng.normal(size=(1, 2, 2))
     theta = np.zeros(ansatz.n_params)
     theta[ansatz.block_slice] = rng.normal(size=7)
-    grad = lambda p: ansatz.feature_gradients(p, phi)[0, ansatz.block_slice].transpose(1, 2, 3, 0) @ theta[ansatz.block_slice]
+    grad = lambda p: (
+        ansatz.feature_gradients(p, phi)[0, ansatz.block_slice].transpose(1, 2, 3, 0) @ theta[ansatz.block_slice]
+    )
     largest = 0.0
     for y, x in np.ndindex(2, 2):
         hessian = np.zeros((3, 3))
@@ -98,7 +100,9 @@ def test_gaussian_data_give_zero_block_terms_within_their_errors(exact_case, pai
 
 def test_fit_wirg_places_block_terms_saves_them_and_the_microscopic_energy_refuses(tmp_path):
     fields = np.random.default_rng(3).normal(size=(20, 16, 16))
-    model = fit_wirg(fields, levels=3, wavelet="haar", radius=1, potential="polynomial:6", block_quartic=[2, 3], progress=False)
+    model = fit_wirg(
+        fields, levels=3, wavelet="haar", radius=1, potential="polynomial:6", block_quartic=[2, 3], progress=False
+    )
     assert [s.ansatz.block_quartic for s in model.scales] == [False, True, True]
     assert model.settings["block_quartic"] == [2, 3]
     model.save(tmp_path / "m")
@@ -114,11 +118,15 @@ def test_fit_wirg_places_block_terms_saves_them_and_the_microscopic_energy_refus
     per_scale = ["polynomial:4,6", "polynomial:6", "polynomial:6", "polynomial:4,6"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        mixed = fit_wirg(fields, levels=3, wavelet="haar", radius=1, potential=per_scale, block_quartic=[2, 3], progress=False)
+        mixed = fit_wirg(
+            fields, levels=3, wavelet="haar", radius=1, potential=per_scale, block_quartic=[2, 3], progress=False
+        )
     assert [s.ansatz.potential.powers for s in mixed.scales] == [(4, 6), (6,), (6,)]
     assert mixed.coarse.ansatz.potential.powers == (4, 6) and mixed.settings["potential"] == per_scale
     with pytest.warns(ConvergenceWarning, match="scale 2: .*singular"):
-        fit_wirg(fields, levels=3, wavelet="haar", radius=1, potential="polynomial:4", block_quartic=[2], progress=False)
+        fit_wirg(
+            fields, levels=3, wavelet="haar", radius=1, potential="polynomial:4", block_quartic=[2], progress=False
+        )
     with pytest.raises(ValueError, match="potential: a list needs 4"):
         fit_wirg(fields, levels=3, potential=per_scale[:3], progress=False)
     with pytest.raises(TypeError, match="block_quartic"):

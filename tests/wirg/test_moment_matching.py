@@ -52,7 +52,9 @@ def test_natural_gradient_reaches_the_exact_ml_fit_in_fewer_steps(exact_case, pa
         ansatz, phi, psi, steps=500, lr=0.3, seed=1, mcmc_steps=5, target=ml.theta, tol=0.1, natural=True
     )
     assert stopped.converged and stopped.iterations_to_target < 15  # 5 measured (6 at rate 0.2)
-    result = fit_moment_matching(ansatz, phi, psi, steps=300, lr=0.3, seed=1, mcmc_steps=5, target=ml.theta, natural=True)
+    result = fit_moment_matching(
+        ansatz, phi, psi, steps=300, lr=0.3, seed=1, mcmc_steps=5, target=ml.theta, natural=True
+    )
     assert np.abs((result.theta_average - ml.theta) / ml.stderr).max() < 0.5
     with pytest.raises(ValueError, match="natural: the data's feature covariance is singular"):
         fit_moment_matching(ansatz, phi[:64], psi[:64], steps=1, lr=0.3, seed=1, natural=True)
