@@ -64,9 +64,10 @@ def test_curvature_bound_holds_for_the_block_hessian():
     psi, phi = rng.normal(size=(1, 3, 2, 2)), rng.normal(size=(1, 2, 2))
     theta = np.zeros(ansatz.n_params)
     theta[ansatz.block_slice] = rng.normal(size=7)
-    grad = lambda p: (
-        ansatz.feature_gradients(p, phi)[0, ansatz.block_slice].transpose(1, 2, 3, 0) @ theta[ansatz.block_slice]
-    )
+
+    def grad(p):
+        return ansatz.feature_gradients(p, phi)[0, ansatz.block_slice].transpose(1, 2, 3, 0) @ theta[ansatz.block_slice]
+
     largest = 0.0
     for y, x in np.ndindex(2, 2):
         hessian = np.zeros((3, 3))
