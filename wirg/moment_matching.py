@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.linalg import cho_factor, cho_solve
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
@@ -137,9 +138,10 @@ def _descend(
     target,
     tol,
     zero_mean=False,
-    fisher=None,
+    precondition=None,
 ) -> FitResult:
-    """Gradient descent with persistent MALA chains (module docstring), preconditioned by ``fisher`` if given."""
+    """Gradient descent with persistent MALA chains (module docstring), the gradient mapped by ``precondition``
+    if given."""
     steps = count("steps", steps, minimum=1)
     lr = check_positive("lr", lr)
     mcmc_steps = count("mcmc_steps", mcmc_steps, minimum=1)
@@ -158,7 +160,7 @@ def _descend(
         sampler.adapt(acceptance)
         accept.append(acceptance)
         grad = data_mean - features(sampler.x).mean(axis=0)
-        theta = theta - lr * (grad if fisher is None else np.linalg.solve(fisher, grad))
+        theta = theta - lr * (grad if precondition is None else precondition(grad))
         history.append(theta.copy())
         grads.append(float(np.linalg.norm(grad)))
         if errors is not None:
@@ -206,6 +208,24 @@ def _descend(
         residual=residual,
         message=message,
     )
+
+
+def _natural_preconditioner(per_site: np.ndarray, n_sites: int):
+    r"""``g -> C^-1 g`` with :math:`C = N\,\mathrm{Cov}(\Phi/N)` over the data pairs, solved in its diagonally
+    normalised form (the features' scales differ by many orders of magnitude); ValueError if it is singular."""
+    covariance = n_sites * np.atleast_2d(np.cov(per_site.T))
+    scale = np.sqrt(np.diag(covariance))
+    singular = ValueError(
+        "natural: the data's feature covariance is singular (a feature is constant or a linear combination of "
+        f"others on these {per_site.shape[0]} data pairs), so it cannot precondition the step"
+    )
+    if not np.all(scale > 0.0):
+        raise singular
+    correlation = covariance / np.outer(scale, scale)
+    if not np.linalg.eigvalsh(correlation).min() > 1e-10:
+        raise singular
+    factor = cho_factor(correlation)
+    return lambda grad: cho_solve(factor, grad / scale) / scale
 
 
 def _chain_indices(n_chains: int | None, n_data: int, rng: np.random.Generator) -> np.ndarray:
@@ -294,15 +314,7 @@ def fit_moment_matching(
 
     per_site = ansatz.features(psi, phi) / N
     data_mean = per_site.mean(axis=0)
-    fisher = None
-    if natural:
-        fisher = N * np.atleast_2d(np.cov(per_site.T))
-        eigenvalues = np.linalg.eigvalsh(fisher)
-        if not eigenvalues.min() > 1e-12 * eigenvalues.max():
-            raise ValueError(
-                "natural: the data's feature covariance is singular (some features are linear combinations of "
-                "others on these data), so it cannot precondition the step"
-            )
+    precondition = _natural_preconditioner(per_site, N) if natural else None
     return _descend(
         theta,
         make_energy,
@@ -315,7 +327,7 @@ def fit_moment_matching(
         seed=seed,
         target=target,
         tol=tol,
-        fisher=fisher,
+        precondition=precondition,
     )
 
 
