@@ -46,8 +46,8 @@ fields reproduced the spectrum within a few percent).
    channel and the phase-harmonic moments, each z-score against the bound :math:`\Phi^{-1}(1 - \alpha/2T)`
    over all :math:`T` tests (and the std, one more test). Checks: the std, :math:`U_4` and the spectrum's
    largest :math:`|z|`, their standard errors those of the generated and held-out fields combined with that
-   of the training fields (the model's estimation error, as in ``wirg-gaussian``); the other statistics are
-   reported as :func:`~wirg.statistics.compare_fields` gives them (generated and held-out errors only).
+   of the training fields (the model's estimation error, as in ``wirg-gaussian``); and every statistic of
+   :func:`~wirg.statistics.compare_fields` (generated and held-out errors only) within its bound.
 3. **Conditioning and mixing** against L (``mixing_sizes``, :math:`\beta = 0.68`): per scale, the condition
    number of the (diagonally normalised) score-matching matrix and the conditional MALA integrated
    autocorrelation time of :math:`\bar E_j` (:meth:`~wirg.model.WIRGModel.diagnose_mixing`, chains started
@@ -368,6 +368,23 @@ def study_beta(
             1.0,
             bound_z,
             note,
+        )
+    )
+    failing = [stat.name for stat in comparison.statistics if not stat.passed]
+    summary = ", ".join(
+        f"{stat.name} p = {stat.p_value:.2g}" if stat.p_value is not None else f"{stat.name} {np.abs(stat.z).max():.2f}"
+        for stat in comparison.statistics
+    )
+    checks.append(
+        Check(
+            f"statistics of compare_fields beyond their Bonferroni bound, beta = {beta}, L = {L}",
+            0.0,
+            float(len(failing)),
+            0.0,
+            0.0,
+            f"{len(comparison.statistics)} statistics, {comparison.n_tests} tests, bound {comparison.z_bound:.2f} "
+            f"(generated and held-out errors only); largest |z| (or p): {summary}"
+            + (f"; failing: {', '.join(failing)}" if failing else ""),
         )
     )
     edges = histogram_edges(generated, held_out, n_bins=40)
