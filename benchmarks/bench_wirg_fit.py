@@ -16,6 +16,10 @@ Data: lattice phi^4 at beta = 0.68 (near beta_c) from :func:`wirg.phi4` (Metropo
 3. **Conditioning against L**: per scale j = 1, 2, 3, the condition numbers of the score-matching H and
    of the Fisher matrix (estimate above) at L = 16, 32, 64, raw and normalised.
 4. **Generation time per sample** of the fitted models (MALA burn-in ``--burn-in`` steps per scale).
+5. **The generation model of** ``wirg-phi4`` (:func:`statlearn.reproductions.wirg_phi4.generation_model`: Haar
+   down to 1 x 1, block quartic terms and natural-gradient moment matching at the scales j >= 2) at ``--sizes``:
+   fit time per scale (score matching, then moment matching) against the papers' ansatz fitted by score
+   matching alone, and generation time per sample of both (``--burn-in`` MALA steps at every scale).
 
 Absolute times are noisy on a shared machine: each is the best of ``--rounds``; the ratios (moment /
 score matching time) are measured in the same process.
@@ -168,6 +172,33 @@ def conditioning(args, fields_by_L: dict[int, np.ndarray]) -> None:
             )
 
 
+def generation_model(args, fields_by_L: dict[int, np.ndarray]) -> None:
+    from statlearn.reproductions import wirg_phi4
+
+    print("\n## 5. the generation model of wirg-phi4 against the papers' ansatz (Haar, down to 1 x 1)")
+    settings = {"ml_steps": args.ml_steps}
+    mcmc = MALASettings(burn_in=args.burn_in, steps_exponent=0.0)
+    for L, fields in fields_by_L.items():
+        start = time.perf_counter()
+        plain = wirg_phi4.fit_phi4(fields)
+        t_plain = time.perf_counter() - start
+        start = time.perf_counter()
+        model = wirg_phi4.generation_model(fields, settings, seed=1)
+        t_model = time.perf_counter() - start
+        print(
+            f"L = {L}: {len(fields)} fields; fit {t_plain:.2f} s (papers' ansatz), {t_model:.2f} s (generation model)"
+        )
+        print(f"{'j':>4} {'L_j':>5} {'params':>7} {'method':>8} {'fit s':>8}")
+        for fit, scale in zip(model.fits, model.scales):
+            print(f"{fit.j:>4} {fit.L_j:>5} {scale.ansatz.n_params:>7} {fit.method:>8} {fit.seconds:>8.2f}")
+        t_a, _ = best_of(args.rounds, lambda: plain.generate(args.gen_batch, seed=1, mcmc=mcmc))
+        t_b, _ = best_of(args.rounds, lambda: model.generate(args.gen_batch, seed=1, mcmc=mcmc))
+        print(
+            f"generation per sample: {1e3 * t_a / args.gen_batch:.1f} ms (papers' ansatz), "
+            f"{1e3 * t_b / args.gen_batch:.1f} ms (generation model), ratio {t_b / t_a:.2f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fields", type=int, default=200, help="training fields per lattice size")
@@ -178,18 +209,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gen-batch", type=int, default=20, help="samples per generation call")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (best taken)")
     parser.add_argument("--quick", action="store_true", help="100 fields, L = 32, 64 only, 100 moment steps")
-    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3], help="sections to run (1, 2 with 4, 3)")
+    parser.add_argument("--ml-steps", type=int, default=200, help="moment-matching steps of the generation model")
+    parser.add_argument(
+        "--parts", type=int, nargs="+", default=[1, 2, 3, 5], help="sections to run (1, 2 with 4, 3, 5)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.fields, args.sizes, args.cond_sizes, args.mm_steps = 100, [32, 64], [16, 32], 100
     if 1 in args.parts:
         score_against_moments(args)
-    sizes = (set(args.sizes) if 2 in args.parts else set()) | (set(args.cond_sizes) if 3 in args.parts else set())
+    sizes = (set(args.sizes) if {2, 5} & set(args.parts) else set()) | (
+        set(args.cond_sizes) if 3 in args.parts else set()
+    )
     data = {L: phi4_fields(L, args.fields, 10 + L) for L in sorted(sizes)}
     if 2 in args.parts:
         fit_and_generate(args, {L: data[L] for L in args.sizes})
     if 3 in args.parts:
         conditioning(args, {L: data[L] for L in args.cond_sizes})
+    if 5 in args.parts:
+        generation_model(args, {L: data[L] for L in args.sizes})
 
 
 if __name__ == "__main__":
