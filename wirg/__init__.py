@@ -11,7 +11,8 @@ Binder cumulant, and the validation statistics of fields: spectrum, histograms, 
 phase harmonics, :func:`compare_fields`) and :mod:`wirg.datasets` (fields on
 disk with JSON sidecars). :mod:`wirg.gaussian` solves the Gaussian case exactly (per-scale
 conditionals, couplings, free energies, condition numbers); :mod:`wirg.ansatz` is the per-scale
-conditional energy (quadratic couplings plus a pluggable potential), estimated from data by
+conditional energy (quadratic couplings plus a pluggable potential, and optionally the quartic invariants of a
+wavelet block of :mod:`wirg.block_quartic`), estimated from data by
 :mod:`wirg.likelihood` (exact maximum likelihood of the quadratic case, Newton's method) and
 :mod:`wirg.moment_matching` (moment matching with the MALA chains of :mod:`wirg.mala` on the details
 only, and the direct baseline) and :mod:`wirg.score_matching` (the closed-form score-matching fit);
@@ -33,6 +34,7 @@ from wirg.ansatz import (
     SigmoidPotential,
     data_window,
 )
+from wirg.block_quartic import BLOCK_QUARTIC, block_quartic_features
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
 from wirg.free_energy import (
@@ -109,9 +111,11 @@ from wirg.wavelets import (
 )
 
 __all__ = [
+    "BLOCK_QUARTIC",
     "WAVELETS",
     "MultiScale",
     "analysis_step",
+    "block_quartic_features",
     "decompose",
     "filters",
     "log_jacobian",
