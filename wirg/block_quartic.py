@@ -32,6 +32,9 @@ the features (B, 7), their gradients with respect to the details (B, 7, 3, n, n)
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from wirg.checks import field_pair, finite_result
 
 __all__ = ["BLOCK_QUARTIC", "block_quartic_features"]
 
@@ -50,9 +53,12 @@ def _densities(psi: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return np.stack([a2 * a2 + b2 * b2, d2 * d2, c2 * (a2 + b2), c2 * d2, a2 * b2, (a2 + b2) * d2, c * a * b * d], 1)
 
 
-def block_quartic_features(psi: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    r""":math:`\Phi_1 \dots \Phi_7` of the module docstring, shape (B, 7)."""
-    return _densities(psi, phi).sum(axis=(-2, -1))
+def block_quartic_features(psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
+    r""":math:`\Phi_1 \dots \Phi_7` of the module docstring, shape (B, 7), for details ``psibar`` (B, 3, n, n)
+    or (3, n, n) and coarse fields ``phi_j`` (B, n, n) or (n, n); ValueError/TypeError naming a bad one."""
+    psi, phi = field_pair(psibar, phi_j, 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return finite_result("psibar and phi_j", _densities(psi, phi).sum(axis=(-2, -1)), "the block quartic features")
 
 
 def block_quartic_gradients(psi: np.ndarray, phi: np.ndarray) -> np.ndarray:
@@ -91,7 +97,7 @@ def block_quartic_energy_and_grad(
     coefficients: np.ndarray, psi: np.ndarray, phi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`\sum_i\theta_i\Phi_i` (B,) and its gradient in the details (B, 3, n, n)."""
-    energy = np.einsum("i,bi->b", coefficients, block_quartic_features(psi, phi))
+    energy = np.einsum("i,bi->b", coefficients, _densities(psi, phi).sum(axis=(-2, -1)))
     return energy, np.einsum("i,bicyx->bcyx", coefficients, block_quartic_gradients(psi, phi))
 
 
