@@ -742,7 +742,8 @@ class QuadraticAnsatz:
             + \gamma_j\,\big[G\, v'(\varphi_{j-1})\big](y)
 
         (:math:`\partial\varphi_{j-1}/\partial\varphi_j = \gamma_j G^\top`) plus, with block quartic terms, their
-        :math:`\sum_i\theta_i\partial\Phi_i/\partial\varphi_j`: the term the score identity of the free energy averages, :math:`\nabla\bar F_j = \mathbb E[\nabla_{\varphi_j}\bar E_j|\varphi_j]`.
+        :math:`\sum_i\theta_i\partial\Phi_i/\partial\varphi_j`: the term the score identity of the free energy
+        averages, :math:`\nabla\bar F_j = \mathbb E[\nabla_{\varphi_j}\bar E_j|\varphi_j]`.
         """
         psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         operator = self.operator(theta, psi.shape[-1])

@@ -1079,6 +1079,8 @@ def fit_wirg(
     moments = MomentSettings() if moments is None else moments
     if not isinstance(moments, MomentSettings):
         raise TypeError(f"moments must be MomentSettings or None, got {type(moments).__name__}")
+    if moments.scales is not None and max(moments.scales, default=0) > levels:
+        raise ValueError(f"moments: scales must be within 1..{levels} (the levels), got {list(moments.scales)}")
     progress = check_bool("progress", progress)
     if free_energy is not None and not isinstance(free_energy, FreeEnergySettings):
         raise TypeError(f"free_energy must be FreeEnergySettings or None, got {type(free_energy).__name__}")

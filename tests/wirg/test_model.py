@@ -133,6 +133,7 @@ def test_phi4_fit_generates_and_reports_mixing():
         ({"block_quartic": [0]}, ValueError, "block_quartic"),
         ({"block_quartic": [True]}, ValueError, "block_quartic"),
         ({"block_quartic": [2.0]}, ValueError, "block_quartic"),
+        ({"method": "moments", "moments": MomentSettings(scales=(3,))}, ValueError, "moments: scales"),
     ],
 )
 def test_bad_input(kwargs, error, match):
