@@ -69,9 +69,9 @@ from wirg.block_quartic import (
     BLOCK_QUARTIC,
     block_quartic_coarse_gradients,
     block_quartic_energy_and_grad,
-    block_quartic_features,
     block_quartic_gradients,
     block_quartic_laplacians,
+    block_quartic_sums,
 )
 from wirg.checks import (
     check_choice,
@@ -711,7 +711,7 @@ class QuadraticAnsatz:
             if self.potential is not None:
                 out[:, self.potential_slice] = self.potential.features(self.reconstruct(psi, phi))
             if self.block_quartic:
-                out[:, self.block_slice] = block_quartic_features(psi, phi)
+                out[:, self.block_slice] = block_quartic_sums(psi, phi)
         return finite_result("psibar and phi_j", out, "the features")
 
     def reconstruct(self, psibar: np.ndarray, phi_j: np.ndarray) -> np.ndarray:
