@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import wirg
+from statlearn.numerics.seeding import as_generator
 from wirg.statistics import AutocorrelationWarning
 
 # ------------------------------------------------------------------------------------- bad values
@@ -603,7 +604,7 @@ ENTRIES = [
     ),
     Entry(
         "generate.FieldModel.sample",
-        lambda n_samples, rng, mcmc: _FIELD_MODEL.sample(n_samples, np.random.default_rng(rng), mcmc),
+        lambda n_samples, rng, mcmc: _FIELD_MODEL.sample(n_samples, as_generator(rng, "rng"), mcmc),
         {"n_samples": 2, "rng": 0, "mcmc": wirg.MALASettings(burn_in=10, coarse_steps=10)},
         _names("n_samples", "mcmc", rng=("rng", "seed", "entropy", "SeedSequence", "integer")),
     ),
@@ -621,7 +622,7 @@ ENTRIES = [
     ),
     Entry(
         "generate.ScalarModel.sample",
-        lambda n_samples, rng, mcmc: _SCALAR_MODEL.sample(n_samples, np.random.default_rng(rng), mcmc),
+        lambda n_samples, rng, mcmc: _SCALAR_MODEL.sample(n_samples, as_generator(rng, "rng"), mcmc),
         {"n_samples": 2, "rng": 0, "mcmc": None},
         _names("n_samples", "mcmc", rng=("rng", "seed", "entropy", "SeedSequence", "integer")),
     ),
