@@ -81,3 +81,79 @@ def test_proposals_leaving_the_window_are_rejected(exact_case, pairs):
         init = psi.copy()
         init[np.arange(8) != outside] *= 0.0  # zero details: inside for the other chains (their block means)
         sample_conditional(tight, theta, phi, n_samples=1, seed=1, init=init)
+
+
+# ---------------------------------------------------------------------------------- preconditioning
+
+
+def test_preconditioned_mala_samples_the_exact_gaussian_conditional(exact_case, pairs):
+    """The first test's case with proposal variances spread over a factor ~50 (fixed, drawn once): the mean and
+    the frequency-resolved covariance must still be the exact ones (a wrong Hastings correction biases them)."""
+    L, chains = 8, 64
+    spectrum, scale = exact_case(L)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    theta = ansatz.from_kernels(*scale.kernels())
+    phi, _ = pairs(spectrum, L, 1, seed=3)
+    D = np.exp(np.random.default_rng(7).uniform(-2.0, 2.0, size=(chains, 3, L // 2, L // 2)))
+    run = sample_conditional(
+        ansatz, theta, np.repeat(phi, chains, axis=0), n_samples=400, thin=2, seed=5, precondition=D
+    )
+    assert 0.45 < run.acceptance < 0.7
+    mean = np.fft.ifft2(np.moveaxis(scale.mean_operator * np.fft.fft2(phi[0])[..., None], -1, 0)).real
+    deviation = run.samples - mean
+    per_chain = deviation.mean(axis=0)
+    z_mean = per_chain.mean(axis=0) / (per_chain.std(axis=0, ddof=1) / np.sqrt(chains))
+    assert np.abs(z_mean).max() < 4.5
+    hat = np.fft.fft2(deviation)
+    cov = np.einsum("tcayx,tcbyx->cyxab", hat, hat.conj()).real / len(hat) / scale.L**2
+    z_cov = (cov.mean(axis=0) - scale.covariance.real) / (cov.std(axis=0, ddof=1) / np.sqrt(chains))
+    assert np.abs(z_cov).max() < 4.5
+
+
+def test_all_ones_preconditioner_is_plain_mala(exact_case, pairs):
+    spectrum, scale = exact_case(8)
+    phi, _ = pairs(spectrum, 8, 4, seed=3)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    theta = ansatz.from_kernels(*scale.kernels())
+    plain = sample_conditional(ansatz, theta, phi, n_samples=5, seed=2, burn_in=30)
+    ones = sample_conditional(ansatz, theta, phi, n_samples=5, seed=2, burn_in=30, precondition=np.ones((4, 3, 4, 4)))
+    assert np.array_equal(plain.samples, ones.samples)
+
+
+def test_preconditioning_lets_the_wide_coordinates_move():
+    """Independent Gaussian coordinates of variance 10^-4 and 1 in each chain: plain MALA's step is set by the
+    narrow ones, so after 300 steps from 0 the wide ones have spread to a small fraction of their variance;
+    with D = the variances every coordinate reaches it (z-test over 200 chains x 50 wide coordinates)."""
+    from wirg.mala import MALAChains
+
+    variance = np.repeat([[1e-4, 1.0]], 50, axis=0).T.reshape(-1)  # 50 narrow, then 50 wide
+
+    def energy(x):
+        return 0.5 * np.sum(x**2 / variance, axis=1), x / variance
+
+    spread = {}
+    for name, D in (("plain", None), ("preconditioned", np.broadcast_to(variance, (200, 100)))):
+        chains = MALAChains(np.zeros((200, 100)), 0.005 if D is None else 0.5, seed=4, precondition=D)
+        chains.set_energy(energy)
+        for _ in range(30):
+            chains.adapt(chains.run(10))
+        spread[name] = (chains.x[:, 50:] ** 2).mean()
+    assert spread["plain"] < 0.2
+    # E x^2 = 1 per wide coordinate, Var x^2 = 2: 10^4 values (chains independent, coordinates too)
+    assert abs(spread["preconditioned"] - 1.0) < 4.0 * np.sqrt(2.0 / 10_000)
+
+
+def test_bad_preconditioner_is_refused(exact_case, pairs):
+    from wirg.mala import MALAChains
+
+    spectrum, scale = exact_case(8)
+    phi, _ = pairs(spectrum, 8, 2, seed=3)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    theta = ansatz.from_kernels(*scale.kernels())
+    with pytest.raises(ValueError, match=r"precondition must have the shape"):
+        sample_conditional(ansatz, theta, phi, n_samples=1, seed=1, precondition=np.ones((2, 3, 4)))
+    for bad in (0.0, -1.0, np.nan):
+        with pytest.raises(ValueError, match="precondition must be (positive and )?finite"):
+            sample_conditional(ansatz, theta, phi, n_samples=1, seed=1, precondition=np.full((2, 3, 4, 4), bad))
+    with pytest.raises(ValueError, match="precondition: the zero-mean chains"):
+        MALAChains(np.zeros((2, 4)), 0.1, seed=1, zero_mean=True, precondition=np.ones((2, 4)))
