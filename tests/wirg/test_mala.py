@@ -137,7 +137,7 @@ def test_bad_preconditioner_is_refused(exact_case, pairs):
     with pytest.raises(ValueError, match=r"precondition must have the shape"):
         sample_conditional(ansatz, theta, phi, n_samples=1, seed=1, precondition=np.ones((2, 3, 4)))
     for bad in (0.0, -1.0, np.nan):
-        with pytest.raises(ValueError, match="precondition must be (positive and )?finite"):
+        with pytest.raises(ValueError, match="precondition must be (positive|finite)"):
             sample_conditional(ansatz, theta, phi, n_samples=1, seed=1, precondition=np.full((2, 3, 4, 4), bad))
     with pytest.raises(ValueError, match="precondition: the zero-mean chains"):
         MALAChains(np.zeros((2, 4)), 0.1, seed=1, zero_mean=True, precondition=np.ones((2, 4)))
