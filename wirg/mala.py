@@ -108,8 +108,9 @@ def _variances(name: str, values: ArrayLike, shape: tuple[int, ...]) -> np.ndarr
 
 
 class MALAChains:
-    """Persistent MALA chains ``x`` (n_chains, ...) for an energy given as ``fn(x) -> (E, grad)``; ``precondition``
-    the fixed variances :math:`D` of the proposal, shape of ``x`` (module docstring; default all ones)."""
+    r"""Persistent MALA chains ``x`` (n_chains, ...) for an energy given as ``fn(x) -> (E, grad)``; ``precondition``
+    the fixed variances :math:`D` of the proposal, shape of ``x`` (module docstring; default all ones), kept as
+    ``scale`` = :math:`\sqrt D`, flat."""
 
     def __init__(
         self, x: np.ndarray, step: float, seed: int, *, zero_mean: bool = False, precondition: ArrayLike | None = None
@@ -119,11 +120,11 @@ class MALAChains:
         self.step = step
         self.zero_mean = zero_mean
         if precondition is None:
-            self._scale = np.ones(self.x.size)
+            self.scale = np.ones(self.x.size)
         else:
             if zero_mean:
                 raise ValueError("precondition: the zero-mean chains centre an unscaled noise; use one or the other")
-            self._scale = np.sqrt(_variances("precondition", precondition, self.x.shape)).reshape(-1)
+            self.scale = np.sqrt(_variances("precondition", precondition, self.x.shape)).reshape(-1)
         self.state = seed_state(seed)
         self._noise = np.empty(self.x.size)
         self._proposal = np.empty_like(self.x)
@@ -143,7 +144,7 @@ class MALAChains:
         flat_x, flat_g, flat_y = self.x.reshape(-1), self.grad.reshape(-1), self._proposal.reshape(-1)
         for _ in range(n_steps):
             _mala_propose(
-                flat_x, flat_g, self.step, self._scale, self.zero_mean, self.n_chains, self.state, self._noise, flat_y
+                flat_x, flat_g, self.step, self.scale, self.zero_mean, self.n_chains, self.state, self._noise, flat_y
             )
             with np.errstate(over="ignore", invalid="ignore"):  # a non-finite proposal is rejected below
                 energy_y, grad_y = self.fn(self._proposal)
@@ -155,7 +156,7 @@ class MALAChains:
                 np.ascontiguousarray(grad_y, dtype=np.float64).reshape(-1),
                 np.ascontiguousarray(energy_y, dtype=np.float64),
                 self.step,
-                self._scale,
+                self.scale,
                 self.state,
             )
         self.steps += n_steps
@@ -276,12 +277,9 @@ def sample_conditional(
             f"kernel {op.min_eigenvalue:.3g}), so the conditional law does not exist"
         )
     cross = op.cross_field(phi)
-    variances = None if precondition is None else _variances("precondition", precondition, psi.shape)
-    if step is None:
-        step = conditional_step(ansatz, theta, psi, phi)
-        if variances is not None:
-            step /= math.sqrt(float(variances.max()))
-    sampler = MALAChains(psi, step, seed, precondition=variances)
+    sampler = MALAChains(psi, 0.0 if step is None else step, seed, precondition=precondition)
+    if step is None:  # sqrt of the largest variance = the largest of the chains' scales
+        sampler.step = conditional_step(ansatz, theta, psi, phi) / float(sampler.scale.max())
     sampler.set_energy(lambda x: op.energy_and_grad(x, phi, cross))
     if sampler.diverged:
         potential = ansatz.potential
