@@ -68,7 +68,7 @@ from wirg.likelihood import (
     local_fisher,
     scalar_grid,
 )
-from wirg.mala import ConditionalSamples, conditional_step, sample_conditional
+from wirg.mala import ConditionalSamples, conditional_step, sample_conditional, stiffness_preconditioner
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
 from wirg.model import FreeEnergySettings, MomentSettings, ScaleFit, WIRGModel, fit_wirg
 from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
@@ -213,6 +213,7 @@ __all__ = [
     "local_fisher",
     "conditional_step",
     "sample_conditional",
+    "stiffness_preconditioner",
     "FreeEnergyFit",
     "free_energy_exact",
     "free_energy_integration",

@@ -27,7 +27,12 @@ Only the symmetric part of :math:`\bar K` enters, :math:`\bar K[c,c',\Delta] =
   :math:`\Phi = \sum_x \rho_i(\varphi_{j-1}(x))` (a :class:`Potential`);
 * optionally, block quartic ``("b", name)``: the seven quartic invariants of
   :math:`(\varphi_j(k), \bar\psi_0(k), \bar\psi_1(k), \bar\psi_2(k))` of :mod:`wirg.block_quartic`, quartic terms
-  among the sites of a block that an on-site potential cannot express (an extension of eq. (14)).
+  among the sites of a block that an on-site potential cannot express (an extension of eq. (14));
+* optionally, a coarse-modulated detail stiffness ``("m", g, i)``: a basis :math:`\mu_i` (a :class:`Potential`,
+  its window ignored) of the coarse value, :math:`\Phi = \tfrac12\sum_k\mu_i(\varphi_j(k))
+  \sum_{c\in g}\bar\psi_c(k)^2` for the groups :math:`g` = axis (c = 0, 1) and diagonal (c = 2): the detail
+  variance may then follow the local coarse value, as in a field whose fluctuations grow with its level (a
+  shifted lognormal), which one stiffness for all sites cannot express (an extension of eq. (14)).
 
 The energy is linear in the parameters, :math:`\bar E = \theta\cdot\Phi(\bar\psi, \varphi)`.
 Its gradient, used by Langevin samplers, is
@@ -35,12 +40,14 @@ Its gradient, used by Langevin samplers, is
 .. math::
 
     \frac{\partial\bar E}{\partial\bar\psi_c(x)} = \sum_{c',\Delta}\bar K[c,c',\Delta]\bar\psi_{c'}(x-\Delta)
-    + \sum_\Delta \bar K'[c,\Delta]\varphi(x-\Delta) + \gamma_j\,\big[\bar G\, v'(\varphi_{j-1})\big]_c(x),
+    + \sum_\Delta \bar K'[c,\Delta]\varphi(x-\Delta) + \gamma_j\,\big[\bar G\, v'(\varphi_{j-1})\big]_c(x)
+    + s_{g(c)}(\varphi_j(x))\,\bar\psi_c(x),
 
 the convolutions computed by FFT (:math:`\hat{\bar K}(\xi) = \sum_\Delta\bar K[\Delta]e^{-i\xi\cdot\Delta}`,
 which is :math:`Q_{hh}(\xi)` of :mod:`wirg.gaussian`) and the last term the chain rule through the
 synthesis, :math:`\partial\varphi_{j-1}/\partial\bar\psi = \gamma_j\bar G^\top`, i.e. ``gamma**2``
-times the details of ``analysis_step(v', wavelet, gamma)``.
+times the details of ``analysis_step(v', wavelet, gamma)``; :math:`s_g = \sum_i\theta_{g,i}\mu_i` is the
+modulated stiffness (zero without it).
 
 **Local (direct) ansatz** of the microscopic field, the baseline WIRG is compared with:
 :math:`E(\varphi) = \tfrac12\sum_a\theta_a\sum_x\varphi_x\varphi_{x+\Delta_a}` over one shift of
@@ -90,6 +97,7 @@ from wirg.gaussian import stencil_shifts
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
 
 __all__ = [
+    "MODULATION_GROUPS",
     "BumpPotential",
     "CombinedPotential",
     "FieldAnsatz",
@@ -101,6 +109,10 @@ __all__ = [
     "data_window",
 ]
 
+
+#: The channel groups of the coarse-modulated detail stiffness (module docstring): axis (c = 0, 1), diagonal (c = 2).
+MODULATION_GROUPS = ("axis", "diagonal")
+_GROUP_MASK = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # [group, channel]
 
 # --------------------------------------------------------------------------------------------
 # scalar potential on the reconstructed finer field
@@ -619,6 +631,9 @@ class QuadraticAnsatz:
         Optional :class:`Potential` on the reconstructed field :math:`\varphi_{j-1}`.
     block_quartic
         Add the seven block quartic features of :mod:`wirg.block_quartic`.
+    modulation
+        Optional :class:`Potential` basis :math:`\mu_i` of the coarse value for the coarse-modulated detail
+        stiffness (module docstring); its window, if any, is not used (the coarse field is given).
     wavelet, gamma
         The transform used to reconstruct :math:`\varphi_{j-1}` (only needed with a potential).
 
@@ -626,9 +641,9 @@ class QuadraticAnsatz:
     ----------
     labels : list of tuple
         The parameter of each index: ``("dd", c, c', (dy, dx))``, ``("dc", c, (dy, dx))``, ``("v", i)``,
-        ``("b", name)``, in this order.
-    n_dd, n_dc, n_v, n_block, n_params : int
-        Numbers of detail-detail, detail-coarse, potential, block quartic and all parameters.
+        ``("b", name)``, ``("m", g, i)`` (g in :data:`MODULATION_GROUPS`), in this order.
+    n_dd, n_dc, n_v, n_block, n_mod, n_params : int
+        Numbers of detail-detail, detail-coarse, potential, block quartic, modulation and all parameters.
     """
 
     def __init__(
@@ -637,6 +652,7 @@ class QuadraticAnsatz:
         *,
         potential: Potential | None = None,
         block_quartic: bool = False,
+        modulation: Potential | None = None,
         wavelet: str = "db4",
         gamma: float = 1.0,
         lattice: int | None = None,
@@ -649,6 +665,9 @@ class QuadraticAnsatz:
         if potential is not None and not isinstance(potential, Potential):
             raise TypeError(f"potential must be a Potential or None, got {type(potential).__name__}")
         self.potential = potential
+        if modulation is not None and not isinstance(modulation, Potential):
+            raise TypeError(f"modulation must be a Potential or None, got {type(modulation).__name__}")
+        self.modulation = modulation
         self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
         self.gamma = check_gamma_scalar(gamma)
         dd = [
@@ -660,11 +679,14 @@ class QuadraticAnsatz:
         dc = [("dc", c, s) for c in range(3) for s in torus_shifts(self.radius, self.lattice, half=False)]
         pot = [("v", i) for i in range(potential.n_params)] if potential is not None else []
         block = [("b", name) for name in BLOCK_QUARTIC] if self.block_quartic else []
-        self.labels = dd + dc + pot + block
-        self.n_dd, self.n_dc, self.n_v, self.n_block = len(dd), len(dc), len(pot), len(block)
+        n_mu = 0 if modulation is None else modulation.n_params
+        mod = [("m", g, i) for g in MODULATION_GROUPS for i in range(n_mu)]
+        self.labels = dd + dc + pot + block + mod
+        self.n_dd, self.n_dc, self.n_v, self.n_block, self.n_mod = len(dd), len(dc), len(pot), len(block), len(mod)
         #: where the potential's and the block quartic coefficients sit in theta
         self.potential_slice = slice(self.n_dd + self.n_dc, self.n_dd + self.n_dc + self.n_v)
         self.block_slice = slice(self.potential_slice.stop, self.potential_slice.stop + self.n_block)
+        self.modulation_slice = slice(self.block_slice.stop, self.block_slice.stop + self.n_mod)
         self.n_params = len(self.labels)
         self._shifts = torus_shifts(self.radius, self.lattice, half=False)
         self._dd_index = [(self._shifts.index(s), c, cp) for _, c, cp, s in dd]
@@ -676,11 +698,18 @@ class QuadraticAnsatz:
     def __repr__(self) -> str:
         extra = "" if self.lattice is None else f", lattice={self.lattice}"
         extra += ", block_quartic=True" if self.block_quartic else ""
+        extra += "" if self.modulation is None else f", modulation={self.modulation!r}"
         return f"QuadraticAnsatz(radius={self.radius}{extra}, potential={self.potential!r}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
         """``theta`` as a float array of shape (n_params,), or ValueError/TypeError naming it."""
         return _parameters(self, theta)
+
+    @property
+    def gaussian(self) -> bool:
+        """Whether the conditional is Gaussian: quadratic couplings only (no potential, block quartic or
+        modulation), sampled exactly rather than by MALA."""
+        return self.potential is None and not self.block_quartic and self.modulation is None
 
     # -- features and energy ------------------------------------------------------------------
 
@@ -712,6 +741,11 @@ class QuadraticAnsatz:
                 out[:, self.potential_slice] = self.potential.features(self.reconstruct(psi, phi))
             if self.block_quartic:
                 out[:, self.block_slice] = block_quartic_sums(psi, phi)
+            if self.modulation is not None:
+                squares = np.einsum("gc,bcyx->bgyx", _GROUP_MASK, psi * psi)
+                out[:, self.modulation_slice] = 0.5 * np.einsum(
+                    "bgyx,byxi->bgi", squares, self.modulation.basis(phi)
+                ).reshape(B, -1)
         return finite_result("psibar and phi_j", out, "the features")
 
     def reconstruct(self, psibar: np.ndarray, phi_j: np.ndarray) -> np.ndarray:
@@ -776,11 +810,19 @@ class QuadraticAnsatz:
                 out[:, self.potential_slice] = self.gamma**2 * analysis_step(slopes, self.wavelet, self.gamma)[1]
             if self.block_quartic:
                 out[:, self.block_slice] = block_quartic_gradients(psi, phi)
+            if self.modulation is not None:
+                mu = np.moveaxis(self.modulation.basis(phi), -1, 1)  # (B, n_mu, n, n)
+                n_mu = mu.shape[1]
+                for g in range(len(MODULATION_GROUPS)):
+                    start = self.modulation_slice.start + g * n_mu
+                    for c in np.flatnonzero(_GROUP_MASK[g]):
+                        out[:, start : start + n_mu, c] = mu * psi[:, None, c]
         return finite_result("psibar and phi_j", out, "the feature gradients")
 
     def feature_laplacians(self, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\sum_{c,y}\partial^2\Phi_a/\partial\bar\psi_c(y)^2`, shape (batch, n_params): :math:`n^2` for
-        the squares :math:`\tfrac12\sum_k\bar\psi_c(k)^2`, 0 for the other quadratic features, and for the
+        the squares :math:`\tfrac12\sum_k\bar\psi_c(k)^2`, 0 for the other quadratic features,
+        :math:`|g|\sum_k\mu_i(\varphi_j(k))` for the modulation (|g| channels in the group), and for the
         potential :math:`\sum_x\rho_i''(\varphi_{j-1}(x))\,w(x)` with
         :math:`w(x) = \sum_{c,y}(\partial\varphi_{j-1}(x)/\partial\bar\psi_c(y))^2 = \gamma_j^2(\bar G^\top\bar G)_{xx}`,
         which depends on the parity of :math:`x` (for db4, not 3/4 everywhere).
@@ -800,6 +842,10 @@ class QuadraticAnsatz:
         if self.block_quartic:
             with np.errstate(over="ignore", invalid="ignore"):
                 out[:, self.block_slice] = block_quartic_laplacians(psi, phi)
+        if self.modulation is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                sums = self.modulation.features(phi)  # (B, n_mu)
+            out[:, self.modulation_slice] = (_GROUP_MASK.sum(axis=1)[None, :, None] * sums[:, None]).reshape(B, -1)
         return finite_result("psibar and phi_j", out, "the feature Laplacians")
 
     def _synthesis_weights(self, n: int) -> np.ndarray:
@@ -890,17 +936,40 @@ class _ConditionalOperator:
         self.min_eigenvalue = float(eigenvalues.min())
         self.alpha = theta[ansatz.potential_slice]
         self.block = theta[ansatz.block_slice]
+        self.modulation = theta[ansatz.modulation_slice].reshape(len(MODULATION_GROUPS), -1)  # (groups, n_mu)
+        self.diagonal = np.real(np.einsum("yxcc->c", Khat)) / (L_j * L_j)  # K[c, c, 0]
 
     def cross_field(self, phi: np.ndarray) -> np.ndarray:
         r""":math:`b_c(x) = \sum_\Delta \bar K'[c,\Delta]\varphi(x-\Delta)`, shape (B, 3, n, n)."""
         n = self.L_j
         return np.fft.irfft2(self._Kphat * np.fft.rfft2(phi)[:, None], s=(n, n))
 
+    def stiffness(self, phi: np.ndarray) -> np.ndarray | None:
+        r"""The modulated stiffness of every detail, :math:`s_{g(c)}(\varphi_j(x))`, shape (B, 3, n, n); None
+        without a modulation."""
+        modulation = self.ansatz.modulation
+        if modulation is None:
+            return None
+        per_group = np.einsum("byxi,gi->bgyx", modulation.basis(phi), self.modulation)
+        return np.einsum("gc,bgyx->bcyx", _GROUP_MASK, per_group)
+
+    def local_stiffness(self, phi: np.ndarray) -> np.ndarray:
+        r"""The diagonal of the quadratic part's Hessian, :math:`\bar K[c,c,0] + s_{g(c)}(\varphi_j(x))`, shape
+        (B, 3, n, n): each detail's stiffness given its neighbours."""
+        modulated = self.stiffness(phi)
+        diagonal = self.diagonal[None, :, None, None]
+        return (
+            np.broadcast_to(diagonal, (phi.shape[0], 3) + phi.shape[1:]).copy()
+            if modulated is None
+            else (diagonal + modulated)
+        )
+
     def coarse_grad(self, psi: np.ndarray, phi: np.ndarray) -> np.ndarray:
         r""":math:`\partial\bar E/\partial\varphi_j` (:meth:`QuadraticAnsatz.grad_phi`): the correlation
         :math:`\sum_{c,\Delta}\bar K'[c,\Delta]\bar\psi_c(y+\Delta)`, i.e. :math:`\overline{\hat{\bar K}'}\hat{\bar\psi}` in
         Fourier, plus :math:`\gamma_j G v'(\varphi_{j-1})`, ``gamma**2`` times the coarse part of its analysis, plus
-        the block quartic terms' (:func:`wirg.block_quartic.block_quartic_coarse_gradients`)."""
+        the block quartic terms' (:func:`wirg.block_quartic.block_quartic_coarse_gradients`), plus the modulation's
+        :math:`\tfrac12\sum_g s_g'(\varphi_j(y))\sum_{c\in g}\bar\psi_c(y)^2`."""
         n = self.L_j
         grad = np.fft.irfft2(np.einsum("cyx,bcyx->byx", np.conj(self._Kphat), np.fft.rfft2(psi)), s=(n, n))
         potential = self.ansatz.potential
@@ -912,14 +981,23 @@ class _ConditionalOperator:
             )
         if self.ansatz.block_quartic:
             grad = grad + np.einsum("i,biyx->byx", self.block, block_quartic_coarse_gradients(psi, phi))
+        modulation = self.ansatz.modulation
+        if modulation is not None:  # (1/2) sum_g s_g'(phi) sum_{c in g} psi_c^2
+            slopes = np.einsum("byxi,gi->bgyx", modulation.basis_derivative(phi), self.modulation)
+            squares = np.einsum("gc,bcyx->bgyx", _GROUP_MASK, psi * psi)
+            grad = grad + 0.5 * np.einsum("bgyx,bgyx->byx", slopes, squares)
         return grad
 
     def energy_and_grad(
-        self, psi: np.ndarray, phi: np.ndarray, cross: np.ndarray | None = None
+        self, psi: np.ndarray, phi: np.ndarray, cross: np.ndarray | None = None, stiffness: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Energy (B,) and gradient (B, 3, n, n); ``cross`` and ``stiffness`` those of :meth:`cross_field` and
+        :meth:`stiffness` at ``phi`` if already computed (a sampler's clamped coarse field)."""
         n = self.L_j
         b = self.cross_field(phi) if cross is None else cross
         Kpsi = np.fft.irfft2(np.einsum("cdyx,bdyx->bcyx", self._Khat, np.fft.rfft2(psi)), s=(n, n))
+        if self.ansatz.modulation is not None:
+            Kpsi = Kpsi + (self.stiffness(phi) if stiffness is None else stiffness) * psi
         energy = np.einsum("bcyx,bcyx->b", psi, 0.5 * Kpsi + b)
         grad = Kpsi + b
         potential = self.ansatz.potential

@@ -27,10 +27,13 @@ exact, :math:`O(L_j^2\log L_j)` per scale (the same formula as the exact solver
 :meth:`wirg.gaussian.GaussianWIRG.sample`, there with the exact :math:`Q_{hh}, Q_{hl}`). The
 fitted :math:`\hat{\bar K}(\xi)` must be positive definite at every :math:`\xi`.
 
-**With a potential** the conditional is sampled by MALA on the details only
-(:func:`wirg.mala.sample_conditional`), started from the Gaussian conditional of the quadratic
+**With a potential** (or block quartic terms, or a coarse-modulated stiffness) the conditional is sampled by MALA
+on the details only (:func:`wirg.mala.sample_conditional`), started from the Gaussian conditional of the quadratic
 part when that is positive definite (else from zero details), with :meth:`MALASettings.steps`
-steps at that scale (more on the coarser, cheaper lattices); the last state is kept. A potential with
+steps at that scale (more on the coarser, cheaper lattices); the last state is kept. With a coarse-modulated
+stiffness the proposal is preconditioned by each detail's local stiffness
+(:func:`wirg.mala.stiffness_preconditioner`), so that sites whose conditional width differs by a large factor
+all move. A potential with
 a window :math:`[t_-, t_+]` (:class:`wirg.ansatz.Potential`) defines a density truncated to it, and
 proposals that leave it are rejected. The chains must start inside: a chain whose Gaussian details
 reconstruct a site outside is moved in by alternating two maps (at most 20 times): reflect the
@@ -78,7 +81,7 @@ from wirg.checks import (
 from wirg.fields import gaussian_field
 from wirg.gaussian import sample_details
 from wirg.likelihood import SCALAR_GRID, scalar_grid
-from wirg.mala import MALAChains, conditional_step, initial_step, sample_conditional
+from wirg.mala import MALAChains, conditional_step, initial_step, sample_conditional, stiffness_preconditioner
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
 
 __all__ = ["FieldModel", "GaussianMarginal", "MALASettings", "ScalarModel", "ScaleModel", "generate"]
@@ -102,9 +105,18 @@ class ScaleModel:
             raise TypeError(f"ansatz must be a QuadraticAnsatz, got {type(self.ansatz).__name__}")
         object.__setattr__(self, "theta", self.ansatz.check_theta(self.theta).copy())
 
+    def preconditioner(self, phi_j: ArrayLike) -> np.ndarray | None:
+        """:func:`wirg.mala.stiffness_preconditioner` of this conditional at the coarse fields ``phi_j`` (None
+        without a coarse-modulated stiffness: plain MALA)."""
+        return stiffness_preconditioner(self.ansatz, self.theta, phi_j)
+
     def mala_step(self, phi_j: ArrayLike, psibar: ArrayLike) -> float:
-        """:func:`wirg.mala.conditional_step` of this conditional at the states ``(psibar, phi_j)``."""
-        return conditional_step(self.ansatz, self.theta, psibar, phi_j)
+        """:func:`wirg.mala.conditional_step` of this conditional at the states ``(psibar, phi_j)``, divided by the
+        square root of the largest variance of :meth:`preconditioner` (the initial step of
+        :func:`wirg.mala.sample_conditional`)."""
+        step = conditional_step(self.ansatz, self.theta, psibar, phi_j)
+        variances = self.preconditioner(phi_j)
+        return step if variances is None else step / float(np.sqrt(variances.max()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -360,7 +372,7 @@ def generate(
     for j in range(len(scales), 0, -1):
         model = scales[j - 1]
         details = _gaussian_details(model, phi, rng, j)
-        if model.ansatz.potential is not None:
+        if not model.ansatz.gaussian:
             details = _start_inside(model.ansatz, phi, details, j)
             details = sample_conditional(
                 model.ansatz,
@@ -371,6 +383,7 @@ def generate(
                 burn_in=mcmc.steps(phi.shape[-1], L_1),
                 init=details,
                 step=model.mala_step(phi, details),
+                precondition=model.preconditioner(phi),
             ).samples[-1]
         phi = synthesis_step(phi, details, wavelet, gammas[j - 1])
     return phi
@@ -428,7 +441,7 @@ def _gaussian_details(model: ScaleModel, phi: np.ndarray, rng: np.random.Generat
         raise ValueError(f"scale {j} (L_j = {L_j}): {err}") from None
     eig = np.linalg.eigvalsh(Khat)
     if eig.min() <= 1e-12 * max(1.0, eig.max()):
-        if model.ansatz.potential is not None:
+        if not model.ansatz.gaussian:
             return np.zeros((n, 3, L_j, L_j))
         raise ValueError(
             f"scale {j}: the fitted conditional precision is not positive definite "

@@ -44,7 +44,14 @@ from wirg.ansatz import QuadraticAnsatz
 from wirg.block_quartic import block_quartic_curvature
 from wirg.checks import check_instance, check_memory, check_positive, count, field_pair, real_array, seed_value
 
-__all__ = ["ConditionalSamples", "MALAChains", "conditional_step", "initial_step", "sample_conditional"]
+__all__ = [
+    "ConditionalSamples",
+    "MALAChains",
+    "conditional_step",
+    "initial_step",
+    "sample_conditional",
+    "stiffness_preconditioner",
+]
 
 _TARGET_ACCEPTANCE = 0.574
 _ADAPT_GAIN = 0.5
@@ -175,7 +182,8 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
     r"""A MALA step for the conditional :math:`\bar E_j` at the states ``(psibar, phi_j)``: :func:`initial_step`
     of an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K}) +
     \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`) plus the block quartic terms' bound
-    (:func:`wirg.block_quartic.block_quartic_curvature`), so that a potential with strong
+    (:func:`wirg.block_quartic.block_quartic_curvature`) and the largest modulated stiffness
+    :math:`\max(0, \max_x s_{g(c)}(\varphi_j(x)))`, so that a potential with strong
     curvature does not start the chains at a step they reject (the step adaptation gains at most a factor
     0.75 per 10 steps)."""
     check_instance("ansatz", ansatz, QuadraticAnsatz)
@@ -188,7 +196,33 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
         largest += ansatz.gamma**2 * float(np.abs(curvature).max())
     if ansatz.block_quartic:
         largest += block_quartic_curvature(operator.block, psi, phi)
+    stiffness = operator.stiffness(phi)
+    if stiffness is not None:
+        largest += max(float(stiffness.max()), 0.0)
     return initial_step(largest, psi[0].size)
+
+
+def stiffness_preconditioner(ansatz: QuadraticAnsatz, theta: ArrayLike, phi_j: ArrayLike) -> np.ndarray | None:
+    r"""Proposal variances :math:`D_c(x) = 1/\max(d_c(x), 10^{-2}\max d)` from the local stiffness
+    :math:`d_c(x) = \bar K[c,c,0] + s_{g(c)}(\varphi_j(x))` of a conditional with a coarse-modulated stiffness
+    (:meth:`wirg.ansatz.QuadraticAnsatz`, module docstring of :mod:`wirg.ansatz`), shape (batch, 3, n, n): each
+    detail's proposal on the scale of its own conditional width, fixed by the clamped coarse field, so the
+    chains stay exact MALA (module docstring). None without a modulation (every site then has the same
+    stiffness per channel, and plain MALA is used)."""
+    check_instance("ansatz", ansatz, QuadraticAnsatz)
+    if ansatz.modulation is None:
+        return None
+    phi = real_array("phi_j", phi_j)
+    if phi.ndim != 3:
+        raise ValueError(f"phi_j must have shape (batch, n, n), got {phi.shape}")
+    d = ansatz.operator(theta, phi.shape[-1]).local_stiffness(phi)
+    largest = float(d.max())
+    if not largest > 0.0:
+        raise ValueError(
+            f"theta: the local detail stiffness is nowhere positive (largest {largest:.3g}), so it cannot set the "
+            "proposal's scale"
+        )
+    return 1.0 / np.maximum(d, 1e-2 * largest)
 
 
 def initial_step(max_eigenvalue: float, dim: int) -> float:
@@ -271,16 +305,16 @@ def sample_conditional(
     step = None if step is None else check_positive("step", step)
     seed = seed_value(seed)
     op = ansatz.operator(theta, phi.shape[-1])
-    if ansatz.potential is None and op.min_eigenvalue <= 0.0:
+    if ansatz.gaussian and op.min_eigenvalue <= 0.0:
         raise ValueError(
             f"theta: the detail couplings are not positive definite (smallest eigenvalue of the Fourier "
             f"kernel {op.min_eigenvalue:.3g}), so the conditional law does not exist"
         )
-    cross = op.cross_field(phi)
+    cross, stiffness = op.cross_field(phi), op.stiffness(phi)
     sampler = MALAChains(psi, 0.0 if step is None else step, seed, precondition=precondition)
     if step is None:  # sqrt of the largest variance = the largest of the chains' scales
         sampler.step = conditional_step(ansatz, theta, psi, phi) / float(sampler.scale.max())
-    sampler.set_energy(lambda x: op.energy_and_grad(x, phi, cross))
+    sampler.set_energy(lambda x: op.energy_and_grad(x, phi, cross, stiffness))
     if sampler.diverged:
         potential = ansatz.potential
         outside = (

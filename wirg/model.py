@@ -34,6 +34,12 @@ stays at 0.81-0.82 (500 fields); a tuple
 such as ``("sigmoid", 20)``; or a callable ``values -> Potential`` given the data values at each scale; or a
 list of J + 1 specifications, one per scale (finest first) and the last for the coarsest field.
 
+**Modulated stiffness** ``modulation`` (an extension of the papers' ansatz, :mod:`wirg.ansatz`): a specification
+of the same kind (e.g. ``"bump:10"``), its basis built from the data's coarse field :math:`\varphi_j` at each
+scale, giving every detail channel group a stiffness :math:`s_g(\varphi_j(x))` that follows the local coarse value;
+or a list of J specifications (None where not wanted). Such conditionals are sampled by MALA preconditioned by
+each detail's local stiffness (:func:`wirg.mala.stiffness_preconditioner`).
+
 **Energies.** With the free energies :math:`\bar F_j(\varphi_j) = -\ln\int e^{-\bar E_j}d\bar\psi_j`
 (:class:`FreeEnergySettings`; :mod:`wirg.free_energy`) the model's energy is
 
@@ -188,6 +194,26 @@ def _potential_factories(spec: object, levels: int) -> list[PotentialFactory | N
             )
         return [potential_factory(item) for item in spec]
     return [potential_factory(spec)] * (levels + 1)
+
+
+def _modulation_factories(spec: object, levels: int) -> list[PotentialFactory | None]:
+    """One basis factory per scale j = 1..J for ``fit_wirg(..., modulation=...)``: a list of J specifications, or
+    one for all."""
+    if isinstance(spec, list):
+        if len(spec) != levels:
+            raise ValueError(
+                f"modulation: a list needs {levels} specifications, one per scale (finest first), got {len(spec)}"
+            )
+        return [_named_factory("modulation", item) for item in spec]
+    return [_named_factory("modulation", spec)] * levels
+
+
+def _named_factory(name: str, spec: object) -> PotentialFactory | None:
+    """:func:`potential_factory` with its errors naming ``name``."""
+    try:
+        return potential_factory(spec)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name}: {err}") from None
 
 
 def _spec_text(spec: object) -> str | list | None:
@@ -535,7 +561,7 @@ class WIRGModel:
         seed = seed_value(seed)
         coarse, details = _pyramid(x[:n_chains], self.wavelet, self.gamma)
         for j, (model, phi, psi) in enumerate(zip(self.scales, coarse, details), start=1):
-            if model.ansatz.potential is None:
+            if model.ansatz.gaussian:
                 continue
             run = sample_conditional(
                 model.ansatz,
@@ -546,6 +572,7 @@ class WIRGModel:
                 burn_in=100,
                 init=psi,
                 step=model.mala_step(phi, psi),
+                precondition=model.preconditioner(phi),
             )
             energies = np.stack([model.ansatz.energy(model.theta, s, phi) for s in run.samples])  # (steps, chains)
             taus = []
@@ -712,14 +739,17 @@ def _ansatz_dict(ansatz: QuadraticAnsatz) -> dict:
         "lattice": ansatz.lattice,
         "potential": _potential_dict(ansatz.potential),
         "block_quartic": ansatz.block_quartic,
+        "modulation": _potential_dict(ansatz.modulation),
     }
 
 
 def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
     potential = None if d["potential"] is None else Potential.from_dict(d["potential"])
+    modulation = d.get("modulation")  # absent in files written before the option, like block_quartic
     return QuadraticAnsatz(
         d["radius"],
         potential=potential,
+        modulation=None if modulation is None else Potential.from_dict(modulation),
         block_quartic=d.get("block_quartic", False),  # absent in files written before the option
         wavelet=wavelet,
         gamma=gamma,
@@ -917,7 +947,7 @@ def _scale_free_energy(
     """Fbar_j: exact for a scale without potential, else by the score identity on the first coarse fields."""
     ansatz = model.ansatz
     try:
-        if ansatz.potential is None:
+        if ansatz.gaussian:
             return free_energy_exact(ansatz, model.theta, phi.shape[-1], field)
         with _prefixed_warnings(f"free energy of scale {j}"):
             return free_energy_score(
@@ -1002,6 +1032,7 @@ def fit_wirg(
     radius: int = 2,
     potential: object = "sigmoid:20+polynomial:4",
     block_quartic: bool | Sequence[int] = False,
+    modulation: object = None,
     method: str = "score",
     seed: int = 0,
     moments: MomentSettings | None = None,
@@ -1034,6 +1065,9 @@ def fit_wirg(
         Add the seven quartic invariants of a wavelet block (:mod:`wirg.block_quartic`) to the conditionals:
         True at every scale, or at the scales j listed (1 the finest). They are not in the microscopic basis
         of :meth:`WIRGModel.microscopic_energy`, which refuses a model that has them.
+    modulation
+        Coarse-modulated detail stiffness (module docstring): None, a specification such as ``"bump:10"`` for
+        every scale, or a list of J of them (finest first). Not in the microscopic basis either.
     method : {"score", "moments"}
     seed : int
         Seeds the moment-matching chains (score matching is deterministic).
@@ -1074,6 +1108,7 @@ def fit_wirg(
     radius = check_radius(radius)
     block_scales = _block_scales(block_quartic, levels)
     factories = _potential_factories(potential, levels)
+    modulations = _modulation_factories(modulation, levels)
     method = check_choice("method", method, _METHODS)
     seed = seed_value(seed)
     moments = MomentSettings() if moments is None else moments
@@ -1096,6 +1131,8 @@ def fit_wirg(
     }
     if block_scales:  # absent otherwise, like free_energy: earlier checkpoints stay valid
         settings["block_quartic"] = sorted(block_scales)
+    if modulation is not None:  # the same
+        settings["modulation"] = _spec_text(modulation)
     if free_energy is not None:  # absent otherwise: checkpoints written before free energies existed stay valid
         settings["free_energy"] = free_energy.summary()
     directory = None
@@ -1122,9 +1159,16 @@ def fit_wirg(
             phi, psi = coarse_fields[j - 1], details[j - 1]
             n = phi.shape[-1]
             pot = None if factories[j - 1] is None else factories[j - 1](fine_fields[j - 1])
+            mod = None if modulations[j - 1] is None else modulations[j - 1](phi)
             r, lattice = _stencil(radius, n)
             ansatz = QuadraticAnsatz(
-                r, potential=pot, block_quartic=j in block_scales, wavelet=wavelet, gamma=gammas[j - 1], lattice=lattice
+                r,
+                potential=pot,
+                block_quartic=j in block_scales,
+                modulation=mod,
+                wavelet=wavelet,
+                gamma=gammas[j - 1],
+                lattice=lattice,
             )
             loaded = None if directory is None else _read_checkpoint(directory, j, fingerprint)
             fit, free = (None, None) if loaded is None else loaded

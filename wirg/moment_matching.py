@@ -51,7 +51,7 @@ from wirg.checks import (
     real_array,
     seed_value,
 )
-from wirg.mala import MALAChains, initial_step
+from wirg.mala import MALAChains, initial_step, stiffness_preconditioner
 
 __all__ = ["FitResult", "fit_direct", "fit_moment_matching"]
 
@@ -139,14 +139,20 @@ def _descend(
     tol,
     zero_mean=False,
     precondition=None,
+    proposal_variances=None,
 ) -> FitResult:
     """Gradient descent with persistent MALA chains (module docstring), the gradient mapped by ``precondition``
-    if given."""
+    if given; ``proposal_variances(theta)``, if given, the chains' MALA preconditioner at each theta (None for
+    plain MALA)."""
     steps = count("steps", steps, minimum=1)
     lr = check_positive("lr", lr)
     mcmc_steps = count("mcmc_steps", mcmc_steps, minimum=1)
     fn, max_eigenvalue = make_energy(theta)
-    sampler = MALAChains(x0, initial_step(max_eigenvalue, x0[0].size), seed, zero_mean=zero_mean)
+    variances = None if proposal_variances is None else proposal_variances(theta)
+    sampler = MALAChains(
+        x0, initial_step(max_eigenvalue, x0[0].size), seed, zero_mean=zero_mean, precondition=variances
+    )
+    sampler.step /= float(sampler.scale.max())
     sampler.set_energy(fn)
     history, grads, accept = [theta.copy()], [], []
     errors = None if target is None else [np.linalg.norm(theta - target) / np.linalg.norm(target)]
@@ -176,6 +182,9 @@ def _descend(
             if not math.isfinite(max_eigenvalue):
                 diverged = True
                 break
+            variances = None if proposal_variances is None else proposal_variances(theta)
+            if variances is not None:
+                sampler.scale = np.sqrt(variances).reshape(-1)
             sampler.set_energy(fn)
             if sampler.diverged:
                 diverged = True
@@ -309,8 +318,8 @@ def fit_moment_matching(
 
     def make_energy(th):
         op = ansatz.operator(th, n)
-        cross = op.cross_field(phi)
-        return (lambda x: op.energy_and_grad(x, phi, cross)), op.max_eigenvalue
+        cross, stiffness = op.cross_field(phi), op.stiffness(phi)
+        return (lambda x: op.energy_and_grad(x, phi, cross, stiffness)), op.max_eigenvalue
 
     per_site = ansatz.features(psi, phi) / N
     data_mean = per_site.mean(axis=0)
@@ -328,6 +337,7 @@ def fit_moment_matching(
         target=target,
         tol=tol,
         precondition=precondition,
+        proposal_variances=None if ansatz.modulation is None else lambda th: stiffness_preconditioner(ansatz, th, phi),
     )
 
 

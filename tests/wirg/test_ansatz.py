@@ -214,15 +214,25 @@ def _fd_features(features, x, index, eps):
 
 
 @pytest.mark.parametrize(
-    "wavelet, gamma, radius, n, lattice",
-    [("db4", 1.3, 1, 4, None), ("haar", 0.8, 1, 4, None), ("db4", 1.1, 2, 4, 4), ("haar", 1.0, 1, 2, 2)],
+    "wavelet, gamma, radius, n, lattice, modulated",
+    [
+        ("db4", 1.3, 1, 4, None, False),
+        ("haar", 0.8, 1, 4, None, False),
+        ("db4", 1.1, 2, 4, 4, False),
+        ("haar", 1.0, 1, 2, 2, False),
+        ("db4", 1.3, 1, 4, None, True),
+        ("haar", 1.0, 1, 2, 2, True),
+    ],
 )
 def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_differences(
-    wavelet, gamma, radius, n, lattice
+    wavelet, gamma, radius, n, lattice, modulated
 ):
     rng = np.random.default_rng(7)
     potential = CombinedPotential([SigmoidPotential.from_data(rng.normal(size=200), 4), PolynomialPotential((4,))])
-    ansatz = QuadraticAnsatz(radius, potential=potential, wavelet=wavelet, gamma=gamma, lattice=lattice)
+    modulation = BumpPotential.from_data(rng.normal(size=200), 3) if modulated else None
+    ansatz = QuadraticAnsatz(
+        radius, potential=potential, modulation=modulation, wavelet=wavelet, gamma=gamma, lattice=lattice
+    )
     psi, phi = 0.7 * rng.normal(size=(2, 3, n, n)), 0.7 * rng.normal(size=(2, n, n))
     theta = rng.normal(size=ansatz.n_params)
     grads = ansatz.feature_gradients(psi, phi)
