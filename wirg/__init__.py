@@ -36,6 +36,7 @@ from wirg.ansatz import (
 )
 from wirg.block_quartic import BLOCK_QUARTIC, block_quartic_features
 from wirg.datasets import Dataset, dataset, load_dataset, save_dataset
+from wirg.detail_scale import DetailScale
 from wirg.fields import free_field_spectrum, gaussian_field, lattice_momenta, lognormal_field
 from wirg.free_energy import (
     FreeEnergyFit,
@@ -126,6 +127,7 @@ __all__ = [
     "AutocorrelationWarning",
     "BinderCumulant",
     "Dataset",
+    "DetailScale",
     "Phi4Samples",
     "binder_cumulant",
     "dataset",

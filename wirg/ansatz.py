@@ -32,7 +32,11 @@ Only the symmetric part of :math:`\bar K` enters, :math:`\bar K[c,c',\Delta] =
   its window ignored) of the coarse value, :math:`\Phi = \tfrac12\sum_k\mu_i(\varphi_j(k))
   \sum_{c\in g}\bar\psi_c(k)^2` for the groups :math:`g` = axis (c = 0, 1) and diagonal (c = 2): the detail
   variance may then follow the local coarse value, as in a field whose fluctuations grow with its level (a
-  shifted lognormal), which one stiffness for all sites cannot express (an extension of eq. (14)).
+  shifted lognormal), which one stiffness for all sites cannot express (an extension of eq. (14));
+* optionally, a detail scale :math:`\sigma(\varphi_j)` (:class:`wirg.detail_scale.DetailScale`, fixed, not a
+  parameter): the detail-detail and detail-coarse features are those of the rescaled
+  :math:`\chi_c(k) = w(k)\bar\psi_c(k)` and :math:`w(k)\varphi_j(k)`, :math:`w = 1/\sigma(\varphi_j)`, so the
+  whole quadratic form, not only its diagonal, follows the local level (an extension of eq. (14)).
 
 The energy is linear in the parameters, :math:`\bar E = \theta\cdot\Phi(\bar\psi, \varphi)`.
 Its gradient, used by Langevin samplers, is
@@ -93,6 +97,7 @@ from wirg.checks import (
     real_array,
     show,
 )
+from wirg.detail_scale import DetailScale
 from wirg.gaussian import stencil_shifts
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
 
@@ -634,6 +639,9 @@ class QuadraticAnsatz:
     modulation
         Optional :class:`Potential` basis :math:`\mu_i` of the coarse value for the coarse-modulated detail
         stiffness (module docstring); its window, if any, is not used (the coarse field is given).
+    detail_scale
+        Optional :class:`wirg.detail_scale.DetailScale`: the quadratic features in the rescaled details (module
+        docstring).
     wavelet, gamma
         The transform used to reconstruct :math:`\varphi_{j-1}` (only needed with a potential).
 
@@ -653,6 +661,7 @@ class QuadraticAnsatz:
         potential: Potential | None = None,
         block_quartic: bool = False,
         modulation: Potential | None = None,
+        detail_scale: DetailScale | None = None,
         wavelet: str = "db4",
         gamma: float = 1.0,
         lattice: int | None = None,
@@ -668,6 +677,9 @@ class QuadraticAnsatz:
         if modulation is not None and not isinstance(modulation, Potential):
             raise TypeError(f"modulation must be a Potential or None, got {type(modulation).__name__}")
         self.modulation = modulation
+        if detail_scale is not None and not isinstance(detail_scale, DetailScale):
+            raise TypeError(f"detail_scale must be a DetailScale or None, got {type(detail_scale).__name__}")
+        self.detail_scale = detail_scale
         self.wavelet = check_choice("wavelet", wavelet, WAVELETS)
         self.gamma = check_gamma_scalar(gamma)
         dd = [
@@ -699,6 +711,7 @@ class QuadraticAnsatz:
         extra = "" if self.lattice is None else f", lattice={self.lattice}"
         extra += ", block_quartic=True" if self.block_quartic else ""
         extra += "" if self.modulation is None else f", modulation={self.modulation!r}"
+        extra += "" if self.detail_scale is None else f", detail_scale={self.detail_scale!r}"
         return f"QuadraticAnsatz(radius={self.radius}{extra}, potential={self.potential!r}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
@@ -709,7 +722,17 @@ class QuadraticAnsatz:
     def gaussian(self) -> bool:
         """Whether the conditional is Gaussian: quadratic couplings only (no potential, block quartic or
         modulation), sampled exactly rather than by MALA."""
-        return self.potential is None and not self.block_quartic and self.modulation is None
+        return (
+            self.potential is None and not self.block_quartic and self.modulation is None and self.detail_scale is None
+        )
+
+    def rescaled(self, psi: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        r"""The quadratic part's variables :math:`(\chi, w\varphi_j, w)` (module docstring), or ``(psi, phi, None)``
+        without a detail scale."""
+        if self.detail_scale is None:
+            return psi, phi, None
+        w = self.detail_scale.weight(phi)
+        return psi * w[:, None], phi * w, w
 
     # -- features and energy ------------------------------------------------------------------
 
@@ -730,10 +753,11 @@ class QuadraticAnsatz:
         pp = np.empty((len(self._shifts), B, 3, 3))
         pc = np.empty((len(self._shifts), B, 3))
         with np.errstate(over="ignore", invalid="ignore"):
+            chi, phit, _ = self.rescaled(psi, phi)
             for i, (dy, dx) in enumerate(self._shifts):
-                shifted = np.roll(psi, (-dy, -dx), axis=(-2, -1))  # shifted[k] = psi(k + Delta)
-                pp[i] = np.einsum("bcyx,bdyx->bcd", shifted, psi)
-                pc[i] = np.einsum("bcyx,byx->bc", shifted, phi)
+                shifted = np.roll(chi, (-dy, -dx), axis=(-2, -1))  # shifted[k] = chi(k + Delta)
+                pp[i] = np.einsum("bcyx,bdyx->bcd", shifted, chi)
+                pc[i] = np.einsum("bcyx,byx->bc", shifted, phit)
             out = np.empty((B, self.n_params))
             out[:, : self.n_dd] = np.stack([pp[i, :, c, cp] for i, c, cp in self._dd_index], axis=1) * self._dd_weight
             out[:, self.n_dd : self.n_dd + self.n_dc] = np.stack([pc[i, :, c] for i, c in self._dc_index], axis=1)
@@ -797,13 +821,16 @@ class QuadraticAnsatz:
         check_memory("the feature gradients", "psibar", 8.0 * B * self.n_params * 3 * n * n, "use fewer fields at once")
         out = np.zeros((B, self.n_params, 3, n, n))
         shifts = set(self._shifts) | {(-dy, -dx) for dy, dx in self._shifts}
-        behind = {s: np.roll(psi, s, axis=(-2, -1)) for s in shifts}  # psi(y - Delta)
+        chi, phit, scale = self.rescaled(psi, phi)
+        behind = {s: np.roll(chi, s, axis=(-2, -1)) for s in shifts}  # chi(y - Delta)
         with np.errstate(over="ignore", invalid="ignore"):
             for a, ((_, c, cp, (dy, dx)), w) in enumerate(zip(self.labels[: self.n_dd], self._dd_weight)):
                 out[:, a, c] += w * behind[(dy, dx)][:, cp]
-                out[:, a, cp] += w * behind[(-dy, -dx)][:, c]  # psi_c(y + Delta)
+                out[:, a, cp] += w * behind[(-dy, -dx)][:, c]  # chi_c(y + Delta)
             for a, (_, c, (dy, dx)) in enumerate(self.labels[self.n_dd : self.n_dd + self.n_dc], start=self.n_dd):
-                out[:, a, c] = np.roll(phi, (dy, dx), axis=(-2, -1))
+                out[:, a, c] = np.roll(phit, (dy, dx), axis=(-2, -1))
+            if scale is not None:  # d chi(y) / d psi(y) = w(y)
+                out[:, : self.n_dd + self.n_dc] *= scale[:, None, None]
             if self.potential is not None:
                 fine = self.reconstruct(psi, phi)
                 slopes = np.moveaxis(self.potential.basis_derivative(fine), -1, 1)  # (B, n_v, 2n, 2n)
@@ -821,7 +848,8 @@ class QuadraticAnsatz:
 
     def feature_laplacians(self, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\sum_{c,y}\partial^2\Phi_a/\partial\bar\psi_c(y)^2`, shape (batch, n_params): :math:`n^2` for
-        the squares :math:`\tfrac12\sum_k\bar\psi_c(k)^2`, 0 for the other quadratic features,
+        the squares :math:`\tfrac12\sum_k\bar\psi_c(k)^2` (:math:`\sum_k w(k)^2` with a detail scale), 0 for the other quadratic
+        features,
         :math:`|g|\sum_k\mu_i(\varphi_j(k))` for the modulation (|g| channels in the group), and for the
         potential :math:`\sum_x\rho_i''(\varphi_{j-1}(x))\,w(x)` with
         :math:`w(x) = \sum_{c,y}(\partial\varphi_{j-1}(x)/\partial\bar\psi_c(y))^2 = \gamma_j^2(\bar G^\top\bar G)_{xx}`,
@@ -830,9 +858,10 @@ class QuadraticAnsatz:
         psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         B, n = psi.shape[0], psi.shape[-1]
         out = np.zeros((B, self.n_params))
+        scale = self.rescaled(psi, phi)[2]
         for a, (_, c, cp, s) in enumerate(self.labels[: self.n_dd]):
             if c == cp and s == (0, 0):
-                out[:, a] = n * n
+                out[:, a] = n * n if scale is None else (scale**2).sum(axis=(-2, -1))
         if self.potential is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 fine = self.reconstruct(psi, phi)
@@ -940,9 +969,16 @@ class _ConditionalOperator:
         self.diagonal = np.real(np.einsum("yxcc->c", Khat)) / (L_j * L_j)  # K[c, c, 0]
 
     def cross_field(self, phi: np.ndarray) -> np.ndarray:
-        r""":math:`b_c(x) = \sum_\Delta \bar K'[c,\Delta]\varphi(x-\Delta)`, shape (B, 3, n, n)."""
+        r""":math:`b_c(x) = \sum_\Delta \bar K'[c,\Delta]\varphi(x-\Delta)`, shape (B, 3, n, n) (of :math:`w\varphi` with a
+        detail scale)."""
         n = self.L_j
-        return np.fft.irfft2(self._Kphat * np.fft.rfft2(phi)[:, None], s=(n, n))
+        phit = self.ansatz.rescaled(np.zeros((phi.shape[0], 3) + phi.shape[1:]), phi)[1]
+        return np.fft.irfft2(self._Kphat * np.fft.rfft2(phit)[:, None], s=(n, n))
+
+    def _apply_kernel(self, chi: np.ndarray) -> np.ndarray:
+        r""":math:`[\bar K\chi]_c(x) = \sum_{c',\Delta}\bar K[c,c',\Delta]\chi_{c'}(x-\Delta)` by FFT, shape of ``chi``."""
+        n = self.L_j
+        return np.fft.irfft2(np.einsum("cdyx,bdyx->bcyx", self._Khat, np.fft.rfft2(chi)), s=(n, n))
 
     def stiffness(self, phi: np.ndarray) -> np.ndarray | None:
         r"""The modulated stiffness of every detail, :math:`s_{g(c)}(\varphi_j(x))`, shape (B, 3, n, n); None
@@ -954,10 +990,13 @@ class _ConditionalOperator:
         return np.einsum("gc,bgyx->bcyx", _GROUP_MASK, per_group)
 
     def local_stiffness(self, phi: np.ndarray) -> np.ndarray:
-        r"""The diagonal of the quadratic part's Hessian, :math:`\bar K[c,c,0] + s_{g(c)}(\varphi_j(x))`, shape
+        r"""The diagonal of the quadratic part's Hessian, :math:`w(x)^2\bar K[c,c,0] + s_{g(c)}(\varphi_j(x))`, shape
         (B, 3, n, n): each detail's stiffness given its neighbours."""
         modulated = self.stiffness(phi)
         diagonal = self.diagonal[None, :, None, None]
+        scale = self.ansatz.rescaled(np.zeros((phi.shape[0], 3) + phi.shape[1:]), phi)[2]
+        if scale is not None:
+            diagonal = diagonal * scale[:, None] ** 2
         return (
             np.broadcast_to(diagonal, (phi.shape[0], 3) + phi.shape[1:]).copy()
             if modulated is None
@@ -969,9 +1008,17 @@ class _ConditionalOperator:
         :math:`\sum_{c,\Delta}\bar K'[c,\Delta]\bar\psi_c(y+\Delta)`, i.e. :math:`\overline{\hat{\bar K}'}\hat{\bar\psi}` in
         Fourier, plus :math:`\gamma_j G v'(\varphi_{j-1})`, ``gamma**2`` times the coarse part of its analysis, plus
         the block quartic terms' (:func:`wirg.block_quartic.block_quartic_coarse_gradients`), plus the modulation's
-        :math:`\tfrac12\sum_g s_g'(\varphi_j(y))\sum_{c\in g}\bar\psi_c(y)^2`."""
+        :math:`\tfrac12\sum_g s_g'(\varphi_j(y))\sum_{c\in g}\bar\psi_c(y)^2`. With a detail scale the correlation
+        is of :math:`\chi` and the chain rule through :math:`w(\varphi_j)` adds
+        :math:`w'\varphi_j` times it and :math:`w'(y)\sum_c\bar\psi_c(y)[\bar K\chi + b]_c(y)`."""
         n = self.L_j
-        grad = np.fft.irfft2(np.einsum("cyx,bcyx->byx", np.conj(self._Kphat), np.fft.rfft2(psi)), s=(n, n))
+        chi, _, scale = self.ansatz.rescaled(psi, phi)
+        grad = np.fft.irfft2(np.einsum("cyx,bcyx->byx", np.conj(self._Kphat), np.fft.rfft2(chi)), s=(n, n))
+        if scale is not None:
+            assert self.ansatz.detail_scale is not None
+            slope = self.ansatz.detail_scale.weight_derivative(phi)
+            field = self._apply_kernel(chi) + self.cross_field(phi)
+            grad = (scale + slope * phi) * grad + slope * np.einsum("bcyx,bcyx->byx", psi, field)
         potential = self.ansatz.potential
         if potential is not None:
             fine = self.ansatz.reconstruct(psi, phi)
@@ -993,13 +1040,14 @@ class _ConditionalOperator:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Energy (B,) and gradient (B, 3, n, n); ``cross`` and ``stiffness`` those of :meth:`cross_field` and
         :meth:`stiffness` at ``phi`` if already computed (a sampler's clamped coarse field)."""
-        n = self.L_j
         b = self.cross_field(phi) if cross is None else cross
-        Kpsi = np.fft.irfft2(np.einsum("cdyx,bdyx->bcyx", self._Khat, np.fft.rfft2(psi)), s=(n, n))
+        chi, _, scale = self.ansatz.rescaled(psi, phi)
+        Kchi = self._apply_kernel(chi)
+        energy = np.einsum("bcyx,bcyx->b", chi, 0.5 * Kchi + b)
+        grad = Kchi + b if scale is None else scale[:, None] * (Kchi + b)
         if self.ansatz.modulation is not None:
-            Kpsi = Kpsi + (self.stiffness(phi) if stiffness is None else stiffness) * psi
-        energy = np.einsum("bcyx,bcyx->b", psi, 0.5 * Kpsi + b)
-        grad = Kpsi + b
+            stiff_psi = (self.stiffness(phi) if stiffness is None else stiffness) * psi
+            energy, grad = energy + 0.5 * np.einsum("bcyx,bcyx->b", psi, stiff_psi), grad + stiff_psi
         potential = self.ansatz.potential
         if potential is not None:
             fine = self.ansatz.reconstruct(psi, phi)

@@ -430,8 +430,9 @@ def _start_inside(ansatz: QuadraticAnsatz, phi: np.ndarray, details: np.ndarray,
 
 
 def _gaussian_details(model: ScaleModel, phi: np.ndarray, rng: np.random.Generator, j: int) -> np.ndarray:
-    """Exact sample of the Gaussian conditional of the quadratic part (module docstring), shape
-    (n, 3, L_j, L_j); with a potential, zeros if that part is not positive definite."""
+    """Exact sample of the Gaussian conditional of the quadratic part (module docstring; in the rescaled details
+    with a detail scale), shape (n, 3, L_j, L_j); for a non-Gaussian conditional, zeros if that part is not
+    positive definite."""
     n, L_j = phi.shape[0], phi.shape[-1]
     quadratic = model.theta.copy()
     quadratic[model.ansatz.n_dd + model.ansatz.n_dc :] = 0.0
@@ -448,4 +449,8 @@ def _gaussian_details(model: ScaleModel, phi: np.ndarray, rng: np.random.Generat
             f"(smallest eigenvalue {eig.min():.3g} over the frequencies)"
         )
     covariance = np.linalg.inv(Khat)
-    return sample_details(covariance, -np.einsum("...ab,...b->...a", covariance, Kphat), phi, rng)
+    mean_operator = -np.einsum("...ab,...b->...a", covariance, Kphat)
+    if model.ansatz.detail_scale is None:
+        return sample_details(covariance, mean_operator, phi, rng)
+    weight = model.ansatz.detail_scale.weight(phi)  # the rescaled details chi = w psi are Gaussian given w phi
+    return sample_details(covariance, mean_operator, weight * phi, rng) / weight[:, None]

@@ -180,16 +180,20 @@ class MALAChains:
 
 def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> float:
     r"""A MALA step for the conditional :math:`\bar E_j` at the states ``(psibar, phi_j)``: :func:`initial_step`
-    of an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K}) +
+    of an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K})\max_x w(x)^2 +
     \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`) plus the block quartic terms' bound
     (:func:`wirg.block_quartic.block_quartic_curvature`) and the largest modulated stiffness
     :math:`\max(0, \max_x s_{g(c)}(\varphi_j(x)))`, so that a potential with strong
     curvature does not start the chains at a step they reject (the step adaptation gains at most a factor
-    0.75 per 10 steps)."""
+    0.75 per 10 steps); :math:`w` is the weight of a detail scale (1 without, module docstring of
+    :mod:`wirg.ansatz`)."""
     check_instance("ansatz", ansatz, QuadraticAnsatz)
     psi, phi = field_pair(psibar, phi_j, ansatz.radius, ansatz.lattice)
     operator = ansatz.operator(theta, phi.shape[-1])
     largest = max(operator.max_eigenvalue, 0.0)
+    scale = ansatz.rescaled(psi, phi)[2]
+    if scale is not None:  # the Hessian of the quadratic part is W K W
+        largest *= float((scale**2).max())
     if ansatz.potential is not None:
         with np.errstate(over="ignore", invalid="ignore"):
             curvature = ansatz.potential.basis_second_derivative(ansatz.reconstruct(psi, phi)) @ operator.alpha
@@ -204,13 +208,13 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
 
 def stiffness_preconditioner(ansatz: QuadraticAnsatz, theta: ArrayLike, phi_j: ArrayLike) -> np.ndarray | None:
     r"""Proposal variances :math:`D_c(x) = 1/\max(d_c(x), 10^{-2}\max d)` from the local stiffness
-    :math:`d_c(x) = \bar K[c,c,0] + s_{g(c)}(\varphi_j(x))` of a conditional with a coarse-modulated stiffness
-    (:meth:`wirg.ansatz.QuadraticAnsatz`, module docstring of :mod:`wirg.ansatz`), shape (batch, 3, n, n): each
-    detail's proposal on the scale of its own conditional width, fixed by the clamped coarse field, so the
-    chains stay exact MALA (module docstring). None without a modulation (every site then has the same
+    :math:`d_c(x) = w(x)^2\bar K[c,c,0] + s_{g(c)}(\varphi_j(x))` of a conditional with a coarse-modulated stiffness
+    or a detail scale (:class:`wirg.ansatz.QuadraticAnsatz`, module docstring of :mod:`wirg.ansatz`), shape
+    (batch, 3, n, n): each detail's proposal on the scale of its own conditional width, fixed by the clamped coarse
+    field, so the chains stay exact MALA (module docstring). None without either (every site then has the same
     stiffness per channel, and plain MALA is used)."""
     check_instance("ansatz", ansatz, QuadraticAnsatz)
-    if ansatz.modulation is None:
+    if ansatz.modulation is None and ansatz.detail_scale is None:
         return None
     phi = real_array("phi_j", phi_j)
     if phi.ndim != 3:

@@ -289,10 +289,11 @@ def _conditional(model: ScaleModel | Scale, j: int, n: int, wavelet: str, gamma:
             f"scales[{j - 1}]: its block quartic terms couple the sites of a block and have no place in the "
             "microscopic basis (a kernel K and on-site potentials V_j); fit without block_quartic at this scale"
         )
-    if ansatz.modulation is not None:
+    if ansatz.modulation is not None or ansatz.detail_scale is not None:
         raise ValueError(
-            f"scales[{j - 1}]: its coarse-modulated stiffness couples a detail's square to the coarse value and has "
-            "no place in the microscopic basis (a kernel K and on-site potentials V_j); fit without modulation"
+            f"scales[{j - 1}]: its coarse-modulated stiffness or detail scale couples the details to the coarse value "
+            "beyond a quadratic form and has no place in the microscopic basis (a kernel K and on-site potentials "
+            "V_j); fit without modulation and detail_scale"
         )
     if ansatz.potential is None:
         return Q, None

@@ -37,8 +37,10 @@ list of J + 1 specifications, one per scale (finest first) and the last for the 
 **Modulated stiffness** ``modulation`` (an extension of the papers' ansatz, :mod:`wirg.ansatz`): a specification
 of the same kind (e.g. ``"bump:10"``), its basis built from the data's coarse field :math:`\varphi_j` at each
 scale, giving every detail channel group a stiffness :math:`s_g(\varphi_j(x))` that follows the local coarse value;
-or a list of J specifications (None where not wanted). Such conditionals are sampled by MALA preconditioned by
-each detail's local stiffness (:func:`wirg.mala.stiffness_preconditioner`).
+or a list of J specifications (None where not wanted). ``detail_scale`` writes the whole quadratic part in details
+rescaled by their local scale :math:`\sigma(\varphi_j)` taken from the data (:mod:`wirg.detail_scale`), so that
+the couplings, and the correlations they give, are the same at every level. Such conditionals are sampled by MALA
+preconditioned by each detail's local stiffness (:func:`wirg.mala.stiffness_preconditioner`).
 
 **Energies.** With the free energies :math:`\bar F_j(\varphi_j) = -\ln\int e^{-\bar E_j}d\bar\psi_j`
 (:class:`FreeEnergySettings`; :mod:`wirg.free_energy`) the model's energy is
@@ -103,6 +105,7 @@ from wirg.checks import (
     show,
     square_side,
 )
+from wirg.detail_scale import DetailScale
 from wirg.free_energy import FreeEnergyFit, free_energy_exact, free_energy_score
 from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScalarModel, ScaleModel, generate
 from wirg.likelihood import fit_exact_scalar
@@ -740,6 +743,7 @@ def _ansatz_dict(ansatz: QuadraticAnsatz) -> dict:
         "potential": _potential_dict(ansatz.potential),
         "block_quartic": ansatz.block_quartic,
         "modulation": _potential_dict(ansatz.modulation),
+        "detail_scale": None if ansatz.detail_scale is None else ansatz.detail_scale.to_dict(),
     }
 
 
@@ -750,6 +754,7 @@ def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
         d["radius"],
         potential=potential,
         modulation=None if modulation is None else Potential.from_dict(modulation),
+        detail_scale=None if d.get("detail_scale") is None else DetailScale.from_dict(d["detail_scale"]),
         block_quartic=d.get("block_quartic", False),  # absent in files written before the option
         wavelet=wavelet,
         gamma=gamma,
@@ -864,16 +869,17 @@ def _fit_scale(
     )
 
 
-def _block_scales(block_quartic: object, levels: int) -> set[int]:
-    """The scales j of ``fit_wirg(..., block_quartic=...)``; TypeError/ValueError naming it."""
-    if isinstance(block_quartic, bool | np.bool_):
-        return set(range(1, levels + 1)) if block_quartic else set()
-    if isinstance(block_quartic, str) or not isinstance(block_quartic, Sequence):
-        raise TypeError(f"block_quartic must be a bool or a sequence of scales, got {show(block_quartic)}")
+def _chosen_scales(name: str, value: object, levels: int) -> set[int]:
+    """The scales j of ``fit_wirg(..., name=value)``, a bool (all or none) or a sequence of scales;
+    TypeError/ValueError naming it."""
+    if isinstance(value, bool | np.bool_):
+        return set(range(1, levels + 1)) if value else set()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a bool or a sequence of scales, got {show(value)}")
     scales = set()
-    for j in block_quartic:
+    for j in value:
         if isinstance(j, bool | np.bool_) or not isinstance(j, numbers.Integral) or not 1 <= j <= levels:
-            raise ValueError(f"block_quartic: scales must be integers in 1..{levels} (the levels), got {show(j)}")
+            raise ValueError(f"{name}: scales must be integers in 1..{levels} (the levels), got {show(j)}")
         scales.add(int(j))
     return scales
 
@@ -1033,6 +1039,7 @@ def fit_wirg(
     potential: object = "sigmoid:20+polynomial:4",
     block_quartic: bool | Sequence[int] = False,
     modulation: object = None,
+    detail_scale: bool | Sequence[int] = False,
     method: str = "score",
     seed: int = 0,
     moments: MomentSettings | None = None,
@@ -1068,6 +1075,10 @@ def fit_wirg(
     modulation
         Coarse-modulated detail stiffness (module docstring): None, a specification such as ``"bump:10"`` for
         every scale, or a list of J of them (finest first). Not in the microscopic basis either.
+    detail_scale : bool or sequence of int
+        Write the quadratic part in details rescaled by their local scale given the coarse value,
+        :meth:`wirg.detail_scale.DetailScale.from_data` of the training pairs (module docstring): True at every
+        scale, or at the scales j listed. Not in the microscopic basis either.
     method : {"score", "moments"}
     seed : int
         Seeds the moment-matching chains (score matching is deterministic).
@@ -1106,7 +1117,8 @@ def fit_wirg(
             )
         raise ValueError(f"gamma must lie in {list(_GAMMA_RANGE)} (about 1 to 2 keeps the variance), got {show(gamma)}")
     radius = check_radius(radius)
-    block_scales = _block_scales(block_quartic, levels)
+    block_scales = _chosen_scales("block_quartic", block_quartic, levels)
+    scaled = _chosen_scales("detail_scale", detail_scale, levels)
     factories = _potential_factories(potential, levels)
     modulations = _modulation_factories(modulation, levels)
     method = check_choice("method", method, _METHODS)
@@ -1133,6 +1145,8 @@ def fit_wirg(
         settings["block_quartic"] = sorted(block_scales)
     if modulation is not None:  # the same
         settings["modulation"] = _spec_text(modulation)
+    if scaled:
+        settings["detail_scale"] = sorted(scaled)
     if free_energy is not None:  # absent otherwise: checkpoints written before free energies existed stay valid
         settings["free_energy"] = free_energy.summary()
     directory = None
@@ -1166,6 +1180,7 @@ def fit_wirg(
                 potential=pot,
                 block_quartic=j in block_scales,
                 modulation=mod,
+                detail_scale=DetailScale.from_data(phi, psi) if j in scaled else None,
                 wavelet=wavelet,
                 gamma=gammas[j - 1],
                 lattice=lattice,

@@ -337,7 +337,7 @@ def fit_moment_matching(
         target=target,
         tol=tol,
         precondition=precondition,
-        proposal_variances=None if ansatz.modulation is None else lambda th: stiffness_preconditioner(ansatz, th, phi),
+        proposal_variances=lambda th: stiffness_preconditioner(ansatz, th, phi),
     )
 
 

@@ -17,6 +17,7 @@ from wirg.ansatz import (
     QuadraticAnsatz,
     SigmoidPotential,
 )
+from wirg.detail_scale import DetailScale
 from wirg.fields import free_field_spectrum
 
 # ---------------------------------------------------------------------------------- the ansatz
@@ -214,24 +215,35 @@ def _fd_features(features, x, index, eps):
 
 
 @pytest.mark.parametrize(
-    "wavelet, gamma, radius, n, lattice, modulated",
+    "wavelet, gamma, radius, n, lattice, modulated, scaled",
     [
-        ("db4", 1.3, 1, 4, None, False),
-        ("haar", 0.8, 1, 4, None, False),
-        ("db4", 1.1, 2, 4, 4, False),
-        ("haar", 1.0, 1, 2, 2, False),
-        ("db4", 1.3, 1, 4, None, True),
-        ("haar", 1.0, 1, 2, 2, True),
+        ("db4", 1.3, 1, 4, None, False, False),
+        ("haar", 0.8, 1, 4, None, False, False),
+        ("db4", 1.1, 2, 4, 4, False, False),
+        ("haar", 1.0, 1, 2, 2, False, False),
+        ("db4", 1.3, 1, 4, None, True, False),
+        ("haar", 1.0, 1, 2, 2, True, False),
+        ("haar", 1.0, 1, 4, None, False, True),
+        ("db4", 1.2, 1, 4, None, True, True),
     ],
 )
 def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_differences(
-    wavelet, gamma, radius, n, lattice, modulated
+    wavelet, gamma, radius, n, lattice, modulated, scaled
 ):
+    """Also with the extensions of the ansatz: a coarse-modulated stiffness and a detail scale (knots spread
+    over the coarse values, so that most sites sit on a sloping segment)."""
     rng = np.random.default_rng(7)
     potential = CombinedPotential([SigmoidPotential.from_data(rng.normal(size=200), 4), PolynomialPotential((4,))])
     modulation = BumpPotential.from_data(rng.normal(size=200), 3) if modulated else None
+    detail_scale = DetailScale([-1.0, -0.2, 0.5, 1.2], [0.7, 0.9, 1.3, 1.6]) if scaled else None
     ansatz = QuadraticAnsatz(
-        radius, potential=potential, modulation=modulation, wavelet=wavelet, gamma=gamma, lattice=lattice
+        radius,
+        potential=potential,
+        modulation=modulation,
+        detail_scale=detail_scale,
+        wavelet=wavelet,
+        gamma=gamma,
+        lattice=lattice,
     )
     psi, phi = 0.7 * rng.normal(size=(2, 3, n, n)), 0.7 * rng.normal(size=(2, n, n))
     theta = rng.normal(size=ansatz.n_params)
