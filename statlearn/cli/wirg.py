@@ -2,7 +2,8 @@
 sampling the WIRG model of fields on disk.
 
 ``statlearn wirg fit --data FILE.npy --out DIR [--levels J] [--wavelet db4] [--radius 2]
-[--potential sigmoid:20+polynomial:4] [--block-quartic all|J1,J2..] [--method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
+[--potential sigmoid:20+polynomial:4] [--block-quartic all|J1,J2..] [--modulation bump:8]
+[--detail-scale all|J1,J2..] [--method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
 :func:`wirg.model.fit_wirg` to the fields (S, L, L) of ``FILE.npy`` (a progress bar per scale; with
 ``--checkpoint`` a rerun resumes after the last completed scale; with ``--free-energy`` also the free energy
 of every scale, :class:`wirg.model.FreeEnergySettings`, for the model's energy and microscopic energy) and
@@ -145,6 +146,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SCALES",
         help="add the quartic invariants of a wavelet block to the conditionals of these scales: 'all' or a "
         "comma-separated list of j (1 the finest); default none",
+    )
+    fit.add_argument(
+        "--modulation",
+        default=None,
+        metavar="SPEC",
+        help="coarse-modulated detail stiffness at every scale, a basis of the coarse value such as bump:8 "
+        "(the --potential syntax); default none",
+    )
+    fit.add_argument(
+        "--detail-scale",
+        type=scale_list,
+        default=False,
+        metavar="SCALES",
+        help="write these scales' quadratic part in details rescaled by their local scale given the coarse value "
+        "(fields whose fluctuations follow their level): 'all' or a comma-separated list of j; default none",
     )
     fit.add_argument("--method", default="score", help="score (default) or moments")
     fit.add_argument("--seed", type=seed, default=0, help="seed of the moment-matching chains (default 0)")
@@ -300,6 +316,8 @@ _OPTIONS = {
     "radius": "--radius",
     "potential": "--potential",
     "block_quartic": "--block-quartic",
+    "modulation": "--modulation",
+    "detail_scale": "--detail-scale",
     "method": "--method",
     "checkpoint": "--checkpoint",
     "seed": "--seed",
@@ -308,7 +326,7 @@ _OPTIONS = {
 
 
 def scale_list(text: str) -> bool | list[int]:
-    """``--block-quartic``: 'all' (True) or comma-separated positive integers."""
+    """``--block-quartic``, ``--detail-scale``: 'all' (True) or comma-separated positive integers."""
     if text.strip().lower() == "all":
         return True
     try:
@@ -352,6 +370,8 @@ def run_fit(args: argparse.Namespace) -> int:
             radius=args.radius,
             potential=potential,
             block_quartic=args.block_quartic,
+            modulation=args.modulation,
+            detail_scale=args.detail_scale,
             method=args.method,
             seed=args.seed,
             checkpoint=args.checkpoint,

@@ -66,6 +66,10 @@ def test_fit_then_generate(fields_file, tmp_path, capsys):
     assert model.levels == 2 and model.wavelet == "haar"
     assert main([*argv, "--potential", "polynomial:4", "--block-quartic", "2"]) == 0
     assert [scale.ansatz.block_quartic for scale in WIRGModel.load(out).scales] == [False, True]
+    assert main([*argv, "--potential", "bump:4", "--modulation", "bump:3", "--detail-scale", "1"]) == 0
+    loaded = WIRGModel.load(out).scales
+    assert [s.ansatz.detail_scale is not None for s in loaded] == [True, False]
+    assert all(s.ansatz.n_mod == 6 for s in loaded)
     npy = tmp_path / "gen.npy"
     gen = ["wirg", "generate", "--model", str(out), "--n", "5", "--batch", "2", "--seed", "3", "--out", str(npy)]
     assert main(gen) == 0
@@ -101,6 +105,8 @@ def test_fit_with_free_energies(fields_file, tmp_path, capsys):
         (["--levels", "9"], "--levels"),
         (["--block-quartic", "0"], "--block-quartic"),
         (["--block-quartic", "some"], "--block-quartic"),
+        (["--detail-scale", "0"], "--detail-scale"),
+        (["--modulation", "wiggle:3"], "--modulation"),
         (["--levels", "2", "--block-quartic", "3"], "--block-quartic"),
     ],
 )
