@@ -726,13 +726,15 @@ class QuadraticAnsatz:
             self.potential is None and not self.block_quartic and self.modulation is None and self.detail_scale is None
         )
 
+    def detail_weight(self, phi: np.ndarray) -> np.ndarray | None:
+        r""":math:`w = 1/\sigma(\varphi_j)` of the detail scale at the coarse fields (the shape of ``phi``), or None."""
+        return None if self.detail_scale is None else self.detail_scale.weight(phi)
+
     def rescaled(self, psi: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         r"""The quadratic part's variables :math:`(\chi, w\varphi_j, w)` (module docstring), or ``(psi, phi, None)``
         without a detail scale."""
-        if self.detail_scale is None:
-            return psi, phi, None
-        w = self.detail_scale.weight(phi)
-        return psi * w[:, None], phi * w, w
+        w = self.detail_weight(phi)
+        return (psi, phi, None) if w is None else (psi * w[:, None], phi * w, w)
 
     # -- features and energy ------------------------------------------------------------------
 
@@ -972,7 +974,8 @@ class _ConditionalOperator:
         r""":math:`b_c(x) = \sum_\Delta \bar K'[c,\Delta]\varphi(x-\Delta)`, shape (B, 3, n, n) (of :math:`w\varphi` with a
         detail scale)."""
         n = self.L_j
-        phit = self.ansatz.rescaled(np.zeros((phi.shape[0], 3) + phi.shape[1:]), phi)[1]
+        scale = self.ansatz.detail_weight(phi)
+        phit = phi if scale is None else scale * phi
         return np.fft.irfft2(self._Kphat * np.fft.rfft2(phit)[:, None], s=(n, n))
 
     def _apply_kernel(self, chi: np.ndarray) -> np.ndarray:
@@ -994,7 +997,7 @@ class _ConditionalOperator:
         (B, 3, n, n): each detail's stiffness given its neighbours."""
         modulated = self.stiffness(phi)
         diagonal = self.diagonal[None, :, None, None]
-        scale = self.ansatz.rescaled(np.zeros((phi.shape[0], 3) + phi.shape[1:]), phi)[2]
+        scale = self.ansatz.detail_weight(phi)
         if scale is not None:
             diagonal = diagonal * scale[:, None] ** 2
         return (

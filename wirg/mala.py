@@ -191,7 +191,7 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
     psi, phi = field_pair(psibar, phi_j, ansatz.radius, ansatz.lattice)
     operator = ansatz.operator(theta, phi.shape[-1])
     largest = max(operator.max_eigenvalue, 0.0)
-    scale = ansatz.rescaled(psi, phi)[2]
+    scale = ansatz.detail_weight(phi)
     if scale is not None:  # the Hessian of the quadratic part is W K W
         largest *= float((scale**2).max())
     if ansatz.potential is not None:
