@@ -104,6 +104,7 @@ TINY = {
         "wavelet": "haar",
         "levels": 2,
         "bumps": 6,
+        "detail_scale": True,
         "burn_in": 20,
         "coarse_steps": 2,
         "thresholds": [0.0, 1.0, 2.0],
