@@ -214,11 +214,12 @@ def stiffness_preconditioner(ansatz: QuadraticAnsatz, theta: ArrayLike, phi_j: A
     field, so the chains stay exact MALA (module docstring). None without either (every site then has the same
     stiffness per channel, and plain MALA is used)."""
     check_instance("ansatz", ansatz, QuadraticAnsatz)
+    theta = ansatz.check_theta(theta)
+    phi = real_array("phi_j", phi_j)
+    if phi.ndim != 3 or phi.shape[1] != phi.shape[2]:
+        raise ValueError(f"phi_j must have shape (batch, n, n), got {phi.shape}")
     if ansatz.modulation is None and ansatz.detail_scale is None:
         return None
-    phi = real_array("phi_j", phi_j)
-    if phi.ndim != 3:
-        raise ValueError(f"phi_j must have shape (batch, n, n), got {phi.shape}")
     d = ansatz.operator(theta, phi.shape[-1]).local_stiffness(phi)
     largest = float(d.max())
     if not largest > 0.0:

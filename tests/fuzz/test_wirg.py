@@ -62,6 +62,7 @@ _SOLVED = wirg.GaussianWIRG(_SPECTRUM8, wavelet="haar")
 _SCALE = _SOLVED.scales[0]
 _PHI1, _PSI1 = wirg.analysis_step(wirg.gaussian_field(_SPECTRUM8, 8, 6, seed=1), "haar")
 _QUAD = wirg.QuadraticAnsatz(1, wavelet="haar")
+_QUAD_SCALED = wirg.QuadraticAnsatz(1, detail_scale=wirg.DetailScale([-1.0, 1.0], [0.8, 1.2]), wavelet="haar")
 _THETA = _QUAD.from_kernels(*_SCALE.kernels())
 _LOCAL = wirg.LocalAnsatz(1)
 _SIGMOIDS = wirg.SigmoidPotential.from_data(_FIELD8, 3)
@@ -521,6 +522,24 @@ ENTRIES = [
         {"ansatz": _QUAD, "theta": _THETA, "phi_j": _PHI1[:2], "n_samples": 2, "seed": 0, "burn_in": 10, "thin": 1},
         _names("ansatz", "theta", "n_samples", "seed", "burn_in", "thin", phi_j=("phi_j", "psibar")),
         budgets=("burn_in", "thin"),
+    ),
+    Entry(
+        "mala.stiffness_preconditioner",
+        wirg.stiffness_preconditioner,
+        {"ansatz": _QUAD_SCALED, "theta": _THETA, "phi_j": _PHI1[:2]},
+        _names("ansatz", "theta", "phi_j"),
+    ),
+    Entry(
+        "detail_scale.DetailScale",
+        wirg.DetailScale,
+        {"knots": [-1.0, 0.0, 1.0], "values": [0.8, 1.0, 1.3]},
+        _names("knots", "values"),
+    ),
+    Entry(
+        "detail_scale.DetailScale.from_data",
+        wirg.DetailScale.from_data,
+        {"phi_j": _PHI1, "psibar_j": _PSI1, "n_bins": 4},
+        _names("phi_j", "psibar_j", "n_bins"),
     ),
     Entry(
         "mala.conditional_step",

@@ -189,7 +189,9 @@ def test_thresholds_pass_on_branch_warnings(monkeypatch):
 
 def test_small_alpha_limits():
     state = bayes_optimal("rademacher", "sign", 0.0)
-    assert state.m == 0.0 and state.free_entropy == 0.0 and state.mutual_information == 0.0
+    # exactly 0 in theory; the information at mhat = 0 comes from a logsumexp, which may round to a few ulp
+    assert state.m == 0.0
+    assert abs(state.free_entropy) < 1e-14 and abs(state.mutual_information) < 1e-14
     assert state.generalization_error == pytest.approx(0.5)
     # first order in alpha: m = alpha * 2/(pi rho) * rho^2 = 2 alpha / pi for the sign channel
     tiny = bayes_optimal("gaussian", "sign", 1e-6)
