@@ -42,7 +42,16 @@ from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.rng import fill_normal, next_double, seed_state
 from wirg.ansatz import QuadraticAnsatz
 from wirg.block_quartic import block_quartic_curvature
-from wirg.checks import check_instance, check_memory, check_positive, count, field_pair, real_array, seed_value
+from wirg.checks import (
+    check_instance,
+    check_memory,
+    check_positive,
+    check_side,
+    count,
+    field_pair,
+    real_array,
+    seed_value,
+)
 
 __all__ = [
     "ConditionalSamples",
@@ -218,6 +227,7 @@ def stiffness_preconditioner(ansatz: QuadraticAnsatz, theta: ArrayLike, phi_j: A
     phi = real_array("phi_j", phi_j)
     if phi.ndim != 3 or phi.shape[1] != phi.shape[2]:
         raise ValueError(f"phi_j must have shape (batch, n, n), got {phi.shape}")
+    check_side("phi_j", phi.shape[-1], ansatz.radius, ansatz.lattice)
     if ansatz.modulation is None and ansatz.detail_scale is None:
         return None
     d = ansatz.operator(theta, phi.shape[-1]).local_stiffness(phi)

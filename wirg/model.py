@@ -1189,7 +1189,10 @@ def fit_wirg(
             fit, free = (None, None) if loaded is None else loaded
             write = fit is None
             if fit is None:
-                fit = _fit_scale(ansatz, psi, phi, j=j, method=method, moments=moments, seed=seeds[j - 1])
+                try:
+                    fit = _fit_scale(ansatz, psi, phi, j=j, method=method, moments=moments, seed=seeds[j - 1])
+                except ValueError as err:  # e.g. a potential's slopes overflowing on huge fields
+                    raise ValueError(f"fields (scale {j}): {err}") from None
             scales.append(ScaleModel(ansatz, fit.theta))
             fits.append(fit)
             bar.set_postfix(j=j, cond=f"{fit.condition_normalised:.3g}")
