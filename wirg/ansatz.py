@@ -119,6 +119,12 @@ __all__ = [
 MODULATION_GROUPS = ("axis", "diagonal")
 _GROUP_MASK = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # [group, channel]
 
+
+def _group_squares(psi: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_{c\in g}\bar\psi_c(k)^2` per channel group, shape (B, groups, n, n)."""
+    return np.einsum("gc,bcyx->bgyx", _GROUP_MASK, psi * psi)
+
+
 # --------------------------------------------------------------------------------------------
 # scalar potential on the reconstructed finer field
 
@@ -768,9 +774,8 @@ class QuadraticAnsatz:
             if self.block_quartic:
                 out[:, self.block_slice] = block_quartic_sums(psi, phi)
             if self.modulation is not None:
-                squares = np.einsum("gc,bcyx->bgyx", _GROUP_MASK, psi * psi)
                 out[:, self.modulation_slice] = 0.5 * np.einsum(
-                    "bgyx,byxi->bgi", squares, self.modulation.basis(phi)
+                    "bgyx,byxi->bgi", _group_squares(psi), self.modulation.basis(phi)
                 ).reshape(B, -1)
         return finite_result("psibar and phi_j", out, "the features")
 
@@ -1034,8 +1039,7 @@ class _ConditionalOperator:
         modulation = self.ansatz.modulation
         if modulation is not None:  # (1/2) sum_g s_g'(phi) sum_{c in g} psi_c^2
             slopes = np.einsum("byxi,gi->bgyx", modulation.basis_derivative(phi), self.modulation)
-            squares = np.einsum("gc,bcyx->bgyx", _GROUP_MASK, psi * psi)
-            grad = grad + 0.5 * np.einsum("bgyx,bgyx->byx", slopes, squares)
+            grad = grad + 0.5 * np.einsum("bgyx,bgyx->byx", slopes, _group_squares(psi))
         return grad
 
     def energy_and_grad(

@@ -111,12 +111,8 @@ class ScaleModel:
         return stiffness_preconditioner(self.ansatz, self.theta, phi_j)
 
     def mala_step(self, phi_j: ArrayLike, psibar: ArrayLike) -> float:
-        """:func:`wirg.mala.conditional_step` of this conditional at the states ``(psibar, phi_j)``, divided by the
-        square root of the largest variance of :meth:`preconditioner` (the initial step of
-        :func:`wirg.mala.sample_conditional`)."""
-        step = conditional_step(self.ansatz, self.theta, psibar, phi_j)
-        variances = self.preconditioner(phi_j)
-        return step if variances is None else step / float(np.sqrt(variances.max()))
+        """:func:`wirg.mala.conditional_step` of this conditional at the states ``(psibar, phi_j)``."""
+        return conditional_step(self.ansatz, self.theta, psibar, phi_j)
 
 
 @dataclass(frozen=True, eq=False)
@@ -381,8 +377,7 @@ def generate(
                 n_samples=1,
                 seed=int(rng.integers(2**63)),
                 burn_in=mcmc.steps(phi.shape[-1], L_1),
-                init=details,
-                step=model.mala_step(phi, details),
+                init=details,  # the default initial step: conditional_step there, scaled by the preconditioner
                 precondition=model.preconditioner(phi),
             ).samples[-1]
         phi = synthesis_step(phi, details, wavelet, gammas[j - 1])

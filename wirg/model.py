@@ -573,8 +573,7 @@ class WIRGModel:
                 n_samples=n_steps,
                 seed=seed + j,
                 burn_in=100,
-                init=psi,
-                step=model.mala_step(phi, psi),
+                init=psi,  # the default initial step: conditional_step there, scaled by the preconditioner
                 precondition=model.preconditioner(phi),
             )
             energies = np.stack([model.ansatz.energy(model.theta, s, phi) for s in run.samples])  # (steps, chains)
