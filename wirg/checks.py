@@ -75,10 +75,11 @@ def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     return value
 
 
-def check_instance(name: str, value: object, cls: type) -> None:
-    """``TypeError`` naming ``name`` unless ``value`` is an instance of ``cls``."""
+def check_instance(name: str, value: object, cls: type | tuple[type, ...]) -> None:
+    """``TypeError`` naming ``name`` unless ``value`` is an instance of ``cls`` (a class or a tuple of them)."""
     if not isinstance(value, cls):
-        raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+        names = " or ".join(c.__name__ for c in cls) if isinstance(cls, tuple) else cls.__name__
+        raise TypeError(f"{name} must be a {names}, got {type(value).__name__}")
 
 
 def check_bool(name: str, value: object) -> bool:

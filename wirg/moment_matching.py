@@ -13,7 +13,11 @@ of the exponential family at the data, the feature covariance: :math:`\theta \le
 \eta\,C^{-1}\nabla_\theta\ell` with :math:`C = \mathrm{Cov}_{\rm data}(\Phi)/N` (per site), a natural-gradient
 step whose rate :math:`\eta \le 1` does not depend on the scales of the features (quadratic couplings next
 to :math:`t^6` terms and block quartic terms, whose raw gradients differ by orders of magnitude). :func:`fit_direct` does the same for :class:`wirg.ansatz.LocalAnsatz` with MCMC on the
-whole microscopic field.
+whole microscopic field, and for :class:`wirg.ansatz.FieldAnsatz`, the model of the coarsest field: there
+score matching is consistent only if the ansatz contains the field's law (Hyvarinen, JMLR 6, 695 (2005)), and
+on a skewed 8 x 8 coarse field it is far from it (``docs/wirg.md``), while at the maximum of the likelihood the
+model's mean of every feature, hence with every coupling of the torus the whole two-point function, equals the
+data's.
 
 The persistent chains are :class:`wirg.mala.MALAChains`; the exact fits these are compared with are in
 :mod:`wirg.likelihood`.
@@ -38,7 +42,7 @@ from scipy.linalg import cho_factor, cho_solve
 
 from statlearn.numerics import ConvergenceWarning
 from statlearn.numerics.result import freeze_arrays, stop_message
-from wirg.ansatz import LocalAnsatz, QuadraticAnsatz
+from wirg.ansatz import FieldAnsatz, LocalAnsatz, QuadraticAnsatz
 from wirg.checks import (
     channel_variances,
     check_bool,
@@ -342,7 +346,7 @@ def fit_moment_matching(
 
 
 def fit_direct(
-    ansatz: LocalAnsatz,
+    ansatz: LocalAnsatz | FieldAnsatz,
     fields: ArrayLike,
     *,
     steps: int,
@@ -354,18 +358,21 @@ def fit_direct(
     target: ArrayLike | None = None,
     tol: float | None = None,
     zero_mean: bool = False,
+    natural: bool = False,
 ) -> FitResult:
-    r"""Direct maximum likelihood of the local microscopic ansatz :class:`wirg.ansatz.LocalAnsatz` by
-    the same moment matching, with persistent MALA chains on the whole field (started at data fields).
+    r"""Direct maximum likelihood of a field ansatz, the local microscopic :class:`wirg.ansatz.LocalAnsatz` or
+    the coarsest field's :class:`wirg.ansatz.FieldAnsatz` (quadratic couplings plus a potential, its window
+    respected: a proposal that leaves it is rejected), by the same moment matching, with persistent MALA
+    chains on the whole field (started at data fields).
 
     Parameters
     ----------
-    ansatz : LocalAnsatz
+    ansatz : LocalAnsatz or FieldAnsatz
     fields : array_like, shape (S, L, L)
-    steps, lr, seed, n_chains, mcmc_steps, target, tol
-        As in :func:`fit_moment_matching` (``lr`` against :func:`local_fisher`).
+    steps, lr, seed, n_chains, mcmc_steps, target, tol, natural
+        As in :func:`fit_moment_matching` (``lr`` against :func:`local_fisher`, or the natural-gradient rate).
     theta0 : array_like, optional
-        Default :math:`\theta_0 = 1/\mathrm{Var}\,\varphi`, all else 0.
+        Default :math:`\theta_0 = 1/\mathrm{Var}\,\varphi` on the zero shift, all else 0.
     zero_mean : bool
         Sample in the subspace of zero spatial mean (for massless data of zero mean, whose zero mode
         has no restoring force); requires data of zero mean.
@@ -374,11 +381,12 @@ def fit_direct(
     -------
     FitResult
     """
-    check_instance("ansatz", ansatz, LocalAnsatz)
+    check_instance("ansatz", ansatz, (LocalAnsatz, FieldAnsatz))
     x = ansatz.check_fields(fields)
     if x.ndim != 3 or np.ndim(fields) != 3:
         raise ValueError(f"fields must have shape (S, L, L), got {np.shape(fields)}")
     zero_mean = check_bool("zero_mean", zero_mean)
+    natural = check_bool("natural", natural)
     seed = seed_value(seed)
     x = x[_chain_indices(n_chains, x.shape[0], np.random.default_rng(seed))]
     if zero_mean and np.abs(x.mean(axis=(1, 2))).max() > 1e-9 * max(1.0, np.abs(x).max()):
@@ -387,7 +395,8 @@ def fit_direct(
     target, tol = _check_target(target, tol, ansatz.n_params)
     if theta0 is None:
         theta = np.zeros(ansatz.n_params)
-        theta[ansatz.shifts.index((0, 0))] = 1.0 / field_variance(x, "fields")
+        local = ansatz if isinstance(ansatz, LocalAnsatz) else ansatz.local
+        theta[local.shifts.index((0, 0))] = 1.0 / field_variance(x, "fields")
     else:
         theta = ansatz.check_theta(theta0).copy()
 
@@ -395,7 +404,8 @@ def fit_direct(
         op = ansatz.operator(th, L)
         return op.energy_and_grad, op.max_eigenvalue
 
-    data_mean = ansatz.features(x).mean(axis=0) / (L * L)
+    per_site = ansatz.features(x) / (L * L)
+    data_mean = per_site.mean(axis=0)
     return _descend(
         theta,
         make_energy,
@@ -409,4 +419,5 @@ def fit_direct(
         target=target,
         tol=tol,
         zero_mean=zero_mean,
+        precondition=_natural_preconditioner(per_site, L * L) if natural else None,
     )

@@ -3,7 +3,7 @@ sampling the WIRG model of fields on disk.
 
 ``statlearn wirg fit --data FILE.npy --out DIR [--levels J] [--wavelet db4] [--radius 2]
 [--potential sigmoid:20+polynomial:4] [--block-quartic all|J1,J2..] [--modulation bump:8]
-[--detail-scale all|J1,J2..] [--method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
+[--detail-scale all|J1,J2..] [--method score] [--coarse-method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
 :func:`wirg.model.fit_wirg` to the fields (S, L, L) of ``FILE.npy`` (a progress bar per scale; with
 ``--checkpoint`` a rerun resumes after the last completed scale; with ``--free-energy`` also the free energy
 of every scale, :class:`wirg.model.FreeEnergySettings`, for the model's energy and microscopic energy) and
@@ -163,6 +163,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "(fields whose fluctuations follow their level): 'all' or a comma-separated list of j; default none",
     )
     fit.add_argument("--method", default="score", help="score (default) or moments")
+    fit.add_argument(
+        "--coarse-method",
+        default="score",
+        help="how the coarsest field's model is fitted: score (default) or moments (maximum likelihood with "
+        "persistent MALA chains after score matching; then every moment matching takes 200 natural-gradient steps "
+        "of rate 0.2 with 20 MALA steps each)",
+    )
     fit.add_argument("--seed", type=seed, default=0, help="seed of the moment-matching chains (default 0)")
     fit.add_argument("--checkpoint", metavar="DIR", default=None, help="write each scale as it finishes; resume")
     fit.add_argument(
@@ -319,6 +326,7 @@ _OPTIONS = {
     "modulation": "--modulation",
     "detail_scale": "--detail-scale",
     "method": "--method",
+    "coarse_method": "--coarse-method",
     "checkpoint": "--checkpoint",
     "seed": "--seed",
     "free_energy": "--free-energy",
@@ -355,7 +363,7 @@ def run_fit(args: argparse.Namespace) -> int:
     parser = args.parser
     import numpy as np
 
-    from wirg.model import FreeEnergySettings, fit_wirg
+    from wirg.model import FreeEnergySettings, MomentSettings, fit_wirg
 
     try:
         fields = np.load(args.data, allow_pickle=False)
@@ -373,6 +381,10 @@ def run_fit(args: argparse.Namespace) -> int:
             modulation=args.modulation,
             detail_scale=args.detail_scale,
             method=args.method,
+            coarse_method=args.coarse_method,
+            moments=MomentSettings(lr_factor=0.2, mcmc_steps=20, natural=True)
+            if args.coarse_method == "moments"
+            else None,
             seed=args.seed,
             checkpoint=args.checkpoint,
             progress=True,

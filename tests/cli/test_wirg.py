@@ -70,6 +70,10 @@ def test_fit_then_generate(fields_file, tmp_path, capsys):
     loaded = WIRGModel.load(out).scales
     assert [s.ansatz.detail_scale is not None for s in loaded] == [True, False]
     assert all(s.ansatz.n_mod == 6 for s in loaded)
+    assert main([*argv, "--potential", "bump:4", "--coarse-method", "moments"]) == 0
+    assert "moments" in capsys.readouterr().out
+    coarse = WIRGModel.load(out)
+    assert coarse.settings["coarse_method"] == "moments" and coarse.diagnostics[-1]["method"] == "moments"
     npy = tmp_path / "gen.npy"
     gen = ["wirg", "generate", "--model", str(out), "--n", "5", "--batch", "2", "--seed", "3", "--out", str(npy)]
     assert main(gen) == 0
@@ -100,6 +104,7 @@ def test_fit_with_free_energies(fields_file, tmp_path, capsys):
     "extra, message",
     [
         (["--method", "ml"], "--method"),
+        (["--coarse-method", "ml"], "--coarse-method"),
         (["--potential", "spline:3"], "--potential"),
         (["--wavelet", "db2"], "--wavelet"),
         (["--levels", "9"], "--levels"),

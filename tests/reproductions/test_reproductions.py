@@ -106,6 +106,7 @@ TINY = {
         "bumps": 6,
         "detail_scale": True,
         "burn_in": 20,
+        "coarse_fit_steps": 3,
         "coarse_steps": 2,
         "thresholds": [0.0, 1.0, 2.0],
         "seed": 0,
