@@ -1249,15 +1249,20 @@ def fit_wirg(
             fit = None if directory is None else _load_checkpoint(directory, j, fingerprint)
             if fit is None:
                 if window is None:
-                    fit = _fit_scale(
-                        field_ansatz,
-                        coarsest,
-                        None,
-                        j=j,
-                        method=coarse_method,
-                        moments=moments,
-                        seed=(seed + j) % 2**63,
-                    )
+                    try:
+                        fit = _fit_scale(
+                            field_ansatz,
+                            coarsest,
+                            None,
+                            j=j,
+                            method=coarse_method,
+                            moments=moments,
+                            seed=(seed + j) % 2**63,
+                        )
+                    except ValueError as err:  # e.g. fewer fields than the coarsest model's parameters
+                        raise ValueError(
+                            f"fields (coarsest field, {field_ansatz.n_params} parameters): {err}"
+                        ) from None
                 else:
                     fit = _fit_scalar(field_ansatz, coarsest, window, j=j)
                 if directory is not None:

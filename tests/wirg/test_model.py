@@ -137,6 +137,8 @@ def test_coarsest_field_by_likelihood_keeps_its_variance_and_skewness():
         z[method] = (means[0] - means[1]) / errors
     assert z["score"][0] > 10.0
     assert np.abs(z["moments"]).max() < 4.0
+    with pytest.raises(ValueError, match=r"fields \(coarsest field, 42 parameters\): natural: .* singular"):
+        fit_wirg(train[:30], levels=1, wavelet="haar", potential="bump:8", coarse_method="moments", moments=moments)
 
 
 def test_phi4_fit_generates_and_reports_mixing():
