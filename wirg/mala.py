@@ -191,7 +191,8 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
     r"""A MALA step for the conditional :math:`\bar E_j` at the states ``(psibar, phi_j)``: :func:`initial_step`
     of an upper bound of the Hessian's largest eigenvalue there, :math:`\lambda_{\max}(\hat{\bar K})\max_x w(x)^2 +
     \gamma_j^2\max_x|v''(\varphi_{j-1}(x))|` (:math:`\|\bar G\| = 1`) plus the block quartic terms' bound
-    (:func:`wirg.block_quartic.block_quartic_curvature`) and the largest modulated stiffness
+    (:func:`wirg.block_quartic.block_quartic_curvature`), the block cubic term's
+    :math:`|\theta_{abd}|\max_x w^2\max_x\sum_c|\chi_c|` and the largest modulated stiffness
     :math:`\max(0, \max_x s_{g(c)}(\varphi_j(x)))`, so that a potential with strong
     curvature does not start the chains at a step they reject (the step adaptation gains at most a factor
     0.75 per 10 steps); :math:`w` is the weight of a detail scale (1 without, module docstring of
@@ -209,6 +210,10 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
         largest += ansatz.gamma**2 * float(np.abs(curvature).max())
     if ansatz.block_quartic:
         largest += block_quartic_curvature(operator.block, psi, phi)
+    if ansatz.block_cubic:  # the Hessian of t chi_0 chi_1 chi_2 in psi: |t| w^2 times a matrix of the chi's
+        chi = psi if scale is None else psi * scale[:, None]
+        factor = 1.0 if scale is None else float((scale**2).max())
+        largest += abs(operator.cubic) * factor * float(np.abs(chi).sum(axis=1).max())
     stiffness = operator.stiffness(phi)
     if stiffness is not None:
         largest += max(float(stiffness.max()), 0.0)

@@ -284,10 +284,11 @@ def _conditional(model: ScaleModel | Scale, j: int, n: int, wavelet: str, gamma:
     except ValueError as err:
         raise ValueError(f"scales[{j - 1}] (L_j = {n}): {err}") from None
     Q[..., 1:, 1:], Q[..., 1:, 0], Q[..., 0, 1:] = Khat, Kphat, np.conj(Kphat)
-    if ansatz.block_quartic:
+    if ansatz.block_quartic or ansatz.block_cubic:
         raise ValueError(
-            f"scales[{j - 1}]: its block quartic terms couple the sites of a block and have no place in the "
-            "microscopic basis (a kernel K and on-site potentials V_j); fit without block_quartic at this scale"
+            f"scales[{j - 1}]: its block quartic or cubic terms couple the sites of a block and have no place in the "
+            "microscopic basis (a kernel K and on-site potentials V_j); fit without block_quartic and block_cubic at "
+            "this scale"
         )
     if ansatz.modulation is not None or ansatz.detail_scale is not None:
         raise ValueError(

@@ -743,6 +743,7 @@ def _ansatz_dict(ansatz: QuadraticAnsatz) -> dict:
         "block_quartic": ansatz.block_quartic,
         "modulation": _potential_dict(ansatz.modulation),
         "detail_scale": None if ansatz.detail_scale is None else ansatz.detail_scale.to_dict(),
+        "block_cubic": ansatz.block_cubic,
     }
 
 
@@ -755,6 +756,7 @@ def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
         modulation=None if modulation is None else Potential.from_dict(modulation),
         detail_scale=None if d.get("detail_scale") is None else DetailScale.from_dict(d["detail_scale"]),
         block_quartic=d.get("block_quartic", False),  # absent in files written before the option
+        block_cubic=d.get("block_cubic", False),  # the same
         wavelet=wavelet,
         gamma=gamma,
         lattice=d["lattice"],
@@ -1044,6 +1046,7 @@ def fit_wirg(
     block_quartic: bool | Sequence[int] = False,
     modulation: object = None,
     detail_scale: bool | Sequence[int] = False,
+    block_cubic: bool | Sequence[int] = False,
     method: str = "score",
     coarse_method: str = "score",
     seed: int = 0,
@@ -1084,6 +1087,9 @@ def fit_wirg(
         Write the quadratic part in details rescaled by their local scale given the coarse value,
         :meth:`wirg.detail_scale.DetailScale.from_data` of the training pairs (module docstring): True at every
         scale, or at the scales j listed. Not in the microscopic basis either.
+    block_cubic : bool or sequence of int
+        Add the block cubic feature (the skewness of a wavelet block given its mean, :class:`wirg.ansatz.QuadraticAnsatz`)
+        to the conditionals: True at every scale, or at the scales j listed. Not in the microscopic basis either.
     method : {"score", "moments"}
     coarse_method : {"score", "moments"}
         How the coarsest field's model (a lattice of side >= 2 with a potential) is fitted: score matching, or
@@ -1133,6 +1139,7 @@ def fit_wirg(
     radius = check_radius(radius)
     block_scales = _chosen_scales("block_quartic", block_quartic, levels)
     scaled = _chosen_scales("detail_scale", detail_scale, levels)
+    cubic_scales = _chosen_scales("block_cubic", block_cubic, levels)
     factories = _potential_factories(potential, levels)
     modulations = _modulation_factories(modulation, levels)
     method = check_choice("method", method, _METHODS)
@@ -1164,6 +1171,8 @@ def fit_wirg(
         settings["modulation"] = _spec_text(modulation)
     if scaled:
         settings["detail_scale"] = sorted(scaled)
+    if cubic_scales:
+        settings["block_cubic"] = sorted(cubic_scales)
     if free_energy is not None:  # absent otherwise: checkpoints written before free energies existed stay valid
         settings["free_energy"] = free_energy.summary()
     directory = None
@@ -1198,6 +1207,7 @@ def fit_wirg(
                 block_quartic=j in block_scales,
                 modulation=mod,
                 detail_scale=DetailScale.from_data(phi, psi) if j in scaled else None,
+                block_cubic=j in cubic_scales,
                 wavelet=wavelet,
                 gamma=gammas[j - 1],
                 lattice=lattice,

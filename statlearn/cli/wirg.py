@@ -3,7 +3,7 @@ sampling the WIRG model of fields on disk.
 
 ``statlearn wirg fit --data FILE.npy --out DIR [--levels J] [--wavelet db4] [--radius 2]
 [--potential sigmoid:20+polynomial:4] [--block-quartic all|J1,J2..] [--modulation bump:8]
-[--detail-scale all|J1,J2..] [--method score] [--coarse-method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
+[--detail-scale all|J1,J2..] [--block-cubic all|J1,J2..] [--method score] [--coarse-method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
 :func:`wirg.model.fit_wirg` to the fields (S, L, L) of ``FILE.npy`` (a progress bar per scale; with
 ``--checkpoint`` a rerun resumes after the last completed scale; with ``--free-energy`` also the free energy
 of every scale, :class:`wirg.model.FreeEnergySettings`, for the model's energy and microscopic energy) and
@@ -161,6 +161,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SCALES",
         help="write these scales' quadratic part in details rescaled by their local scale given the coarse value "
         "(fields whose fluctuations follow their level): 'all' or a comma-separated list of j; default none",
+    )
+    fit.add_argument(
+        "--block-cubic",
+        type=scale_list,
+        default=False,
+        metavar="SCALES",
+        help="add the block cubic term (the skewness of a wavelet block given its mean) to the conditionals of these "
+        "scales: 'all' or a comma-separated list of j; default none",
     )
     fit.add_argument("--method", default="score", help="score (default) or moments")
     fit.add_argument(
@@ -325,6 +333,7 @@ _OPTIONS = {
     "block_quartic": "--block-quartic",
     "modulation": "--modulation",
     "detail_scale": "--detail-scale",
+    "block_cubic": "--block-cubic",
     "method": "--method",
     "coarse_method": "--coarse-method",
     "checkpoint": "--checkpoint",
@@ -334,7 +343,7 @@ _OPTIONS = {
 
 
 def scale_list(text: str) -> bool | list[int]:
-    """``--block-quartic``, ``--detail-scale``: 'all' (True) or comma-separated positive integers."""
+    """``--block-quartic``, ``--detail-scale``, ``--block-cubic``: 'all' (True) or comma-separated positive integers."""
     if text.strip().lower() == "all":
         return True
     try:
@@ -380,6 +389,7 @@ def run_fit(args: argparse.Namespace) -> int:
             block_quartic=args.block_quartic,
             modulation=args.modulation,
             detail_scale=args.detail_scale,
+            block_cubic=args.block_cubic,
             method=args.method,
             coarse_method=args.coarse_method,
             moments=MomentSettings(lr_factor=0.2, mcmc_steps=20, natural=True)

@@ -66,9 +66,13 @@ def test_fit_then_generate(fields_file, tmp_path, capsys):
     assert model.levels == 2 and model.wavelet == "haar"
     assert main([*argv, "--potential", "polynomial:4", "--block-quartic", "2"]) == 0
     assert [scale.ansatz.block_quartic for scale in WIRGModel.load(out).scales] == [False, True]
-    assert main([*argv, "--potential", "bump:4", "--modulation", "bump:3", "--detail-scale", "1"]) == 0
+    assert (
+        main([*argv, "--potential", "bump:4", "--modulation", "bump:3", "--detail-scale", "1", "--block-cubic", "2"])
+        == 0
+    )
     loaded = WIRGModel.load(out).scales
     assert [s.ansatz.detail_scale is not None for s in loaded] == [True, False]
+    assert [s.ansatz.block_cubic for s in loaded] == [False, True]
     assert all(s.ansatz.n_mod == 6 for s in loaded)
     assert main([*argv, "--potential", "bump:4", "--coarse-method", "moments"]) == 0
     assert "moments" in capsys.readouterr().out
@@ -111,6 +115,7 @@ def test_fit_with_free_energies(fields_file, tmp_path, capsys):
         (["--block-quartic", "0"], "--block-quartic"),
         (["--block-quartic", "some"], "--block-quartic"),
         (["--detail-scale", "0"], "--detail-scale"),
+        (["--block-cubic", "x"], "--block-cubic"),
         (["--modulation", "wiggle:3"], "--modulation"),
         (["--levels", "2", "--block-quartic", "3"], "--block-quartic"),
     ],

@@ -105,6 +105,8 @@ TINY = {
         "levels": 2,
         "bumps": 6,
         "detail_scale": True,
+        "block_cubic": True,
+        "coarse_potential": "polynomial:3,4+bump:1",
         "burn_in": 20,
         "coarse_fit_steps": 3,
         "coarse_steps": 2,

@@ -215,23 +215,26 @@ def _fd_features(features, x, index, eps):
 
 
 @pytest.mark.parametrize(
-    "wavelet, gamma, radius, n, lattice, modulated, scaled",
+    "wavelet, gamma, radius, n, lattice, modulated, scaled, cubic",
     [
-        ("db4", 1.3, 1, 4, None, False, False),
-        ("haar", 0.8, 1, 4, None, False, False),
-        ("db4", 1.1, 2, 4, 4, False, False),
-        ("haar", 1.0, 1, 2, 2, False, False),
-        ("db4", 1.3, 1, 4, None, True, False),
-        ("haar", 1.0, 1, 2, 2, True, False),
-        ("haar", 1.0, 1, 4, None, False, True),
-        ("db4", 1.2, 1, 4, None, True, True),
+        ("db4", 1.3, 1, 4, None, False, False, False),
+        ("haar", 0.8, 1, 4, None, False, False, False),
+        ("db4", 1.1, 2, 4, 4, False, False, False),
+        ("haar", 1.0, 1, 2, 2, False, False, False),
+        ("db4", 1.3, 1, 4, None, True, False, False),
+        ("haar", 1.0, 1, 2, 2, True, False, False),
+        ("haar", 1.0, 1, 4, None, False, True, False),
+        ("db4", 1.2, 1, 4, None, True, True, False),
+        ("haar", 0.8, 1, 4, None, False, False, True),
+        ("haar", 1.0, 1, 4, None, False, True, True),
+        ("db4", 1.2, 1, 4, None, True, True, True),
     ],
 )
 def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_differences(
-    wavelet, gamma, radius, n, lattice, modulated, scaled
+    wavelet, gamma, radius, n, lattice, modulated, scaled, cubic
 ):
-    """Also with the extensions of the ansatz: a coarse-modulated stiffness and a detail scale (knots spread
-    over the coarse values, so that most sites sit on a sloping segment)."""
+    """Also with the extensions of the ansatz: a coarse-modulated stiffness, a detail scale (knots spread
+    over the coarse values, so that most sites sit on a sloping segment) and the block cubic term."""
     rng = np.random.default_rng(7)
     potential = CombinedPotential([SigmoidPotential.from_data(rng.normal(size=200), 4), PolynomialPotential((4,))])
     modulation = BumpPotential.from_data(rng.normal(size=200), 3) if modulated else None
@@ -241,6 +244,7 @@ def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_diff
         potential=potential,
         modulation=modulation,
         detail_scale=detail_scale,
+        block_cubic=cubic,
         wavelet=wavelet,
         gamma=gamma,
         lattice=lattice,
