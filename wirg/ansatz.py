@@ -37,15 +37,18 @@ Only the symmetric part of :math:`\bar K` enters, :math:`\bar K[c,c',\Delta] =
   parameter): the detail-detail and detail-coarse features are those of the rescaled
   :math:`\chi_c(k) = w(k)\bar\psi_c(k)` and :math:`w(k)\varphi_j(k)`, :math:`w = 1/\sigma(\varphi_j)`, so the
   whole quadratic form, not only its diagonal, follows the local level (an extension of eq. (14));
-* optionally, the block cubic feature ``("c3", "abd")``: :math:`\Phi = \sum_k\chi_0(k)\chi_1(k)\chi_2(k)`
-  (:math:`\chi = \bar\psi` without a detail scale), the one cubic invariant of a block's details under the
-  symmetries of the square (reflections flip the signs of two of them, the transposition exchanges the axis
-  channels). For Haar the sum of the cubed deviations of a 2 x 2 block's four sites from their mean is
-  :math:`3\gamma_j^3\,abd` (:math:`a, b, d` the three details), so this is the skewness within a block, which a field with sharp peaks and
-  flat troughs has at every level (a shifted lognormal: :math:`\langle\chi_0\chi_1\chi_2\rangle = 0.068` in
-  units of the local detail scale, in every coarse bin) and an on-site potential did not reproduce (an extension
-  of eq. (14)). Its Laplacian in the details is 0; the energy is not bounded below by itself, only with the
-  potential's window.
+* optionally, the block cubic feature ``("c3", "abd")``: :math:`\Phi = \sum_k\chi_0\chi_1\chi_2\,
+  e^{-u/2s^2}`, :math:`u = \chi_0^2 + \chi_1^2 + \chi_2^2` at each coarse site :math:`k` (:math:`\chi = \bar\psi`
+  without a detail scale). :math:`abd` is the one cubic invariant of a block's details under the symmetries of the
+  square (reflections flip the signs of two of them, the transposition exchanges the axis channels), and for Haar
+  the cubed deviations of a 2 x 2 block's four sites from their mean sum to :math:`3\gamma_j^3\,abd`: this is the
+  skewness within a block, which a field with sharp peaks and flat troughs has at every level (a shifted
+  lognormal: :math:`\langle\chi_0\chi_1\chi_2\rangle = 0.068` in every coarse bin) and an on-site potential
+  did not reproduce (an extension of eq. (14)). The damping at the radius :math:`s` (a few detail standard
+  deviations) keeps the energy bounded below by its quadratic part, where a bare cubic runs away to the
+  potential's window. With :math:`P = \chi_0\chi_1\chi_2` (harmonic, homogeneous of degree 3) and
+  :math:`h = e^{-u/2s^2}`: :math:`\partial_{\chi_c}(Ph) = h(\partial_cP - P\chi_c/s^2)` and
+  :math:`\Delta_\chi(Ph) = Ph\,(u/s^4 - 9/s^2)`.
 
 The energy is linear in the parameters, :math:`\bar E = \theta\cdot\Phi(\bar\psi, \varphi)`.
 Its gradient, used by Langevin samplers, is
@@ -612,9 +615,18 @@ def _opposite(s: tuple[int, int], lattice: int | None) -> bool:
     return (2 * s[0]) % lattice == 0 and (2 * s[1]) % lattice == 0
 
 
-def _cubic_slopes(chi: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
-    r""":math:`\partial(\chi_0\chi_1\chi_2)/\partial\bar\psi_c = w\,\prod_{c'\ne c}\chi_{c'}`, shape (B, 3, n, n)."""
-    slopes = np.stack([chi[:, 1] * chi[:, 2], chi[:, 0] * chi[:, 2], chi[:, 0] * chi[:, 1]], axis=1)
+def _cubic_parts(chi: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P h, h, u) of the damped block cubic term at every coarse site (module docstring), each (B, n, n)."""
+    u = np.einsum("bcyx,bcyx->byx", chi, chi)
+    h = np.exp(-0.5 * u / radius**2)
+    return chi[:, 0] * chi[:, 1] * chi[:, 2] * h, h, u
+
+
+def _cubic_slopes(chi: np.ndarray, scale: np.ndarray | None, radius: float) -> np.ndarray:
+    r""":math:`\partial(Ph)/\partial\bar\psi_c = w\,h\,(\partial_cP - P\chi_c/s^2)`, shape (B, 3, n, n)."""
+    density, h, _ = _cubic_parts(chi, radius)
+    slopes = np.stack([chi[:, 1] * chi[:, 2], chi[:, 0] * chi[:, 2], chi[:, 0] * chi[:, 1]], axis=1) * h[:, None]
+    slopes -= density[:, None] * chi / radius**2
     return slopes if scale is None else slopes * scale[:, None]
 
 
@@ -658,8 +670,9 @@ class QuadraticAnsatz:
     block_quartic
         Add the seven block quartic features of :mod:`wirg.block_quartic`.
     block_cubic
-        Add the block cubic feature :math:`\sum_k\chi_0(k)\chi_1(k)\chi_2(k)` (module docstring), the skewness of a
-        wavelet block's four sites given their mean, in the details rescaled by a detail scale if there is one.
+        The damping radius :math:`s > 0` of the block cubic feature (module docstring; in the units of
+        :math:`\chi`, the details rescaled by a detail scale if there is one), the skewness of a wavelet block's
+        four sites given their mean; None (default) for none.
     modulation
         Optional :class:`Potential` basis :math:`\mu_i` of the coarse value for the coarse-modulated detail
         stiffness (module docstring); its window, if any, is not used (the coarse field is given).
@@ -687,7 +700,7 @@ class QuadraticAnsatz:
         block_quartic: bool = False,
         modulation: Potential | None = None,
         detail_scale: DetailScale | None = None,
-        block_cubic: bool = False,
+        block_cubic: float | None = None,
         wavelet: str = "db4",
         gamma: float = 1.0,
         lattice: int | None = None,
@@ -696,9 +709,9 @@ class QuadraticAnsatz:
         if not isinstance(block_quartic, bool | np.bool_):
             raise TypeError(f"block_quartic must be a bool, got {type(block_quartic).__name__}")
         self.block_quartic = bool(block_quartic)
-        if not isinstance(block_cubic, bool | np.bool_):
-            raise TypeError(f"block_cubic must be a bool, got {type(block_cubic).__name__}")
-        self.block_cubic = bool(block_cubic)
+        #: the damping radius s of the block cubic term, or None
+        self.cubic_radius = None if block_cubic is None else check_positive("block_cubic", block_cubic)
+        self.block_cubic = self.cubic_radius is not None
         self.lattice = None if lattice is None else count("lattice", lattice, minimum=1)
         if potential is not None and not isinstance(potential, Potential):
             raise TypeError(f"potential must be a Potential or None, got {type(potential).__name__}")
@@ -744,7 +757,7 @@ class QuadraticAnsatz:
         extra += ", block_quartic=True" if self.block_quartic else ""
         extra += "" if self.modulation is None else f", modulation={self.modulation!r}"
         extra += "" if self.detail_scale is None else f", detail_scale={self.detail_scale!r}"
-        extra += ", block_cubic=True" if self.block_cubic else ""
+        extra += "" if self.cubic_radius is None else f", block_cubic={self.cubic_radius:g}"
         return f"QuadraticAnsatz(radius={self.radius}{extra}, potential={self.potential!r}, n_params={self.n_params})"
 
     def check_theta(self, theta: ArrayLike) -> np.ndarray:
@@ -808,8 +821,8 @@ class QuadraticAnsatz:
                 out[:, self.modulation_slice] = 0.5 * np.einsum(
                     "bgyx,byxi->bgi", _group_squares(psi), self.modulation.basis(phi)
                 ).reshape(B, -1)
-            if self.block_cubic:
-                out[:, self.cubic_slice.start] = (chi[:, 0] * chi[:, 1] * chi[:, 2]).sum(axis=(-2, -1))
+            if self.cubic_radius is not None:
+                out[:, self.cubic_slice.start] = _cubic_parts(chi, self.cubic_radius)[0].sum(axis=(-2, -1))
         return finite_result("psibar and phi_j", out, "the features")
 
     def reconstruct(self, psibar: np.ndarray, phi_j: np.ndarray) -> np.ndarray:
@@ -884,14 +897,15 @@ class QuadraticAnsatz:
                     start = self.modulation_slice.start + g * n_mu
                     for c in np.flatnonzero(_GROUP_MASK[g]):
                         out[:, start : start + n_mu, c] = mu * psi[:, None, c]
-            if self.block_cubic:
-                out[:, self.cubic_slice.start] = _cubic_slopes(chi, scale)
+            if self.cubic_radius is not None:
+                out[:, self.cubic_slice.start] = _cubic_slopes(chi, scale, self.cubic_radius)
         return finite_result("psibar and phi_j", out, "the feature gradients")
 
     def feature_laplacians(self, psibar: ArrayLike, phi_j: ArrayLike) -> np.ndarray:
         r""":math:`\sum_{c,y}\partial^2\Phi_a/\partial\bar\psi_c(y)^2`, shape (batch, n_params): :math:`n^2` for
         the squares :math:`\tfrac12\sum_k\bar\psi_c(k)^2` (:math:`\sum_k w(k)^2` with a detail scale), 0 for the other quadratic
-        features and the block cubic one (linear in each detail),
+        features,
+        :math:`\sum_k w(k)^2\,Ph\,(u/s^4 - 9/s^2)` for the block cubic one,
         :math:`|g|\sum_k\mu_i(\varphi_j(k))` for the modulation (|g| channels in the group), and for the
         potential :math:`\sum_x\rho_i''(\varphi_{j-1}(x))\,w(x)` with
         :math:`w(x) = \sum_{c,y}(\partial\varphi_{j-1}(x)/\partial\bar\psi_c(y))^2 = \gamma_j^2(\bar G^\top\bar G)_{xx}`,
@@ -917,6 +931,14 @@ class QuadraticAnsatz:
             with np.errstate(over="ignore", invalid="ignore"):
                 sums = self.modulation.features(phi)  # (B, n_mu)
             out[:, self.modulation_slice] = (_GROUP_MASK.sum(axis=1)[None, :, None] * sums[:, None]).reshape(B, -1)
+        if self.cubic_radius is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                chi = self.rescaled(psi, phi)[0]
+                density, _, u = _cubic_parts(chi, self.cubic_radius)
+                per_site = density * (u / self.cubic_radius**4 - 9.0 / self.cubic_radius**2)
+                if scale is not None:
+                    per_site = per_site * scale**2
+                out[:, self.cubic_slice.start] = per_site.sum(axis=(-2, -1))
         return finite_result("psibar and phi_j", out, "the feature Laplacians")
 
     def _synthesis_weights(self, n: int) -> np.ndarray:
@@ -1008,6 +1030,7 @@ class _ConditionalOperator:
         self.alpha = theta[ansatz.potential_slice]
         self.block = theta[ansatz.block_slice]
         self.cubic = float(theta[ansatz.cubic_slice.start]) if ansatz.block_cubic else 0.0
+        self.cubic_radius = ansatz.cubic_radius
         self.modulation = theta[ansatz.modulation_slice].reshape(len(MODULATION_GROUPS), -1)  # (groups, n_mu)
         self.diagonal = np.real(np.einsum("yxcc->c", Khat)) / (L_j * L_j)  # K[c, c, 0]
 
@@ -1072,10 +1095,11 @@ class _ConditionalOperator:
             )
         if self.ansatz.block_quartic:
             grad = grad + np.einsum("i,biyx->byx", self.block, block_quartic_coarse_gradients(psi, phi))
-        if self.ansatz.block_cubic and scale is not None:  # d(w^3 abd)/d phi = 3 (w'/w) chi_0 chi_1 chi_2
+        if self.cubic_radius is not None and scale is not None:  # through chi = w psi: (w'/w) sum_c chi_c d(Ph)/d chi_c
             assert self.ansatz.detail_scale is not None
             ratio = self.ansatz.detail_scale.weight_derivative(phi) / scale
-            grad = grad + 3.0 * self.cubic * ratio * chi[:, 0] * chi[:, 1] * chi[:, 2]
+            density, _, u = _cubic_parts(chi, self.cubic_radius)
+            grad = grad + self.cubic * ratio * density * (3.0 - u / self.cubic_radius**2)
         modulation = self.ansatz.modulation
         if modulation is not None:  # (1/2) sum_g s_g'(phi) sum_{c in g} psi_c^2
             slopes = np.einsum("byxi,gi->bgyx", modulation.basis_derivative(phi), self.modulation)
@@ -1105,9 +1129,9 @@ class _ConditionalOperator:
         if self.ansatz.block_quartic:
             value, slope = block_quartic_energy_and_grad(self.block, psi, phi)
             energy, grad = energy + value, grad + slope
-        if self.ansatz.block_cubic:
-            energy = energy + self.cubic * np.einsum("byx,byx,byx->b", chi[:, 0], chi[:, 1], chi[:, 2])
-            grad = grad + self.cubic * _cubic_slopes(chi, scale)
+        if self.cubic_radius is not None:
+            energy = energy + self.cubic * _cubic_parts(chi, self.cubic_radius)[0].sum(axis=(-2, -1))
+            grad = grad + self.cubic * _cubic_slopes(chi, scale, self.cubic_radius)
         return energy, grad
 
 

@@ -136,6 +136,9 @@ _FULL_SIDE = 4
 #: The same for the model of the coarsest field, whose couplings are few (36 on 8 x 8) and set its longest
 #: wavelengths: a radius there cannot hold the long-range correlations of a critical or power-law field.
 _FULL_COARSE = 8
+#: The block cubic term's damping radius in root-mean-square details: the cubic is nearly intact over the data
+#: (e^{-u/2s^2} = 0.85 at the typical u = 3) and gone a few standard deviations beyond them.
+CUBIC_RADIUS = 3.0
 
 PotentialFactory = Callable[[np.ndarray], Potential]
 #: Range of the normalisations gamma_j accepted by :func:`fit_wirg` (its fits overflowed from gamma = 1e38).
@@ -743,7 +746,7 @@ def _ansatz_dict(ansatz: QuadraticAnsatz) -> dict:
         "block_quartic": ansatz.block_quartic,
         "modulation": _potential_dict(ansatz.modulation),
         "detail_scale": None if ansatz.detail_scale is None else ansatz.detail_scale.to_dict(),
-        "block_cubic": ansatz.block_cubic,
+        "block_cubic": ansatz.cubic_radius,
     }
 
 
@@ -756,7 +759,7 @@ def _ansatz_from_dict(d: dict, wavelet: str, gamma: float) -> QuadraticAnsatz:
         modulation=None if modulation is None else Potential.from_dict(modulation),
         detail_scale=None if d.get("detail_scale") is None else DetailScale.from_dict(d["detail_scale"]),
         block_quartic=d.get("block_quartic", False),  # absent in files written before the option
-        block_cubic=d.get("block_cubic", False),  # the same
+        block_cubic=d.get("block_cubic"),  # the same
         wavelet=wavelet,
         gamma=gamma,
         lattice=d["lattice"],
@@ -873,6 +876,13 @@ def _fit_scale(
         message=message,
         converged=converged,
     )
+
+
+def _cubic_radius(psi: np.ndarray, phi: np.ndarray, scale: DetailScale | None) -> float:
+    """The block cubic term's damping radius: :data:`CUBIC_RADIUS` times the data's root-mean-square detail (in the
+    rescaled details with a detail scale)."""
+    chi = psi if scale is None else psi * scale.weight(phi)[:, None]
+    return CUBIC_RADIUS * float(np.sqrt(np.mean(chi**2)))
 
 
 def _chosen_scales(name: str, value: object, levels: int) -> set[int]:
@@ -1089,7 +1099,8 @@ def fit_wirg(
         scale, or at the scales j listed. Not in the microscopic basis either.
     block_cubic : bool or sequence of int
         Add the block cubic feature (the skewness of a wavelet block given its mean, :class:`wirg.ansatz.QuadraticAnsatz`)
-        to the conditionals: True at every scale, or at the scales j listed. Not in the microscopic basis either.
+        to the conditionals: True at every scale, or at the scales j listed; its damping radius is
+        :data:`CUBIC_RADIUS` root-mean-square (rescaled) details of the data. Not in the microscopic basis either.
     method : {"score", "moments"}
     coarse_method : {"score", "moments"}
         How the coarsest field's model (a lattice of side >= 2 with a potential) is fitted: score matching, or
@@ -1198,6 +1209,7 @@ def fit_wirg(
         for j in range(1, levels + 1):
             phi, psi = coarse_fields[j - 1], details[j - 1]
             n = phi.shape[-1]
+            scale = DetailScale.from_data(phi, psi) if j in scaled else None
             pot = None if factories[j - 1] is None else factories[j - 1](fine_fields[j - 1])
             mod = None if modulations[j - 1] is None else modulations[j - 1](phi)
             r, lattice = _stencil(radius, n)
@@ -1206,8 +1218,8 @@ def fit_wirg(
                 potential=pot,
                 block_quartic=j in block_scales,
                 modulation=mod,
-                detail_scale=DetailScale.from_data(phi, psi) if j in scaled else None,
-                block_cubic=j in cubic_scales,
+                detail_scale=scale,
+                block_cubic=_cubic_radius(psi, phi, scale) if j in cubic_scales else None,
                 wavelet=wavelet,
                 gamma=gammas[j - 1],
                 lattice=lattice,

@@ -353,7 +353,7 @@ ENTRIES = [
     Entry(
         "ansatz.QuadraticAnsatz",
         wirg.QuadraticAnsatz,
-        {"radius": 1, "potential": None, "block_cubic": False, "wavelet": "haar", "gamma": 1.0, "lattice": 4},
+        {"radius": 1, "potential": None, "block_cubic": None, "wavelet": "haar", "gamma": 1.0, "lattice": 4},
         _names("radius", "potential", "block_cubic", "wavelet", "gamma", "lattice"),
     ),
     Entry("ansatz.PolynomialPotential", wirg.PolynomialPotential, {"powers": (4,)}, _names("powers")),

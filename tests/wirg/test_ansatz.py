@@ -244,7 +244,7 @@ def test_conditional_feature_gradients_laplacians_and_grad_phi_match_finite_diff
         potential=potential,
         modulation=modulation,
         detail_scale=detail_scale,
-        block_cubic=cubic,
+        block_cubic=1.7 if cubic else None,
         wavelet=wavelet,
         gamma=gamma,
         lattice=lattice,

@@ -283,10 +283,10 @@ def test_fit_wirg_with_a_detail_scale_saves_loads_and_is_refused_by_the_microsco
 
 
 def test_block_cubic_term_is_the_skewness_of_a_block_and_is_recovered():
-    """The block cubic feature sum_k a b d is the within-block third moment: for Haar, the cubed deviations of a
-    2 x 2 block's sites from their mean sum to 3 gamma^3 a b d. A known conditional with it (radius 0, diagonal
-    stiffness k_c, cubic coefficient t = 0.08, small enough that the cubic's runaway is ~12 standard deviations
-    away): MALA from zero details gives <a b d> = -t / (k_0 k_1 k_2) to first order in t (z within 4.5), and score
+    """The block cubic feature is built on a b d, the within-block third moment: for Haar, the cubed deviations of
+    a 2 x 2 block's sites from their mean sum to 3 gamma^3 a b d. A known conditional with it (radius 0, diagonal
+    stiffness k_c, cubic coefficient t = 0.08, damping radius s = 3): MALA from zero details gives, to first
+    order in t, <a b d> = -t prod_c v_c (1 + v_c / s^2)^(-3/2) with v_c = 1 / k_c (z within 4.5), and score
     matching on those samples recovers every parameter within 4.5 standard errors."""
     rng = np.random.default_rng(11)
     gamma = 1.3
@@ -295,7 +295,8 @@ def test_block_cubic_term_is_the_skewness_of_a_block_and_is_recovered():
     blocks = fine.reshape(2, 4, 2, 4, 2).transpose(0, 1, 3, 2, 4).reshape(2, 4, 4, 4)
     cubed = ((blocks - blocks.mean(axis=-1, keepdims=True)) ** 3).sum(axis=-1)
     np.testing.assert_allclose(cubed, 3 * gamma**3 * psi[:, 0] * psi[:, 1] * psi[:, 2], rtol=1e-12)
-    ansatz = QuadraticAnsatz(0, block_cubic=True, wavelet="haar")
+    radius = 3.0
+    ansatz = QuadraticAnsatz(0, block_cubic=radius, wavelet="haar")
     assert ansatz.labels[-1] == ("c3", "abd") and not ansatz.gaussian
     theta = np.zeros(ansatz.n_params)
     for a, label in enumerate(ansatz.labels[: ansatz.n_dd]):
@@ -307,7 +308,8 @@ def test_block_cubic_term_is_the_skewness_of_a_block_and_is_recovered():
     run = sample_conditional(ansatz, theta, coarse, n_samples=40, thin=5, burn_in=200, seed=12)
     samples = run.samples  # (40, 200, 3, 8, 8)
     per_chain = (samples[:, :, 0] * samples[:, :, 1] * samples[:, :, 2]).mean(axis=(0, 2, 3))
-    expected = -t / K_DIAGONAL.prod()
+    v = 1.0 / K_DIAGONAL
+    expected = -t * np.prod(v * (1.0 + v / radius**2) ** -1.5)
     z = (per_chain.mean() - expected) / (per_chain.std(ddof=1) / np.sqrt(per_chain.size))
     assert abs(z) < 4.5, (per_chain.mean(), expected, z)
     fit = fit_score_matching(ansatz, samples[-1], coarse)
