@@ -110,7 +110,7 @@ def test_fit_wirg_places_block_terms_saves_them_and_the_microscopic_energy_refus
     loaded = WIRGModel.load(tmp_path / "m")
     assert [s.ansatz.labels for s in loaded.scales] == [s.ansatz.labels for s in model.scales]
     model.fit_free_energies(fields[:4], seed=0)
-    with pytest.raises(ValueError, match=r"scales\[1\]: its block quartic terms"):
+    with pytest.raises(ValueError, match=r"scales\[1\]: its block quartic or cubic terms"):
         model.microscopic_energy()
     every = fit_wirg(fields, levels=2, wavelet="haar", radius=1, potential=None, block_quartic=True, progress=False)
     assert all(s.ansatz.block_quartic for s in every.scales)
