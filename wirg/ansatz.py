@@ -914,7 +914,7 @@ class QuadraticAnsatz:
         psi, phi = field_pair(psibar, phi_j, self.radius, self.lattice)
         B, n = psi.shape[0], psi.shape[-1]
         out = np.zeros((B, self.n_params))
-        scale = self.rescaled(psi, phi)[2]
+        chi, _, scale = self.rescaled(psi, phi)
         for a, (_, c, cp, s) in enumerate(self.labels[: self.n_dd]):
             if c == cp and s == (0, 0):
                 out[:, a] = n * n if scale is None else (scale**2).sum(axis=(-2, -1))
@@ -933,7 +933,6 @@ class QuadraticAnsatz:
             out[:, self.modulation_slice] = (_GROUP_MASK.sum(axis=1)[None, :, None] * sums[:, None]).reshape(B, -1)
         if self.cubic_radius is not None:
             with np.errstate(over="ignore", invalid="ignore"):
-                chi = self.rescaled(psi, phi)[0]
                 density, _, u = _cubic_parts(chi, self.cubic_radius)
                 per_site = density * (u / self.cubic_radius**4 - 9.0 / self.cubic_radius**2)
                 if scale is not None:

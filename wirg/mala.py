@@ -211,7 +211,7 @@ def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLik
     if ansatz.block_quartic:
         largest += block_quartic_curvature(operator.block, psi, phi)
     if ansatz.block_cubic:  # the Hessian of t chi_0 chi_1 chi_2 in psi: |t| w^2 times a matrix of the chi's
-        chi = psi if scale is None else psi * scale[:, None]
+        chi = ansatz.rescaled(psi, phi)[0]
         factor = 1.0 if scale is None else float((scale**2).max())
         largest += abs(operator.cubic) * factor * float(np.abs(chi).sum(axis=1).max())
     stiffness = operator.stiffness(phi)
