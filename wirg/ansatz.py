@@ -1029,7 +1029,6 @@ class _ConditionalOperator:
         self.alpha = theta[ansatz.potential_slice]
         self.block = theta[ansatz.block_slice]
         self.cubic = float(theta[ansatz.cubic_slice.start]) if ansatz.block_cubic else 0.0
-        self.cubic_radius = ansatz.cubic_radius
         self.modulation = theta[ansatz.modulation_slice].reshape(len(MODULATION_GROUPS), -1)  # (groups, n_mu)
         self.diagonal = np.real(np.einsum("yxcc->c", Khat)) / (L_j * L_j)  # K[c, c, 0]
 
@@ -1094,11 +1093,12 @@ class _ConditionalOperator:
             )
         if self.ansatz.block_quartic:
             grad = grad + np.einsum("i,biyx->byx", self.block, block_quartic_coarse_gradients(psi, phi))
-        if self.cubic_radius is not None and scale is not None:  # through chi = w psi: (w'/w) sum_c chi_c d(Ph)/d chi_c
+        radius = self.ansatz.cubic_radius
+        if radius is not None and scale is not None:  # through chi = w psi: (w'/w) sum_c chi_c d(Ph)/d chi_c
             assert self.ansatz.detail_scale is not None
             ratio = self.ansatz.detail_scale.weight_derivative(phi) / scale
-            density, _, u = _cubic_parts(chi, self.cubic_radius)
-            grad = grad + self.cubic * ratio * density * (3.0 - u / self.cubic_radius**2)
+            density, _, u = _cubic_parts(chi, radius)
+            grad = grad + self.cubic * ratio * density * (3.0 - u / radius**2)
         modulation = self.ansatz.modulation
         if modulation is not None:  # (1/2) sum_g s_g'(phi) sum_{c in g} psi_c^2
             slopes = np.einsum("byxi,gi->bgyx", modulation.basis_derivative(phi), self.modulation)
@@ -1128,9 +1128,10 @@ class _ConditionalOperator:
         if self.ansatz.block_quartic:
             value, slope = block_quartic_energy_and_grad(self.block, psi, phi)
             energy, grad = energy + value, grad + slope
-        if self.cubic_radius is not None:
-            energy = energy + self.cubic * _cubic_parts(chi, self.cubic_radius)[0].sum(axis=(-2, -1))
-            grad = grad + self.cubic * _cubic_slopes(chi, scale, self.cubic_radius)
+        radius = self.ansatz.cubic_radius
+        if radius is not None:
+            energy = energy + self.cubic * _cubic_parts(chi, radius)[0].sum(axis=(-2, -1))
+            grad = grad + self.cubic * _cubic_slopes(chi, scale, radius)
         return energy, grad
 
 

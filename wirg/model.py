@@ -837,8 +837,7 @@ def _fit_scale(
     with _prefixed_warnings(f"scale {j}"):
         fit = fit_score_matching(ansatz, data, phi)
     theta, message, converged = fit.theta, fit.message, fit.converged
-    conditional = isinstance(ansatz, QuadraticAnsatz)
-    if conditional and moments.scales is not None and j not in moments.scales:
+    if isinstance(ansatz, QuadraticAnsatz) and moments.scales is not None and j not in moments.scales:
         method = "score"
     if method == "moments":
         n_sites = data.shape[-1] ** 2
