@@ -26,7 +26,8 @@ cluster per step there), so that a step flips about :math:`L^2` spins by cluster
 (the usual normalisation of Wolff's time). The second half of the thermalisation is a pilot run: the
 integrated autocorrelation times (:func:`wirg.statistics.integrated_autocorrelation_time`) of
 :math:`|m|`, :math:`m = L^{-2}\sum_x s_x`, and of the energy fix the default thinning
-:math:`\lceil 2\max(\tau_{|m|}, \tau_E)\rceil` steps between stored configurations. The kernels use the
+:math:`\lceil 6\max(\tau_{|m|}, \tau_E)\rceil` steps between stored configurations
+(:func:`wirg.lattice_phi4.default_thin`: they are meant as independent draws). The kernels use the
 xoshiro256++ generator of :mod:`statlearn.numerics.rng` seeded from the integer ``seed`` (the initial
 configuration is drawn from it too): a seed gives the same spins bit for bit.
 
@@ -50,7 +51,7 @@ from numpy.typing import ArrayLike
 from statlearn.numerics.result import freeze_arrays
 from statlearn.numerics.rng import next_double, seed_state
 from wirg.checks import check_bool, check_memory, finite_result, real_array
-from wirg.lattice_phi4 import chain_arguments
+from wirg.lattice_phi4 import chain_arguments, default_thin
 from wirg.statistics import AutocorrelationTime, AutocorrelationWarning, integrated_autocorrelation_time
 
 __all__ = ["IsingSamples", "ising", "ising_energy"]
@@ -296,10 +297,10 @@ def ising(
     seed
         Integer in :math:`[0, 2^{63})` seeding the in-kernel xoshiro256++ generator.
     thermalization
-        Steps before the first stored configuration, >= 100 (default 1000): the first half measures
+        Steps before the first stored configuration, >= 100 (default 4000): the first half measures
         the mean cluster size, the second half is the pilot that measures the autocorrelation times.
     thin
-        Steps between stored configurations, >= 1; default :math:`\lceil 2\max(\tau_{|m|}, \tau_E)\rceil`
+        Steps between stored configurations, >= 1; default :math:`\lceil 6\max(\tau_{|m|}, \tau_E)\rceil`
         from the pilot. Without clusters near :math:`\beta_c` the pilot is too short to measure
         :math:`\tau`: pass ``thermalization`` and ``thin`` explicitly.
     cluster
@@ -356,7 +357,7 @@ def ising(
     pilot_e, pilot_m, accepted, pilot_flipped = run(thermalization - first, clusters, 1, no_fields)
     if thin is None:
         tau_m, tau_e, _ = _taus(pilot_e, pilot_m)
-        thin = max(1, math.ceil(2.0 * max(tau_m.tau, tau_e.tau)))
+        thin = default_thin(tau_m, tau_e)
     total = thermalization + n_samples * thin
     check_memory(f"{n_samples} configurations every {thin} steps", "n_samples", n_samples * (L * L + 16 * thin))
     fields = np.empty((n_samples, L, L), dtype=np.int8)

@@ -28,7 +28,8 @@ from wirg.ising_exact import (
     onsager_energy,
     yang_magnetization,
 )
-from wirg.lattice_ising import ising_energy
+from wirg.lattice_ising import _tau, ising_energy
+from wirg.lattice_phi4 import default_thin
 from wirg.statistics import AutocorrelationWarning
 
 Z_MAX = 4.0  # |z| bound of a Monte Carlo check; 4 sigma keeps a family of ~30 checks at p ~ 2e-3 overall
@@ -152,7 +153,9 @@ def test_samples_are_consistent_and_reproducible() -> None:
     np.testing.assert_array_equal(first.energies, ising_energy(first.fields))
     np.testing.assert_array_equal(first.magnetizations, first.fields.mean(axis=(1, 2)))
     assert first.energy_series.size == first.thermalization - first.thermalization // 2 + 50 * first.thin
-    assert first.thin >= math.ceil(2 * first.tau_abs_m.tau) - 1 or first.thin >= 1
+    pilot = slice(0, first.thermalization - first.thermalization // 2)
+    taus = _tau(np.abs(first.magnetization_series[pilot])), _tau(first.energy_series[pilot])
+    assert first.thin == default_thin(*taus)  # the pilot's tau of |m| and E, THIN_PER_TAU apart
     assert first.converged and first.iterations == first.thermalization + 50 * first.thin
     assert math.isnan(first.residual) and "steps" in first.message
     assert first.clusters_per_step >= 1 and first.mean_cluster_size >= 1
