@@ -46,7 +46,7 @@ from wirg.free_energy import (
     gaussian_free_energy,
 )
 from wirg.gaussian import ConditionNumbers, GaussianWIRG, Scale, polyphase_matrix, sample_details, stencil_shifts
-from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScalarModel, ScaleModel, generate
+from wirg.generate import FieldModel, GaussianCopula, GaussianMarginal, MALASettings, ScalarModel, ScaleModel, generate
 from wirg.ising_exact import (
     BETA_C,
     T_C,
@@ -181,6 +181,7 @@ __all__ = [
     "sample_details",
     "FieldModel",
     "ScalarModel",
+    "GaussianCopula",
     "GaussianMarginal",
     "MALASettings",
     "ScaleModel",

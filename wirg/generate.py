@@ -54,7 +54,8 @@ periodogram :math:`\hat S(\xi) = \tfrac12\,\overline{|\hat\varphi_J(\xi)|^2 + |\
 (quadratic couplings plus a potential, Guth et al., ICML 2023, eq. (13)) sampled by MALA on the whole
 coarse field, started from a Gaussian marginal (its outside sites reflected into the window as above);
 :class:`ScalarModel`, the same on a 1 x 1 coarsest field (the density of the mean), sampled exactly by
-its inverse distribution function on a grid; or given coarse fields.
+its inverse distribution function on a grid; :class:`GaussianCopula`, the field as a pointwise transform
+:math:`F^{-1}(\Phi(z))` of a stationary Gaussian :math:`z`, sampled exactly; or given coarse fields.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import special
 
 from statlearn.numerics.seeding import as_generator
 from wirg.ansatz import FieldAnsatz, QuadraticAnsatz
@@ -77,6 +79,7 @@ from wirg.checks import (
     count,
     finite_result,
     real_array,
+    show,
 )
 from wirg.fields import gaussian_field
 from wirg.gaussian import sample_details
@@ -84,7 +87,7 @@ from wirg.likelihood import SCALAR_GRID, scalar_grid
 from wirg.mala import MALAChains, conditional_step, initial_step, sample_conditional, stiffness_preconditioner
 from wirg.wavelets import WAVELETS, analysis_step, synthesis_step
 
-__all__ = ["FieldModel", "GaussianMarginal", "MALASettings", "ScalarModel", "ScaleModel", "generate"]
+__all__ = ["FieldModel", "GaussianCopula", "GaussianMarginal", "MALASettings", "ScalarModel", "ScaleModel", "generate"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +150,177 @@ class GaussianMarginal:
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         """Exact samples (n_samples, L_J, L_J) (:func:`wirg.fields.gaussian_field`)."""
         return gaussian_field(self.spectrum, self.L, n_samples, seed=rng)
+
+    def energy(self, phi: np.ndarray) -> np.ndarray:
+        r""":math:`\tfrac12\varphi^\top C^{-1}\varphi = \tfrac12 L_J^{-2}\sum_\xi|\hat\varphi(\xi)|^2/S(\xi)` of
+        fields (S, L_J, L_J): shape (S,)."""
+        power = np.abs(np.fft.fft2(phi)) ** 2
+        return 0.5 * np.sum(power / self.spectrum, axis=(-2, -1)) / self.L**2
+
+
+#: Grid steps per bandwidth of :class:`GaussianCopula`'s tables (binned data, interpolated functions).
+COPULA_STEPS_PER_BANDWIDTH = 16
+#: The tables of :class:`GaussianCopula` reach this many bandwidths beyond the data.
+COPULA_REACH = 8.0
+_COPULA_MAX_GRID = 2**16
+_KERNEL_REACH = 40.0
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianCopula:
+    r"""Law of the coarsest field as a Gaussian copula: :math:`\varphi_x = F^{-1}(\Phi(z_x))` with :math:`z` the
+    stationary Gaussian field of :attr:`gaussian` and :math:`F` the one-point distribution function of the data's
+    coarse values, smoothed by a Gaussian kernel.
+
+    Energy (negative log density up to a constant), with :math:`z_x = \Phi^{-1}(F(\varphi_x))` and
+    :math:`f = F'`:
+
+    .. math::
+        E_J(\varphi) = \tfrac12 z^\top C^{-1} z - \sum_x\big[\ln f(\varphi_x) + \tfrac12 z_x^2\big],
+
+    the Gaussian energy of :math:`z` plus the Jacobian :math:`\ln dz_x/d\varphi_x = \ln f(\varphi_x) -
+    \ln\phi(z_x)`: quadratic couplings of a pointwise transform of the field plus a scalar potential. It is
+    exact for a pointwise transform of a stationary Gaussian field (a shifted lognormal is one), the model
+    of lognormal cosmological fields (Coles & Jones, MNRAS 248, 1 (1991)); a coarse field of such a field
+    (block means) is one approximately. The quadratic couplings of :class:`FieldModel` act on
+    :math:`\varphi` itself, and a few polynomial terms cannot give a block mean's law its cross-scale
+    coupling (``docs/wirg.md``).
+
+    :math:`F` is the kernel density estimate of the pooled values ``values`` with Gaussian kernels of width
+    ``bandwidth`` (Silverman's rule); the values are shrunk towards their mean by
+    :math:`(1 + h^2/\sigma^2)^{-1/2}` so that the smoothed law keeps the data's variance. :math:`z`,
+    :math:`\ln f` and the inverse are tabulated on a grid of ``COPULA_STEPS_PER_BANDWIDTH`` steps per
+    bandwidth reaching ``COPULA_REACH`` bandwidths beyond the data (data binned linearly onto it) and
+    interpolated; :meth:`energy` evaluates the kernel sum itself beyond the grid. Sampling is exact up to
+    the tables: :math:`z` from :attr:`gaussian`, then :math:`F^{-1}(\Phi(z))` (a :math:`|z|` beyond the
+    grid's ends, probability below :math:`10^{-12}` per site, is set to the end).
+
+    Attributes
+    ----------
+    gaussian : GaussianMarginal
+        The law of :math:`z`: :meth:`GaussianMarginal.fit` of the data's :math:`\Phi^{-1}(F(\varphi_J))`.
+    values : ndarray, shape (m,)
+        The shrunk data values, sorted.
+    bandwidth : float
+    """
+
+    gaussian: GaussianMarginal
+    values: np.ndarray
+    bandwidth: float
+
+    def __post_init__(self) -> None:
+        check_instance("gaussian", self.gaussian, GaussianMarginal)
+        v = real_array("values", self.values)
+        if v.ndim != 1 or v.size < 2:
+            raise ValueError(f"values must be a 1-d array of at least 2 numbers, got shape {v.shape}")
+        h = check_scalar("bandwidth", self.bandwidth, minimum=0.0, strict=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            span = float(v.max() - v.min()) + 2.0 * COPULA_REACH * h
+            n = span / h * COPULA_STEPS_PER_BANDWIDTH
+        if not n < _COPULA_MAX_GRID:
+            raise ValueError(
+                f"values and bandwidth: the tables need {COPULA_STEPS_PER_BANDWIDTH} steps per bandwidth over the "
+                f"values' range, more than {_COPULA_MAX_GRID} points (a bandwidth {show(h)} too small for the range)"
+            )
+        step = h / COPULA_STEPS_PER_BANDWIDTH
+        n = int(np.ceil(span / step)) + 1
+        t = v.min() - COPULA_REACH * h + step * np.arange(n)
+        weights = _linear_binning(np.sort(v), t)
+        # kernel sums over the bins within m steps (the kernel's reach, 40 bandwidths: Phi(-40) = 0 in float64);
+        # the bins beyond count whole, their weights summed from the far end (no cancellation in the tails)
+        m = min(int(np.ceil(_KERNEL_REACH * h / step)), n - 1)
+        offsets = step * np.arange(-m, m + 1) / h  # (t_k - t_b) / h for k - b = -m .. m
+        near = slice(m, m + n)
+        from_left = np.concatenate([[0.0], np.cumsum(weights)])  # sum of w_b, b < k
+        from_right = np.concatenate([np.cumsum(weights[::-1])[::-1], [0.0]])  # sum of w_b, b >= k
+        k = np.arange(n)
+        below = np.convolve(weights, special.ndtr(offsets))[near] + from_left[np.maximum(k - m, 0)]  # F(t_k)
+        above = np.convolve(weights, special.ndtr(-offsets))[near] + from_right[np.minimum(k + m + 1, n)]  # 1 - F
+        density = np.convolve(weights, np.exp(-0.5 * offsets**2))[near] / (h * math.sqrt(2 * math.pi))
+        z = np.where(below < 0.5, special.ndtri(below), -special.ndtri(above))
+        finite_result("values and bandwidth", np.concatenate([z, np.log(density)]), "the copula's tables")
+        z = np.maximum.accumulate(z)  # flat in float64 across wide gaps of the tail, never decreasing
+        object.__setattr__(self, "values", np.sort(v))
+        object.__setattr__(self, "bandwidth", h)
+        object.__setattr__(self, "_grid", t)
+        object.__setattr__(self, "_weights", weights)
+        object.__setattr__(self, "_z", z)
+        object.__setattr__(self, "_log_density", np.log(density))
+
+    @property
+    def L(self) -> int:
+        return self.gaussian.L
+
+    @classmethod
+    def fit(cls, fields: ArrayLike) -> GaussianCopula:
+        """The copula of data coarse fields (S, L_J, L_J) (class docstring)."""
+        x = real_array("fields", fields)
+        if x.ndim != 3 or x.shape[1] != x.shape[2]:
+            raise ValueError(f"fields must have shape (S, L_J, L_J), got {x.shape}")
+        v = x.ravel()
+        sigma = float(v.std())
+        spread = min(sigma, float(np.subtract(*np.quantile(v, [0.75, 0.25]))) / 1.34)
+        if not spread > 0.0:
+            raise ValueError("fields: their values do not spread (a copula needs a continuous marginal)")
+        h = 0.9 * spread * v.size ** (-0.2)  # Silverman's rule
+        mean = float(v.mean())
+        shrunk = mean + (v - mean) / math.sqrt(1.0 + (h / sigma) ** 2)
+        gaussian_part = GaussianMarginal(np.ones((x.shape[-1],) * 2))
+        provisional = cls(gaussian_part, shrunk, h)
+        return cls(GaussianMarginal.fit(provisional.gaussianise(x)), shrunk, h)
+
+    def gaussianise(self, phi: ArrayLike) -> np.ndarray:
+        r""":math:`z = \Phi^{-1}(F(\varphi))`, elementwise (any shape)."""
+        return self._transform(real_array("phi", phi))[0]
+
+    def _transform(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """z and ln f at phi: the tables inside the grid, the binned kernel sum beyond it."""
+        t = phi.ravel()
+        z = np.interp(t, self._grid, self._z)
+        log_f = np.interp(t, self._grid, self._log_density)
+        index = np.flatnonzero((t < self._grid[0]) | (t > self._grid[-1]))
+        if index.size:
+            keep = self._weights > 0.0
+            centres, log_w = self._grid[keep], np.log(self._weights[keep])
+            rows = max(1, 2**20 // centres.size)  # points per block: a few MB of kernel values at a time
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in range(0, index.size, rows):
+                    block = index[start : start + rows]
+                    a = (t[block, None] - centres[None, :]) / self.bandwidth
+                    log_below = special.logsumexp(special.log_ndtr(a) + log_w, axis=1)
+                    log_above = special.logsumexp(special.log_ndtr(-a) + log_w, axis=1)
+                    z[block] = np.where(
+                        log_below < math.log(0.5), special.ndtri_exp(log_below), -special.ndtri_exp(log_above)
+                    )
+                    log_f[block] = special.logsumexp(-0.5 * a * a + log_w, axis=1) - math.log(
+                        self.bandwidth * math.sqrt(2 * math.pi)
+                    )
+            finite_result("phi", np.concatenate([z, log_f]), "the copula's transform of values far beyond the data")
+        return z.reshape(phi.shape), log_f.reshape(phi.shape)
+
+    def energy(self, phi: ArrayLike) -> np.ndarray:
+        """:math:`E_J` (class docstring) of fields (S, L_J, L_J), up to a constant: shape (S,)."""
+        x = real_array("phi", phi)
+        if x.ndim != 3 or x.shape[1:] != (self.L, self.L):
+            raise ValueError(f"phi must have shape (S, {self.L}, {self.L}), got {x.shape}")
+        z, log_f = self._transform(x)
+        return self.gaussian.energy(z) - np.sum(log_f + 0.5 * z * z, axis=(-2, -1))
+
+    def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        """Exact samples (n_samples, L_J, L_J) up to the tables (class docstring)."""
+        z = self.gaussian.sample(n_samples, rng)
+        return np.interp(z, self._z, self._grid)
+
+
+def _linear_binning(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Weights on an evenly spaced grid summing to 1: each value split between its two grid points in proportion to
+    its distance (linear binning; it keeps the mean)."""
+    step = grid[1] - grid[0]
+    position = (values - grid[0]) / step
+    left = np.clip(np.floor(position).astype(int), 0, grid.size - 2)
+    right_share = position - left
+    weights = np.bincount(left, 1.0 - right_share, grid.size) + np.bincount(left + 1, right_share, grid.size)
+    return weights / values.size
 
 
 @dataclass(frozen=True)
@@ -216,6 +390,10 @@ class FieldModel:
     @property
     def L(self) -> int:
         return self.start.L
+
+    def energy(self, phi: np.ndarray) -> np.ndarray:
+        r""":math:`\theta\cdot\Phi(\varphi_J)` of fields (S, L_J, L_J): shape (S,)."""
+        return self.ansatz.energy(self.theta, phi)
 
     def sample(self, n_samples: int, rng: np.random.Generator, mcmc: MALASettings | None = None) -> np.ndarray:
         """Fields (n_samples, L_J, L_J): ``mcmc.coarse_steps`` MALA steps from Gaussian initial states (the
@@ -299,7 +477,7 @@ class ScalarModel(FieldModel):
 
 def generate(
     scales: Sequence[ScaleModel],
-    coarse: GaussianMarginal | ArrayLike,
+    coarse: GaussianMarginal | GaussianCopula | ArrayLike,
     n_samples: int,
     *,
     seed: int | np.random.Generator,
@@ -315,7 +493,7 @@ def generate(
         The fitted conditionals :math:`\bar E_1, \dots, \bar E_J`, finest first (the order of
         :attr:`wirg.gaussian.GaussianWIRG.scales` and :attr:`wirg.wavelets.MultiScale.details`);
         scale j acts on the :math:`L_J 2^{J-j}` lattice.
-    coarse : GaussianMarginal, FieldModel or array_like of shape (n_samples, L_J, L_J)
+    coarse : GaussianMarginal, GaussianCopula, FieldModel or array_like of shape (n_samples, L_J, L_J)
         The law of :math:`\varphi_J`, or the coarse fields themselves (generation conditioned on them).
     n_samples : int
         Number of fields.
@@ -356,7 +534,7 @@ def generate(
                 f"{model.ansatz.gamma}) but generation uses ({wavelet!r}, gamma = {gam})"
             )
     rng = as_generator(seed)
-    if isinstance(coarse, GaussianMarginal):
+    if isinstance(coarse, GaussianMarginal | GaussianCopula):
         phi = coarse.sample(int(n_samples), rng)
     elif isinstance(coarse, FieldModel):
         phi = coarse.sample(n_samples, rng, mcmc)

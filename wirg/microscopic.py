@@ -68,7 +68,7 @@ from wirg.ansatz import CombinedPotential, FieldAnsatz, Potential
 from wirg.checks import check_choice, check_gamma, check_levels, check_memory, finite_result, real_array, show
 from wirg.free_energy import FreeEnergyFit
 from wirg.gaussian import Scale, polyphase_matrix
-from wirg.generate import FieldModel, GaussianMarginal, ScaleModel
+from wirg.generate import FieldModel, GaussianCopula, GaussianMarginal, ScaleModel
 from wirg.wavelets import WAVELETS, analysis_step
 
 __all__ = ["MicroscopicEnergy", "ScalarPotential", "microscopic_energy"]
@@ -181,7 +181,7 @@ class MicroscopicEnergy:
 def microscopic_energy(
     scales: Sequence[ScaleModel | Scale],
     free_energies: Sequence[FreeEnergyFit | Scale],
-    coarse: GaussianMarginal | FieldModel,
+    coarse: GaussianMarginal | FieldModel | GaussianCopula,
     *,
     L: int,
     wavelet: str = "db4",
@@ -338,6 +338,11 @@ def _coarse_energy(coarse: object, n: int) -> tuple[np.ndarray, _Term]:
         if coarse.L != n:
             raise ValueError(f"coarse: a model on the {coarse.L} lattice, expected the coarsest lattice {n}")
         return _field_terms(coarse.ansatz, coarse.theta, "coarse", n)
+    if isinstance(coarse, GaussianCopula):
+        raise ValueError(
+            "coarse: a Gaussian copula's couplings act on the transformed field Phi^-1(F(phi)), not on phi: it has no "
+            "place in the microscopic basis of a kernel plus on-site potentials"
+        )
     raise TypeError(f"coarse must be a GaussianMarginal or a FieldModel, got {show(coarse)}")
 
 

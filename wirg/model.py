@@ -107,7 +107,15 @@ from wirg.checks import (
 )
 from wirg.detail_scale import DetailScale
 from wirg.free_energy import FreeEnergyFit, free_energy_exact, free_energy_score
-from wirg.generate import FieldModel, GaussianMarginal, MALASettings, ScalarModel, ScaleModel, generate
+from wirg.generate import (
+    FieldModel,
+    GaussianCopula,
+    GaussianMarginal,
+    MALASettings,
+    ScalarModel,
+    ScaleModel,
+    generate,
+)
 from wirg.likelihood import fit_exact_scalar
 from wirg.mala import sample_conditional
 from wirg.microscopic import MicroscopicEnergy, microscopic_energy
@@ -129,6 +137,7 @@ __all__ = [
 #: Version of the files written by :meth:`WIRGModel.save`; other versions are refused by :meth:`WIRGModel.load`.
 FORMAT_VERSION = 3
 _METHODS = ("score", "moments")
+_COARSE_METHODS = (*_METHODS, "copula")
 _KINDS = ("sigmoid", "bump", "polynomial")
 #: On lattices up to this side the couplings are every stationary quadratic coupling of the torus (the
 #: shifts taken modulo the side): the small coarse scales, where a stencil radius would cut them.
@@ -378,7 +387,7 @@ class WIRGModel:
     ----------
     scales : list of ScaleModel
         The conditionals :math:`\bar E_1, \dots, \bar E_J`, finest first.
-    coarse : FieldModel or GaussianMarginal
+    coarse : FieldModel, GaussianMarginal or GaussianCopula
         The model of the coarsest field :math:`\varphi_J`.
     wavelet : str
     gamma : tuple of float
@@ -397,7 +406,7 @@ class WIRGModel:
     """
 
     scales: list[ScaleModel]
-    coarse: FieldModel | GaussianMarginal
+    coarse: FieldModel | GaussianMarginal | GaussianCopula
     wavelet: str
     gamma: tuple[float, ...]
     L: int
@@ -520,7 +529,7 @@ class WIRGModel:
         try:
             coarse, details = _pyramid(x, self.wavelet, self.gamma)
             with np.errstate(over="ignore", invalid="ignore"):
-                total = self._coarse_energy(coarse[-1])
+                total = self.coarse.energy(coarse[-1])
                 for model, fit, phi, psi in zip(self.scales, free, coarse, details):
                     total = total + (model.ansatz.energy(model.theta, psi, phi) - fit.value(phi))
         except ValueError:
@@ -528,14 +537,6 @@ class WIRGModel:
         if not np.all(np.isfinite(total)):
             raise ValueError("fields: the energy overflows float64 (values too large)")
         return total
-
-    def _coarse_energy(self, phi: np.ndarray) -> np.ndarray:
-        """E_J of the coarsest fields (S, L_J, L_J): the Gaussian marginal's quadratic form or the fitted field ansatz."""
-        if isinstance(self.coarse, FieldModel):
-            return self.coarse.ansatz.energy(self.coarse.theta, phi)
-        n = phi.shape[-1]
-        power = np.abs(np.fft.fft2(phi)) ** 2
-        return 0.5 * np.sum(power / self.coarse.spectrum, axis=(-2, -1)) / n**2
 
     def _required_free_energies(self, what: str) -> list[FreeEnergyFit]:
         if self.free_energies is None:
@@ -624,6 +625,10 @@ class WIRGModel:
             }
             if isinstance(self.coarse, ScalarModel):
                 coarse.update(kind="scalar", window=list(self.coarse.window), n_grid=self.coarse.n_grid)
+        elif isinstance(self.coarse, GaussianCopula):
+            arrays["spectrum_coarse"] = self.coarse.gaussian.spectrum
+            arrays["values_coarse"] = self.coarse.values
+            coarse = {"kind": "copula", "bandwidth": self.coarse.bandwidth}
         else:
             arrays["spectrum_coarse"] = self.coarse.spectrum
             coarse = {"kind": "gaussian"}
@@ -670,9 +675,13 @@ class WIRGModel:
                 for j, (d, g) in enumerate(zip(meta["scales"], gamma), start=1)
             ]
             spectrum = GaussianMarginal(arrays["spectrum_coarse"])
-            coarse: FieldModel | GaussianMarginal = spectrum
+            coarse: FieldModel | GaussianMarginal | GaussianCopula = spectrum
             kind = meta["coarse"]["kind"]
-            if kind in ("field", "scalar"):
+            if kind not in ("gaussian", "field", "scalar", "copula"):
+                raise ValueError(f"unknown coarsest model {kind!r}")
+            if kind == "copula":
+                coarse = GaussianCopula(spectrum, arrays["values_coarse"], float(meta["coarse"]["bandwidth"]))
+            elif kind in ("field", "scalar"):
                 potential = meta["coarse"]["potential"]
                 ansatz = FieldAnsatz(
                     meta["coarse"]["radius"],
@@ -1101,7 +1110,7 @@ def fit_wirg(
         to the conditionals: True at every scale, or at the scales j listed; its damping radius is
         :data:`CUBIC_RADIUS` root-mean-square (rescaled) details of the data. Not in the microscopic basis either.
     method : {"score", "moments"}
-    coarse_method : {"score", "moments"}
+    coarse_method : {"score", "moments", "copula"}
         How the coarsest field's model (a lattice of side >= 2 with a potential) is fitted: score matching, or
         then maximum likelihood by moment matching with persistent MALA chains on the whole coarsest field
         (:func:`wirg.moment_matching.fit_direct` from the score-matching fit, ``moments``' steps, rate and
@@ -1109,7 +1118,11 @@ def fit_wirg(
         for an ansatz that contains the law, which a coarse field's often is not: on 8 x 8 coarse fields of a
         skewed lognormal its model had std 1.73 against 1.01 and skewness 1.0 against 0.20, the likelihood's
         1.003 and 0.197 (``docs/wirg.md``). Sample it with enough ``MALASettings.coarse_steps``. The 1 x 1
-        field's density is always fitted by exact maximum likelihood.
+        field's density is always fitted by exact maximum likelihood. ``"copula"`` replaces the coarsest model by
+        :class:`wirg.generate.GaussianCopula` (the data's smoothed marginal and the spectrum of the Gaussianised
+        coarse fields, sampled exactly, no chain; the coarsest entry of ``potential`` must then be None, and a
+        single specification applies to the conditionals only): exact for a pointwise transform of a Gaussian
+        field, which a coarse field of the lognormal stand-in nearly is. Not in the microscopic basis.
     seed : int
         Seeds the moment-matching chains (score matching is deterministic).
     moments : MomentSettings, optional
@@ -1153,7 +1166,12 @@ def fit_wirg(
     factories = _potential_factories(potential, levels)
     modulations = _modulation_factories(modulation, levels)
     method = check_choice("method", method, _METHODS)
-    coarse_method = check_choice("coarse_method", coarse_method, _METHODS)
+    coarse_method = check_choice("coarse_method", coarse_method, _COARSE_METHODS)
+    if coarse_method == "copula" and isinstance(potential, list) and potential and potential[-1] is not None:
+        raise ValueError(
+            "potential: with coarse_method='copula' the coarsest field has no potential (its law is the copula of "
+            f"its marginal and spectrum): the last entry must be None, got {show(potential[-1])}"
+        )
     seed = seed_value(seed)
     moments = MomentSettings() if moments is None else moments
     if not isinstance(moments, MomentSettings):
@@ -1203,6 +1221,8 @@ def fit_wirg(
     scales: list[ScaleModel] = []
     fits: list[ScaleFit | None] = []
     free_energies: list[FreeEnergyFit] = []
+    if coarse_method == "copula":
+        factories[-1] = None
     total = levels + (1 if factories[-1] is not None else 0) + (0 if free_energy is None else levels)
     with tqdm(total=total, disable=not progress, unit="step", desc="fit_wirg") as bar:
         for j in range(1, levels + 1):
@@ -1259,7 +1279,12 @@ def fit_wirg(
                 _write_checkpoint(directory, fit, fingerprint, free)
         coarsest = coarse_fields[-1]
         start = GaussianMarginal.fit(coarsest)
-        coarse: FieldModel | GaussianMarginal = start
+        coarse: FieldModel | GaussianMarginal | GaussianCopula = start
+        if coarse_method == "copula":
+            try:
+                coarse = GaussianCopula.fit(coarsest)
+            except ValueError as err:
+                raise ValueError(f"fields (coarsest field): {err}") from None
         make_potential = factories[-1]
         if make_potential is not None:
             n = coarsest.shape[-1]

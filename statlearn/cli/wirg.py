@@ -3,7 +3,7 @@ sampling the WIRG model of fields on disk.
 
 ``statlearn wirg fit --data FILE.npy --out DIR [--levels J] [--wavelet db4] [--radius 2]
 [--potential sigmoid:20+polynomial:4] [--block-quartic all|J1,J2..] [--modulation bump:8]
-[--detail-scale all|J1,J2..] [--block-cubic all|J1,J2..] [--method score] [--coarse-method score] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
+[--detail-scale all|J1,J2..] [--block-cubic all|J1,J2..] [--method score] [--coarse-method score|moments|copula] [--seed S] [--checkpoint DIR] [--free-energy]`` fits
 :func:`wirg.model.fit_wirg` to the fields (S, L, L) of ``FILE.npy`` (a progress bar per scale; with
 ``--checkpoint`` a rerun resumes after the last completed scale; with ``--free-energy`` also the free energy
 of every scale, :class:`wirg.model.FreeEnergySettings`, for the model's energy and microscopic energy) and
@@ -174,9 +174,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     fit.add_argument(
         "--coarse-method",
         default="score",
-        help="how the coarsest field's model is fitted: score (default) or moments (maximum likelihood with "
+        help="how the coarsest field's model is fitted: score (default), moments (maximum likelihood with "
         "persistent MALA chains after score matching; then every moment matching takes 200 natural-gradient steps "
-        "of rate 0.2 with 20 MALA steps each)",
+        "of rate 0.2 with 20 MALA steps each) or copula (a Gaussian copula of the coarse fields' marginal and "
+        "spectrum instead of the potential model)",
     )
     fit.add_argument("--seed", type=seed, default=0, help="seed of the moment-matching chains (default 0)")
     fit.add_argument("--checkpoint", metavar="DIR", default=None, help="write each scale as it finishes; resume")

@@ -74,6 +74,7 @@ _FIELD_THETA = np.concatenate([_LOCAL.from_precision(1.0 / _SPECTRUM8), np.full(
 _LOCAL_THETA = _LOCAL.from_precision(1.0 / _SPECTRUM8)
 _MS = wirg.decompose(_FIELD8, 2, "haar")
 _START = wirg.GaussianMarginal.fit(_PHI1)
+_COPULA = wirg.GaussianCopula.fit(_PHI1)
 _FIELD_MODEL = wirg.FieldModel(_FIELD_ANSATZ, _FIELD_THETA, _START)
 _MEANS = _FIELD8.mean(axis=(-2, -1))
 _SCALAR_ANSATZ = wirg.FieldAnsatz(0, wirg.PolynomialPotential((4,)), lattice=1)
@@ -605,6 +606,21 @@ ENTRIES = [
     Entry("generate.ScaleModel", wirg.ScaleModel, {"ansatz": _QUAD, "theta": _THETA}, _names("ansatz", "theta")),
     Entry("generate.GaussianMarginal", wirg.GaussianMarginal, {"spectrum": _SPECTRUM8[:4, :4]}, _names("spectrum")),
     Entry("generate.GaussianMarginal.fit", wirg.GaussianMarginal.fit, {"fields": _PHI1}, _names("fields")),
+    Entry(
+        "generate.GaussianCopula",
+        wirg.GaussianCopula,
+        {"gaussian": _START, "values": _COPULA.values, "bandwidth": _COPULA.bandwidth},
+        _names("gaussian", "values", "bandwidth", values=("values", "bandwidth")),
+    ),
+    Entry("generate.GaussianCopula.fit", wirg.GaussianCopula.fit, {"fields": _PHI1}, _names("fields")),
+    Entry("generate.GaussianCopula.energy", _COPULA.energy, {"phi": _PHI1}, _names("phi")),
+    Entry("generate.GaussianCopula.gaussianise", _COPULA.gaussianise, {"phi": _PHI1}, _names("phi")),
+    Entry(
+        "generate.GaussianCopula.sample",
+        lambda n_samples, rng: _COPULA.sample(n_samples, as_generator(rng, "rng")),
+        {"n_samples": 2, "rng": 0},
+        _names("n_samples", rng=("rng", "seed", "entropy", "SeedSequence", "integer")),
+    ),
     Entry(
         "generate.MALASettings",
         wirg.MALASettings,

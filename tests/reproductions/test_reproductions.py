@@ -97,7 +97,7 @@ TINY = {
     },
     "wirg-lognormal": {
         "L": 32,
-        "n_train": 48,  # > the 40 parameters of the 8 x 8 coarsest model (its natural step needs it)
+        "n_train": 24,
         "exponent": 2.0,
         "shift": 16.0,
         "strong_shift": 2.0,
@@ -106,10 +106,7 @@ TINY = {
         "bumps": 6,
         "detail_scale": True,
         "block_cubic": True,
-        "coarse_potential": "polynomial:3,4+bump:1",
         "burn_in": 20,
-        "coarse_fit_steps": 3,
-        "coarse_steps": 2,
         "thresholds": [0.0, 1.0, 2.0],
         "seed": 0,
     },
