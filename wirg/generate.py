@@ -258,16 +258,21 @@ class GaussianCopula:
         if x.ndim != 3 or x.shape[1] != x.shape[2]:
             raise ValueError(f"fields must have shape (S, L_J, L_J), got {x.shape}")
         v = x.ravel()
-        sigma = float(v.std())
-        spread = min(sigma, float(np.subtract(*np.quantile(v, [0.75, 0.25]))) / 1.34)
-        if not spread > 0.0:
-            raise ValueError("fields: their values do not spread (a copula needs a continuous marginal)")
+        with np.errstate(over="ignore", invalid="ignore"):
+            sigma = float(v.std())
+            spread = min(sigma, float(np.subtract(*np.quantile(v, [0.75, 0.25]))) / 1.34)
+            mean = float(v.mean())
+        finite_result("fields", np.array([sigma, spread, mean]), "the spread of the values")
         h = 0.9 * spread * v.size ** (-0.2)  # Silverman's rule
-        mean = float(v.mean())
+        if not h > 0.0:
+            raise ValueError("fields: their values do not spread (a copula needs a continuous marginal)")
         shrunk = mean + (v - mean) / math.sqrt(1.0 + (h / sigma) ** 2)
-        gaussian_part = GaussianMarginal(np.ones((x.shape[-1],) * 2))
-        provisional = cls(gaussian_part, shrunk, h)
-        return cls(GaussianMarginal.fit(provisional.gaussianise(x)), shrunk, h)
+        placeholder = GaussianMarginal(np.ones((x.shape[-1],) * 2))  # the tables do not depend on the Gaussian part
+        try:
+            provisional = cls(placeholder, shrunk, h)
+            return cls(GaussianMarginal.fit(provisional.gaussianise(x)), shrunk, h)
+        except ValueError as err:
+            raise ValueError(f"fields: {err}") from None
 
     def gaussianise(self, phi: ArrayLike) -> np.ndarray:
         r""":math:`z = \Phi^{-1}(F(\varphi))`, elementwise (any shape)."""
