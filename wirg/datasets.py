@@ -23,7 +23,7 @@ from statlearn import __version__
 from wirg.checks import check_choice, real_array, show
 from wirg.fields import free_field_spectrum, gaussian_field, lognormal_field
 from wirg.lattice_ising import IsingSamples, ising
-from wirg.lattice_phi4 import Phi4Samples, phi4
+from wirg.lattice_phi4 import DEFAULT_THERMALIZATION, THIN_PER_TAU, Phi4Samples, phi4
 from wirg.statistics import AutocorrelationTime
 
 __all__ = ["Dataset", "dataset", "load_dataset", "save_dataset"]
@@ -183,7 +183,9 @@ def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os
     The file name holds the kind, ``L``, ``n_samples``, ``seed`` and a hash of all the requested
     parameters, which the sidecar also records under ``request``; a cached file is reused when its
     sidecar records the same request and the current ``statlearn.__version__``, and regenerated
-    otherwise. Keep ``cache_dir`` outside the
+    otherwise. For the Markov chains the request also holds the defaults it relies on (the thermalisation
+    and :data:`wirg.lattice_phi4.THIN_PER_TAU` when ``thermalization`` or ``thin`` is not given), so that a
+    cache written under other defaults is not reused. Keep ``cache_dir`` outside the
     repository.
 
     Parameters
@@ -208,6 +210,11 @@ def dataset(kind: str, *, L: int, n_samples: int, seed: int, cache_dir: str | os
     """
     check_choice("kind", kind, _DATASET_KINDS)
     requested = {"kind": kind, "L": L, "n_samples": n_samples, "seed": seed, **params}
+    if kind in ("phi4", "ising"):  # the Markov chain's defaults a request relies on: changing them changes the data
+        if "thermalization" not in params:
+            requested["default_thermalization"] = DEFAULT_THERMALIZATION
+        if "thin" not in params:
+            requested["thin_per_tau"] = THIN_PER_TAU
     try:
         canonical = json.dumps(requested, sort_keys=True)
     except TypeError:

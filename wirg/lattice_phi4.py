@@ -85,7 +85,8 @@ __all__ = ["PHI4_SAMPLERS", "Phi4Mixing", "Phi4Samples", "phi4", "phi4_energy", 
 
 _TUNE_BLOCK = 10  # sweeps between two updates of the Metropolis step during tuning
 _MIN_THERMALIZATION = 100
-_DEFAULT_THERMALIZATION = 4000
+#: Default steps before the first stored field: half tune the step, half are the pilot that measures tau.
+DEFAULT_THERMALIZATION = 4000
 #: Stored fields are this many pilot autocorrelation times apart by default (:func:`default_thin`).
 THIN_PER_TAU = 6
 _CHUNK_UPDATES = 2**22  # site updates per compiled call, between two chances for Ctrl-C
@@ -355,7 +356,7 @@ def chain_arguments(
     n_samples = count("n_samples", n_samples, minimum=1)
     seed = seed_value(seed)
     thermalization = (
-        _DEFAULT_THERMALIZATION
+        DEFAULT_THERMALIZATION
         if thermalization is None
         else count("thermalization", thermalization, minimum=_MIN_THERMALIZATION)
     )
@@ -685,7 +686,7 @@ def phi4_mixing(
     *,
     sampler: str,
     seed: int,
-    thermalization: int = _DEFAULT_THERMALIZATION,
+    thermalization: int = DEFAULT_THERMALIZATION,
     n_chains: int = 1,
 ) -> Phi4Mixing:
     r"""Integrated autocorrelation times of :math:`|m|` and of the energy, and the cost per independent sample.

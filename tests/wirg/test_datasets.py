@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from wirg import datasets as D
+from wirg import lattice_phi4 as P
 from wirg.datasets import dataset, load_dataset, save_dataset
 from wirg.fields import free_field_spectrum, gaussian_field, lognormal_field
 from wirg.lattice_phi4 import phi4
@@ -58,7 +59,18 @@ def test_dataset_regenerates_only_when_missing(tmp_path, monkeypatch) -> None:
     assert phi.fields.shape == (6, 4, 4)
     assert np.array_equal(phi.fields, phi4(4, 0.6, 6, seed=1, thin=2).fields)
     sidecar = next(tmp_path.glob("phi4_*.json"))
-    assert json.loads(sidecar.read_text())["parameters"]["request"]["beta"] == 0.6
+    request = json.loads(sidecar.read_text())["parameters"]["request"]
+    assert request["beta"] == 0.6 and request["thin"] == 2 and "thin_per_tau" not in request
+    assert request["default_thermalization"] == P.DEFAULT_THERMALIZATION
+
+
+def test_markov_chain_datasets_follow_the_sampler_defaults(tmp_path, monkeypatch) -> None:
+    """A cached Markov-chain dataset is not reused once the default thinning it relied on has changed."""
+    first = dataset("ising", L=4, n_samples=3, seed=1, beta=0.3, cache_dir=tmp_path)
+    assert first.metadata["parameters"]["request"]["thin_per_tau"] == P.THIN_PER_TAU
+    monkeypatch.setattr(D, "THIN_PER_TAU", P.THIN_PER_TAU + 1)
+    dataset("ising", L=4, n_samples=3, seed=1, beta=0.3, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("ising_*.npy"))) == 2  # a new request, a new file
     with pytest.raises(ValueError, match="kind"):
         dataset("potts", L=4, n_samples=2, seed=0, cache_dir=tmp_path)
 
