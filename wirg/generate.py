@@ -269,10 +269,11 @@ class GaussianCopula:
         shrunk = mean + (v - mean) / math.sqrt(1.0 + (h / sigma) ** 2)
         placeholder = GaussianMarginal(np.ones((x.shape[-1],) * 2))  # the tables do not depend on the Gaussian part
         try:
-            provisional = cls(placeholder, shrunk, h)
-            return cls(GaussianMarginal.fit(provisional.gaussianise(x)), shrunk, h)
+            copula = cls(placeholder, shrunk, h)
+            object.__setattr__(copula, "gaussian", GaussianMarginal.fit(copula.gaussianise(x)))  # tables built once
         except ValueError as err:
             raise ValueError(f"fields: {err}") from None
+        return copula
 
     def gaussianise(self, phi: ArrayLike) -> np.ndarray:
         r""":math:`z = \Phi^{-1}(F(\varphi))`, elementwise (any shape)."""
