@@ -281,8 +281,9 @@ class FreeEnergySettings:
     ``fit_wirg(..., free_energy=...)``).
 
     A scale with a potential gets :func:`wirg.free_energy.free_energy_score` (the score identity) on the first
-    ``n_fields`` coarse fields :math:`\varphi_j` of the data, ``n_chains`` MALA replicas each, ``n_samples``
-    recorded states after ``burn_in`` steps; a scale without potential (a Gaussian conditional) gets the exact
+    ``n_fields`` coarse fields :math:`\varphi_j` of the data, ``n_chains`` MALA replicas each started from the
+    data's own details there (a sample of the data's conditional law), ``n_samples`` recorded states after
+    ``burn_in`` steps; a scale without potential (a Gaussian conditional) gets the exact
     :func:`wirg.free_energy.free_energy_exact`, with no sampling.
 
     The field ansatz of :math:`\bar F_j` (:class:`wirg.ansatz.FieldAnsatz` on the :math:`L_j\times L_j` lattice):
@@ -330,6 +331,7 @@ class FreeEnergySettings:
             "burn_in": self.burn_in,
             "radius": radius,
             "potential": _spec_text(self.potential),
+            "start": "data details",  # the chains' start (zero details before; a checkpoint from then is refitted)
         }
 
 
@@ -475,11 +477,17 @@ class WIRGModel:
             raise TypeError(f"settings must be FreeEnergySettings or None, got {type(settings).__name__}")
         seed = seed_value(seed)
         progress = check_bool("progress", progress)
-        coarse, _ = _pyramid(x, self.wavelet, self.gamma)
+        coarse, details = _pyramid(x, self.wavelet, self.gamma)
         model_radius = int(self.settings.get("radius", self.scales[0].ansatz.radius))
         fits = []
-        for j, (model, phi) in enumerate(
-            tqdm(zip(self.scales, coarse), total=self.levels, disable=not progress, unit="scale", desc="free energies"),
+        for j, (model, phi, psi) in enumerate(
+            tqdm(
+                zip(self.scales, coarse, details),
+                total=self.levels,
+                disable=not progress,
+                unit="scale",
+                desc="free energies",
+            ),
             start=1,
         ):
             if j < self.levels:
@@ -492,7 +500,7 @@ class WIRGModel:
                 raise ValueError(f"settings: {err}") from None
             fits.append(
                 _scale_free_energy(
-                    model, phi, field_ansatz, settings, j=j, seed=(seed + j) % 2**63, name="fields and settings"
+                    model, phi, psi, field_ansatz, settings, j=j, seed=(seed + j) % 2**63, name="fields and settings"
                 )
             )
         self.free_energies = fits
@@ -967,6 +975,7 @@ def _free_energy_ansatz(
 def _scale_free_energy(
     model: ScaleModel,
     phi: np.ndarray,
+    psi: np.ndarray,
     field: FieldAnsatz,
     settings: FreeEnergySettings,
     *,
@@ -974,7 +983,8 @@ def _scale_free_energy(
     seed: int,
     name: str,
 ) -> FreeEnergyFit:
-    """Fbar_j: exact for a scale without potential, else by the score identity on the first coarse fields."""
+    """Fbar_j: exact for a scale without potential, else by the score identity on the first coarse fields, the
+    chains started from their details ``psi`` (a sample of the data's conditional law)."""
     ansatz = model.ansatz
     try:
         if ansatz.gaussian:
@@ -989,6 +999,7 @@ def _scale_free_energy(
                 n_chains=settings.n_chains,
                 n_samples=settings.n_samples,
                 burn_in=settings.burn_in,
+                init=psi[: settings.n_fields],
             )
     except ValueError as err:
         raise ValueError(f"{name}: the free energy of scale {j} failed: {err}") from None
@@ -1265,6 +1276,7 @@ def fit_wirg(
                     free = _scale_free_energy(
                         scales[-1],
                         phi,
+                        psi,
                         field_ansatz,
                         free_energy,
                         j=j,

@@ -768,8 +768,9 @@ ENTRIES = [
             "n_samples": 2,
             "thin": 1,
             "burn_in": 2,
+            "init": _PSI1[:3],
         },
-        _names("ansatz", "theta", "phi_j", "field_ansatz", "seed", "n_chains", "n_samples", "thin", "burn_in"),
+        _names("ansatz", "theta", "phi_j", "field_ansatz", "seed", "n_chains", "n_samples", "thin", "burn_in", "init"),
         budgets=("n_samples", "thin", "burn_in"),
     ),
     Entry(
@@ -787,6 +788,7 @@ ENTRIES = [
             "n_samples": 2,
             "thin": 1,
             "burn_in": 2,
+            "init": _PSI1[:3],
         },
         _names(
             "ansatz",
@@ -800,6 +802,7 @@ ENTRIES = [
             "n_samples",
             "thin",
             "burn_in",
+            "init",
         ),
         budgets=("n_samples", "thin", "burn_in"),
     ),  # fmt: skip

@@ -13,6 +13,7 @@ from scipy.stats import t as student
 
 import wirg
 import wirg.model
+from statlearn.numerics import ConvergenceWarning
 from wirg.generate import MALASettings
 from wirg.model import FreeEnergySettings, WIRGModel, fit_wirg
 
@@ -219,3 +220,31 @@ def test_settings_are_checked():
             np.random.default_rng(0).normal(size=(4, 8, 8)), levels=1, potential=None, progress=False,
             free_energy=FreeEnergySettings(radius=(1, 1)),
         )  # fmt: skip
+
+
+def test_free_energy_chains_start_from_the_datas_details(phi4_model, monkeypatch):
+    """fit_free_energies starts the score identity's chains at every scale from the details of the fields it
+    is given (a sample of the data's conditional law; from zero details the phi^4 couplings came out biased,
+    tests/wirg/test_free_energy.py shows the mechanism)."""
+    fields, model = phi4_model
+    seen = []
+    original = wirg.model.free_energy_score
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["init"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(wirg.model, "free_energy_score", spy)
+    kept = model.free_energies
+    try:
+        with pytest.warns(ConvergenceWarning):  # two steps do not adapt the MALA step
+            model.fit_free_energies(
+                fields[:5], settings=FreeEnergySettings(n_fields=3, n_chains=2, n_samples=2, burn_in=2)
+            )
+    finally:
+        model.free_energies = kept
+    x = fields[:3]
+    assert len(seen) == model.levels
+    for psi in seen:
+        x, details = wirg.analysis_step(x, "haar", 1.0)
+        assert np.array_equal(psi, details)
