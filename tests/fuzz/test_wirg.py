@@ -251,8 +251,8 @@ ENTRIES = [
     Entry(
         "statistics.histogram_test",
         wirg.histogram_test,
-        {"a": _FIELD8, "b": _FIELD8 + 0.1, "n_bins": 4},
-        _names("n_bins", a=("fields", "n_bins"), b=("fields", "n_bins")),
+        {"a": _FIELD8, "b": _FIELD8 + 0.1, "n_bins": 4, "n_training": None},
+        _names("n_bins", "n_training", a=("fields", "n_bins"), b=("fields", "n_bins")),
     ),
     Entry(
         "statistics.peak_counts",
@@ -298,6 +298,7 @@ ENTRIES = [
             "thresholds": (0.0,),
             "levels": 2,
             "wavelet": "haar",
+            "training": _FIELD16 - 0.01,
         },
         _names(
             "statistics",
@@ -306,6 +307,7 @@ ENTRIES = [
             "thresholds",
             "levels",
             "wavelet",
+            "training",
             generated=("fields", "generated"),
             reference=("fields", "reference", "generated"),
             energy=("energy",),
