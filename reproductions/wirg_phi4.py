@@ -32,6 +32,8 @@ fields reproduced the spectrum within a few percent).
    survives": the potentials :math:`V_j` of the coarser fields, less their quadratic part, carry under 5% of
    the energy fluctuations that :math:`V_0` carries (:func:`potential_fluctuations`, the largest over j of the
    mean over refits).
+   The same recovery (:func:`recover`, no generation) at :math:`\beta_c` on the larger lattices
+   ``recovery_sizes`` (L = 128 on full settings, with its own checks).
 2. **Generation** (per :math:`\beta`). The paper's ansatz (quadratic couplings plus an on-site potential)
    generates coarse scales whose details are too kurtotic and, at L = 64, a spectrum a few percent low at mid
    wavelengths (``docs/wirg.md``). The generation model, :func:`generation_model` fitted to the first dataset,
@@ -106,6 +108,7 @@ QUICK = {
     "fe_samples": 100,
     "burn_in": 1000,
     "ml_steps": 200,
+    "recovery_sizes": [],
     "mixing_sizes": [16, 32, 64],
     "mixing_train": 200,
     "mixing_steps": 400,
@@ -123,6 +126,7 @@ FULL = {
     "fe_samples": 200,
     "burn_in": 2000,
     "ml_steps": 300,
+    "recovery_sizes": [128],
     "mixing_sizes": [16, 32, 64, 128],
     "mixing_train": 400,
     "mixing_steps": 1000,
@@ -232,99 +236,10 @@ def _z_check(
 def study_beta(
     beta: float, settings: Mapping[str, Any], seed: int, *, critical: bool = True
 ) -> tuple[list[Check], dict[str, Any]]:
-    """Energy recovery and generation at one beta; ``critical``: check that only V_0 survives (the papers'
-    statement at the critical point), else report the potentials beyond V_0 without a check."""
+    """Energy recovery (:func:`recover`) and generation at one beta on the ``L`` lattice."""
     L, n = int(settings["L"]), int(settings["n_train"])
-    couplings, onsite, beyond, models = [], [], [], []
-    unconverged = 0
-    fields0 = None
-    for r in range(int(settings["n_refits"])):
-        fields = _mc(L, beta, n, seed + r)
-        model = fit_phi4(fields)
-        energy = reassemble(model, fields, settings, seed + 100 * r)
-        if r == 0:
-            fields0 = fields
-            lo, hi = np.quantile(fields, [0.01, 0.99])
-            grid = np.linspace(lo, hi, 41)
-        couplings.append([energy.coupling(dx, dy) for dx, dy in SHIFTS])
-        onsite.append(energy.potential(grid, onsite=True))
-        beyond.append(potential_fluctuations(energy, fields))
-        unconverged += sum(not fe.converged for fe in model.free_energies or ())
-        models.append(model)
-    R = len(couplings)
-    K, V = np.array(couplings), np.array(onsite)
-    K_mean, K_err = K.mean(axis=0), K.std(axis=0, ddof=1) / np.sqrt(R)
-    V_mean, V_err = V.mean(axis=0), V.std(axis=0, ddof=1) / np.sqrt(R)
-    truth_K = np.array([-beta if abs(dx) + abs(dy) == 1 else 0.0 for dx, dy in SHIFTS])
-    truth_V = grid**4 - grid**2
-    checks = []
-    nn = K_mean[:2].mean()
-    nn_err = float(np.hypot(*K_err[:2]) / 2)
-    checks.append(
-        Check(
-            f"nearest-neighbour coupling K(e_mu), beta = {beta}, L = {L}",
-            -beta,
-            float(nn),
-            nn_err,
-            RECOVERY_TOLERANCE * beta,
-            f"mean of K(1,0), K(0,1) over {R} refits on independent datasets of {n} fields; tolerance the issue's 5%",
-        )
-    )
-    other = int(np.argmax(np.abs(K_mean[2:]))) + 2
-    checks.append(
-        Check(
-            f"largest other coupling (|dx|, |dy| <= 2), K{SHIFTS[other]}, beta = {beta}",
-            0.0,
-            float(K_mean[other]),
-            float(K_err[other]),
-            RECOVERY_TOLERANCE * beta,
-            f"over {len(SHIFTS) - 2} shifts; tolerance 0.05 beta, the scale of the nearest-neighbour check",
-        )
-    )
-    keep = V_err > 1e-9 * V_err.max()  # V(0) = 0 by convention: no error at (and rounding near) t = 0
-    z = np.abs(V_mean - truth_V)[keep] / V_err[keep]
-    i = int(np.argmax(z))
-    bound = float(student.ppf(1.0 - ALPHA / (2 * keep.sum()), R - 1))
-    checks.append(
-        Check(
-            f"on-site potential V_0 + K(0) t^2/2 vs t^4 - t^2, worst grid point t = {grid[keep][i]:.2f}, beta = {beta}",
-            float(truth_V[keep][i]),
-            float(V_mean[keep][i]),
-            float(V_err[keep][i]),
-            bound * float(V_err[keep][i]),
-            f"{keep.sum()} points on the central 98% of the data [{grid[0]:.2f}, {grid[-1]:.2f}]; largest |dV| "
-            f"{np.abs(V_mean - truth_V).max():.3g}; tolerance the Student-t ({R - 1} dof) Bonferroni bound {bound:.3g}"
-            f" x stderr",
-        )
-    )
-    checks.append(
-        Check(
-            f"free-energy fits whose MALA did not adapt (acceptance outside [0.15, 0.95]), beta = {beta}",
-            0.0,
-            float(unconverged),
-            0.0,
-            0.0,
-            f"over {R} refits x {len(models[0].scales)} scales; a fit that did not mix would bias the recovered energy",
-        )
-    )
-    ratios = np.array(beyond)  # (R, J)
-    r_mean, r_err = ratios.mean(axis=0), ratios.std(axis=0, ddof=1) / np.sqrt(R)
-    worst = int(np.argmax(r_mean))
-    beyond_check = Check(
-        f"potentials beyond V_0: largest energy fluctuation of V_j, j = {worst + 1}, relative to V_0's, beta = {beta}",
-        0.0,
-        float(r_mean[worst]),
-        float(r_err[worst]),
-        RECOVERY_TOLERANCE,
-        f"std over fields of sum_x V_j(phi_j(x)) without its quadratic part (least squares in t on the data's "
-        f"phi_j) over that of V_0, mean over {R} refits, j = 1..{len(r_mean)}: "
-        + ", ".join(f"{m:.3g}" for m in r_mean)
-        + "; tolerance 5%, the scale of the coupling checks (at beta_c only V_0 survives)",
-    )
-    if critical:
-        checks.append(beyond_check)
-    # generation
-    assert fields0 is not None
+    checks, data = recover(beta, L, settings, seed, critical=critical)
+    fields0 = data.pop("fields0")
     held_out = _mc(L, beta, n, seed + 1000)
     generator = generation_model(fields0, settings, seed + 3000)
     generated = generator.generate(n, seed=seed + 2000, mcmc=_mcmc(settings))
@@ -381,11 +296,7 @@ def study_beta(
         )
     )
     edges = histogram_edges(generated, held_out, n_bins=40)
-    data = {
-        "beta": beta,
-        "L": L,
-        "K": (K_mean, K_err, truth_K),
-        "V": (grid, V_mean, V_err, truth_V),
+    data |= {
         "spectra": (spectrum.generated, spectrum.reference),
         "spectrum_z": z,
         "histograms": (
@@ -394,7 +305,114 @@ def study_beta(
         ),
         "comparison": comparison,
         "std": (gen_std, ref_std),
+    }
+    return checks, data
+
+
+def recover(
+    beta: float, L: int, settings: Mapping[str, Any], seed: int, *, critical: bool = True
+) -> tuple[list[Check], dict[str, Any]]:
+    """Energy recovery at one beta on the L x L lattice (module docstring, 1); ``critical``: check that only
+    V_0 survives (the papers' statement at the critical point), else report the potentials beyond V_0 without a
+    check. The data hold the first dataset as ``fields0``."""
+    n = int(settings["n_train"])
+    couplings, onsite, beyond, models = [], [], [], []
+    unconverged = 0
+    fields0 = None
+    for r in range(int(settings["n_refits"])):
+        fields = _mc(L, beta, n, seed + r)
+        model = fit_phi4(fields)
+        energy = reassemble(model, fields, settings, seed + 100 * r)
+        if r == 0:
+            fields0 = fields
+            lo, hi = np.quantile(fields, [0.01, 0.99])
+            grid = np.linspace(lo, hi, 41)
+        couplings.append([energy.coupling(dx, dy) for dx, dy in SHIFTS])
+        onsite.append(energy.potential(grid, onsite=True))
+        beyond.append(potential_fluctuations(energy, fields))
+        unconverged += sum(not fe.converged for fe in model.free_energies or ())
+        models.append(model)
+    R = len(couplings)
+    K, V = np.array(couplings), np.array(onsite)
+    K_mean, K_err = K.mean(axis=0), K.std(axis=0, ddof=1) / np.sqrt(R)
+    V_mean, V_err = V.mean(axis=0), V.std(axis=0, ddof=1) / np.sqrt(R)
+    truth_K = np.array([-beta if abs(dx) + abs(dy) == 1 else 0.0 for dx, dy in SHIFTS])
+    truth_V = grid**4 - grid**2
+    checks = []
+    nn = K_mean[:2].mean()
+    nn_err = float(np.hypot(*K_err[:2]) / 2)
+    checks.append(
+        Check(
+            f"nearest-neighbour coupling K(e_mu), beta = {beta}, L = {L}",
+            -beta,
+            float(nn),
+            nn_err,
+            RECOVERY_TOLERANCE * beta,
+            f"mean of K(1,0), K(0,1) over {R} refits on independent datasets of {n} fields; tolerance the issue's 5%",
+        )
+    )
+    other = int(np.argmax(np.abs(K_mean[2:]))) + 2
+    checks.append(
+        Check(
+            f"largest other coupling (|dx|, |dy| <= 2), K{SHIFTS[other]}, beta = {beta}, L = {L}",
+            0.0,
+            float(K_mean[other]),
+            float(K_err[other]),
+            RECOVERY_TOLERANCE * beta,
+            f"over {len(SHIFTS) - 2} shifts; tolerance 0.05 beta, the scale of the nearest-neighbour check",
+        )
+    )
+    keep = V_err > 1e-9 * V_err.max()  # V(0) = 0 by convention: no error at (and rounding near) t = 0
+    z = np.abs(V_mean - truth_V)[keep] / V_err[keep]
+    i = int(np.argmax(z))
+    bound = float(student.ppf(1.0 - ALPHA / (2 * keep.sum()), R - 1))
+    checks.append(
+        Check(
+            f"on-site potential V_0 + K(0) t^2/2 vs t^4 - t^2, worst grid point t = {grid[keep][i]:.2f}, beta = {beta}, "
+            f"L = {L}",
+            float(truth_V[keep][i]),
+            float(V_mean[keep][i]),
+            float(V_err[keep][i]),
+            bound * float(V_err[keep][i]),
+            f"{keep.sum()} points on the central 98% of the data [{grid[0]:.2f}, {grid[-1]:.2f}]; largest |dV| "
+            f"{np.abs(V_mean - truth_V).max():.3g}; tolerance the Student-t ({R - 1} dof) Bonferroni bound {bound:.3g}"
+            f" x stderr",
+        )
+    )
+    checks.append(
+        Check(
+            f"free-energy fits whose MALA did not adapt (acceptance outside [0.15, 0.95]), beta = {beta}, L = {L}",
+            0.0,
+            float(unconverged),
+            0.0,
+            0.0,
+            f"over {R} refits x {len(models[0].scales)} scales; a fit that did not mix would bias the recovered energy",
+        )
+    )
+    ratios = np.array(beyond)  # (R, J)
+    r_mean, r_err = ratios.mean(axis=0), ratios.std(axis=0, ddof=1) / np.sqrt(R)
+    worst = int(np.argmax(r_mean))
+    beyond_check = Check(
+        f"potentials beyond V_0: largest energy fluctuation of V_j, j = {worst + 1}, relative to V_0's, beta = {beta}, "
+        f"L = {L}",
+        0.0,
+        float(r_mean[worst]),
+        float(r_err[worst]),
+        RECOVERY_TOLERANCE,
+        f"std over fields of sum_x V_j(phi_j(x)) without its quadratic part (least squares in t on the data's "
+        f"phi_j) over that of V_0, mean over {R} refits, j = 1..{len(r_mean)}: "
+        + ", ".join(f"{m:.3g}" for m in r_mean)
+        + "; tolerance 5%, the scale of the coupling checks (at beta_c only V_0 survives)",
+    )
+    if critical:
+        checks.append(beyond_check)
+    data = {
+        "beta": beta,
+        "L": L,
+        "K": (K_mean, K_err, truth_K),
+        "V": (grid, V_mean, V_err, truth_V),
         "beyond": beyond_check,
+        "fields0": fields0,
     }
     return checks, data
 
@@ -476,6 +494,16 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         for x, g, ge, r in zip(gen_h.x, gen_h.value, gen_h.error, ref_h.value):
             row("log_histogram_generated", beta, data["L"], 0, x, r, g, ge)
     beta_c = float(settings["betas"][0])
+    larger = []
+    for L in settings["recovery_sizes"]:
+        size_checks, data = recover(beta_c, int(L), settings, seed + 7 * int(L))
+        checks += size_checks
+        data.pop("fields0")
+        larger.append(data)
+        for (dx, dy), k, e, t in zip(SHIFTS, *data["K"]):
+            row("coupling", beta_c, data["L"], 0, f"{dx},{dy}", t, k, e)
+        for t, v, e, truth in zip(*data["V"]):
+            row("onsite_potential", beta_c, data["L"], 0, t, truth, v, e)
     sizes = [study_size(int(L), beta_c, settings, seed + int(L)) for L in settings["mixing_sizes"]]
     for s in sizes:
         for j, (c, t) in enumerate(zip(s["cond"], s["tau"]), start=1):
@@ -495,7 +523,7 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         "generate_N": loglog_slope([L**2 for L in Ls], [s["generate"] for s in sizes]),
     }
     write_csv(rows, out_dir / "wirg_phi4.csv")
-    _plot(out_dir / "wirg_phi4.png", studies[0], sizes, slopes)
+    _plot(out_dir / "wirg_phi4.png", studies[0], larger, sizes, slopes)
 
     first = studies[0]
     comp = first["comparison"]
@@ -516,6 +544,13 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             f"{'' if k == 0 else ' (reported: only V_0 surviving is the statement at beta_c)'}."
             for k, d in enumerate(studies)
         )
+        + "".join(
+            f" Energy recovery at L = {d['L']}, beta = {beta_c}: K_nn {d['K'][0][:2].mean():.4f} +- "
+            f"{np.hypot(*d['K'][1][:2]) / 2:.4f}, max other |K| {np.abs(d['K'][0][2:]).max():.4f}, max "
+            f"|V_0 + K(0)t^2/2 - (t^4 - t^2)| {np.abs(d['V'][1] - d['V'][3]).max():.3g}; V_j beyond V_0 at most "
+            f"{d['beyond'].simulation:.3g} +- {d['beyond'].stderr:.2g}."
+            for d in larger
+        )
         + f" Generated vs held-out at beta = {first['beta']}: "
         + ", ".join(
             f"{s.name} " + (f"p = {s.p_value:.3g}" if s.p_value is not None else f"max|z| = {np.abs(s.z).max():.2f}")
@@ -530,7 +565,13 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     return ReproductionResult(("wirg_phi4.png",), ("wirg_phi4.csv",), tuple(checks), summary)
 
 
-def _plot(path: Path, study: dict[str, Any], sizes: list[dict[str, Any]], slopes: dict[str, float]) -> None:
+def _plot(
+    path: Path,
+    study: dict[str, Any],
+    larger: list[dict[str, Any]],
+    sizes: list[dict[str, Any]],
+    slopes: dict[str, float],
+) -> None:
     with lecture_style():
         fig, axes = figure(2, 4)
         (ax_k, ax_v, ax_s, ax_h), (ax_t, ax_c, ax_g, ax_z) = axes
@@ -538,15 +579,26 @@ def _plot(path: Path, study: dict[str, Any], sizes: list[dict[str, Any]], slopes
         K_mean, K_err, truth_K = study["K"]
         x = np.arange(len(SHIFTS))
         theory_line(ax_k, x, truth_K, label=r"truth ($-\beta$ on nearest neighbours)", color="0.4", marker="_")
-        simulation_points(ax_k, x, K_mean, K_err, label="recovered $K(\\Delta)$", color=COLORS[0])
+        simulation_points(ax_k, x, K_mean, K_err, label=f"recovered $K(\\Delta)$, $L = {L}$", color=COLORS[0])
+        for k, d in enumerate(larger):
+            shift = 0.2 * (k + 1)
+            simulation_points(
+                ax_k, x + shift, d["K"][0], d["K"][1], label=f"$L = {d['L']}$", color=COLORS[3 + k], marker="s"
+            )
         ax_k.set_xticks(x, [f"{dx},{dy}" for dx, dy in SHIFTS], rotation=60, fontsize=7)
-        ax_k.set(xlabel=r"shift $\Delta = (dx, dy)$", ylabel=r"$K(\Delta)$", title=f"(a) couplings, $L = {L}$")
+        ax_k.set(xlabel=r"shift $\Delta = (dx, dy)$", ylabel=r"$K(\Delta)$", title=rf"(a) couplings, $\beta = {beta}$")
         ax_k.legend(fontsize=8)
 
         grid, V_mean, V_err, truth_V = study["V"]
         fine = np.linspace(grid[0], grid[-1], 200)
         theory_line(ax_v, fine, fine**4 - fine**2, label="$t^4 - t^2$", color="0.4")
-        simulation_points(ax_v, grid, V_mean, V_err, label=r"$V_0(t) + K(0)t^2/2$", color=COLORS[1], markersize=3)
+        simulation_points(
+            ax_v, grid, V_mean, V_err, label=rf"$V_0(t) + K(0)t^2/2$, $L = {L}$", color=COLORS[1], markersize=3
+        )
+        for k, d in enumerate(larger):
+            simulation_points(
+                ax_v, d["V"][0], d["V"][1], d["V"][2], label=f"$L = {d['L']}$", color=COLORS[3 + k], markersize=3
+            )
         ax_v.set(xlabel="$t$ (central 98% of the data)", ylabel="on-site potential", title="(b) recovered $V_0$")
         ax_v.legend(fontsize=8)
 
