@@ -185,7 +185,7 @@ def _checks(name: str, comparison: Comparison, strict: Comparison, L: int) -> li
     z_spectrum = float(np.abs(comparison["spectrum"].z).max())
     note = (
         f"{T} tests in the comparison (Bonferroni at alpha = {ALPHA}), L = {L}; errors of the generated, held-out "
-        f"and training fields (the model's estimation error); without the training error: {_largest(strict)}"
+        f"and training fields (the model's estimation error); without the training error: {strict.summary()}"
     )
     if name == "WIRG":
         return [
@@ -304,20 +304,10 @@ def _case_summary(train, held_out, generated, comparisons, strict, shift: float,
         f"{outside:.1e}), WIRG generated [{wirg.min():.2f}, {wirg.max():.2f}] against held-out "
         f"[{held_out.min():.2f}, {held_out.max():.2f}]. "
         + " ".join(
-            f"{name}: {_largest(c)} (z bound {c.z_bound:.2f}, {c.n_tests} tests; without the training error "
-            f"{_largest(strict[name])})."
+            f"{name}: {c.summary()} (z bound {c.z_bound:.2f}, {c.n_tests} tests; without the training error "
+            f"{strict[name].summary()})."
             for name, c in comparisons.items()
         )
-    )
-
-
-def _largest(comparison: Comparison) -> str:
-    """The histogram test's p and each other statistic's largest |z|."""
-    return ", ".join(
-        f"{s.name} p = {_histogram_p(comparison):.3g}"
-        if s.p_value is not None
-        else f"{s.name} max|z| = {np.abs(s.z).max():.2f}"
-        for s in comparison.statistics
     )
 
 

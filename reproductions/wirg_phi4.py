@@ -88,7 +88,7 @@ from wirg.lattice_phi4 import phi4, phi4_energy, phi4_mixing
 from wirg.microscopic import MicroscopicEnergy
 from wirg.model import FreeEnergySettings, MomentSettings, WIRGModel, fit_wirg
 from wirg.score_matching import fit_score_matching
-from wirg.statistics import Comparison, binder_cumulant, compare_fields, histogram_edges, marginal_histogram
+from wirg.statistics import binder_cumulant, compare_fields, histogram_edges, marginal_histogram
 from wirg.statistics.estimate import jackknife
 from wirg.wavelets import analysis_step
 
@@ -290,9 +290,9 @@ def study_beta(
             0.0,
             f"{len(comparison.statistics)} statistics, {comparison.n_tests} tests, bound {comparison.z_bound:.2f}; "
             f"errors of the generated, held-out and training fields (the model's estimation error); largest |z| "
-            f"(or p): {_largest(comparison)}"
+            f"(or p): {comparison.summary()}"
             + (f"; failing: {', '.join(failing)}" if failing else "")
-            + f"; without the training error (the model taken for the true law): {_largest(strict)}",
+            + f"; without the training error (the model taken for the true law): {strict.summary()}",
         )
     )
     edges = histogram_edges(generated, held_out, n_bins=40)
@@ -415,14 +415,6 @@ def recover(
         "fields0": fields0,
     }
     return checks, data
-
-
-def _largest(comparison: Comparison) -> str:
-    """Each statistic's largest |z| (or the histogram test's p)."""
-    return ", ".join(
-        f"{stat.name} p = {stat.p_value:.2g}" if stat.p_value is not None else f"{stat.name} {np.abs(stat.z).max():.2f}"
-        for stat in comparison.statistics
-    )
 
 
 # -- 3-4. conditioning, mixing and cost against L -----------------------------------------------------------------
@@ -551,12 +543,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             f"{d['beyond'].simulation:.3g} +- {d['beyond'].stderr:.2g}."
             for d in larger
         )
-        + f" Generated vs held-out at beta = {first['beta']}: "
-        + ", ".join(
-            f"{s.name} " + (f"p = {s.p_value:.3g}" if s.p_value is not None else f"max|z| = {np.abs(s.z).max():.2f}")
-            for s in comp.statistics
-        )
-        + f" (z bound {comp.z_bound:.2f}). Exponents vs L = {Ls}: max_j tau_j ~ L^{slopes['tau_scales']:.2f}, "
+        + f" Generated vs held-out at beta = {first['beta']}: {comp.summary()}"
+        + f" (z bound {comp.z_bound:.2f}, training error included). Exponents vs L = {Ls}: max_j tau_j ~ L^{slopes['tau_scales']:.2f}, "
         f"whole-field MALA tau ~ L^{slopes['tau_mala']:.2f}, Metropolis ~ L^{slopes['tau_metropolis']:.2f}, "
         f"Metropolis+SW ~ L^{slopes['tau_cluster']:.2f}; cond (score matching, normalised) max over fine scales "
         f"~ L^{slopes['cond_scales']:.2f}, direct ~ L^{slopes['cond_direct']:.2f}. Generation time per sample "

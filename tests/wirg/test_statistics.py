@@ -197,6 +197,9 @@ def test_compare_fields_passes_same_law_and_fails_the_lognormal_histogram() -> N
     same = compare_fields(gaussian_field(S, 32, 150, seed=11), reference)
     assert same.passed, [(s.name, s.z, s.p_value) for s in same.statistics if not s.passed]
     assert same.n_tests == sum(s.z.size for s in same.statistics) + 1
+    parts = same.summary().split(", ")
+    assert parts[0] == f"spectrum max|z| = {np.abs(same['spectrum'].z).max():.2f}"
+    assert parts[1] == f"histogram p = {same['histogram'].p_value:.3g}" and len(parts) == len(same.statistics)
     skewed = compare_fields(lognormal_field(32, 150, spectrum=S, shift=1.0, seed=12), reference)
     assert skewed["spectrum"].passed and not skewed["histogram"].passed and not skewed["peaks"].passed
     assert not skewed.passed and not skewed["phase_harmonics"].passed  # C^(1) of a skewed field

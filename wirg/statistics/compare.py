@@ -99,6 +99,14 @@ class Comparison:
                 return s
         raise KeyError(name)
 
+    def summary(self) -> str:
+        """Each statistic's largest |z| (the histogram test's p), e.g. ``"spectrum max|z| = 1.49, histogram p =
+        0.316"``."""
+        return ", ".join(
+            f"{s.name} p = {s.p_value:.3g}" if s.p_value is not None else f"{s.name} max|z| = {np.abs(s.z).max():.2f}"
+            for s in self.statistics
+        )
+
 
 def _estimate(name: str, fields: np.ndarray, reference: np.ndarray, options: dict) -> Estimate:
     """One statistic of a batch, with the reference's scale for the peak thresholds."""
