@@ -32,8 +32,8 @@ fields reproduced the spectrum within a few percent).
    survives": the potentials :math:`V_j` of the coarser fields, less their quadratic part, carry under 5% of
    the energy fluctuations that :math:`V_0` carries (:func:`potential_fluctuations`, the largest over j of the
    mean over refits).
-   The same recovery (:func:`recover`, no generation) at :math:`\beta_c` on the larger lattices
-   ``recovery_sizes`` (L = 128 on full settings, with its own checks).
+   The same study, recovery and generation (2) with their own checks, at :math:`\beta_c` on the larger
+   lattices ``larger_sizes`` (L = 128 on full settings).
 2. **Generation** (per :math:`\beta`). The paper's ansatz (quadratic couplings plus an on-site potential)
    generates coarse scales whose details are too kurtotic and, at L = 64, a spectrum a few percent low at mid
    wavelengths (``docs/wirg.md``). The generation model, :func:`generation_model` fitted to the first dataset,
@@ -108,7 +108,7 @@ QUICK = {
     "fe_samples": 100,
     "burn_in": 1000,
     "ml_steps": 200,
-    "recovery_sizes": [],
+    "larger_sizes": [],
     "mixing_sizes": [16, 32, 64],
     "mixing_train": 200,
     "mixing_steps": 400,
@@ -126,7 +126,7 @@ FULL = {
     "fe_samples": 200,
     "burn_in": 2000,
     "ml_steps": 300,
-    "recovery_sizes": [128],
+    "larger_sizes": [128],
     "mixing_sizes": [16, 32, 64, 128],
     "mixing_train": 400,
     "mixing_steps": 1000,
@@ -234,10 +234,10 @@ def _z_check(
 
 
 def study_beta(
-    beta: float, settings: Mapping[str, Any], seed: int, *, critical: bool = True
+    beta: float, L: int, settings: Mapping[str, Any], seed: int, *, critical: bool = True
 ) -> tuple[list[Check], dict[str, Any]]:
-    """Energy recovery (:func:`recover`) and generation at one beta on the ``L`` lattice."""
-    L, n = int(settings["L"]), int(settings["n_train"])
+    """Energy recovery (:func:`recover`) and generation at one beta on the L x L lattice."""
+    n = int(settings["n_train"])
     checks, data = recover(beta, L, settings, seed, critical=critical)
     fields0 = data.pop("fields0")
     held_out = _mc(L, beta, n, seed + 1000)
@@ -469,33 +469,27 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             rows[key].append(value)
 
     checks: list[Check] = []
+    beta_c = float(settings["betas"][0])
+    L0 = int(settings["L"])
+    runs = [(float(beta), L0, seed + 10_000 * (i + 1), i == 0) for i, beta in enumerate(settings["betas"])]
+    runs += [(beta_c, int(L), seed + 7 * int(L), True) for L in settings["larger_sizes"]]
     studies = []
-    for i, beta in enumerate(settings["betas"]):
-        beta_checks, data = study_beta(float(beta), settings, seed + 10_000 * (i + 1), critical=i == 0)
+    for beta, L, run_seed, critical in runs:
+        beta_checks, data = study_beta(beta, L, settings, run_seed, critical=critical)
         checks += beta_checks
         studies.append(data)
         K_mean, K_err, truth_K = data["K"]
         for (dx, dy), k, e, t in zip(SHIFTS, K_mean, K_err, truth_K):
-            row("coupling", beta, data["L"], 0, f"{dx},{dy}", t, k, e)
+            row("coupling", beta, L, 0, f"{dx},{dy}", t, k, e)
         for t, v, e, truth in zip(*data["V"]):
-            row("onsite_potential", beta, data["L"], 0, t, truth, v, e)
+            row("onsite_potential", beta, L, 0, t, truth, v, e)
         gen, ref = data["spectra"]
         for k, g, ge, r in zip(gen.x, gen.value, gen.error, ref.value):
-            row("spectrum_generated", beta, data["L"], 0, k, r, g, ge)
+            row("spectrum_generated", beta, L, 0, k, r, g, ge)
         gen_h, ref_h = data["histograms"]
         for x, g, ge, r in zip(gen_h.x, gen_h.value, gen_h.error, ref_h.value):
-            row("log_histogram_generated", beta, data["L"], 0, x, r, g, ge)
-    beta_c = float(settings["betas"][0])
-    larger = []
-    for L in settings["recovery_sizes"]:
-        size_checks, data = recover(beta_c, int(L), settings, seed + 7 * int(L))
-        checks += size_checks
-        data.pop("fields0")
-        larger.append(data)
-        for (dx, dy), k, e, t in zip(SHIFTS, *data["K"]):
-            row("coupling", beta_c, data["L"], 0, f"{dx},{dy}", t, k, e)
-        for t, v, e, truth in zip(*data["V"]):
-            row("onsite_potential", beta_c, data["L"], 0, t, truth, v, e)
+            row("log_histogram_generated", beta, L, 0, x, r, g, ge)
+    larger = studies[len(settings["betas"]) :]
     sizes = [study_size(int(L), beta_c, settings, seed + int(L)) for L in settings["mixing_sizes"]]
     for s in sizes:
         for j, (c, t) in enumerate(zip(s["cond"], s["tau"]), start=1):
@@ -517,8 +511,6 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
     write_csv(rows, out_dir / "wirg_phi4.csv")
     _plot(out_dir / "wirg_phi4.png", studies[0], larger, sizes, slopes)
 
-    first = studies[0]
-    comp = first["comparison"]
     ratios = ", ".join(
         f"L={s['L']}: Metropolis {s['mc_cost']['metropolis'] / s['generate']:.3g}, "
         f"Metropolis+SW {s['mc_cost']['cluster'] / s['generate']:.3g}, MALA {s['mc_cost']['mala'] / s['generate']:.3g}"
@@ -528,23 +520,16 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         f"phi^4, Haar, radius 1, potential t^4 + t^6 per scale down to 1 x 1, score matching, {settings['n_train']} Monte Carlo fields "
         f"per dataset, {settings['n_refits']} refits. "
         + " ".join(
-            f"beta = {d['beta']}: K_nn {d['K'][0][:2].mean():.4f} +- {np.hypot(*d['K'][1][:2]) / 2:.4f} "
+            f"beta = {d['beta']}, L = {d['L']}: K_nn {d['K'][0][:2].mean():.4f} +- {np.hypot(*d['K'][1][:2]) / 2:.4f} "
             f"(truth {-d['beta']}), max other |K| {np.abs(d['K'][0][2:]).max():.4f}, "
-            f"max |V_0 + K(0)t^2/2 - (t^4 - t^2)| {np.abs(d['V'][1] - d['V'][3]).max():.3g}, std gen/MC "
-            f"{d['std'][0][0]:.4f}/{d['std'][1][0]:.4f}; V_j beyond V_0 at most "
+            f"max |V_0 + K(0)t^2/2 - (t^4 - t^2)| {np.abs(d['V'][1] - d['V'][3]).max():.3g}, V_j beyond V_0 at most "
             f"{d['beyond'].simulation:.3g} +- {d['beyond'].stderr:.2g} of V_0's fluctuations"
-            f"{'' if k == 0 else ' (reported: only V_0 surviving is the statement at beta_c)'}."
-            for k, d in enumerate(studies)
+            f"{'' if d['beta'] == beta_c else ' (reported: only V_0 surviving is the statement at beta_c)'}; std "
+            f"gen/MC {d['std'][0][0]:.4f}/{d['std'][1][0]:.4f}; generated vs held-out: {d['comparison'].summary()} "
+            f"(z bound {d['comparison'].z_bound:.2f}, training error included)."
+            for d in studies
         )
-        + "".join(
-            f" Energy recovery at L = {d['L']}, beta = {beta_c}: K_nn {d['K'][0][:2].mean():.4f} +- "
-            f"{np.hypot(*d['K'][1][:2]) / 2:.4f}, max other |K| {np.abs(d['K'][0][2:]).max():.4f}, max "
-            f"|V_0 + K(0)t^2/2 - (t^4 - t^2)| {np.abs(d['V'][1] - d['V'][3]).max():.3g}; V_j beyond V_0 at most "
-            f"{d['beyond'].simulation:.3g} +- {d['beyond'].stderr:.2g}."
-            for d in larger
-        )
-        + f" Generated vs held-out at beta = {first['beta']}: {comp.summary()}"
-        + f" (z bound {comp.z_bound:.2f}, training error included). Exponents vs L = {Ls}: max_j tau_j ~ L^{slopes['tau_scales']:.2f}, "
+        + f" Exponents vs L = {Ls}: max_j tau_j ~ L^{slopes['tau_scales']:.2f}, "
         f"whole-field MALA tau ~ L^{slopes['tau_mala']:.2f}, Metropolis ~ L^{slopes['tau_metropolis']:.2f}, "
         f"Metropolis+SW ~ L^{slopes['tau_cluster']:.2f}; cond (score matching, normalised) max over fine scales "
         f"~ L^{slopes['cond_scales']:.2f}, direct ~ L^{slopes['cond_direct']:.2f}. Generation time per sample "
@@ -590,9 +575,35 @@ def _plot(
         ax_v.set(xlabel="$t$ (central 98% of the data)", ylabel="on-site potential", title="(b) recovered $V_0$")
         ax_v.legend(fontsize=8)
 
-        gen, ref = study["spectra"]
-        theory_line(ax_s, ref.x, ref.value, label="Monte Carlo (held out)", color="0.4")
-        simulation_points(ax_s, gen.x, gen.value, gen.error, label="WIRG generated", color=COLORS[2], markersize=3)
+        for k, d in enumerate([study] + larger):
+            gen, ref = d["spectra"]
+            theory_line(
+                ax_s, ref.x, ref.value, label=f"Monte Carlo (held out), $L = {d['L']}$", color=f"{0.4 + 0.3 * k:.2f}"
+            )
+            simulation_points(
+                ax_s,
+                gen.x,
+                gen.value,
+                gen.error,
+                label=f"WIRG generated, $L = {d['L']}$",
+                color=COLORS[2 + k],
+                markersize=3,
+            )
+            gen_h, ref_h = d["histograms"]
+            ok = np.isfinite(ref_h.value)
+            theory_line(
+                ax_h, ref_h.x[ok], ref_h.value[ok], label=f"Monte Carlo, $L = {d['L']}$", color=f"{0.4 + 0.3 * k:.2f}"
+            )
+            ok = np.isfinite(gen_h.value)
+            simulation_points(
+                ax_h,
+                gen_h.x[ok],
+                gen_h.value[ok],
+                np.nan_to_num(gen_h.error[ok]),
+                label=f"WIRG generated, $L = {d['L']}$",
+                color=COLORS[2 + k],
+                markersize=3,
+            )
         ax_s.set(
             xscale="log",
             yscale="log",
@@ -601,23 +612,9 @@ def _plot(
             title=f"(c) spectrum, $\\beta = {beta}$",
         )
         ax_s.xaxis.set_minor_formatter(NullFormatter())
-        ax_s.legend(fontsize=8)
-
-        gen_h, ref_h = study["histograms"]
-        ok = np.isfinite(ref_h.value)
-        theory_line(ax_h, ref_h.x[ok], ref_h.value[ok], label="Monte Carlo (held out)", color="0.4")
-        ok = np.isfinite(gen_h.value)
-        simulation_points(
-            ax_h,
-            gen_h.x[ok],
-            gen_h.value[ok],
-            np.nan_to_num(gen_h.error[ok]),
-            label="WIRG generated",
-            color=COLORS[2],
-            markersize=3,
-        )
+        ax_s.legend(fontsize=7)
         ax_h.set(xlabel=r"$\varphi_x$", ylabel="log density", title="(d) marginal histogram")
-        ax_h.legend(fontsize=8)
+        ax_h.legend(fontsize=7)
 
         Ls = np.array([s["L"] for s in sizes], float)
         series = [
@@ -654,7 +651,11 @@ def _plot(
             position += s.z.size
         for sign in (-1, 1):
             theory_line(ax_z, [0, position], [sign * comp.z_bound] * 2, color="0.4", linestyle="--", linewidth=1.0)
-        ax_z.set(xlabel="statistic component", ylabel="$z$ (generated - MC)", title="(h) all z-scores vs Bonferroni")
+        ax_z.set(
+            xlabel="statistic component",
+            ylabel="$z$ (generated - MC)",
+            title=f"(h) all z-scores vs Bonferroni, $L = {L}$",
+        )
         ax_z.legend(fontsize=6, ncol=2)
         save_figure(fig, path)
 

@@ -88,7 +88,7 @@ TINY = {
         "fe_samples": 20,
         "burn_in": 20,
         "ml_steps": 0,
-        "recovery_sizes": [8],
+        "larger_sizes": [32],
         "mixing_sizes": [8, 16],
         "mixing_train": 20,
         "mixing_steps": 60,
