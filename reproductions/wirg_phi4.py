@@ -243,7 +243,7 @@ def study_beta(
     held_out = _mc(L, beta, n, seed + 1000)
     generator = generation_model(fields0, settings, seed + 3000)
     generated = generator.generate(n, seed=seed + 2000, mcmc=_mcmc(settings))
-    options = {"statistics": GENERATED, "alpha": ALPHA, "energy": lambda f: phi4_energy(f, beta) / L**2}
+    options = {"statistics": GENERATED, "alpha": ALPHA, "energy": lambda f: phi4_energy(f, beta)}
     comparison = compare_fields(generated, held_out, wavelet=WAVELET, training=fields0, **options)
     strict = compare_fields(generated, held_out, wavelet=WAVELET, **options)
     bound_z = float(norm.ppf(1.0 - ALPHA / (2 * (comparison.n_tests + 1))))
