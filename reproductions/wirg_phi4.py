@@ -576,34 +576,23 @@ def _plot(
         ax_v.legend(fontsize=8)
 
         for k, d in enumerate([study] + larger):
-            gen, ref = d["spectra"]
-            theory_line(
-                ax_s, ref.x, ref.value, label=f"Monte Carlo (held out), $L = {d['L']}$", color=f"{0.4 + 0.3 * k:.2f}"
-            )
-            simulation_points(
-                ax_s,
-                gen.x,
-                gen.value,
-                gen.error,
-                label=f"WIRG generated, $L = {d['L']}$",
-                color=COLORS[2 + k],
-                markersize=3,
-            )
-            gen_h, ref_h = d["histograms"]
-            ok = np.isfinite(ref_h.value)
-            theory_line(
-                ax_h, ref_h.x[ok], ref_h.value[ok], label=f"Monte Carlo, $L = {d['L']}$", color=f"{0.4 + 0.3 * k:.2f}"
-            )
-            ok = np.isfinite(gen_h.value)
-            simulation_points(
-                ax_h,
-                gen_h.x[ok],
-                gen_h.value[ok],
-                np.nan_to_num(gen_h.error[ok]),
-                label=f"WIRG generated, $L = {d['L']}$",
-                color=COLORS[2 + k],
-                markersize=3,
-            )
+            grey = f"{0.4 + 0.3 * k:.2f}"
+            for ax, (gen, ref), mc in (
+                (ax_s, d["spectra"], "Monte Carlo (held out)"),
+                (ax_h, d["histograms"], "Monte Carlo"),
+            ):
+                ok = np.isfinite(ref.value)  # empty histogram bins have no log density
+                theory_line(ax, ref.x[ok], ref.value[ok], label=f"{mc}, $L = {d['L']}$", color=grey)
+                ok = np.isfinite(gen.value)
+                simulation_points(
+                    ax,
+                    gen.x[ok],
+                    gen.value[ok],
+                    np.nan_to_num(gen.error[ok]),
+                    label=f"WIRG generated, $L = {d['L']}$",
+                    color=COLORS[2 + k],
+                    markersize=3,
+                )
         ax_s.set(
             xscale="log",
             yscale="log",
