@@ -72,7 +72,7 @@ from wirg.likelihood import (
 from wirg.mala import ConditionalSamples, conditional_step, sample_conditional, stiffness_preconditioner
 from wirg.microscopic import MicroscopicEnergy, ScalarPotential, microscopic_energy
 from wirg.model import FreeEnergySettings, MomentSettings, ScaleFit, WIRGModel, fit_wirg
-from wirg.moment_matching import FitResult, fit_direct, fit_moment_matching
+from wirg.moment_matching import FitResult, RelaxationCheck, fit_direct, fit_moment_matching
 from wirg.score_matching import ScoreMatchingFit, fit_score_matching
 from wirg.statistics import (
     STATISTICS,
@@ -198,6 +198,7 @@ __all__ = [
     "ConditionalSamples",
     "ExactFit",
     "FitResult",
+    "RelaxationCheck",
     "LikelihoodTerms",
     "fit_direct",
     "fit_exact_direct",

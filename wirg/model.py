@@ -252,7 +252,12 @@ class MomentSettings:
     gradient steps of learning rate ``lr_factor`` / (the largest eigenvalue of the data covariance of
     the per-site features, an upper bound of the Fisher matrix's), or with ``natural`` natural-gradient
     steps of rate ``lr_factor``, ``mcmc_steps`` MALA steps per iteration on ``n_chains`` pairs (None: all),
-    at the scales j in ``scales`` (None: all; the others keep their score-matching fit)."""
+    at the scales j in ``scales`` (None: all; the others keep their score-matching fit); then the
+    :class:`wirg.moment_matching.RelaxationCheck` of every such fit with ``check_steps`` MALA steps (0: none),
+    whose failure marks the scale not converged. Each gradient averages over at least ``min_chain_sites``
+    coarse sites: on a coarse lattice of :math:`N_j` sites with :math:`S` pairs every pair gets
+    max(1, ceil(``min_chain_sites`` / (S N_j))) chains (``chains_per_pair`` of
+    :func:`~wirg.moment_matching.fit_moment_matching`), which only changes the small top lattices."""
 
     steps: int = 200
     lr_factor: float = 0.5
@@ -260,10 +265,14 @@ class MomentSettings:
     n_chains: int | None = None
     natural: bool = False
     scales: tuple[int, ...] | None = None
+    check_steps: int = 500
+    min_chain_sites: int = 16384
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", count("steps", self.steps, minimum=1))
         object.__setattr__(self, "mcmc_steps", count("mcmc_steps", self.mcmc_steps, minimum=1))
+        object.__setattr__(self, "check_steps", count("check_steps", self.check_steps, minimum=0))
+        object.__setattr__(self, "min_chain_sites", count("min_chain_sites", self.min_chain_sites, minimum=1))
         if self.n_chains is not None:
             object.__setattr__(self, "n_chains", count("n_chains", self.n_chains, minimum=1))
         if check_positive("lr_factor", self.lr_factor) > 2.0:
@@ -355,6 +364,10 @@ class ScaleFit:
     message : str
         The fit's message (with the moment-matching one after the score-matching one).
     converged : bool
+        False if a fit reported non-convergence, or the moment-matching fit failed its relaxation check.
+    relaxation : dict or None
+        :meth:`wirg.moment_matching.RelaxationCheck.summary` of a moment-matching fit (None without one, or from a
+        model file written before the check existed).
     """
 
     j: int
@@ -367,6 +380,7 @@ class ScaleFit:
     seconds: float
     message: str
     converged: bool
+    relaxation: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -378,6 +392,7 @@ class ScaleFit:
             "seconds": self.seconds,
             "message": self.message,
             "converged": self.converged,
+            "relaxation": self.relaxation,
         }
 
 
@@ -854,6 +869,7 @@ def _fit_scale(
     with _prefixed_warnings(f"scale {j}"):
         fit = fit_score_matching(ansatz, data, phi)
     theta, message, converged = fit.theta, fit.message, fit.converged
+    relaxation = None
     if isinstance(ansatz, QuadraticAnsatz) and moments.scales is not None and j not in moments.scales:
         method = "score"
     if method == "moments":
@@ -871,15 +887,22 @@ def _fit_scale(
             "mcmc_steps": moments.mcmc_steps,
             "theta0": fit.theta,
             "natural": moments.natural,
+            "check_steps": moments.check_steps,
         }
         with _prefixed_warnings(f"scale {j}"):
             if isinstance(ansatz, QuadraticAnsatz):
-                result = fit_moment_matching(ansatz, phi, data, n_chains=moments.n_chains, **common)
+                pairs = data.shape[0] if moments.n_chains is None else min(moments.n_chains, data.shape[0])
+                replicas = max(1, math.ceil(moments.min_chain_sites / (pairs * n_sites)))
+                result = fit_moment_matching(
+                    ansatz, phi, data, n_chains=moments.n_chains, chains_per_pair=replicas, **common
+                )
             else:  # the coarsest field: persistent chains on all of its data fields
                 result = fit_direct(ansatz, data, **common)
         theta = result.theta_average
         message = f"{message}; then moment matching: {result.message} (acceptance {result.acceptance:.2f})"
-        converged = converged and math.isfinite(result.gradient_norm)
+        check = result.relaxation
+        relaxation = None if check is None else check.summary()
+        converged = converged and math.isfinite(result.gradient_norm) and (check is None or check.passed)
     return ScaleFit(
         j=j,
         L_j=data.shape[-1],
@@ -891,6 +914,7 @@ def _fit_scale(
         seconds=time.perf_counter() - start,
         message=message,
         converged=converged,
+        relaxation=relaxation,
     )
 
 

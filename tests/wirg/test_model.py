@@ -84,7 +84,9 @@ def test_checkpoint_resumes_after_the_completed_scales(tmp_path, gaussian_fields
         fit_wirg(fields[50:100], **kwargs)
 
 
-def test_moment_matching_starts_from_score_matching_and_stays_within_its_errors(gaussian_fields):
+def test_moment_matching_starts_from_score_matching_and_stays_within_its_errors(gaussian_fields, tmp_path):
+    """... and its relaxation check (on by default, 500 steps) holds on Gaussian data, whose ansatz contains the
+    law, and survives a save and load."""
     spectrum, fields = gaussian_fields
     model = fit_wirg(
         fields,
@@ -103,6 +105,10 @@ def test_moment_matching_starts_from_score_matching_and_stays_within_its_errors(
     exact = wirg.GaussianWIRG(spectrum, wavelet="haar", levels=1).scales[0]
     truth = model.scales[0].ansatz.from_kernels(*exact.kernels())
     assert np.abs((model.scales[0].theta - truth) / fit.stderr).max() < 5.0
+    assert fit.converged and fit.relaxation is not None and fit.relaxation["passed"] and fit.relaxation["steps"] == 500
+    assert "relaxation check holds" in fit.message
+    model.save(tmp_path / "m")
+    assert WIRGModel.load(tmp_path / "m").fits[0].relaxation == fit.relaxation
 
 
 def test_coarsest_field_by_likelihood_keeps_its_variance_and_skewness():
