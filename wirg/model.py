@@ -254,10 +254,11 @@ class MomentSettings:
     steps of rate ``lr_factor``, ``mcmc_steps`` MALA steps per iteration on ``n_chains`` pairs (None: all),
     at the scales j in ``scales`` (None: all; the others keep their score-matching fit); then the
     :class:`wirg.moment_matching.RelaxationCheck` of every such fit with ``check_steps`` MALA steps (0: none),
-    whose failure marks the scale not converged. Each gradient averages over at least ``min_chain_sites``
-    coarse sites: on a coarse lattice of :math:`N_j` sites with :math:`S` pairs every pair gets
+    whose failure marks the scale not converged. With ``min_chain_sites`` > 1 each gradient averages over at
+    least that many coarse sites: on a coarse lattice of :math:`N_j` sites with :math:`S` pairs every pair gets
     max(1, ceil(``min_chain_sites`` / (S N_j))) chains (``chains_per_pair`` of
-    :func:`~wirg.moment_matching.fit_moment_matching`), which only changes the small top lattices."""
+    :func:`~wirg.moment_matching.fit_moment_matching`), which only changes the small top lattices (default 1:
+    one chain per pair; ``docs/wirg.md`` has what replication did and did not do on phi^4)."""
 
     steps: int = 200
     lr_factor: float = 0.5
@@ -266,7 +267,7 @@ class MomentSettings:
     natural: bool = False
     scales: tuple[int, ...] | None = None
     check_steps: int = 500
-    min_chain_sites: int = 16384
+    min_chain_sites: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", count("steps", self.steps, minimum=1))
