@@ -420,8 +420,7 @@ class FieldModel:
         chains = MALAChains(x0, initial_step(largest, self.L * self.L), int(rng.integers(2**63)))
         chains.set_energy(operator.energy_and_grad)
         adapt = mcmc.coarse_steps // 2
-        for start in range(0, adapt, 10):
-            chains.adapt(chains.run(min(10, adapt - start)))
+        chains.warm_up(adapt)
         chains.run(mcmc.coarse_steps - adapt)
         if chains.diverged:
             raise ValueError("theta: the MALA chains of the coarsest field diverged (the energy is not bounded below)")

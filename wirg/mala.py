@@ -186,6 +186,11 @@ class MALAChains:
     def adapt(self, acceptance: float) -> None:
         self.step *= float(np.exp(_ADAPT_GAIN * (acceptance - _TARGET_ACCEPTANCE)))
 
+    def warm_up(self, n_steps: int) -> None:
+        """``n_steps`` MALA steps, the step adapted after every 10 (:meth:`adapt`)."""
+        for start in range(0, n_steps, 10):
+            self.adapt(self.run(min(10, n_steps - start)))
+
 
 def conditional_step(ansatz: QuadraticAnsatz, theta: ArrayLike, psibar: ArrayLike, phi_j: ArrayLike) -> float:
     r"""A MALA step for the conditional :math:`\bar E_j` at the states ``(psibar, phi_j)``: :func:`initial_step`
@@ -348,8 +353,7 @@ def sample_conditional(
                 f"outside the potential's window [{low:.4g}, {high:.4g}], where the model's density is 0"
             )
         raise ValueError("init: the energy of the initial details is not finite at this theta")
-    for start in range(0, burn_in, 10):
-        sampler.adapt(sampler.run(min(10, burn_in - start)))
+    sampler.warm_up(burn_in)
     out = np.empty((n_samples,) + psi.shape)
     acceptance = 0.0
     for i in range(n_samples):

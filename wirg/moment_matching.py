@@ -326,8 +326,7 @@ def _relaxation_check(chains: MALAChains, n_steps: int, features, data_mean: np.
     if chains.diverged:  # the model gives the data zero density: as far from its maximum as it gets
         return RelaxationCheck(0, math.nan, np.full(n_features, math.inf), math.inf, 0.0, False)
     burn_in = n_steps // 2
-    for start in range(0, burn_in, 10):
-        chains.adapt(chains.run(min(10, burn_in - start)))
+    chains.warm_up(burn_in)
     acceptance = chains.run(n_steps - burn_in)
     per_site = features(chains.x)
     diff = per_site.mean(axis=0) - data_mean
