@@ -63,14 +63,21 @@ fields reproduced the spectrum within a few percent).
 4. **Cost.** Generation time per sample (best of 2 batches) against :math:`N = L^2` (exponent); each
    generated field is independent, so this is also the cost per independent sample, compared with the
    Monte Carlo samplers' time per sweep times :math:`2\tau` measured in the same run (ratios).
+
+Each study of 1-2 (one beta and L) is a point of a checkpointed sweep (``studies.jsonl`` in the output folder),
+run on the pool of workers, largest lattice first; the sizes of 3-4 follow one after the other in this process
+(``sizes.jsonl``), so their timings are not taken beside another study. An interrupted run resumes after its last
+finished point.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -81,7 +88,7 @@ from scipy.stats import t as student
 from statlearn.plotting import COLORS, figure, lecture_style, save_figure, simulation_points, theory_line
 from statlearn.reproductions.registry import Check, ReproductionResult, register
 from statlearn.reproductions.wirg_common import loglog_slope
-from statlearn.sweep import write_csv
+from statlearn.sweep import sweep, write_csv
 from wirg.ansatz import FieldAnsatz, PolynomialPotential
 from wirg.generate import MALASettings
 from wirg.lattice_phi4 import phi4, phi4_energy, phi4_mixing
@@ -299,7 +306,6 @@ def study_beta(
     edges = histogram_edges(generated, held_out, n_bins=40)
     data |= {
         "spectra": (spectrum.generated, spectrum.reference),
-        "spectrum_z": z,
         "histograms": (
             marginal_histogram(generated, edges=edges, log=True),
             marginal_histogram(held_out, edges=edges, log=True),
@@ -472,6 +478,55 @@ def study_size(L: int, beta: float, settings: Mapping[str, Any], seed: int) -> d
     }
 
 
+def study_point(beta: float, L: int, seed: int, critical: bool, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`study_beta` as one point of a checkpointed sweep: its checks and what :func:`run` plots and tabulates,
+    as JSON (rebuilt by :func:`_rebuilt`), so an interrupted full run resumes after its last finished study."""
+    checks, data = study_beta(beta, L, settings, seed, critical=critical)
+    comparison = data["comparison"]
+    return {
+        "study": {
+            "beta": beta,
+            "L": L,
+            "checks": [dataclasses.asdict(check) for check in checks],
+            "K": data["K"],
+            "V": data["V"],
+            "beyond": dataclasses.asdict(data["beyond"]),
+            "spectra": [_series(x) for x in data["spectra"]],
+            "histograms": [_series(x) for x in data["histograms"]],
+            "summary": comparison.summary(),
+            "z_bound": comparison.z_bound,
+            "z": [[stat.name, stat.z] for stat in comparison.statistics if stat.z.size],
+            "std": data["std"],
+        }
+    }
+
+
+def size_point(L: int, beta: float, seed: int, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`study_size` as one point of a checkpointed sweep."""
+    return {"size": study_size(L, beta, settings, seed)}
+
+
+def _series(x: Any) -> dict[str, np.ndarray]:
+    return {"x": x.x, "value": x.value, "error": x.error}
+
+
+def _rebuilt(study: dict[str, Any]) -> dict[str, Any]:
+    """A :func:`study_point` result read back: checks as :class:`Check`, series with array attributes."""
+
+    def series(d: dict[str, list]) -> SimpleNamespace:
+        return SimpleNamespace(**{k: np.asarray(v, dtype=float) for k, v in d.items()})
+
+    return study | {
+        "checks": [Check(**c) for c in study["checks"]],
+        "K": tuple(np.asarray(a, dtype=float) for a in study["K"]),
+        "V": tuple(np.asarray(a, dtype=float) for a in study["V"]),
+        "beyond": Check(**study["beyond"]),
+        "spectra": tuple(series(d) for d in study["spectra"]),
+        "histograms": tuple(series(d) for d in study["histograms"]),
+        "z": [(name, np.asarray(z, dtype=float)) for name, z in study["z"]],
+    }
+
+
 # -- the reproduction -----------------------------------------------------------------------------------
 
 
@@ -490,16 +545,22 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         for key, value in zip(rows, values):
             rows[key].append(value)
 
-    checks: list[Check] = []
     beta_c = float(settings["betas"][0])
     L0 = int(settings["L"])
     runs = [(float(beta), L0, seed + 10_000 * (i + 1), i == 0) for i, beta in enumerate(settings["betas"])]
     runs += [(beta_c, int(L), seed + 7 * int(L), True) for L in settings["larger_sizes"]]
-    studies = []
-    for beta, L, run_seed, critical in runs:
-        beta_checks, data = study_beta(beta, L, settings, run_seed, critical=critical)
-        checks += beta_checks
-        studies.append(data)
+    points = [{"beta": b, "L": L, "seed": s, "critical": c, "settings": dict(settings)} for b, L, s, c in runs]
+    # the largest lattices first: on a pool of workers the longest studies start at once
+    order = sorted(range(len(points)), key=lambda i: -points[i]["L"])
+    table = sweep(
+        study_point, [points[i] for i in order], executor=executor, checkpoint=out_dir / "studies.jsonl", desc="studies"
+    )
+    studies: list[dict[str, Any]] = [{}] * len(points)
+    for i, study in zip(order, table["study"]):
+        studies[i] = _rebuilt(study)
+    checks: list[Check] = [check for study in studies for check in study["checks"]]
+    for data in studies:
+        beta, L = data["beta"], data["L"]
         K_mean, K_err, truth_K = data["K"]
         for (dx, dy), k, e, t in zip(SHIFTS, K_mean, K_err, truth_K):
             row("coupling", beta, L, 0, f"{dx},{dy}", t, k, e)
@@ -512,7 +573,14 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
         for x, g, ge, r in zip(gen_h.x, gen_h.value, gen_h.error, ref_h.value):
             row("log_histogram_generated", beta, L, 0, x, r, g, ge)
     larger = studies[len(settings["betas"]) :]
-    sizes = [study_size(int(L), beta_c, settings, seed + int(L)) for L in settings["mixing_sizes"]]
+    # one size after the other in this process: their timings are the cost ratios, not to be measured side by side
+    size_points = [
+        {"L": int(L), "beta": beta_c, "seed": seed + int(L), "settings": dict(settings)}
+        for L in settings["mixing_sizes"]
+    ]
+    sizes = list(
+        sweep(size_point, size_points, executor="serial", checkpoint=out_dir / "sizes.jsonl", desc="sizes")["size"]
+    )
     for s in sizes:
         for j, (c, t) in enumerate(zip(s["cond"], s["tau"]), start=1):
             row("cond_scale", beta_c, s["L"], j, s["L"], np.nan, c, np.nan)
@@ -547,8 +615,8 @@ def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> Reproducti
             f"max |V_0 + K(0)t^2/2 - (t^4 - t^2)| {np.abs(d['V'][1] - d['V'][3]).max():.3g}, V_j beyond V_0 at most "
             f"{d['beyond'].simulation:.3g} +- {d['beyond'].stderr:.2g} of V_0's fluctuations"
             f"{'' if d['beta'] == beta_c else ' (reported: only V_0 surviving is the statement at beta_c)'}; std "
-            f"gen/MC {d['std'][0][0]:.4f}/{d['std'][1][0]:.4f}; generated vs held-out: {d['comparison'].summary()} "
-            f"(z bound {d['comparison'].z_bound:.2f}, training error included)."
+            f"gen/MC {d['std'][0][0]:.4f}/{d['std'][1][0]:.4f}; generated vs held-out: {d['summary']} "
+            f"(z bound {d['z_bound']:.2f}, training error included)."
             for d in studies
         )
         + f" Exponents vs L = {Ls}: max_j tau_j ~ L^{slopes['tau_scales']:.2f}, "
@@ -653,15 +721,12 @@ def _plot(
         ]
         _log_panel(ax_g, N, series, slopes, "$N = L^2$", "s per independent sample", "(g) cost", integer=False)
 
-        comp = study["comparison"]
         position = 0
-        for i, s in enumerate(st for st in comp.statistics if st.z.size):
-            ax_z.plot(
-                position + np.arange(s.z.size), s.z, "o", markersize=2.5, color=COLORS[i % len(COLORS)], label=s.name
-            )
-            position += s.z.size
+        for i, (name, z) in enumerate(study["z"]):
+            ax_z.plot(position + np.arange(z.size), z, "o", markersize=2.5, color=COLORS[i % len(COLORS)], label=name)
+            position += z.size
         for sign in (-1, 1):
-            theory_line(ax_z, [0, position], [sign * comp.z_bound] * 2, color="0.4", linestyle="--", linewidth=1.0)
+            theory_line(ax_z, [0, position], [sign * study["z_bound"]] * 2, color="0.4", linestyle="--", linewidth=1.0)
         ax_z.set(
             xlabel="statistic component",
             ylabel="$z$ (generated - MC)",

@@ -271,6 +271,20 @@ def test_rerun_resumes_from_the_checkpoint(tmp_path):
     assert (tmp_path / "sweep.jsonl").read_text().splitlines() == lines
 
 
+def test_wirg_phi4_rerun_resumes_every_study_and_size(tmp_path):
+    """The studies and sizes of wirg-phi4 are checkpointed: a rerun recomputes nothing (the timings, which would
+    differ, come back from the checkpoint too) and rebuilds the same checks, table and figure data."""
+    repro = get("wirg-phi4")
+    first = repro.run(TINY["wirg-phi4"], tmp_path, "serial")
+    table = (tmp_path / "wirg_phi4.csv").read_text()
+    saved = {name: (tmp_path / name).read_text() for name in ("studies.jsonl", "sizes.jsonl")}
+    assert len(saved["studies.jsonl"].splitlines()) == 1 + 2  # header, beta_c at L = 16 and at L = 32
+    second = repro.run(TINY["wirg-phi4"], tmp_path, "serial")
+    assert (tmp_path / "wirg_phi4.csv").read_text() == table
+    assert {name: (tmp_path / name).read_text() for name in saved} == saved
+    assert second.checks == first.checks and second.summary == first.summary
+
+
 def test_runner_writes_checks_json_for_a_real_reproduction(tmp_path, monkeypatch):
     repro = get("binary-capacity")
     for key, value in TINY["binary-capacity"].items():
