@@ -119,7 +119,7 @@ from wirg.generate import (
 from wirg.likelihood import fit_exact_scalar
 from wirg.mala import sample_conditional
 from wirg.microscopic import MicroscopicEnergy, microscopic_energy
-from wirg.moment_matching import fit_direct, fit_moment_matching
+from wirg.moment_matching import POLISH_THIN, fit_direct, fit_moment_matching
 from wirg.score_matching import fit_score_matching
 from wirg.statistics import AutocorrelationWarning, integrated_autocorrelation_time
 from wirg.wavelets import WAVELETS, analysis_step, scale_normalisation
@@ -258,7 +258,9 @@ class MomentSettings:
     least that many coarse sites: on a coarse lattice of :math:`N_j` sites with :math:`S` pairs every pair gets
     max(1, ceil(``min_chain_sites`` / (S N_j))) chains (``chains_per_pair`` of
     :func:`~wirg.moment_matching.fit_moment_matching`), which only changes the small top lattices (default 1:
-    one chain per pair; ``docs/wirg.md`` has what replication did and did not do on phi^4)."""
+    one chain per pair; ``docs/wirg.md`` has what replication did and did not do on phi^4). ``polish`` Newton steps
+    of ``polish_steps`` MALA steps each then refine every conditional's averaged iterate (``polish`` of
+    :func:`~wirg.moment_matching.fit_moment_matching`; default 0: none)."""
 
     steps: int = 200
     lr_factor: float = 0.5
@@ -268,12 +270,16 @@ class MomentSettings:
     scales: tuple[int, ...] | None = None
     check_steps: int = 500
     min_chain_sites: int = 1
+    polish: int = 0
+    polish_steps: int = 1000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", count("steps", self.steps, minimum=1))
         object.__setattr__(self, "mcmc_steps", count("mcmc_steps", self.mcmc_steps, minimum=1))
         object.__setattr__(self, "check_steps", count("check_steps", self.check_steps, minimum=0))
         object.__setattr__(self, "min_chain_sites", count("min_chain_sites", self.min_chain_sites, minimum=1))
+        object.__setattr__(self, "polish", count("polish", self.polish, minimum=0))
+        object.__setattr__(self, "polish_steps", count("polish_steps", self.polish_steps, minimum=2 * POLISH_THIN))
         if self.n_chains is not None:
             object.__setattr__(self, "n_chains", count("n_chains", self.n_chains, minimum=1))
         if check_positive("lr_factor", self.lr_factor) > 2.0:
@@ -895,7 +901,14 @@ def _fit_scale(
                 pairs = data.shape[0] if moments.n_chains is None else min(moments.n_chains, data.shape[0])
                 replicas = max(1, math.ceil(moments.min_chain_sites / (pairs * n_sites)))
                 result = fit_moment_matching(
-                    ansatz, phi, data, n_chains=moments.n_chains, chains_per_pair=replicas, **common
+                    ansatz,
+                    phi,
+                    data,
+                    n_chains=moments.n_chains,
+                    chains_per_pair=replicas,
+                    polish=moments.polish,
+                    polish_steps=moments.polish_steps,
+                    **common,
                 )
             else:  # the coarsest field: persistent chains on all of its data fields
                 result = fit_direct(ansatz, data, **common)

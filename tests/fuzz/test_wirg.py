@@ -568,6 +568,8 @@ ENTRIES = [
             "tol": None,
             "check_steps": 0,
             "chains_per_pair": 1,
+            "polish": 0,
+            "polish_steps": 1000,
         },
         _names(
             "ansatz",
@@ -581,12 +583,14 @@ ENTRIES = [
             "target",
             "check_steps",
             "chains_per_pair",
+            "polish",
+            "polish_steps",
             phi_j=("phi_j",),
             psibar_j=("psibar_j", "psibar", "phi_j"),
             theta0=("theta",),
             tol=("tol", "target"),
         ),
-        budgets=("steps", "mcmc_steps", "check_steps"),
+        budgets=("steps", "mcmc_steps", "check_steps", "polish", "polish_steps"),
     ),
     Entry(
         "moment_matching.fit_direct",
@@ -744,9 +748,20 @@ ENTRIES = [
     Entry(
         "model.MomentSettings",
         wirg.MomentSettings,
-        {"steps": 2, "lr_factor": 0.5, "mcmc_steps": 2, "n_chains": None, "check_steps": 0, "min_chain_sites": 1},
-        _names("steps", "lr_factor", "mcmc_steps", "n_chains", "check_steps", "min_chain_sites"),
-        budgets=("steps", "mcmc_steps", "check_steps", "min_chain_sites"),
+        {
+            "steps": 2,
+            "lr_factor": 0.5,
+            "mcmc_steps": 2,
+            "n_chains": None,
+            "check_steps": 0,
+            "min_chain_sites": 1,
+            "polish": 0,
+            "polish_steps": 1000,
+        },
+        _names(
+            "steps", "lr_factor", "mcmc_steps", "n_chains", "check_steps", "min_chain_sites", "polish", "polish_steps"
+        ),
+        budgets=("steps", "mcmc_steps", "check_steps", "min_chain_sites", "polish", "polish_steps"),
     ),
     Entry("model.WIRGModel.load", wirg.WIRGModel.load, {"directory": "/nonexistent/wirg"}, _names("directory")),
     Entry(
