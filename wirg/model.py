@@ -279,7 +279,7 @@ class MomentSettings:
         object.__setattr__(self, "check_steps", count("check_steps", self.check_steps, minimum=0))
         object.__setattr__(self, "min_chain_sites", count("min_chain_sites", self.min_chain_sites, minimum=1))
         object.__setattr__(self, "polish", count("polish", self.polish, minimum=0))
-        object.__setattr__(self, "polish_steps", count("polish_steps", self.polish_steps, minimum=2 * POLISH_THIN))
+        object.__setattr__(self, "polish_steps", count("polish_steps", self.polish_steps, minimum=4 * POLISH_THIN))
         if self.n_chains is not None:
             object.__setattr__(self, "n_chains", count("n_chains", self.n_chains, minimum=1))
         if check_positive("lr_factor", self.lr_factor) > 2.0:

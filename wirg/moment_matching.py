@@ -236,7 +236,7 @@ def _descend(
     mcmc_steps = count("mcmc_steps", mcmc_steps, minimum=1)
     check_steps = count("check_steps", check_steps, minimum=0)
     polish = count("polish", polish, minimum=0)
-    polish_steps = count("polish_steps", polish_steps, minimum=2 * POLISH_THIN)
+    polish_steps = count("polish_steps", polish_steps, minimum=4 * POLISH_THIN)
 
     def chains_at(th, chain_seed):
         fn, max_eigenvalue = make_energy(th)
@@ -345,21 +345,26 @@ def _polish(theta, chains_at, features, data_mean, n_sites, n_newton, n_steps, s
     the Fisher matrix :math:`N\,\mathbb{E}_{\rm chains}\mathrm{Cov}_{\rm records}(\Phi/N)` (the conditional
     covariance given each chain's coarse field, which is the Hessian of the per-site negative log-likelihood), and
     :math:`\theta \leftarrow \theta - \eta F^{-1}(\bar\Phi_{\rm data} - \bar\Phi_{\rm model})` with
-    :math:`\eta` = :data:`POLISH_DAMPING`, solved in the diagonally normalised form. Stops early if the chains
-    diverge. Returns theta and the relative sizes of the steps taken."""
+    :math:`\eta` = :data:`POLISH_DAMPING`, solved in the diagonally normalised form. If the chains diverge at a
+    stepped theta (non-finite energy), it warns and returns the last theta at which they did not; a non-finite
+    step stops it with a warning too. Returns theta and the relative sizes of the steps kept."""
     norms: list[float] = []
+    previous = theta
     for k in range(n_newton):
         chains = chains_at(theta, (seed + 2 + k) % 2**32)
         chains.step = step
-        if chains.diverged:
-            break
-        chains.warm_up(n_steps // 2)
         records = []
-        for _ in range((n_steps - n_steps // 2) // POLISH_THIN):
-            chains.run(POLISH_THIN)
-            records.append(features(chains.x))
+        if not chains.diverged:
+            chains.warm_up(n_steps // 2)
+            for _ in range((n_steps - n_steps // 2) // POLISH_THIN):
+                chains.run(POLISH_THIN)
+                records.append(features(chains.x))
         x = np.array(records)  # (records, chains, features)
         if chains.diverged or not np.all(np.isfinite(x)):
+            if norms:  # back to the last theta whose chains stayed finite
+                theta = previous
+                norms.pop()
+            _polish_stopped(len(norms), n_newton, "the chains diverged (non-finite energy) at the next couplings")
             break
         centred = x - x.mean(axis=0)
         fisher = n_sites * np.einsum("tsp,tsq->pq", centred, centred) / ((x.shape[0] - 1) * x.shape[1])
@@ -367,10 +372,21 @@ def _polish(theta, chains_at, features, data_mean, n_sites, n_newton, n_steps, s
         scale = np.where(scale > 0.0, scale, 1.0)
         rhs = (data_mean - x.mean(axis=(0, 1))) / scale
         delta = POLISH_DAMPING * np.linalg.lstsq(fisher / np.outer(scale, scale), rhs, rcond=1e-10)[0] / scale
-        theta = theta - delta
+        if not np.all(np.isfinite(delta)):
+            _polish_stopped(len(norms), n_newton, "the next Newton step is not finite")
+            break
+        previous, theta = theta, theta - delta
         step = chains.step
         norms.append(float(np.linalg.norm(delta) / np.linalg.norm(theta)))
     return theta, norms
+
+
+def _polish_stopped(done: int, asked: int, reason: str) -> None:
+    warnings.warn(
+        f"moment matching: polishing stopped after {done} of {asked} Newton steps: {reason}",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
 
 
 def _relaxation_check(chains: MALAChains, n_steps: int, features, data_mean: np.ndarray) -> RelaxationCheck:
@@ -487,7 +503,10 @@ def fit_moment_matching(
         snapshot of the chains, which the :class:`RelaxationCheck` tests, but not within their time averages:
         on the coarse conditionals of L = 128 phi^4 the largest distance of the time-averaged means from the
         data's was 5 to 24 of their own standard errors, and three polishing steps brought it to 3-10, near the
-        noise of those errors, halving the variance deficit of the generated fields (``docs/wirg.md``). The result's ``theta_average`` is then the polished one.
+        noise of those errors, halving the variance deficit of the generated fields (``docs/wirg.md``). The
+        result's ``theta_average`` is then the polished one; if the chains diverge at a stepped theta, polishing
+        stops at the last good one and warns (:class:`statlearn.numerics.ConvergenceWarning`). ``polish_steps``
+        >= 40 (at least two records).
 
     Returns
     -------

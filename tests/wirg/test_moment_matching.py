@@ -240,3 +240,25 @@ def test_polishing_newton_steps_reach_the_exact_ml_fit(exact_case, pairs):
         fit_moment_matching(ansatz, phi, psi, steps=1, lr=1e-12, seed=0, polish=1, polish_steps=5)
     with pytest.raises(ValueError, match="polish"):
         fit_moment_matching(ansatz, phi, psi, steps=1, lr=1e-12, seed=0, polish=-1)
+
+
+def test_polishing_stops_with_a_warning_at_a_non_finite_step(exact_case, pairs, monkeypatch):
+    """A Newton step that is not finite (here forced: the second solve returns infinities) stops polishing after
+    the steps already taken, with a ConvergenceWarning, instead of handing infinite couplings to the chains."""
+    from statlearn.numerics import ConvergenceWarning
+
+    spectrum, _ = exact_case(8)
+    ansatz = QuadraticAnsatz(1, wavelet="haar")
+    phi, psi = pairs(spectrum, 8, 200, seed=7)
+    theta0 = fit_exact_quadratic(ansatz, phi, psi).theta
+    solve, calls = np.linalg.lstsq, []
+
+    def failing(a, b, rcond=None):
+        calls.append(1)
+        x, *rest = solve(a, b, rcond=rcond)
+        return (x if len(calls) == 1 else np.full_like(x, np.inf), *rest)
+
+    monkeypatch.setattr(np.linalg, "lstsq", failing)
+    with pytest.warns(ConvergenceWarning, match="polishing stopped after 1 of 3 Newton steps: the next Newton step"):
+        result = fit_moment_matching(ansatz, phi, psi, steps=1, lr=1e-12, seed=0, mcmc_steps=1, theta0=theta0, polish=3)
+    assert np.all(np.isfinite(result.theta_average)) and "1 Newton step(s)" in result.message
