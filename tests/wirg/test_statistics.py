@@ -265,3 +265,17 @@ def test_histogram_edges_that_float64_cannot_split_are_refused_naming_the_fields
             histogram_edges(fields)
         with pytest.raises(ValueError, match="fields"):
             marginal_histogram(fields)
+
+
+def test_magnetization_of_fields_too_large_for_float64_is_refused() -> None:
+    """40 fields of 8 x 8 sites at 1.12e307: the sum over a field overflows, which used to come out as a
+    RuntimeWarning and an infinite <|m|>; it is a ValueError naming the fields."""
+    import warnings
+
+    from wirg.statistics import magnetization
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="fields: <\\|m\\|> or its error overflows float64"):
+            magnetization(np.full((40, 8, 8), 1.12e307))
+        assert magnetization(np.full((40, 8, 8), 1e300)).value[0] == pytest.approx(1e300)

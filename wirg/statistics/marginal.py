@@ -271,8 +271,11 @@ def magnetization(fields: object, *, n_blocks: int | None = None) -> Estimate:
     r""":math:`\langle|m|\rangle`, :math:`m = L^{-2}\sum_x\varphi_x`, with its jackknife error (one component)."""
     phi = as_fields(fields)
     B = block_count(n_blocks, phi.shape[0])
-    per_field = np.abs(phi.mean(axis=(-2, -1)))[:, None]
-    value, error = jackknife((per_field,), lambda a: a, B)
+    with np.errstate(over="ignore", invalid="ignore"):
+        per_field = np.abs(phi.mean(axis=(-2, -1)))[:, None]
+        value, error = jackknife((per_field,), lambda a: a, B)
+    if not (np.all(np.isfinite(value)) and np.all(np.isfinite(error))):
+        raise ValueError("fields: <|m|> or its error overflows float64 (values too large)")
     return Estimate("|m|", np.zeros(1), ("<|m|>",), value, error, phi.shape[0])
 
 
