@@ -176,7 +176,7 @@ def generation_model(args, fields_by_L: dict[int, np.ndarray]) -> None:
     from statlearn.reproductions import wirg_phi4
 
     print("\n## 5. the generation model of wirg-phi4 against the papers' ansatz (Haar, down to 1 x 1)")
-    settings = {"ml_steps": args.ml_steps}
+    settings = {"ml_steps": args.ml_steps, "polish": args.polish, "polish_steps": args.polish_steps}
     mcmc = MALASettings(burn_in=args.burn_in, steps_exponent=0.0)
     for L, fields in fields_by_L.items():
         start = time.perf_counter()
@@ -210,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds (best taken)")
     parser.add_argument("--quick", action="store_true", help="100 fields, L = 32, 64 only, 100 moment steps")
     parser.add_argument("--ml-steps", type=int, default=200, help="moment-matching steps of the generation model")
+    parser.add_argument("--polish", type=int, default=3, help="Newton polishing steps of the generation model")
+    parser.add_argument("--polish-steps", type=int, default=1000, help="MALA steps per polishing step")
     parser.add_argument(
         "--parts", type=int, nargs="+", default=[1, 2, 3, 5], help="sections to run (1, 2 with 4, 3, 5)"
     )

@@ -259,7 +259,8 @@ class MomentSettings:
     max(1, ceil(``min_chain_sites`` / (S N_j))) chains (``chains_per_pair`` of
     :func:`~wirg.moment_matching.fit_moment_matching`), which only changes the small top lattices (default 1:
     one chain per pair; ``docs/wirg.md`` has what replication did and did not do on phi^4). ``polish`` Newton steps
-    of ``polish_steps`` MALA steps each then refine every conditional's averaged iterate (``polish`` of
+    of ``polish_steps`` MALA steps each then refine the averaged iterate of the conditionals at the scales in
+    ``polish_scales`` (None: every moment-matched one; ``polish`` of
     :func:`~wirg.moment_matching.fit_moment_matching`; default 0: none)."""
 
     steps: int = 200
@@ -272,6 +273,7 @@ class MomentSettings:
     min_chain_sites: int = 1
     polish: int = 0
     polish_steps: int = 1000
+    polish_scales: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", count("steps", self.steps, minimum=1))
@@ -285,10 +287,12 @@ class MomentSettings:
         if check_positive("lr_factor", self.lr_factor) > 2.0:
             raise ValueError(f"lr_factor must be <= 2 (gradient descent diverges beyond), got {self.lr_factor!r}")
         object.__setattr__(self, "natural", check_bool("natural", self.natural))
-        if self.scales is not None:
-            if isinstance(self.scales, str) or not isinstance(self.scales, Sequence):
-                raise TypeError(f"scales must be a sequence of scales j or None, got {show(self.scales)}")
-            object.__setattr__(self, "scales", tuple(count("scales", j, minimum=1) for j in self.scales))
+        for name in ("scales", "polish_scales"):
+            value = getattr(self, name)
+            if value is not None:
+                if isinstance(value, str) or not isinstance(value, Sequence):
+                    raise TypeError(f"{name} must be a sequence of scales j or None, got {show(value)}")
+                object.__setattr__(self, name, tuple(count(name, j, minimum=1) for j in value))
 
 
 @dataclass(frozen=True)
@@ -906,7 +910,7 @@ def _fit_scale(
                     data,
                     n_chains=moments.n_chains,
                     chains_per_pair=replicas,
-                    polish=moments.polish,
+                    polish=moments.polish if moments.polish_scales is None or j in moments.polish_scales else 0,
                     polish_steps=moments.polish_steps,
                     **common,
                 )
@@ -1225,8 +1229,10 @@ def fit_wirg(
     moments = MomentSettings() if moments is None else moments
     if not isinstance(moments, MomentSettings):
         raise TypeError(f"moments must be MomentSettings or None, got {type(moments).__name__}")
-    if moments.scales is not None and max(moments.scales, default=0) > levels:
-        raise ValueError(f"moments: scales must be within 1..{levels} (the levels), got {list(moments.scales)}")
+    for name in ("scales", "polish_scales"):
+        chosen = getattr(moments, name)
+        if chosen is not None and max(chosen, default=0) > levels:
+            raise ValueError(f"moments: {name} must be within 1..{levels} (the levels), got {list(chosen)}")
     progress = check_bool("progress", progress)
     if free_energy is not None and not isinstance(free_energy, FreeEnergySettings):
         raise TypeError(f"free_energy must be FreeEnergySettings or None, got {type(free_energy).__name__}")

@@ -88,6 +88,8 @@ TINY = {
         "fe_samples": 20,
         "burn_in": 20,
         "ml_steps": 0,
+        "polish": 1,
+        "polish_steps": 40,
         "larger_sizes": [32],
         "mixing_sizes": [8, 16],
         "mixing_train": 20,

@@ -111,6 +111,25 @@ def test_moment_matching_starts_from_score_matching_and_stays_within_its_errors(
     assert WIRGModel.load(tmp_path / "m").fits[0].relaxation == fit.relaxation
 
 
+def test_polishing_only_at_the_chosen_scales(gaussian_fields):
+    """``polish_scales`` restricts the Newton polishing to the scales listed; the other moment-matched scale keeps
+    its averaged iterate (its message has no Newton step)."""
+    _, fields = gaussian_fields
+    moments = MomentSettings(steps=5, mcmc_steps=2, check_steps=0, polish=1, polish_steps=40, polish_scales=(2,))
+    model = fit_wirg(
+        fields[:50],
+        levels=2,
+        wavelet="haar",
+        radius=1,
+        potential=None,
+        method="moments",
+        moments=moments,
+        progress=False,
+    )
+    assert "Newton step" not in model.fits[0].message
+    assert "1 Newton step(s)" in model.fits[1].message
+
+
 def test_coarsest_field_by_likelihood_keeps_its_variance_and_skewness():
     """The coarsest field's model (every coupling of the 8 x 8 torus plus 8 bumps) on the coarse fields of 200
     skewed lognormal fields (16 x 16, shift 3): score matching alone gives a law far from the data's (its
@@ -176,6 +195,7 @@ def test_phi4_fit_generates_and_reports_mixing():
         ({"block_quartic": [True]}, ValueError, "block_quartic"),
         ({"block_quartic": [2.0]}, ValueError, "block_quartic"),
         ({"method": "moments", "moments": MomentSettings(scales=(3,))}, ValueError, "moments: scales"),
+        ({"method": "moments", "moments": MomentSettings(polish_scales=(3,))}, ValueError, "moments: polish_scales"),
     ],
 )
 def test_bad_input(kwargs, error, match):
