@@ -59,7 +59,7 @@ def gamp_point(prior: str, N: int, alpha: float, seed: int, max_iter: int) -> di
     "Bayes-optimal perceptron: Gaussian and Rademacher teachers, theory vs GAMP",
     quick=QUICK,
     full=FULL,
-    cost=12,
+    cost=4,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

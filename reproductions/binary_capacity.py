@@ -79,7 +79,7 @@ def _loads(N: int, alpha_c: float, window: float) -> np.ndarray:
     "Capacity of the binary perceptron by exact enumeration (Krauth-Mézard)",
     quick=QUICK,
     full=FULL,
-    cost=17,
+    cost=25,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

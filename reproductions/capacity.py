@@ -61,7 +61,7 @@ def _loads(N: int, alpha_c: np.ndarray, points: int, window: float) -> np.ndarra
     return np.unique(P[P >= 1]).astype(int)
 
 
-@register("capacity", "Storage capacity of the spherical perceptron (Gardner, Cover)", quick=QUICK, full=FULL, cost=15)
+@register("capacity", "Storage capacity of the spherical perceptron (Gardner, Cover)", quick=QUICK, full=FULL, cost=23)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     kappa = np.asarray(settings["kappa"], dtype=float)

@@ -122,7 +122,7 @@ def _branch(prior: str, alphas: list[float], init: str) -> dict[str, np.ndarray]
     "Committee machine K = 2: overlaps and errors of both branches, the committee AMP at two N",
     quick=QUICK,
     full=FULL,
-    cost=14,
+    cost=7,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

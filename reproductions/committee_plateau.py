@@ -65,7 +65,7 @@ def initial_overlaps(K: int) -> Overlaps:
     "Soft committee machines K = M = 2, 4: plateau and specialisation, ODE vs SGD",
     quick=QUICK,
     full=FULL,
-    cost=60,
+    cost=85,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

@@ -175,7 +175,7 @@ def _fraction_check(name: str, theory: float, successes: int, trials: int, note:
 
 
 @register(
-    "compressed-sensing", "Compressed sensing: l1 phase transition by AMP, ISTA/FISTA", quick=QUICK, full=FULL, cost=12
+    "compressed-sensing", "Compressed sensing: l1 phase transition by AMP, ISTA/FISTA", quick=QUICK, full=FULL, cost=10
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

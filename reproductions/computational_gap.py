@@ -78,7 +78,7 @@ def branch_free_entropies(n_points: int = 400):
     "Computational gap of the Rademacher perceptron: free entropies and GAMP success",
     quick=QUICK,
     full=FULL,
-    cost=28,
+    cost=27,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

@@ -193,7 +193,7 @@ def _single(name: str, theory: float, value: float, stderr: float, dof: int, not
     "DMFT of GD, SGD and persistent SGD on the Gaussian mixture against simulations",
     quick=QUICK,
     full=FULL,
-    cost=40,
+    cost=39,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     horizon = float(settings["horizon"])

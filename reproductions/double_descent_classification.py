@@ -71,7 +71,7 @@ def curves() -> list[CurveSpec]:
     "Random-features classification of a sign teacher: square vs logistic loss against P/N, theory vs training",
     quick=QUICK,
     full=FULL,
-    cost=22,
+    cost=23,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]

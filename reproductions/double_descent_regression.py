@@ -76,7 +76,7 @@ def curves() -> list[CurveSpec]:
     "Random-features ridge regression: test error against P/N for several penalties, theory vs training",
     quick=QUICK,
     full=FULL,
-    cost=20,
+    cost=18,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]

@@ -88,7 +88,7 @@ def mixture_point(loss: str, lam: float, alpha: float, rho: float, bias: bool, d
     "Gaussian mixture classification: square, logistic, hinge against the Bayes-optimal error",
     quick=QUICK,
     full=FULL,
-    cost=12,
+    cost=6,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]

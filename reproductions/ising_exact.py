@@ -126,7 +126,7 @@ def _exact_small_crossing() -> float:
     "2-D Ising Monte Carlo against Onsager, Kaufman, Yang and the Binder crossing",
     quick=QUICK,
     full=FULL,
-    cost=15,
+    cost=9,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     n, therm, seed = int(settings["n_samples"]), int(settings["thermalization"]), int(settings["seed"])

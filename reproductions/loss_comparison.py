@@ -58,7 +58,7 @@ def curves() -> list[CurveSpec]:
     "Square vs logistic vs hinge loss on isotropic and salient/weak data, theory vs training",
     quick=QUICK,
     full=FULL,
-    cost=19,
+    cost=17,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(d) for d in settings["sizes"]]

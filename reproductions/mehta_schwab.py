@@ -184,7 +184,7 @@ def _over_seeds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Stacked RBMs on Ising data as variational RG: L1 vs L2 vs scikit-learn (Mehta & Schwab)",
     quick=QUICK,
     full=FULL,
-    cost=15,
+    cost=11,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     s = dict(settings)

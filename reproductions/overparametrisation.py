@@ -35,7 +35,7 @@ from statlearn.sweep import sweep, write_csv
 M, ETA, SIGMA, ALPHA_CONVERGED = 2, 0.2, 0.3, 1e5
 QUICK = {
     "students": [2, 4, 8],
-    "sizes": [500, 1000],
+    "sizes": [250, 500],
     "seeds": [8, 6],
     "alpha_max": 1000.0,
     "checked": [200.0, 500.0, 1000.0],
@@ -62,7 +62,7 @@ def initial_overlaps(K: int) -> Overlaps:
     "Over-parametrised students (M = 2; K = 2, 4, 8): first layer vs both layers",
     quick=QUICK,
     full=FULL,
-    cost=113,
+    cost=66,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     students = [int(k) for k in settings["students"]]

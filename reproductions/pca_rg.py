@@ -140,7 +140,7 @@ def _worst(flow_median: np.ndarray, flow_stderr: np.ndarray) -> int:
     return int(np.argmax(np.abs(flow_median - 3.0) / np.maximum(flow_stderr, np.finfo(float).tiny)))
 
 
-@register("pca-rg", "PCA as momentum-shell RG: fourth-moment flows (Bradde & Bialek)", quick=QUICK, full=FULL, cost=12)
+@register("pca-rg", "PCA as momentum-shell RG: fourth-moment flows (Bradde & Bialek)", quick=QUICK, full=FULL, cost=17)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     seed = int(settings["seed"])
     flows, controls, timings = {}, {}, {}

@@ -78,7 +78,7 @@ def mean_squared_z_check(name: str, z_scores: Any, what: str) -> Check:
 
 
 @register(
-    "rbm-likelihood", "RBM log-likelihood: exact enumeration against AIS (digits)", quick=QUICK, full=FULL, cost=12
+    "rbm-likelihood", "RBM log-likelihood: exact enumeration against AIS (digits)", quick=QUICK, full=FULL, cost=11
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     data = binarised_digits()

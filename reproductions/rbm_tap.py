@@ -151,7 +151,7 @@ def _tap_errors(settings: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np
     "RBM EMF (TAP2/TAP3) training against CD/PCD on digits and Ising data; TAP ln Z against exact",
     quick=QUICK,
     full=FULL,
-    cost=15,
+    cost=13,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     digits = binarised_digits()

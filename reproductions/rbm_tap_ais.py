@@ -214,7 +214,7 @@ def _curves(table: np.ndarray) -> dict[str, np.ndarray]:
     "RBM EMF (TAP2/TAP3) against CD/PCD with 100 hidden units: AIS log-likelihoods, TAP ln Z against AIS",
     quick=QUICK,
     full=FULL,
-    cost=15,
+    cost=8,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     begin = time.perf_counter()

@@ -80,7 +80,7 @@ def _check(name: str, theory: float, values: np.ndarray, note: str, allowance: f
     )
 
 
-@register("sk-amp", "Bolthausen AMP on SK instances against state evolution", quick=QUICK, full=FULL, cost=4)
+@register("sk-amp", "Bolthausen AMP on SK instances against state evolution", quick=QUICK, full=FULL, cost=3)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]
     T = int(settings["iterations"])

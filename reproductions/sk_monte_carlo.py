@@ -92,7 +92,7 @@ def instance_point(N: int, seed: int, sweeps: int, thermalization: int, bins: in
     "SK parallel tempering: ground-state energy against Parisi, P(q) at T = 0.5",
     quick=QUICK,
     full=FULL,
-    cost=5,
+    cost=10,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     sizes = [int(n) for n in settings["sizes"]]

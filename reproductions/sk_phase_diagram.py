@@ -54,7 +54,7 @@ FULL = {
 }
 
 
-@register("sk-phase-diagram", "SK model: RS, AT line, k-step RSB (replica theory)", quick=QUICK, full=FULL, cost=8)
+@register("sk-phase-diagram", "SK model: RS, AT line, k-step RSB (replica theory)", quick=QUICK, full=FULL, cost=23)
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     temperatures = np.asarray(settings["temperatures"], dtype=float)
     rs = [sk.replica_symmetric(T) for T in temperatures]

@@ -253,7 +253,7 @@ def generation_times(L: int, settings: Mapping[str, Any]) -> tuple[float, float]
     "WIRG of the critical free field: fitted vs exact couplings, generated spectrum, iterations, conditioning",
     quick=QUICK,
     full=FULL,
-    cost=20,
+    cost=27,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     rng = np.random.default_rng(settings["seed"])

@@ -226,7 +226,7 @@ def _checks(name: str, comparison: Comparison, strict: Comparison, L: int) -> li
     "WIRG with potentials vs the Gaussian model on a shifted-lognormal weak-lensing stand-in",
     quick=QUICK,
     full=FULL,
-    cost=15,
+    cost=72,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     seed = int(settings["seed"])

@@ -552,7 +552,7 @@ def _rebuilt(study: dict[str, Any]) -> dict[str, Any]:
     "WIRG of critical phi^4: recovered energy, generated vs Monte Carlo statistics, conditioning, mixing, cost",
     quick=QUICK,
     full=FULL,
-    cost=30,
+    cost=181,
 )
 def run(settings: Mapping[str, Any], out_dir: Path, executor: Any) -> ReproductionResult:
     seed = int(settings["seed"])
